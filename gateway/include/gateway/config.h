@@ -1,0 +1,53 @@
+// The one TOML configuration file of a Sluice gateway.
+//
+// Every key the loader accepts is listed by ConfigKeys() and documented in
+// docs/config.md (a test keeps the two equal). Unknown keys are refused; every
+// error names the file, line, column and key, and says what is allowed.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "store/options.h"
+
+namespace sluice::gateway {
+
+struct GatewayOptions {
+  // Identifies this box upstream (object keys, metadata). Default: host name.
+  std::string id;
+  // Site (plant, building) the box belongs to. Default: "default".
+  std::string site = "default";
+};
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+
+struct LogOptions {
+  LogLevel level = LogLevel::kInfo;  // Default: info.
+};
+
+struct Config {
+  GatewayOptions gateway;
+  LogOptions log;
+  store::Options store;
+};
+
+struct ConfigKeyInfo {
+  std::string_view key;   // dotted name, e.g. "store.dir"
+  std::string_view type;  // as written in docs/config.md
+};
+
+// Every key the loader accepts, in documentation order.
+std::span<const ConfigKeyInfo> ConfigKeys();
+
+// Parses `text` as if read from a file named `source` (used in messages).
+Result<Config> ParseConfig(std::string_view text, std::string_view source);
+
+// Reads and parses a configuration file.
+Result<Config> LoadConfigFile(const std::filesystem::path& path);
+
+std::string_view LogLevelName(LogLevel level);
+
+}  // namespace sluice::gateway

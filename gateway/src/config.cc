@@ -1,0 +1,217 @@
+#include "gateway/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "sync/object_key.h"
+
+namespace sluice::gateway {
+namespace {
+
+// Applies one key's value to the Config; returns an error without position,
+// which the walker prefixes with file, line, column and key.
+using Apply = Status (*)(Config&, const toml::node&);
+
+struct KeySpec {
+  ConfigKeyInfo info;
+  Apply apply;
+};
+
+std::string_view TypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date or time";
+  }
+}
+
+Status GetString(const toml::node& n, std::string& out) {
+  const auto* s = n.as_string();
+  if (s == nullptr) return InvalidArgument("expected a string, got " + std::string(TypeName(n)));
+  out = s->get();
+  return Status::Ok();
+}
+
+Status ApplyLogLevel(Config& c, const toml::node& n) {
+  std::string v;
+  SLUICE_RETURN_IF_ERROR(GetString(n, v));
+  for (LogLevel l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn,
+                     LogLevel::kError}) {
+    if (v == LogLevelName(l)) {
+      c.log.level = l;
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("'" + v + "' is not a log level; allowed: trace, debug, info, warn, error");
+}
+
+const KeySpec kKeys[] = {
+    {{"gateway.id", "string"},
+     [](Config& c, const toml::node& n) {
+       SLUICE_RETURN_IF_ERROR(GetString(n, c.gateway.id));
+       return sync::ValidateKeyComponent("gateway id", c.gateway.id);
+     }},
+    {{"gateway.site", "string"},
+     [](Config& c, const toml::node& n) {
+       SLUICE_RETURN_IF_ERROR(GetString(n, c.gateway.site));
+       return sync::ValidateKeyComponent("site", c.gateway.site);
+     }},
+    {{"log.level", "string"}, ApplyLogLevel},
+    {{"store.dir", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.store.dir); }},
+};
+
+const KeySpec* FindKey(std::string_view name) {
+  for (const auto& k : kKeys) {
+    if (k.info.key == name) return &k;
+  }
+  return nullptr;
+}
+
+// True when some key lives under `section` ("store" for "store.dir").
+bool IsSection(std::string_view section) {
+  return std::any_of(std::begin(kKeys), std::end(kKeys), [&](const KeySpec& k) {
+    return k.info.key.size() > section.size() && k.info.key.starts_with(section) &&
+           k.info.key[section.size()] == '.';
+  });
+}
+
+// "a, b, c": the keys directly under `section`, or the top-level sections.
+std::string AllowedUnder(std::string_view section) {
+  std::vector<std::string> names;
+  for (const auto& k : kKeys) {
+    std::string_view rest = k.info.key;
+    if (!section.empty()) {
+      if (!rest.starts_with(section) || rest.size() <= section.size() ||
+          rest[section.size()] != '.') {
+        continue;
+      }
+      rest.remove_prefix(section.size() + 1);
+    }
+    std::string first(rest.substr(0, rest.find('.')));
+    if (std::find(names.begin(), names.end(), first) == names.end()) names.push_back(first);
+  }
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string Position(std::string_view source, const toml::source_region& r) {
+  std::ostringstream o;
+  o << source << ':' << r.begin.line << ':' << r.begin.column;
+  return o.str();
+}
+
+class Walker {
+ public:
+  Walker(std::string_view source, Config& config) : source_(source), config_(config) {}
+
+  Status Walk(const toml::table& table, const std::string& section) {
+    for (auto&& [key, node] : table) {
+      const std::string name =
+          section.empty() ? std::string(key.str()) : section + "." + std::string(key.str());
+      if (const KeySpec* spec = FindKey(name)) {
+        Status s = spec->apply(config_, node);
+        if (!s.ok()) return Error(node.source(), name, s.message());
+        continue;
+      }
+      if (node.is_table() && IsSection(name)) {
+        SLUICE_RETURN_IF_ERROR(Walk(*node.as_table(), name));
+        continue;
+      }
+      if (section.empty()) {
+        return Error(key.source(), name,
+                     "unknown section or key; allowed sections: " + AllowedUnder(""));
+      }
+      return Error(key.source(), name,
+                   "unknown key; allowed in [" + section + "]: " + AllowedUnder(section));
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const toml::source_region& where, std::string_view key,
+               std::string_view why) const {
+    return InvalidArgument(Position(source_, where) + ": key '" + std::string(key) + "': " +
+                           std::string(why));
+  }
+
+ private:
+  std::string_view source_;
+  Config& config_;
+};
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "sluice";
+  return buf;
+}
+
+}  // namespace
+
+std::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace: return "trace";
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+std::span<const ConfigKeyInfo> ConfigKeys() {
+  static const std::vector<ConfigKeyInfo> keys = [] {
+    std::vector<ConfigKeyInfo> v;
+    for (const auto& k : kKeys) v.push_back(k.info);
+    return v;
+  }();
+  return keys;
+}
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(Position(source, e.source()) + ": " + std::string(e.description()));
+  }
+
+  Config config;
+  Walker walker(source, config);
+  SLUICE_RETURN_IF_ERROR(walker.Walk(root, ""));
+
+  if (config.gateway.id.empty()) config.gateway.id = HostName();
+
+  // Module-level checks. Their messages start with the field name ("dir: ..."),
+  // which maps back to the key and, when the file sets it, its line.
+  Status s = config.store.Validate();
+  if (!s.ok()) {
+    const std::string& m = s.message();
+    const std::string key = "store." + m.substr(0, m.find(':'));
+    const std::string why = m.substr(std::min(m.size(), m.find(':') + 2));
+    toml::source_region where;
+    where.begin = {1, 1};
+    if (const toml::node* n = root.at_path(key).node()) where = n->source();
+    return walker.Error(where, key, why);
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound(path.string() + ": cannot open configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return IoError(path.string() + ": read failed");
+  return ParseConfig(text.str(), path.string());
+}
+
+}  // namespace sluice::gateway

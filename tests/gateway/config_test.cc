@@ -1,0 +1,126 @@
+#include "gateway/config.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace sluice::gateway {
+namespace {
+
+std::string ErrorOf(std::string_view toml) {
+  auto c = ParseConfig(toml, "test.toml");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == StatusCode::kInvalidArgument);
+  return c.status().message();
+}
+
+bool Contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a complete configuration is read into the options") {
+  auto c = ParseConfig(R"(
+[gateway]
+id = "edge-01"
+site = "plant-a"
+
+[log]
+level = "debug"
+
+[store]
+dir = "/srv/sluice/store"
+)",
+                       "test.toml");
+  REQUIRE(c.ok());
+  CHECK(c->gateway.id == "edge-01");
+  CHECK(c->gateway.site == "plant-a");
+  CHECK(c->log.level == LogLevel::kDebug);
+  CHECK(c->store.dir == "/srv/sluice/store");
+}
+
+TEST_CASE("an empty file gives the documented defaults") {
+  auto c = ParseConfig("", "empty.toml");
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->gateway.id.empty());  // the host name
+  CHECK(c->gateway.site == "default");
+  CHECK(c->log.level == LogLevel::kInfo);
+  CHECK(c->store.dir == "/var/lib/sluice/store");
+}
+
+TEST_CASE("an unknown key is refused with file, line, key and the allowed keys") {
+  auto m = ErrorOf("[store]\ndir = \"/x\"\ndirr = \"/y\"\n");
+  CHECK(Contains(m, "test.toml:3:"));
+  CHECK(Contains(m, "'store.dirr'"));
+  CHECK(Contains(m, "allowed in [store]: dir"));
+}
+
+TEST_CASE("an unknown section is refused and the sections are listed") {
+  auto m = ErrorOf("\n[stor]\ndir = \"/x\"\n");
+  CHECK(Contains(m, "test.toml:2:"));
+  CHECK(Contains(m, "'stor'"));
+  CHECK(Contains(m, "gateway, log, store"));
+}
+
+TEST_CASE("a value of the wrong type names the key and both types") {
+  auto m = ErrorOf("[gateway]\nid = 7\n");
+  CHECK(Contains(m, "test.toml:2:"));
+  CHECK(Contains(m, "'gateway.id'"));
+  CHECK(Contains(m, "expected a string, got an integer"));
+}
+
+TEST_CASE("an enum value outside its set lists what is allowed") {
+  auto m = ErrorOf("[log]\nlevel = \"loud\"\n");
+  CHECK(Contains(m, "'log.level'"));
+  CHECK(Contains(m, "allowed: trace, debug, info, warn, error"));
+}
+
+TEST_CASE("a syntax error names the file and line") {
+  auto m = ErrorOf("[gateway]\nid = \"unterminated\n");
+  CHECK(Contains(m, "test.toml:2:"));
+}
+
+TEST_CASE("a module bound violation is reported against its key and line") {
+  auto m = ErrorOf("[log]\nlevel = \"info\"\n[store]\ndir = \"relative/path\"\n");
+  CHECK(Contains(m, "test.toml:4:"));
+  CHECK(Contains(m, "'store.dir'"));
+  CHECK(Contains(m, "absolute"));
+}
+
+TEST_CASE("ids that would break upstream object keys are refused") {
+  auto m = ErrorOf("[gateway]\nsite = \"plant a\"\n");
+  CHECK(Contains(m, "'gateway.site'"));
+}
+
+TEST_CASE("a missing file is NotFound and names the path") {
+  auto c = LoadConfigFile("/nonexistent/sluice.toml");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == StatusCode::kNotFound);
+  CHECK(Contains(c.status().message(), "/nonexistent/sluice.toml"));
+}
+
+TEST_CASE("docs/config.md documents exactly the keys the loader accepts, with their types") {
+  std::ifstream in(SLUICE_SOURCE_DIR "/docs/config.md");
+  REQUIRE(in);
+  // Table rows look like: | `store.dir` | string | default | meaning |
+  const std::regex row(R"(^\|\s*`([a-z0-9_.\[\]]+)`\s*\|\s*([^|]+?)\s*\|)");
+  std::set<std::pair<std::string, std::string>> documented, accepted;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) documented.insert({m[1], m[2]});
+  }
+  for (const auto& k : ConfigKeys()) accepted.insert({std::string(k.key), std::string(k.type)});
+  for (const auto& k : accepted) {
+    CHECK_MESSAGE(documented.count(k), "in code, not documented: " << k.first << " (" << k.second << ")");
+  }
+  for (const auto& k : documented) {
+    CHECK_MESSAGE(accepted.count(k), "documented, not in code: " << k.first << " (" << k.second << ")");
+  }
+}
+
+}  // namespace sluice::gateway
