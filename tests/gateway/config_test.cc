@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -107,12 +106,18 @@ TEST_CASE("docs/config.md documents exactly the keys the loader accepts, with th
   std::ifstream in(SLUICE_SOURCE_DIR "/docs/config.md");
   REQUIRE(in);
   // Table rows look like: | `store.dir` | string | default | meaning |
-  const std::regex row(R"(^\|\s*`([a-z0-9_.\[\]]+)`\s*\|\s*([^|]+?)\s*\|)");
   std::set<std::pair<std::string, std::string>> documented, accepted;
   std::string line;
   while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_search(line, m, row)) documented.insert({m[1], m[2]});
+    if (!line.starts_with("| `")) continue;
+    const auto key_end = line.find('`', 3);
+    const auto type_begin = line.find('|', key_end) + 1;
+    const auto type_end = line.find('|', type_begin);
+    REQUIRE(type_end != std::string::npos);
+    std::string type = line.substr(type_begin, type_end - type_begin);
+    type.erase(0, type.find_first_not_of(' '));
+    type.erase(type.find_last_not_of(' ') + 1);
+    documented.insert({line.substr(3, key_end - 3), type});
   }
   for (const auto& k : ConfigKeys()) accepted.insert({std::string(k.key), std::string(k.type)});
   for (const auto& k : accepted) {
