@@ -40,6 +40,66 @@ Status GetString(const toml::node& n, std::string& out) {
   return Status::Ok();
 }
 
+// A size: an integer number of bytes, or a string "<n>B|KiB|MiB|GiB".
+Status GetSize(const toml::node& n, std::uint64_t& out) {
+  if (const auto* i = n.as_integer()) {
+    if (i->get() < 0) return InvalidArgument("a size cannot be negative");
+    out = static_cast<std::uint64_t>(i->get());
+    return Status::Ok();
+  }
+  const auto* s = n.as_string();
+  if (s == nullptr) {
+    return InvalidArgument("expected a size (bytes, or a string such as \"64MiB\"), got " +
+                           std::string(TypeName(n)));
+  }
+  const std::string& v = s->get();
+  std::size_t digits = 0;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  const std::string unit = v.substr(digits);
+  std::uint64_t mult = 0;
+  if (unit == "B") mult = 1;
+  else if (unit == "KiB") mult = 1ull << 10;
+  else if (unit == "MiB") mult = 1ull << 20;
+  else if (unit == "GiB") mult = 1ull << 30;
+  if (digits == 0 || digits > 12 || mult == 0) {
+    return InvalidArgument("'" + v + "' is not a size; write a whole number and one of B, KiB, MiB, GiB");
+  }
+  out = std::stoull(v.substr(0, digits)) * mult;
+  return Status::Ok();
+}
+
+// A duration: a string "<n>us|ms|s"; stored in microseconds.
+Status GetDurationUs(const toml::node& n, std::uint64_t& out) {
+  const auto* s = n.as_string();
+  if (s == nullptr) {
+    return InvalidArgument("expected a duration string such as \"1ms\", got " +
+                           std::string(TypeName(n)));
+  }
+  const std::string& v = s->get();
+  std::size_t digits = 0;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  const std::string unit = v.substr(digits);
+  std::uint64_t mult = 0;
+  if (unit == "us") mult = 1;
+  else if (unit == "ms") mult = 1000;
+  else if (unit == "s") mult = 1000000;
+  if (digits == 0 || digits > 9 || mult == 0) {
+    return InvalidArgument("'" + v + "' is not a duration; write a whole number and one of us, ms, s");
+  }
+  out = std::stoull(v.substr(0, digits)) * mult;
+  return Status::Ok();
+}
+
+Status ApplyIoEngine(Config& c, const toml::node& n) {
+  std::string v;
+  SLUICE_RETURN_IF_ERROR(GetString(n, v));
+  if (v == "auto") c.store.io_engine = store::IoEngine::kAuto;
+  else if (v == "io_uring") c.store.io_engine = store::IoEngine::kIoUring;
+  else if (v == "pwrite") c.store.io_engine = store::IoEngine::kPwrite;
+  else return InvalidArgument("'" + v + "' is not an io engine; allowed: auto, io_uring, pwrite");
+  return Status::Ok();
+}
+
 Status ApplyLogLevel(Config& c, const toml::node& n) {
   std::string v;
   SLUICE_RETURN_IF_ERROR(GetString(n, v));
@@ -67,6 +127,27 @@ const KeySpec kKeys[] = {
     {{"log.level", "string"}, ApplyLogLevel},
     {{"store.dir", "string"},
      [](Config& c, const toml::node& n) { return GetString(n, c.store.dir); }},
+    {{"store.io_engine", "string"}, ApplyIoEngine},
+    {{"store.wal_file_size", "size"},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.wal_file_size); }},
+    {{"store.wal_max_commit_delay", "duration"},
+     [](Config& c, const toml::node& n) {
+       std::uint64_t us = 0;
+       SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
+       if (us > UINT32_MAX) return InvalidArgument("duration too long");
+       c.store.wal_max_commit_delay_us = static_cast<std::uint32_t>(us);
+       return Status::Ok();
+     }},
+    {{"store.wal_max_group_bytes", "size"},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.wal_max_group_bytes); }},
+    {{"store.max_value_bytes", "size"},
+     [](Config& c, const toml::node& n) {
+       std::uint64_t v = 0;
+       SLUICE_RETURN_IF_ERROR(GetSize(n, v));
+       if (v > UINT32_MAX) return InvalidArgument("size too large");
+       c.store.max_value_bytes = static_cast<std::uint32_t>(v);
+       return Status::Ok();
+     }},
 };
 
 const KeySpec* FindKey(std::string_view name) {
@@ -195,7 +276,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   Status s = config.store.Validate();
   if (!s.ok()) {
     const std::string& m = s.message();
-    const std::string key = "store." + m.substr(0, m.find(':'));
+    std::string field = m.substr(0, m.find(':'));
+    if (field == "wal_max_commit_delay_us") field = "wal_max_commit_delay";
+    const std::string key = "store." + field;
     const std::string why = m.substr(std::min(m.size(), m.find(':') + 2));
     toml::source_region where;
     where.begin = {1, 1};

@@ -1,10 +1,55 @@
 #include "store/options.h"
 
+#include <string>
+
 namespace sluice::store {
+namespace {
+
+Status OutOfBounds(const char* field, std::uint64_t value, std::uint64_t lo, std::uint64_t hi) {
+  return InvalidArgument(std::string(field) + ": " + std::to_string(value) +
+                         " is outside its bounds [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "]");
+}
+
+}  // namespace
 
 Status Options::Validate() const {
   if (dir.empty() || dir.front() != '/') {
     return InvalidArgument("dir: must be an absolute path, got '" + dir + "'");
+  }
+  if (wal_file_size < (1ull << 20) || wal_file_size > (4ull << 30)) {
+    return OutOfBounds("wal_file_size", wal_file_size, 1ull << 20, 4ull << 30);
+  }
+  if (wal_file_size % kDirectAlignment != 0) {
+    return InvalidArgument("wal_file_size: must be a multiple of 4096, got " +
+                           std::to_string(wal_file_size));
+  }
+  if (wal_max_commit_delay_us > 100000) {
+    return OutOfBounds("wal_max_commit_delay_us", wal_max_commit_delay_us, 0, 100000);
+  }
+  if (wal_max_group_bytes < 4096 || wal_max_group_bytes > wal_file_size / 4) {
+    return OutOfBounds("wal_max_group_bytes", wal_max_group_bytes, 4096, wal_file_size / 4);
+  }
+  if (block_size < (64u << 10) || block_size > (16u << 20) || block_size % kDirectAlignment) {
+    return InvalidArgument("block_size: must be a multiple of 4096 in [65536, 16777216], got " +
+                           std::to_string(block_size));
+  }
+  if (segment_size < 4 * block_size || segment_size > (64ull << 30) ||
+      segment_size % kDirectAlignment) {
+    return InvalidArgument("segment_size: must be a multiple of 4096 in [4 * block_size, 64 GiB], got " +
+                           std::to_string(segment_size));
+  }
+  if (partition_window_s < 60 || partition_window_s > 86400) {
+    return OutOfBounds("partition_window_s", partition_window_s, 60, 86400);
+  }
+  if (partition_shards < 1 || partition_shards > 256) {
+    return OutOfBounds("partition_shards", partition_shards, 1, 256);
+  }
+  if (late_grace_s > partition_window_s) {
+    return OutOfBounds("late_grace_s", late_grace_s, 0, partition_window_s);
+  }
+  if (max_value_bytes < 1 || max_value_bytes > (1u << 20)) {
+    return OutOfBounds("max_value_bytes", max_value_bytes, 1, 1u << 20);
   }
   return Status::Ok();
 }

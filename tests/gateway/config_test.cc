@@ -129,3 +129,38 @@ TEST_CASE("docs/config.md documents exactly the keys the loader accepts, with th
 }
 
 }  // namespace sluice::gateway
+
+namespace sluice::gateway {
+
+TEST_CASE("sizes and durations take units, and the store bounds apply") {
+  auto c = ParseConfig(R"(
+[store]
+io_engine = "pwrite"
+wal_file_size = "128MiB"
+wal_max_commit_delay = "500us"
+wal_max_group_bytes = 262144
+max_value_bytes = "4KiB"
+)",
+                       "t.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->store.io_engine == store::IoEngine::kPwrite);
+  CHECK(c->store.wal_file_size == 128ull << 20);
+  CHECK(c->store.wal_max_commit_delay_us == 500);
+  CHECK(c->store.wal_max_group_bytes == 262144);
+  CHECK(c->store.max_value_bytes == 4096);
+
+  auto bad_unit = ParseConfig("[store]\nwal_file_size = \"64MB\"\n", "t.toml");
+  REQUIRE_FALSE(bad_unit.ok());
+  CHECK(bad_unit.status().message().find("B, KiB, MiB, GiB") != std::string::npos);
+
+  auto no_unit = ParseConfig("[store]\nwal_max_commit_delay = 5\n", "t.toml");
+  REQUIRE_FALSE(no_unit.ok());
+  CHECK(no_unit.status().message().find("duration") != std::string::npos);
+
+  auto too_slow = ParseConfig("[store]\nwal_max_commit_delay = \"2s\"\n", "t.toml");
+  REQUIRE_FALSE(too_slow.ok());
+  CHECK(too_slow.status().message().find("t.toml:2:") != std::string::npos);
+  CHECK(too_slow.status().message().find("'store.wal_max_commit_delay'") != std::string::npos);
+}
+
+}  // namespace sluice::gateway

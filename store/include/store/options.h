@@ -1,18 +1,64 @@
 // Options for opening a Store. Defaults in-class; Validate() checks bounds.
+// Each field maps to one documented configuration key (docs/config.md).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/status.h"
+#include "store/env.h"
 
 namespace sluice::store {
 
 struct Options {
-  // Directory holding every file of the store (write buffer, segments,
-  // registry). Must be an absolute path. Default: /var/lib/sluice/store.
+  // Directory holding every file of the store (write buffer, registry).
+  // Absolute path. Default: /var/lib/sluice/store.
   std::string dir = "/var/lib/sluice/store";
 
-  // Returns InvalidArgument naming the offending field on the first violation.
+  // How files are written: auto (io_uring when the kernel allows it, else
+  // pwrite), io_uring (fail to open without it), pwrite. Default: auto.
+  IoEngine io_engine = IoEngine::kAuto;
+
+  // Size of each preallocated write-ahead log file, bytes.
+  // Bounds: 1 MiB .. 4 GiB, a multiple of 4096. Default: 64 MiB.
+  std::uint64_t wal_file_size = 64ull << 20;
+
+  // Longest an append waits for others to share its sync, microseconds.
+  // Bounds: 0 .. 100000. Default: 1000 (1 ms).
+  std::uint32_t wal_max_commit_delay_us = 1000;
+
+  // A commit group is synced as soon as it holds this many bytes.
+  // Bounds: 4 KiB .. wal_file_size / 4. Default: 1 MiB.
+  std::uint64_t wal_max_group_bytes = 1ull << 20;
+
+  // Largest encoded block written to a segment, bytes. Records of one
+  // partition gather in DRAM until a block is this full. Bounds: 64 KiB ..
+  // 16 MiB, a multiple of 4096. Default: 1 MiB.
+  std::uint64_t block_size = 1ull << 20;
+
+  // Size of each preallocated segment file, bytes. Bounds: 4 * block_size ..
+  // 64 GiB, a multiple of 4096. Default: 256 MiB.
+  std::uint64_t segment_size = 256ull << 20;
+
+  // Length of a partition's time window, seconds. Bounds: 60 .. 86400.
+  // Default: 3600 (1 h). Fixed when the store is created (see store/README.md).
+  std::uint32_t partition_window_s = 3600;
+
+  // Shards per window: a series goes to shard hash(id) % shards.
+  // Bounds: 1 .. 256. Default: 8. Fixed when the store is created.
+  std::uint32_t partition_shards = 8;
+
+  // How long after its window ends a partition still takes records, seconds;
+  // later ones go to the late partition of the current window, and the
+  // partition is sealed. Bounds: 0 .. partition_window_s. Default: 300.
+  std::uint32_t late_grace_s = 300;
+
+  // Largest bytes value accepted in a record, bytes.
+  // Bounds: 1 .. 1 MiB. Default: 64 KiB.
+  std::uint32_t max_value_bytes = 64u << 10;
+
+  // Returns InvalidArgument on the first violation; the message starts with
+  // the field's name ("dir: must be an absolute path ...").
   Status Validate() const;
 };
 

@@ -1,0 +1,126 @@
+// The store: durable appends of sensor records, a durable series registry,
+// and reads from the DRAM index.
+//
+//   auto store = Store::Open(options);
+//   auto id = (*store)->RegisterSeries("plant/l1/p3/temp", ValueType::kFloat64, "degC");
+//   Ticket t = (*store)->Append({{*id, now_ns, 21.375}});
+//   t.Wait();   // OK: the batch survives kill -9 and power loss
+//
+// Thread-safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/env.h"
+#include "store/options.h"
+#include "store/ticket.h"
+#include "store/types.h"
+
+namespace sluice::store {
+
+struct StoreStats {
+  std::uint64_t appends = 0;          // batches acknowledged durable
+  std::uint64_t records = 0;          // records acknowledged durable
+  std::uint64_t bytes = 0;            // write-buffer payload bytes acknowledged
+  std::uint64_t rejected_batches = 0; // refused before the write buffer (bad input)
+  std::uint64_t failed_batches = 0;   // the write buffer reported an error
+  std::uint64_t commit_groups = 0;    // syncs of the write buffer
+  std::uint64_t series = 0;
+  std::uint64_t recovered_records = 0;  // replayed from the write buffer at Open (not yet in blocks)
+  std::uint64_t torn_tail_bytes = 0;    // discarded at Open
+  std::uint64_t quarantined_records = 0;  // intact in the log but unusable, skipped at Open
+  std::string last_quarantine_reason;
+  std::uint64_t blocks_written = 0;
+  std::uint64_t block_bytes_written = 0;  // to segments, padded
+  std::uint64_t block_write_failures = 0; // retried; the records stay in the write buffer
+  std::uint64_t quarantined_blocks = 0;   // failed their CRC; never served
+  std::uint64_t quarantined_pages = 0;    // unreadable segment pages skipped at Open
+  std::uint64_t late_records = 0;         // placed in a late partition
+  std::uint64_t segment_bytes = 0;        // segment files on disk
+  std::uint64_t dram_index_bytes = 0;
+  std::uint64_t recovery_us = 0;          // how long Open took
+  std::vector<std::string> notes;         // what Open found worth telling
+  std::string io_engine;              // "io_uring" or "pwrite", and why
+};
+
+struct PartitionInfo {
+  PartitionId id;
+  PartitionState state = PartitionState::kOpen;
+  std::uint64_t records = 0;       // in blocks and in DRAM
+  std::uint32_t blocks = 0;        // durable blocks on disk
+  std::uint64_t block_bytes = 0;   // their size on disk
+  std::int64_t t_min = 0, t_max = 0;  // record time range; 0, 0 when empty
+};
+
+// What a Store needs from its surroundings; tests replace parts of it.
+struct StoreContext {
+  Env* env = nullptr;                   // default: the real file system
+  std::function<std::int64_t()> now_ns; // default: the system clock
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens the store in options.dir, creating it when missing, and recovers
+  // every acknowledged record. `env` defaults to the real file system; it
+  // must outlive the store.
+  static Result<std::unique_ptr<Store>> Open(const Options& options, StoreContext context = {});
+
+  // Registers a series, durably, before returning. Registering an existing
+  // name again returns its id when type and unit match, InvalidArgument
+  // otherwise. Names: 1..1024 bytes, no NUL.
+  virtual Result<SeriesId> RegisterSeries(std::string_view name, ValueType type,
+                                          std::string_view unit) = 0;
+  virtual std::optional<SeriesInfo> FindSeries(std::string_view name) const = 0;
+  virtual std::optional<SeriesInfo> GetSeries(SeriesId id) const = 0;
+  virtual std::vector<SeriesInfo> ListSeries() const = 0;
+
+  // Appends a batch atomically: either every record becomes durable or none
+  // does. The ticket completes (and `callback` runs) once the whole batch is
+  // durable, or with the reason it is not: InvalidArgument naming the record
+  // (unknown series, wrong value type, bytes value too large; a batch larger
+  // than Options::block_size encoded is refused too), NoSpace when
+  // the write buffer is full, IoError, Aborted after Close().
+  virtual Ticket Append(Batch batch, Ticket::Callback callback = {}) = 0;
+
+  // The record with the greatest timestamp of `series`, if any.
+  virtual std::optional<Record> Latest(SeriesId series) const = 0;
+
+  // Visits the records of `series` with t0 <= timestamp < t1 in timestamp
+  // order (equal timestamps in append order) until `visit` returns false.
+  virtual Status Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
+                      const std::function<bool(const Record&)>& visit) const = 0;
+
+  // Every record of one partition, series by series (ascending id), each
+  // series in timestamp order, until `visit` returns false. For sync.
+  virtual Status ReadPartition(const PartitionId& id,
+                               const std::function<bool(const Record&)>& visit) const = 0;
+
+  // Partition lifecycle: OPEN -> SEALED -> SYNCED -> RECLAIMED. Each step is
+  // durable before it returns. Seal writes the partition's open block first;
+  // later records for its window go to the late partition of the current
+  // window. Reclaim frees the partition's blocks. A step from the wrong
+  // state is InvalidArgument naming both states.
+  virtual Status Seal(const PartitionId& id) = 0;
+  virtual Status MarkSynced(const PartitionId& id) = 0;
+  virtual Status Reclaim(const PartitionId& id) = 0;
+  // Partitions in `state`, or all when nullopt; ordered by id.
+  virtual std::vector<PartitionInfo> ListPartitions(
+      std::optional<PartitionState> state = std::nullopt) const = 0;
+
+  virtual StoreStats stats() const = 0;
+
+  // Waits for pending appends, stops background threads. Later calls fail
+  // with Aborted. Also run by the destructor.
+  virtual Status Close() = 0;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,114 @@
+#include "batch_format.h"
+
+#include <cstring>
+
+#include "coding.h"
+
+namespace sluice::store {
+
+void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) {
+  coding::PutVarint64(out, batch.size());
+  coding::PutVarint64(out, coding::ZigZag(arrival_ns));
+  std::int64_t prev = 0;
+  for (const Record& r : batch) {
+    coding::PutVarint64(out, r.series.value);
+    // Wrapping subtraction: any pair of int64 timestamps round-trips.
+    const auto delta = static_cast<std::int64_t>(static_cast<std::uint64_t>(r.timestamp_ns) -
+                                                 static_cast<std::uint64_t>(prev));
+    coding::PutVarint64(out, coding::ZigZag(delta));
+    prev = r.timestamp_ns;
+    const ValueType type = TypeOf(r.value);
+    out.push_back(static_cast<char>(type));
+    switch (type) {
+      case ValueType::kFloat64: {
+        std::uint64_t bits;
+        std::memcpy(&bits, &std::get<double>(r.value), 8);
+        coding::PutFixed64(out, bits);
+        break;
+      }
+      case ValueType::kInt64:
+        coding::PutVarint64(out, coding::ZigZag(std::get<std::int64_t>(r.value)));
+        break;
+      case ValueType::kBool:
+        out.push_back(std::get<bool>(r.value) ? 1 : 0);
+        break;
+      case ValueType::kBytes: {
+        const auto& s = std::get<std::string>(r.value);
+        coding::PutVarint64(out, s.size());
+        out += s;
+        break;
+      }
+    }
+  }
+}
+
+Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes) {
+  coding::Reader in(payload);
+  std::uint64_t count = 0, arrival = 0;
+  if (!in.GetVarint64(count)) return Corruption("batch: truncated record count");
+  if (!in.GetVarint64(arrival)) return Corruption("batch: truncated arrival time");
+  // Each record takes at least 4 bytes, which bounds the allocation below.
+  if (count > in.remaining() / 4) {
+    return Corruption("batch: record count " + std::to_string(count) + " exceeds the payload");
+  }
+  DecodedBatch decoded;
+  decoded.arrival_ns = coding::UnZigZag(arrival);
+  Batch& batch = decoded.records;
+  batch.reserve(count);
+  std::int64_t prev = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    auto bad = [&](const char* why) {
+      return Corruption("batch: record " + std::to_string(i) + ": " + why);
+    };
+    std::uint64_t series = 0, dts = 0;
+    std::uint8_t tag = 0;
+    if (!in.GetVarint64(series) || !in.GetVarint64(dts) || !in.GetByte(tag)) {
+      return bad("truncated");
+    }
+    if (series > UINT32_MAX) return bad("series id out of range");
+    Record r;
+    r.series = SeriesId{static_cast<std::uint32_t>(series)};
+    r.timestamp_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev) +
+                                               static_cast<std::uint64_t>(coding::UnZigZag(dts)));
+    prev = r.timestamp_ns;
+    switch (static_cast<ValueType>(tag)) {
+      case ValueType::kFloat64: {
+        std::uint64_t bits = 0;
+        if (!in.GetFixed64(bits)) return bad("truncated float64");
+        double d;
+        std::memcpy(&d, &bits, 8);
+        r.value = d;
+        break;
+      }
+      case ValueType::kInt64: {
+        std::uint64_t z = 0;
+        if (!in.GetVarint64(z)) return bad("truncated int64");
+        r.value = coding::UnZigZag(z);
+        break;
+      }
+      case ValueType::kBool: {
+        std::uint8_t b = 0;
+        if (!in.GetByte(b)) return bad("truncated bool");
+        if (b > 1) return bad("bool is neither 0 nor 1");
+        r.value = b == 1;
+        break;
+      }
+      case ValueType::kBytes: {
+        std::uint64_t len = 0;
+        std::string_view bytes;
+        if (!in.GetVarint64(len)) return bad("truncated bytes length");
+        if (len > max_value_bytes) return bad("bytes value longer than max_value_bytes");
+        if (!in.GetBytes(len, bytes)) return bad("truncated bytes");
+        r.value = std::string(bytes);
+        break;
+      }
+      default:
+        return bad("unknown value tag");
+    }
+    batch.push_back(std::move(r));
+  }
+  if (in.remaining() != 0) return Corruption("batch: trailing bytes after the last record");
+  return decoded;
+}
+
+}  // namespace sluice::store

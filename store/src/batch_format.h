@@ -1,0 +1,45 @@
+// The payload of a write-buffer record of type kBatch: one appended batch.
+//
+//   batch   := count:varint  arrival:varint  record{count}
+//   arrival := zigzag(arrival_ns): when the store accepted the batch, which
+//              decides late records' partitions identically at replay
+//   record  := series:varint  dts:varint  tag:u8  value
+//   dts     := zigzag(timestamp_ns - previous record's timestamp_ns), the
+//              first record's previous timestamp being 0
+//   value   := f64:8 bytes LE        (tag 1, kFloat64: the IEEE-754 bits)
+//            | zigzag(int64):varint  (tag 2, kInt64)
+//            | 0x00 or 0x01          (tag 3, kBool)
+//            | len:varint bytes      (tag 4, kBytes)
+//
+// Tags are ValueType values and are never renumbered. The write buffer's
+// framing (length, sequence number, CRC32C) protects these bytes; see
+// docs/format/wal.md and docs/format/batch.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "store/types.h"
+
+namespace sluice::store {
+
+// Write-buffer record types used by the store. Persisted: never renumber.
+enum class WalRecordType : std::uint8_t {
+  kBatch = 1,
+};
+
+void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out);
+
+struct DecodedBatch {
+  std::int64_t arrival_ns = 0;
+  Batch records;
+};
+
+// Decodes a whole payload; Corruption naming the record index and reason on
+// any malformation (truncated, trailing bytes, unknown tag, bool not 0/1,
+// bytes longer than `max_value_bytes`, count beyond what the bytes can hold).
+Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes);
+
+}  // namespace sluice::store

@@ -1,0 +1,134 @@
+// A segment block: one partition's records, grouped by series.
+//
+//   block     := header directory body zero-padding-to-4096
+//
+//   header (80 bytes, little-endian)
+//     0  magic        u32  0x4b424c53 "SLBK"
+//     4  version      u16  1
+//     6  late         u8   0 = regular partition, 1 = late partition
+//     7  reserved     u8   0
+//     8  header_len   u32  80 + 40 * series_count
+//    12  body_len     u32
+//    16  window_start i64  partition window start, ns
+//    24  shard        u32
+//    28  series_count u32
+//    32  t_min        i64  smallest timestamp in the block
+//    40  t_max        i64  largest timestamp in the block
+//    48  seq_min      u64  write-buffer sequence range whose records
+//    56  seq_max      u64  this block holds (all of them for this partition)
+//    64  records      u32
+//    68  body_crc     u32  masked CRC32C of the body
+//    72  reserved     u32  0
+//    76  header_crc   u32  masked CRC32C of bytes [0, 76) then the directory
+//
+//   directory entry (40 bytes), one per series, ascending series id
+//     0  series   u32      8  t_min i64     24  offset u32 (into the body)
+//     4  count    u32     16  t_max i64     28  length u32
+//    32  type     u8 (ValueType)  33..39 zero
+//
+//   body: per series, its chunk: timestamps then values, arrival order
+//     timestamps := varint(zigzag(delta - previous delta)), delta = ts - previous
+//                   ts; previous ts and previous delta start at 0 (delta of
+//                   delta: a regular series costs one byte per timestamp)
+//     float64    := varint(bits XOR previous bits), previous starts at 0
+//     int64      := varint(zigzag(v - previous v)), previous starts at 0
+//     bool       := ceil(count / 8) bytes, bit i of record i, LSB first
+//     bytes      := varint(length) bytes, per record
+//
+// Recovery reads only headers and directories (the index is rebuilt from
+// them); the body CRC is checked when a block is read. docs/format/segment.md
+// says the same in prose.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/types.h"
+
+namespace sluice::store {
+
+inline constexpr std::uint32_t kBlockMagic = 0x4b424c53;
+inline constexpr std::uint16_t kBlockVersion = 1;
+inline constexpr std::size_t kBlockHeaderBytes = 80;
+inline constexpr std::size_t kBlockDirEntryBytes = 40;
+
+struct BlockSeriesEntry {
+  SeriesId series;
+  ValueType type = ValueType::kFloat64;
+  std::uint32_t count = 0;
+  std::int64_t t_min = 0;
+  std::int64_t t_max = 0;
+  std::uint32_t offset = 0;  // into the body
+  std::uint32_t length = 0;
+};
+
+struct BlockHeader {
+  PartitionId partition;
+  std::int64_t t_min = 0;
+  std::int64_t t_max = 0;
+  std::uint64_t seq_min = 0;
+  std::uint64_t seq_max = 0;
+  std::uint32_t records = 0;
+  std::uint32_t header_len = 0;
+  std::uint32_t body_len = 0;
+  std::uint32_t body_crc = 0;  // unmasked
+  std::vector<BlockSeriesEntry> series;
+};
+
+// Accumulates one partition's records in encoded form. Not thread-safe.
+class BlockBuilder {
+ public:
+  explicit BlockBuilder(PartitionId partition) : partition_(partition) {}
+
+  void Add(const Record& r, ValueType type, std::uint64_t seq);
+  // Bytes the block would take if finished now (before padding).
+  std::size_t EncodedSize() const;
+  bool empty() const { return records_ == 0; }
+  std::uint32_t records() const { return records_; }
+  std::uint64_t seq_min() const { return seq_min_; }
+  const PartitionId& partition() const { return partition_; }
+
+  // The finished block, padded with zeros to a multiple of 4096.
+  std::string Finish() const;
+
+  // The records of one series still in this builder, in arrival order.
+  std::vector<Record> Read(SeriesId series) const;
+  // Every series id present.
+  std::vector<SeriesId> Series() const;
+
+ private:
+  struct Chunk {
+    ValueType type = ValueType::kFloat64;
+    std::uint32_t count = 0;
+    std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+    std::int64_t prev_ts = 0;
+    std::int64_t prev_delta = 0;
+    std::uint64_t prev_bits = 0;  // float64 bits or int64 value
+    std::string ts;               // encoded timestamps
+    std::string values;           // encoded values
+  };
+  PartitionId partition_;
+  std::vector<std::pair<SeriesId, Chunk>> chunks_;  // sorted by series id
+  std::uint32_t records_ = 0;
+  std::size_t body_bytes_ = 0;
+  std::int64_t t_min_ = INT64_MAX, t_max_ = INT64_MIN;
+  std::uint64_t seq_min_ = UINT64_MAX, seq_max_ = 0;
+};
+
+// Parses and checks a header and directory from the first bytes of a block.
+// `need` is set to the bytes required when `bytes` is too short (the caller
+// reads more and calls again). Corruption on bad magic, version, CRC or
+// inconsistent lengths.
+Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need);
+
+// Decodes one series chunk from a block body. Checks the body CRC when
+// `verify_body` (the caller may have verified the whole body once already).
+Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const BlockSeriesEntry& entry);
+Status VerifyBlockBody(std::string_view body, const BlockHeader& header);
+
+inline std::size_t PaddedBlockSize(std::size_t n) { return (n + 4095) / 4096 * 4096; }
+
+}  // namespace sluice::store

@@ -1,0 +1,217 @@
+#include "fault_env.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace sluice::store {
+
+namespace {
+
+Status FaultStatus(StatusCode code) {
+  return {code, "injected fault"};
+}
+
+}  // namespace
+
+// Forwards to the wrapped file, telling the env what is written and synced.
+// A second, buffered handle (`shadow_`) reads pre-images: it needs no
+// alignment, and the kernel keeps it coherent with O_DIRECT writes.
+class FaultFile final : public File {
+ public:
+  FaultFile(FaultInjectionEnv* env, std::unique_ptr<File> base, std::unique_ptr<File> shadow)
+      : env_(env), base_(std::move(base)), shadow_(std::move(shadow)) {}
+
+  Status WriteAndSync(std::span<const WriteSlice> slices) override {
+    std::uint64_t total = 0;
+    for (const auto& s : slices) total += s.data.size();
+    Status error;
+    const std::uint64_t allowed = env_->Admit(total, &error);
+    if (allowed == total) {
+      for (const auto& s : slices) {
+        SLUICE_RETURN_IF_ERROR(env_->RecordWrite(shadow_.get(), path(), s.offset, s.data.size()));
+      }
+      // The wrapped engine (io_uring or pwrite) does the real work.
+      SLUICE_RETURN_IF_ERROR(base_->WriteAndSync(slices));
+      env_->MarkSynced(path());
+      return Status::Ok();
+    }
+    // Torn: the first `allowed` bytes land, unsynced, through the buffered
+    // handle (a prefix of a direct write need not be aligned).
+    std::uint64_t left = allowed;
+    for (const auto& s : slices) {
+      if (left == 0) break;
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, s.data.size()));
+      SLUICE_RETURN_IF_ERROR(env_->RecordWrite(shadow_.get(), path(), s.offset, n));
+      SLUICE_RETURN_IF_ERROR(shadow_->Write(s.offset, s.data.first(n)));
+      left -= n;
+    }
+    return error;
+  }
+
+  Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    Status error;
+    const std::uint64_t allowed = env_->Admit(data.size(), &error);
+    const auto n = static_cast<std::size_t>(allowed);
+    if (n > 0) {
+      SLUICE_RETURN_IF_ERROR(env_->RecordWrite(shadow_.get(), path(), offset, n));
+      if (n == data.size()) return base_->Write(offset, data);
+      SLUICE_RETURN_IF_ERROR(shadow_->Write(offset, data.first(n)));
+    }
+    return error;
+  }
+
+  Status Sync() override {
+    Status error;
+    if (env_->Admit(0, &error) != 0 || !error.ok()) return error;
+    SLUICE_RETURN_IF_ERROR(base_->Sync());
+    env_->MarkSynced(path());
+    return Status::Ok();
+  }
+
+  Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) override {
+    return base_->Read(offset, data);
+  }
+
+  Status Preallocate(std::uint64_t size) override {
+    auto current = base_->Size();
+    if (!current.ok()) return current.status();
+    const std::uint64_t grow = size > *current ? size - *current : 0;
+    Status error;
+    // All or nothing: a half-preallocated file only costs a retry.
+    if (env_->Admit(grow, &error) != grow || !error.ok()) return error.ok() ? FaultStatus(StatusCode::kIoError) : error;
+    SLUICE_RETURN_IF_ERROR(base_->Preallocate(size));
+    env_->MarkSynced(path());  // Preallocate syncs the whole file
+    return Status::Ok();
+  }
+
+  Result<std::uint64_t> Size() override { return base_->Size(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::unique_ptr<File> base_;
+  const std::unique_ptr<File> shadow_;  // null for read-only files
+};
+
+void FaultInjectionEnv::SetWriteError(StatusCode code) {
+  std::lock_guard lock(mu_);
+  error_ = code;
+}
+
+void FaultInjectionEnv::FailAfterBytes(std::uint64_t n, StatusCode code) {
+  std::lock_guard lock(mu_);
+  budget_armed_ = true;
+  budget_ = n;
+  budget_code_ = code;
+}
+
+void FaultInjectionEnv::ClearFaults() {
+  std::lock_guard lock(mu_);
+  error_ = StatusCode::kOk;
+  budget_armed_ = false;
+}
+
+std::uint64_t FaultInjectionEnv::Admit(std::uint64_t n, Status* error) {
+  std::lock_guard lock(mu_);
+  if (error_ != StatusCode::kOk) {
+    *error = FaultStatus(error_);
+    return 0;
+  }
+  if (!budget_armed_) return n;
+  // Once the budget is spent even a sync fails: the machine is off.
+  if (budget_ == 0 || n > budget_) {
+    *error = FaultStatus(budget_code_);
+    const std::uint64_t allowed = std::min(n, budget_);
+    budget_ = 0;
+    return allowed;
+  }
+  budget_ -= n;
+  return n;
+}
+
+Status FaultInjectionEnv::RecordWrite(File* shadow, const std::string& path, std::uint64_t offset,
+                                      std::uint64_t n) {
+  SLUICE_CHECK(shadow != nullptr);  // writing a read-only file
+  auto size = shadow->Size();
+  if (!size.ok()) return size.status();
+  Undo undo{offset, {}};
+  if (offset < *size) {
+    undo.pre_image.resize(static_cast<std::size_t>(std::min(n, *size - offset)));
+    auto got = shadow->Read(offset, undo.pre_image);
+    if (!got.ok()) return got.status();
+    undo.pre_image.resize(*got);
+  }
+  std::lock_guard lock(mu_);
+  FileState& state = files_[path];
+  if (state.undo.empty()) state.synced_size = *size;
+  state.undo.push_back(std::move(undo));
+  state.unsynced += n;
+  return Status::Ok();
+}
+
+void FaultInjectionEnv::MarkSynced(const std::string& path) {
+  std::lock_guard lock(mu_);
+  files_.erase(path);
+}
+
+std::uint64_t FaultInjectionEnv::unsynced_bytes() const {
+  std::lock_guard lock(mu_);
+  std::uint64_t total = 0;
+  for (const auto& [path, state] : files_) total += state.unsynced;
+  return total;
+}
+
+Status FaultInjectionEnv::DropUnsyncedData() {
+  std::map<std::string, FileState> files;
+  {
+    std::lock_guard lock(mu_);
+    files.swap(files_);
+  }
+  for (auto& [path, state] : files) {
+    auto file = base_->OpenFile(path, FileOptions{});
+    if (!file.ok()) return file.status();
+    for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
+      SLUICE_RETURN_IF_ERROR((*file)->Write(it->offset, it->pre_image));
+    }
+    std::error_code ec;
+    std::filesystem::resize_file(path, state.synced_size, ec);
+    if (ec) return ErrnoStatus("truncate " + path, ec.value());
+    SLUICE_RETURN_IF_ERROR((*file)->Sync());
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
+                                                          FileOptions options) {
+  auto base = base_->OpenFile(path, options);
+  if (!base.ok()) return base.status();
+  std::unique_ptr<File> shadow;
+  if (!options.read_only) {
+    auto s = base_->OpenFile(path, FileOptions{});
+    if (!s.ok()) return s.status();
+    shadow = std::move(*s);
+  }
+  return std::unique_ptr<File>(
+      std::make_unique<FaultFile>(this, std::move(*base), std::move(shadow)));
+}
+
+Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
+  SLUICE_RETURN_IF_ERROR(base_->Rename(from, to));
+  std::lock_guard lock(mu_);
+  files_.erase(to);
+  if (auto node = files_.extract(from)) {
+    node.key() = to;
+    files_.insert(std::move(node));
+  }
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::Remove(const std::string& path) {
+  SLUICE_RETURN_IF_ERROR(base_->Remove(path));
+  std::lock_guard lock(mu_);
+  files_.erase(path);
+  return Status::Ok();
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,108 @@
+#include "log_file.h"
+
+#include "coding.h"
+#include "store/crc32c.h"
+
+namespace sluice::store {
+namespace {
+
+constexpr std::size_t kHeaderBytes = 12;
+constexpr std::size_t kFrameBytes = 8;
+
+std::span<const std::byte> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+std::string EncodeLogHeader(const LogFileFormat& format) {
+  std::string h;
+  coding::PutFixed32(h, format.magic);
+  coding::PutFixed32(h, format.version);
+  coding::PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
+  return h;
+}
+
+std::string EncodeLogEntry(std::string_view payload) {
+  std::string frame;
+  coding::PutFixed32(frame, static_cast<std::uint32_t>(payload.size()));
+  coding::PutFixed32(frame, MaskCrc(Crc32c(payload.data(), payload.size())));
+  frame += payload;
+  return frame;
+}
+
+std::vector<std::string_view> ParseLogImage(std::string_view image, const LogFileFormat& format,
+                                            LogRecovery& recovery) {
+  std::vector<std::string_view> out;
+  recovery = {};
+  if (image.empty()) return out;
+  if (image.size() < kHeaderBytes || image.substr(0, kHeaderBytes) != EncodeLogHeader(format)) {
+    recovery.header_corrupt = true;
+    recovery.discarded_bytes = image.size();
+    return out;
+  }
+  std::size_t pos = kHeaderBytes;
+  while (pos < image.size()) {
+    coding::Reader frame(image.substr(pos));
+    std::uint32_t len = 0, crc = 0;
+    std::string_view payload;
+    if (!frame.GetFixed32(len) || !frame.GetFixed32(crc) || len > format.max_entry_bytes ||
+        !frame.GetBytes(len, payload) ||
+        UnmaskCrc(crc) != Crc32c(payload.data(), payload.size())) {
+      break;
+    }
+    out.push_back(payload);
+    pos += kFrameBytes + len;
+  }
+  recovery.entries = out.size();
+  recovery.discarded_bytes = image.size() - pos;
+  return out;
+}
+
+Result<std::string> LogFile::ReadAll(Env* env, const std::string& path) {
+  std::string image;
+  if (!env->Exists(path)) return image;
+  auto f = env->OpenFile(path, {});
+  if (!f.ok()) return f.status();
+  auto size = (*f)->Size();
+  if (!size.ok()) return size.status();
+  image.resize(*size);
+  auto n = (*f)->Read(0, {reinterpret_cast<std::byte*>(image.data()), image.size()});
+  if (!n.ok()) return n.status();
+  image.resize(*n);
+  return image;
+}
+
+Status LogFile::Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
+                        bool set_aside) {
+  if (set_aside) SLUICE_RETURN_IF_ERROR(env_->Rename(path_, path_ + ".corrupt"));
+  std::string fresh = EncodeLogHeader(format);
+  for (auto e : entries) fresh += EncodeLogEntry(e);
+  const std::string tmp = path_ + ".tmp";
+  {
+    auto f = env_->OpenFile(tmp, {.create = true});
+    if (!f.ok()) return f.status();
+    SLUICE_RETURN_IF_ERROR((*f)->Write(0, AsBytes(fresh)));
+    SLUICE_RETURN_IF_ERROR((*f)->Sync());
+  }
+  SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path_));
+  SLUICE_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  auto f = env_->OpenFile(path_, {});
+  if (!f.ok()) return f.status();
+  file_ = std::move(*f);
+  end_ = fresh.size();
+  return Status::Ok();
+}
+
+Status LogFile::Append(std::string_view payload) {
+  const std::string entry = EncodeLogEntry(payload);
+  Status s = file_->Write(end_, AsBytes(entry));
+  if (s.ok()) s = file_->Sync();
+  // On failure end_ stays: the next append overwrites the partial entry,
+  // and until then recovery would discard it as a torn tail.
+  if (!s.ok()) return s;
+  end_ += entry.size();
+  return Status::Ok();
+}
+
+}  // namespace sluice::store

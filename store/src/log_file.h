@@ -1,0 +1,99 @@
+// An append-only file of checksummed entries: the shape shared by the series
+// registry (series.log) and the partition manifest (partitions.log).
+//
+//   file   := header entry*
+//   header := magic:u32  version:u32  masked crc32c(magic, version):u32
+//   entry  := length:u32  masked crc32c(payload):u32  payload[length]
+//
+// Little-endian. Every Append is written and fdatasync()ed before it returns.
+// Open keeps the longest valid prefix; a torn or corrupt tail is discarded
+// and counted, and the file is rewritten from the valid entries (temp file,
+// sync, rename, directory sync) before anything is appended. A file whose
+// header is unreadable is renamed to <name>.corrupt and started afresh.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/env.h"
+
+namespace sluice::store {
+
+struct LogFileFormat {
+  std::uint32_t magic = 0;
+  std::uint32_t version = 0;
+  std::uint32_t max_entry_bytes = 0;  // a longer length field means corruption
+};
+
+struct LogRecovery {
+  std::size_t entries = 0;
+  std::uint64_t discarded_bytes = 0;
+  bool header_corrupt = false;
+};
+
+// Splits an image into its valid entries (views into `image`). Pure.
+std::vector<std::string_view> ParseLogImage(std::string_view image, const LogFileFormat& format,
+                                            LogRecovery& recovery);
+std::string EncodeLogHeader(const LogFileFormat& format);
+std::string EncodeLogEntry(std::string_view payload);
+
+class LogFile {
+ public:
+  // Reads the file (creating it when missing). `accept` sees each valid
+  // entry in order and returns false to end the valid prefix there (for
+  // checks the framing cannot make, such as dense ids).
+  template <typename Accept>
+  static Result<std::unique_ptr<LogFile>> Open(Env* env, const std::string& dir,
+                                               const std::string& name, const LogFileFormat& format,
+                                               Accept&& accept, LogRecovery* recovery);
+
+  Status Append(std::string_view payload);
+
+ private:
+  LogFile(Env* env, std::string dir, std::string path)
+      : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
+  static Result<std::string> ReadAll(Env* env, const std::string& path);
+  Status Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
+                 bool set_aside);
+
+  Env* env_;
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<File> file_;
+  std::uint64_t end_ = 0;
+};
+
+template <typename Accept>
+Result<std::unique_ptr<LogFile>> LogFile::Open(Env* env, const std::string& dir,
+                                               const std::string& name,
+                                               const LogFileFormat& format, Accept&& accept,
+                                               LogRecovery* recovery) {
+  std::unique_ptr<LogFile> log(new LogFile(env, dir, dir + "/" + name));
+  auto image = ReadAll(env, log->path_);
+  if (!image.ok()) return image.status();
+  LogRecovery rec;
+  auto entries = ParseLogImage(*image, format, rec);
+  std::size_t kept = 0;
+  while (kept < entries.size() && accept(entries[kept])) ++kept;
+  if (kept < entries.size()) {
+    for (std::size_t i = kept; i < entries.size(); ++i) rec.discarded_bytes += 8 + entries[i].size();
+    entries.resize(kept);
+    rec.entries = kept;
+  }
+  const bool clean = !image->empty() && rec.discarded_bytes == 0;
+  if (!clean) SLUICE_RETURN_IF_ERROR(log->Rewrite(format, entries, rec.header_corrupt));
+  else {
+    auto f = env->OpenFile(log->path_, {});
+    if (!f.ok()) return f.status();
+    log->file_ = std::move(*f);
+    log->end_ = image->size();
+  }
+  if (recovery) *recovery = rec;
+  return log;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,135 @@
+// The DRAM index and the partitions: where every durable record lives.
+//
+// Records are applied in write-buffer sequence order. Each goes to its
+// partition's open block (BlockBuilder); a full block is written to a segment
+// and replaced by index extents: per series, the blocks holding it with
+// their time range. Latest values stay in DRAM. Partition states change only
+// through the manifest (<dir>/partitions.log, a LogFile), after the blocks
+// they depend on are durable.
+//
+// Partition placement is a pure function of (series, timestamp, the batch's
+// arrival time, the partition's persisted state), so replaying the write
+// buffer after a crash puts every record where it went before.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "block_format.h"
+#include "log_file.h"
+#include "segments.h"
+#include "store/options.h"
+#include "store/store.h"
+
+namespace sluice::store {
+
+struct IndexCounters {
+  std::uint64_t blocks_written = 0;
+  std::uint64_t block_bytes_written = 0;  // padded
+  std::uint64_t block_write_failures = 0;
+  std::uint64_t quarantined_blocks = 0;   // body CRC failed on read or at recovery
+  std::uint64_t late_records = 0;
+  std::uint64_t replay_skipped_records = 0;  // already in a block at recovery
+};
+
+class PartitionIndex {
+ public:
+  PartitionIndex(const Options& options, Env* env, std::unique_ptr<Segments> segments,
+                 std::unique_ptr<LogFile> manifest,
+                 std::map<PartitionId, PartitionState> states);
+
+  // Recovery, before any Apply: a block found in a segment. Blocks of
+  // reclaimed partitions are ignored.
+  void AddRecoveredBlock(const FoundBlock& block);
+  // Recovery: reads and checks the body of every block whose records may
+  // still be in the write buffer (seq_max >= first_wal_seq), dropping torn
+  // ones, so that replay re-applies what they held.
+  void VerifyTail(std::uint64_t first_wal_seq);
+
+  // Applies one durable batch. `replay` skips records already in blocks.
+  // Returns the first block-write error (the records stay in DRAM and in
+  // the write buffer; the write is retried with the next flush).
+  Status Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
+               const std::vector<ValueType>& types, bool replay);
+
+  // The highest sequence number whose records are all in durable blocks or
+  // were never needed: the write buffer may drop everything up to it.
+  std::uint64_t ReleasableSeq() const;
+
+  std::optional<Record> Latest(SeriesId series) const;
+  Status Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
+              const std::function<bool(const Record&)>& visit) const;
+  Status ReadPartition(const PartitionId& id, const std::function<bool(const Record&)>& visit) const;
+
+  Status Seal(const PartitionId& id);
+  Status MarkSynced(const PartitionId& id);
+  Status Reclaim(const PartitionId& id);
+  std::vector<PartitionInfo> List(std::optional<PartitionState> state) const;
+  // Seals partitions whose window ended more than late_grace_s before `now`.
+  Status SealExpired(std::int64_t now_ns);
+
+  IndexCounters counters() const;
+  std::uint64_t segment_bytes() const { return segments_->bytes_on_disk(); }
+  std::size_t dram_index_bytes() const;
+
+  // The partition a record goes to. REQUIRES: mu_ held.
+  PartitionId Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
+                    std::uint64_t seq, bool* skip) const;
+
+ private:
+  struct BlockRef {
+    BlockAddress address;
+    PartitionId partition;
+    std::uint32_t header_len = 0;
+    std::uint32_t body_len = 0;
+    std::uint32_t body_crc = 0;
+    std::uint64_t seq_max = 0;
+    bool live = true;
+  };
+  struct Extent {
+    std::uint32_t block;
+    std::uint32_t count;
+    std::int64_t t_min, t_max;
+    std::uint32_t offset, length;
+  };
+  struct Partition {
+    PartitionState state = PartitionState::kOpen;
+    std::unique_ptr<BlockBuilder> open;
+    std::vector<std::uint32_t> blocks;
+    std::uint64_t flushed_seq = 0;  // every record up to here is in `blocks`
+    std::uint64_t records = 0;
+    std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+  };
+
+  std::int64_t WindowOf(std::int64_t ts) const;
+  Status Flush(const PartitionId& id, Partition& p);                    // REQUIRES: mu_
+  Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
+  void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
+  // Reads one series' records from a block; quarantines it on a bad body.
+  Status ReadExtent(const Extent& e, SeriesId series, std::vector<Record>& out) const;
+
+  const Options options_;
+  const std::int64_t window_ns_;
+  const std::int64_t grace_ns_;
+  std::unique_ptr<Segments> segments_;
+  std::unique_ptr<LogFile> manifest_;
+
+  mutable std::shared_mutex mu_;
+  std::map<PartitionId, Partition> partitions_;
+  mutable std::vector<BlockRef> blocks_;            // by block number; live flips on quarantine
+  std::vector<std::vector<Extent>> extents_;        // by series id
+  std::vector<std::optional<Record>> latest_;       // by series id
+  std::vector<ValueType> types_;                    // by series id
+  std::uint64_t last_seq_ = 0;
+  std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
+  mutable IndexCounters counters_;
+  mutable std::mutex counters_mu_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,133 @@
+#include "registry.h"
+
+
+#include "coding.h"
+#include "store/crc32c.h"
+
+namespace sluice::store {
+namespace {
+
+bool ValidType(std::uint8_t t) { return t >= 1 && t <= 4; }
+
+Status CheckName(std::string_view name, std::string_view unit) {
+  if (name.empty() || name.size() > kMaxSeriesNameBytes) {
+    return InvalidArgument("series name must be 1.." + std::to_string(kMaxSeriesNameBytes) +
+                           " bytes");
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    return InvalidArgument("series name contains a NUL byte");
+  }
+  if (unit.size() > kMaxUnitBytes) {
+    return InvalidArgument("unit of series '" + std::string(name) + "' is longer than " +
+                           std::to_string(kMaxUnitBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeRegistryEntry(const SeriesInfo& info) {
+  std::string payload;
+  coding::PutVarint64(payload, info.id.value);
+  payload.push_back(static_cast<char>(info.type));
+  coding::PutVarint64(payload, info.name.size());
+  payload += info.name;
+  coding::PutVarint64(payload, info.unit.size());
+  payload += info.unit;
+  return payload;
+}
+
+std::optional<SeriesInfo> DecodeRegistryEntry(std::string_view payload, std::uint32_t expected_id) {
+  coding::Reader in(payload);
+  std::uint64_t id = 0, name_len = 0, unit_len = 0;
+  std::uint8_t type = 0;
+  std::string_view name, unit;
+  if (!in.GetVarint64(id) || !in.GetByte(type) || !in.GetVarint64(name_len) ||
+      !in.GetBytes(name_len, name) || !in.GetVarint64(unit_len) || !in.GetBytes(unit_len, unit) ||
+      in.remaining() != 0 || id != expected_id || !ValidType(type) ||
+      !CheckName(name, unit).ok()) {
+    return std::nullopt;
+  }
+  return SeriesInfo{SeriesId{expected_id}, std::string(name), static_cast<ValueType>(type),
+                    std::string(unit)};
+}
+
+std::vector<SeriesInfo> ParseRegistry(std::string_view image, RegistryRecovery& recovery) {
+  std::vector<SeriesInfo> out;
+  const auto entries = ParseLogImage(image, kRegistryFormat, recovery);
+  for (std::string_view e : entries) {
+    auto info = DecodeRegistryEntry(e, static_cast<std::uint32_t>(out.size() + 1));
+    if (!info) break;
+    out.push_back(std::move(*info));
+  }
+  for (std::size_t i = out.size(); i < entries.size(); ++i) {
+    recovery.discarded_bytes += 8 + entries[i].size();
+  }
+  recovery.entries = out.size();
+  return out;
+}
+
+Result<std::unique_ptr<Registry>> Registry::Open(Env* env, const std::string& dir,
+                                                 RegistryRecovery* recovery) {
+  std::unique_ptr<Registry> r(new Registry());
+  auto log = LogFile::Open(
+      env, dir, "series.log", kRegistryFormat,
+      [&](std::string_view e) {
+        auto info = DecodeRegistryEntry(e, static_cast<std::uint32_t>(r->series_.size() + 1));
+        if (!info) return false;
+        r->series_.push_back(std::move(*info));
+        return true;
+      },
+      recovery);
+  if (!log.ok()) return log.status();
+  r->log_ = std::move(*log);
+  for (const auto& s : r->series_) r->by_name_.emplace(s.name, s.id.value);
+  return r;
+}
+
+Result<SeriesId> Registry::Register(std::string_view name, ValueType type, std::string_view unit) {
+  SLUICE_RETURN_IF_ERROR(CheckName(name, unit));
+  if (!ValidType(static_cast<std::uint8_t>(type))) return InvalidArgument("unknown value type");
+  std::unique_lock lock(mu_);
+  if (auto it = by_name_.find(std::string(name)); it != by_name_.end()) {
+    const SeriesInfo& s = series_[it->second - 1];
+    if (s.type != type || s.unit != unit) {
+      return InvalidArgument("series '" + s.name + "' is registered as " + ValueTypeName(s.type) +
+                             " [" + s.unit + "], not " + ValueTypeName(type) + " [" +
+                             std::string(unit) + "]");
+    }
+    return s.id;
+  }
+  SeriesInfo info{SeriesId{static_cast<std::uint32_t>(series_.size() + 1)}, std::string(name),
+                  type, std::string(unit)};
+  Status s = log_->Append(EncodeRegistryEntry(info));
+  if (!s.ok()) return s.WithContext("registering series '" + info.name + "'");
+  by_name_.emplace(info.name, info.id.value);
+  series_.push_back(std::move(info));
+  return series_.back().id;
+}
+
+std::optional<SeriesInfo> Registry::Find(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return std::nullopt;
+  return series_[it->second - 1];
+}
+
+std::optional<SeriesInfo> Registry::Get(SeriesId id) const {
+  std::shared_lock lock(mu_);
+  if (id.value == 0 || id.value > series_.size()) return std::nullopt;
+  return series_[id.value - 1];
+}
+
+std::vector<SeriesInfo> Registry::List() const {
+  std::shared_lock lock(mu_);
+  return series_;
+}
+
+std::size_t Registry::size() const {
+  std::shared_lock lock(mu_);
+  return series_.size();
+}
+
+}  // namespace sluice::store

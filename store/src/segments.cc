@@ -1,0 +1,227 @@
+#include "segments.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "coding.h"
+#include "store/crc32c.h"
+
+namespace sluice::store {
+namespace {
+
+std::string SegmentHeader(std::uint32_t id) {
+  std::string h;
+  coding::PutFixed32(h, kSegmentMagic);
+  coding::PutFixed32(h, kSegmentVersion);
+  coding::PutFixed32(h, id);
+  coding::PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
+  h.resize(kPage, '\0');
+  return h;
+}
+
+bool AllZero(std::string_view s) {
+  return s.find_first_not_of('\0') == std::string_view::npos;
+}
+
+Result<std::string> ReadAt(File& f, std::uint64_t offset, std::size_t n) {
+  std::string buf(n, '\0');
+  auto got = f.Read(offset, {reinterpret_cast<std::byte*>(buf.data()), n});
+  if (!got.ok()) return got.status();
+  buf.resize(*got);
+  return buf;
+}
+
+// "seg-00000012.dat" -> 12; 0 when the name is not a segment's.
+std::uint32_t ParseSegmentName(const std::string& name) {
+  unsigned id = 0;
+  char tail = 0;
+  if (name.size() != 16 || std::sscanf(name.c_str(), "seg-%8u.da%c", &id, &tail) != 2 ||
+      tail != 't') {
+    return 0;
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string Segments::PathOf(std::uint32_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/seg-%08u.dat", id);
+  return options_.dir + name;
+}
+
+Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions& options,
+                                                 std::vector<FoundBlock>* found,
+                                                 SegmentRecovery* recovery) {
+  std::unique_ptr<Segments> s(new Segments(env, options));
+  SLUICE_RETURN_IF_ERROR(env->CreateDirs(options.dir));
+  auto names = env->ListDir(options.dir);
+  if (!names.ok()) return names.status();
+  SegmentRecovery rec;
+  for (const auto& name : *names) {
+    const std::uint32_t id = ParseSegmentName(name);
+    if (id == 0) continue;
+    auto f = env->OpenFile(s->PathOf(id), {});
+    if (!f.ok()) return f.status();
+    std::uint64_t tail = 0;
+    SLUICE_RETURN_IF_ERROR(s->Scan(id, **f, found, &rec, &tail));
+    s->readers_[id] = std::move(*f);
+    s->current_ = id;
+    s->tail_ = tail;
+    ++rec.segments;
+  }
+  if (s->current_ != 0) {
+    auto w = env->OpenFile(s->PathOf(s->current_), {.direct = true});
+    if (!w.ok()) return w.status();
+    s->writer_ = std::move(*w);
+  }
+  if (recovery) *recovery = std::move(rec);
+  return s;
+}
+
+Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
+                      SegmentRecovery* rec, std::uint64_t* tail) {
+  const std::string path = PathOf(id);
+  auto size = file.Size();
+  if (!size.ok()) return size.status();
+  auto head = ReadAt(file, 0, kPage);
+  if (!head.ok()) return head.status();
+  if (*head != SegmentHeader(id)) {
+    // An unreadable segment header: the file is not trusted at all. Its
+    // blocks are still in the write buffer if they were not yet released,
+    // otherwise they are lost and counted.
+    rec->quarantined_pages += *size / kPage;
+    rec->notes.push_back(path + ": bad segment header, segment ignored");
+    *tail = *size;  // never append to it
+    return Status::Ok();
+  }
+  std::uint64_t off = kPage;
+  std::uint64_t end = kPage;  // just past the last valid block
+  // After damage the walk cannot trust a page of zeros to mean "end of
+  // segment" (block bodies may hold such pages), so it looks at every page
+  // to the end for the next valid header.
+  bool after_damage = false;
+  while (off + kPage <= *size) {
+    auto page = ReadAt(file, off, kPage);
+    if (!page.ok()) return page.status();
+    if (AllZero(*page)) {
+      if (!after_damage) break;
+      off += kPage;
+      continue;
+    }
+    std::size_t need = 0;
+    auto h = ParseBlockHeader(*page, need);
+    if (!h.ok() && need > 0 && off + need <= *size) {
+      page = ReadAt(file, off, need);
+      if (!page.ok()) return page.status();
+      h = ParseBlockHeader(*page, need);
+    }
+    const std::uint64_t len = h.ok() ? PaddedBlockSize(h->header_len + h->body_len) : 0;
+    if (!h.ok() || off + len > *size) {
+      after_damage = true;
+      ++rec->quarantined_pages;
+      rec->notes.push_back(path + " at offset " + std::to_string(off) + ": " +
+                           (h.ok() ? std::string("block runs past the end") : h.status().message()));
+      off += kPage;
+      continue;
+    }
+    if (found) {
+      found->push_back({{id, static_cast<std::uint32_t>(off / kPage),
+                         static_cast<std::uint32_t>(len / kPage)},
+                        std::move(*h)});
+    }
+    ++rec->blocks;
+    off += len;
+    end = off;
+  }
+  // New blocks go after everything seen, damaged pages included, so that
+  // nothing is written over bytes recovery could not explain.
+  *tail = after_damage ? *size : end;
+  return Status::Ok();
+}
+
+Status Segments::StartSegment(std::uint32_t id) {
+  const std::string path = PathOf(id);
+  auto w = env_->OpenFile(path, {.create = true, .direct = true});
+  if (!w.ok()) return w.status();
+  SLUICE_RETURN_IF_ERROR((*w)->Preallocate(options_.segment_size));
+  const std::string header = SegmentHeader(id);
+  AlignedBuffer buf = AllocateAligned(kPage);
+  std::memcpy(buf.get(), header.data(), kPage);
+  const WriteSlice slice{0, {buf.get(), kPage}};
+  SLUICE_RETURN_IF_ERROR((*w)->WriteAndSync({&slice, 1}));
+  SLUICE_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+  auto r = env_->OpenFile(path, {});
+  if (!r.ok()) return r.status();
+  {
+    std::lock_guard lock(mu_);
+    readers_[id] = std::move(*r);
+  }
+  writer_ = std::move(*w);
+  current_ = id;
+  tail_ = kPage;
+  return Status::Ok();
+}
+
+Result<BlockAddress> Segments::Append(std::string_view block) {
+  SLUICE_CHECK(block.size() % kPage == 0 && !block.empty());
+  if (block.size() > options_.segment_size - kPage) {
+    return InvalidArgument("block of " + std::to_string(block.size()) +
+                           " bytes does not fit a segment");
+  }
+  if (current_ == 0 || tail_ + block.size() > options_.segment_size) {
+    SLUICE_RETURN_IF_ERROR(StartSegment(current_ + 1));
+  }
+  AlignedBuffer buf = AllocateAligned(block.size());
+  std::memcpy(buf.get(), block.data(), block.size());
+  const WriteSlice slice{tail_, {buf.get(), block.size()}};
+  Status s = writer_->WriteAndSync({&slice, 1});
+  if (!s.ok()) {
+    // The bytes may be partly on disk. Skip past them so that nothing is
+    // ever written over a torn block's header; recovery quarantines it.
+    tail_ += block.size();
+    return s;
+  }
+  BlockAddress a{current_, static_cast<std::uint32_t>(tail_ / kPage),
+                 static_cast<std::uint32_t>(block.size() / kPage)};
+  tail_ += block.size();
+  return a;
+}
+
+Result<std::string> Segments::Read(const BlockAddress& a) const {
+  File* f = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = readers_.find(a.segment);
+    if (it == readers_.end()) {
+      return NotFound("segment " + std::to_string(a.segment) + " is gone");
+    }
+    f = it->second.get();
+  }
+  auto bytes = ReadAt(*f, std::uint64_t{a.page} * kPage, std::size_t{a.pages} * kPage);
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->size() != std::size_t{a.pages} * kPage) {
+    return Corruption(PathOf(a.segment) + ": short read of block at page " +
+                      std::to_string(a.page));
+  }
+  return bytes;
+}
+
+Status Segments::Remove(std::uint32_t segment) {
+  SLUICE_CHECK(segment != current_);
+  {
+    std::lock_guard lock(mu_);
+    readers_.erase(segment);
+  }
+  SLUICE_RETURN_IF_ERROR(env_->Remove(PathOf(segment)));
+  return env_->SyncDir(options_.dir);
+}
+
+std::uint64_t Segments::bytes_on_disk() const {
+  std::lock_guard lock(mu_);
+  return readers_.size() * options_.segment_size;
+}
+
+std::uint32_t Segments::current_segment() const { return current_; }
+
+}  // namespace sluice::store

@@ -1,0 +1,383 @@
+// The write-ahead log: group commit on one thread, preallocated O_DIRECT
+// files recycled by renaming, recovery per wal_format.h.
+//
+// Threads: appenders only touch the queue (mu_). Everything below "writer
+// state" belongs to the commit thread, and to Open() before it starts.
+#include "wal.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "wal_format.h"
+
+namespace sluice::store {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t AlignDown(std::uint64_t v) { return v / kWalBlockSize * kWalBlockSize; }
+std::uint64_t AlignUp(std::uint64_t v) { return AlignDown(v + kWalBlockSize - 1); }
+
+struct Pending {
+  std::uint8_t type = 0;
+  std::vector<std::byte> payload;
+  Wal::DoneFn done;
+  Clock::time_point queued_at;
+};
+
+class WalImpl final : public Wal {
+ public:
+  WalImpl(Env* env, const WalOptions& options)
+      : env_(env), opt_(options), tail_(AllocateAligned(kWalBlockSize)) {
+    std::memset(tail_.get(), 0, kWalBlockSize);
+  }
+  ~WalImpl() override { (void)Close(); }
+
+  Status Recover(const ReplayFn& replay);
+  void Start() { thread_ = std::thread([this] { CommitLoop(); }); }
+
+  void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
+    SLUICE_CHECK(type != 0 && payload.size() <= opt_.file_size / 4);
+    const std::uint64_t size = WalFrameSize(payload.size());
+    std::unique_lock lock(mu_);
+    // Bounded queue: wait for room rather than drop. One record always fits
+    // an empty queue, whatever its size.
+    space_cv_.wait(lock, [&] {
+      return closing_ || queued_bytes_ == 0 || queued_bytes_ + size <= MaxQueuedBytes();
+    });
+    if (closing_) {
+      lock.unlock();
+      done(Aborted("wal: closed"), 0);
+      return;
+    }
+    queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now()});
+    queued_bytes_ += size;
+    if (queue_.size() == 1 || queued_bytes_ >= opt_.max_group_bytes) work_cv_.notify_one();
+  }
+
+  void Release(std::uint64_t upto) override {
+    std::uint64_t cur = release_upto_.load();
+    while (cur < upto && !release_upto_.compare_exchange_weak(cur, upto)) {
+    }
+  }
+
+  Status Close() override {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    work_cv_.notify_all();
+    space_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    file_.reset();
+    std::lock_guard lock(mu_);
+    return last_status_;
+  }
+
+  WalStats stats() const override {
+    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_};
+  }
+
+ private:
+  struct LiveFile {
+    std::uint64_t number = 0;
+    std::uint64_t first_seq = 0;
+  };
+
+  std::uint64_t MaxQueuedBytes() const { return 4 * opt_.max_group_bytes; }
+  std::string PathOf(std::uint64_t number) const { return opt_.dir + "/" + WalFileName(number); }
+
+  void CommitLoop();
+  void CommitGroup(std::vector<Pending>& group);
+  Status CommitToFile(std::span<Pending> records);
+  Status Repair();
+  Status Roll();
+  Status InitFile(std::uint64_t number);
+  Status ReadWhole(const std::string& path, std::vector<std::byte>* bytes);
+  std::byte* Buffer(std::size_t size);
+
+  Env* const env_;
+  const WalOptions opt_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // commit thread: records queued, or closing
+  std::condition_variable space_cv_;  // appenders: room in the queue, or closing
+  std::deque<Pending> queue_;         // GUARDED_BY(mu_)
+  std::uint64_t queued_bytes_ = 0;    // GUARDED_BY(mu_), framed sizes
+  bool closing_ = false;              // GUARDED_BY(mu_)
+  Status last_status_;                // GUARDED_BY(mu_), of the last commit
+  std::thread thread_;
+
+  std::atomic<std::uint64_t> release_upto_{0};
+  std::atomic<std::uint64_t> records_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> groups_{0};
+  std::uint64_t torn_tail_bytes_ = 0;  // set once in Open
+
+  // --- Writer state.
+  std::deque<LiveFile> live_;  // oldest first; back() is the file being written
+  std::unique_ptr<File> file_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t block_start_ = kWalBlockSize;  // file offset of the tail block
+  std::size_t tail_len_ = 0;                   // valid bytes in the tail block
+  AlignedBuffer tail_;                         // the tail block, zeros past tail_len_
+  // Past the tail, bytes up to here may hold frames of a failed or torn
+  // write; they are zeroed durably before anything else is written.
+  std::uint64_t dirty_end_ = 0;
+  AlignedBuffer buf_;
+  std::size_t buf_cap_ = 0;
+};
+
+std::byte* WalImpl::Buffer(std::size_t size) {
+  if (size > buf_cap_) {
+    buf_cap_ = std::max<std::size_t>(AlignUp(size), 2 * buf_cap_);
+    buf_ = AllocateAligned(buf_cap_);
+  }
+  return buf_.get();
+}
+
+void WalImpl::CommitLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // closing, and everything committed
+    // The oldest record waits at most max_commit_delay for company.
+    const Clock::time_point deadline = queue_.front().queued_at + opt_.max_commit_delay;
+    while (!closing_ && queued_bytes_ < opt_.max_group_bytes && Clock::now() < deadline) {
+      work_cv_.wait_until(lock, deadline);
+    }
+    std::vector<Pending> group;
+    std::uint64_t bytes = 0;
+    while (!queue_.empty()) {
+      const std::uint64_t size = WalFrameSize(queue_.front().payload.size());
+      if (!group.empty() && bytes + size > opt_.max_group_bytes) break;
+      bytes += size;
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_bytes_ -= bytes;
+    space_cv_.notify_all();
+    lock.unlock();
+    CommitGroup(group);
+    lock.lock();
+  }
+}
+
+// Writes the group, rolling to a new file where it does not fit, and runs
+// every callback once. A failure fails the rest of the group, in order, so
+// that acknowledged records always form a prefix.
+void WalImpl::CommitGroup(std::vector<Pending>& group) {
+  Status st;
+  std::size_t i = 0;
+  while (i < group.size()) {
+    const std::uint64_t avail = opt_.file_size - (block_start_ + tail_len_);
+    std::size_t j = i;
+    for (std::uint64_t used = 0; j < group.size(); ++j) {
+      used += WalFrameSize(group[j].payload.size());
+      if (used > avail) break;
+    }
+    if (j == i) {
+      st = Roll();
+      if (!st.ok()) break;
+      continue;
+    }
+    const std::uint64_t first = next_seq_;
+    st = CommitToFile(std::span(group).subspan(i, j - i));
+    if (!st.ok()) break;
+    // Stats first: a caller woken by its callback sees them up to date.
+    records_ += j - i;
+    for (std::size_t k = i; k < j; ++k) bytes_ += group[k].payload.size();
+    for (std::size_t k = i; k < j; ++k) group[k].done(Status::Ok(), first + (k - i));
+    i = j;
+  }
+  for (; i < group.size(); ++i) group[i].done(st, 0);
+  std::lock_guard lock(mu_);
+  last_status_ = st;
+}
+
+// One write + sync of whole blocks: the tail block as kept in memory, the
+// new frames, zeros to the block end. Seqs from next_seq_ on.
+Status WalImpl::CommitToFile(std::span<Pending> records) {
+  if (dirty_end_ != 0) SLUICE_RETURN_IF_ERROR(Repair());
+  std::size_t used = tail_len_;
+  for (const auto& r : records) used += WalFrameSize(r.payload.size());
+  const std::size_t padded = AlignUp(used);
+  std::byte* buf = Buffer(padded);
+  std::memcpy(buf, tail_.get(), tail_len_);
+  std::size_t pos = tail_len_;
+  for (std::size_t k = 0; k < records.size(); ++k) {
+    const std::size_t size = WalFrameSize(records[k].payload.size());
+    EncodeWalFrame(next_seq_ + k, static_cast<std::uint32_t>(k), records[k].type,
+                   records[k].payload, {buf + pos, size});
+    pos += size;
+  }
+  std::memset(buf + used, 0, padded - used);
+  const WriteSlice slice{block_start_, {buf, padded}};
+  if (Status st = file_->WriteAndSync({&slice, 1}); !st.ok()) {
+    // Some of it may be on disk: it must not be replayed after later records.
+    dirty_end_ = std::max<std::uint64_t>(dirty_end_, block_start_ + padded);
+    return st.WithContext("wal " + file_->path());
+  }
+  ++groups_;
+  next_seq_ += records.size();
+  const std::uint64_t end = block_start_ + used;
+  const std::uint64_t new_block = AlignDown(end);
+  tail_len_ = static_cast<std::size_t>(end - new_block);
+  std::memcpy(tail_.get(), buf + (new_block - block_start_), tail_len_);
+  std::memset(tail_.get() + tail_len_, 0, kWalBlockSize - tail_len_);
+  block_start_ = new_block;
+  return Status::Ok();
+}
+
+// Durably rewrites [tail block, dirty_end_) as the tail block and zeros, so
+// that bytes of a failed or torn write can never be read as records.
+Status WalImpl::Repair() {
+  SLUICE_CHECK(dirty_end_ > block_start_ && dirty_end_ <= opt_.file_size);
+  const std::size_t size = static_cast<std::size_t>(dirty_end_ - block_start_);
+  std::byte* buf = Buffer(size);
+  std::memcpy(buf, tail_.get(), kWalBlockSize);
+  std::memset(buf + kWalBlockSize, 0, size - kWalBlockSize);
+  const WriteSlice slice{block_start_, {buf, size}};
+  if (Status st = file_->WriteAndSync({&slice, 1}); !st.ok()) {
+    return st.WithContext("wal repair " + file_->path());
+  }
+  dirty_end_ = 0;
+  return Status::Ok();
+}
+
+// Makes `number` the file being written: preallocated, header with
+// first_seq = next_seq_, synced, directory entry synced.
+Status WalImpl::InitFile(std::uint64_t number) {
+  const std::string path = PathOf(number);
+  auto file = env_->OpenFile(path, FileOptions{.create = true, .direct = true});
+  if (!file.ok()) return file.status();
+  SLUICE_RETURN_IF_ERROR((*file)->Preallocate(opt_.file_size));
+  AlignedBuffer block = AllocateAligned(kWalBlockSize);
+  EncodeWalHeader({number, next_seq_}, {block.get(), kWalBlockSize});
+  const WriteSlice slice{0, {block.get(), kWalBlockSize}};
+  SLUICE_RETURN_IF_ERROR((*file)->WriteAndSync({&slice, 1}));
+  SLUICE_RETURN_IF_ERROR(env_->SyncDir(opt_.dir));
+  file_ = std::move(*file);
+  live_.push_back({number, next_seq_});
+  block_start_ = kWalBlockSize;
+  tail_len_ = 0;
+  std::memset(tail_.get(), 0, kWalBlockSize);
+  dirty_end_ = 0;
+  return Status::Ok();
+}
+
+// Switches to the next file: the oldest one renamed when everything in it
+// is released (its zeros or stale frames are harmless, wal_format.h), else
+// a new one while fewer than max_files exist.
+Status WalImpl::Roll() {
+  if (dirty_end_ != 0) SLUICE_RETURN_IF_ERROR(Repair());
+  const std::uint64_t number = live_.back().number + 1;
+  const std::string path = PathOf(number);
+  // A previous attempt may have left the file half made; InitFile finishes it.
+  if (!env_->Exists(path)) {
+    const bool recyclable = live_.size() >= 2 && live_[1].first_seq - 1 <= release_upto_.load();
+    if (recyclable) {
+      SLUICE_RETURN_IF_ERROR(env_->Rename(PathOf(live_.front().number), path));
+      live_.pop_front();
+    } else if (live_.size() >= opt_.max_files) {
+      return NoSpace("wal: " + std::to_string(live_.size()) +
+                     " files in use (max_files) and none released");
+    }
+  }
+  return InitFile(number).WithContext("wal roll to " + path);
+}
+
+Status WalImpl::ReadWhole(const std::string& path, std::vector<std::byte>* bytes) {
+  auto file = env_->OpenFile(path, FileOptions{.read_only = true});
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  bytes->resize(static_cast<std::size_t>(*size));
+  auto got = (*file)->Read(0, *bytes);
+  if (!got.ok()) return got.status();
+  bytes->resize(*got);
+  return Status::Ok();
+}
+
+Status WalImpl::Recover(const ReplayFn& replay) {
+  SLUICE_RETURN_IF_ERROR(env_->CreateDirs(opt_.dir));
+  auto names = env_->ListDir(opt_.dir);
+  if (!names.ok()) return names.status();
+  std::vector<std::uint64_t> numbers;
+  for (const auto& name : *names) {
+    std::uint64_t n = 0;
+    if (ParseWalFileName(name, &n)) numbers.push_back(n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+
+  std::vector<std::byte> bytes;
+  WalFileContents last;
+  for (std::size_t idx = 0; idx < numbers.size(); ++idx) {
+    const std::string path = PathOf(numbers[idx]);
+    const bool is_last = idx + 1 == numbers.size();
+    SLUICE_RETURN_IF_ERROR(ReadWhole(path, &bytes));
+    auto header = DecodeWalHeader(bytes);
+    if (!header.ok() || header->file_number != numbers[idx]) {
+      // A crash while creating or recycling the newest file: nothing in it.
+      if (is_last) return InitFile(numbers[idx]);
+      return header.ok() ? Corruption(path + ": header names file " +
+                                      std::to_string(header->file_number))
+                         : header.status().WithContext(path);
+    }
+    auto contents = ParseWalFile(bytes, path);
+    if (!contents.ok()) return contents.status();
+    if (!live_.empty() && contents->header.first_seq != next_seq_) {
+      return Corruption(path + ": first seq " + std::to_string(contents->header.first_seq) +
+                        ", expected " + std::to_string(next_seq_) +
+                        " (records missing between files)");
+    }
+    for (const auto& record : contents->records) {
+      SLUICE_RETURN_IF_ERROR(replay(record).WithContext("wal replay of " + path));
+    }
+    next_seq_ = contents->header.first_seq + contents->records.size();
+    live_.push_back({numbers[idx], contents->header.first_seq});
+    if (is_last) last = std::move(*contents);
+  }
+  if (live_.empty()) return InitFile(1);
+
+  // Continue in the last file right after its last valid record.
+  auto file = env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true});
+  if (!file.ok()) return file.status();
+  file_ = std::move(*file);
+  SLUICE_RETURN_IF_ERROR(file_->Preallocate(opt_.file_size));  // no-op unless cut short
+  block_start_ = AlignDown(last.valid_end);
+  tail_len_ = static_cast<std::size_t>(last.valid_end - block_start_);
+  auto got = file_->Read(block_start_, {tail_.get(), kWalBlockSize});
+  if (!got.ok()) return got.status();
+  std::memset(tail_.get() + tail_len_, 0, kWalBlockSize - tail_len_);
+  torn_tail_bytes_ = last.torn_end - last.valid_end;
+  if (last.torn_end > last.valid_end) {
+    dirty_end_ = std::max<std::uint64_t>(AlignUp(last.torn_end), block_start_ + kWalBlockSize);
+    SLUICE_RETURN_IF_ERROR(Repair());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options, const ReplayFn& replay) {
+  if (options.dir.empty()) return InvalidArgument("wal: dir is empty");
+  if (options.file_size < 4 * kWalBlockSize || options.file_size % kWalBlockSize != 0) {
+    return InvalidArgument("wal: file_size must be a multiple of 4096, at least 16 KiB");
+  }
+  if (options.max_group_bytes == 0) return InvalidArgument("wal: max_group_bytes is 0");
+  if (options.max_files < 2) return InvalidArgument("wal: max_files must be at least 2");
+  auto wal = std::make_unique<WalImpl>(env, options);
+  SLUICE_RETURN_IF_ERROR(wal->Recover(replay).WithContext("wal open " + options.dir));
+  wal->Start();
+  return std::unique_ptr<Wal>(std::move(wal));
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,71 @@
+// The write-ahead log: the durability point in `wal` mode.
+//
+// Records are opaque payloads of a type chosen by the store. Append() hands a
+// record to the log; its callback runs once the record is durable, after the
+// group it was committed in has been written (O_DIRECT) and fdatasync()ed.
+// Many concurrent appends share one sync (group commit). Byte layout:
+// wal_format.h and docs/format/wal.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/status.h"
+#include "store/env.h"
+
+namespace sluice::store {
+
+struct WalOptions {
+  std::string dir;                             // holds wal-<NNNNNNNN>.log files
+  std::uint64_t file_size = 64ull << 20;       // bytes per preallocated log file. Default 64 MiB.
+  std::chrono::microseconds max_commit_delay{1000};  // longest a record waits for others. Default 1 ms.
+  std::uint64_t max_group_bytes = 1ull << 20;  // a group is committed when this full. Default 1 MiB.
+  std::uint32_t max_files = 16;                // live log files; beyond it Append fails NoSpace.
+};
+
+struct WalRecordView {
+  std::uint64_t seq = 0;   // assigned by the log, strictly increasing from 1
+  std::uint8_t type = 0;   // chosen by the caller, 1..255
+  std::span<const std::byte> payload;
+};
+
+struct WalStats {
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;            // payload bytes appended
+  std::uint64_t groups = 0;           // syncs
+  std::uint64_t torn_tail_bytes = 0;  // discarded at recovery
+};
+
+class Wal {
+ public:
+  using DoneFn = std::function<void(Status, std::uint64_t seq)>;
+  // Called for each intact record, in order, during Open().
+  using ReplayFn = std::function<Status(const WalRecordView&)>;
+
+  virtual ~Wal() = default;
+
+  // Opens or creates the log in options.dir, replays every intact record
+  // through `replay`, truncates a torn tail, and starts the commit thread.
+  static Result<std::unique_ptr<Wal>> Open(Env* env, const WalOptions& options,
+                                           const ReplayFn& replay);
+
+  // Queues one record. `done` runs on the commit thread exactly once: OK with
+  // the record's sequence number when durable, or the error that prevented
+  // it. REQUIRES: 1 <= type <= 255, payload no larger than file_size / 4.
+  virtual void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) = 0;
+
+  // Everything with seq <= upto is no longer needed after a crash (it is
+  // durable elsewhere); whole files below it may be recycled.
+  virtual void Release(std::uint64_t upto) = 0;
+
+  // Commits what is queued, waits for it, stops the commit thread.
+  virtual Status Close() = 0;
+
+  virtual WalStats stats() const = 0;
+};
+
+}  // namespace sluice::store

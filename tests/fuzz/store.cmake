@@ -1,0 +1,2 @@
+sluice_fuzzer(batch_fuzz sluice_store)
+sluice_fuzzer(registry_fuzz sluice_store)

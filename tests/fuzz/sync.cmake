@@ -1,0 +1,1 @@
+# sync decoders (partition objects) land here.

@@ -1,0 +1,296 @@
+#include "store/store.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <chrono>
+
+#include "temp_dir.h"
+
+namespace sluice::store {
+namespace {
+
+Options OptionsIn(const testing::TempDir& dir) {
+  Options o;
+  o.dir = (dir.path() / "store").string();
+  o.wal_file_size = 1 << 20;
+  o.wal_max_group_bytes = 64 << 10;
+  return o;
+}
+
+std::unique_ptr<Store> MustOpen(const Options& o) {
+  auto s = Store::Open(o);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  return std::move(*s);
+}
+
+std::vector<Record> ScanAll(const Store& s, SeriesId id) {
+  std::vector<Record> out;
+  REQUIRE(s.Scan(id, INT64_MIN, INT64_MAX, [&](const Record& r) {
+               out.push_back(r);
+               return true;
+             }).ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an acknowledged batch is readable and survives reopening the store") {
+  testing::TempDir dir;
+  const Options o = OptionsIn(dir);
+  SeriesId temp, state;
+  {
+    auto store = MustOpen(o);
+    temp = *store->RegisterSeries("plant/l1/p3/temperature", ValueType::kFloat64, "degC");
+    state = *store->RegisterSeries("plant/l1/p3/state", ValueType::kBytes, "");
+    Ticket t = store->Append({{temp, 100, 21.5}, {temp, 200, 21.75}, {state, 150, std::string("run")}});
+    REQUIRE(t.Wait().ok());
+    CHECK(store->Latest(temp)->timestamp_ns == 200);
+    CHECK(store->stats().records == 3);
+    REQUIRE(store->Close().ok());
+  }
+  auto store = MustOpen(o);
+  CHECK(store->FindSeries("plant/l1/p3/temperature")->id == temp);
+  CHECK(store->GetSeries(state)->type == ValueType::kBytes);
+  auto points = ScanAll(*store, temp);
+  REQUIRE(points.size() == 2);
+  CHECK(std::get<double>(points[1].value) == 21.75);
+  CHECK(std::get<std::string>(store->Latest(state)->value) == "run");
+  CHECK(store->stats().recovered_records == 3);
+}
+
+TEST_CASE("registering a name again returns its id, with another type it is refused") {
+  testing::TempDir dir;
+  auto store = MustOpen(OptionsIn(dir));
+  auto a = store->RegisterSeries("m/speed", ValueType::kInt64, "rpm");
+  REQUIRE(a.ok());
+  CHECK(*store->RegisterSeries("m/speed", ValueType::kInt64, "rpm") == *a);
+  auto clash = store->RegisterSeries("m/speed", ValueType::kFloat64, "rpm");
+  REQUIRE_FALSE(clash.ok());
+  CHECK(clash.status().message().find("registered as int64") != std::string::npos);
+  CHECK_FALSE(store->RegisterSeries("", ValueType::kInt64, "").ok());
+  CHECK(store->ListSeries().size() == 1);
+}
+
+TEST_CASE("a bad record rejects its whole batch, names it, and changes nothing") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.max_value_bytes = 8;
+  auto store = MustOpen(o);
+  auto flow = *store->RegisterSeries("flow", ValueType::kFloat64, "l/min");
+  auto blob = *store->RegisterSeries("blob", ValueType::kBytes, "");
+
+  Status seen;
+  Ticket wrong_type = store->Append({{flow, 1, 1.0}, {flow, 2, std::int64_t{3}}},
+                                    [&](const Status& s) { seen = s; });
+  REQUIRE(wrong_type.done());  // refused before the write buffer
+  CHECK(wrong_type.status().message() == "record 1: series 'flow' holds float64, got int64");
+  CHECK(seen.code() == StatusCode::kInvalidArgument);  // the callback ran too
+
+  CHECK(store->Append({{SeriesId{99}, 1, 1.0}}).Wait().message().find("not registered") !=
+        std::string::npos);
+  CHECK(store->Append({{blob, 1, std::string(9, 'x')}}).Wait().message().find("max_value_bytes") !=
+        std::string::npos);
+  CHECK(store->Append({}).Wait().code() == StatusCode::kInvalidArgument);
+  CHECK_FALSE(store->Latest(flow).has_value());
+  CHECK(store->stats().rejected_batches == 4);
+  CHECK(store->stats().records == 0);
+}
+
+TEST_CASE("scans return a time range in timestamp order, late records included") {
+  testing::TempDir dir;
+  auto store = MustOpen(OptionsIn(dir));
+  auto id = *store->RegisterSeries("t", ValueType::kInt64, "");
+  REQUIRE(store->Append({{id, 30, std::int64_t{3}}, {id, 10, std::int64_t{1}}}).Wait().ok());
+  REQUIRE(store->Append({{id, 20, std::int64_t{2}}, {id, 20, std::int64_t{22}}}).Wait().ok());
+  std::vector<std::int64_t> got;
+  REQUIRE(store->Scan(id, 10, 30, [&](const Record& r) {
+                  got.push_back(std::get<std::int64_t>(r.value));
+                  return true;
+                }).ok());
+  CHECK(got == std::vector<std::int64_t>{1, 2, 22});
+  CHECK(std::get<std::int64_t>(store->Latest(id)->value) == 3);
+  CHECK(store->Scan(SeriesId{42}, 0, 1, [](const Record&) { return true; }).code() ==
+        StatusCode::kNotFound);
+}
+
+TEST_CASE("concurrent appenders share commit groups and every batch is acknowledged") {
+  testing::TempDir dir;
+  const Options o = OptionsIn(dir);
+  constexpr int kThreads = 8, kBatches = 300;
+  {
+    auto store = MustOpen(o);
+    std::vector<SeriesId> ids;
+    for (int t = 0; t < kThreads; ++t) {
+      ids.push_back(*store->RegisterSeries("s" + std::to_string(t), ValueType::kFloat64, ""));
+    }
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int b = 0; b < kBatches; ++b) {
+          if (!store->Append({{ids[t], b, b * 0.5}}).Wait().ok()) failures++;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(failures == 0);
+    const auto st = store->stats();
+    CHECK(st.appends == kThreads * kBatches);
+    CHECK(st.commit_groups < st.appends);  // syncs were shared
+    MESSAGE("batches " << st.appends << ", commit groups " << st.commit_groups << ", engine "
+                       << st.io_engine);
+  }
+  auto store = MustOpen(o);
+  for (int t = 0; t < kThreads; ++t) {
+    CHECK(ScanAll(*store, SeriesId{static_cast<std::uint32_t>(t + 1)}).size() == kBatches);
+  }
+}
+
+TEST_CASE("after Close, appends and registrations fail with Aborted") {
+  testing::TempDir dir;
+  auto store = MustOpen(OptionsIn(dir));
+  auto id = *store->RegisterSeries("x", ValueType::kBool, "");
+  REQUIRE(store->Close().ok());
+  CHECK(store->Append({{id, 1, true}}).Wait().code() == StatusCode::kAborted);
+  CHECK(store->RegisterSeries("y", ValueType::kBool, "").status().code() == StatusCode::kAborted);
+}
+
+TEST_CASE("options out of bounds are refused with the field named") {
+  Options o;
+  o.dir = "/tmp/x";
+  o.wal_max_group_bytes = 1;
+  auto s = Store::Open(o);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().starts_with("wal_max_group_bytes:"));
+}
+
+}  // namespace sluice::store
+
+namespace sluice::store {
+namespace {
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kT0 = 1'764'100'800 * kSec;  // a window boundary for 60 s windows
+}  // namespace
+
+TEST_CASE("full blocks go to segments and scans read across disk and DRAM") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.block_size = 64 << 10;
+  o.segment_size = 256 << 10;
+  std::int64_t now = kT0;
+  auto s = Store::Open(o, {nullptr, [&] { return now; }});
+  REQUIRE(s.ok());
+  auto& store = **s;
+  auto id = *store.RegisterSeries("vibration", ValueType::kInt64, "um");
+  for (int b = 0; b < 50; ++b) {
+    Batch batch;
+    for (int i = 0; i < 1000; ++i) {
+      const std::int64_t n = b * 1000 + i;
+      batch.push_back({id, kT0 + n * 1000, n * 7919 % 1000003});  // values jump around
+    }
+    REQUIRE(store.Append(std::move(batch)).Wait().ok());
+  }
+  const auto st = store.stats();
+  CHECK(st.blocks_written >= 2);
+  CHECK(st.segment_bytes >= (256 << 10));
+  std::int64_t expect = 0;
+  bool ordered = true;
+  REQUIRE(store.Scan(id, INT64_MIN, INT64_MAX, [&](const Record& r) {
+                 ordered &= std::get<std::int64_t>(r.value) == expect++ * 7919 % 1000003;
+                 return true;
+               }).ok());
+  CHECK(ordered);
+  CHECK(expect == 50000);
+  std::size_t in_range = 0;
+  REQUIRE(store.Scan(id, kT0 + 10'000'000, kT0 + 20'000'000, [&](const Record&) {
+                 ++in_range;
+                 return true;
+               }).ok());
+  CHECK(in_range == 10000);
+  MESSAGE("blocks " << st.blocks_written << ", block bytes " << st.block_bytes_written
+                    << " for 50000 int64 points, DRAM index " << st.dram_index_bytes << " B");
+}
+
+TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and only in that order") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.partition_window_s = 60;
+  o.partition_shards = 1;
+  o.late_grace_s = 10;
+  std::int64_t now = kT0;
+  PartitionId first;
+  {
+    auto s = Store::Open(o, {nullptr, [&] { return now; }});
+    REQUIRE(s.ok());
+    auto& store = **s;
+    auto id = *store.RegisterSeries("t", ValueType::kFloat64, "");
+    REQUIRE(store.Append({{id, kT0 + 5 * kSec, 1.0}, {id, kT0 + 65 * kSec, 2.0}}).Wait().ok());
+    auto open = store.ListPartitions(PartitionState::kOpen);
+    REQUIRE(open.size() == 2);
+    first = open[0].id;
+    CHECK(first.window_start_ns == kT0);
+    CHECK(open[0].records == 1);
+
+    CHECK(store.MarkSynced(first).code() == StatusCode::kInvalidArgument);
+    REQUIRE(store.Seal(first).ok());
+    CHECK(store.Seal(first).message().find("it is sealed") != std::string::npos);
+    // A record for a sealed window goes to the late partition of now's window.
+    REQUIRE(store.Append({{id, kT0 + 6 * kSec, 3.0}}).Wait().ok());
+    CHECK(store.stats().late_records == 1);
+    std::vector<double> in_first;
+    REQUIRE(store.ReadPartition(first, [&](const Record& r) {
+                   in_first.push_back(std::get<double>(r.value));
+                   return true;
+                 }).ok());
+    CHECK(in_first == std::vector<double>{1.0});
+    REQUIRE(store.MarkSynced(first).ok());
+  }
+  auto s = Store::Open(o, {nullptr, [&] { return now; }});
+  REQUIRE(s.ok());
+  auto& store = **s;
+  REQUIRE(store.ListPartitions(PartitionState::kSynced).size() == 1);
+  CHECK(store.ListPartitions(PartitionState::kOpen).size() == 2);  // window 2, late
+  REQUIRE(store.Reclaim(first).ok());
+  CHECK(store.ListPartitions(PartitionState::kReclaimed).size() == 1);
+  std::vector<double> all;
+  REQUIRE(store.Scan(SeriesId{1}, INT64_MIN, INT64_MAX, [&](const Record& r) {
+                 all.push_back(std::get<double>(r.value));
+                 return true;
+               }).ok());
+  CHECK(all == std::vector<double>{3.0, 2.0});  // the reclaimed record is gone
+}
+
+TEST_CASE("partitions whose window and grace have passed are sealed by the store itself") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.partition_window_s = 60;
+  o.late_grace_s = 10;
+  std::atomic<std::int64_t> now{kT0};
+  auto s = Store::Open(o, {nullptr, [&] { return now.load(); }});
+  REQUIRE(s.ok());
+  auto& store = **s;
+  auto id = *store.RegisterSeries("t", ValueType::kBool, "");
+  REQUIRE(store.Append({{id, kT0, true}}).Wait().ok());
+  now = kT0 + 71 * kSec;
+  for (int i = 0; i < 100 && store.ListPartitions(PartitionState::kSealed).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the sealer runs every 200 ms
+  }
+  CHECK(store.ListPartitions(PartitionState::kSealed).size() == 1);
+}
+
+TEST_CASE("partition parameters are fixed when the store is created") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.partition_shards = 4;
+  { REQUIRE(Store::Open(o).ok()); }
+  o.partition_shards = 16;
+  auto s = Store::Open(o);
+  REQUIRE(s.ok());
+  const auto notes = (*s)->stats().notes;
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].find("fixed at creation") != std::string::npos);
+}
+
+}  // namespace sluice::store
