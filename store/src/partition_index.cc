@@ -318,6 +318,12 @@ Status PartitionIndex::SetState(const PartitionId& id, Partition& p, PartitionSt
   return Status::Ok();
 }
 
+Status PartitionIndex::FlushAll() {
+  std::unique_lock lock(mu_);
+  for (auto& [id, p] : partitions_) SLUICE_RETURN_IF_ERROR(Flush(id, p));
+  return Status::Ok();
+}
+
 Status PartitionIndex::Seal(const PartitionId& id) {
   std::unique_lock lock(mu_);
   auto it = partitions_.find(id);

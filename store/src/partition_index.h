@@ -67,6 +67,11 @@ class PartitionIndex {
               const std::function<bool(const Record&)>& visit) const;
   Status ReadPartition(const PartitionId& id, const std::function<bool(const Record&)>& visit) const;
 
+  // Writes every open block (a graceful stop, or records whose write-buffer
+  // copy is about to be set aside). Blocks may then be smaller than
+  // block_size.
+  Status FlushAll();
+
   Status Seal(const PartitionId& id);
   Status MarkSynced(const PartitionId& id);
   Status Reclaim(const PartitionId& id);

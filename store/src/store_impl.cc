@@ -106,13 +106,17 @@ class StoreImpl final : public Store {
     wo.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
     wo.max_group_bytes = options_.wal_max_group_bytes;
     bool verified = false;
-    auto wal = Wal::Open(env_, wo, [&](const WalRecordView& r) {
+    auto replay = [&](const WalRecordView& r) {
       if (!verified) {
         index_->VerifyTail(r.seq);
         verified = true;
       }
       return Replay(r);
-    });
+    };
+    auto wal = Wal::Open(env_, wo, replay);
+    if (!wal.ok() && wal.status().code() == StatusCode::kCorruption) {
+      wal = SalvageWal(wo, wal.status(), replay);
+    }
     if (!wal.ok()) return wal.status().WithContext("write-ahead log");
     wal_ = std::move(*wal);
     if (!verified) index_->VerifyTail(UINT64_MAX);
@@ -240,6 +244,7 @@ class StoreImpl final : public Store {
       s.dram_index_bytes = index_->dram_index_bytes();
     }
     s.quarantined_pages = quarantined_pages_;
+    s.write_buffer_set_aside = wal_set_aside_;
     s.recovery_us = recovery_us_;
     s.notes = notes_;
     return s;
@@ -253,7 +258,12 @@ class StoreImpl final : public Store {
     }
     stop_cv_.notify_all();
     if (maintenance_.joinable()) maintenance_.join();
-    return wal_ ? wal_->Close() : Status::Ok();
+    if (!wal_) return Status::Ok();
+    Status s = wal_->Close();
+    // Writing the open blocks makes the next start replay nothing.
+    Status f = index_->FlushAll();
+    if (f.ok()) wal_->Release(index_->ReleasableSeq());
+    return s.ok() ? f : s;
   }
 
  private:
@@ -294,6 +304,26 @@ class StoreImpl final : public Store {
       options_ = fixed;
     }
     return Status::Ok();
+  }
+
+  // The store always starts: a write-ahead log damaged before its last write
+  // (not a torn tail, which the log handles itself) is set aside whole as
+  // wal.corrupt-<n> for inspection. What was replayed before the damage is
+  // written to blocks first; records after it are lost, and said so.
+  template <typename Replay>
+  Result<std::unique_ptr<Wal>> SalvageWal(const WalOptions& wo, const Status& why, Replay& replay) {
+    SLUICE_RETURN_IF_ERROR(index_->FlushAll());
+    std::string aside;
+    for (int n = 1;; ++n) {
+      aside = wo.dir + ".corrupt-" + std::to_string(n);
+      if (!env_->Exists(aside)) break;
+    }
+    SLUICE_RETURN_IF_ERROR(env_->Rename(wo.dir, aside));
+    SLUICE_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+    wal_set_aside_ = true;
+    notes_.push_back("write-ahead log damaged (" + why.message() + "); set aside as " + aside +
+                     "; records after the damage are lost");
+    return Wal::Open(env_, wo, replay);
   }
 
   // Rejects the whole batch on the first bad record, naming it.
@@ -381,6 +411,7 @@ class StoreImpl final : public Store {
   std::int64_t last_arrival_ = INT64_MIN;  // GUARDED_BY(append_mu_) after Open
   std::atomic<bool> closed_{false};
   std::atomic<bool> last_block_error_{false};
+  bool wal_set_aside_ = false;  // written only during Open
   std::atomic<std::uint64_t> appends_{0}, records_{0}, bytes_{0}, rejected_batches_{0},
       failed_batches_{0};
   // Written only during Open.

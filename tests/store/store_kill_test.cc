@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <vector>
@@ -147,6 +149,60 @@ TEST_CASE("kill -9 at random moments never loses an acknowledged record") {
   }
   MESSAGE(rounds << " kills, " << acked.size() << " records acknowledged, " << lost_total
                  << " lost");
+}
+
+}  // namespace sluice::store
+
+namespace sluice::store {
+
+TEST_CASE("a write-ahead log damaged before its last write is set aside, and the store starts") {
+  testing::TempDir dir;
+  const Options o = KillOptions(dir);
+  // A child writes three batches, each its own commit group, and dies
+  // without closing: the records live only in the write-ahead log.
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto store = Store::Open(o);
+    if (!store.ok()) _exit(2);
+    auto id = (*store)->RegisterSeries("x", ValueType::kInt64, "");
+    for (std::int64_t b = 0; b < 3; ++b) {
+      if (!(*store)->Append({{*id, kBase + b, b}}).Wait().ok()) _exit(3);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  // Damage the first record's frame; later writes stay intact.
+  const auto wal = std::filesystem::path(o.dir) / "wal";
+  std::filesystem::path file;
+  for (const auto& e : std::filesystem::directory_iterator(wal)) file = e.path();
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    f.seekp(4096 + 30);
+    f.write("\x55\xaa\x55\xaa", 4);
+  }
+  auto store = Store::Open(o);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  const auto st = (*store)->stats();
+  CHECK(st.write_buffer_set_aside);
+  REQUIRE_FALSE(st.notes.empty());
+  CHECK(st.notes.back().find("set aside") != std::string::npos);
+  CHECK(std::filesystem::exists(std::filesystem::path(o.dir) / "wal.corrupt-1"));
+  // The store works on: new appends are durable and readable after reopen.
+  auto id = (*store)->RegisterSeries("x", ValueType::kInt64, "");
+  REQUIRE(id.ok());
+  REQUIRE((*store)->Append({{*id, kBase + 10, std::int64_t{10}}}).Wait().ok());
+  REQUIRE((*store)->Close().ok());
+  store->reset();
+  auto again = Store::Open(o);
+  REQUIRE(again.ok());
+  CHECK((*again)->Latest(*id)->timestamp_ns == kBase + 10);
+  CHECK_FALSE((*again)->stats().write_buffer_set_aside);
 }
 
 }  // namespace sluice::store

@@ -46,6 +46,7 @@ struct StoreStats {
   std::uint64_t segment_bytes = 0;        // segment files on disk
   std::uint64_t dram_index_bytes = 0;
   std::uint64_t recovery_us = 0;          // how long Open took
+  bool write_buffer_set_aside = false;    // damaged beyond its tail: see notes
   std::vector<std::string> notes;         // what Open found worth telling
   std::string io_engine;              // "io_uring" or "pwrite", and why
 };
