@@ -94,6 +94,41 @@ class FaultFile final : public File {
   const std::unique_ptr<File> shadow_;  // null for read-only files
 };
 
+// Forwards to the wrapped region, telling the env what is written and
+// drained. A torn write lands its prefix, undrained.
+class FaultRegion final : public PersistentRegion {
+ public:
+  FaultRegion(FaultInjectionEnv* env, std::unique_ptr<PersistentRegion> base)
+      : env_(env), base_(std::move(base)) {}
+
+  Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (offset > size() || data.size() > size() - offset) return base_->Write(offset, data);
+    Status error;
+    const auto n = static_cast<std::size_t>(env_->Admit(data.size(), &error));
+    if (n > 0) {
+      env_->RecordRegionWrite(*base_, offset, n);
+      SLUICE_RETURN_IF_ERROR(base_->Write(offset, data.first(n)));
+    }
+    return error;
+  }
+
+  Status Drain() override {
+    Status error;
+    if (env_->Admit(0, &error) != 0 || !error.ok()) return error;
+    SLUICE_RETURN_IF_ERROR(base_->Drain());
+    env_->MarkPersisted(path());
+    return Status::Ok();
+  }
+
+  std::span<const std::byte> bytes() const override { return base_->bytes(); }
+  PersistGranularity granularity() const override { return base_->granularity(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::unique_ptr<PersistentRegion> base_;
+};
+
 void FaultInjectionEnv::SetWriteError(StatusCode code) {
   std::lock_guard lock(mu_);
   error_ = code;
@@ -162,7 +197,73 @@ std::uint64_t FaultInjectionEnv::unsynced_bytes() const {
   return total;
 }
 
+void FaultInjectionEnv::RecordRegionWrite(const PersistentRegion& region, std::uint64_t offset,
+                                          std::uint64_t n) {
+  const auto pre = region.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
+  std::lock_guard lock(mu_);
+  regions_[region.path()].push_back(Undo{offset, {pre.begin(), pre.end()}});
+  unpersisted_ += n;
+}
+
+void FaultInjectionEnv::MarkPersisted(const std::string& path) {
+  std::lock_guard lock(mu_);
+  auto it = regions_.find(path);
+  if (it == regions_.end()) return;
+  for (const auto& u : it->second) unpersisted_ -= u.pre_image.size();
+  regions_.erase(it);
+}
+
+std::uint64_t FaultInjectionEnv::unpersisted_bytes() const {
+  std::lock_guard lock(mu_);
+  return unpersisted_;
+}
+
+Status FaultInjectionEnv::DropUnpersisted(std::uint64_t seed) {
+  constexpr std::uint64_t kLine = 64;
+  // Whether the line at `offset` goes back: the same answer for every write
+  // to it, so that it ends either as drained or as last written.
+  const auto reverts = [seed](std::uint64_t line) {
+    std::uint64_t z = seed ^ (line * 0x9e3779b97f4a7c15ull);  // splitmix64
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return seed == 0 || ((z ^ (z >> 31)) & 1) != 0;
+  };
+  std::map<std::string, std::vector<Undo>> regions;
+  {
+    std::lock_guard lock(mu_);
+    regions.swap(regions_);
+    unpersisted_ = 0;
+  }
+  for (auto& [path, undo] : regions) {
+    auto file = base_->OpenFile(path, FileOptions{});
+    if (!file.ok()) return file.status();
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      const std::uint64_t end = it->offset + it->pre_image.size();
+      for (std::uint64_t p = it->offset; p < end;) {
+        const std::uint64_t next = std::min(end, (p / kLine + 1) * kLine);
+        if (reverts(p / kLine)) {
+          const auto chunk = std::span<const std::byte>(it->pre_image)
+                                 .subspan(static_cast<std::size_t>(p - it->offset),
+                                          static_cast<std::size_t>(next - p));
+          SLUICE_RETURN_IF_ERROR((*file)->Write(p, chunk));
+        }
+        p = next;
+      }
+    }
+    SLUICE_RETURN_IF_ERROR((*file)->Sync());
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<PersistentRegion>> FaultInjectionEnv::MapPersistent(const std::string& path,
+                                                                           std::uint64_t size) {
+  auto base = base_->MapPersistent(path, size);
+  if (!base.ok()) return base.status();
+  return std::unique_ptr<PersistentRegion>(std::make_unique<FaultRegion>(this, std::move(*base)));
+}
+
 Status FaultInjectionEnv::DropUnsyncedData() {
+  SLUICE_RETURN_IF_ERROR(DropUnpersisted(0));
   std::map<std::string, FileState> files;
   {
     std::lock_guard lock(mu_);

@@ -1,12 +1,18 @@
 // FaultInjectionEnv: a test double that wraps a real Env and can simulate a
-// power cut (DropUnsyncedData), a full or failing disk (SetWriteError), and a
-// write torn part-way (FailAfterBytes / TearNextWrite). Only tests use it.
+// power cut (DropUnsyncedData, DropUnpersisted), a full or failing disk
+// (SetWriteError), and a write torn part-way (FailAfterBytes /
+// TearNextWrite). Only tests use it.
 //
 // It keeps, per file path, the pre-image of every range written since the
 // last successful sync of that file; a power cut writes the pre-images back
 // in reverse order and truncates the file to its size at that sync. That
 // models "unsynced data may be lost", in its harshest form (all of it lost),
 // while a torn write that is not dropped models "part of it survived".
+//
+// Persistent regions (MapPersistent) are modelled the same way: pre-images
+// of every range written since the region's last successful Drain(), put
+// back by the power cut, either all of them or, per 64-byte cache line, a
+// random subset (a CPU may have evicted any dirty line before the cut).
 //
 // Not modelled: directory entries (create, rename, remove are durable at
 // once, as if every SyncDir had been called), and reordering of unsynced
@@ -45,10 +51,21 @@ class FaultInjectionEnv final : public Env {
   void ClearFaults();
 
   // The power cut: every file goes back to its content at its last
-  // successful sync. Call with no write in flight (the log closed).
+  // successful sync, and every persistent region to its content at its last
+  // successful drain (DropUnpersisted(0)). Call with no write in flight (the
+  // log closed).
   Status DropUnsyncedData();
   // Bytes written and not yet synced, over all files.
   std::uint64_t unsynced_bytes() const;
+
+  // The power cut for persistent regions only. seed 0: every byte written
+  // since the region's last successful Drain() goes back; otherwise each
+  // such cache line (64 bytes) goes back or stays, chosen by `seed`.
+  // Restores through the file (the page cache is shared with the mapping),
+  // so it works with the region unmapped; call it with none being written.
+  Status DropUnpersisted(std::uint64_t seed = 0);
+  // Bytes written to regions and not yet drained.
+  std::uint64_t unpersisted_bytes() const;
 
   // --- Env.
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, FileOptions options) override;
@@ -61,9 +78,14 @@ class FaultInjectionEnv final : public Env {
   }
   bool Exists(const std::string& path) override { return base_->Exists(path); }
   IoEngine io_engine() const override { return base_->io_engine(); }
+  // Writes count against the armed faults like file writes; Drain() fails
+  // like Sync() once the machine is "off".
+  Result<std::unique_ptr<PersistentRegion>> MapPersistent(const std::string& path,
+                                                          std::uint64_t size) override;
 
  private:
   friend class FaultFile;
+  friend class FaultRegion;
 
   struct Undo {
     std::uint64_t offset = 0;
@@ -81,10 +103,15 @@ class FaultInjectionEnv final : public Env {
   // Saves the pre-image of [offset, offset+n) of `path` before it is written.
   Status RecordWrite(File* shadow, const std::string& path, std::uint64_t offset, std::uint64_t n);
   void MarkSynced(const std::string& path);
+  // Saves the pre-image of a region range before it is written.
+  void RecordRegionWrite(const PersistentRegion& region, std::uint64_t offset, std::uint64_t n);
+  void MarkPersisted(const std::string& path);
 
   Env* const base_;
   mutable std::mutex mu_;
   std::map<std::string, FileState> files_;
+  std::map<std::string, std::vector<Undo>> regions_;  // by path, in write order
+  std::uint64_t unpersisted_ = 0;
   StatusCode error_ = StatusCode::kOk;  // armed: every write fails
   bool budget_armed_ = false;
   std::uint64_t budget_ = 0;

@@ -48,6 +48,18 @@ Status Options::Validate() const {
   if (late_grace_s > partition_window_s) {
     return OutOfBounds("late_grace_s", late_grace_s, 0, partition_window_s);
   }
+  if (disk_budget_bytes != 0 && disk_budget_bytes < 8 * segment_size + 16 * wal_file_size) {
+    return InvalidArgument("disk_budget_bytes: " + std::to_string(disk_budget_bytes) +
+                           " is below 8 * segment_size + 16 * wal_file_size (" +
+                           std::to_string(8 * segment_size + 16 * wal_file_size) + ")");
+  }
+  if (disk_low_watermark_pct < 1 || disk_low_watermark_pct > 99) {
+    return OutOfBounds("disk_low_watermark_pct", disk_low_watermark_pct, 1, 99);
+  }
+  if (disk_high_watermark_pct <= disk_low_watermark_pct || disk_high_watermark_pct > 100) {
+    return OutOfBounds("disk_high_watermark_pct", disk_high_watermark_pct,
+                       disk_low_watermark_pct + 1, 100);
+  }
   if (max_value_bytes < 1 || max_value_bytes > (1u << 20)) {
     return OutOfBounds("max_value_bytes", max_value_bytes, 1, 1u << 20);
   }

@@ -357,6 +357,25 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
                            PartitionStateName(p.state) + ", not synced");
   }
   SLUICE_RETURN_IF_ERROR(SetState(id, p, PartitionState::kReclaimed));
+  return DropBlocks(p);
+}
+
+Result<std::uint64_t> PartitionIndex::Evict(const PartitionId& id) {
+  std::unique_lock lock(mu_);
+  auto it = partitions_.find(id);
+  if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
+  Partition& p = it->second;
+  if (p.state != PartitionState::kSealed && p.state != PartitionState::kSynced) {
+    return InvalidArgument("cannot evict " + Describe(id) + ": it is " +
+                           PartitionStateName(p.state));
+  }
+  const std::uint64_t records = p.records;
+  SLUICE_RETURN_IF_ERROR(SetState(id, p, PartitionState::kReclaimed));
+  SLUICE_RETURN_IF_ERROR(DropBlocks(p));
+  return records;
+}
+
+Status PartitionIndex::DropBlocks(Partition& p) {
   for (std::uint32_t b : p.blocks) blocks_[b].live = false;
   for (auto& list : extents_) {
     std::erase_if(list, [&](const Extent& e) { return !blocks_[e.block].live; });
@@ -369,7 +388,7 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
   std::map<std::uint32_t, bool> has_live;
   for (const auto& b : blocks_) has_live[b.address.segment] |= b.live;
   for (const auto& [segment, live] : has_live) {
-    if (!live && segment != segments_->current_segment()) {
+    if (!live && segment != segments_->current_segment() && segments_->Has(segment)) {
       SLUICE_RETURN_IF_ERROR(segments_->Remove(segment));
     }
   }

@@ -75,6 +75,9 @@ class PartitionIndex {
   Status Seal(const PartitionId& id);
   Status MarkSynced(const PartitionId& id);
   Status Reclaim(const PartitionId& id);
+  // Drops a sealed or synced partition's blocks (disk budget). Returns the
+  // records dropped.
+  Result<std::uint64_t> Evict(const PartitionId& id);
   std::vector<PartitionInfo> List(std::optional<PartitionState> state) const;
   // Seals partitions whose window ended more than late_grace_s before `now`.
   Status SealExpired(std::int64_t now_ns);
@@ -115,6 +118,7 @@ class PartitionIndex {
   std::int64_t WindowOf(std::int64_t ts) const;
   Status Flush(const PartitionId& id, Partition& p);                    // REQUIRES: mu_
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
+  Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
   // Reads one series' records from a block; quarantines it on a bad body.
   Status ReadExtent(const Extent& e, SeriesId series, std::vector<Record>& out) const;

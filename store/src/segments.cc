@@ -222,6 +222,11 @@ std::uint64_t Segments::bytes_on_disk() const {
   return readers_.size() * options_.segment_size;
 }
 
+bool Segments::Has(std::uint32_t segment) const {
+  std::lock_guard lock(mu_);
+  return readers_.count(segment) != 0;
+}
+
 std::uint32_t Segments::current_segment() const { return current_; }
 
 }  // namespace sluice::store

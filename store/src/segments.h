@@ -74,6 +74,7 @@ class Segments {
   Status Remove(std::uint32_t segment);
 
   std::uint64_t bytes_on_disk() const;
+  bool Has(std::uint32_t segment) const;
   std::uint32_t current_segment() const;
 
  private:

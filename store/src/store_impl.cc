@@ -58,8 +58,13 @@ bool DecodeManifestEntry(std::string_view e, PartitionId& id, PartitionState& st
 class StoreImpl final : public Store {
  public:
   StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env,
-            std::function<std::int64_t()> now)
-      : options_(options), owned_env_(std::move(owned_env)), env_(env), now_(std::move(now)) {}
+            std::function<std::int64_t()> now,
+            std::function<bool(const PartitionInfo&)> evict_unsynced)
+      : options_(options),
+        owned_env_(std::move(owned_env)),
+        env_(env),
+        now_(std::move(now)),
+        evict_unsynced_(std::move(evict_unsynced)) {}
   ~StoreImpl() override { (void)Close(); }
 
   Status Init(const std::string& engine_why) {
@@ -128,6 +133,7 @@ class StoreImpl final : public Store {
     recovery_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
+    EnforceBudget();
     maintenance_ = std::thread([this] { Maintain(); });
     return Status::Ok();
   }
@@ -147,6 +153,13 @@ class StoreImpl final : public Store {
     Ticket ticket = Ticket::Pending(std::move(callback));
     if (closed_.load()) {
       ticket.Complete(Aborted("store is closed"));
+      return ticket;
+    }
+    if (full_.load()) {
+      rejected_full_.fetch_add(1);
+      ticket.Complete(NoSpace("disk budget: " + std::to_string(disk_used_.load()) + " of " +
+                              std::to_string(options_.disk_budget_bytes) +
+                              " bytes used; appends resume once synced partitions are reclaimed"));
       return ticket;
     }
     auto types = std::make_shared<std::vector<ValueType>>();
@@ -218,6 +231,10 @@ class StoreImpl final : public Store {
     return index_->List(state);
   }
 
+  StorePressure pressure() const override {
+    return {disk_used_.load(), options_.disk_budget_bytes, full_.load()};
+  }
+
   StoreStats stats() const override {
     StoreStats s;
     s.appends = appends_.load();
@@ -245,6 +262,10 @@ class StoreImpl final : public Store {
     }
     s.quarantined_pages = quarantined_pages_;
     s.write_buffer_set_aside = wal_set_aside_;
+    s.rejected_full = rejected_full_.load();
+    s.reclaimed_partitions = reclaimed_partitions_.load();
+    s.evicted_partitions = evicted_partitions_.load();
+    s.evicted_records = evicted_records_.load();
     s.recovery_us = recovery_us_;
     s.notes = notes_;
     return s;
@@ -389,21 +410,65 @@ class StoreImpl final : public Store {
     return Status::Ok();
   }
 
-  // Seals partitions whose window and grace have passed. Periodic: there is
-  // no event to wait for, only time passing.
+  // Seals partitions whose window and grace have passed and keeps the disk
+  // budget. Periodic: there is no event to wait for, only time and space.
   void Maintain() {
     std::unique_lock lock(stop_mu_);
     while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
       lock.unlock();
       if (index_->SealExpired(now_()).ok()) wal_->Release(index_->ReleasableSeq());
+      EnforceBudget();
       lock.lock();
     }
+  }
+
+  std::uint64_t DiskUsed() const {
+    std::uint64_t wal_files = 0;
+    if (auto names = env_->ListDir(options_.dir + "/wal"); names.ok()) wal_files = names->size();
+    return index_->segment_bytes() + wal_files * options_.wal_file_size;
+  }
+
+  // Above the high watermark: reclaim synced partitions, oldest first, then
+  // offer sealed unsynced ones to the eviction hook, until below the low
+  // watermark. Appends are refused from the high watermark until usage is
+  // back under the low one.
+  void EnforceBudget() {
+    std::uint64_t used = DiskUsed();
+    disk_used_ = used;
+    const std::uint64_t budget = options_.disk_budget_bytes;
+    if (budget == 0) return;
+    const std::uint64_t high = budget / 100 * options_.disk_high_watermark_pct;
+    const std::uint64_t low = budget / 100 * options_.disk_low_watermark_pct;
+    if (used >= high) {
+      for (const auto& p : index_->List(PartitionState::kSynced)) {
+        if (used < low) break;
+        if (index_->Reclaim(p.id).ok()) reclaimed_partitions_.fetch_add(1);
+        used = DiskUsed();
+      }
+      if (evict_unsynced_) {
+        for (const auto& p : index_->List(PartitionState::kSealed)) {
+          if (used < low || !evict_unsynced_(p)) break;
+          if (auto dropped = index_->Evict(p.id); dropped.ok()) {
+            evicted_partitions_.fetch_add(1);
+            evicted_records_.fetch_add(*dropped);
+          }
+          used = DiskUsed();
+        }
+      }
+    }
+    disk_used_ = used;
+    if (used >= high) full_ = true;
+    else if (used < low) full_ = false;
   }
 
   Options options_;
   std::unique_ptr<Env> owned_env_;
   Env* env_;
   std::function<std::int64_t()> now_;
+  std::function<bool(const PartitionInfo&)> evict_unsynced_;
+  std::atomic<bool> full_{false};
+  std::atomic<std::uint64_t> disk_used_{0}, rejected_full_{0}, reclaimed_partitions_{0},
+      evicted_partitions_{0}, evicted_records_{0};
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<PartitionIndex> index_;
   std::unique_ptr<Wal> wal_;
@@ -444,7 +509,8 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, StoreContext 
     env = owned.get();
   }
   auto now = context.now_ns ? context.now_ns : SystemNow;
-  auto store = std::make_unique<StoreImpl>(options, std::move(owned), env, std::move(now));
+  auto store = std::make_unique<StoreImpl>(options, std::move(owned), env, std::move(now),
+                                           std::move(context.evict_unsynced));
   SLUICE_RETURN_IF_ERROR(store->Init(why).WithContext("opening store in " + options.dir));
   return std::unique_ptr<Store>(std::move(store));
 }

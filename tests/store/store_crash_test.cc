@@ -13,6 +13,7 @@
 
 #include "fault_env.h"
 #include "store/store.h"
+#include "store_context.h"
 #include "temp_dir.h"
 
 namespace sluice::store {
@@ -78,7 +79,7 @@ TEST_CASE("a power cut at a random byte never loses an acknowledged record") {
     const Options o = SmallStore(dir);
     Model model;
     std::atomic<std::int64_t> now{kStart};
-    StoreContext ctx{&env, [&] { return now.load(); }};
+    StoreContext ctx = TestContext([&] { return now.load(); }, &env);
     constexpr std::uint32_t kSeries = 12;
 
     // Several lives of the store, each ended by a cut at a random byte.
@@ -138,7 +139,7 @@ TEST_CASE("a full disk fails appends with NoSpace, corrupts nothing, and they su
   FaultInjectionEnv env(base->get());
   const Options o = SmallStore(dir);
   std::atomic<std::int64_t> now{kStart};
-  StoreContext ctx{&env, [&] { return now.load(); }};
+  StoreContext ctx = TestContext([&] { return now.load(); }, &env);
   Model model;
   {
     auto store = Store::Open(o, ctx);
@@ -171,7 +172,7 @@ TEST_CASE("a damaged segment is quarantined and counted, the rest is served, the
   std::int64_t now = kStart;
   Model model;
   {
-    auto store = Store::Open(o, {nullptr, [&] { return now; }});
+    auto store = Store::Open(o, TestContext([&] { return now; }));
     REQUIRE(store.ok());
     auto id = *(*store)->RegisterSeries("s1", ValueType::kFloat64, "");
     for (int b = 0; b < 40; ++b) {
@@ -198,7 +199,7 @@ TEST_CASE("a damaged segment is quarantined and counted, the rest is served, the
     const char junk[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     f.write(junk, sizeof junk);
   }
-  auto store = Store::Open(o, {nullptr, [&] { return now; }});
+  auto store = Store::Open(o, TestContext([&] { return now; }));
   REQUIRE_MESSAGE(store.ok(), store.status().ToString());
   std::size_t served = 0;
   REQUIRE((*store)->Scan(SeriesId{1}, INT64_MIN, INT64_MAX, [&](const Record& r) {

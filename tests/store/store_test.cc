@@ -6,6 +6,7 @@
 #include <thread>
 #include <chrono>
 
+#include "store_context.h"
 #include "temp_dir.h"
 
 namespace sluice::store {
@@ -180,7 +181,7 @@ TEST_CASE("full blocks go to segments and scans read across disk and DRAM") {
   o.block_size = 64 << 10;
   o.segment_size = 256 << 10;
   std::int64_t now = kT0;
-  auto s = Store::Open(o, {nullptr, [&] { return now; }});
+  auto s = Store::Open(o, TestContext([&] { return now; }));
   REQUIRE(s.ok());
   auto& store = **s;
   auto id = *store.RegisterSeries("vibration", ValueType::kInt64, "um");
@@ -222,7 +223,7 @@ TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and 
   std::int64_t now = kT0;
   PartitionId first;
   {
-    auto s = Store::Open(o, {nullptr, [&] { return now; }});
+    auto s = Store::Open(o, TestContext([&] { return now; }));
     REQUIRE(s.ok());
     auto& store = **s;
     auto id = *store.RegisterSeries("t", ValueType::kFloat64, "");
@@ -247,7 +248,7 @@ TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and 
     CHECK(in_first == std::vector<double>{1.0});
     REQUIRE(store.MarkSynced(first).ok());
   }
-  auto s = Store::Open(o, {nullptr, [&] { return now; }});
+  auto s = Store::Open(o, TestContext([&] { return now; }));
   REQUIRE(s.ok());
   auto& store = **s;
   REQUIRE(store.ListPartitions(PartitionState::kSynced).size() == 1);
@@ -268,7 +269,7 @@ TEST_CASE("partitions whose window and grace have passed are sealed by the store
   o.partition_window_s = 60;
   o.late_grace_s = 10;
   std::atomic<std::int64_t> now{kT0};
-  auto s = Store::Open(o, {nullptr, [&] { return now.load(); }});
+  auto s = Store::Open(o, TestContext([&] { return now.load(); }));
   REQUIRE(s.ok());
   auto& store = **s;
   auto id = *store.RegisterSeries("t", ValueType::kBool, "");
@@ -291,6 +292,112 @@ TEST_CASE("partition parameters are fixed when the store is created") {
   const auto notes = (*s)->stats().notes;
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].find("fixed at creation") != std::string::npos);
+}
+
+}  // namespace sluice::store
+
+namespace sluice::store {
+namespace {
+
+// Waits for the store's periodic maintenance (every 200 ms) to reach `want`.
+bool WaitForPressure(const Store& store, bool want) {
+  for (int i = 0; i < 100; ++i) {
+    if (store.pressure().full == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Fills the store with 1 KiB values over successive 60 s windows until an
+// append is refused; returns how many were accepted.
+int FillUntilRefused(Store& store, SeriesId id, std::atomic<std::int64_t>& now, Status* refusal) {
+  const std::string kilobyte(1024, 'v');
+  for (int i = 0; i < 100000; ++i) {
+    Batch batch;
+    for (int j = 0; j < 32; ++j) batch.push_back({id, now.load() + j, kilobyte});
+    Status s = store.Append(std::move(batch)).Wait();
+    if (!s.ok()) {
+      *refusal = s;
+      return i;
+    }
+    now += 2 * kSec;
+    if (i % 16 == 0) WaitForPressure(store, false);  // let maintenance catch up now and then
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("above the disk budget's high watermark appends are refused until synced data is reclaimed") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.block_size = 64 << 10;
+  o.segment_size = 256 << 10;
+  o.partition_window_s = 60;
+  o.late_grace_s = 10;
+  o.disk_budget_bytes = 8 * o.segment_size + 16 * o.wal_file_size;
+  std::atomic<std::int64_t> now{kT0};
+  auto s = Store::Open(o, TestContext([&] { return now.load(); }));
+  REQUIRE(s.ok());
+  auto& store = **s;
+  auto id = *store.RegisterSeries("blob", ValueType::kBytes, "");
+
+  Status refusal;
+  const int accepted = FillUntilRefused(store, id, now, &refusal);
+  REQUIRE(accepted > 0);
+  CHECK(refusal.code() == StatusCode::kNoSpace);
+  CHECK(refusal.message().find("disk budget") != std::string::npos);
+  CHECK(store.pressure().full);
+  CHECK(store.stats().rejected_full >= 1);
+
+  // The sync engine confirms the sealed partitions; the store reclaims them
+  // and takes appends again.
+  for (const auto& p : store.ListPartitions(PartitionState::kSealed)) REQUIRE(store.MarkSynced(p.id).ok());
+  REQUIRE(WaitForPressure(store, false));
+  CHECK(store.stats().reclaimed_partitions > 0);
+  CHECK(store.stats().evicted_records == 0);
+  CHECK(store.Append({{id, now.load(), std::string("again")}}).Wait().ok());
+  MESSAGE("accepted " << accepted << " batches of 32 KiB before the budget of "
+                      << o.disk_budget_bytes << " bytes pushed back; reclaimed "
+                      << store.stats().reclaimed_partitions << " partitions");
+}
+
+TEST_CASE("the eviction hook may drop sealed unsynced partitions, and every dropped record is counted") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.block_size = 64 << 10;
+  o.segment_size = 256 << 10;
+  o.partition_window_s = 60;
+  o.late_grace_s = 10;
+  o.disk_budget_bytes = 8 * o.segment_size + 16 * o.wal_file_size;
+  std::atomic<std::int64_t> now{kT0};
+  std::atomic<int> offered{0};
+  StoreContext ctx = TestContext([&] { return now.load(); });
+  ctx.evict_unsynced = [&](const PartitionInfo&) {
+    ++offered;
+    return true;
+  };
+  auto s = Store::Open(o, ctx);
+  REQUIRE(s.ok());
+  auto& store = **s;
+  auto id = *store.RegisterSeries("blob", ValueType::kBytes, "");
+  // With eviction allowed, the store keeps up for far longer than the budget holds.
+  Status refusal;
+  const std::string kilobyte(1024, 'v');
+  for (int i = 0; i < 1500; ++i) {
+    Batch batch;
+    for (int j = 0; j < 32; ++j) batch.push_back({id, now.load() + j, kilobyte});
+    Status st = store.Append(std::move(batch)).Wait();
+    if (!st.ok()) WaitForPressure(store, false);  // eviction runs periodically
+    now += 2 * kSec;
+  }
+  const auto st = store.stats();
+  CHECK(offered > 0);
+  CHECK(st.evicted_partitions > 0);
+  CHECK(st.evicted_records > 0);
+  CHECK(store.pressure().disk_used_bytes <= o.disk_budget_bytes);
+  MESSAGE("evicted " << st.evicted_partitions << " partitions, " << st.evicted_records
+                     << " records lost before sync, counted");
 }
 
 }  // namespace sluice::store

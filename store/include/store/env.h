@@ -1,6 +1,7 @@
-// The environment: every file the store touches goes through this interface,
-// so that tests can inject faults (drop unsynced data, ENOSPC, EIO) and
-// simulate a power cut without a real one.
+// The environment: every file and persistent-memory mapping the store touches
+// goes through this interface, so that tests can inject faults (drop unsynced
+// or unpersisted data, ENOSPC, EIO) and simulate a power cut without a real
+// one.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +58,37 @@ class File {
 
 inline constexpr std::size_t kDirectAlignment = 4096;
 
+// What a store to a persistent mapping needs before it survives power loss
+// (libpmem2's "store granularity"). Never renumbered.
+enum class PersistGranularity : std::uint8_t {
+  kByte = 0,       // stores are persistent once visible (eADR): drain only
+  kCacheLine = 1,  // cache lines must be flushed (CLWB) and drained (SFENCE)
+  kPage = 2,       // not persistent memory: every persist is an msync of pages
+};
+
+// A file mapped into memory for load/store persistence (libpmem2). Writes go
+// through Write() rather than plain stores so that a fault-injecting Env can
+// see, tear and drop them. Not thread-safe: one writer at a time.
+class PersistentRegion {
+ public:
+  virtual ~PersistentRegion() = default;
+
+  // Copies `data` to `offset` and starts flushing it, without waiting:
+  // persistent only once a later Drain() returns OK. Until then a power cut
+  // may keep any subset of the written cache lines.
+  // REQUIRES: offset + data.size() <= size().
+  virtual Status Write(std::uint64_t offset, std::span<const std::byte> data) = 0;
+  // Waits until every Write() before it is persistent.
+  virtual Status Drain() = 0;
+  // The mapped bytes as loads see them (persistent or not), valid while the
+  // region lives.
+  virtual std::span<const std::byte> bytes() const = 0;
+  std::uint64_t size() const { return bytes().size(); }
+  // Decided when mapped; see PersistGranularity.
+  virtual PersistGranularity granularity() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -73,6 +105,15 @@ class Env {
 
   // The engine in use, decided once at creation.
   virtual IoEngine io_engine() const = 0;
+
+  // Maps `path` (all of it) for persistent stores. A missing or empty file
+  // is first made `size` bytes of allocated zeros (so that first stores do
+  // not fault in blocks); an existing file of another size is refused with
+  // InvalidArgument, since its layout depends on its size. The region
+  // reports the effective granularity and leaves the policy (refusing kPage,
+  // say) to the caller. Default: Unsupported, for Envs without it.
+  virtual Result<std::unique_ptr<PersistentRegion>> MapPersistent(const std::string& path,
+                                                                  std::uint64_t size);
 };
 
 // The real file system. With kAuto it probes io_uring once (a disabled

@@ -53,6 +53,18 @@ struct Options {
   // partition is sealed. Bounds: 0 .. partition_window_s. Default: 300.
   std::uint32_t late_grace_s = 300;
 
+  // Disk space the store may use (segments plus write-ahead log), bytes.
+  // 0: no budget beyond the file system's free space. Otherwise at least
+  // 8 * segment_size + 16 * wal_file_size. Default: 0.
+  std::uint64_t disk_budget_bytes = 0;
+
+  // At this share of the budget the store reclaims synced partitions
+  // (oldest first), then offers sealed unsynced ones to the eviction hook,
+  // and refuses appends (NoSpace) until usage is below the low watermark.
+  // Percent, bounds: low 1 .. 99, high low+1 .. 100. Defaults: 90 and 75.
+  std::uint32_t disk_high_watermark_pct = 90;
+  std::uint32_t disk_low_watermark_pct = 75;
+
   // Largest bytes value accepted in a record, bytes.
   // Bounds: 1 .. 1 MiB. Default: 64 KiB.
   std::uint32_t max_value_bytes = 64u << 10;

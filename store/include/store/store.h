@@ -47,6 +47,10 @@ struct StoreStats {
   std::uint64_t dram_index_bytes = 0;
   std::uint64_t recovery_us = 0;          // how long Open took
   bool write_buffer_set_aside = false;    // damaged beyond its tail: see notes
+  std::uint64_t rejected_full = 0;        // appends refused: disk budget full
+  std::uint64_t reclaimed_partitions = 0; // synced partitions freed for space
+  std::uint64_t evicted_partitions = 0;   // unsynced partitions dropped by the hook
+  std::uint64_t evicted_records = 0;      // records in them: lost before sync
   std::vector<std::string> notes;         // what Open found worth telling
   std::string io_engine;              // "io_uring" or "pwrite", and why
 };
@@ -64,6 +68,20 @@ struct PartitionInfo {
 struct StoreContext {
   Env* env = nullptr;                   // default: the real file system
   std::function<std::int64_t()> now_ns; // default: the system clock
+  // Called when the disk budget is above its high watermark and reclaiming
+  // synced partitions was not enough, with the oldest sealed partition not
+  // yet synced. Return true to drop it (its records are counted as evicted
+  // before sync), false to keep it and push back instead. Default: never
+  // drop unsynced data.
+  std::function<bool(const PartitionInfo&)> evict_unsynced;
+};
+
+// How close the store is to its limits; the gateway slows or stops reading
+// from brokers when `full`.
+struct StorePressure {
+  std::uint64_t disk_used_bytes = 0;    // segments plus write-ahead log
+  std::uint64_t disk_budget_bytes = 0;  // 0: none
+  bool full = false;                    // appends are refused with NoSpace
 };
 
 class Store {
@@ -118,6 +136,7 @@ class Store {
       std::optional<PartitionState> state = std::nullopt) const = 0;
 
   virtual StoreStats stats() const = 0;
+  virtual StorePressure pressure() const = 0;
 
   // Waits for pending appends, stops background threads. Later calls fail
   // with Aborted. Also run by the destructor.

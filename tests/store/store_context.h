@@ -1,0 +1,17 @@
+// A StoreContext with a test clock and, optionally, a fault-injecting Env.
+#pragma once
+
+#include <functional>
+
+#include "store/store.h"
+
+namespace sluice::store {
+
+inline StoreContext TestContext(std::function<std::int64_t()> now, Env* env = nullptr) {
+  StoreContext c;
+  c.env = env;
+  c.now_ns = std::move(now);
+  return c;
+}
+
+}  // namespace sluice::store
