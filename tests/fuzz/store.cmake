@@ -1,2 +1,3 @@
 sluice_fuzzer(batch_fuzz sluice_store)
 sluice_fuzzer(registry_fuzz sluice_store)
+sluice_fuzzer(block_fuzz sluice_store)
