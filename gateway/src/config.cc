@@ -7,6 +7,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "gateway/topic_rules.h"
+#include "ingest/rule_config.h"
 #include "sync/object_key.h"
 
 namespace sluice::gateway {
@@ -21,17 +23,7 @@ struct KeySpec {
   Apply apply;
 };
 
-std::string_view TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
-  }
-}
+std::string_view TypeName(const toml::node& n) { return ingest::TomlTypeName(n); }
 
 Status GetString(const toml::node& n, std::string& out) {
   const auto* s = n.as_string();
@@ -148,7 +140,22 @@ const KeySpec kKeys[] = {
        c.store.max_value_bytes = static_cast<std::uint32_t>(v);
        return Status::Ok();
      }},
+    {{"ingest.sparkplug_max_nodes", "integer"},
+     [](Config& c, const toml::node& n) {
+       return ingest::GetUint32(n, 1, 1'000'000, c.ingest.sparkplug_max_nodes);
+     }},
+    {{"ingest.sparkplug_max_metrics_per_node", "integer"},
+     [](Config& c, const toml::node& n) {
+       return ingest::GetUint32(n, 1, 1'000'000, c.ingest.sparkplug_max_metrics_per_node);
+     }},
+    {{"ingest.malformed_log_per_second", "integer"},
+     [](Config& c, const toml::node& n) {
+       return ingest::GetUint32(n, 0, 10'000, c.ingest.malformed_log_per_second);
+     }},
 };
+
+// The table array of mapping rules: `[[ingest.rule]]`, keys in RuleKeys().
+constexpr std::string_view kRuleArray = "ingest.rule";
 
 const KeySpec* FindKey(std::string_view name) {
   for (const auto& k : kKeys) {
@@ -159,17 +166,19 @@ const KeySpec* FindKey(std::string_view name) {
 
 // True when some key lives under `section` ("store" for "store.dir").
 bool IsSection(std::string_view section) {
-  return std::any_of(std::begin(kKeys), std::end(kKeys), [&](const KeySpec& k) {
-    return k.info.key.size() > section.size() && k.info.key.starts_with(section) &&
-           k.info.key[section.size()] == '.';
+  const auto keys = ConfigKeys();
+  return std::any_of(keys.begin(), keys.end(), [&](const ConfigKeyInfo& k) {
+    return k.key.size() > section.size() && k.key.starts_with(section) &&
+           k.key[section.size()] == '.';
   });
 }
 
 // "a, b, c": the keys directly under `section`, or the top-level sections.
+// A table array is listed by its name ("rule", not "rule[]").
 std::string AllowedUnder(std::string_view section) {
   std::vector<std::string> names;
-  for (const auto& k : kKeys) {
-    std::string_view rest = k.info.key;
+  for (const auto& k : ConfigKeys()) {
+    std::string_view rest = k.key;
     if (!section.empty()) {
       if (!rest.starts_with(section) || rest.size() <= section.size() ||
           rest[section.size()] != '.') {
@@ -177,7 +186,9 @@ std::string AllowedUnder(std::string_view section) {
       }
       rest.remove_prefix(section.size() + 1);
     }
-    std::string first(rest.substr(0, rest.find('.')));
+    rest = rest.substr(0, rest.find('.'));
+    if (rest.ends_with("[]")) rest.remove_suffix(2);
+    std::string first(rest);
     if (std::find(names.begin(), names.end(), first) == names.end()) names.push_back(first);
   }
   std::string out;
@@ -204,6 +215,10 @@ class Walker {
         if (!s.ok()) return Error(node.source(), name, s.message());
         continue;
       }
+      if (name == kRuleArray) {
+        SLUICE_RETURN_IF_ERROR(WalkRules(node, name));
+        continue;
+      }
       if (node.is_table() && IsSection(name)) {
         SLUICE_RETURN_IF_ERROR(Walk(*node.as_table(), name));
         continue;
@@ -214,6 +229,45 @@ class Walker {
       }
       return Error(key.source(), name,
                    "unknown key; allowed in [" + section + "]: " + AllowedUnder(section));
+    }
+    return Status::Ok();
+  }
+
+  // `[[ingest.rule]]` tables, each read, then checked as a whole (captures
+  // against templates, keys against the format) with the key at fault named.
+  Status WalkRules(const toml::node& node, const std::string& name) {
+    const toml::array* rules = node.as_array();
+    if (rules == nullptr || !rules->is_array_of_tables()) {
+      return Error(node.source(), name,
+                   "write each rule as a [[" + name + "]] table (an array of tables)");
+    }
+    for (std::size_t i = 0; i < rules->size(); ++i) {
+      const toml::table& table = *rules->get(i)->as_table();
+      const std::string prefix = name + "[" + std::to_string(i + 1) + "].";
+      RuleOptions rule;
+      for (auto&& [key, value] : table) {
+        const ingest::RuleKeySpec* spec = ingest::FindRuleKey(key.str());
+        if (spec == nullptr) {
+          return Error(key.source(), prefix + std::string(key.str()),
+                       "unknown key; allowed in [[" + name + "]]: " + AllowedUnder(name + "[]"));
+        }
+        Status s = spec->apply(rule, value);
+        if (!s.ok()) return Error(value.source(), prefix + std::string(key.str()), s.message());
+      }
+      if (!table.contains("topic")) {
+        return Error(table.source(), prefix + "topic",
+                     "required: every rule needs a topic pattern");
+      }
+      auto compiled = CompileRule(rule);
+      if (!compiled.ok()) {
+        // The message starts with the field at fault: "series: ...".
+        const std::string& m = compiled.status().message();
+        const std::string field = m.substr(0, m.find(':'));
+        const toml::node* at = table.get(field);
+        return Error(at != nullptr ? at->source() : table.source(), prefix + field,
+                     m.substr(std::min(m.size(), field.size() + 2)));
+      }
+      config_.ingest.rules.push_back(std::move(rule));
     }
     return Status::Ok();
   }
@@ -252,6 +306,7 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
   static const std::vector<ConfigKeyInfo> keys = [] {
     std::vector<ConfigKeyInfo> v;
     for (const auto& k : kKeys) v.push_back(k.info);
+    for (const auto& k : ingest::RuleKeys()) v.push_back(k.info);
     return v;
   }();
   return keys;

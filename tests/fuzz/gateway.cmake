@@ -1,1 +1,5 @@
 sluice_fuzzer(config_fuzz sluice_gateway)
+sluice_fuzzer(raw_decoder_fuzz sluice_gateway)
+sluice_fuzzer(json_decoder_fuzz sluice_gateway)
+sluice_fuzzer(sparkplug_decoder_fuzz sluice_gateway)
+sluice_fuzzer(topic_matcher_fuzz sluice_gateway)

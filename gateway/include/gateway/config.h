@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "gateway/ingest_options.h"
 #include "store/options.h"
 
 namespace sluice::gateway {
@@ -32,10 +33,14 @@ struct Config {
   GatewayOptions gateway;
   LogOptions log;
   store::Options store;
+  IngestOptions ingest;  // [ingest] and every [[ingest.rule]], rules checked
 };
 
 struct ConfigKeyInfo {
-  std::string_view key;   // dotted name, e.g. "store.dir"
+  // Dotted name, e.g. "store.dir". Keys of a table array carry "[]" after the
+  // array's name: "ingest.rule[].topic"; errors name the table by its
+  // position from 1: "ingest.rule[2].topic".
+  std::string_view key;
   std::string_view type;  // as written in docs/config.md
 };
 
