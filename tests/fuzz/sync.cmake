@@ -1,1 +1,4 @@
-# sync decoders (partition objects) land here.
+# sync decoders (partition objects): the whole reader, and the chunk decoders
+# that chunk CRCs shield from the reader target's mutations.
+sluice_fuzzer(partition_reader_fuzz sluice_sync)
+sluice_fuzzer(partition_codec_fuzz sluice_sync)

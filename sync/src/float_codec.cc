@@ -1,0 +1,236 @@
+#include "float_codec.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace sluice::sync::codec {
+namespace {
+
+// Powers of ten, all exact as doubles (10^22 is the last exact one).
+constexpr double kPow10[kMaxDecimalExponent + 1] = {
+    1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+
+// Integers up to 2^53 convert to double exactly, so n / 10^e is one
+// correctly rounded division: the double nearest the decimal n * 10^-e, the
+// same double strtod gives for the printed decimal.
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+
+inline double DecimalValue(std::int64_t n, int e) { return static_cast<double>(n) / kPow10[e]; }
+
+// n with DecimalValue(n, e) bit-identical to v, or false.
+inline bool ToDecimal(double v, int e, std::int64_t* n) {
+  double scaled = v * kPow10[e];
+  if (!(std::fabs(scaled) < kMaxExact)) return false;  // also NaN and inf
+  auto r = static_cast<std::int64_t>(std::nearbyint(scaled));
+  if (std::bit_cast<std::uint64_t>(DecimalValue(r, e)) != std::bit_cast<std::uint64_t>(v)) {
+    return false;  // includes -0.0, which would come back as +0.0
+  }
+  *n = r;
+  return true;
+}
+
+}  // namespace
+
+void EncodeFloatRaw(std::span<const double> v, std::string* out) {
+  std::size_t at = out->size();
+  out->resize(at + v.size() * 8);
+  if (!v.empty()) std::memcpy(out->data() + at, v.data(), v.size() * 8);
+}
+
+Status DecodeFloatRaw(std::string_view data, std::size_t count, std::vector<double>* out) {
+  if (data.size() / 8 != count || data.size() % 8 != 0) {
+    return Corruption("float raw: length is not 8 * count");
+  }
+  out->resize(count);
+  if (count != 0) std::memcpy(out->data(), data.data(), data.size());
+  return Status::Ok();
+}
+
+// Gorilla's layout: first value in 64 bits; then per value a '0' bit when equal
+// to the previous, else '1' and either '0' + the meaningful bits inside the
+// previous window of leading/trailing zeros, or '1' + 5 bits of leading zeros
+// + 6 bits of (meaningful length - 1) + the meaningful bits.
+void EncodeFloatXor(std::span<const double> v, std::string* out) {
+  if (v.empty()) return;
+  BitWriter bits(out);
+  std::uint64_t prev = std::bit_cast<std::uint64_t>(v[0]);
+  bits.Put(prev, 64);
+  unsigned win_lead = 65, win_trail = 0;  // no window yet
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    std::uint64_t cur = std::bit_cast<std::uint64_t>(v[i]);
+    std::uint64_t x = cur ^ prev;
+    prev = cur;
+    if (x == 0) {
+      bits.Put(0, 1);
+      continue;
+    }
+    unsigned lead = std::min(31u, static_cast<unsigned>(std::countl_zero(x)));
+    unsigned trail = static_cast<unsigned>(std::countr_zero(x));
+    if (win_lead <= 64 && lead >= win_lead && trail >= win_trail) {
+      bits.Put(0b01, 2);  // '1' then '0', LSB first
+      bits.Put(x >> win_trail, 64 - win_lead - win_trail);
+    } else {
+      unsigned sig = 64 - lead - trail;
+      bits.Put(0b11, 2);
+      bits.Put(lead, 5);
+      bits.Put(sig - 1, 6);
+      bits.Put(x >> trail, sig);
+      win_lead = lead;
+      win_trail = trail;
+    }
+  }
+  bits.Flush();
+}
+
+Status DecodeFloatXor(std::string_view data, std::size_t count, std::vector<double>* out) {
+  out->clear();
+  if (count == 0) {
+    return data.empty() ? Status::Ok() : Corruption("float xor: bytes for zero values");
+  }
+  // Every value after the first costs at least one bit.
+  if (data.size() < 8 || count - 1 > (data.size() - 8) * 8) {
+    return Corruption("float xor: count exceeds data");
+  }
+  BitReader bits(data);
+  std::uint64_t prev = 0;
+  bits.Get(64, &prev);  // cannot fail: size checked above
+  out->reserve(count);
+  out->push_back(std::bit_cast<double>(prev));
+  unsigned win_lead = 65, win_trail = 0;
+  for (std::size_t i = 1; i < count; ++i) {
+    std::uint64_t flag;
+    if (!bits.Get(1, &flag)) return Corruption("float xor: truncated");
+    if (flag != 0) {
+      std::uint64_t fresh, x;
+      if (!bits.Get(1, &fresh)) return Corruption("float xor: truncated");
+      if (fresh != 0) {
+        std::uint64_t lead, sig_minus_1;
+        if (!bits.Get(5, &lead) || !bits.Get(6, &sig_minus_1)) {
+          return Corruption("float xor: truncated window");
+        }
+        if (lead + sig_minus_1 + 1 > 64) return Corruption("float xor: window beyond 64 bits");
+        win_lead = static_cast<unsigned>(lead);
+        win_trail = 64 - win_lead - static_cast<unsigned>(sig_minus_1 + 1);
+      } else if (win_lead > 64) {
+        return Corruption("float xor: reuse of a window before the first");
+      }
+      if (!bits.Get(64 - win_lead - win_trail, &x)) return Corruption("float xor: truncated bits");
+      prev ^= x << win_trail;
+    }
+    out->push_back(std::bit_cast<double>(prev));
+  }
+  // Flush() pads to a whole byte and no further.
+  if (bits.available() >= 8) return Corruption("float xor: trailing bytes");
+  return Status::Ok();
+}
+
+int ChooseDecimalExponent(std::span<const double> v) {
+  constexpr std::size_t kSamples = 64;
+  std::size_t step = std::max<std::size_t>(1, v.size() / kSamples);
+  int best_e = 0;
+  std::uint64_t best_cost = std::numeric_limits<std::uint64_t>::max();
+  for (int e = 0; e <= kMaxDecimalExponent; ++e) {
+    std::uint64_t exceptions = 0, ok = 0;
+    std::int64_t lo = std::numeric_limits<std::int64_t>::max();
+    std::int64_t hi = std::numeric_limits<std::int64_t>::min();
+    for (std::size_t i = 0; i < v.size(); i += step) {
+      std::int64_t n;
+      if (ToDecimal(v[i], e, &n)) {
+        ++ok;
+        lo = std::min(lo, n);
+        hi = std::max(hi, n);
+      } else {
+        ++exceptions;
+      }
+    }
+    unsigned width = ok == 0 ? 0
+                             : static_cast<unsigned>(std::bit_width(
+                                   static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo)));
+    // An exception costs its 8 raw bytes plus about two bytes of position.
+    std::uint64_t cost = ok * width + exceptions * 80;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best_e = e;
+    }
+  }
+  return best_e;
+}
+
+// exponent u8, exception count varint, exception position gaps (varints),
+// exception values (8 bytes each), then an int64 column (int_codec.h) of the
+// integers, with each exception's slot holding the previous integer so that
+// it costs nothing in a delta stream.
+std::size_t EncodeFloatDecimal(std::span<const double> v, int exponent, IntTransform transform,
+                               std::optional<IntPacking> packing, std::string* out) {
+  std::vector<std::int64_t> ints(v.size());
+  std::vector<std::size_t> exceptions;
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::int64_t n;
+    if (ToDecimal(v[i], exponent, &n)) {
+      prev = n;
+    } else {
+      exceptions.push_back(i);
+    }
+    ints[i] = prev;
+  }
+  out->push_back(static_cast<char>(exponent));
+  PutVarint(out, exceptions.size());
+  std::size_t last = 0;
+  for (std::size_t pos : exceptions) {
+    PutVarint(out, pos - last);
+    last = pos;
+  }
+  for (std::size_t pos : exceptions) PutFixed64(out, std::bit_cast<std::uint64_t>(v[pos]));
+  if (!packing) {
+    std::vector<std::uint64_t> words =
+        transform == IntTransform::kDelta ? Deltas(ints)
+                                          : std::vector<std::uint64_t>(ints.begin(), ints.end());
+    packing = SmallestPacking(words);
+  }
+  EncodeInt64s(ints, transform, *packing, out);
+  return exceptions.size();
+}
+
+Status DecodeFloatDecimal(std::string_view data, std::size_t count, std::vector<double>* out) {
+  ByteReader in(data);
+  std::uint8_t exponent;
+  std::uint64_t n_exc;
+  if (!in.GetByte(&exponent) || exponent > kMaxDecimalExponent) {
+    return Corruption("float decimal: bad exponent");
+  }
+  if (!in.GetVarint(&n_exc) || n_exc > count || n_exc > in.remaining() / 9) {
+    return Corruption("float decimal: bad exception count");
+  }
+  std::vector<std::size_t> positions(n_exc);
+  std::uint64_t pos = 0;
+  for (std::uint64_t i = 0; i < n_exc; ++i) {
+    std::uint64_t gap;
+    if (!in.GetVarint(&gap)) return Corruption("float decimal: truncated exception position");
+    // Positions strictly increase (the first may be 0) and stay below count.
+    if ((i > 0 && gap == 0) || gap >= count || pos + gap >= count) {
+      return Corruption("float decimal: exception position out of order or range");
+    }
+    pos += gap;
+    positions[i] = pos;
+  }
+  std::string_view raw;
+  if (!in.GetBytes(n_exc * 8, &raw)) return Corruption("float decimal: truncated exceptions");
+  std::string_view rest;
+  (void)in.GetBytes(in.remaining(), &rest);
+  std::vector<std::int64_t> ints;
+  SLUICE_RETURN_IF_ERROR(DecodeInt64s(rest, count, &ints));
+  out->resize(count);
+  for (std::size_t i = 0; i < count; ++i) (*out)[i] = DecimalValue(ints[i], exponent);
+  for (std::uint64_t i = 0; i < n_exc; ++i) {
+    (*out)[positions[i]] = std::bit_cast<double>(LoadFixed64(raw.data() + i * 8));
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::sync::codec

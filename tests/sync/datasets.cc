@@ -1,0 +1,91 @@
+#include "datasets.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sluice::sync::testing {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool ParseTime(std::string_view s, std::int64_t* ns) {
+  int y, mo, d, h, mi, sec;
+  if (s.size() < 19 || std::sscanf(std::string(s.substr(0, 19)).c_str(), "%d-%d-%d %d:%d:%d", &y,
+                                   &mo, &d, &h, &mi, &sec) != 6) {
+    return false;
+  }
+  std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *ns = ((days * 24 + h) * 60 + mi) * 60 + sec;
+  *ns *= 1'000'000'000;
+  return true;
+}
+
+std::vector<std::string_view> Split(std::string_view line, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t p = line.find(sep, start);
+    out.push_back(line.substr(start, p == std::string_view::npos ? p : p - start));
+    if (p == std::string_view::npos) return out;
+    start = p + 1;
+  }
+}
+
+}  // namespace
+
+std::string DatasetsDir() { return SLUICE_SOURCE_DIR "/../shared/datasets"; }
+
+Result<CsvTable> LoadCsv(const std::string& path, char sep, std::size_t max_columns) {
+  std::ifstream in(path);
+  if (!in) return NotFound(path + ": cannot open");
+  CsvTable t;
+  std::string line;
+  if (!std::getline(in, line)) return InvalidArgument(path + ": no header");
+  auto header = Split(line, sep);
+  std::size_t ncols = std::min(max_columns, header.size() - 1);
+  for (std::size_t c = 0; c < ncols; ++c) t.names.emplace_back(header[c + 1]);
+  t.columns.resize(ncols);
+  std::size_t row = 1;
+  while (std::getline(in, line)) {
+    ++row;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto f = Split(line, sep);
+    std::int64_t ns;
+    if (f.size() < ncols + 1 || !ParseTime(f[0], &ns)) {
+      return InvalidArgument(path + ":" + std::to_string(row) + ": bad row");
+    }
+    t.timestamps_ns.push_back(ns);
+    for (std::size_t c = 0; c < ncols; ++c) {
+      double v;
+      auto [p, ec] = std::from_chars(f[c + 1].data(), f[c + 1].data() + f[c + 1].size(), v);
+      if (ec != std::errc()) return InvalidArgument(path + ":" + std::to_string(row) + ": bad number");
+      t.columns[c].push_back(v);
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> SkabFiles() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(DatasetsDir() + "/skab", ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".csv") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace sluice::sync::testing
