@@ -34,6 +34,12 @@ Status Options::Validate() const {
     return InvalidArgument("block_size: must be a multiple of 4096 in [65536, 16777216], got " +
                            std::to_string(block_size));
   }
+  if (block_max_age_s < 1 || block_max_age_s > 3600) {
+    return OutOfBounds("block_max_age_s", block_max_age_s, 1, 3600);
+  }
+  if (open_blocks_bytes < 2 * block_size || open_blocks_bytes > (16ull << 30)) {
+    return OutOfBounds("open_blocks_bytes", open_blocks_bytes, 2 * block_size, 16ull << 30);
+  }
   if (segment_size < 4 * block_size || segment_size > (64ull << 30) ||
       segment_size % kDirectAlignment) {
     return InvalidArgument("segment_size: must be a multiple of 4096 in [4 * block_size, 64 GiB], got " +

@@ -116,11 +116,12 @@ PartitionId PartitionIndex::Place(SeriesId series, std::int64_t ts, std::int64_t
   return id;
 }
 
-Status PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
-                             const std::vector<ValueType>& types, bool replay) {
+void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
+                           const std::vector<ValueType>& types, bool replay) {
   std::unique_lock lock(mu_);
+  // Backpressure: the commit thread waits while the writer is behind.
+  queue_cv_.wait(lock, [&] { return !running_ || queued_bytes_ < options_.open_blocks_bytes; });
   last_seq_ = std::max(last_seq_, seq);
-  Status first_error;
   std::vector<PartitionId> full;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Record& r = batch[i];
@@ -145,8 +146,13 @@ Status PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::u
     }
     types_[r.series.value] = types[i];
     Partition& p = partitions_[id];
-    if (!p.open) p.open = std::make_unique<BlockBuilder>(id);
+    if (!p.open) {
+      p.open = std::make_unique<BlockBuilder>(id);
+      p.opened = std::chrono::steady_clock::now();
+    }
+    const std::size_t before = p.open->EncodedSize();
     p.open->Add(r, types[i], seq);
+    open_bytes_ += p.open->EncodedSize() - before;
     ++p.records;
     p.t_min = std::min(p.t_min, r.timestamp_ns);
     p.t_max = std::max(p.t_max, r.timestamp_ns);
@@ -155,21 +161,57 @@ Status PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::u
   // Blocks end on batch boundaries: a partition's flushed sequence number
   // then means "every one of its records up to here is in blocks", which is
   // what replay relies on. A block may so exceed block_size by one batch.
-  for (const auto& id : full) {
-    Status s = Flush(id, partitions_[id]);
-    if (!s.ok() && first_error.ok()) first_error = s;
+  for (const auto& id : full) Enqueue(id, partitions_[id]);
+  // Too much DRAM in open blocks: write the largest early.
+  while (open_bytes_ > options_.open_blocks_bytes / 2) {
+    Partition* largest = nullptr;
+    PartitionId largest_id;
+    for (auto& [pid, part] : partitions_) {
+      if (part.open && (!largest || part.open->EncodedSize() > largest->open->EncodedSize())) {
+        largest = &part;
+        largest_id = pid;
+      }
+    }
+    if (!largest) break;
+    Enqueue(largest_id, *largest);
   }
-  return first_error;
 }
 
-Status PartitionIndex::Flush(const PartitionId& id, Partition& p) {
-  if (!p.open || p.open->empty()) return Status::Ok();
-  const std::string block = p.open->Finish();
+void PartitionIndex::Enqueue(const PartitionId& id, Partition& p) {
+  if (!p.open) return;
+  if (p.open->empty()) {
+    p.open.reset();
+    return;
+  }
+  std::shared_ptr<const BlockBuilder> b(std::move(p.open));
+  open_bytes_ -= std::min(open_bytes_, b->EncodedSize());
+  queued_bytes_ += b->EncodedSize();
+  p.queued.push_back(b);
+  queue_.emplace_back(id, std::move(b));
+  queue_cv_.notify_all();
+}
+
+Result<bool> PartitionIndex::WriteFront() {
+  PartitionId id;
+  std::shared_ptr<const BlockBuilder> builder;
+  {
+    std::shared_lock lock(mu_);
+    if (queue_.empty()) return false;
+    id = queue_.front().first;
+    builder = queue_.front().second;
+  }
+  // Encoding and the write happen without the index lock: appends and reads
+  // go on meanwhile. Only one thread at a time writes segments (the flusher,
+  // or FlushAll when the flusher is stopped).
+  const std::string block = builder->Finish();
   auto address = segments_->Append(block);
+  std::unique_lock lock(mu_);
   if (!address.ok()) {
     std::lock_guard c(counters_mu_);
     ++counters_.block_write_failures;
-    return address.status().WithContext("writing a block of " + Describe(id));
+    flush_error_ = address.status().WithContext("writing a block of " + Describe(id));
+    queue_cv_.notify_all();
+    return flush_error_;
   }
   std::size_t need = 0;
   auto header = ParseBlockHeader(block, need);
@@ -177,15 +219,86 @@ Status PartitionIndex::Flush(const PartitionId& id, Partition& p) {
   const auto n = static_cast<std::uint32_t>(blocks_.size());
   blocks_.push_back({*address, id, header->header_len, header->body_len, header->body_crc,
                      header->seq_max, true});
+  Partition& p = partitions_[id];
   // IndexBlock adds the block's records to p.records again; they were
   // counted when applied.
   p.records -= header->records;
   IndexBlock(n, *header);
-  p.open.reset();
-  std::lock_guard c(counters_mu_);
-  ++counters_.blocks_written;
-  counters_.block_bytes_written += block.size();
-  return Status::Ok();
+  SLUICE_CHECK(!p.queued.empty() && p.queued.front() == builder);
+  p.queued.pop_front();
+  queue_.pop_front();
+  queued_bytes_ -= std::min(queued_bytes_, builder->EncodedSize());
+  {
+    std::lock_guard c(counters_mu_);
+    ++counters_.blocks_written;
+    counters_.block_bytes_written += block.size();
+  }
+  queue_cv_.notify_all();
+  return true;
+}
+
+void PartitionIndex::FlushLoop() {
+  const auto max_age = std::chrono::seconds(options_.block_max_age_s);
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    // Blocks open too long are written too, so that the log can let go.
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [id, p] : partitions_) {
+      if (p.open && now - p.opened >= max_age) Enqueue(id, p);
+    }
+    if (queue_.empty()) {
+      queue_cv_.wait_for(lock, std::chrono::seconds(1));
+      continue;
+    }
+    lock.unlock();
+    auto wrote = WriteFront();
+    lock.lock();
+    // A failed write (disk full, I/O error) is retried; the records stay
+    // readable in DRAM and in the write buffer meanwhile.
+    if (!wrote.ok()) queue_cv_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+void PartitionIndex::Start() {
+  std::unique_lock lock(mu_);
+  running_ = true;
+  stop_ = false;
+  flusher_ = std::thread([this] { FlushLoop(); });
+}
+
+void PartitionIndex::Stop() {
+  {
+    std::unique_lock lock(mu_);
+    if (!running_) return;
+    stop_ = true;
+    running_ = false;
+  }
+  queue_cv_.notify_all();
+  flusher_.join();
+}
+
+PartitionIndex::~PartitionIndex() { Stop(); }
+
+Status PartitionIndex::WaitFlushed(std::unique_lock<std::shared_mutex>& lock,
+                                   std::optional<PartitionId> id) {
+  auto pending = [&] {
+    if (!id) return !queue_.empty();
+    auto it = partitions_.find(*id);
+    return it != partitions_.end() && !it->second.queued.empty();
+  };
+  if (!running_) {
+    // No flusher (recovery, or after Stop): write here.
+    while (pending()) {
+      lock.unlock();
+      auto wrote = WriteFront();
+      lock.lock();
+      if (!wrote.ok()) return wrote.status();
+    }
+    return Status::Ok();
+  }
+  flush_error_ = Status::Ok();
+  queue_cv_.wait(lock, [&] { return !pending() || !flush_error_.ok(); });
+  return pending() ? flush_error_ : Status::Ok();
 }
 
 std::uint64_t PartitionIndex::ReleasableSeq() const {
@@ -193,6 +306,7 @@ std::uint64_t PartitionIndex::ReleasableSeq() const {
   std::uint64_t upto = last_seq_;
   for (const auto& [id, p] : partitions_) {
     if (p.open && !p.open->empty()) upto = std::min(upto, p.open->seq_min() - 1);
+    for (const auto& q : p.queued) upto = std::min(upto, q->seq_min() - 1);
   }
   return upto;
 }
@@ -252,6 +366,10 @@ Status PartitionIndex::Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
       }
     }
     for (const auto& [id, p] : partitions_) {
+      for (const auto& q : p.queued) {
+        auto in_dram = q->Read(series);
+        records.insert(records.end(), in_dram.begin(), in_dram.end());
+      }
       if (p.open) {
         auto in_dram = p.open->Read(series);
         records.insert(records.end(), in_dram.begin(), in_dram.end());
@@ -287,9 +405,12 @@ Status PartitionIndex::ReadPartition(const PartitionId& id,
         }
       }
     }
-    if (p.open) {
-      for (SeriesId s : p.open->Series()) {
-        auto r = p.open->Read(s);
+    std::vector<const BlockBuilder*> builders;
+    for (const auto& q : p.queued) builders.push_back(q.get());
+    if (p.open) builders.push_back(p.open.get());
+    for (const BlockBuilder* b : builders) {
+      for (SeriesId s : b->Series()) {
+        auto r = b->Read(s);
         in_dram.insert(in_dram.end(), r.begin(), r.end());
       }
     }
@@ -320,10 +441,15 @@ Status PartitionIndex::SetState(const PartitionId& id, Partition& p, PartitionSt
 
 Status PartitionIndex::FlushAll() {
   std::unique_lock lock(mu_);
-  for (auto& [id, p] : partitions_) SLUICE_RETURN_IF_ERROR(Flush(id, p));
-  return Status::Ok();
+  for (auto& [id, p] : partitions_) Enqueue(id, p);
+  return WaitFlushed(lock, std::nullopt);
 }
 
+// The SEALED entry is made durable before the open block is queued: from
+// then on, at append and at replay alike, later records of the window go to
+// a late partition. Records in the open block that a crash catches before
+// the block is written are replayed into the late partition too: placed
+// differently, never lost or duplicated.
 Status PartitionIndex::Seal(const PartitionId& id) {
   std::unique_lock lock(mu_);
   auto it = partitions_.find(id);
@@ -332,8 +458,9 @@ Status PartitionIndex::Seal(const PartitionId& id) {
   if (p.state != PartitionState::kOpen) {
     return InvalidArgument("cannot seal " + Describe(id) + ": it is " + PartitionStateName(p.state));
   }
-  SLUICE_RETURN_IF_ERROR(Flush(id, p));
-  return SetState(id, p, PartitionState::kSealed);
+  SLUICE_RETURN_IF_ERROR(SetState(id, p, PartitionState::kSealed));
+  Enqueue(id, p);
+  return WaitFlushed(lock, id);
 }
 
 Status PartitionIndex::MarkSynced(const PartitionId& id) {
@@ -419,13 +546,18 @@ Status PartitionIndex::SealExpired(std::int64_t now_ns) {
     for (const auto& [id, p] : partitions_) {
       const std::int64_t end = id.window_start_ns + window_ns_;
       if (p.state == PartitionState::kOpen && now_ns > end + grace_ns_ &&
-          (p.open || !p.blocks.empty())) {
+          (p.open || !p.queued.empty() || !p.blocks.empty())) {
         due.push_back(id);
       }
     }
   }
   for (const auto& id : due) SLUICE_RETURN_IF_ERROR(Seal(id));
   return Status::Ok();
+}
+
+std::size_t PartitionIndex::queued_bytes() const {
+  std::shared_lock lock(mu_);
+  return queued_bytes_;
 }
 
 IndexCounters PartitionIndex::counters() const {

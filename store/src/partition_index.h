@@ -1,19 +1,25 @@
 // The DRAM index and the partitions: where every durable record lives.
 //
 // Records are applied in write-buffer sequence order. Each goes to its
-// partition's open block (BlockBuilder); a full block is written to a segment
-// and replaced by index extents: per series, the blocks holding it with
-// their time range. Latest values stay in DRAM. Partition states change only
-// through the manifest (<dir>/partitions.log, a LogFile), after the blocks
-// they depend on are durable.
+// partition's open block (BlockBuilder). A full block (or one open longer
+// than block_max_age, or the largest when open blocks hold too much DRAM)
+// joins the flush queue; a background flusher writes queued blocks to
+// segments in order and replaces them by index extents: per series, the
+// blocks holding it with their time range. Queued blocks stay readable until
+// then. Latest values stay in DRAM. Partition states change only through the
+// manifest (<dir>/partitions.log, a LogFile).
 //
 // Partition placement is a pure function of (series, timestamp, the batch's
 // arrival time, the partition's persisted state), so replaying the write
 // buffer after a crash puts every record where it went before.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +49,12 @@ class PartitionIndex {
   PartitionIndex(const Options& options, Env* env, std::unique_ptr<Segments> segments,
                  std::unique_ptr<LogFile> manifest,
                  std::map<PartitionId, PartitionState> states);
+  ~PartitionIndex();
+
+  // Starts the background flusher; call after recovery. Stop() writes
+  // nothing more and joins it (the destructor calls it).
+  void Start();
+  void Stop();
 
   // Recovery, before any Apply: a block found in a segment. Blocks of
   // reclaimed partitions are ignored.
@@ -53,9 +65,9 @@ class PartitionIndex {
   void VerifyTail(std::uint64_t first_wal_seq);
 
   // Applies one durable batch. `replay` skips records already in blocks.
-  // Returns the first block-write error (the records stay in DRAM and in
-  // the write buffer; the write is retried with the next flush).
-  Status Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
+  // Waits while the flush queue is over its bound (backpressure on the
+  // write buffer's commit thread).
+  void Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
                const std::vector<ValueType>& types, bool replay);
 
   // The highest sequence number whose records are all in durable blocks or
@@ -67,9 +79,10 @@ class PartitionIndex {
               const std::function<bool(const Record&)>& visit) const;
   Status ReadPartition(const PartitionId& id, const std::function<bool(const Record&)>& visit) const;
 
-  // Writes every open block (a graceful stop, or records whose write-buffer
-  // copy is about to be set aside). Blocks may then be smaller than
-  // block_size.
+  // Writes every open block and waits for the queue to drain (a graceful
+  // stop, or records whose write-buffer copy is about to be set aside).
+  // Blocks may then be smaller than block_size. Works with or without the
+  // flusher running.
   Status FlushAll();
 
   Status Seal(const PartitionId& id);
@@ -83,6 +96,7 @@ class PartitionIndex {
   Status SealExpired(std::int64_t now_ns);
 
   IndexCounters counters() const;
+  std::size_t queued_bytes() const;
   std::uint64_t segment_bytes() const { return segments_->bytes_on_disk(); }
   std::size_t dram_index_bytes() const;
 
@@ -109,6 +123,8 @@ class PartitionIndex {
   struct Partition {
     PartitionState state = PartitionState::kOpen;
     std::unique_ptr<BlockBuilder> open;
+    std::chrono::steady_clock::time_point opened;  // when `open` got its first record
+    std::deque<std::shared_ptr<const BlockBuilder>> queued;  // waiting for the flusher
     std::vector<std::uint32_t> blocks;
     std::uint64_t flushed_seq = 0;  // every record up to here is in `blocks`
     std::uint64_t records = 0;
@@ -116,7 +132,15 @@ class PartitionIndex {
   };
 
   std::int64_t WindowOf(std::int64_t ts) const;
-  Status Flush(const PartitionId& id, Partition& p);                    // REQUIRES: mu_
+  // Moves p's open block to the flush queue. REQUIRES: mu_ held.
+  void Enqueue(const PartitionId& id, Partition& p);
+  // Writes the queue's front block; false when the queue is empty.
+  // REQUIRES: only the flusher (or FlushAll without it) calls it.
+  Result<bool> WriteFront();
+  void FlushLoop();
+  // Waits until every block queued so far for `id` (all partitions when
+  // nullopt) is written or a write failed. REQUIRES: lock holds mu_.
+  Status WaitFlushed(std::unique_lock<std::shared_mutex>& lock, std::optional<PartitionId> id);
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
@@ -137,6 +161,16 @@ class PartitionIndex {
   std::vector<ValueType> types_;                    // by series id
   std::uint64_t last_seq_ = 0;
   std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
+
+  // The flush queue, in order. GUARDED_BY(mu_).
+  std::deque<std::pair<PartitionId, std::shared_ptr<const BlockBuilder>>> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t open_bytes_ = 0;   // DRAM in open blocks
+  Status flush_error_;           // the last failed write, cleared by a success
+  std::condition_variable_any queue_cv_;    // queue changed (flusher, waiters)
+  bool stop_ = false;
+  bool running_ = false;
+  std::thread flusher_;
   mutable IndexCounters counters_;
   mutable std::mutex counters_mu_;
 };

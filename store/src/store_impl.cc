@@ -133,6 +133,7 @@ class StoreImpl final : public Store {
     recovery_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
+    index_->Start();
     EnforceBudget();
     maintenance_ = std::thread([this] { Maintain(); });
     return Status::Ok();
@@ -191,8 +192,7 @@ class StoreImpl final : public Store {
                    if (s.ok()) {
                      // Durable in the WAL: acknowledged even if the block
                      // write below fails (it is retried; the WAL keeps it).
-                     Status b = index_->Apply(*records, arrival, seq, *types, false);
-                     if (!b.ok()) last_block_error_.store(true);
+                     index_->Apply(*records, arrival, seq, *types, false);
                      wal_->Release(index_->ReleasableSeq());
                      appends_.fetch_add(1);
                      records_.fetch_add(records->size());
@@ -283,6 +283,7 @@ class StoreImpl final : public Store {
     Status s = wal_->Close();
     // Writing the open blocks makes the next start replay nothing.
     Status f = index_->FlushAll();
+    index_->Stop();
     if (f.ok()) wal_->Release(index_->ReleasableSeq());
     return s.ok() ? f : s;
   }
@@ -396,8 +397,7 @@ class StoreImpl final : public Store {
       }
       types.push_back(info->type);
     }
-    // A block write failing here leaves the records in DRAM and the WAL.
-    (void)index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
+    index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
     last_arrival_ = std::max(last_arrival_, batch->arrival_ns);
     recovered_records_ += batch->records.size();
     records_.fetch_add(batch->records.size());
@@ -475,7 +475,6 @@ class StoreImpl final : public Store {
   std::mutex append_mu_;
   std::int64_t last_arrival_ = INT64_MIN;  // GUARDED_BY(append_mu_) after Open
   std::atomic<bool> closed_{false};
-  std::atomic<bool> last_block_error_{false};
   bool wal_set_aside_ = false;  // written only during Open
   std::atomic<std::uint64_t> appends_{0}, records_{0}, bytes_{0}, rejected_batches_{0},
       failed_batches_{0};

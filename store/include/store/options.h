@@ -36,6 +36,16 @@ struct Options {
   // 16 MiB, a multiple of 4096. Default: 1 MiB.
   std::uint64_t block_size = 1ull << 20;
 
+  // An open block older than this is written even if not full, so that a
+  // slow partition does not hold write-ahead log space for long, seconds.
+  // Bounds: 1 .. 3600. Default: 30.
+  std::uint32_t block_max_age_s = 30;
+
+  // DRAM for open blocks and for blocks waiting to be written, bytes; past
+  // it the largest open block is written early, and appends wait for the
+  // writer. Bounds: 2 * block_size .. 16 GiB. Default: 64 MiB.
+  std::uint64_t open_blocks_bytes = 64ull << 20;
+
   // Size of each preallocated segment file, bytes. Bounds: 4 * block_size ..
   // 64 GiB, a multiple of 4096. Default: 256 MiB.
   std::uint64_t segment_size = 256ull << 20;
