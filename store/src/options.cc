@@ -17,6 +17,13 @@ Status Options::Validate() const {
   if (dir.empty() || dir.front() != '/') {
     return InvalidArgument("dir: must be an absolute path, got '" + dir + "'");
   }
+  if (pmem_size < (1ull << 20) || pmem_size > (64ull << 30) || pmem_size % kDirectAlignment) {
+    return InvalidArgument("pmem_size: must be a multiple of 4096 in [1 MiB, 64 GiB], got " +
+                           std::to_string(pmem_size));
+  }
+  if (!pmem_path.empty() && pmem_path.front() != '/') {
+    return InvalidArgument("pmem_path: must be an absolute path, got '" + pmem_path + "'");
+  }
   if (wal_file_size < (1ull << 20) || wal_file_size > (4ull << 30)) {
     return OutOfBounds("wal_file_size", wal_file_size, 1ull << 20, 4ull << 30);
   }

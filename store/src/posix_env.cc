@@ -315,7 +315,8 @@ class PosixFile final : public File {
 // A libpmem2 mapping of a whole file. Writes use libpmem2's memcpy with
 // PMEM2_F_MEM_NODRAIN (non-temporal stores or CLWB as the CPU allows, no
 // fence); Drain() is its drain function (SFENCE). Both are what the mapping's
-// granularity calls for, so at kPage they msync.
+// granularity calls for, so at kPage they msync; Flush() is its flush
+// function.
 class Pmem2Region final : public PersistentRegion {
  public:
   Pmem2Region(int fd, std::string path, pmem2_map* map)
@@ -325,6 +326,7 @@ class Pmem2Region final : public PersistentRegion {
         bytes_(static_cast<std::byte*>(pmem2_map_get_address(map)), pmem2_map_get_size(map)),
         granularity_(ToGranularity(pmem2_map_get_store_granularity(map))),
         memcpy_(pmem2_get_memcpy_fn(map)),
+        flush_(pmem2_get_flush_fn(map)),
         drain_(pmem2_get_drain_fn(map)) {}
   ~Pmem2Region() override {
     pmem2_map_delete(&map_);
@@ -336,6 +338,14 @@ class Pmem2Region final : public PersistentRegion {
       return InvalidArgument("write to " + path_ + " past the end of the mapping");
     }
     if (!data.empty()) memcpy_(bytes_.data() + offset, data.data(), data.size(), PMEM2_F_MEM_NODRAIN);
+    return Status::Ok();
+  }
+
+  Status Flush(std::uint64_t offset, std::uint64_t size) override {
+    if (offset > bytes_.size() || size > bytes_.size() - offset) {
+      return InvalidArgument("flush of " + path_ + " past the end of the mapping");
+    }
+    if (size != 0) flush_(bytes_.data() + offset, size);
     return Status::Ok();
   }
 
@@ -364,6 +374,7 @@ class Pmem2Region final : public PersistentRegion {
   const std::span<std::byte> bytes_;
   const PersistGranularity granularity_;
   const pmem2_memcpy_fn memcpy_;
+  const pmem2_flush_fn flush_;
   const pmem2_drain_fn drain_;
 };
 

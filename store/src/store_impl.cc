@@ -17,6 +17,7 @@
 #include "coding.h"
 #include "log_file.h"
 #include "partition_index.h"
+#include "pmem_log.h"
 #include "registry.h"
 #include "wal.h"
 
@@ -118,7 +119,7 @@ class StoreImpl final : public Store {
       }
       return Replay(r);
     };
-    auto wal = Wal::Open(env_, wo, replay);
+    auto wal = OpenWriteBuffer(wo, replay);
     if (!wal.ok() && wal.status().code() == StatusCode::kCorruption) {
       wal = SalvageWal(wo, wal.status(), replay);
     }
@@ -249,6 +250,7 @@ class StoreImpl final : public Store {
     s.quarantined_records = quarantined_records_;
     s.last_quarantine_reason = last_quarantine_reason_;
     s.io_engine = io_engine_;
+    s.write_buffer = options_.write_buffer == WriteBufferMode::kWal ? "wal" : "pmem " + PmemPath();
     if (index_) {
       const IndexCounters c = index_->counters();
       s.blocks_written = c.blocks_written;
@@ -328,6 +330,21 @@ class StoreImpl final : public Store {
     return Status::Ok();
   }
 
+  std::string PmemPath() const {
+    return options_.pmem_path.empty() ? options_.dir + "/wal.pmem" : options_.pmem_path;
+  }
+
+  template <typename Replay>
+  Result<std::unique_ptr<Wal>> OpenWriteBuffer(const WalOptions& wo, Replay& replay) {
+    if (options_.write_buffer == WriteBufferMode::kWal) return Wal::Open(env_, wo, replay);
+    PmemLogOptions po;
+    po.path = PmemPath();
+    po.size = options_.pmem_size;
+    po.max_commit_delay = std::min(wo.max_commit_delay, std::chrono::microseconds(1000));
+    po.max_group_bytes = std::min<std::uint64_t>(wo.max_group_bytes, options_.pmem_size / 8);
+    return OpenPmemLog(env_, po, replay);
+  }
+
   // The store always starts: a write-ahead log damaged before its last write
   // (not a torn tail, which the log handles itself) is set aside whole as
   // wal.corrupt-<n> for inspection. What was replayed before the damage is
@@ -335,17 +352,19 @@ class StoreImpl final : public Store {
   template <typename Replay>
   Result<std::unique_ptr<Wal>> SalvageWal(const WalOptions& wo, const Status& why, Replay& replay) {
     SLUICE_RETURN_IF_ERROR(index_->FlushAll());
+    const std::string damaged =
+        options_.write_buffer == WriteBufferMode::kWal ? wo.dir : PmemPath();
     std::string aside;
     for (int n = 1;; ++n) {
-      aside = wo.dir + ".corrupt-" + std::to_string(n);
+      aside = damaged + ".corrupt-" + std::to_string(n);
       if (!env_->Exists(aside)) break;
     }
-    SLUICE_RETURN_IF_ERROR(env_->Rename(wo.dir, aside));
-    SLUICE_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+    SLUICE_RETURN_IF_ERROR(env_->Rename(damaged, aside));
+    SLUICE_RETURN_IF_ERROR(env_->SyncDir(aside.substr(0, aside.rfind('/'))));
     wal_set_aside_ = true;
-    notes_.push_back("write-ahead log damaged (" + why.message() + "); set aside as " + aside +
+    notes_.push_back("write buffer damaged (" + why.message() + "); set aside as " + aside +
                      "; records after the damage are lost");
-    return Wal::Open(env_, wo, replay);
+    return OpenWriteBuffer(wo, replay);
   }
 
   // Rejects the whole batch on the first bad record, naming it.

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <thread>
+#include <filesystem>
+#include <cstdlib>
 #include <chrono>
 
 #include "store_context.h"
@@ -398,6 +400,55 @@ TEST_CASE("the eviction hook may drop sealed unsynced partitions, and every drop
   CHECK(store.pressure().disk_used_bytes <= o.disk_budget_bytes);
   MESSAGE("evicted " << st.evicted_partitions << " partitions, " << st.evicted_records
                      << " records lost before sync, counted");
+}
+
+}  // namespace sluice::store
+
+namespace sluice::store {
+
+TEST_CASE("in pmem mode acknowledged records survive reopening, through the persistent-memory ring") {
+  if (!std::filesystem::is_directory("/dev/shm")) {
+    MESSAGE("SKIPPED: /dev/shm is missing, nothing to emulate persistent memory with");
+    return;
+  }
+  // Test-only: make libpmem2 treat the tmpfs file as cache-line persistent.
+  setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
+  testing::TempDir dir;
+  testing::TempDir shm_dir("sluice-pmem");
+  Options o = OptionsIn(dir);
+  o.write_buffer = WriteBufferMode::kPmem;
+  o.pmem_path = "/dev/shm/" + shm_dir.path().filename().string() + ".pmem";
+  o.pmem_size = 4 << 20;
+  {
+    auto s = Store::Open(o);
+    REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+    auto id = *(*s)->RegisterSeries("p", ValueType::kFloat64, "bar");
+    for (int i = 0; i < 200; ++i) REQUIRE((*s)->Append({{id, i, i * 0.5}}).Wait().ok());
+    CHECK((*s)->stats().write_buffer.starts_with("pmem "));
+  }
+  auto s = Store::Open(o);
+  REQUIRE(s.ok());
+  std::size_t n = 0;
+  REQUIRE((*s)->Scan(SeriesId{1}, INT64_MIN, INT64_MAX, [&](const Record& r) {
+                 CHECK(std::get<double>(r.value) == r.timestamp_ns * 0.5);
+                 ++n;
+                 return true;
+               }).ok());
+  CHECK(n == 200);
+  s->reset();
+  std::filesystem::remove(o.pmem_path);
+  unsetenv("PMEM2_FORCE_GRANULARITY");
+}
+
+TEST_CASE("pmem mode on a file that is not persistent memory is refused, pointing to wal") {
+  unsetenv("PMEM2_FORCE_GRANULARITY");
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.write_buffer = WriteBufferMode::kPmem;  // <dir>/wal.pmem, on the real disk
+  auto s = Store::Open(o);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == StatusCode::kUnsupported);
+  CHECK(s.status().message().find("wal") != std::string::npos);
 }
 
 }  // namespace sluice::store

@@ -78,7 +78,10 @@ class PersistentRegion {
   // may keep any subset of the written cache lines.
   // REQUIRES: offset + data.size() <= size().
   virtual Status Write(std::uint64_t offset, std::span<const std::byte> data) = 0;
-  // Waits until every Write() before it is persistent.
+  // Starts flushing bytes stored earlier (by a previous process, say: after
+  // a crash they may still sit in CPU caches); persistent after Drain().
+  virtual Status Flush(std::uint64_t offset, std::uint64_t size) = 0;
+  // Waits until every Write() and Flush() before it is persistent.
   virtual Status Drain() = 0;
   // The mapped bytes as loads see them (persistent or not), valid while the
   // region lives.

@@ -10,10 +10,28 @@
 
 namespace sluice::store {
 
+// Where an append becomes durable. Persisted nowhere: a store may switch.
+enum class WriteBufferMode : std::uint8_t {
+  kWal = 1,   // a preallocated log file, O_DIRECT, group-committed fdatasync
+  kPmem = 2,  // a libpmem2 mapping on persistent memory, flush + drain
+};
+
 struct Options {
   // Directory holding every file of the store (write buffer, registry).
   // Absolute path. Default: /var/lib/sluice/store.
   std::string dir = "/var/lib/sluice/store";
+
+  // The durability point: kWal (any disk) or kPmem (persistent memory;
+  // refused with a clear error when the file is not on real persistent
+  // memory). Default: kWal.
+  WriteBufferMode write_buffer = WriteBufferMode::kWal;
+
+  // pmem mode: the mapped file, on a DAX file system. Empty: <dir>/wal.pmem.
+  std::string pmem_path;
+
+  // pmem mode: size of the mapped ring, bytes, fixed when created.
+  // Bounds: 1 MiB .. 64 GiB, a multiple of 4096. Default: 64 MiB.
+  std::uint64_t pmem_size = 64ull << 20;
 
   // How files are written: auto (io_uring when the kernel allows it, else
   // pwrite), io_uring (fail to open without it), pwrite. Default: auto.

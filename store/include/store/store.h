@@ -53,6 +53,7 @@ struct StoreStats {
   std::uint64_t evicted_records = 0;      // records in them: lost before sync
   std::vector<std::string> notes;         // what Open found worth telling
   std::string io_engine;              // "io_uring" or "pwrite", and why
+  std::string write_buffer;           // "wal", or "pmem <path>"
 };
 
 struct PartitionInfo {
