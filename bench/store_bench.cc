@@ -6,7 +6,7 @@
 // and the ratios.
 //
 //   store_bench [--dir DIR] [--records N] [--threads T] [--batch B]
-//               [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio]
+//               [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio] [--no-pmem]
 //
 // Workload: SKAB (8 sensor columns per file) and NAB machine_temperature,
 // replayed in a loop with shifted timestamps until N records.
@@ -48,6 +48,7 @@ struct Args {
   int inflight = 64;  // batches in flight per thread
   bool rocksdb = true;
   bool fio = true;
+  bool pmem = true;  // emulated in /dev/shm
 };
 
 struct Workload {
@@ -165,13 +166,22 @@ void Drive(const Args& a, const Workload& w, Result& out, Submit&& submit) {
   out.latencies_us = std::move(lat);
 }
 
-Result RunSluice(const Args& a, const Workload& w) {
+Result RunSluice(const Args& a, const Workload& w, bool pmem) {
   Result r;
-  r.name = "sluice wal";
-  const std::string dir = a.dir + "/sluice";
+  r.name = pmem ? "sluice pmem*" : "sluice wal";
+  const std::string dir = a.dir + (pmem ? "/sluice-pmem" : "/sluice");
   fs::remove_all(dir);
   sluice::store::Options o;
   o.dir = fs::absolute(dir).string();
+  if (pmem) {
+    // Emulated persistent memory: a tmpfs file that libpmem2 is told to
+    // treat as cache-line persistent. Measures the code path, not a device.
+    setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
+    o.write_buffer = sluice::store::WriteBufferMode::kPmem;
+    o.pmem_path = "/dev/shm/sluice-store-bench.pmem";
+    o.pmem_size = 256ull << 20;
+    fs::remove(o.pmem_path);
+  }
   auto store = sluice::store::Store::Open(o);
   if (!store.ok()) {
     std::fprintf(stderr, "store_bench: %s\n", store.status().ToString().c_str());
@@ -200,6 +210,8 @@ Result RunSluice(const Args& a, const Workload& w) {
   const auto t0 = Clock::now();
   auto again = sluice::store::Store::Open(o);
   r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  again->reset();
+  if (pmem) fs::remove(o.pmem_path);
   return r;
 }
 
@@ -302,9 +314,10 @@ int main(int argc, char** argv) {
     else if (k == "--datasets") a.datasets = val();
     else if (k == "--no-rocksdb") a.rocksdb = false;
     else if (k == "--no-fio") a.fio = false;
+    else if (k == "--no-pmem") a.pmem = false;
     else {
       std::fprintf(stderr, "usage: store_bench [--dir DIR] [--records N] [--threads T] [--batch B]"
-                           " [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio]\n");
+                           " [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio] [--no-pmem]\n");
       return 2;
     }
   }
@@ -317,14 +330,19 @@ int main(int argc, char** argv) {
               a.inflight, a.dir.c_str());
   std::printf("%-14s %11s %8s %9s %9s %9s %10s %10s %9s\n", "", "records/s", "MB/s", "p50 us",
               "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms");
-  const Result s = RunSluice(a, w);
+  const Result s = RunSluice(a, w, false);
   Print(s, kPayload);
+  if (a.pmem) {
+    const Result pm = RunSluice(a, w, true);
+    Print(pm, kPayload);
+  }
   if (a.rocksdb) {
     const Result r = RunRocksDb(a, w);
     Print(r, kPayload);
     std::printf("sluice/rocksdb durable append rate: %.2fx\n",
                 (s.records / s.seconds) / (r.records / r.seconds));
   }
+  if (a.pmem) std::printf("* pmem emulated on tmpfs (PMEM2_FORCE_GRANULARITY=CACHE_LINE)\n");
   if (a.fio) {
     const double fio = RunFio(a);
     const double mbs = static_cast<double>(s.records * kPayload) / 1e6 / s.seconds;
