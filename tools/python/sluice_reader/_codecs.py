@@ -1,0 +1,275 @@
+"""Column codecs of partition objects (docs/format/partition.md).
+
+A twin of sync/src/{int,float,misc}_codec.cc: the same checks, the same
+results bit for bit. Integer arithmetic wraps modulo 2**64 as in C++, done in
+numpy uint64 arrays (array arithmetic wraps silently; Python ints are masked
+before they meet numpy). Every error is a CorruptObject, never a crash.
+"""
+
+import numpy as np
+
+MASK64 = (1 << 64) - 1
+BLOCK = 128  # kIntBlockSize
+MAX_DECIMAL_EXPONENT = 18
+# Exact doubles, as kPow10 in float_codec.cc (10**e literals parse exactly).
+POW10 = np.array([float("1e%d" % e) for e in range(MAX_DECIMAL_EXPONENT + 1)], dtype=np.float64)
+
+PACK_ZIGZAG_VARINT = 1
+PACK_FRAME_OF_REFERENCE = 2
+
+
+class CorruptObject(ValueError):
+    """The bytes are not a valid partition object; the message says where."""
+
+
+def unzigzag(u):
+    """zigzag-decoded value as a uint64 word (Python int in [0, 2**64))."""
+    return ((u >> 1) ^ (-(u & 1))) & MASK64
+
+
+def _u64(words):
+    return np.asarray(words, dtype=np.uint64)
+
+
+class Bytes:
+    """Sequential reader over untrusted bytes (ByteReader in codec_io.h)."""
+
+    def __init__(self, data):
+        self.data = bytes(data)
+        self.pos = 0
+
+    def remaining(self):
+        return len(self.data) - self.pos
+
+    def byte(self, what):
+        if self.pos >= len(self.data):
+            raise CorruptObject(what)
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def take(self, n, what):
+        if n > self.remaining():
+            raise CorruptObject(what)
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def varint(self, what):
+        result = 0
+        for shift in range(0, 64, 7):
+            b = self.byte(what)
+            if shift == 63 and b > 1:  # the 10th byte holds only bit 63
+                raise CorruptObject(what)
+            result |= (b & 0x7F) << shift
+            if b < 0x80:
+                return result
+        raise CorruptObject(what)
+
+    def varints(self, count, what):
+        """`count` LEB128 varints as uint64, vectorised: the hot path."""
+        if count == 0:
+            return np.zeros(0, dtype=np.uint64)
+        data = np.frombuffer(self.data, dtype=np.uint8, offset=self.pos)
+        ends = np.flatnonzero(data < 0x80)[:count]
+        if len(ends) < count:
+            raise CorruptObject(what)
+        starts = np.empty(count, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lengths = ends - starts + 1
+        if lengths.max() > 10:
+            raise CorruptObject(what)
+        last = data[ends]
+        if np.any((lengths == 10) & (last > 1)):
+            raise CorruptObject(what)
+        n = int(ends[-1]) + 1
+        group = np.repeat(np.arange(count), lengths)
+        shift = (np.arange(n) - starts[group]) * 7
+        parts = (data[:n] & 0x7F).astype(np.uint64) << shift.astype(np.uint64)
+        # Disjoint bits, so the sum is the OR and cannot carry.
+        values = np.add.reduceat(parts, starts)
+        self.pos += n
+        return values.astype(np.uint64)
+
+
+def get_int_stream(r, count):
+    """An integer stream of `count` 64-bit words (GetIntStream)."""
+    mode = r.byte("integer stream: missing packing byte")
+    if mode == PACK_ZIGZAG_VARINT:
+        if count > r.remaining():
+            raise CorruptObject("integer stream: count exceeds data")
+        z = r.varints(count, "integer stream: truncated varint")
+        # zigzag in uint64: (z >> 1) ^ -(z & 1), wrapping.
+        return (z >> np.uint64(1)) ^ (np.uint64(0) - (z & np.uint64(1)))
+    if mode != PACK_FRAME_OF_REFERENCE:
+        raise CorruptObject("integer stream: unknown packing")
+    if (count + BLOCK - 1) // BLOCK > r.remaining() // 2:
+        raise CorruptObject("integer stream: count exceeds data")
+    out = np.empty(count, dtype=np.uint64)
+    for i in range(0, count, BLOCK):
+        n = min(BLOCK, count - i)
+        zmin = r.varint("integer stream: truncated block header")
+        width = r.byte("integer stream: truncated block header")
+        if width > 64:
+            raise CorruptObject("integer stream: bit width above 64")
+        packed = r.take((n * width + 7) // 8, "integer stream: truncated block")
+        base = np.uint64(unzigzag(zmin))
+        if width == 0:
+            out[i:i + n] = base
+            continue
+        bits = np.unpackbits(np.frombuffer(packed, dtype=np.uint8), bitorder="little")
+        bits = bits[:n * width].reshape(n, width).astype(np.uint64)
+        offs = (bits << np.arange(width, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+        out[i:i + n] = offs + base  # wraps mod 2**64
+    return out
+
+
+def decode_timestamps(data, count):
+    if count > len(data) * 64 + 2:
+        raise CorruptObject("timestamps: count exceeds data")
+    r = Bytes(data)
+    t0 = r.varint("timestamps: truncated first value") if count >= 1 else 0
+    d1 = r.varint("timestamps: truncated first delta") if count >= 2 else 0
+    dod = get_int_stream(r, count - 2 if count >= 2 else 0)
+    if r.remaining() != 0:
+        raise CorruptObject("timestamps: trailing bytes")
+    out = np.empty(count, dtype=np.uint64)
+    if count >= 1:
+        out[0] = unzigzag(t0)
+    if count >= 2:
+        deltas = np.empty(count - 1, dtype=np.uint64)
+        deltas[0] = unzigzag(d1)
+        deltas[1:] = dod
+        deltas = np.cumsum(deltas, dtype=np.uint64)
+        out[1:] = np.cumsum(deltas, dtype=np.uint64) + out[0]
+    return out.view(np.int64)
+
+
+def decode_int64s(data, count):
+    r = Bytes(data)
+    transform = r.byte("int64: bad transform byte")
+    if transform > 1:
+        raise CorruptObject("int64: bad transform byte")
+    words = get_int_stream(r, count)
+    if r.remaining() != 0:
+        raise CorruptObject("int64: trailing bytes")
+    if transform == 1:
+        words = np.cumsum(words, dtype=np.uint64)
+    return words.view(np.int64)
+
+
+def decode_float_raw(data, count):
+    if len(data) != 8 * count:
+        raise CorruptObject("float raw: length is not 8 * count")
+    return np.frombuffer(bytes(data), dtype="<f8").copy()
+
+
+def decode_float_xor(data, count):
+    """Gorilla bit stream, LSB first (EncodeFloatXor)."""
+    data = bytes(data)
+    if count == 0:
+        if data:
+            raise CorruptObject("float xor: bytes for zero values")
+        return np.zeros(0, dtype=np.float64)
+    if len(data) < 8 or count - 1 > (len(data) - 8) * 8:
+        raise CorruptObject("float xor: count exceeds data")
+    total = len(data) * 8
+    padded = data + b"\0" * 16
+    pos = 0
+
+    def get(bits, what):
+        nonlocal pos
+        if bits == 0:
+            return 0
+        if bits > total - pos:
+            raise CorruptObject(what)
+        byte, off = pos >> 3, pos & 7
+        v = (int.from_bytes(padded[byte:byte + 9], "little") >> off) & ((1 << bits) - 1)
+        pos += bits
+        return v
+
+    prev = get(64, "float xor: truncated")
+    words = [prev]
+    win_lead, win_trail = 65, 0
+    for _ in range(1, count):
+        if get(1, "float xor: truncated"):
+            if get(1, "float xor: truncated"):
+                lead = get(5, "float xor: truncated window")
+                sig_minus_1 = get(6, "float xor: truncated window")
+                if lead + sig_minus_1 + 1 > 64:
+                    raise CorruptObject("float xor: window beyond 64 bits")
+                win_lead = lead
+                win_trail = 64 - lead - (sig_minus_1 + 1)
+            elif win_lead > 64:
+                raise CorruptObject("float xor: reuse of a window before the first")
+            x = get(64 - win_lead - win_trail, "float xor: truncated bits")
+            prev ^= (x << win_trail) & MASK64
+        words.append(prev)
+    if total - pos >= 8:
+        raise CorruptObject("float xor: trailing bytes")
+    return _u64(words).view(np.float64)
+
+
+def decode_float_decimal(data, count):
+    r = Bytes(data)
+    exponent = r.byte("float decimal: bad exponent")
+    if exponent > MAX_DECIMAL_EXPONENT:
+        raise CorruptObject("float decimal: bad exponent")
+    n_exc = r.varint("float decimal: bad exception count")
+    if n_exc > count or n_exc > r.remaining() // 9:
+        raise CorruptObject("float decimal: bad exception count")
+    positions = []
+    pos = 0
+    for i in range(n_exc):
+        gap = r.varint("float decimal: truncated exception position")
+        # Strictly increasing (the first may be 0) and below count.
+        if (i > 0 and gap == 0) or gap >= count or pos + gap >= count:
+            raise CorruptObject("float decimal: exception position out of order or range")
+        pos += gap
+        positions.append(pos)
+    raw = r.take(n_exc * 8, "float decimal: truncated exceptions")
+    ints = decode_int64s(r.take(r.remaining(), ""), count)
+    # int64 -> double rounds to nearest like static_cast; one division, as C++.
+    out = ints.astype(np.float64) / POW10[exponent]
+    if n_exc:
+        out[np.array(positions, dtype=np.int64)] = np.frombuffer(raw, dtype="<f8")
+    return out
+
+
+def decode_bools(data, count):
+    if len(data) != (count + 7) // 8:
+        raise CorruptObject("bool bitmap: length is not ceil(count / 8)")
+    bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8), bitorder="little")
+    if count % 8 and data[-1] >> (count % 8):
+        raise CorruptObject("bool bitmap: padding bits set")
+    return bits[:count].astype(bool)
+
+
+def decode_bytes(data, count):
+    r = Bytes(data)
+    lengths = get_int_stream(r, count)
+    total = 0
+    for n in lengths.tolist():
+        if n > r.remaining() - total:
+            raise CorruptObject("bytes: lengths exceed data")
+        total += n
+    if total != r.remaining():
+        raise CorruptObject("bytes: trailing bytes")
+    out = np.empty(count, dtype=object)
+    for i, n in enumerate(lengths.tolist()):
+        out[i] = r.take(n, "bytes: lengths exceed data")
+    return out
+
+
+# Codec ids (partition_format.h) -> (value type, decoder). Types: 1 float64,
+# 2 int64, 3 bool, 4 bytes.
+VALUE_DECODERS = {
+    10: (1, decode_float_raw),
+    11: (1, decode_float_xor),
+    12: (1, decode_float_decimal),
+    20: (2, decode_int64s),
+    30: (3, decode_bools),
+    40: (4, decode_bytes),
+}
+TIMESTAMP_CODEC = 1
