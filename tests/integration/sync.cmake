@@ -5,3 +5,8 @@ sluice_test(s3_sink_test integration
   SOURCES s3_sink_test.cc
   LIBS sluice_sync)
 target_include_directories(s3_sink_test PRIVATE ${PROJECT_SOURCE_DIR}/sync/src)
+
+# The sync engine killed with SIGKILL mid-upload, restarted, checked with boto3.
+sluice_test(sync_engine_kill_test integration
+  SOURCES sync_engine_test.cc
+  LIBS sluice_sync)

@@ -1,0 +1,11 @@
+# The sync engine (sync/include/sync/engine.h): sealed partitions -> sink.
+# Included from sync/CMakeLists.txt; paths are relative to sync/.
+target_sources(sluice_sync PRIVATE
+  src/engine.cc
+  src/engine_backoff.cc
+  src/engine_encode.cc
+  src/engine_options.cc
+  src/engine_queue.cc
+  src/engine_token_bucket.cc
+  src/engine_uploader.cc
+)

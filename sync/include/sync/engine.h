@@ -1,0 +1,178 @@
+// The sync engine: ships SEALED partitions of a Store to a Sink and marks
+// them SYNCED once the sink confirmed the bytes (docs/sync.md).
+//
+//   auto engine = SyncEngine::Open(store, [&] { return OpenS3Sink(s3); }, options);
+//   ...                    // partitions sealed by the store are uploaded
+//   (*engine)->health();   // what users see
+//   (*engine)->Stop();     // joins every thread
+//
+// What a caller may rely on:
+//  - Store::MarkSynced(p) is called only after the sink answered kCreated or
+//    kAlreadyIdentical for p's object.
+//  - Objects are deterministic: the same partition always encodes to the
+//    same bytes under the same key, so a retry after a crash, a timeout or a
+//    lost response is idempotent (the sink's identical-object check).
+//  - No partition is ever uploaded by two calls at once, not even when an
+//    attempt overran its deadline (Ceph RGW ignores If-None-Match on
+//    CompleteMultipartUpload, so only this keeps two writers apart).
+//  - Memory and threads are bounded: one encoded object per uploading
+//    thread; at most 3 * (live_workers + backfill_workers) + 1 threads (a
+//    worker, its uploader and at most one stuck uploader each, one scanner).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "store/store.h"
+#include "sync/partition.h"
+#include "sync/sink.h"
+
+namespace sluice::sync {
+
+struct SyncEngineOptions {
+  // Identity written into every object and its key (object_key.h rules).
+  // Defaults: none (required).
+  std::string gateway_id;
+  std::string site;
+  // Key prefix before "site=...", e.g. "raw"; may be empty. Default: empty.
+  std::string key_prefix;
+  // The store's partition window, seconds, recorded in each object. 0:
+  // unknown (objects say so). Default: 0.
+  std::uint32_t partition_window_s = 0;
+
+  // How often the store is asked for sealed partitions, ms (Kick() asks at
+  // once). Bounds: 10 .. 600000. Default: 1000.
+  std::uint32_t poll_interval_ms = 1000;
+
+  // Workers per lane. The live lane takes the newest sealed partitions first,
+  // the backfill lane the oldest first; their sum is the concurrency limit.
+  // Bounds: each 1 .. 16. Defaults: 1 and 1.
+  std::uint32_t live_workers = 1;
+  std::uint32_t backfill_workers = 1;
+
+  // Upload bandwidth shared by all workers, bytes/s; each object takes its
+  // size from a token bucket before its upload starts. 0: unlimited.
+  // Default: 0.
+  std::uint64_t bandwidth_bytes_per_s = 0;
+  // Token bucket capacity, bytes: what may go out at once after a quiet
+  // period. 0: one second's worth of bandwidth_bytes_per_s. Default: 0.
+  std::uint64_t bandwidth_burst_bytes = 0;
+
+  // Retryable errors (IsRetryable) wait a full-jitter delay, uniform in
+  // [0, min(cap, base * 2^(n-1))] after the n-th consecutive failure, ms.
+  // Bounds: base 1 .. 600000, cap base .. 86400000. Defaults: 500 and 300000.
+  std::uint32_t retry_base_ms = 500;
+  std::uint32_t retry_cap_ms = 300'000;
+
+  // A partition whose upload failed permanently (not IsRetryable: wrong
+  // credentials, missing bucket, a different object under its key, a corrupt
+  // local partition) is parked this long before it is tried again, s.
+  // Bounds: 1 .. 604800. Default: 3600.
+  std::uint32_t permanent_cooldown_s = 3600;
+
+  // An attempt (one Sink::Put) still running after this long is stuck: counted, visible in
+  // health, and its worker goes on with other partitions on a fresh sink.
+  // The stuck call itself cannot be cancelled (Sink has no cancel); the
+  // partition is retried when it returns (the S3 sink's low-speed limit ends
+  // a stalled transfer). Measured on the steady clock, not the context's
+  // clock: it bounds a real blocking call. ms. Bounds: 10 .. 86400000.
+  // Default: 900000 (15 min).
+  std::uint32_t attempt_timeout_ms = 900'000;
+
+  // How objects are encoded. Default: PartitionWriterOptions's defaults.
+  PartitionWriterOptions writer;
+
+  // InvalidArgument naming the first bad field.
+  Status Validate() const;
+};
+
+// Counters of one lane since Open.
+struct SyncLaneHealth {
+  std::uint64_t uploaded_objects = 0;    // confirmed by the sink and marked synced
+  std::uint64_t uploaded_bytes = 0;      // their object sizes
+  std::uint64_t already_identical = 0;   // of those, the sink already held them
+  std::uint64_t retries = 0;             // attempts that failed retryably
+  std::uint64_t permanent_failures = 0;  // attempts that failed permanently (parked)
+  std::uint64_t stuck_attempts = 0;      // attempts that overran attempt_timeout_ms
+  std::uint32_t in_flight = 0;           // attempts running now
+};
+
+struct SyncHealth {
+  bool running = false;
+  // Wall clock of the last confirmed upload, ns since the epoch; 0: none yet.
+  std::int64_t last_success_ns = 0;
+  // Failed attempts since the last success (retryable and permanent).
+  std::uint64_t consecutive_failures = 0;
+  std::string last_error;  // of the last failed attempt; empty after a success
+  // Sealed partitions not yet synced, and their size on local disk (block
+  // bytes: the objects are usually smaller).
+  std::uint64_t backlog_partitions = 0;
+  std::uint64_t backlog_bytes = 0;
+  // Age of the oldest sealed partition not yet synced: wall clock minus its
+  // window start, ns; 0 when the backlog is empty.
+  std::int64_t oldest_unsynced_age_ns = 0;
+  std::int64_t oldest_unsynced_window_ns = 0;
+  // Partitions parked after a permanent failure, and the last such error.
+  std::uint64_t parked_partitions = 0;
+  std::string last_permanent_error;
+  SyncLaneHealth live, backfill;
+};
+
+// What the engine needs from its surroundings; tests replace parts of it.
+struct SyncEngineContext {
+  // Monotonic clock, ns: backoff, cool-downs and the token bucket.
+  // Default: std::chrono::steady_clock.
+  std::function<std::int64_t()> now_ns;
+  // Wall clock, ns since the epoch: health timestamps and ages.
+  // Default: std::chrono::system_clock.
+  std::function<std::int64_t()> wall_ns;
+  // Waits until now_ns() >= until_ns (token bucket, backoff). Default: a
+  // condition-variable wait that Stop() and Kick() interrupt. A test clock
+  // advances its time and returns at once, so tests never sleep.
+  std::function<void(std::int64_t until_ns)> sleep_until;
+  // Source of jitter. Default: a std::mt19937_64 seeded from random_device.
+  std::function<std::uint64_t()> random;
+  // Called on the uploading thread right before Sink::Put, and after the
+  // outcome was handled (status OK: the partition is synced). For tests and
+  // logs; must be quick and must not call back into the engine.
+  std::function<void(const store::PartitionId&, std::string_view key, std::uint64_t bytes)>
+      on_upload_start;
+  std::function<void(const store::PartitionId&, const Status&)> on_upload_done;
+};
+
+class SyncEngine {
+ public:
+  // Makes one sink per uploading thread (Sink instances are not thread-safe).
+  using SinkFactory = std::function<Result<std::unique_ptr<Sink>>()>;
+
+  virtual ~SyncEngine() = default;
+
+  // Checks the options, opens the first sinks and starts the threads.
+  // `store` must outlive the engine (or its Stop()).
+  static Result<std::unique_ptr<SyncEngine>> Open(store::Store* store, SinkFactory sinks,
+                                                  SyncEngineOptions options,
+                                                  SyncEngineContext context = {});
+
+  // Looks for sealed partitions now instead of at the next poll, and wakes
+  // idle workers (also after a test clock moved).
+  virtual void Kick() = 0;
+  virtual SyncHealth health() const = 0;
+  // Stops taking work, waits for running Puts to return (their outcome is
+  // still recorded) and joins every thread. Idempotent; run by the destructor.
+  virtual void Stop() = 0;
+};
+
+// The key of a partition's object: BuildObjectKey with seq 0 for a regular
+// partition and 1 for the late partition of the same window and shard.
+Result<std::string> SyncObjectKey(const SyncEngineOptions& options, const store::PartitionId& id);
+
+// Encodes one partition deterministically: records from ReadPartition, the
+// series dictionary from GetSeries, identity from options and the id.
+Result<std::string> EncodePartition(const store::Store& store, const SyncEngineOptions& options,
+                                    const store::PartitionId& id);
+
+}  // namespace sluice::sync

@@ -1,0 +1,341 @@
+// The sync engine: a scanner thread mirrors the store's sealed partitions
+// into a PartitionQueue; live and backfill workers claim from opposite ends,
+// encode, take bandwidth tokens and hand the object to their Uploader; the
+// outcome (on the uploader's thread) marks the partition synced, or schedules
+// its retry, or parks it.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "engine_backoff.h"
+#include "engine_queue.h"
+#include "engine_token_bucket.h"
+#include "engine_uploader.h"
+#include "sync/engine.h"
+
+namespace sluice::sync {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kMs = 1'000'000;
+
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class Engine final : public SyncEngine {
+ public:
+  Engine(store::Store* store, SinkFactory sinks, SyncEngineOptions options,
+         SyncEngineContext context)
+      : store_(store),
+        sinks_(std::move(sinks)),
+        options_(std::move(options)),
+        ctx_(std::move(context)),
+        bucket_(options_.bandwidth_bytes_per_s, options_.bandwidth_burst_bytes, ctx_.now_ns()) {}
+
+  ~Engine() override { Stop(); }
+
+  Status Start() {
+    const std::uint32_t n = options_.live_workers + options_.backfill_workers;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      auto sink = sinks_();
+      if (!sink.ok()) return sink.status().WithContext("opening a sink");
+      auto w = std::make_unique<Worker>();
+      w->lane = i < options_.live_workers ? Lane::kLive : Lane::kBackfill;
+      w->uploader = std::make_unique<Uploader>(std::move(*sink));
+      workers_.push_back(std::move(w));
+    }
+    running_ = true;
+    scanner_ = std::thread([this] { ScanLoop(); });
+    for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { WorkLoop(*w); });
+    return Status::Ok();
+  }
+
+  void Kick() override {
+    {
+      std::lock_guard lock(mu_);
+      ++wake_gen_;
+      scan_requested_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  SyncHealth health() const override {
+    SyncHealth h;
+    {
+      std::lock_guard lock(mu_);
+      h = health_;
+    }
+    h.running = running_;
+    const QueueStats q = queue_.stats(ctx_.now_ns());
+    h.backlog_partitions = q.partitions;
+    h.backlog_bytes = q.bytes;
+    h.parked_partitions = q.parked;
+    if (q.oldest_window_ns) {
+      h.oldest_unsynced_window_ns = *q.oldest_window_ns;
+      h.oldest_unsynced_age_ns = ctx_.wall_ns() - *q.oldest_window_ns;
+    }
+    return h;
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (scanner_.joinable()) scanner_.join();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    // Destroying an Uploader waits for its Put; the outcome is still handled.
+    workers_.clear();
+    running_ = false;
+  }
+
+ private:
+  struct Worker {
+    Lane lane = Lane::kLive;
+    std::thread thread;
+    std::unique_ptr<Uploader> uploader;
+    // An uploader whose Put overran the deadline, kept until it returns. At
+    // most one per worker: that bounds threads and sinks.
+    std::unique_ptr<Uploader> abandoned;
+  };
+
+  bool stopping() const {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  SyncLaneHealth& LaneOf(Lane lane) {  // REQUIRES: mu_ held
+    return lane == Lane::kLive ? health_.live : health_.backfill;
+  }
+
+  // Waits until now_ns() >= until_ns, Stop() or Kick().
+  void SleepUntil(std::int64_t until_ns) {
+    if (ctx_.sleep_until) {
+      ctx_.sleep_until(until_ns);
+      return;
+    }
+    std::unique_lock lock(mu_);
+    const std::uint64_t gen = wake_gen_;
+    for (;;) {
+      const std::int64_t left = until_ns - ctx_.now_ns();
+      if (left <= 0 || stopping_ || wake_gen_ != gen) return;
+      cv_.wait_for(lock, std::chrono::nanoseconds(left));
+    }
+  }
+
+  void ScanLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      scan_requested_ = false;
+      lock.unlock();
+      queue_.Refresh([&] { return store_->ListPartitions(store::PartitionState::kSealed); });
+      lock.lock();
+      ++wake_gen_;  // new partitions may be due
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                   [&] { return stopping_ || scan_requested_; });
+    }
+  }
+
+  void WorkLoop(Worker& w) {
+    for (;;) {
+      std::uint64_t gen = 0;
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        gen = wake_gen_;  // read before looking, so that no wake-up is missed
+      }
+      if (w.abandoned && w.abandoned->idle()) w.abandoned.reset();
+      const std::int64_t now = ctx_.now_ns();
+      if (auto claimed = queue_.Claim(w.lane, now)) {
+        Attempt(w, *claimed);
+        continue;
+      }
+      if (auto due = queue_.NextBackoffDue(now)) {
+        SleepUntil(*due);
+        continue;
+      }
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || wake_gen_ != gen; });
+    }
+  }
+
+  void Attempt(Worker& w, const store::PartitionInfo& info) {
+    {
+      std::lock_guard lock(mu_);
+      ++LaneOf(w.lane).in_flight;
+    }
+    auto key = SyncObjectKey(options_, info.id);
+    if (!key.ok()) return Handle(w.lane, info, "", 0, key.status());
+    auto encoded = EncodePartition(*store_, options_, info.id);
+    if (!encoded.ok()) return Handle(w.lane, info, *key, 0, encoded.status());
+    auto bytes = std::make_shared<const std::string>(std::move(*encoded));
+    const std::uint64_t size = bytes->size();
+
+    const std::int64_t start_at = bucket_.Reserve(size, ctx_.now_ns());
+    if (start_at > ctx_.now_ns()) SleepUntil(start_at);
+    if (stopping()) {
+      // Not attempted: due again at once for whoever runs next.
+      {
+        std::lock_guard lock(mu_);
+        --LaneOf(w.lane).in_flight;
+      }
+      queue_.Finish(info.id, false, 0);
+      return;
+    }
+    if (ctx_.on_upload_start) ctx_.on_upload_start(info.id, *key, size);
+    w.uploader->Start(bytes, *key, [this, lane = w.lane, info, k = *key, size](Result<PutResult> r) {
+      Handle(lane, info, k, size, std::move(r));
+    });
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
+    if (w.uploader->WaitIdle(deadline)) return;
+
+    // Stuck. The partition stays claimed until the call returns (no second
+    // upload of it meanwhile); the worker goes on with a fresh sink.
+    {
+      std::lock_guard lock(mu_);
+      ++LaneOf(w.lane).stuck_attempts;
+      health_.last_error = *key + ": attempt still running after " +
+                           std::to_string(options_.attempt_timeout_ms) + " ms";
+    }
+    if (w.abandoned && !w.abandoned->WaitIdle(Clock::now())) {
+      // Two stuck calls on one worker: wait for the newer one rather than
+      // pile up threads.
+      w.uploader->WaitIdle(Clock::time_point::max());
+      return;
+    }
+    auto sink = sinks_();
+    if (!sink.ok()) {
+      w.uploader->WaitIdle(Clock::time_point::max());
+      return;
+    }
+    w.abandoned = std::move(w.uploader);
+    w.uploader = std::make_unique<Uploader>(std::move(*sink));
+  }
+
+  // The outcome of one attempt; on the uploader's thread after a Put, on the
+  // worker's when encoding failed.
+  void Handle(Lane lane, const store::PartitionInfo& info, const std::string& key,
+              std::uint64_t size, Result<PutResult> put) {
+    Status status = put.status();
+    if (status.ok()) {
+      // Only now, with the sink's confirmation in hand.
+      status = store_->MarkSynced(info.id);
+      // Not sealed any more (synced or gone by other means): nothing to do.
+      if (status.code() == StatusCode::kInvalidArgument) {
+        status = Status::Ok();
+      }
+    }
+    const std::int64_t now = ctx_.now_ns();
+    const std::string where = key.empty() ? "partition" : key;
+    if (status.ok()) {
+      {  // Counters first: a partition gone from the backlog is counted.
+        std::lock_guard lock(mu_);
+        SyncLaneHealth& l = LaneOf(lane);
+        --l.in_flight;
+        if (put.ok()) {
+          ++l.uploaded_objects;
+          l.uploaded_bytes += size;
+          if (put->outcome == PutOutcome::kAlreadyIdentical) ++l.already_identical;
+        }
+        health_.last_success_ns = ctx_.wall_ns();
+        health_.consecutive_failures = 0;
+        health_.last_error.clear();
+      }
+      queue_.Finish(info.id, true);
+      queue_.HoldAllUntil(0);
+    } else {
+      const std::uint32_t failures = queue_.AddFailure(info.id);
+      const bool retryable = IsRetryable(status);
+      std::uint64_t consecutive = 0;
+      {
+        std::lock_guard lock(mu_);
+        SyncLaneHealth& l = LaneOf(lane);
+        --l.in_flight;
+        consecutive = ++health_.consecutive_failures;
+        health_.last_error = where + ": " + status.ToString();
+        if (retryable) {
+          ++l.retries;
+        } else {
+          ++l.permanent_failures;
+          health_.last_permanent_error = health_.last_error;
+        }
+      }
+      const std::int64_t base = std::int64_t{options_.retry_base_ms} * kMs;
+      const std::int64_t cap = std::int64_t{options_.retry_cap_ms} * kMs;
+      if (retryable) {
+        queue_.Finish(info.id, false, now + FullJitterDelayNs(failures, base, cap, Random()));
+        // Most retryable errors are the sink's, not the partition's: hold
+        // every lane so that an outage does not see each backlog partition
+        // fail in turn.
+        const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(consecutive, 64));
+        queue_.HoldAllUntil(now + FullJitterDelayNs(n, base, cap, Random()));
+      } else {
+        queue_.Finish(info.id, false,
+                      now + std::int64_t{options_.permanent_cooldown_s} * 1000 * kMs, true);
+      }
+    }
+    if (ctx_.on_upload_done) ctx_.on_upload_done(info.id, status);
+    Kick();  // a claim may have become possible
+  }
+
+  std::uint64_t Random() {
+    if (ctx_.random) return ctx_.random();
+    std::lock_guard lock(rng_mu_);
+    return rng_();
+  }
+
+  store::Store* const store_;
+  const SinkFactory sinks_;
+  const SyncEngineOptions options_;
+  const SyncEngineContext ctx_;
+  PartitionQueue queue_;
+  TokenBucket bucket_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;         // GUARDED_BY(mu_)
+  bool scan_requested_ = false;   // GUARDED_BY(mu_)
+  std::uint64_t wake_gen_ = 0;    // GUARDED_BY(mu_): bumped to wake sleeping workers
+  SyncHealth health_;             // GUARDED_BY(mu_); backlog fields filled by health()
+  std::atomic<bool> running_{false};
+
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_{std::random_device{}()};  // GUARDED_BY(rng_mu_)
+
+  std::thread scanner_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SyncEngine>> SyncEngine::Open(store::Store* store, SinkFactory sinks,
+                                                     SyncEngineOptions options,
+                                                     SyncEngineContext context) {
+  if (store == nullptr) return InvalidArgument("sync engine: no store");
+  if (!sinks) return InvalidArgument("sync engine: no sink factory");
+  SLUICE_RETURN_IF_ERROR(options.Validate());
+  if (!context.now_ns) context.now_ns = SteadyNs;
+  if (!context.wall_ns) context.wall_ns = WallNs;
+  auto engine = std::make_unique<Engine>(store, std::move(sinks), std::move(options),
+                                         std::move(context));
+  SLUICE_RETURN_IF_ERROR(engine->Start());  // on failure the destructor joins what started
+  return std::unique_ptr<SyncEngine>(std::move(engine));
+}
+
+}  // namespace sluice::sync

@@ -1,0 +1,79 @@
+// The engine's view of the sealed partitions waiting for upload: which are
+// idle, in flight, backing off or parked, and which one each lane takes next.
+// It mirrors Store::ListPartitions(kSealed), so its size is bounded by the
+// store's partitions; nothing is queued beyond that.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace sluice::sync {
+
+enum class Lane : std::uint8_t { kLive = 0, kBackfill = 1 };
+
+struct QueueStats {
+  std::uint64_t partitions = 0;  // sealed, not synced
+  std::uint64_t bytes = 0;       // their block bytes
+  std::uint64_t parked = 0;
+  std::optional<std::int64_t> oldest_window_ns;
+};
+
+class PartitionQueue {
+ public:
+  // Replaces the known set with `list()` (the sealed partitions), called
+  // under the queue's lock so that a partition marked synced and finished
+  // (Finish) between listing and applying cannot come back as new. Entries no
+  // longer listed are dropped, except those in flight, dropped when they end.
+  void Refresh(const std::function<std::vector<store::PartitionInfo>()>& list);
+
+  // Claims the partition the lane takes next among those idle and due at
+  // `now_ns`: the newest (greatest id) for kLive, the oldest for kBackfill.
+  // A claimed partition is in flight until Finish; nobody else gets it.
+  std::optional<store::PartitionInfo> Claim(Lane lane, std::int64_t now_ns);
+
+  // Ends the attempt on a claimed partition. `synced`: done, forgotten.
+  // Otherwise it becomes due again at `not_before_ns`; `parked` marks a
+  // permanent failure (counted in stats until it is due again).
+  void Finish(const store::PartitionId& id, bool synced, std::int64_t not_before_ns = 0,
+              bool parked = false);
+
+  // Consecutive failures of a partition so far (0 when unknown).
+  std::uint32_t Failures(const store::PartitionId& id) const;
+  // Records one more failure of `id` and returns the count.
+  std::uint32_t AddFailure(const store::PartitionId& id);
+
+  // No partition is claimed before `not_before_ns` (the sink-wide backoff
+  // after a retryable failure).
+  void HoldAllUntil(std::int64_t not_before_ns);
+
+  // The earliest time a backing-off (not parked) partition, or the
+  // sink-wide hold, becomes due, if that is after `now_ns`; nullopt when
+  // nothing is waiting for a backoff to expire.
+  std::optional<std::int64_t> NextBackoffDue(std::int64_t now_ns) const;
+
+  QueueStats stats(std::int64_t now_ns) const;
+
+ private:
+  struct Entry {
+    store::PartitionInfo info;
+    bool in_flight = false;
+    bool listed = true;        // still sealed at the last Refresh
+    bool parked = false;
+    std::uint32_t failures = 0;
+    std::int64_t not_before_ns = 0;
+  };
+  bool Due(const Entry& e, std::int64_t now_ns) const;  // REQUIRES: mu_ held
+
+  mutable std::mutex mu_;
+  std::map<store::PartitionId, Entry> entries_;  // GUARDED_BY(mu_)
+  std::int64_t hold_until_ns_ = 0;               // GUARDED_BY(mu_)
+};
+
+}  // namespace sluice::sync

@@ -1,0 +1,51 @@
+// Runs Sink::Put calls on a thread of its own, so that the worker that
+// started one can stop waiting at the attempt deadline. A Sink cannot be
+// cancelled, so a stuck call keeps its thread and its sink until it returns;
+// the worker then carries on with a fresh Uploader. One Put at a time.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "sync/sink.h"
+
+namespace sluice::sync {
+
+class Uploader {
+ public:
+  // Runs on the uploader's thread after Put returned.
+  using Done = std::function<void(Result<PutResult>)>;
+
+  explicit Uploader(std::unique_ptr<Sink> sink);
+  // Waits for a running Put (and its Done) to finish, then joins.
+  ~Uploader();
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  // Starts putting `bytes` under `key`. REQUIRES: idle().
+  void Start(std::shared_ptr<const std::string> bytes, std::string key, Done done);
+  // True once the running Put and its Done have finished; waits no longer
+  // than `deadline`.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  bool idle() const;
+
+ private:
+  void Run();
+
+  std::unique_ptr<Sink> sink_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool busy_ = false;      // GUARDED_BY(mu_): a job was started and has not finished
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::shared_ptr<const std::string> bytes_;  // GUARDED_BY(mu_)
+  std::string key_;                           // GUARDED_BY(mu_)
+  Done done_;                                 // GUARDED_BY(mu_)
+  std::thread thread_;  // last: starts after the members above exist
+};
+
+}  // namespace sluice::sync

@@ -1,0 +1,331 @@
+// The sync engine against a real Ceph RGW (scripts/rgw): killed with SIGKILL
+// in the middle of multipart uploads, then restarted until it finishes. The
+// bucket is then listed with an independent client (boto3): every partition
+// is there exactly once under its deterministic key, each object decodes to
+// exactly the store's records, and every partition is SYNCED.
+//
+// Needs SLUICE_TEST_S3_{ENDPOINT,ACCESS_KEY,SECRET_KEY,REGION}; without them
+// the test prints a loud SKIPPED and exits 77, or fails when
+// SLUICE_TEST_REQUIRE_SERVICES=1.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "sync/engine.h"
+#include "temp_dir.h"
+
+namespace sluice::sync {
+namespace {
+
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kT0 = 1'764'100'800 * kSec;  // a window boundary
+constexpr int kWindows = 4;
+constexpr int kBlobsPerWindow = 150;     // 150 x 48 KiB: about 7 MiB per object
+constexpr std::size_t kBlobBytes = 48 << 10;
+
+struct S3Env {
+  std::string endpoint, access_key, secret_key, region;
+};
+
+S3Env RequireS3Env() {
+  S3Env e;
+  std::string missing;
+  const auto get = [&](const char* name, std::string* out) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') missing += std::string(missing.empty() ? "" : ", ") + name;
+    else *out = v;
+  };
+  get("SLUICE_TEST_S3_ENDPOINT", &e.endpoint);
+  get("SLUICE_TEST_S3_ACCESS_KEY", &e.access_key);
+  get("SLUICE_TEST_S3_SECRET_KEY", &e.secret_key);
+  get("SLUICE_TEST_S3_REGION", &e.region);
+  if (!missing.empty()) {
+    const char* req = std::getenv("SLUICE_TEST_REQUIRE_SERVICES");
+    const bool required = req != nullptr && std::string(req) == "1";
+    std::printf("%s\n%s: sync_engine_test: %s not set\n"
+                "  start a gateway: scripts/rgw start DIR && eval \"$(scripts/rgw env DIR)\"\n%s\n",
+                std::string(72, '*').c_str(), required ? "FAILED" : "SKIPPED", missing.c_str(),
+                std::string(72, '*').c_str());
+    std::fflush(stdout);
+    std::exit(required ? 1 : 77);
+  }
+  return e;
+}
+
+std::string Run(const std::string& cmd) {
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int rc = ::pclose(p);
+  INFO("command: " << cmd << "\noutput: " << out);
+  REQUIRE(rc == 0);
+  return out;
+}
+
+const std::string kCheck = "/usr/bin/python3 " SLUICE_SOURCE_DIR "/tests/integration/s3_sink_check.py ";
+
+// Lists a bucket with boto3: one key per line, then "pending <n>" (multipart
+// uploads started and never completed or aborted).
+constexpr const char* kLister = R"(import os, sys, boto3
+from botocore.config import Config
+e = {v: os.environ["SLUICE_TEST_S3_" + v] for v in ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "REGION")}
+s3 = boto3.client("s3", endpoint_url=e["ENDPOINT"], aws_access_key_id=e["ACCESS_KEY"],
+                  aws_secret_access_key=e["SECRET_KEY"], region_name=e["REGION"],
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+for o in s3.list_objects_v2(Bucket=sys.argv[1]).get("Contents", []):
+    print(o["Key"])
+print("pending", len(s3.list_multipart_uploads(Bucket=sys.argv[1]).get("Uploads", [])))
+)";
+
+// Watches a bucket every 10 ms until a multipart upload that was not there
+// at the start is in progress while at least argv[2] objects are complete;
+// prints "mid-upload" then (or "timeout" after 120 s).
+constexpr const char* kWatcher = R"(import os, sys, time, boto3
+from botocore.config import Config
+e = {v: os.environ["SLUICE_TEST_S3_" + v] for v in ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "REGION")}
+s3 = boto3.client("s3", endpoint_url=e["ENDPOINT"], aws_access_key_id=e["ACCESS_KEY"],
+                  aws_secret_access_key=e["SECRET_KEY"], region_name=e["REGION"],
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+b, want = sys.argv[1], int(sys.argv[2])
+ups = lambda: {u["UploadId"] for u in s3.list_multipart_uploads(Bucket=b).get("Uploads", [])}
+old = ups()
+print("ready", flush=True)
+end = time.time() + 120
+while time.time() < end:
+    if ups() - old and len(s3.list_objects_v2(Bucket=b).get("Contents", [])) >= want:
+        print("mid-upload", flush=True)
+        sys.exit(0)
+    time.sleep(0.01)
+print("timeout", flush=True)
+)";
+
+store::Options StoreOptions(const testing::TempDir& dir) {
+  store::Options o;
+  o.dir = (dir.path() / "store").string();
+  o.partition_window_s = 60;
+  o.partition_shards = 1;
+  o.late_grace_s = 0;
+  o.wal_file_size = 16 << 20;
+  o.segment_size = 64 << 20;
+  return o;
+}
+
+SyncEngineOptions EngineOptions() {
+  SyncEngineOptions o;
+  o.gateway_id = "gw-kill";
+  o.site = "plant-a";
+  o.partition_window_s = 60;
+  o.poll_interval_ms = 50;
+  o.retry_base_ms = 50;
+  o.retry_cap_ms = 1000;
+  return o;
+}
+
+SyncEngine::SinkFactory S3Sinks(const S3Env& env, const std::string& bucket) {
+  S3SinkOptions o;
+  o.endpoint = env.endpoint;
+  o.region = env.region;
+  o.bucket = bucket;
+  o.key_prefix = "sluice";
+  o.connect_timeout_ms = 5000;
+  o.low_speed_time_s = 30;
+  o.multipart_threshold_bytes = 5 << 20;  // every object here is multipart
+  o.multipart_part_bytes = 5 << 20;
+  return [o] { return OpenS3Sink(o); };
+}
+
+// The store's records, one line each (bytes values by hash), per partition.
+std::string Show(const store::Record& r) {
+  std::ostringstream s;
+  s << r.series.value << "@" << r.timestamp_ns << "=";
+  if (const auto* b = std::get_if<std::string>(&r.value)) {
+    s << "bytes:" << b->size() << ":" << std::hash<std::string>{}(*b);
+  } else if (const auto* d = std::get_if<double>(&r.value)) {
+    s << *d;
+  }
+  return s.str();
+}
+
+[[noreturn]] void ChildFail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "child: %s: %s\n", what.c_str(), s.ToString().c_str());
+  ::_exit(2);
+}
+
+// In the child: fills the store on the first round, then syncs at a limited
+// rate until killed. Never returns.
+[[noreturn]] void ChildRound(int round, const testing::TempDir& dir, const S3Env& env,
+                             const std::string& bucket) {
+  ::setenv("AWS_ACCESS_KEY_ID", env.access_key.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", env.secret_key.c_str(), 1);
+  std::atomic<std::int64_t> now{kT0 + (kWindows + 5) * 60 * kSec};
+  store::StoreContext ctx;
+  ctx.now_ns = [&] { return now.load(); };
+  auto opened = store::Store::Open(StoreOptions(dir), ctx);
+  if (!opened.ok()) ChildFail("open store", opened.status());
+  auto& st = **opened;
+  if (round == 0) {
+    auto blob = st.RegisterSeries("plant/l1/camera", store::ValueType::kBytes, "");
+    auto temp = st.RegisterSeries("plant/l1/temp", store::ValueType::kFloat64, "degC");
+    if (!blob.ok() || !temp.ok()) ChildFail("register", blob.ok() ? temp.status() : blob.status());
+    std::mt19937_64 rng(2024);  // incompressible values: objects stay large
+    for (int k = 0; k < kWindows; ++k) {
+      const std::int64_t w = kT0 + k * 60 * kSec;
+      now = w + kSec;
+      for (int i = 0; i < kBlobsPerWindow; i += 10) {
+        store::Batch b;
+        for (int j = i; j < i + 10; ++j) {
+          std::string v(kBlobBytes, '\0');
+          for (auto& c : v) c = static_cast<char>(rng());
+          b.push_back({*blob, w + std::int64_t{j} * 100'000'000, std::move(v)});
+          b.push_back({*temp, w + std::int64_t{j} * 100'000'000, 20.0 + j * 0.25});
+        }
+        if (auto s = st.Append(std::move(b)).Wait(); !s.ok()) ChildFail("append", s);
+      }
+      if (auto s = st.Seal({w, 0, false}); !s.ok()) ChildFail("seal", s);
+    }
+  }
+  auto o = EngineOptions();
+  o.bandwidth_bytes_per_s = 12 << 20;  // about 0.6 s per object
+  o.bandwidth_burst_bytes = 1 << 20;
+  auto engine = SyncEngine::Open(&st, S3Sinks(env, bucket), o);
+  if (!engine.ok()) ChildFail("open engine", engine.status());
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // until SIGKILL
+}
+
+std::vector<std::string> ReadPartitionLines(const store::Store& st, const store::PartitionId& id) {
+  std::vector<std::string> lines;
+  REQUIRE(st.ReadPartition(id, [&](const store::Record& r) {
+               lines.push_back(Show(r));
+               return true;
+             }).ok());
+  return lines;
+}
+
+TEST_CASE("kill -9 in the middle of uploads, restart: every partition upstream exactly once, "
+          "equal to the store, and synced") {
+  const S3Env env = RequireS3Env();
+  testing::TempDir dir("sluice-engine-kill");
+  char name[40];
+  std::snprintf(name, sizeof name, "sluice-engine-%08x", std::random_device{}());
+  const std::string bucket = name;
+  Run(kCheck + "mkbucket " + bucket);
+  const std::string lister = (dir.path() / "list.py").string();
+  std::ofstream(lister) << kLister;
+
+  const std::string watcher = (dir.path() / "watch.py").string();
+  std::ofstream(watcher) << kWatcher;
+
+  // Kill while a multipart upload is in progress: in round 0 the first one,
+  // in round 1 one that starts after an object is complete (whose partition
+  // may or may not have been marked synced before the kill).
+  for (int round = 0; round < 2; ++round) {
+    FILE* watch = ::popen(("/usr/bin/python3 " + watcher + " " + bucket + " " +
+                           std::to_string(round)).c_str(), "r");
+    REQUIRE(watch != nullptr);
+    char line[64] = {};
+    REQUIRE(std::fgets(line, sizeof line, watch) != nullptr);  // "ready"
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ChildRound(round, dir, env, bucket);
+    }
+    const bool seen = std::fgets(line, sizeof line, watch) != nullptr &&
+                      std::string(line) == "mid-upload\n";
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    ::pclose(watch);
+    CHECK_MESSAGE(seen, "round " << round << ": no multipart upload in progress was seen");
+    int wstatus = 0;
+    REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
+    CHECK(WIFSIGNALED(wstatus));
+    const std::string listing = Run("/usr/bin/python3 " + lister + " " + bucket);
+    MESSAGE("after kill " << round + 1 << ":\n" << listing);
+  }
+
+  // The parent finishes with a fresh engine, at full speed.
+  auto opened = store::Store::Open(StoreOptions(dir));
+  REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+  auto& st = **opened;
+  REQUIRE(st.ListPartitions().size() == kWindows);
+  CHECK(st.ListPartitions(store::PartitionState::kSynced).size() < kWindows);  // killed early
+  ::setenv("AWS_ACCESS_KEY_ID", env.access_key.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", env.secret_key.c_str(), 1);
+  auto engine = SyncEngine::Open(&st, S3Sinks(env, bucket), EngineOptions());
+  REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while ((*engine)->health().backlog_partitions != 0 ||
+         !st.ListPartitions(store::PartitionState::kSealed).empty()) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until,
+                    "not drained: " << (*engine)->health().last_error);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  (*engine)->Stop();
+  const SyncHealth h = (*engine)->health();
+  MESSAGE("restart: uploaded " << h.live.uploaded_objects + h.backfill.uploaded_objects
+                               << ", already identical "
+                               << h.live.already_identical + h.backfill.already_identical
+                               << ", retries " << h.live.retries + h.backfill.retries);
+  CHECK(h.live.permanent_failures + h.backfill.permanent_failures == 0);
+
+  // Independent listing: exactly the deterministic keys, once each.
+  std::set<std::string> listed;
+  std::istringstream lines(Run("/usr/bin/python3 " + lister + " " + bucket));
+  std::size_t objects = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("pending ", 0) == 0) continue;
+    listed.insert(line);
+    ++objects;
+  }
+  const auto synced = st.ListPartitions(store::PartitionState::kSynced);
+  REQUIRE(synced.size() == kWindows);
+  std::set<std::string> expected;
+  auto sink = S3Sinks(env, bucket)();
+  REQUIRE(sink.ok());
+  for (const auto& p : synced) {
+    const auto key = SyncObjectKey(EngineOptions(), p.id);
+    REQUIRE(key.ok());
+    expected.insert("sluice/" + *key);
+    auto head = (*sink)->Head(*key);
+    REQUIRE_MESSAGE(head.ok(), head.status().ToString());
+    CHECK(head->size > (5u << 20));  // went up as multipart
+    CHECK_FALSE(head->sha256.empty());
+    auto got = (*sink)->Get(*key);
+    REQUIRE(got.ok());
+    auto reader = PartitionReader::Open(
+        std::string(reinterpret_cast<const char*>(got->data()), got->size()));
+    REQUIRE_MESSAGE(reader.ok(), reader.status().ToString());
+    CHECK(reader->metadata().identity.gateway_id == "gw-kill");
+    CHECK(reader->metadata().identity.window_start_ns == p.id.window_start_ns);
+    std::vector<std::string> upstream;
+    for (std::size_t i = 0; i < reader->series_count(); ++i) {
+      auto recs = reader->ReadRecords(i);
+      REQUIRE(recs.ok());
+      for (const auto& r : *recs) upstream.push_back(Show(r));
+    }
+    const auto local = ReadPartitionLines(st, p.id);
+    CHECK(local.size() == 2 * kBlobsPerWindow);
+    CHECK(upstream == local);
+  }
+  CHECK(objects == kWindows);
+  CHECK(listed == expected);
+  REQUIRE(st.Close().ok());
+  (void)std::system((kCheck + "rmbucket " + bucket).c_str());
+}
+
+}  // namespace
+}  // namespace sluice::sync
