@@ -7,6 +7,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "config_values.h"
 #include "gateway/topic_rules.h"
 #include "ingest/rule_config.h"
 #include "sync/object_key.h"
@@ -16,71 +17,11 @@ namespace {
 
 // Applies one key's value to the Config; returns an error without position,
 // which the walker prefixes with file, line, column and key.
-using Apply = Status (*)(Config&, const toml::node&);
+using config::KeySpec;
 
-struct KeySpec {
-  ConfigKeyInfo info;
-  Apply apply;
-};
-
-std::string_view TypeName(const toml::node& n) { return ingest::TomlTypeName(n); }
-
-Status GetString(const toml::node& n, std::string& out) {
-  const auto* s = n.as_string();
-  if (s == nullptr) return InvalidArgument("expected a string, got " + std::string(TypeName(n)));
-  out = s->get();
-  return Status::Ok();
-}
-
-// A size: an integer number of bytes, or a string "<n>B|KiB|MiB|GiB".
-Status GetSize(const toml::node& n, std::uint64_t& out) {
-  if (const auto* i = n.as_integer()) {
-    if (i->get() < 0) return InvalidArgument("a size cannot be negative");
-    out = static_cast<std::uint64_t>(i->get());
-    return Status::Ok();
-  }
-  const auto* s = n.as_string();
-  if (s == nullptr) {
-    return InvalidArgument("expected a size (bytes, or a string such as \"64MiB\"), got " +
-                           std::string(TypeName(n)));
-  }
-  const std::string& v = s->get();
-  std::size_t digits = 0;
-  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-  const std::string unit = v.substr(digits);
-  std::uint64_t mult = 0;
-  if (unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ull << 10;
-  else if (unit == "MiB") mult = 1ull << 20;
-  else if (unit == "GiB") mult = 1ull << 30;
-  if (digits == 0 || digits > 12 || mult == 0) {
-    return InvalidArgument("'" + v + "' is not a size; write a whole number and one of B, KiB, MiB, GiB");
-  }
-  out = std::stoull(v.substr(0, digits)) * mult;
-  return Status::Ok();
-}
-
-// A duration: a string "<n>us|ms|s"; stored in microseconds.
-Status GetDurationUs(const toml::node& n, std::uint64_t& out) {
-  const auto* s = n.as_string();
-  if (s == nullptr) {
-    return InvalidArgument("expected a duration string such as \"1ms\", got " +
-                           std::string(TypeName(n)));
-  }
-  const std::string& v = s->get();
-  std::size_t digits = 0;
-  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-  const std::string unit = v.substr(digits);
-  std::uint64_t mult = 0;
-  if (unit == "us") mult = 1;
-  else if (unit == "ms") mult = 1000;
-  else if (unit == "s") mult = 1000000;
-  if (digits == 0 || digits > 9 || mult == 0) {
-    return InvalidArgument("'" + v + "' is not a duration; write a whole number and one of us, ms, s");
-  }
-  out = std::stoull(v.substr(0, digits)) * mult;
-  return Status::Ok();
-}
+using config::GetDurationUs;
+using config::GetSize;
+using config::GetString;
 
 Status ApplyIoEngine(Config& c, const toml::node& n) {
   std::string v;
@@ -156,9 +97,14 @@ const KeySpec kKeys[] = {
 
 // The table array of mapping rules: `[[ingest.rule]]`, keys in RuleKeys().
 constexpr std::string_view kRuleArray = "ingest.rule";
+// The table array of brokers: `[[mqtt.broker]]`, keys in BrokerKeys().
+constexpr std::string_view kBrokerArray = "mqtt.broker";
 
 const KeySpec* FindKey(std::string_view name) {
   for (const auto& k : kKeys) {
+    if (k.info.key == name) return &k;
+  }
+  for (const auto& k : config::PipelineKeys()) {
     if (k.info.key == name) return &k;
   }
   return nullptr;
@@ -219,6 +165,10 @@ class Walker {
         SLUICE_RETURN_IF_ERROR(WalkRules(node, name));
         continue;
       }
+      if (name == kBrokerArray) {
+        SLUICE_RETURN_IF_ERROR(WalkBrokers(node, name));
+        continue;
+      }
       if (node.is_table() && IsSection(name)) {
         SLUICE_RETURN_IF_ERROR(Walk(*node.as_table(), name));
         continue;
@@ -272,6 +222,39 @@ class Walker {
     return Status::Ok();
   }
 
+  // `[[mqtt.broker]]` tables, each read, then checked as a whole.
+  Status WalkBrokers(const toml::node& node, const std::string& name) {
+    const toml::array* brokers = node.as_array();
+    if (brokers == nullptr || !brokers->is_array_of_tables()) {
+      return Error(node.source(), name,
+                   "write each broker as a [[" + name + "]] table (an array of tables)");
+    }
+    for (std::size_t i = 0; i < brokers->size(); ++i) {
+      const toml::table& table = *brokers->get(i)->as_table();
+      const std::string prefix = name + "[" + std::to_string(i + 1) + "].";
+      MqttBrokerOptions broker;
+      for (auto&& [key, value] : table) {
+        const config::BrokerKeySpec* spec = config::FindBrokerKey(key.str());
+        if (spec == nullptr) {
+          return Error(key.source(), prefix + std::string(key.str()),
+                       "unknown key; allowed in [[" + name + "]]: " + AllowedUnder(name + "[]"));
+        }
+        Status s = spec->apply(broker, value);
+        if (!s.ok()) return Error(value.source(), prefix + std::string(key.str()), s.message());
+      }
+      Status s = broker.Validate();
+      if (!s.ok()) {
+        const std::string& m = s.message();
+        const std::string field = m.substr(0, m.find(':'));
+        const toml::node* at = table.get(field);
+        return Error(at != nullptr ? at->source() : table.source(), prefix + field,
+                     m.substr(std::min(m.size(), field.size() + 2)));
+      }
+      config_.mqtt.brokers.push_back(std::move(broker));
+    }
+    return Status::Ok();
+  }
+
   Status Error(const toml::source_region& where, std::string_view key,
                std::string_view why) const {
     return InvalidArgument(Position(source_, where) + ": key '" + std::string(key) + "': " +
@@ -307,6 +290,8 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
     std::vector<ConfigKeyInfo> v;
     for (const auto& k : kKeys) v.push_back(k.info);
     for (const auto& k : ingest::RuleKeys()) v.push_back(k.info);
+    for (const auto& k : config::BrokerKeys()) v.push_back(k.info);
+    for (const auto& k : config::PipelineKeys()) v.push_back(k.info);
     return v;
   }();
   return keys;
@@ -325,6 +310,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   SLUICE_RETURN_IF_ERROR(walker.Walk(root, ""));
 
   if (config.gateway.id.empty()) config.gateway.id = HostName();
+  for (auto& b : config.mqtt.brokers) {
+    if (b.client_id_prefix.empty()) b.client_id_prefix = "sluice-" + config.gateway.id;
+  }
 
   // Module-level checks. Their messages start with the field name ("dir: ..."),
   // which maps back to the key and, when the file sets it, its line.

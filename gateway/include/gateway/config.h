@@ -12,6 +12,8 @@
 
 #include "base/status.h"
 #include "gateway/ingest_options.h"
+#include "gateway/mqtt_options.h"
+#include "gateway/pipeline_options.h"
 #include "store/options.h"
 
 namespace sluice::gateway {
@@ -34,6 +36,8 @@ struct Config {
   LogOptions log;
   store::Options store;
   IngestOptions ingest;  // [ingest] and every [[ingest.rule]], rules checked
+  MqttOptions mqtt;      // every [[mqtt.broker]], checked
+  PipelineOptions pipeline;  // [pipeline]
 };
 
 struct ConfigKeyInfo {

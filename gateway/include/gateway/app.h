@@ -1,0 +1,70 @@
+// The running gateway: store, ingest pipeline and MQTT front-end wired
+// together in the order they must start and stop. `sluice run` is a thin
+// shell around it; tests run it in-process.
+//
+// Start: store -> (sync engine: not yet) -> pipeline -> MQTT front-end ->
+//        (admin HTTP: not yet)
+// Stop:  MQTT disconnect -> pipeline intake closed -> pipeline drained (every
+//        queued message appended and durable) -> (sync) -> Store::Close
+//
+// Adding a service: give it a member below, start it in App::Start where
+// the comment marks its place, stop it in App::Stop in reverse order, add
+// its counters to AppStats. A service that should push back on ingest (the
+// sync backlog) adds a Pipeline::PressureSource.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gateway/config.h"
+#include "gateway/mqtt_frontend.h"
+#include "gateway/pipeline.h"
+#include "store/store.h"
+
+namespace sluice::gateway {
+
+struct AppHooks {
+  store::StoreContext store_context;  // tests: fault-injecting env, clock
+  std::vector<Pipeline::PressureSource> pressure_sources;  // tests; later the sync backlog
+};
+
+struct AppStats {
+  PipelineCounters pipeline;
+  MqttFrontendCounters mqtt;
+  store::StoreStats store;
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Start(const Config& config, AppHooks hooks = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Drains and closes everything; the store's Close status. Idempotent.
+  Status Stop();
+
+  AppStats stats() const;
+  // One line of the main counters, for logs.
+  std::string StatsLine() const;
+
+  store::Store& store() { return *store_; }
+  Pipeline& pipeline() { return *pipeline_; }
+
+ private:
+  App() = default;
+
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  // sync engine: here (started after the store, stopped before it closes).
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<MqttFrontend> mqtt_;
+  // admin HTTP: here (started last, stopped first).
+  MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
+  bool stopped_ = false;
+  Status close_status_;
+};
+
+}  // namespace sluice::gateway

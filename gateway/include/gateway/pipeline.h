@@ -1,0 +1,133 @@
+// The ingest pipeline: MQTT messages in, durable store appends out, through
+// bounded queues only.
+//
+//   front-end thread(s) --Offer()--> [shard queue] --> decoder shard thread:
+//     IngestDecoder -> series cache (RegisterSeries once per new name)
+//     -> batch (batch_max_records or batch_linger) -> Store::Append (at most
+//     max_inflight_batches waiting for their ticket per shard)
+//
+// Backpressure: a controller samples the store's pressure(), the queue fill
+// and any extra sources every pressure_poll_us. kSlow delays each Offer by
+// slow_delay_us; kStop makes Offer wait until the pressure clears. A full
+// shard queue makes Offer wait too. Offer runs on the MQTT client's receive
+// thread, so waiting there stops Paho from reading the socket: TCP flow
+// control and the broker's queue take the pressure.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "gateway/ingest_options.h"
+#include "gateway/ingest_types.h"
+#include "gateway/pipeline_options.h"
+
+namespace sluice::store {
+class Store;
+}
+
+namespace sluice::gateway {
+
+// One received MQTT message, owned.
+struct InboundMessage {
+  std::string topic;
+  std::string payload;
+  std::vector<std::pair<std::string, std::string>> user_properties;  // MQTT 5
+  int qos = 0;
+  std::int64_t receive_time_ns = 0;
+  std::uint32_t source = 0;  // front-end connection it came from (replies go there)
+};
+
+// Ordered: higher is worse. Never renumber (metrics).
+enum class PressureLevel : std::uint8_t { kOpen = 0, kSlow = 1, kStop = 2 };
+std::string_view PressureLevelName(PressureLevel level);
+
+// Why a message was shed. Never renumber (metrics).
+enum class ShedReason : std::uint8_t {
+  kQos0 = 0,      // QoS 0 under pressure (shed policy qos0 and above)
+  kPriority = 1,  // its rule's class while stopped (shed policy low, normal)
+  kCount,
+};
+std::string_view ShedReasonName(ShedReason reason);
+
+// What the pipeline must know of the store it feeds.
+struct PipelineStoreLimits {
+  // Disk use (store pressure) at which intake is slowed; 0: never. The App
+  // sets it to the store's high watermark of its disk budget.
+  std::uint64_t disk_slow_bytes = 0;
+  // store.max_value_bytes: a larger bytes sample is dropped alone (counted)
+  // instead of making the store refuse its whole batch.
+  std::uint32_t max_value_bytes = 64u << 10;
+};
+
+// Routing of a topic to a decoder shard: Sparkplug B topics by edge node
+// (group and node), others by the whole topic.
+std::uint64_t RoutingHash(std::string_view topic);
+
+enum class OfferResult : std::uint8_t { kQueued, kShed, kClosed };
+
+struct PipelineCounters {
+  std::uint64_t messages_in = 0;        // offered
+  std::uint64_t messages_queued = 0;
+  std::uint64_t messages_decoded = 0;   // decoded with >= 0 samples
+  std::uint64_t messages_malformed = 0; // refused by a decoder (by reason: decoder counters)
+  std::uint64_t messages_unmatched = 0;
+  std::uint64_t messages_closed = 0;    // offered after shutdown began: not stored
+  // [priority class][reason]
+  std::array<std::array<std::uint64_t, 2>, 3> shed{};
+  std::uint64_t samples = 0;
+  std::uint64_t records_stored = 0;     // durable tickets completed OK
+  std::uint64_t records_dropped = 0;    // refused by the store or abandoned at shutdown
+  std::uint64_t series_registered = 0;  // RegisterSeries calls that succeeded
+  std::uint64_t series_conflicts = 0;   // samples whose type differs from the series'
+  std::uint64_t batches = 0;
+  std::uint64_t append_retries = 0;     // appends refused (NoSpace, IoError) and retried
+  std::uint64_t rebirth_requests = 0;   // Sparkplug NCMDs handed to the front-end
+  std::uint64_t slowed_us = 0;          // time Offer spent slowed or stopped
+  std::array<std::uint64_t, static_cast<std::size_t>(MalformedReason::kCount)> malformed{};
+  PressureLevel level = PressureLevel::kOpen;
+  std::uint64_t ShedTotal() const;
+};
+
+class Pipeline {
+ public:
+  // Publishes a message on the front-end connection `source` (rebirths).
+  using PublishFn = std::function<void(std::uint32_t source, const OutboundMessage&)>;
+  // An extra pressure input (the sync backlog, tests). Called from the
+  // controller thread; must be cheap and thread-safe.
+  using PressureSource = std::function<PressureLevel()>;
+
+  virtual ~Pipeline() = default;
+
+  // `store` must outlive the pipeline. Starts the shard and controller threads.
+  static Result<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options,
+                                                  const IngestOptions& ingest,
+                                                  const PipelineStoreLimits& limits,
+                                                  store::Store* store);
+
+  // Hands one message over. Waits while the pressure is kStop or its shard
+  // queue is full (unless the shed policy drops it: kShed, counted). kClosed
+  // after Close(). Thread-safe; called from the MQTT receive threads.
+  virtual OfferResult Offer(InboundMessage message) = 0;
+
+  // Set before messages flow; called from shard threads.
+  virtual void SetPublisher(PublishFn publish) = 0;
+  virtual void AddPressureSource(PressureSource source) = 0;
+
+  // Stops intake: Offer returns kClosed, waiting Offers are released.
+  virtual void CloseIntake() = 0;
+  // CloseIntake, then decodes what is queued, appends it and waits for every
+  // ticket. Idempotent.
+  virtual void Drain() = 0;
+
+  virtual PipelineCounters counters() const = 0;
+  virtual PressureLevel level() const = 0;
+};
+
+}  // namespace sluice::gateway

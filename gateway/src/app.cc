@@ -1,0 +1,95 @@
+#include "gateway/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+namespace sluice::gateway {
+
+Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
+  std::unique_ptr<App> app(new App());
+  app->config_ = config;
+
+  auto store = store::Store::Open(config.store, std::move(hooks.store_context));
+  if (!store.ok()) return store.status().WithContext("store " + config.store.dir);
+  app->store_ = std::move(*store);
+  const auto st = app->store_->stats();
+  spdlog::info("store {} open: {} series, {} records recovered, io {}, recovery {} us",
+               config.store.dir, st.series, st.recovered_records, st.io_engine, st.recovery_us);
+  for (const auto& note : st.notes) spdlog::warn("store: {}", note);
+
+  // sync engine: start here.
+
+  PipelineStoreLimits limits;
+  limits.max_value_bytes = config.store.max_value_bytes;
+  if (config.store.disk_budget_bytes > 0) {
+    limits.disk_slow_bytes =
+        config.store.disk_budget_bytes / 100 * config.store.disk_high_watermark_pct;
+  }
+  auto pipeline = Pipeline::Create(config.pipeline, config.ingest, limits, app->store_.get());
+  if (!pipeline.ok()) return pipeline.status().WithContext("pipeline");
+  app->pipeline_ = std::move(*pipeline);
+  for (auto& s : hooks.pressure_sources) app->pipeline_->AddPressureSource(std::move(s));
+
+  if (!config.mqtt.brokers.empty()) {
+    auto rules = RuleSet::Build(config.ingest);
+    if (!rules.ok()) return rules.status();
+    auto mqtt = MqttFrontend::Start(config.mqtt, *rules, app->pipeline_.get());
+    if (!mqtt.ok()) return mqtt.status().WithContext("mqtt");
+    app->mqtt_ = std::move(*mqtt);
+    app->pipeline_->SetPublisher([m = app->mqtt_.get()](std::uint32_t source,
+                                                         const OutboundMessage& msg) {
+      m->Publish(source, msg);
+    });
+  } else {
+    spdlog::warn("no [[mqtt.broker]] configured: nothing will be ingested");
+  }
+
+  // admin HTTP: start here.
+  return app;
+}
+
+App::~App() { (void)Stop(); }
+
+Status App::Stop() {
+  if (stopped_) return close_status_;
+  stopped_ = true;
+  // admin HTTP: stop here.
+  if (mqtt_) mqtt_->Stop(2000);
+  // Release any receive thread still waiting in Offer() (the store may be
+  // full): its message is counted as closed. Then the clients can go.
+  if (pipeline_) pipeline_->CloseIntake();
+  if (mqtt_) last_mqtt_ = mqtt_->counters();
+  mqtt_.reset();
+  if (pipeline_) pipeline_->Drain();
+  // sync engine: stop here.
+  spdlog::info("stopped: {}", StatsLine());
+  if (store_) close_status_ = store_->Close();
+  return close_status_;
+}
+
+AppStats App::stats() const {
+  AppStats s;
+  if (pipeline_) s.pipeline = pipeline_->counters();
+  s.mqtt = mqtt_ ? mqtt_->counters() : last_mqtt_;
+  if (store_) s.store = store_->stats();
+  return s;
+}
+
+std::string App::StatsLine() const {
+  const AppStats s = stats();
+  const auto& p = s.pipeline;
+  std::ostringstream o;
+  o << "messages_in=" << p.messages_in << " decoded=" << p.messages_decoded
+    << " malformed=" << p.messages_malformed << " unmatched=" << p.messages_unmatched
+    << " shed=" << p.ShedTotal() << " closed=" << p.messages_closed
+    << " records_stored=" << p.records_stored << " records_dropped=" << p.records_dropped
+    << " series_registered=" << p.series_registered << " series_conflicts=" << p.series_conflicts
+    << " batches=" << p.batches << " append_retries=" << p.append_retries
+    << " slowed_ms=" << p.slowed_us / 1000 << " pressure=" << PressureLevelName(p.level)
+    << " mqtt_connected=" << s.mqtt.connected << "/" << s.mqtt.total
+    << " mqtt_connects=" << s.mqtt.connects << " mqtt_lost=" << s.mqtt.connections_lost;
+  return o.str();
+}
+
+}  // namespace sluice::gateway

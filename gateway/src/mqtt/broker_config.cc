@@ -1,0 +1,123 @@
+// `[[mqtt.broker]]` keys and MqttBrokerOptions::Validate.
+#include <filesystem>
+
+#include "config_values.h"
+#include "ingest/rule_config.h"
+
+namespace sluice::gateway {
+
+Status MqttBrokerOptions::Validate() const {
+  const bool tls = uri.starts_with("ssl://");
+  if (uri.empty()) return InvalidArgument("uri: required: every broker needs a uri");
+  if (!tls && !uri.starts_with("tcp://")) {
+    return InvalidArgument("uri: '" + uri + "' must start with tcp:// or ssl://");
+  }
+  if (uri.find(':', 6) == std::string::npos) {
+    return InvalidArgument("uri: '" + uri + "' needs a port, e.g. tcp://127.0.0.1:1883");
+  }
+  if (!tls && (!tls_ca_file.empty() || !tls_cert_file.empty() || !tls_key_file.empty())) {
+    return InvalidArgument("tls_ca_file: TLS files need an ssl:// uri, got '" + uri + "'");
+  }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return InvalidArgument("tls_key_file: a client certificate needs both tls_cert_file and tls_key_file");
+  }
+  if (!password_file.empty() && username.empty()) {
+    return InvalidArgument("password_file: a password needs a username");
+  }
+  if (connections < 1 || connections > 64) return InvalidArgument("connections: must be 1 to 64");
+  if (qos > 2) return InvalidArgument("qos: must be 0, 1 or 2");
+  if (share_group.empty() || share_group.find_first_of("/+#") != std::string::npos) {
+    return InvalidArgument("share_group: must be non-empty without '/', '+' or '#'");
+  }
+  if (reconnect_min_ms > reconnect_max_ms) {
+    return InvalidArgument("reconnect_min: must not exceed reconnect_max");
+  }
+  return Status::Ok();
+}
+
+namespace config {
+namespace {
+
+using B = MqttBrokerOptions;
+
+Status Path(const toml::node& n, std::string& out) {
+  SLUICE_RETURN_IF_ERROR(GetString(n, out));
+  if (!std::filesystem::path(out).is_absolute()) {
+    return InvalidArgument("must be an absolute path, got '" + out + "'");
+  }
+  return Status::Ok();
+}
+
+const BrokerKeySpec kBrokerKeys[] = {
+    {{"mqtt.broker[].uri", "string"}, "uri",
+     [](B& b, const toml::node& n) { return GetString(n, b.uri); }},
+    {{"mqtt.broker[].client_id_prefix", "string"}, "client_id_prefix",
+     [](B& b, const toml::node& n) {
+       SLUICE_RETURN_IF_ERROR(GetString(n, b.client_id_prefix));
+       if (b.client_id_prefix.size() > 60) return InvalidArgument("at most 60 bytes");
+       return Status::Ok();
+     }},
+    {{"mqtt.broker[].mqtt_version", "string"}, "mqtt_version",
+     [](B& b, const toml::node& n) {
+       std::string v;
+       SLUICE_RETURN_IF_ERROR(GetString(n, v));
+       if (v == "5") b.version = MqttVersion::kV5;
+       else if (v == "3.1.1") b.version = MqttVersion::kV311;
+       else return InvalidArgument("'" + v + "' is not an MQTT version; allowed: 5, 3.1.1");
+       return Status::Ok();
+     }},
+    {{"mqtt.broker[].username", "string"}, "username",
+     [](B& b, const toml::node& n) { return GetString(n, b.username); }},
+    {{"mqtt.broker[].password_file", "string"}, "password_file",
+     [](B& b, const toml::node& n) { return Path(n, b.password_file); }},
+    {{"mqtt.broker[].tls_ca_file", "string"}, "tls_ca_file",
+     [](B& b, const toml::node& n) { return Path(n, b.tls_ca_file); }},
+    {{"mqtt.broker[].tls_cert_file", "string"}, "tls_cert_file",
+     [](B& b, const toml::node& n) { return Path(n, b.tls_cert_file); }},
+    {{"mqtt.broker[].tls_key_file", "string"}, "tls_key_file",
+     [](B& b, const toml::node& n) { return Path(n, b.tls_key_file); }},
+    {{"mqtt.broker[].connections", "integer"}, "connections",
+     [](B& b, const toml::node& n) { return ingest::GetUint32(n, 1, 64, b.connections); }},
+    {{"mqtt.broker[].share_group", "string"}, "share_group",
+     [](B& b, const toml::node& n) { return GetString(n, b.share_group); }},
+    {{"mqtt.broker[].qos", "integer"}, "qos",
+     [](B& b, const toml::node& n) { return ingest::GetUint32(n, 0, 2, b.qos); }},
+    {{"mqtt.broker[].clean_start", "boolean"}, "clean_start",
+     [](B& b, const toml::node& n) { return GetBool(n, b.clean_start); }},
+    {{"mqtt.broker[].session_expiry", "duration"}, "session_expiry",
+     [](B& b, const toml::node& n) {
+       return GetDuration32(n, 0, 4'294'967'295'000'000ull, 1'000'000, b.session_expiry_s);
+     }},
+    {{"mqtt.broker[].keep_alive", "duration"}, "keep_alive",
+     [](B& b, const toml::node& n) {
+       return GetDuration32(n, 5'000'000, 3'600'000'000ull, 1'000'000, b.keep_alive_s);
+     }},
+    {{"mqtt.broker[].receive_maximum", "integer"}, "receive_maximum",
+     [](B& b, const toml::node& n) { return ingest::GetUint32(n, 1, 65535, b.receive_maximum); }},
+    {{"mqtt.broker[].reconnect_min", "duration"}, "reconnect_min",
+     [](B& b, const toml::node& n) {
+       return GetDuration32(n, 1'000, 3'600'000'000ull, 1'000, b.reconnect_min_ms);
+     }},
+    {{"mqtt.broker[].reconnect_max", "duration"}, "reconnect_max",
+     [](B& b, const toml::node& n) {
+       return GetDuration32(n, 1'000, 3'600'000'000ull, 1'000, b.reconnect_max_ms);
+     }},
+    {{"mqtt.broker[].connect_timeout", "duration"}, "connect_timeout",
+     [](B& b, const toml::node& n) {
+       return GetDuration32(n, 1'000'000, 300'000'000, 1'000, b.connect_timeout_ms);
+     }},
+};
+
+}  // namespace
+
+std::span<const BrokerKeySpec> BrokerKeys() { return kBrokerKeys; }
+
+const BrokerKeySpec* FindBrokerKey(std::string_view field) {
+  for (const auto& k : kBrokerKeys) {
+    if (k.field == field) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace config
+}  // namespace sluice::gateway

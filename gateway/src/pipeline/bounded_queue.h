@@ -1,0 +1,79 @@
+// A bounded multi-producer queue with one consumer that can also be woken by
+// other events (ticket completions). Push waits while the queue is full:
+// that wait is how backpressure reaches the MQTT receive thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include "base/status.h"
+
+namespace sluice::gateway::pipeline {
+
+template <typename T>
+class BoundedQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Pop { kItem, kWoken, kClosed };
+
+  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) { SLUICE_CHECK(capacity > 0); }
+
+  // Waits while full. False (item untouched) once Close() was called.
+  bool Push(T& item) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Takes the oldest item, waiting until `deadline` at most. kWoken on
+  // timeout or Wake(); kClosed once closed and empty.
+  Pop PopUntil(T& out, Clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    not_empty_.wait_until(lock, deadline, [&] { return !items_.empty() || closed_ || woken_; });
+    woken_ = false;
+    if (!items_.empty()) {
+      out = std::move(items_.front());
+      items_.pop_front();
+      not_full_.notify_one();
+      return Pop::kItem;
+    }
+    return closed_ ? Pop::kClosed : Pop::kWoken;
+  }
+
+  // Makes the consumer's current or next PopUntil return.
+  void Wake() {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    not_empty_.notify_one();
+  }
+
+  // Pushers are released with false; the consumer drains what is left.
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return items_.size();
+  }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<T> items_;
+  bool closed_ = false;
+  bool woken_ = false;
+};
+
+}  // namespace sluice::gateway::pipeline

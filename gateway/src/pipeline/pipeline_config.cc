@@ -1,0 +1,89 @@
+// `[pipeline]` keys and PipelineOptions::Validate.
+#include "config_values.h"
+#include "gateway/pipeline_options.h"
+#include "ingest/rule_config.h"
+
+namespace sluice::gateway {
+
+std::string_view ShedPolicyName(ShedPolicy policy) {
+  switch (policy) {
+    case ShedPolicy::kNone: return "none";
+    case ShedPolicy::kQos0: return "qos0";
+    case ShedPolicy::kLow: return "low";
+    case ShedPolicy::kNormal: return "normal";
+  }
+  return "?";
+}
+
+Status PipelineOptions::Validate() const {
+  auto range = [](std::string_view field, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
+    if (v >= lo && v <= hi) return Status::Ok();
+    return InvalidArgument(std::string(field) + ": must be between " + std::to_string(lo) +
+                           " and " + std::to_string(hi) + ", got " + std::to_string(v));
+  };
+  SLUICE_RETURN_IF_ERROR(range("shards", shards, 1, 64));
+  SLUICE_RETURN_IF_ERROR(range("queue_capacity", queue_capacity, 1, 65536));
+  SLUICE_RETURN_IF_ERROR(range("batch_max_records", batch_max_records, 1, 65536));
+  SLUICE_RETURN_IF_ERROR(range("batch_linger_us", batch_linger_us, 0, 1000000));
+  SLUICE_RETURN_IF_ERROR(range("max_inflight_batches", max_inflight_batches, 1, 64));
+  SLUICE_RETURN_IF_ERROR(range("pressure_poll_us", pressure_poll_us, 1000, 1000000));
+  SLUICE_RETURN_IF_ERROR(range("slow_delay_us", slow_delay_us, 0, 1000000));
+  SLUICE_RETURN_IF_ERROR(range("slow_queue_pct", slow_queue_pct, 1, 100));
+  return Status::Ok();
+}
+
+namespace config {
+namespace {
+
+Status U32(const toml::node& n, std::uint32_t lo, std::uint32_t hi, std::uint32_t& out) {
+  return ingest::GetUint32(n, lo, hi, out);
+}
+
+Status ApplyShed(Config& c, const toml::node& n) {
+  std::string v;
+  SLUICE_RETURN_IF_ERROR(GetString(n, v));
+  for (ShedPolicy p : {ShedPolicy::kNone, ShedPolicy::kQos0, ShedPolicy::kLow, ShedPolicy::kNormal}) {
+    if (v == ShedPolicyName(p)) {
+      c.pipeline.shed = p;
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("'" + v + "' is not a shed policy; allowed: none, qos0, low, normal");
+}
+
+const KeySpec kPipelineKeys[] = {
+    {{"pipeline.shards", "integer"},
+     [](Config& c, const toml::node& n) { return U32(n, 1, 64, c.pipeline.shards); }},
+    {{"pipeline.queue_capacity", "integer"},
+     [](Config& c, const toml::node& n) { return U32(n, 1, 65536, c.pipeline.queue_capacity); }},
+    {{"pipeline.batch_max_records", "integer"},
+     [](Config& c, const toml::node& n) {
+       return U32(n, 1, 65536, c.pipeline.batch_max_records);
+     }},
+    {{"pipeline.batch_linger", "duration"},
+     [](Config& c, const toml::node& n) {
+       return GetDuration32(n, 0, 1'000'000, 1, c.pipeline.batch_linger_us);
+     }},
+    {{"pipeline.max_inflight_batches", "integer"},
+     [](Config& c, const toml::node& n) {
+       return U32(n, 1, 64, c.pipeline.max_inflight_batches);
+     }},
+    {{"pipeline.pressure_poll", "duration"},
+     [](Config& c, const toml::node& n) {
+       return GetDuration32(n, 1000, 1'000'000, 1, c.pipeline.pressure_poll_us);
+     }},
+    {{"pipeline.slow_delay", "duration"},
+     [](Config& c, const toml::node& n) {
+       return GetDuration32(n, 0, 1'000'000, 1, c.pipeline.slow_delay_us);
+     }},
+    {{"pipeline.slow_queue_percent", "integer"},
+     [](Config& c, const toml::node& n) { return U32(n, 1, 100, c.pipeline.slow_queue_pct); }},
+    {{"pipeline.shed", "string"}, ApplyShed},
+};
+
+}  // namespace
+
+std::span<const KeySpec> PipelineKeys() { return kPipelineKeys; }
+
+}  // namespace config
+}  // namespace sluice::gateway

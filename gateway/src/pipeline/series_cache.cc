@@ -1,0 +1,53 @@
+#include "series_cache.h"
+
+#include <mutex>
+
+#include "store/store.h"
+
+namespace sluice::gateway::pipeline {
+
+Status SeriesCache::Conflict(std::string_view name, store::ValueType want,
+                             store::ValueType have) {
+  conflicts_.fetch_add(1, std::memory_order_relaxed);
+  return InvalidArgument("series '" + std::string(name) + "' holds " +
+                         store::ValueTypeName(have) + ", sample is " +
+                         store::ValueTypeName(want));
+}
+
+Result<store::SeriesId> SeriesCache::Resolve(std::string_view name, store::ValueType type,
+                                             std::string_view unit) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = map_.find(name);
+    if (it != map_.end()) {
+      if (it->second.type != type) return Conflict(name, type, it->second.type);
+      return it->second.id;
+    }
+  }
+  // Outside the lock: registration syncs. Two shards racing on one new name
+  // both register it; the store returns the same id to both.
+  Entry entry{};
+  auto id = store_->RegisterSeries(name, type, unit);
+  if (id.ok()) {
+    registered_.fetch_add(1, std::memory_order_relaxed);
+    entry = {*id, type};
+  } else {
+    // Known under another type or unit: cache what the store holds.
+    auto info = store_->FindSeries(name);
+    if (!info) return id.status();
+    entry = {info->id, info->type};
+  }
+  {
+    std::unique_lock lock(mu_);
+    map_.try_emplace(std::string(name), entry);
+  }
+  if (entry.type != type) return Conflict(name, type, entry.type);
+  return entry.id;
+}
+
+std::size_t SeriesCache::size() const {
+  std::shared_lock lock(mu_);
+  return map_.size();
+}
+
+}  // namespace sluice::gateway::pipeline

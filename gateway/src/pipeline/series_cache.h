@@ -1,0 +1,56 @@
+// Series name -> id, in front of Store::RegisterSeries, which is durable
+// (it syncs) and so too slow to call per sample. Each new name is
+// registered once; later samples are a shared-lock lookup. Thread-safe: the
+// shards share one cache. Its size follows the store's registry, which is
+// where the bound on series lives.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/status.h"
+#include "store/types.h"
+
+namespace sluice::store {
+class Store;
+}
+
+namespace sluice::gateway::pipeline {
+
+class SeriesCache {
+ public:
+  explicit SeriesCache(store::Store* store) : store_(store) {}
+
+  // The id of `name`, registering it with `type` and `unit` on first use.
+  // InvalidArgument when the series exists with another type (the unit of
+  // the first registration is kept: a unit change is not an error).
+  Result<store::SeriesId> Resolve(std::string_view name, store::ValueType type,
+                                  std::string_view unit);
+
+  std::uint64_t registered() const { return registered_.load(std::memory_order_relaxed); }
+  std::uint64_t conflicts() const { return conflicts_.load(std::memory_order_relaxed); }
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    store::SeriesId id;
+    store::ValueType type;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  Status Conflict(std::string_view name, store::ValueType want, store::ValueType have);
+
+  store::Store* store_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
+  std::atomic<std::uint64_t> registered_{0};
+  std::atomic<std::uint64_t> conflicts_{0};
+};
+
+}  // namespace sluice::gateway::pipeline

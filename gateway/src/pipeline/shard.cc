@@ -1,0 +1,208 @@
+#include "shard.h"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+namespace sluice::gateway::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+
+// After shutdown began, a store that keeps refusing appends is retried this
+// long before the batch is given up (and counted as dropped).
+constexpr auto kShutdownGiveUp = 5s;
+constexpr auto kIdleWait = 100ms;
+constexpr auto kRetryMin = 5ms;
+constexpr auto kRetryMax = 1s;
+
+bool Retryable(const Status& s) {
+  return s.code() == StatusCode::kNoSpace || s.code() == StatusCode::kIoError ||
+         s.code() == StatusCode::kUnavailable;
+}
+
+std::size_t ValueBytes(const store::Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return s->size();
+  return 0;
+}
+
+}  // namespace
+
+Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::uint32_t index)
+    : env_(env),
+      decoder_(std::move(decoder)),
+      index_(index),
+      queue_(std::make_shared<BoundedQueue<InboundMessage>>(env.options.queue_capacity)),
+      batch_(env.options.batch_max_records, std::chrono::microseconds(env.options.batch_linger_us)) {}
+
+Shard::~Shard() {
+  queue_->Close();
+  Join();
+}
+
+void Shard::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Shard::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+Shard::Clock::time_point Shard::NextDeadline(Clock::time_point now) const {
+  Clock::time_point d = now + kIdleWait;
+  if (!batch_.empty()) d = std::min(d, batch_.deadline());
+  if (!inflight_.empty() && inflight_.front().waiting_retry) {
+    d = std::min(d, inflight_.front().retry_at);
+  }
+  return d;
+}
+
+void Shard::Run() {
+  for (;;) {
+    InboundMessage m;
+    const auto r = closing_ ? BoundedQueue<InboundMessage>::Pop::kClosed
+                            : queue_->PopUntil(m, NextDeadline(Clock::now()));
+    if (r == BoundedQueue<InboundMessage>::Pop::kItem) Handle(m);
+    if (r == BoundedQueue<InboundMessage>::Pop::kClosed && !closing_) {
+      closing_ = true;
+      give_up_at_ = Clock::now() + kShutdownGiveUp;
+      // Take what is still queued: it was acknowledged to the broker.
+      while (queue_->PopUntil(m, Clock::now()) == BoundedQueue<InboundMessage>::Pop::kItem) {
+        Handle(m);
+      }
+    }
+    const auto now = Clock::now();
+    if (batch_.Due(now) || (closing_ && !batch_.empty())) Flush();
+    Reap();
+    if (closing_) {
+      if (inflight_.empty() && batch_.empty()) return;
+      WaitOldest(Clock::now() + kIdleWait);
+      Reap();
+    }
+  }
+}
+
+void Shard::Handle(InboundMessage& m) {
+  props_.clear();
+  for (const auto& [k, v] : m.user_properties) props_.push_back({k, v});
+  Message msg;
+  msg.topic = m.topic;
+  msg.payload = m.payload;
+  msg.receive_time_ns = m.receive_time_ns;
+  msg.user_properties = props_;
+  samples_.clear();
+  publish_.clear();
+  DecodeStatus st = decoder_->Decode(msg, samples_, publish_);
+  for (const auto& out : publish_) {
+    env_.counters->rebirths.fetch_add(1, std::memory_order_relaxed);
+    if (*env_.publish) (*env_.publish)(m.source, out);
+  }
+  if (!st.ok()) {
+    auto& c = st.status.code() == StatusCode::kNotFound ? env_.counters->unmatched
+                                                        : env_.counters->malformed;
+    c.fetch_add(1, std::memory_order_relaxed);
+    return;  // the decoder counted the reason and logged it, rate-limited
+  }
+  env_.counters->decoded.fetch_add(1, std::memory_order_relaxed);
+  env_.counters->samples.fetch_add(samples_.size(), std::memory_order_relaxed);
+  const auto now = Clock::now();
+  for (auto& s : samples_) {
+    if (ValueBytes(s.value) > env_.max_value_bytes) {
+      // The store would refuse the whole batch for it: drop this one alone.
+      env_.counters->records_dropped.fetch_add(1, std::memory_order_relaxed);
+      LogLimited("series '" + s.series + "': bytes value of " +
+                 std::to_string(ValueBytes(s.value)) + " bytes above store.max_value_bytes");
+      continue;
+    }
+    auto id = env_.cache->Resolve(s.series, s.type, s.unit);
+    if (!id.ok()) {
+      env_.counters->series_conflicts.fetch_add(1, std::memory_order_relaxed);
+      LogLimited("topic '" + m.topic + "': " + id.status().ToString());
+      continue;
+    }
+    batch_.Add(store::Record{*id, s.timestamp_ns, std::move(s.value)}, now);
+    if (batch_.Full()) Flush();
+  }
+}
+
+void Shard::Flush() {
+  if (batch_.empty()) return;
+  // At most max_inflight_batches appends wait for their tickets; past that
+  // the shard waits, its queue fills, and Offer() pushes back.
+  while (inflight_.size() >= env_.options.max_inflight_batches) {
+    WaitOldest(Clock::time_point::max());
+    Reap();
+  }
+  inflight_.push_back(InFlight{batch_.Take()});
+  Append(inflight_.back());
+}
+
+void Shard::Append(InFlight& f) {
+  f.waiting_retry = false;
+  ++f.attempts;
+  env_.counters->batches.fetch_add(1, std::memory_order_relaxed);
+  // A copy goes to the store: the records are kept until the ticket says
+  // they are durable, so a refused append can be retried.
+  f.ticket = env_.store->Append(f.batch, [q = queue_](const Status&) { q->Wake(); });
+}
+
+void Shard::WaitOldest(Clock::time_point limit) {
+  if (inflight_.empty()) return;
+  const InFlight& f = inflight_.front();
+  if (f.waiting_retry) {
+    std::this_thread::sleep_until(std::min(limit, f.retry_at));  // backoff, not a wait for an event
+    return;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(limit - Clock::now());
+  (void)f.ticket.WaitFor(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(1000)));
+}
+
+void Shard::Reap() {
+  while (!inflight_.empty()) {
+    InFlight& f = inflight_.front();
+    const auto now = Clock::now();
+    if (f.waiting_retry) {
+      if (closing_ && now >= give_up_at_) {
+        env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
+        spdlog::error("shard {}: store still refuses appends at shutdown; {} records dropped",
+                      index_, f.batch.size());
+        inflight_.pop_front();
+        continue;
+      }
+      if (now < f.retry_at) return;
+      Append(f);
+    }
+    if (!f.ticket.done()) return;
+    const Status s = f.ticket.status();
+    if (s.ok()) {
+      env_.counters->records_stored.fetch_add(f.batch.size(), std::memory_order_relaxed);
+      if (f.attempts > 1) env_.pressure->ReportStoreRefusing(false);
+      inflight_.pop_front();
+      continue;
+    }
+    if (Retryable(s)) {
+      // Acknowledged to the broker already: keep it and try again, and stop
+      // reading from the brokers meanwhile.
+      env_.counters->append_retries.fetch_add(1, std::memory_order_relaxed);
+      env_.pressure->ReportStoreRefusing(true);
+      const auto backoff = std::min<std::chrono::microseconds>(
+          kRetryMax, kRetryMin * (1u << std::min<std::uint32_t>(f.attempts, 8)));
+      f.waiting_retry = true;
+      f.retry_at = now + backoff;
+      if (f.attempts == 1) LogLimited("shard append refused, retrying: " + s.ToString());
+      return;
+    }
+    env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
+    spdlog::error("shard {}: store refused a batch of {} records: {}", index_, f.batch.size(),
+                  s.ToString());
+    inflight_.pop_front();
+  }
+}
+
+void Shard::LogLimited(const std::string& line) {
+  const auto now = Clock::now();
+  if (now - log_second_ >= 1s) {
+    log_second_ = now;
+    log_lines_ = 0;
+  }
+  if (++log_lines_ <= 5) spdlog::warn("ingest: {}", line);
+}
+
+}  // namespace sluice::gateway::pipeline

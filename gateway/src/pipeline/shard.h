@@ -1,0 +1,94 @@
+// One decoder shard: its queue, its IngestDecoder (per-node Sparkplug state
+// is not thread-safe, so each shard owns one and a routing key always maps
+// to the same shard), its batch and its appends in flight.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "batcher.h"
+#include "bounded_queue.h"
+#include "gateway/ingest_decoder.h"
+#include "gateway/pipeline.h"
+#include "pressure.h"
+#include "series_cache.h"
+#include "store/store.h"
+
+namespace sluice::gateway::pipeline {
+
+// Counters every shard adds to; relaxed atomics.
+struct ShardCounters {
+  std::atomic<std::uint64_t> decoded{0}, malformed{0}, unmatched{0}, samples{0};
+  std::atomic<std::uint64_t> records_stored{0}, records_dropped{0}, series_conflicts{0};
+  std::atomic<std::uint64_t> batches{0}, append_retries{0}, rebirths{0};
+};
+
+// What the shards share; owned by the pipeline, outlives them.
+struct ShardEnv {
+  PipelineOptions options;
+  std::uint32_t max_value_bytes = 64u << 10;
+  store::Store* store = nullptr;
+  SeriesCache* cache = nullptr;
+  PressureController* pressure = nullptr;
+  ShardCounters* counters = nullptr;
+  const Pipeline::PublishFn* publish = nullptr;
+};
+
+class Shard {
+ public:
+  Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::uint32_t index);
+  ~Shard();
+
+  BoundedQueue<InboundMessage>& queue() { return *queue_; }
+  const IngestDecoder& decoder() const { return *decoder_; }
+  void Start();
+  // REQUIRES: queue().Close() was called. Returns once everything queued is
+  // appended and every ticket completed (or, if the store keeps refusing,
+  // abandoned after a few seconds and counted as dropped).
+  void Join();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct InFlight {
+    store::Batch batch;
+    store::Ticket ticket = store::Ticket::Completed(Status::Ok());
+    std::uint32_t attempts = 0;
+    bool waiting_retry = false;
+    Clock::time_point retry_at{};
+  };
+
+  void Run();
+  void Handle(InboundMessage& m);
+  void Flush();
+  void Append(InFlight& f);
+  // Completes finished appends in order; schedules retries.
+  void Reap();
+  // Waits for the oldest append (or its retry time), bounded by `limit`.
+  void WaitOldest(Clock::time_point limit);
+  Clock::time_point NextDeadline(Clock::time_point now) const;
+  void LogLimited(const std::string& line);
+
+  const ShardEnv& env_;
+  std::unique_ptr<IngestDecoder> decoder_;
+  const std::uint32_t index_;
+  // Shared with the ticket callbacks: the store may run one after the
+  // shard saw the ticket done and went away.
+  std::shared_ptr<BoundedQueue<InboundMessage>> queue_;
+  Batcher batch_;
+  std::deque<InFlight> inflight_;
+  std::vector<Sample> samples_;
+  std::vector<OutboundMessage> publish_;
+  std::vector<UserProperty> props_;
+  bool closing_ = false;
+  Clock::time_point give_up_at_{};
+  Clock::time_point log_second_{};
+  std::uint32_t log_lines_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace sluice::gateway::pipeline

@@ -1,0 +1,230 @@
+// The pipeline's parts one by one: bounded queue, batcher, shed policy,
+// pressure evaluation, routing, subscription plan, and the config keys.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "gateway/config.h"
+#include "gateway/mqtt_frontend.h"
+#include "pipeline/batcher.h"
+#include "pipeline/bounded_queue.h"
+#include "pipeline/pressure.h"
+#include "pipeline/shed.h"
+
+namespace sluice::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using pipeline::BoundedQueue;
+
+bool Contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a full bounded queue makes the producer wait until the consumer takes one") {
+  BoundedQueue<int> q(2);
+  int a = 1, b = 2, c = 3;
+  REQUIRE(q.Push(a));
+  REQUIRE(q.Push(b));
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] {
+    CHECK(q.Push(c));
+    pushed = true;
+  });
+  int out = 0;
+  // The producer cannot get in before a slot frees: the queue never grows past 2.
+  CHECK(q.size() == 2);
+  REQUIRE(q.PopUntil(out, BoundedQueue<int>::Clock::now() + 5s) == BoundedQueue<int>::Pop::kItem);
+  CHECK(out == 1);
+  producer.join();
+  CHECK(pushed);
+  CHECK(q.size() == 2);
+}
+
+TEST_CASE("closing the queue releases a waiting producer and the consumer drains what is left") {
+  BoundedQueue<int> q(1);
+  int a = 1, b = 2;
+  REQUIRE(q.Push(a));
+  std::thread producer([&] { CHECK_FALSE(q.Push(b)); });
+  q.Close();
+  producer.join();
+  int out = 0;
+  CHECK(q.PopUntil(out, BoundedQueue<int>::Clock::now()) == BoundedQueue<int>::Pop::kItem);
+  CHECK(out == 1);
+  CHECK(q.PopUntil(out, BoundedQueue<int>::Clock::now()) == BoundedQueue<int>::Pop::kClosed);
+}
+
+TEST_CASE("a woken consumer returns without an item, and a wake before the wait is not lost") {
+  BoundedQueue<int> q(1);
+  q.Wake();
+  int out = 0;
+  CHECK(q.PopUntil(out, BoundedQueue<int>::Clock::now() + 10s) == BoundedQueue<int>::Pop::kWoken);
+}
+
+TEST_CASE("a batch is due when full or when its first record has lingered") {
+  pipeline::Batcher b(3, 2ms);
+  const auto t0 = pipeline::Batcher::Clock::now();
+  CHECK_FALSE(b.Due(t0));
+  b.Add({store::SeriesId{1}, 1, 1.0}, t0);
+  b.Add({store::SeriesId{1}, 2, 2.0}, t0 + 1ms);
+  CHECK_FALSE(b.Due(t0 + 1ms));
+  CHECK(b.Due(t0 + 2ms));  // the linger runs from the first record
+  b.Add({store::SeriesId{1}, 3, 3.0}, t0 + 1ms);
+  CHECK(b.Full());
+  CHECK(b.Due(t0));
+  const store::Batch out = b.Take();
+  CHECK(out.size() == 3);
+  CHECK(b.empty());
+  CHECK_FALSE(b.Due(t0 + 1h));
+}
+
+TEST_CASE("the shed policy drops QoS 0 first, then by class only when stopped, never high") {
+  using pipeline::ShedDecision;
+  const auto kOpen = PressureLevel::kOpen, kSlow = PressureLevel::kSlow, kStop = PressureLevel::kStop;
+  const auto kLow = PriorityClass::kLow, kNormal = PriorityClass::kNormal, kHigh = PriorityClass::kHigh;
+  // No policy: never.
+  CHECK_FALSE(ShedDecision(ShedPolicy::kNone, kStop, 0, kLow));
+  // Open: never.
+  CHECK_FALSE(ShedDecision(ShedPolicy::kNormal, kOpen, 0, kLow));
+  // QoS 0 under any pressure, any class.
+  CHECK(ShedDecision(ShedPolicy::kQos0, kSlow, 0, kHigh) == ShedReason::kQos0);
+  CHECK_FALSE(ShedDecision(ShedPolicy::kQos0, kStop, 1, kLow));
+  // Classes: only when stopped.
+  CHECK_FALSE(ShedDecision(ShedPolicy::kLow, kSlow, 1, kLow));
+  CHECK(ShedDecision(ShedPolicy::kLow, kStop, 1, kLow) == ShedReason::kPriority);
+  CHECK_FALSE(ShedDecision(ShedPolicy::kLow, kStop, 1, kNormal));
+  CHECK(ShedDecision(ShedPolicy::kNormal, kStop, 2, kNormal) == ShedReason::kPriority);
+  CHECK_FALSE(ShedDecision(ShedPolicy::kNormal, kStop, 1, kHigh));
+}
+
+TEST_CASE("pressure: full or refusing stops, disk past the slow mark or a filling queue slows") {
+  pipeline::PressureInputs in;
+  in.disk_slow_bytes = 900;
+  in.store.disk_budget_bytes = 1000;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kOpen);
+  in.store.disk_used_bytes = 950;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kSlow);
+  in.store.full = true;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kStop);
+  in = {};
+  in.queue_fill_pct = 80;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kSlow);
+  in.store_refusing = true;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kStop);
+  in = {};
+  in.extra = PressureLevel::kStop;
+  CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kStop);
+}
+
+TEST_CASE("Sparkplug topics route by edge node, so a node's births and data share a shard") {
+  CHECK(RoutingHash("spBv1.0/g1/NBIRTH/n1") == RoutingHash("spBv1.0/g1/NDATA/n1"));
+  CHECK(RoutingHash("spBv1.0/g1/DDATA/n1/dev7") == RoutingHash("spBv1.0/g1/NDEATH/n1"));
+  CHECK(RoutingHash("spBv1.0/g1/NDATA/n1") != RoutingHash("spBv1.0/g1/NDATA/n2"));
+  CHECK(RoutingHash("plant/a") == RoutingHash("plant/a"));
+}
+
+TEST_CASE("with several connections, filters are shared and Sparkplug stays on connection 0") {
+  IngestOptions ingest;
+  RuleOptions json;
+  json.topic = "plant/{line}/{machine}/telemetry";
+  json.format = PayloadFormat::kJson;
+  RuleOptions sp;
+  sp.topic = "spBv1.0/#";
+  sp.format = PayloadFormat::kSparkplugB;
+  ingest.rules = {json, sp, json};
+  auto rules = RuleSet::Build(ingest);
+  REQUIRE(rules.ok());
+  MqttBrokerOptions b;
+  b.uri = "tcp://127.0.0.1:1883";
+  b.connections = 3;
+  b.qos = 2;
+  const auto plan = PlanSubscriptions(b, *rules);
+  REQUIRE(plan.size() == 3);
+  REQUIRE(plan[0].size() == 2);
+  CHECK(plan[0][0].filter == "$share/sluice/plant/+/+/telemetry");
+  CHECK(plan[0][0].qos == 2);
+  CHECK(plan[0][1].filter == "spBv1.0/#");
+  REQUIRE(plan[2].size() == 1);
+  CHECK(plan[2][0].filter == "$share/sluice/plant/+/+/telemetry");
+  b.connections = 1;
+  CHECK(PlanSubscriptions(b, *rules)[0][0].filter == "plant/+/+/telemetry");
+}
+
+TEST_CASE("[[mqtt.broker]] and [pipeline] keys are read, defaults filled, errors named") {
+  auto c = ParseConfig(R"(
+[gateway]
+id = "edge-7"
+[[mqtt.broker]]
+uri = "ssl://broker.local:8883"
+mqtt_version = "3.1.1"
+username = "sluice"
+password_file = "/etc/sluice/mqtt.pw"
+tls_ca_file = "/etc/sluice/ca.pem"
+connections = 4
+qos = 2
+session_expiry = "3600s"
+keep_alive = "20s"
+receive_maximum = 32
+reconnect_min = "50ms"
+reconnect_max = "10s"
+[[mqtt.broker]]
+uri = "tcp://127.0.0.1:1883"
+client_id_prefix = "edge"
+clean_start = true
+[pipeline]
+shards = 4
+queue_capacity = 128
+batch_max_records = 256
+batch_linger = "1ms"
+max_inflight_batches = 3
+pressure_poll = "5ms"
+slow_delay = "500us"
+slow_queue_percent = 60
+shed = "low"
+)",
+                       "t.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  REQUIRE(c->mqtt.brokers.size() == 2);
+  const auto& b = c->mqtt.brokers[0];
+  CHECK(b.version == MqttVersion::kV311);
+  CHECK(b.client_id_prefix == "sluice-edge-7");
+  CHECK(b.password_file == "/etc/sluice/mqtt.pw");
+  CHECK(b.connections == 4);
+  CHECK(b.qos == 2);
+  CHECK(b.session_expiry_s == 3600);
+  CHECK(b.keep_alive_s == 20);
+  CHECK(b.receive_maximum == 32);
+  CHECK(b.reconnect_min_ms == 50);
+  CHECK(b.reconnect_max_ms == 10000);
+  CHECK(c->mqtt.brokers[1].client_id_prefix == "edge");
+  CHECK(c->mqtt.brokers[1].clean_start);
+  CHECK(c->pipeline.shards == 4);
+  CHECK(c->pipeline.batch_linger_us == 1000);
+  CHECK(c->pipeline.slow_delay_us == 500);
+  CHECK(c->pipeline.pressure_poll_us == 5000);
+  CHECK(c->pipeline.slow_queue_pct == 60);
+  CHECK(c->pipeline.shed == ShedPolicy::kLow);
+
+  auto bad = ParseConfig("[[mqtt.broker]]\nuri = \"mqtt://x:1\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "t.toml:2:7: key 'mqtt.broker[1].uri'"));
+  bad = ParseConfig("[[mqtt.broker]]\nuri = \"tcp://x:1\"\ntls_ca_file = \"/ca.pem\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "ssl://"));
+  bad = ParseConfig("[[mqtt.broker]]\nuri = \"tcp://x:1\"\nqos = 3\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "mqtt.broker[1].qos"));
+  bad = ParseConfig("[[mqtt.broker]]\nurl = \"tcp://x:1\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "unknown key"));
+  bad = ParseConfig("[pipeline]\nshed = \"all\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "none, qos0, low, normal"));
+  bad = ParseConfig("[pipeline]\nbatch_linger = \"2s\"\n", "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().message(), "pipeline.batch_linger"));
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,39 @@
+// Helpers for the MQTT integration tests: config text, external publishers,
+// bounded waits, reading a series back from a closed store.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gateway/config.h"
+
+namespace sluice::testing {
+
+// A configuration: the store in `store_dir`, one broker at `uri`, and
+// `extra` TOML appended (rules, [pipeline] ...).
+std::string GatewayToml(const std::string& store_dir, const std::string& uri,
+                        const std::string& extra);
+gateway::Config ParseOrDie(const std::string& toml);
+
+// Polls `cond` every millisecond until it holds or `limit` passes. For
+// state with no notification to wait on (another process, the broker).
+bool Eventually(const std::function<bool()>& cond,
+                std::chrono::milliseconds limit = std::chrono::seconds(20));
+
+// Runs a shell command; its exit code.
+int Shell(const std::string& command);
+
+// mosquitto_pub -h 127.0.0.1 -p port <args>.
+int MosquittoPub(int port, const std::string& args);
+
+// Python paho-mqtt publishing `count` numbered QoS 1 messages ("0", "1",
+// ...) on `topic`; writes the acknowledged numbers to `acked_file`.
+std::string PythonPublisherCommand(int port, const std::string& topic, int count, double rate,
+                                   const std::string& acked_file);
+
+std::vector<std::int64_t> ReadNumbers(const std::string& file);
+
+}  // namespace sluice::testing
