@@ -18,7 +18,23 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
                config.store.dir, st.series, st.recovered_records, st.io_engine, st.recovery_us);
   for (const auto& note : st.notes) spdlog::warn("store: {}", note);
 
-  // sync engine: start here.
+  if (config.sync.sink != SinkKind::kNone) {
+    sync::SyncEngine::SinkFactory sinks;
+    if (config.sync.sink == SinkKind::kS3) {
+      sinks = [o = config.sync.s3] { return sync::OpenS3Sink(o); };
+    } else {
+      sinks = [o = config.sync.dir] { return sync::OpenDirSink(o); };
+    }
+    auto engine = sync::SyncEngine::Open(app->store_.get(), std::move(sinks), config.sync.engine);
+    if (!engine.ok()) return engine.status().WithContext("sync");
+    app->sync_ = std::move(*engine);
+    spdlog::info("sync: sealed partitions go to {}",
+                 config.sync.sink == SinkKind::kS3
+                     ? config.sync.s3.endpoint + "/" + config.sync.s3.bucket
+                     : config.sync.dir.root);
+  } else {
+    spdlog::warn("sync.sink = \"none\": sealed partitions stay on this box");
+  }
 
   PipelineStoreLimits limits;
   limits.max_value_bytes = config.store.max_value_bytes;
@@ -45,7 +61,21 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     spdlog::warn("no [[mqtt.broker]] configured: nothing will be ingested");
   }
 
-  // admin HTTP: start here.
+  if (config.admin.enabled) {
+    App* self = app.get();
+    AdminHandlers h;
+    h.metrics = [self] { return self->MetricsText(); };
+    h.status = [self] { return self->StatusJson(); };
+    h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
+    auto admin = AdminServer::Start(config.admin.http, std::move(h));
+    // Observability never stops ingest: a taken port is logged, not fatal.
+    if (admin.ok()) {
+      app->admin_ = std::move(*admin);
+      spdlog::info("admin: http://{}:{}/metrics", config.admin.http.address, app->admin_->port());
+    } else {
+      spdlog::error("admin endpoint off: {}", admin.status().ToString());
+    }
+  }
   return app;
 }
 
@@ -54,7 +84,7 @@ App::~App() { (void)Stop(); }
 Status App::Stop() {
   if (stopped_) return close_status_;
   stopped_ = true;
-  // admin HTTP: stop here.
+  if (admin_) admin_->Stop();
   if (mqtt_) mqtt_->Stop(2000);
   // Release any receive thread still waiting in Offer() (the store may be
   // full): its message is counted as closed. Then the clients can go.
@@ -62,9 +92,9 @@ Status App::Stop() {
   if (mqtt_) last_mqtt_ = mqtt_->counters();
   mqtt_.reset();
   if (pipeline_) pipeline_->Drain();
-  // sync engine: stop here.
-  spdlog::info("stopped: {}", StatsLine());
+  if (sync_) sync_->Stop();
   if (store_) close_status_ = store_->Close();
+  spdlog::info("stopped: {}", StatsLine());
   return close_status_;
 }
 
@@ -73,6 +103,7 @@ AppStats App::stats() const {
   if (pipeline_) s.pipeline = pipeline_->counters();
   s.mqtt = mqtt_ ? mqtt_->counters() : last_mqtt_;
   if (store_) s.store = store_->stats();
+  if (sync_) s.sync = sync_->health();
   return s;
 }
 
@@ -88,7 +119,11 @@ std::string App::StatsLine() const {
     << " batches=" << p.batches << " append_retries=" << p.append_retries
     << " slowed_ms=" << p.slowed_us / 1000 << " pressure=" << PressureLevelName(p.level)
     << " mqtt_connected=" << s.mqtt.connected << "/" << s.mqtt.total
-    << " mqtt_connects=" << s.mqtt.connects << " mqtt_lost=" << s.mqtt.connections_lost;
+    << " mqtt_connects=" << s.mqtt.connects << " mqtt_lost=" << s.mqtt.connections_lost
+    << " store_records=" << s.store.records << " blocks=" << s.store.blocks_written
+    << " block_bytes=" << s.store.block_bytes_written
+    << " synced_objects=" << s.sync.live.uploaded_objects + s.sync.backfill.uploaded_objects
+    << " synced_bytes=" << s.sync.live.uploaded_bytes + s.sync.backfill.uploaded_bytes;
   return o.str();
 }
 

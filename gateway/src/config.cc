@@ -107,6 +107,9 @@ const KeySpec* FindKey(std::string_view name) {
   for (const auto& k : config::PipelineKeys()) {
     if (k.info.key == name) return &k;
   }
+  for (const auto& k : config::ApplianceKeys()) {
+    if (k.info.key == name) return &k;
+  }
   return nullptr;
 }
 
@@ -292,6 +295,7 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
     for (const auto& k : ingest::RuleKeys()) v.push_back(k.info);
     for (const auto& k : config::BrokerKeys()) v.push_back(k.info);
     for (const auto& k : config::PipelineKeys()) v.push_back(k.info);
+    for (const auto& k : config::ApplianceKeys()) v.push_back(k.info);
     return v;
   }();
   return keys;
@@ -316,17 +320,35 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
 
   // Module-level checks. Their messages start with the field name ("dir: ..."),
   // which maps back to the key and, when the file sets it, its line.
-  Status s = config.store.Validate();
-  if (!s.ok()) {
-    const std::string& m = s.message();
-    std::string field = m.substr(0, m.find(':'));
-    if (field == "wal_max_commit_delay_us") field = "wal_max_commit_delay";
-    const std::string key = "store." + field;
-    const std::string why = m.substr(std::min(m.size(), m.find(':') + 2));
+  auto located = [&](const std::string& key, const std::string& why) {
     toml::source_region where;
     where.begin = {1, 1};
     if (const toml::node* n = root.at_path(key).node()) where = n->source();
     return walker.Error(where, key, why);
+  };
+  Status s = config.store.Validate();
+  if (!s.ok()) {
+    // Options fields whose key drops the unit suffix.
+    static const std::pair<const char*, const char*> kRenamed[] = {
+        {"wal_max_commit_delay_us", "wal_max_commit_delay"},
+        {"partition_window_s", "partition_window"},
+        {"late_grace_s", "late_grace"},
+        {"block_max_age_s", "block_max_age"},
+        {"disk_budget_bytes", "disk_budget"},
+        {"disk_high_watermark_pct", "disk_high_watermark"},
+        {"disk_low_watermark_pct", "disk_low_watermark"},
+    };
+    const std::string& m = s.message();
+    std::string field = m.substr(0, m.find(':'));
+    for (const auto& [from, to] : kRenamed) {
+      if (field == from) field = to;
+    }
+    return located("store." + field, m.substr(std::min(m.size(), m.find(':') + 2)));
+  }
+  s = config::FinishSyncConfig(config);
+  if (!s.ok()) {
+    const std::string& m = s.message();
+    return located(m.substr(0, m.find(':')), m.substr(std::min(m.size(), m.find(':') + 2)));
   }
   return config;
 }

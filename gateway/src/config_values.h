@@ -31,6 +31,11 @@ struct KeySpec {
   Status (*apply)(Config&, const toml::node&);
 };
 std::span<const KeySpec> PipelineKeys();  // [pipeline]
+std::span<const KeySpec> ApplianceKeys();  // more [store], [sync], [sync.s3], [sync.dir], [admin]
+// Checks [sync] as a whole once every key is read; the message names the key.
+Status FinishSyncConfig(Config& config);
+// An integer in [lo, hi].
+Status GetInt(const toml::node& n, std::int64_t lo, std::int64_t hi, std::int64_t& out);
 
 // A key of one `[[mqtt.broker]]` table.
 struct BrokerKeySpec {

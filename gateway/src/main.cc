@@ -1,14 +1,23 @@
 // The `sluice` binary: one executable for the service and its tools.
 #include <signal.h>
 
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gateway/app.h"
 #include "gateway/config.h"
+#include "sync/export.h"
 #include "sensor_sim/sensor_sim.h"
 #include "version.h"
 
@@ -62,14 +71,68 @@ int Run(const std::string& file) {
     return 1;
   }
   spdlog::info("running; SIGINT or SIGTERM stops");
+  // systemd (Type=notify): READY once serving, WATCHDOG at half the
+  // configured interval with a status line. Without systemd these are no-ops.
+  sd_notify(0, "READY=1\nSTATUS=running");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread watchdog;
+  std::uint64_t watchdog_us = 0;
+  if (sd_watchdog_enabled(0, &watchdog_us) > 0) {
+    watchdog = std::thread([&] {
+      std::unique_lock lock(mu);
+      while (!cv.wait_for(lock, std::chrono::microseconds(watchdog_us / 2), [&] { return stopping; })) {
+        const std::string line = "WATCHDOG=1\nSTATUS=" + (*app)->StatsLine();
+        sd_notify(0, line.c_str());
+      }
+    });
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  if (watchdog.joinable()) watchdog.join();
   const sluice::Status closed = (*app)->Stop();
   std::printf("%s\n", (*app)->StatsLine().c_str());
   if (!closed.ok()) {
     spdlog::error("store close: {}", closed.ToString());
     return 1;
+  }
+  return 0;
+}
+
+// `sluice export`: partition objects to CSV or JSON Lines.
+int Export(sluice::sync::ExportOptions options, const std::string& format,
+           const std::string& start, const std::string& end, const std::string& output) {
+  auto f = sluice::sync::ParseExportFormat(format);
+  if (!f.ok()) {
+    std::fprintf(stderr, "sluice export: --format: %s\n", f.status().message().c_str());
+    return 2;
+  }
+  options.format = *f;
+  for (auto [text, slot] : {std::pair{&start, &options.start_ns}, std::pair{&end, &options.end_ns}}) {
+    if (text->empty()) continue;
+    auto t = sluice::sync::ParseExportTime(*text);
+    if (!t.ok()) {
+      std::fprintf(stderr, "sluice export: '%s': %s\n", text->c_str(), t.status().message().c_str());
+      return 2;
+    }
+    *slot = *t;
+  }
+  auto stats = output.empty() ? sluice::sync::ExportObjects(options, std::cout)
+                              : sluice::sync::ExportObjectsToFile(options, output);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "sluice export: %s\n", stats.status().ToString().c_str());
+    return 1;
+  }
+  for (const auto& u : stats->unmatched) {
+    std::fprintf(stderr, "sluice export: warning: '%s' matched no series\n", u.c_str());
   }
   return 0;
 }
@@ -94,7 +157,21 @@ int main(int argc, char** argv) {
   auto* simulate = app.add_subcommand("simulate", "Publish a simulated sensor fleet over MQTT");
   sluice::sensor_sim::AddSimOptions(*simulate, sim);
 
+  sluice::sync::ExportOptions export_options;
+  std::string export_format = "csv", export_start, export_end, export_output;
+  auto* exp = app.add_subcommand("export", "Write partition objects as CSV or JSON Lines");
+  exp->add_option("inputs", export_options.inputs, "Object files or folders of *.slp")->required();
+  exp->add_option("--format", export_format, "csv or jsonl")->capture_default_str();
+  exp->add_option("--series", export_options.series, "Only these series (repeatable)");
+  exp->add_option("--glob", export_options.series_globs, "Only series matching (repeatable)");
+  exp->add_option("--start", export_start, "From this time (ns or RFC 3339), inclusive");
+  exp->add_option("--end", export_end, "To this time (ns or RFC 3339), exclusive");
+  exp->add_option("--output,-o", export_output, "Write here (atomically) instead of stdout");
+
   CLI11_PARSE(app, argc, argv);
+  if (exp->parsed()) {
+    return Export(export_options, export_format, export_start, export_end, export_output);
+  }
 
   if (check->parsed()) return CheckConfig(config_file);
   if (run->parsed()) return Run(run_config);

@@ -2,10 +2,10 @@
 // together in the order they must start and stop. `sluice run` is a thin
 // shell around it; tests run it in-process.
 //
-// Start: store -> (sync engine: not yet) -> pipeline -> MQTT front-end ->
-//        (admin HTTP: not yet)
-// Stop:  MQTT disconnect -> pipeline intake closed -> pipeline drained (every
-//        queued message appended and durable) -> (sync) -> Store::Close
+// Start: store -> sync engine -> pipeline -> MQTT front-end -> admin HTTP
+// Stop:  admin HTTP -> MQTT disconnect -> pipeline intake closed -> pipeline
+//        drained (every queued message appended and durable) -> sync engine
+//        -> Store::Close
 //
 // Adding a service: give it a member below, start it in App::Start where
 // the comment marks its place, stop it in App::Stop in reverse order, add
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "gateway/admin_server.h"
 #include "gateway/config.h"
 #include "gateway/mqtt_frontend.h"
 #include "gateway/pipeline.h"
@@ -34,6 +35,7 @@ struct AppStats {
   PipelineCounters pipeline;
   MqttFrontendCounters mqtt;
   store::StoreStats store;
+  sync::SyncHealth sync;  // running = false when no sink is configured
 };
 
 class App {
@@ -49,6 +51,14 @@ class App {
   AppStats stats() const;
   // One line of the main counters, for logs.
   std::string StatsLine() const;
+  // Every counter in the Prometheus text format (/metrics).
+  std::string MetricsText() const;
+  // A JSON summary (/v1/status).
+  std::string StatusJson() const;
+  // Empty when healthy, else why not (/healthz).
+  std::string UnhealthyReason() const;
+  // The admin endpoint's port; 0 when it is off.
+  std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
 
   store::Store& store() { return *store_; }
   Pipeline& pipeline() { return *pipeline_; }
@@ -58,10 +68,10 @@ class App {
 
   Config config_;
   std::unique_ptr<store::Store> store_;
-  // sync engine: here (started after the store, stopped before it closes).
+  std::unique_ptr<sync::SyncEngine> sync_;  // after the store, stopped before it closes
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<MqttFrontend> mqtt_;
-  // admin HTTP: here (started last, stopped first).
+  std::unique_ptr<AdminServer> admin_;  // started last, stopped first
   MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
   bool stopped_ = false;
   Status close_status_;

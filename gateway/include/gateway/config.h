@@ -14,7 +14,10 @@
 #include "gateway/ingest_options.h"
 #include "gateway/mqtt_options.h"
 #include "gateway/pipeline_options.h"
+#include "gateway/admin_server.h"
 #include "store/options.h"
+#include "sync/engine.h"
+#include "sync/sink.h"
 
 namespace sluice::gateway {
 
@@ -31,6 +34,21 @@ struct LogOptions {
   LogLevel level = LogLevel::kInfo;  // Default: info.
 };
 
+// [sync]: where sealed partitions go. Off unless `sync.sink` names a sink.
+enum class SinkKind { kNone, kS3, kDir };
+
+struct SyncConfig {
+  SinkKind sink = SinkKind::kNone;     // Default: none (nothing leaves the box).
+  sync::SyncEngineOptions engine;      // identity filled from [gateway] and [store]
+  sync::S3SinkOptions s3;              // [sync.s3]
+  sync::DirSinkOptions dir;            // [sync.dir]
+};
+
+struct AdminConfig {
+  bool enabled = true;                 // Default: on, loopback only.
+  AdminOptions http;                   // [admin] address, port
+};
+
 struct Config {
   GatewayOptions gateway;
   LogOptions log;
@@ -38,6 +56,8 @@ struct Config {
   IngestOptions ingest;  // [ingest] and every [[ingest.rule]], rules checked
   MqttOptions mqtt;      // every [[mqtt.broker]], checked
   PipelineOptions pipeline;  // [pipeline]
+  SyncConfig sync;           // [sync], [sync.s3], [sync.dir]
+  AdminConfig admin;         // [admin]
 };
 
 struct ConfigKeyInfo {
