@@ -92,6 +92,8 @@ std::string App::StatusJson() const {
   std::ostringstream o;
   o << "{\"gateway\":" << JsonString(config_.gateway.id)
     << ",\"site\":" << JsonString(config_.gateway.site)
+    << ",\"board\":{\"profile\":" << JsonString(config_.board.profile)
+    << ",\"reason\":" << JsonString(config_.board.reason) << "}"
     << ",\"records_stored\":" << s.pipeline.records_stored
     << ",\"messages_in\":" << s.pipeline.messages_in
     << ",\"series\":" << s.store.series

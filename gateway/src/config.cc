@@ -7,6 +7,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "board/board.h"
 #include "config_values.h"
 #include "gateway/topic_rules.h"
 #include "ingest/rule_config.h"
@@ -47,6 +48,10 @@ Status ApplyLogLevel(Config& c, const toml::node& n) {
 }
 
 const KeySpec kKeys[] = {
+    {{"board", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.board.setting); }},
+    {{"board_dir", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.board.dir); }},
     {{"gateway.id", "string"},
      [](Config& c, const toml::node& n) {
        SLUICE_RETURN_IF_ERROR(GetString(n, c.gateway.id));
@@ -269,6 +274,54 @@ class Walker {
   Config& config_;
 };
 
+// Reads `board` and `board_dir` from the user's file, then walks the profile
+// they name into `config`, with errors naming the profile file's line and key.
+// `profile` keeps the table, so that later whole-config checks can point
+// into the profile file for keys the user did not set.
+Status LoadProfile(const toml::table& root, std::string_view source, const ParseContext& context,
+                   const Walker& user, Config& config, toml::table& profile) {
+  for (const char* key : {"board", "board_dir"}) {
+    if (const toml::node* n = root.get(key)) {
+      Status s = FindKey(key)->apply(config, *n);
+      if (!s.ok()) return user.Error(n->source(), key, s.message());
+    }
+  }
+  const std::string dir = board::EffectiveBoardsDir(config.board.dir);
+  const std::string config_dir = std::filesystem::path(source).parent_path().string();
+  auto choice = board::Resolve(config.board.setting, dir, config_dir, context.root);
+  if (!choice.ok()) {
+    toml::source_region where;
+    where.begin = {1, 1};
+    if (const toml::node* n = root.get("board")) where = n->source();
+    return user.Error(where, "board", choice.status().message());
+  }
+  config.board.profile = choice->name;
+  config.board.profile_path = choice->path;
+  config.board.reason = choice->reason;
+  if (choice->path.empty()) return Status::Ok();
+
+  std::ifstream in(choice->path, std::ios::binary);
+  std::ostringstream read;
+  read << in.rdbuf();
+  if (!in) return IoError(choice->path + ": cannot read profile");
+  try {
+    profile = toml::parse(read.str(), choice->path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(Position(choice->path, e.source()) + ": " +
+                           std::string(e.description()));
+  }
+  Walker walker(choice->path, config);
+  // A profile describes hardware: identity, selection and data mapping stay
+  // in the user's file (and table arrays would add to the user's, not yield).
+  for (auto&& [key, node] : profile) {
+    const std::string_view k = key.str();
+    if (k == "board" || k == "board_dir" || k == "gateway" || k == "ingest" || k == "mqtt") {
+      return walker.Error(key.source(), k, "not allowed in a board profile");
+    }
+  }
+  return walker.Walk(profile, "");
+}
+
 std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "sluice";
@@ -302,6 +355,11 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
 }
 
 Result<Config> ParseConfig(std::string_view text, std::string_view source) {
+  return ParseConfig(text, source, ParseContext{});
+}
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source,
+                           const ParseContext& context) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -311,6 +369,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
 
   Config config;
   Walker walker(source, config);
+  // Profile first, then every user key over it: the user's explicit keys win.
+  toml::table profile;
+  SLUICE_RETURN_IF_ERROR(LoadProfile(root, source, context, walker, config, profile));
   SLUICE_RETURN_IF_ERROR(walker.Walk(root, ""));
 
   if (config.gateway.id.empty()) config.gateway.id = HostName();
@@ -323,7 +384,10 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   auto located = [&](const std::string& key, const std::string& why) {
     toml::source_region where;
     where.begin = {1, 1};
-    if (const toml::node* n = root.at_path(key).node()) where = n->source();
+    if (const toml::node* n = root.at_path(key).node()) return walker.Error(n->source(), key, why);
+    if (const toml::node* n = profile.at_path(key).node()) {
+      return Walker(config.board.profile_path, config).Error(n->source(), key, why);
+    }
     return walker.Error(where, key, why);
   };
   Status s = config.store.Validate();

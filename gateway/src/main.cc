@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "doctor/doctor.h"
 #include "gateway/app.h"
 #include "gateway/config.h"
 #include "sync/export.h"
@@ -65,6 +66,9 @@ int Run(const std::string& file) {
   spdlog::set_level(SpdLevel(config->log.level));
   spdlog::info("sluice {} starting: gateway {}, site {}, config {}", SLUICE_VERSION,
                config->gateway.id, config->gateway.site, file);
+  spdlog::info("board profile {} ({}): {}", config->board.profile,
+               config->board.profile_path.empty() ? "built-in defaults" : config->board.profile_path,
+               config->board.reason);
   auto app = sluice::gateway::App::Start(*config);
   if (!app.ok()) {
     spdlog::error("cannot start: {}", app.status().ToString());
@@ -168,12 +172,25 @@ int main(int argc, char** argv) {
   exp->add_option("--end", export_end, "To this time (ns or RFC 3339), exclusive");
   exp->add_option("--output,-o", export_output, "Write here (atomically) instead of stdout");
 
+  std::string doctor_config = "/etc/sluice/sluice.toml";
+  auto* doctor = app.add_subcommand(
+      "doctor", "Check this box against a configuration; exit 0 pass, 1 warning, 2 failure");
+  doctor->add_option("--config,-c", doctor_config, "TOML configuration file")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (exp->parsed()) {
     return Export(export_options, export_format, export_start, export_end, export_output);
   }
 
   if (check->parsed()) return CheckConfig(config_file);
+  if (doctor->parsed()) {
+    auto config = sluice::gateway::LoadConfigFile(doctor_config);
+    if (!config.ok()) {
+      std::fprintf(stderr, "sluice doctor: %s\n", config.status().message().c_str());
+      return 2;
+    }
+    return sluice::gateway::doctor::RunDoctor(*config);
+  }
   if (run->parsed()) return Run(run_config);
   if (simulate->parsed()) return sluice::sensor_sim::RunSimulationMain(sim);
   return 2;

@@ -49,7 +49,17 @@ struct AdminConfig {
   AdminOptions http;                   // [admin] address, port
 };
 
+// `board`, `board_dir`, and the profile they led to (boards/README.md).
+struct BoardConfig {
+  std::string setting = "auto";  // `board`: "auto", a profile name or a path
+  std::string dir;               // `board_dir`; empty: installed, else source tree
+  std::string profile;           // chosen profile, e.g. "rpi5-nvme"
+  std::string profile_path;      // file read; empty: built-in defaults only
+  std::string reason;            // why, e.g. "devicetree model '...'"
+};
+
 struct Config {
+  BoardConfig board;  // read first: the profile sits below every other key
   GatewayOptions gateway;
   LogOptions log;
   store::Options store;
@@ -73,6 +83,13 @@ std::span<const ConfigKeyInfo> ConfigKeys();
 
 // Parses `text` as if read from a file named `source` (used in messages).
 Result<Config> ParseConfig(std::string_view text, std::string_view source);
+
+// Where `board = "auto"` looks: "/" on a real box, a fake tree in tests.
+struct ParseContext {
+  std::string root = "/";
+};
+Result<Config> ParseConfig(std::string_view text, std::string_view source,
+                           const ParseContext& context);
 
 // Reads and parses a configuration file.
 Result<Config> LoadConfigFile(const std::filesystem::path& path);

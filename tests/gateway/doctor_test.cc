@@ -1,0 +1,125 @@
+// `sluice doctor` checks that run anywhere: against a temp dir, a closed
+// port, fixed clocks, a fake /dev.
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "doctor/doctor.h"
+#include "temp_dir.h"
+
+namespace sluice::gateway::doctor {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A loopback port nobody listens on: bound, then closed.
+int ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST_CASE("uris split into host and port") {
+  std::string host;
+  int port = 0;
+  CHECK(SplitHostPort("tcp://127.0.0.1:1883", host, port));
+  CHECK((host == "127.0.0.1" && port == 1883));
+  CHECK(SplitHostPort("ssl://broker.plant", host, port));
+  CHECK((host == "broker.plant" && port == 8883));
+  CHECK(SplitHostPort("https://s3.eu-west-1.amazonaws.com", host, port));
+  CHECK(port == 443);
+  CHECK(SplitHostPort("http://[::1]:7480/", host, port));
+  CHECK((host == "::1" && port == 7480));
+  CHECK_FALSE(SplitHostPort("127.0.0.1:1883", host, port));
+  CHECK_FALSE(SplitHostPort("tcp://h:99999", host, port));
+}
+
+TEST_CASE("a closed broker port fails, an open listener passes") {
+  const int port = ClosedPort();
+  MqttOptions mqtt;
+  mqtt.brokers.push_back({});
+  mqtt.brokers.back().uri = "tcp://127.0.0.1:" + std::to_string(port);
+  auto r = CheckBrokers(mqtt, 500);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].level == Level::kFail);
+  CHECK(r[0].message.find("unreachable") != std::string::npos);
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  CHECK(CheckTcp("broker", "127.0.0.1", ntohs(a.sin_port), 500).level == Level::kPass);
+  ::close(fd);
+
+  CHECK(CheckBrokers(MqttOptions{}, 500)[0].level == Level::kWarn);
+}
+
+TEST_CASE("upstream: none passes, a closed S3 endpoint fails") {
+  SyncConfig sync;
+  CHECK(CheckUpstream(sync, 500)[0].level == Level::kPass);
+  sync.sink = SinkKind::kS3;
+  sync.s3.endpoint = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  auto r = CheckUpstream(sync, 500);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].level == Level::kFail);
+}
+
+TEST_CASE("disk checks against a temp dir") {
+  testing::TempDir t("doctor");
+  const std::string dir = (t.path() / "store").string();
+  CHECK(ExistingAncestor(dir) == t.path().string());
+  fs::create_directories(dir);
+  // O_DIRECT depends on the file system of $TMPDIR (tmpfs refuses it).
+  const CheckResult od = CheckODirect(dir);
+  CHECK(od.level != Level::kWarn);
+  CHECK(CheckDiskSpace(dir, 0).level == Level::kWarn);
+  CHECK(CheckDiskSpace(dir, 1ull << 20).level == Level::kPass);
+  CHECK(CheckDiskSpace(dir, 1ull << 60).level == Level::kFail);
+  const CheckResult sync = CheckSyncLatency(dir, 5);
+  CHECK(sync.level != Level::kFail);
+  CHECK(sync.message.find("p99") != std::string::npos);
+  if (od.level == Level::kPass) {
+    CHECK(CheckWriteBandwidth(dir, 4ull << 20).level != Level::kFail);
+  }
+  // Probes leave nothing behind.
+  CHECK(fs::is_empty(dir));
+}
+
+TEST_CASE("persistent memory: a fake /dev and a non-DAX pmem path") {
+  testing::TempDir t("doctor");
+  store::Options store;
+  store.dir = t.path().string();
+  CHECK(CheckPersistentMemory((t.path() / "dev").string(), store).level == Level::kPass);
+  fs::create_directories(t.path() / "dev");
+  std::ofstream(t.path() / "dev/pmem0") << "";
+  const CheckResult seen = CheckPersistentMemory((t.path() / "dev").string(), store);
+  CHECK(seen.message.find("pmem0") != std::string::npos);
+  // A temp dir is not DAX: page granularity or no pmem support, a failure.
+  store.write_buffer = store::WriteBufferMode::kPmem;
+  CHECK(CheckPersistentMemory((t.path() / "dev").string(), store).level == Level::kFail);
+  CHECK_FALSE(fs::exists(t.path() / ".sluice-doctor-pmem"));
+}
+
+TEST_CASE("clock: before 2024 and far future fail") {
+  CHECK(CheckClock(0).level == Level::kFail);               // 1970: RTC reset
+  CHECK(CheckClock(1'735'689'600).level == Level::kPass);   // 2025-01-01
+  CHECK(CheckClock(4'102'444'800).level == Level::kFail);   // 2100-01-01
+}
+
+}  // namespace
+}  // namespace sluice::gateway::doctor
