@@ -17,41 +17,14 @@
 
 #include "s3_source.h"
 #include "sync/sink.h"
+#include "s3_env.h"
 #include "temp_dir.h"
 
 namespace sluice::sync {
 namespace {
 
-struct S3Env {
-  std::string endpoint, access_key, secret_key, region;
-};
-
-// Exits the process (one test case per process under ctest) when the
-// service variables are missing: 77 = skipped, or 1 when they are required.
-S3Env RequireS3Env() {
-  S3Env e;
-  std::string missing;
-  const auto get = [&](const char* name, std::string* out) {
-    const char* v = std::getenv(name);
-    if (v == nullptr || *v == '\0') missing += std::string(missing.empty() ? "" : ", ") + name;
-    else *out = v;
-  };
-  get("SLUICE_TEST_S3_ENDPOINT", &e.endpoint);
-  get("SLUICE_TEST_S3_ACCESS_KEY", &e.access_key);
-  get("SLUICE_TEST_S3_SECRET_KEY", &e.secret_key);
-  get("SLUICE_TEST_S3_REGION", &e.region);
-  if (!missing.empty()) {
-    const char* req = std::getenv("SLUICE_TEST_REQUIRE_SERVICES");
-    const bool required = req != nullptr && std::string(req) == "1";
-    std::printf("%s\n%s: s3_sink_test: %s not set\n"
-                "  start a gateway: scripts/rgw start DIR && eval \"$(scripts/rgw env DIR)\"\n%s\n",
-                std::string(72, '*').c_str(), required ? "FAILED" : "SKIPPED", missing.c_str(),
-                std::string(72, '*').c_str());
-    std::fflush(stdout);
-    std::exit(required ? 1 : 77);
-  }
-  return e;
-}
+using ::sluice::testing::S3Env;
+S3Env RequireS3Env() { return ::sluice::testing::RequireS3Env("s3_sink_test"); }
 
 // Runs s3_sink_check.py; returns its stdout, or fails the test.
 std::string Check(const std::string& args) {

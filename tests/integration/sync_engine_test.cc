@@ -26,6 +26,7 @@
 
 #include "store/store.h"
 #include "sync/engine.h"
+#include "s3_env.h"
 #include "temp_dir.h"
 
 namespace sluice::sync {
@@ -37,34 +38,8 @@ constexpr int kWindows = 4;
 constexpr int kBlobsPerWindow = 150;     // 150 x 48 KiB: about 7 MiB per object
 constexpr std::size_t kBlobBytes = 48 << 10;
 
-struct S3Env {
-  std::string endpoint, access_key, secret_key, region;
-};
-
-S3Env RequireS3Env() {
-  S3Env e;
-  std::string missing;
-  const auto get = [&](const char* name, std::string* out) {
-    const char* v = std::getenv(name);
-    if (v == nullptr || *v == '\0') missing += std::string(missing.empty() ? "" : ", ") + name;
-    else *out = v;
-  };
-  get("SLUICE_TEST_S3_ENDPOINT", &e.endpoint);
-  get("SLUICE_TEST_S3_ACCESS_KEY", &e.access_key);
-  get("SLUICE_TEST_S3_SECRET_KEY", &e.secret_key);
-  get("SLUICE_TEST_S3_REGION", &e.region);
-  if (!missing.empty()) {
-    const char* req = std::getenv("SLUICE_TEST_REQUIRE_SERVICES");
-    const bool required = req != nullptr && std::string(req) == "1";
-    std::printf("%s\n%s: sync_engine_test: %s not set\n"
-                "  start a gateway: scripts/rgw start DIR && eval \"$(scripts/rgw env DIR)\"\n%s\n",
-                std::string(72, '*').c_str(), required ? "FAILED" : "SKIPPED", missing.c_str(),
-                std::string(72, '*').c_str());
-    std::fflush(stdout);
-    std::exit(required ? 1 : 77);
-  }
-  return e;
-}
+using ::sluice::testing::S3Env;
+S3Env RequireS3Env() { return ::sluice::testing::RequireS3Env("sync_engine_test"); }
 
 std::string Run(const std::string& cmd) {
   FILE* p = ::popen(cmd.c_str(), "r");
