@@ -55,10 +55,21 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     app->mqtt_ = std::move(*mqtt);
     app->pipeline_->SetPublisher([m = app->mqtt_.get()](std::uint32_t source,
                                                          const OutboundMessage& msg) {
-      m->Publish(source, msg);
+      // Sparkplug rebirth requests go back through the broker the message
+      // came from; the endpoint is not a broker and cannot deliver them.
+      if (!IsEndpointSource(source)) m->Publish(source, msg);
     });
-  } else {
-    spdlog::warn("no [[mqtt.broker]] configured: nothing will be ingested");
+  }
+  if (config.endpoint.enabled) {
+    auto endpoint = MqttEndpoint::Start(config.endpoint, app->pipeline_.get());
+    if (!endpoint.ok()) return endpoint.status();
+    app->endpoint_ = std::move(*endpoint);
+    app->pipeline_->SetAcker([e = app->endpoint_.get()](std::span<const MessageAck> acks) {
+      e->OnAcks(acks);
+    });
+  }
+  if (config.mqtt.brokers.empty() && !config.endpoint.enabled) {
+    spdlog::warn("no [[mqtt.broker]] and no [endpoint] configured: nothing will be ingested");
   }
 
   if (config.admin.enabled) {
@@ -85,6 +96,9 @@ Status App::Stop() {
   if (stopped_) return close_status_;
   stopped_ = true;
   if (admin_) admin_->Stop();
+  // The endpoint stops reading but keeps sending acknowledgements while the
+  // pipeline drains, so what became durable is acknowledged.
+  if (endpoint_) endpoint_->StopIntake();
   if (mqtt_) mqtt_->Stop(2000);
   // Release any receive thread still waiting in Offer() (the store may be
   // full): its message is counted as closed. Then the clients can go.
@@ -92,6 +106,11 @@ Status App::Stop() {
   if (mqtt_) last_mqtt_ = mqtt_->counters();
   mqtt_.reset();
   if (pipeline_) pipeline_->Drain();
+  if (endpoint_) {
+    endpoint_->Stop();
+    last_endpoint_ = endpoint_->counters();
+    endpoint_.reset();
+  }
   if (sync_) sync_->Stop();
   if (store_) close_status_ = store_->Close();
   spdlog::info("stopped: {}", StatsLine());
@@ -102,6 +121,7 @@ AppStats App::stats() const {
   AppStats s;
   if (pipeline_) s.pipeline = pipeline_->counters();
   s.mqtt = mqtt_ ? mqtt_->counters() : last_mqtt_;
+  s.endpoint = endpoint_ ? endpoint_->counters() : last_endpoint_;
   if (store_) s.store = store_->stats();
   if (sync_) s.sync = sync_->health();
   return s;
@@ -120,6 +140,8 @@ std::string App::StatsLine() const {
     << " slowed_ms=" << p.slowed_us / 1000 << " pressure=" << PressureLevelName(p.level)
     << " mqtt_connected=" << s.mqtt.connected << "/" << s.mqtt.total
     << " mqtt_connects=" << s.mqtt.connects << " mqtt_lost=" << s.mqtt.connections_lost
+    << " endpoint_connections=" << s.endpoint.connections_active
+    << " endpoint_acks=" << s.endpoint.acks_sent
     << " store_records=" << s.store.records << " blocks=" << s.store.blocks_written
     << " block_bytes=" << s.store.block_bytes_written
     << " synced_objects=" << s.sync.live.uploaded_objects + s.sync.backfill.uploaded_objects

@@ -46,6 +46,50 @@ std::string App::MetricsText() const {
   Counter(m, "sluice_mqtt_messages_shed_total", "Messages dropped by the shed policy.",
           p.ShedTotal());
   Gauge(m, "sluice_mqtt_connections", "Broker connections up.", s.mqtt.connected);
+  const auto& e = s.endpoint;
+  Gauge(m, "sluice_endpoint_connections", "Native endpoint client connections open.",
+        e.connections_active);
+  Counter(m, "sluice_endpoint_connections_accepted_total", "Native endpoint connections accepted.",
+          e.connections_accepted);
+  Counter(m, "sluice_endpoint_connections_refused_total",
+          "Connections refused: max_connections or max_sessions reached.", e.connections_refused);
+  Counter(m, "sluice_endpoint_auth_failures_total", "CONNECTs with bad or missing credentials.",
+          e.auth_failures);
+  Counter(m, "sluice_endpoint_tls_failures_total", "TLS handshakes that failed.", e.tls_failures);
+  Counter(m, "sluice_endpoint_protocol_errors_total",
+          "Connections closed for a malformed packet or a protocol error.", e.protocol_errors);
+  Counter(m, "sluice_endpoint_keepalive_timeouts_total", "Connections closed past keep alive.",
+          e.keepalive_timeouts);
+  Gauge(m, "sluice_endpoint_sessions", "Sessions kept, connected or waiting to expire.",
+        e.sessions_active);
+  Counter(m, "sluice_endpoint_sessions_resumed_total", "CONNECTs that found their session.",
+          e.sessions_resumed);
+  Counter(m, "sluice_endpoint_sessions_expired_total", "Sessions ended by their expiry.",
+          e.sessions_expired);
+  {
+    auto& f = m.Family("sluice_endpoint_publishes_total", "counter",
+                       "PUBLISH packets taken by the native endpoint, by QoS.");
+    for (int q = 0; q < 3; ++q) {
+      f.Sample("sluice_endpoint_publishes_total", static_cast<double>(e.publishes[q]),
+               "qos=\"" + std::to_string(q) + "\"");
+    }
+  }
+  Counter(m, "sluice_endpoint_duplicates_total",
+          "Redelivered QoS 1/2 messages recognised and not stored again.", e.duplicates);
+  Counter(m, "sluice_endpoint_acks_total", "PUBACK and PUBREC sent, each after durability.",
+          e.acks_sent);
+  Counter(m, "sluice_endpoint_acks_negative_total", "Acknowledgements with a failure reason.",
+          e.acks_negative);
+  Counter(m, "sluice_endpoint_not_stored_total",
+          "Acknowledged messages not stored: malformed, no rule, or shed.", e.not_stored);
+  Counter(m, "sluice_endpoint_subscribes_refused_total", "SUBSCRIBE/UNSUBSCRIBE refused.",
+          e.subscribes_refused);
+  Counter(m, "sluice_endpoint_socket_reads_total", "Socket reads completed.", e.reads);
+  Counter(m, "sluice_endpoint_socket_writes_total", "Socket writes completed.", e.writes);
+  Counter(m, "sluice_endpoint_bytes_in_total", "Bytes received.", e.bytes_in);
+  Counter(m, "sluice_endpoint_bytes_out_total", "Bytes sent.", e.bytes_out);
+  Counter(m, "sluice_endpoint_paused_reads_total",
+          "Times a connection stopped reading: pipeline busy or in-flight limit.", e.paused_reads);
   Counter(m, "sluice_records_stored_total", "Records acknowledged durable by the store.",
           p.records_stored);
   Counter(m, "sluice_records_dropped_total", "Records lost before the store, by any reason.",

@@ -115,6 +115,9 @@ const KeySpec* FindKey(std::string_view name) {
   for (const auto& k : config::ApplianceKeys()) {
     if (k.info.key == name) return &k;
   }
+  for (const auto& k : config::EndpointKeys()) {
+    if (k.info.key == name) return &k;
+  }
   return nullptr;
 }
 
@@ -349,6 +352,7 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
     for (const auto& k : config::BrokerKeys()) v.push_back(k.info);
     for (const auto& k : config::PipelineKeys()) v.push_back(k.info);
     for (const auto& k : config::ApplianceKeys()) v.push_back(k.info);
+    for (const auto& k : config::EndpointKeys()) v.push_back(k.info);
     return v;
   }();
   return keys;
@@ -408,6 +412,14 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
       if (field == from) field = to;
     }
     return located("store." + field, m.substr(std::min(m.size(), m.find(':') + 2)));
+  }
+  s = config.endpoint.Validate();
+  if (!s.ok()) {
+    const std::string& m = s.message();
+    std::string field = m.substr(0, m.find(':'));
+    if (field == "max_session_expiry_s") field = "max_session_expiry";
+    if (field == "connect_timeout_ms") field = "connect_timeout";
+    return located("endpoint." + field, m.substr(std::min(m.size(), m.find(':') + 2)));
   }
   s = config::FinishSyncConfig(config);
   if (!s.ok()) {

@@ -31,7 +31,8 @@ struct KeySpec {
   Status (*apply)(Config&, const toml::node&);
 };
 std::span<const KeySpec> PipelineKeys();  // [pipeline]
-std::span<const KeySpec> ApplianceKeys();  // more [store], [sync], [sync.s3], [sync.dir], [admin]
+std::span<const KeySpec> ApplianceKeys();
+std::span<const KeySpec> EndpointKeys();   // [endpoint]  // more [store], [sync], [sync.s3], [sync.dir], [admin]
 // Checks [sync] as a whole once every key is read; the message names the key.
 Status FinishSyncConfig(Config& config);
 // An integer in [lo, hi].

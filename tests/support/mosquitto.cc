@@ -103,7 +103,8 @@ Status MosquittoBroker::Launch() {
     std::ofstream c(conf);
     c << "# written by the Sluice test helper\n"
       << "listener " << port_ << " 127.0.0.1\n"
-      << "allow_anonymous true\n"
+      << options_.listener_config << "\n"
+      << "allow_anonymous " << (options_.allow_anonymous ? "true" : "false") << "\n"
       // Started as root, mosquitto would switch to its own user, which cannot
       // write into this private folder; the test's user is enough.
       << (geteuid() == 0 ? "user root\n" : "")

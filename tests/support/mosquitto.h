@@ -15,6 +15,13 @@ namespace sluice::testing {
 
 struct MosquittoOptions {
   bool persistence = false;     // keep sessions and retained messages across Restart()
+  // Written right after the helper's `listener` line, so that it configures
+  // that listener: cafile, certfile, keyfile and require_certificate make it
+  // a TLS listener (then connect with ssl://, see uri()).
+  std::string listener_config;
+  // false: every client must authenticate (give a password_file in
+  // extra_config, or require_certificate with use_identity_as_username).
+  bool allow_anonymous = true;
   std::string extra_config;     // appended verbatim to mosquitto.conf
 };
 
@@ -29,7 +36,10 @@ class MosquittoBroker {
 
   int port() const { return port_; }
   std::string host() const { return "127.0.0.1"; }
-  std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  // "tcp://127.0.0.1:<port>"; `scheme` "ssl" for a TLS listener.
+  std::string uri(const std::string& scheme = "tcp") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_);
+  }
   const std::filesystem::path& log_file() const { return log_; }
 
   // Stops the broker (SIGTERM, then SIGKILL after 5 s). Idempotent.

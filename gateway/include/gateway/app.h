@@ -2,10 +2,12 @@
 // together in the order they must start and stop. `sluice run` is a thin
 // shell around it; tests run it in-process.
 //
-// Start: store -> sync engine -> pipeline -> MQTT front-end -> admin HTTP
-// Stop:  admin HTTP -> MQTT disconnect -> pipeline intake closed -> pipeline
-//        drained (every queued message appended and durable) -> sync engine
-//        -> Store::Close
+// Start: store -> sync engine -> pipeline -> MQTT front-end -> endpoint
+//        -> admin HTTP
+// Stop:  admin HTTP -> endpoint stops reading -> MQTT disconnect ->
+//        pipeline intake closed -> pipeline drained (every queued message
+//        appended and durable, its acknowledgements sent) -> endpoint closed
+//        -> sync engine -> Store::Close
 //
 // Adding a service: give it a member below, start it in App::Start where
 // the comment marks its place, stop it in App::Stop in reverse order, add
@@ -20,6 +22,7 @@
 #include "base/status.h"
 #include "gateway/admin_server.h"
 #include "gateway/config.h"
+#include "gateway/mqtt_endpoint.h"
 #include "gateway/mqtt_frontend.h"
 #include "gateway/pipeline.h"
 #include "store/store.h"
@@ -34,6 +37,7 @@ struct AppHooks {
 struct AppStats {
   PipelineCounters pipeline;
   MqttFrontendCounters mqtt;
+  EndpointCounters endpoint;
   store::StoreStats store;
   sync::SyncHealth sync;  // running = false when no sink is configured
 };
@@ -59,6 +63,8 @@ class App {
   std::string UnhealthyReason() const;
   // The admin endpoint's port; 0 when it is off.
   std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
+  // The native MQTT endpoint's port; 0 when it is off.
+  std::uint16_t endpoint_port() const { return endpoint_ ? endpoint_->port() : 0; }
 
   store::Store& store() { return *store_; }
   Pipeline& pipeline() { return *pipeline_; }
@@ -71,8 +77,10 @@ class App {
   std::unique_ptr<sync::SyncEngine> sync_;  // after the store, stopped before it closes
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<MqttFrontend> mqtt_;
+  std::unique_ptr<MqttEndpoint> endpoint_;  // native MQTT ingest, if enabled
   std::unique_ptr<AdminServer> admin_;  // started last, stopped first
   MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
+  EndpointCounters last_endpoint_;
   bool stopped_ = false;
   Status close_status_;
 };

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "gateway/endpoint_options.h"
 #include "gateway/ingest_options.h"
 #include "gateway/mqtt_options.h"
 #include "gateway/pipeline_options.h"
@@ -65,6 +66,7 @@ struct Config {
   store::Options store;
   IngestOptions ingest;  // [ingest] and every [[ingest.rule]], rules checked
   MqttOptions mqtt;      // every [[mqtt.broker]], checked
+  EndpointOptions endpoint;  // [endpoint]: the native MQTT ingest endpoint
   PipelineOptions pipeline;  // [pipeline]
   SyncConfig sync;           // [sync], [sync.s3], [sync.dir]
   AdminConfig admin;         // [admin]

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,26 @@ struct InboundMessage {
   int qos = 0;
   std::int64_t receive_time_ns = 0;
   std::uint32_t source = 0;  // front-end connection it came from (replies go there)
+  // Non-zero: the front-end wants to know when the message is durable (or
+  // why it was not stored): the pipeline calls its AckFn with
+  // {source, ack_tag, outcome}. The native endpoint uses it to send PUBACK
+  // only after the store's ticket completed.
+  std::uint64_t ack_tag = 0;
+};
+
+// What became of a message that asked for an acknowledgement. Never
+// renumber (metrics).
+enum class MessageOutcome : std::uint8_t {
+  kStored = 0,     // every record it produced is durable (or it produced none)
+  kMalformed = 1,  // refused by its decoder, or none of its samples could be stored
+  kUnmatched = 2,  // no rule matches its topic
+  kFailed = 3,     // the store refused its records for good (not retryable)
+};
+
+struct MessageAck {
+  std::uint32_t source = 0;
+  std::uint64_t tag = 0;
+  MessageOutcome outcome = MessageOutcome::kStored;
 };
 
 // Ordered: higher is worse. Never renumber (metrics).
@@ -70,7 +91,9 @@ struct PipelineStoreLimits {
 // (group and node), others by the whole topic.
 std::uint64_t RoutingHash(std::string_view topic);
 
-enum class OfferResult : std::uint8_t { kQueued, kShed, kClosed };
+// kBusy only from TryOffer: Offer would have waited (pressure kStop, or the
+// shard's queue is full).
+enum class OfferResult : std::uint8_t { kQueued, kShed, kClosed, kBusy };
 
 struct PipelineCounters {
   std::uint64_t messages_in = 0;        // offered
@@ -102,6 +125,9 @@ class Pipeline {
   // An extra pressure input (the sync backlog, tests). Called from the
   // controller thread; must be cheap and thread-safe.
   using PressureSource = std::function<PressureLevel()>;
+  // Outcomes of messages offered with an ack_tag, called from shard threads
+  // in batches (one call per durable store batch). Must not block.
+  using AckFn = std::function<void(std::span<const MessageAck>)>;
 
   virtual ~Pipeline() = default;
 
@@ -116,8 +142,16 @@ class Pipeline {
   // after Close(). Thread-safe; called from the MQTT receive threads.
   virtual OfferResult Offer(InboundMessage message) = 0;
 
+  // Like Offer, but never waits: kBusy (message untouched) where Offer
+  // would wait, so a front-end that multiplexes many connections on one
+  // thread can stop reading and try again later. Under kSlow it queues
+  // without the slow delay (the caller's own flow control paces it).
+  // `message` is moved from only on kQueued.
+  virtual OfferResult TryOffer(InboundMessage& message) = 0;
+
   // Set before messages flow; called from shard threads.
   virtual void SetPublisher(PublishFn publish) = 0;
+  virtual void SetAcker(AckFn ack) = 0;
   virtual void AddPressureSource(PressureSource source) = 0;
 
   // Stops intake: Offer returns kClosed, waiting Offers are released.

@@ -1,4 +1,7 @@
 // `[[mqtt.broker]]` keys and MqttBrokerOptions::Validate.
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include "config_values.h"
@@ -48,6 +51,27 @@ Status Path(const toml::node& n, std::string& out) {
   return Status::Ok();
 }
 
+// A password file that group or others may access is refused, as ssh refuses
+// such a private key: every local user could read the broker password. A
+// file this process cannot stat (missing yet, or `check-config` run by
+// another user) passes here; the front-end reports it at start, when it
+// reads the file.
+Status SecretFile(const toml::node& n, std::string& out) {
+  SLUICE_RETURN_IF_ERROR(Path(n, out));
+  struct stat st {};
+  if (::stat(out.c_str(), &st) != 0) return Status::Ok();
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgument("password file " + out + " is not a regular file");
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return InvalidArgument("password file " + out + " has mode " + mode +
+                           ": group and others must have no access (chmod 600 " + out + ")");
+  }
+  return Status::Ok();
+}
+
 const BrokerKeySpec kBrokerKeys[] = {
     {{"mqtt.broker[].uri", "string"}, "uri",
      [](B& b, const toml::node& n) { return GetString(n, b.uri); }},
@@ -69,7 +93,7 @@ const BrokerKeySpec kBrokerKeys[] = {
     {{"mqtt.broker[].username", "string"}, "username",
      [](B& b, const toml::node& n) { return GetString(n, b.username); }},
     {{"mqtt.broker[].password_file", "string"}, "password_file",
-     [](B& b, const toml::node& n) { return Path(n, b.password_file); }},
+     [](B& b, const toml::node& n) { return SecretFile(n, b.password_file); }},
     {{"mqtt.broker[].tls_ca_file", "string"}, "tls_ca_file",
      [](B& b, const toml::node& n) { return Path(n, b.tls_ca_file); }},
     {{"mqtt.broker[].tls_cert_file", "string"}, "tls_cert_file",

@@ -1,8 +1,15 @@
 #include "paho_connection.h"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace sluice::gateway::mqtt_internal {
 namespace {
@@ -14,6 +21,101 @@ std::int64_t NowNs() {
 }
 
 int PahoVersion(MqttVersion v) { return v == MqttVersion::kV5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1; }
+
+// Host and port of "tcp://host:port" or "ssl://host:port" (Validate() made
+// sure of the shape); an IPv6 host loses its brackets.
+std::pair<std::string, std::string> HostPort(const std::string& uri) {
+  const std::string rest = uri.substr(uri.find("://") + 3);
+  const auto colon = rest.rfind(':');
+  std::string host = rest.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return {host, rest.substr(colon + 1)};
+}
+
+// Whether anything accepts TCP connections at host:port. Paho says "TCP/TLS
+// connect failure" both when nothing listens and when a TLS session fails
+// without an OpenSSL error on our side; this tells the two apart.
+Status ProbeTcp(const std::string& host, const std::string& port, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return Unavailable("cannot resolve host '" + host + "': " + gai_strerror(rc));
+  }
+  int err = ECONNREFUSED;
+  bool accepted = false;
+  for (const addrinfo* a = found; a != nullptr && !accepted; a = a->ai_next) {
+    const int fd =
+        socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      accepted = true;
+    } else if (errno != EINPROGRESS) {
+      err = errno;
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, timeout_ms) == 1) {
+        socklen_t len = sizeof err;
+        err = 0;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        accepted = err == 0;
+      } else {
+        err = ETIMEDOUT;
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  if (accepted) return Status::Ok();
+  return Unavailable("nothing accepts TCP connections at " + host + ":" + port + " (" +
+                     std::strerror(err) + ")");
+}
+
+// The reason field of an OpenSSL error line
+// "<thread>:error:0A000086:SSL routines:<function>:certificate verify failed:<file>:<line>:"
+// (OpenSSL 1.1 lacks the thread field); the whole line if it has another shape.
+std::string OpenSslReason(const std::string& line) {
+  const auto at = line.find("error:");
+  if (at == std::string::npos) return line;
+  std::vector<std::string> fields;  // "error", code, library, function, reason, ...
+  std::size_t from = at;
+  while (fields.size() < 5) {
+    const auto colon = line.find(':', from);
+    fields.push_back(
+        line.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
+    if (colon == std::string::npos) break;
+    from = colon + 1;
+  }
+  return fields.size() == 5 && !fields[4].empty() ? fields[4] : line;
+}
+
+// Refusals that mean "these credentials are not welcome": MQTT 3.1.1 CONNACK
+// return codes 4 and 5; MQTT 5 reasons 0x86, 0x87 and 0x8C.
+bool IsCredentialRefusal(MqttVersion v, int code) {
+  if (v == MqttVersion::kV311) return code == 4 || code == 5;
+  return code == 0x86 || code == 0x87 || code == 0x8C;
+}
+
+std::string ConnackText(MqttVersion v, int code) {
+  if (v == MqttVersion::kV311) {
+    switch (code) {
+      case 1: return "unacceptable protocol version";
+      case 2: return "client identifier rejected";
+      case 3: return "server unavailable";
+      case 4: return "bad user name or password";
+      case 5: return "not authorized";
+      default: return "unknown return code";
+    }
+  }
+  const char* text = MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(code));
+  return text != nullptr ? text : "unknown reason code";
+}
 
 }  // namespace
 
@@ -48,7 +150,7 @@ Status PahoConnection::Start() {
   return Status::Ok();
 }
 
-mqtt::connect_options PahoConnection::ConnectOptions() const {
+mqtt::connect_options PahoConnection::ConnectOptions() {
   mqtt::connect_options o;
   o.set_mqtt_version(PahoVersion(broker_.version));
   o.set_keep_alive_interval(static_cast<int>(broker_.keep_alive_s));
@@ -69,25 +171,113 @@ mqtt::connect_options PahoConnection::ConnectOptions() const {
   if (!password_.empty()) o.set_password(password_);
   if (broker_.uri.starts_with("ssl://")) {
     mqtt::ssl_options ssl;
+    // The chain must lead to a trusted CA, and (verify) the certificate must
+    // name the host of the uri: Paho checks the chain only unless told.
     ssl.set_enable_server_cert_auth(true);
+    ssl.set_verify(true);
     if (!broker_.tls_ca_file.empty()) ssl.set_trust_store(broker_.tls_ca_file);
     if (!broker_.tls_cert_file.empty()) ssl.set_key_store(broker_.tls_cert_file);
     if (!broker_.tls_key_file.empty()) ssl.set_private_key(broker_.tls_key_file);
-    ssl.set_error_handler([id = client_id_](const std::string& msg) {
-      spdlog::warn("mqtt {}: TLS: {}", id, msg);
+    // Kept for the failure message of this attempt (ConnectOnce).
+    ssl.set_error_handler([this](const std::string& line) {
+      std::string reason = OpenSslReason(line);
+      while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
+      std::lock_guard lock(tls_mu_);
+      if (!tls_error_.empty()) tls_error_ += "; ";
+      tls_error_ += reason;
     });
     o.set_ssl(std::move(ssl));
   }
   return o;
 }
 
+Status PahoConnection::DescribeConnectFailure(const mqtt::exception& e) {
+  const int rc = e.get_return_code();
+  if (rc > 0) {
+    // The broker answered CONNECT with a refusal (a CONNACK code).
+    const std::string why =
+        ConnackText(broker_.version, rc) + " (" +
+        (broker_.version == MqttVersion::kV5 ? "MQTT 5 CONNACK reason "
+                                             : "MQTT 3.1.1 CONNACK return code ") +
+        std::to_string(rc) + ")";
+    if (IsCredentialRefusal(broker_.version, rc)) {
+      if (broker_.username.empty()) {
+        return InvalidArgument("the broker refused an anonymous connection: " + why +
+                               "; set username and password_file");
+      }
+      return InvalidArgument(
+          "the broker refused the credentials of user '" + broker_.username + "': " + why +
+          "; check username and password_file " +
+          (broker_.password_file.empty() ? "(none set)" : broker_.password_file));
+    }
+    return Unavailable("the broker refused the connection: " + why);
+  }
+  const bool tls = broker_.uri.starts_with("ssl://");
+  std::string tls_error;
+  {
+    std::lock_guard lock(tls_mu_);
+    tls_error = tls_error_;
+  }
+  if (tls && !tls_error.empty()) {
+    if (tls_error.find("certificate verify failed") != std::string::npos) {
+      return InvalidArgument("TLS: certificate verification of the broker failed (OpenSSL: " +
+                             tls_error + "): its certificate is not signed by a CA in " +
+                             (broker_.tls_ca_file.empty() ? "the system's CA store"
+                                                          : "tls_ca_file " + broker_.tls_ca_file) +
+                             ", or it has expired or is not yet valid");
+    }
+    return InvalidArgument("TLS handshake failed (OpenSSL: " + tls_error + ")");
+  }
+  if (rc == MQTTASYNC_FAILURE) {
+    const auto [host, port] = HostPort(broker_.uri);
+    SLUICE_RETURN_IF_ERROR(ProbeTcp(host, port, 1000));
+    if (tls) {
+      return InvalidArgument(
+          "TLS session failed without an OpenSSL error on our side: either the broker's "
+          "certificate does not name host '" +
+          host +
+          "' (host name verification: its subjectAltName must), or the broker refused our client "
+          "certificate (" +
+          (broker_.tls_cert_file.empty() ? "no tls_cert_file is set"
+                                         : "tls_cert_file " + broker_.tls_cert_file) +
+          ")");
+    }
+    return Unavailable("connect failed, though " + host + ":" + port +
+                       " accepts TCP connections now: the broker was starting, or it closed the "
+                       "connection before answering CONNECT (a TLS-only listener needs ssl://)");
+  }
+  return Unavailable(e.what());
+}
+
 Status PahoConnection::ConnectOnce() {
+  if (broker_.uri.starts_with("ssl://")) {
+    // OpenSSL would only say "system lib" for a file it cannot read.
+    for (const auto& [key, file] : {std::pair{"tls_ca_file", &broker_.tls_ca_file},
+                                    std::pair{"tls_cert_file", &broker_.tls_cert_file},
+                                    std::pair{"tls_key_file", &broker_.tls_key_file}}) {
+      if (!file->empty() && ::access(file->c_str(), R_OK) != 0) {
+        return InvalidArgument(std::string(key) + " " + *file + ": " + std::strerror(errno));
+      }
+    }
+  }
+  {
+    std::lock_guard lock(tls_mu_);
+    tls_error_.clear();
+  }
+  bool session_present = false;
   try {
     auto tok = client_->connect(ConnectOptions());
     if (!tok->wait_for(std::chrono::milliseconds(broker_.connect_timeout_ms + 1000))) {
-      return Unavailable("connect timed out");
+      return Unavailable("connect timed out after " + std::to_string(broker_.connect_timeout_ms) +
+                         " ms");
     }
-    const bool session_present = tok->get_connect_response().is_session_present();
+    session_present = tok->get_connect_response().is_session_present();
+  } catch (const mqtt::exception& e) {
+    return DescribeConnectFailure(e);
+  } catch (const std::exception& e) {
+    return Unavailable(e.what());
+  }
+  try {
     if (!subscriptions_.empty()) {
       auto filters = std::make_shared<mqtt::string_collection>();
       std::vector<int> qos;
@@ -109,14 +299,12 @@ Status PahoConnection::ConnectOnce() {
         }
       }
     }
-    spdlog::info("mqtt {}: connected to {} ({} session, {} subscriptions)", client_id_,
-                 broker_.uri, session_present ? "resumed" : "new", subscriptions_.size());
-    return Status::Ok();
-  } catch (const mqtt::exception& e) {
-    return Unavailable(e.what());
   } catch (const std::exception& e) {
-    return Unavailable(e.what());
+    return Unavailable(std::string("subscribe: ") + e.what());
   }
+  spdlog::info("mqtt {}: connected to {} ({} session, {} subscriptions)", client_id_,
+               broker_.uri, session_present ? "resumed" : "new", subscriptions_.size());
+  return Status::Ok();
 }
 
 std::chrono::milliseconds PahoConnection::NextBackoff() {
@@ -155,8 +343,12 @@ void PahoConnection::Supervise() {
     }
     const auto wait = NextBackoff();
     if (!s.ok()) {
-      spdlog::warn("mqtt {}: cannot connect to {}: {}; retrying in {} ms", client_id_,
-                   broker_.uri, s.message(), wait.count());
+      // Our configuration at fault (credentials, certificates): an error,
+      // though the broker's side may change too, so we keep trying.
+      spdlog::log(
+          s.code() == StatusCode::kInvalidArgument ? spdlog::level::err : spdlog::level::warn,
+          "mqtt {}: cannot connect to {}: {}; retrying in {} ms", client_id_, broker_.uri,
+          s.message(), wait.count());
     }
     cv_.wait_for(lock, wait, [&] { return stop_; });
   }

@@ -41,11 +41,17 @@ class PahoConnection {
 
  private:
   void Supervise();
-  // One connect + subscribe attempt; Unavailable with Paho's reason.
+  // One connect + subscribe attempt. The message says what failed, for an
+  // operator: InvalidArgument when our configuration or credentials are at
+  // fault (refused by the broker, certificate checks, unreadable files),
+  // Unavailable otherwise. Never contains the password.
   Status ConnectOnce();
   void OnMessage(const mqtt::const_message_ptr& m);
   void OnLost(const std::string& cause);
-  mqtt::connect_options ConnectOptions() const;
+  mqtt::connect_options ConnectOptions();
+  // Why a connect attempt failed, from Paho's exception and the TLS errors
+  // OpenSSL reported during it.
+  Status DescribeConnectFailure(const mqtt::exception& e);
   std::chrono::milliseconds NextBackoff();
 
   const MqttBrokerOptions broker_;
@@ -55,6 +61,11 @@ class PahoConnection {
   const std::uint32_t source_;
   Pipeline* pipeline_;
   SharedCounters* counters_;
+
+  // OpenSSL errors of the current connect attempt; Paho reports them on its
+  // own thread. Declared before client_ so that they outlive it.
+  std::mutex tls_mu_;
+  std::string tls_error_;
 
   std::unique_ptr<mqtt::async_client> client_;
   std::thread supervisor_;

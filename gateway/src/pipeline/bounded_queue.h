@@ -31,6 +31,17 @@ class BoundedQueue {
     return true;
   }
 
+  enum class TryPushResult { kPushed, kFull, kClosed };
+  // Never waits: kFull (item untouched) when the queue is full.
+  TryPushResult TryPush(T& item) {
+    std::lock_guard lock(mu_);
+    if (closed_) return TryPushResult::kClosed;
+    if (items_.size() >= capacity_) return TryPushResult::kFull;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return TryPushResult::kPushed;
+  }
+
   // Takes the oldest item, waiting until `deadline` at most. kWoken on
   // timeout or Wake(); kClosed once closed and empty.
   Pop PopUntil(T& out, Clock::time_point deadline) {

@@ -84,6 +84,7 @@ class PipelineImpl final : public Pipeline {
     env_.pressure = &pressure_;
     env_.counters = &counters_;
     env_.publish = &publish_;
+    env_.ack = &ack_;
   }
 
   ~PipelineImpl() override { Drain(); }
@@ -129,7 +130,35 @@ class PipelineImpl final : public Pipeline {
     return OfferResult::kQueued;
   }
 
+  OfferResult TryOffer(InboundMessage& m) override {
+    if (closed_.load(std::memory_order_acquire)) {
+      in_.fetch_add(1, std::memory_order_relaxed);
+      return Closed();
+    }
+    const PressureLevel level = pressure_.level();
+    if (level != PressureLevel::kOpen) {
+      if (auto shed = MaybeShed(m, level)) {
+        in_.fetch_add(1, std::memory_order_relaxed);
+        return *shed;
+      }
+      if (level == PressureLevel::kStop) return OfferResult::kBusy;
+    }
+    Shard& shard = *shards_[RoutingHash(m.topic) % shards_.size()];
+    using R = pipeline::BoundedQueue<InboundMessage>::TryPushResult;
+    switch (shard.queue().TryPush(m)) {
+      case R::kFull: return OfferResult::kBusy;
+      case R::kClosed:
+        in_.fetch_add(1, std::memory_order_relaxed);
+        return Closed();
+      case R::kPushed: break;
+    }
+    in_.fetch_add(1, std::memory_order_relaxed);
+    queued_.fetch_add(1, std::memory_order_relaxed);
+    return OfferResult::kQueued;
+  }
+
   void SetPublisher(PublishFn publish) override { publish_ = std::move(publish); }
+  void SetAcker(AckFn ack) override { ack_ = std::move(ack); }
   void AddPressureSource(PressureSource source) override { pressure_.AddSource(std::move(source)); }
 
   void CloseIntake() override {
@@ -215,6 +244,7 @@ class PipelineImpl final : public Pipeline {
   pipeline::ShardCounters counters_;
   pipeline::ShardEnv env_;
   PublishFn publish_;
+  AckFn ack_;
   std::vector<std::unique_ptr<Shard>> shards_;
   pipeline::ShedCounters shed_;
   std::atomic<bool> closed_{false};

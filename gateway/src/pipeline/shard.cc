@@ -95,14 +95,16 @@ void Shard::Handle(InboundMessage& m) {
     if (*env_.publish) (*env_.publish)(m.source, out);
   }
   if (!st.ok()) {
-    auto& c = st.status.code() == StatusCode::kNotFound ? env_.counters->unmatched
-                                                        : env_.counters->malformed;
+    const bool unmatched = st.status.code() == StatusCode::kNotFound;
+    auto& c = unmatched ? env_.counters->unmatched : env_.counters->malformed;
     c.fetch_add(1, std::memory_order_relaxed);
+    Settle(m, unmatched ? MessageOutcome::kUnmatched : MessageOutcome::kMalformed, false);
     return;  // the decoder counted the reason and logged it, rate-limited
   }
   env_.counters->decoded.fetch_add(1, std::memory_order_relaxed);
   env_.counters->samples.fetch_add(samples_.size(), std::memory_order_relaxed);
   const auto now = Clock::now();
+  std::size_t added = 0;
   for (auto& s : samples_) {
     if (ValueBytes(s.value) > env_.max_value_bytes) {
       // The store would refuse the whole batch for it: drop this one alone.
@@ -118,8 +120,29 @@ void Shard::Handle(InboundMessage& m) {
       continue;
     }
     batch_.Add(store::Record{*id, s.timestamp_ns, std::move(s.value)}, now);
+    ++added;
     if (batch_.Full()) Flush();
   }
+  const bool none_stored = added == 0 && !samples_.empty();
+  Settle(m, none_stored ? MessageOutcome::kMalformed : MessageOutcome::kStored, added > 0);
+}
+
+void Shard::Settle(const InboundMessage& m, MessageOutcome outcome, bool has_records) {
+  if (m.ack_tag == 0) return;
+  const MessageAck ack{m.source, m.ack_tag, outcome};
+  if (!has_records) {
+    Deliver({&ack, 1});
+  } else if (!batch_.empty()) {
+    acks_.push_back(ack);
+  } else {
+    // Its last record filled a batch that is already on its way.
+    SLUICE_CHECK(!inflight_.empty());
+    inflight_.back().acks.push_back(ack);
+  }
+}
+
+void Shard::Deliver(std::span<const MessageAck> acks) {
+  if (!acks.empty() && env_.ack != nullptr && *env_.ack) (*env_.ack)(acks);
 }
 
 void Shard::Flush() {
@@ -130,7 +153,9 @@ void Shard::Flush() {
     WaitOldest(Clock::time_point::max());
     Reap();
   }
-  inflight_.push_back(InFlight{batch_.Take()});
+  inflight_.emplace_back();
+  inflight_.back().batch = batch_.Take();
+  inflight_.back().acks.swap(acks_);
   Append(inflight_.back());
 }
 
@@ -163,6 +188,8 @@ void Shard::Reap() {
         env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
         spdlog::error("shard {}: store still refuses appends at shutdown; {} records dropped",
                       index_, f.batch.size());
+        for (auto& a : f.acks) a.outcome = MessageOutcome::kFailed;
+        Deliver(f.acks);
         inflight_.pop_front();
         continue;
       }
@@ -174,6 +201,7 @@ void Shard::Reap() {
     if (s.ok()) {
       env_.counters->records_stored.fetch_add(f.batch.size(), std::memory_order_relaxed);
       if (f.attempts > 1) env_.pressure->ReportStoreRefusing(false);
+      Deliver(f.acks);
       inflight_.pop_front();
       continue;
     }
@@ -192,6 +220,8 @@ void Shard::Reap() {
     env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
     spdlog::error("shard {}: store refused a batch of {} records: {}", index_, f.batch.size(),
                   s.ToString());
+    for (auto& a : f.acks) a.outcome = MessageOutcome::kFailed;
+    Deliver(f.acks);
     inflight_.pop_front();
   }
 }

@@ -37,6 +37,7 @@ struct ShardEnv {
   PressureController* pressure = nullptr;
   ShardCounters* counters = nullptr;
   const Pipeline::PublishFn* publish = nullptr;
+  const Pipeline::AckFn* ack = nullptr;
 };
 
 class Shard {
@@ -56,6 +57,9 @@ class Shard {
   using Clock = std::chrono::steady_clock;
   struct InFlight {
     store::Batch batch;
+    // Messages whose last record is in this batch: acknowledged when it is
+    // durable. (Earlier batches of the shard complete first: Reap is in order.)
+    std::vector<MessageAck> acks;
     store::Ticket ticket = store::Ticket::Completed(Status::Ok());
     std::uint32_t attempts = 0;
     bool waiting_retry = false;
@@ -72,6 +76,10 @@ class Shard {
   void WaitOldest(Clock::time_point limit);
   Clock::time_point NextDeadline(Clock::time_point now) const;
   void LogLimited(const std::string& line);
+  // Records the outcome of an acknowledged message: at once when it has no
+  // record waiting, else with the batch that holds its last record.
+  void Settle(const InboundMessage& m, MessageOutcome outcome, bool has_records);
+  void Deliver(std::span<const MessageAck> acks);
 
   const ShardEnv& env_;
   std::unique_ptr<IngestDecoder> decoder_;
@@ -84,6 +92,7 @@ class Shard {
   std::vector<Sample> samples_;
   std::vector<OutboundMessage> publish_;
   std::vector<UserProperty> props_;
+  std::vector<MessageAck> acks_;  // settled with the open batch
   bool closing_ = false;
   Clock::time_point give_up_at_{};
   Clock::time_point log_second_{};

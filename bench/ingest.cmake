@@ -1,0 +1,18 @@
+# ingest_bench: MQTT ingest through Mosquitto, `sluice run` storing durably
+# against a plain Paho C++ subscriber that only counts (paho_count_sub), the
+# same publishers (tools/mqtt_load) for both. Reuses the tests' Mosquitto
+# helper. See bench/README.md.
+add_executable(paho_count_sub paho_count_sub.cc)
+target_link_libraries(paho_count_sub PRIVATE PahoMqttCpp::paho-mqttpp3 Threads::Threads)
+sluice_target_defaults(paho_count_sub)
+
+add_executable(ingest_bench
+  ingest_bench.cc
+  ${PROJECT_SOURCE_DIR}/tests/support/mosquitto.cc
+  ${PROJECT_SOURCE_DIR}/tests/support/temp_dir.cc)
+target_include_directories(ingest_bench PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+target_compile_definitions(ingest_bench PRIVATE
+  SLUICE_BIN="$<TARGET_FILE:sluice>" PAHO_COUNT_SUB="$<TARGET_FILE:paho_count_sub>")
+target_link_libraries(ingest_bench PRIVATE sluice_mqtt_load sluice_sensor_sim sluice_base)
+add_dependencies(ingest_bench sluice paho_count_sub)
+sluice_target_defaults(ingest_bench)

@@ -1,0 +1,236 @@
+// Acknowledged means durable, checked the hard way. QoS 1 publishers (the
+// raw codec client, one thread each) publish numbered messages straight to
+// the native endpoint of the real `sluice run`, which is SIGKILLed at random
+// moments and restarted, at least 50 times (SLUICE_ENDPOINT_KILLS for more).
+// Each publisher keeps its own record of what was acknowledged and resends
+// what was not, with DUP, after every reconnect, as an MQTT client must. At
+// the end every acknowledged number must be in the store: zero loss.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "mosquitto.h"
+#include "mqtt_test_util.h"
+#include "raw_mqtt_client.h"
+#include "store/store.h"
+#include "temp_dir.h"
+
+extern char** environ;
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace mqtt = gateway::mqtt;
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE_MESSAGE(rc == 0, "spawn " << args[0]);
+  return pid;
+}
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::atoi(v) : fallback;
+}
+
+std::string KillToml(const std::string& store_dir, int port) {
+  return "[gateway]\nid = \"kill-gw\"\n[log]\nlevel = \"warn\"\n[store]\ndir = \"" + store_dir +
+         "\"\nwal_file_size = \"16MiB\"\n[admin]\nenabled = false\n"
+         "[[ingest.rule]]\ntopic = \"kill/{p}\"\nformat = \"raw\"\ntype = \"int64\"\n"
+         "series = \"kill/{p}\"\n[endpoint]\nenabled = true\nport = " +
+         std::to_string(port) + "\nreceive_maximum = 256\n";
+}
+
+// One QoS 1 publisher: numbers 0, 1, 2 ... on kill/p<index>, a window of
+// unacknowledged messages, reconnecting and resending until told to stop
+// and everything it sent is acknowledged.
+class Publisher {
+ public:
+  Publisher(int port, int index) : port_(port), index_(index) {}
+
+  void Run(const std::atomic<bool>& stop_new, const std::atomic<bool>& give_up) {
+    const std::string topic = "kill/p" + std::to_string(index_);
+    const std::string id = "kill-pub-" + std::to_string(index_);
+    const auto v = mqtt::ProtocolVersion::kV5;
+    while (!give_up.load()) {
+      if (stop_new.load() && unacked_.empty()) return;
+      auto c = RawMqttClient::Open(port_);
+      if (!c.ok()) {
+        std::this_thread::sleep_for(20ms);  // sluice is restarting: poll for its port
+        continue;
+      }
+      auto ack = c->Handshake(MakeConnect(id, v, false, 300));
+      if (!ack.ok() || ack->reason != mqtt::ReasonCode::kSuccess) continue;
+      ++connects_;
+      std::string out;
+      for (const auto& [pid, seq] : unacked_) AppendPublish(v, topic, pid, seq, true, out);
+      for (;;) {
+        while (!stop_new.load() && unacked_.size() < kWindow) {
+          const std::uint16_t pid = NextPid();
+          unacked_[pid] = next_seq_;
+          AppendPublish(v, topic, pid, next_seq_++, false, out);
+        }
+        if (!out.empty() && !c->Send(out).ok()) break;
+        out.clear();
+        if (stop_new.load() && unacked_.empty()) return;
+        auto p = c->Read(200ms);
+        if (!p.ok()) {
+          if (p.status().code() == StatusCode::kUnavailable && !give_up.load()) continue;
+          break;  // closed by the kill: reconnect and resend
+        }
+        if (p->header.type != mqtt::PacketType::kPuback) continue;
+        mqtt::AckPacket a;
+        if (!mqtt::DecodeAck(v, mqtt::PacketType::kPuback, p->header.flags, p->bytes(), a).ok()) {
+          break;
+        }
+        auto it = unacked_.find(a.packet_id);
+        if (it == unacked_.end()) continue;
+        if (a.reason == mqtt::ReasonCode::kSuccess) acked_.push_back(it->second);
+        unacked_.erase(it);
+      }
+    }
+  }
+
+  const std::vector<std::int64_t>& acked() const { return acked_; }
+  std::int64_t sent() const { return next_seq_; }
+  int connects() const { return connects_; }
+  std::size_t unacked() const { return unacked_.size(); }
+
+ private:
+  static constexpr std::size_t kWindow = 128;
+
+  std::uint16_t NextPid() {
+    do {
+      pid_ = static_cast<std::uint16_t>(pid_ == 65535 ? 1 : pid_ + 1);
+    } while (unacked_.contains(pid_));
+    return pid_;
+  }
+
+  static void AppendPublish(mqtt::ProtocolVersion v, const std::string& topic, std::uint16_t pid,
+                            std::int64_t seq, bool dup, std::string& out) {
+    const std::string payload = std::to_string(seq);
+    mqtt::PublishPacket p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = 1;
+    p.packet_id = pid;
+    p.dup = dup;
+    mqtt::EncodePublish(v, p, out);
+  }
+
+  const int port_;
+  const int index_;
+  std::int64_t next_seq_ = 0;
+  std::uint16_t pid_ = 0;
+  int connects_ = 0;
+  std::map<std::uint16_t, std::int64_t> unacked_;
+  std::vector<std::int64_t> acked_;
+};
+
+}  // namespace
+
+TEST_CASE("kill -9 of sluice run under QoS 1 publishers loses no acknowledged message") {
+  const int kills = EnvInt("SLUICE_ENDPOINT_KILLS", 50);
+  constexpr int kPublishers = 4;
+  TempDir dir("sluice-endpoint-kill");
+  auto port = PickFreePort();
+  REQUIRE(port.ok());
+  const std::string store_dir = (dir.path() / "store").string();
+  const std::string config_file = (dir.path() / "sluice.toml").string();
+  std::ofstream(config_file) << KillToml(store_dir, *port);
+  const std::string log = (dir.path() / "sluice.log").string();
+
+  std::atomic<bool> stop_new{false}, give_up{false};
+  std::vector<std::unique_ptr<Publisher>> pubs;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPublishers; ++i) {
+    pubs.push_back(std::make_unique<Publisher>(*port, i));
+    threads.emplace_back([&, p = pubs.back().get()] { p->Run(stop_new, give_up); });
+  }
+
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> run_ms(150, 700);
+  for (int k = 0; k < kills; ++k) {
+    const pid_t sluice = Spawn({SLUICE_BIN, "run", "--config", config_file}, log);
+    // A random moment: the point of the test, not a wait for an event.
+    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
+    kill(sluice, SIGKILL);
+    int status = 0;
+    waitpid(sluice, &status, 0);
+    CHECK(WIFSIGNALED(status));
+  }
+  // A last clean run: the publishers get their remaining acknowledgements.
+  stop_new = true;
+  const pid_t sluice = Spawn({SLUICE_BIN, "run", "--config", config_file}, log);
+  const bool drained = Eventually(
+      [&] {
+        for (const auto& p : pubs) {
+          if (p->unacked() > 0) return false;
+        }
+        return true;
+      },
+      60s);
+  give_up = true;
+  for (auto& t : threads) t.join();
+  kill(sluice, SIGTERM);
+  int status = 0;
+  waitpid(sluice, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE_MESSAGE(drained, "publishers still had unacknowledged messages; see " << log);
+
+  auto config = ParseOrDie(KillToml(store_dir, *port));
+  auto s = store::Store::Open(config.store);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  std::uint64_t acked_total = 0, lost = 0, stored_total = 0, sent_total = 0;
+  int connects = 0;
+  for (int i = 0; i < kPublishers; ++i) {
+    std::vector<bool> stored(static_cast<std::size_t>(pubs[i]->sent()), false);
+    if (auto info = (*s)->FindSeries("kill/p" + std::to_string(i))) {
+      REQUIRE((*s)->Scan(info->id, 0, INT64_MAX, [&](const store::Record& r) {
+                     const auto n = std::get<std::int64_t>(r.value);
+                     if (n >= 0 && static_cast<std::size_t>(n) < stored.size()) stored[n] = true;
+                     ++stored_total;
+                     return true;
+                   }).ok());
+    }
+    for (std::int64_t n : pubs[i]->acked()) {
+      if (!stored[static_cast<std::size_t>(n)]) ++lost;
+    }
+    acked_total += pubs[i]->acked().size();
+    sent_total += static_cast<std::uint64_t>(pubs[i]->sent());
+    connects += pubs[i]->connects();
+  }
+  REQUIRE((*s)->Close().ok());
+  std::printf("endpoint kill test: %d kills, %d publishers, %d connects, %llu messages sent, "
+              "%llu acknowledged, %llu records stored (resends after a kill may store twice), "
+              "%llu acknowledged but lost\n",
+              kills, kPublishers, connects, static_cast<unsigned long long>(sent_total),
+              static_cast<unsigned long long>(acked_total),
+              static_cast<unsigned long long>(stored_total), static_cast<unsigned long long>(lost));
+  CHECK(acked_total == sent_total);
+  CHECK(acked_total > static_cast<std::uint64_t>(kills) * 10);
+  CHECK(lost == 0);
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,9 @@
+# TLS and user name/password against a real Mosquitto: a throwaway PKI made
+# with the openssl command line at test time, a broker with a TLS listener
+# that requires client certificates and a password_file, and the `sluice`
+# binary spawned on a generated config.
+sluice_test(mqtt_tls_test integration
+  SOURCES mqtt_tls_test.cc mqtt_test_util.cc
+  LIBS sluice_gateway)
+target_compile_definitions(mqtt_tls_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+add_dependencies(mqtt_tls_test sluice)
