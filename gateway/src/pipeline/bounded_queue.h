@@ -1,12 +1,18 @@
 // A bounded multi-producer queue with one consumer that can also be woken by
 // other events (ticket completions). Push waits while the queue is full:
 // that wait is how backpressure reaches the MQTT receive thread.
+//
+// The consumer may gather: PopAllUntil(..., min_items) sleeps until that
+// many items wait (or its deadline), and producers wake it only then. A
+// consumer that is faster than its producers would otherwise be woken, and
+// pay two context switches, for every single message.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <algorithm>
 #include <mutex>
 
 #include "base/status.h"
@@ -27,7 +33,7 @@ class BoundedQueue {
     not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    if (items_.size() >= wake_at_) not_empty_.notify_one();
     return true;
   }
 
@@ -38,7 +44,7 @@ class BoundedQueue {
     if (closed_) return TryPushResult::kClosed;
     if (items_.size() >= capacity_) return TryPushResult::kFull;
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    if (items_.size() >= wake_at_) not_empty_.notify_one();
     return TryPushResult::kPushed;
   }
 
@@ -52,6 +58,25 @@ class BoundedQueue {
       out = std::move(items_.front());
       items_.pop_front();
       not_full_.notify_one();
+      return Pop::kItem;
+    }
+    return closed_ ? Pop::kClosed : Pop::kWoken;
+  }
+
+  // Moves every waiting item to the end of `out` once at least `min_items`
+  // wait, or when `deadline` passes or Wake() is called, whatever waits
+  // then. kWoken if nothing waits; kClosed once closed and empty.
+  Pop PopAllUntil(std::deque<T>& out, Clock::time_point deadline, std::size_t min_items) {
+    std::unique_lock lock(mu_);
+    wake_at_ = std::max<std::size_t>(1, std::min(min_items, capacity_));
+    not_empty_.wait_until(lock, deadline,
+                          [&] { return items_.size() >= wake_at_ || closed_ || woken_; });
+    wake_at_ = 1;
+    woken_ = false;
+    if (!items_.empty()) {
+      for (auto& item : items_) out.push_back(std::move(item));
+      items_.clear();
+      not_full_.notify_all();
       return Pop::kItem;
     }
     return closed_ ? Pop::kClosed : Pop::kWoken;
@@ -85,6 +110,7 @@ class BoundedQueue {
   std::deque<T> items_;
   bool closed_ = false;
   bool woken_ = false;
+  std::size_t wake_at_ = 1;  // items at which a push wakes the consumer
 };
 
 }  // namespace sluice::gateway::pipeline

@@ -14,6 +14,8 @@ constexpr auto kShutdownGiveUp = 5s;
 constexpr auto kIdleWait = 100ms;
 constexpr auto kRetryMin = 5ms;
 constexpr auto kRetryMax = 1s;
+// Messages a shard with an open batch lets gather before it wakes.
+constexpr std::size_t kMaxGather = 64;
 
 bool Retryable(const Status& s) {
   return s.code() == StatusCode::kNoSpace || s.code() == StatusCode::kIoError ||
@@ -55,18 +57,25 @@ Shard::Clock::time_point Shard::NextDeadline(Clock::time_point now) const {
 }
 
 void Shard::Run() {
+  using Q = BoundedQueue<InboundMessage>;
+  // While a batch is open its linger deadline bounds every wait, so the
+  // shard can let messages gather in the queue instead of waking for each.
+  const std::size_t gather =
+      std::clamp<std::size_t>(env_.options.queue_capacity / 4, 1, kMaxGather);
+  std::deque<InboundMessage> taken;
   for (;;) {
-    InboundMessage m;
-    const auto r = closing_ ? BoundedQueue<InboundMessage>::Pop::kClosed
-                            : queue_->PopUntil(m, NextDeadline(Clock::now()));
-    if (r == BoundedQueue<InboundMessage>::Pop::kItem) Handle(m);
-    if (r == BoundedQueue<InboundMessage>::Pop::kClosed && !closing_) {
+    const std::size_t want = batch_.empty() && inflight_.empty() ? 1 : gather;
+    const auto r = closing_ ? Q::Pop::kClosed
+                            : queue_->PopAllUntil(taken, NextDeadline(Clock::now()), want);
+    for (auto& m : taken) Handle(m);
+    taken.clear();
+    if (r == Q::Pop::kClosed && !closing_) {
       closing_ = true;
       give_up_at_ = Clock::now() + kShutdownGiveUp;
       // Take what is still queued: it was acknowledged to the broker.
-      while (queue_->PopUntil(m, Clock::now()) == BoundedQueue<InboundMessage>::Pop::kItem) {
-        Handle(m);
-      }
+      queue_->PopAllUntil(taken, Clock::now(), 1);
+      for (auto& m : taken) Handle(m);
+      taken.clear();
     }
     const auto now = Clock::now();
     if (batch_.Due(now) || (closing_ && !batch_.empty())) Flush();
