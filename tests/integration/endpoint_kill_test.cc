@@ -7,9 +7,7 @@
 // the end every acknowledged number must be in the store: zero loss.
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -25,33 +23,11 @@
 #include "store/store.h"
 #include "temp_dir.h"
 
-extern char** environ;
-
 namespace sluice::testing {
 namespace {
 
 using namespace std::chrono_literals;
 namespace mqtt = gateway::mqtt;
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE_MESSAGE(rc == 0, "spawn " << args[0]);
-  return pid;
-}
-
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? std::atoi(v) : fallback;
-}
 
 std::string KillToml(const std::string& store_dir, int port) {
   return "[gateway]\nid = \"kill-gw\"\n[log]\nlevel = \"warn\"\n[store]\ndir = \"" + store_dir +
@@ -171,7 +147,7 @@ TEST_CASE("kill -9 of sluice run under QoS 1 publishers loses no acknowledged me
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> run_ms(150, 700);
   for (int k = 0; k < kills; ++k) {
-    const pid_t sluice = Spawn({SLUICE_BIN, "run", "--config", config_file}, log);
+    const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
     // A random moment: the point of the test, not a wait for an event.
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
     kill(sluice, SIGKILL);
@@ -181,7 +157,7 @@ TEST_CASE("kill -9 of sluice run under QoS 1 publishers loses no acknowledged me
   }
   // A last clean run: the publishers get their remaining acknowledgements.
   stop_new = true;
-  const pid_t sluice = Spawn({SLUICE_BIN, "run", "--config", config_file}, log);
+  const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
   const bool drained = Eventually(
       [&] {
         for (const auto& p : pubs) {

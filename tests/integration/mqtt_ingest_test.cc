@@ -77,17 +77,6 @@ std::vector<std::int64_t> Ints(store::Store& s, const std::string& series) {
   return out;
 }
 
-std::vector<double> Doubles(store::Store& s, const std::string& series) {
-  std::vector<double> out;
-  auto info = s.FindSeries(series);
-  if (!info) return out;
-  REQUIRE(s.Scan(info->id, 0, INT64_MAX, [&](const store::Record& r) {
-               out.push_back(std::get<double>(r.value));
-               return true;
-             }).ok());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("JSON from mosquitto_pub and Python paho-mqtt, Sparkplug B from Paho C++ reach the store") {
@@ -120,8 +109,8 @@ TEST_CASE("JSON from mosquitto_pub and Python paho-mqtt, Sparkplug B from Paho C
 
   auto store = store::Store::Open(ParseOrDie(GatewayToml(f.store_dir, f.broker->uri(), kRules)).store);
   REQUIRE(store.ok());
-  CHECK(Doubles(**store, "press-3.temp") == std::vector<double>{21.5, 21.75});
-  CHECK(Doubles(**store, "press-3.rpm") == std::vector<double>{1200, 1210});
+  CHECK(StoredDoubles(**store, "press-3.temp") == std::vector<double>{21.5, 21.75});
+  CHECK(StoredDoubles(**store, "press-3.rpm") == std::vector<double>{1200, 1210});
   const auto seq = Ints(**store, "seq.py");
   REQUIRE(seq.size() == 500);
   CHECK(std::set<std::int64_t>(seq.begin(), seq.end()).size() == 500);
@@ -129,7 +118,7 @@ TEST_CASE("JSON from mosquitto_pub and Python paho-mqtt, Sparkplug B from Paho C
   for (const char* node : {"dev-0", "dev-1"}) {
     for (int m = 0; m < 3; ++m) {
       // The birth's value plus 20 NDATA values each.
-      CHECK(Doubles(**store, std::string("sim/") + node + "/m" + std::to_string(m)).size() == 21);
+      CHECK(StoredDoubles(**store, std::string("sim/") + node + "/m" + std::to_string(m)).size() == 21);
     }
   }
 }

@@ -8,9 +8,7 @@
 // against the bound documented in gateway/README.md.
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -26,32 +24,10 @@
 #include "mqtt_test_util.h"
 #include "temp_dir.h"
 
-extern char** environ;
-
 namespace sluice::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE_MESSAGE(rc == 0, "spawn " << args[0]);
-  return pid;
-}
-
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? std::atoi(v) : fallback;
-}
 
 // The pipeline settings of this test, and the bound they give (see
 // gateway/README.md, "What a crash can lose"): per shard the queue, the
@@ -103,7 +79,8 @@ TEST_CASE("kill -9 of sluice run loses at most the documented window of acknowle
 
   const std::string acked_file = (dir.path() / "acked.txt").string();
   const pid_t publisher =
-      Spawn({"/usr/bin/python3", std::string(SLUICE_SOURCE_DIR) + "/tests/integration/mqtt_publisher.py",
+      SpawnLogged({"/usr/bin/python3",
+                   std::string(SLUICE_SOURCE_DIR) + "/tests/integration/mqtt_publisher.py",
              "127.0.0.1", std::to_string((*broker)->port()), "kill/seq", std::to_string(count),
              std::to_string(rate), acked_file},
             (dir.path() / "publisher.log").string());
@@ -111,7 +88,7 @@ TEST_CASE("kill -9 of sluice run loses at most the documented window of acknowle
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> run_ms(300, 1500);
   for (int k = 0; k < kills; ++k) {
-    const pid_t sluice = Spawn({SLUICE_BIN, "run", "--config", config_file}, log);
+    const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
     // A random moment: the point of the test, not a wait for an event.
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
     kill(sluice, SIGKILL);

@@ -2,9 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <spawn.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <thread>
+
+extern char** environ;
 
 namespace sluice::testing {
 
@@ -52,6 +57,37 @@ std::vector<std::int64_t> ReadNumbers(const std::string& file) {
   std::int64_t v = 0;
   while (in >> v) out.push_back(v);
   return out;
+}
+
+std::vector<double> StoredDoubles(store::Store& store, const std::string& series) {
+  std::vector<double> out;
+  auto info = store.FindSeries(series);
+  if (!info) return out;
+  REQUIRE(store.Scan(info->id, 0, INT64_MAX, [&](const store::Record& r) {
+                 out.push_back(std::get<double>(r.value));
+                 return true;
+               }).ok());
+  return out;
+}
+
+pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE_MESSAGE(rc == 0, "spawn " << args[0]);
+  return pid;
+}
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::atoi(v) : fallback;
 }
 
 }  // namespace sluice::testing

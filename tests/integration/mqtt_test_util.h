@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "gateway/config.h"
+#include "store/store.h"
 
 namespace sluice::testing {
 
@@ -35,5 +38,15 @@ std::string PythonPublisherCommand(int port, const std::string& topic, int count
                                    const std::string& acked_file);
 
 std::vector<std::int64_t> ReadNumbers(const std::string& file);
+
+// Every float64 value of `series` in `store`, in time order; empty if the
+// series is unknown.
+std::vector<double> StoredDoubles(store::Store& store, const std::string& series);
+
+// Starts `args` (argv[0] a path) with stdout and stderr appended to `log`.
+pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log);
+
+// An integer from the environment, or `fallback` when unset.
+int EnvInt(const char* name, int fallback);
 
 }  // namespace sluice::testing

@@ -203,17 +203,7 @@ std::string HttpGet(int port, const std::string& path) {
 class SluiceRun {
  public:
   SluiceRun(const std::string& config_file, fs::path log) : log_(std::move(log)) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::vector<std::string> args = {SLUICE_BIN, "run", "--config", config_file};
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    REQUIRE_MESSAGE(rc == 0, "spawn " << SLUICE_BIN);
+    pid_ = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log_.string());
   }
   ~SluiceRun() {
     if (pid_ > 0) {
@@ -290,17 +280,6 @@ class SluiceRun {
 
 bool Connected(SluiceRun& s) { return s.Metric("sluice_mqtt_connections") == 1.0; }
 
-std::vector<double> Doubles(store::Store& s, const std::string& series) {
-  std::vector<double> out;
-  auto info = s.FindSeries(series);
-  if (!info) return out;
-  REQUIRE(s.Scan(info->id, 0, INT64_MAX, [&](const store::Record& r) {
-             out.push_back(std::get<double>(r.value));
-             return true;
-           }).ok());
-  return out;
-}
-
 struct Fixture {
   TempDir dir{"sluice-mqtt-tls"};
   Pki pki = MakePki(dir.path() / "pki");
@@ -373,8 +352,8 @@ void IngestOverTls(const std::string& mqtt_version, const std::string& protocol_
   CheckNoPasswordIn(sluice.Log());
 
   auto store = f.OpenStore();
-  CHECK(Doubles(*store, "press-3.temp") == std::vector<double>{21.5, 21.75});
-  CHECK(Doubles(*store, "press-3.rpm") == std::vector<double>{1200, 1210});
+  CHECK(StoredDoubles(*store, "press-3.temp") == std::vector<double>{21.5, 21.75});
+  CHECK(StoredDoubles(*store, "press-3.rpm") == std::vector<double>{1200, 1210});
 }
 
 }  // namespace
@@ -440,8 +419,8 @@ TEST_CASE("a wrong password is refused clearly without being logged and retried 
   CHECK(sluice.Stop() == 0);
   CheckNoPasswordIn(sluice.Log());
   auto store = f.OpenStore();
-  CHECK(Doubles(*store, "press-7.temp") == std::vector<double>{19.25});
-  CHECK(Doubles(*store, "press-7.rpm") == std::vector<double>{900});
+  CHECK(StoredDoubles(*store, "press-7.temp") == std::vector<double>{19.25});
+  CHECK(StoredDoubles(*store, "press-7.rpm") == std::vector<double>{900});
   CHECK(!store->FindSeries("press-3.temp"));
 }
 
