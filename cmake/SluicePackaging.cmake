@@ -3,6 +3,8 @@
 #   cmake -S . -B build/pkg-release -G Ninja -DCMAKE_BUILD_TYPE=Release \
 #         -DSLUICE_TESTS=OFF -DSLUICE_BENCH=OFF
 #   ninja -C build/pkg-release sluice && (cd build/pkg-release && cpack)
+# or, with the unit tests and checks, also cross-built for arm64:
+#   scripts/package [--arch amd64|arm64] [--out DIR]
 # Layout of the package (Debian 12, unmerged paths as Debian's own packages):
 #   /usr/bin/sluice                          the binary (stripped)
 #   /lib/systemd/system/sluice.service       the hardened unit
@@ -129,8 +131,17 @@ columnar partitions upstream to S3-compatible object storage.
 This package contains the sluice binary, a hardened systemd unit, the
 default configuration and board profiles.")
 if(NOT CPACK_DEBIAN_PACKAGE_ARCHITECTURE)
-  execute_process(COMMAND dpkg --print-architecture
-    OUTPUT_VARIABLE CPACK_DEBIAN_PACKAGE_ARCHITECTURE OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(CMAKE_CROSSCOMPILING AND CMAKE_LIBRARY_ARCHITECTURE)
+    # Cross build (cmake/toolchain-*.cmake): the target's Debian architecture
+    # (aarch64-linux-gnu -> arm64), not this machine's. dpkg-architecture
+    # may warn that $CC does not build for -t: ignored.
+    execute_process(COMMAND dpkg-architecture -t${CMAKE_LIBRARY_ARCHITECTURE} -qDEB_HOST_ARCH
+      OUTPUT_VARIABLE CPACK_DEBIAN_PACKAGE_ARCHITECTURE OUTPUT_STRIP_TRAILING_WHITESPACE
+      ERROR_QUIET)
+  else()
+    execute_process(COMMAND dpkg --print-architecture
+      OUTPUT_VARIABLE CPACK_DEBIAN_PACKAGE_ARCHITECTURE OUTPUT_STRIP_TRAILING_WHITESPACE)
+  endif()
 endif()
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Beyond the shared libraries: the maintainer scripts use deb-systemd-helper
