@@ -21,44 +21,32 @@
 // write, in this process. Payloads: JSON of exactly 100 bytes with 4
 // fields (4 series per device), or Sparkplug B NDATA of 4 metrics after an
 // NBIRTH per device (the `sluice simulate --engine wire` fleet).
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "mosquitto.h"
 #include "mqtt_load/mqtt_load.h"
 #include "sensor_sim/fleet.h"
 #include "sensor_sim/wire_engine.h"
 #include "temp_dir.h"
 
-extern char** environ;
-
 namespace {
 
 using namespace sluice;
 namespace fs = std::filesystem;
-constexpr std::uint32_t kMetrics = 4;
+using namespace sluice::bench;
+constexpr std::uint32_t kMetrics = kJsonFields;
 constexpr std::int64_t kIdleNs = 5'000'000'000;     // nothing arrives for this long: done
-constexpr std::int64_t kReadyNs = 30'000'000'000;   // a subscriber must be up by then
 
 struct Args {
   std::uint64_t count = 200'000;  // data messages per cell and subscriber
@@ -70,145 +58,6 @@ struct Args {
   int repeat = 3;  // runs of each subscriber per cell, alternating; the median is reported
   bool verbose = false;
 };
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// Ends the run: unwinds, so that children, the broker and the temp folder go too.
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-[[noreturn]] void Die(const std::string& why) { throw Failure(why); }
-
-// A child process; stdout to a pipe (read_fd) or to a log file.
-struct Child {
-  pid_t pid = -1;
-  int read_fd = -1;
-  std::string buffered;
-
-  Child() = default;
-  Child(Child&& o) noexcept : pid(o.pid), read_fd(o.read_fd), buffered(std::move(o.buffered)) {
-    o.pid = -1;
-    o.read_fd = -1;
-  }
-  Child& operator=(Child&&) = delete;
-  ~Child() { Stop(); }
-
-  // The next line of its stdout, waiting at most until `deadline_ns`; empty on timeout or EOF.
-  std::string ReadLine(std::int64_t deadline_ns) {
-    for (;;) {
-      const auto nl = buffered.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = buffered.substr(0, nl);
-        buffered.erase(0, nl + 1);
-        return line;
-      }
-      const std::int64_t left_ms = (deadline_ns - NowNs()) / 1'000'000;
-      pollfd p{read_fd, POLLIN, 0};
-      if (left_ms <= 0 || poll(&p, 1, static_cast<int>(left_ms)) != 1) return "";
-      char buf[512];
-      const ssize_t n = read(read_fd, buf, sizeof buf);
-      if (n <= 0) return "";
-      buffered.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  // SIGTERM, awaited through a pidfd; SIGKILL after 30 s.
-  void Stop() {
-    if (read_fd >= 0) close(read_fd);
-    read_fd = -1;
-    if (pid <= 0) return;
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    kill(pid, SIGTERM);
-    pollfd p{pidfd, POLLIN, 0};
-    if (pidfd < 0 || poll(&p, 1, 30'000) != 1) kill(pid, SIGKILL);
-    if (pidfd >= 0) close(pidfd);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-};
-
-Child Spawn(const std::vector<std::string>& args, const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  Child c;
-  int fds[2] = {-1, -1};
-  if (log.empty()) {
-    if (pipe2(fds, O_CLOEXEC) != 0) Die("pipe");
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  } else {
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  }
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    c.pid = -1;
-    Die("cannot start " + args[0] + ": " + std::strerror(rc));
-  }
-  if (fds[1] >= 0) close(fds[1]);
-  c.read_fd = fds[0];
-  return c;
-}
-
-// utime + stime of `pid` in seconds.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(s.substr(s.rfind(')') + 2));  // after "pid (comm) "
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 3.. (state is 3)
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// VmHWM of `pid` in MiB.
-double PeakRssMiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-  }
-  return 0;
-}
-
-// GET http://127.0.0.1:port/path; the body, or empty.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[16384];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  close(fd);
-  const auto body = out.find("\r\n\r\n");
-  return body == std::string::npos ? "" : out.substr(body + 4);
-}
-
-// The value of an unlabelled Prometheus sample; -1 when absent.
-double Metric(const std::string& text, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const auto at = ("\n" + text).find(key);
-  return at == std::string::npos ? -1 : std::strtod(text.c_str() + at + key.size() - 1, nullptr);
-}
 
 struct Cell {
   int qos = 1;
@@ -226,25 +75,6 @@ struct Run {
   std::string note;
   double rate() const { return seconds > 0 ? delivered / seconds : 0; }
 };
-
-// JSON of exactly 100 bytes: {"ts":<13 digits>,"m0":<14 chars>,...,"m3":<14 chars>}.
-// Device d is published on connection d mod connections, like the simulator.
-mqtt_load::MessageGenerator JsonGenerator(std::uint32_t devices, std::uint32_t n) {
-  return [devices, n](std::uint32_t c, std::uint64_t seq, mqtt_load::LoadMessage& m) {
-    const std::uint32_t k = (devices - c + n - 1) / n;
-    const auto device = static_cast<std::uint32_t>(c + (seq % k) * n);
-    const double tick = static_cast<double>(seq / k);
-    char buf[128];
-    int len = std::snprintf(buf, sizeof buf, "{\"ts\":%lld", static_cast<long long>(sensor_sim::NowMs()));
-    for (std::uint32_t f = 0; f < kMetrics; ++f) {
-      const double v = 20.0 + device % 50 + f * 0.5 + std::sin(tick / 10.0 + f);  // in [19, 72)
-      len += std::snprintf(buf + len, sizeof buf - static_cast<std::size_t>(len), ",\"m%u\":%.11f", f, v);
-    }
-    buf[len++] = '}';
-    m.payload.assign(buf, static_cast<std::size_t>(len));
-    m.topic = "bench/dev-" + std::to_string(device) + "/telemetry";
-  };
-}
 
 class Bench {
  public:
@@ -315,46 +145,21 @@ class Bench {
     fs::create_directories(d);
     auto port = testing::PickFreePort();
     if (!port.ok()) Die(port.status().ToString());
-    std::ofstream(d / "sluice.toml") << SluiceToml(cell, d, *port);
-    Child s = Spawn({SLUICE_BIN, "run", "--config", (d / "sluice.toml").string()},
-                    (d / "sluice.log").string());
-    const std::int64_t ready_by = NowNs() + kReadyNs;
-    while (Metric(HttpGet(*port, "/metrics"), "sluice_mqtt_connections") < 1) {
-      if (NowNs() > ready_by || waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
-        std::ifstream log(d / "sluice.log");
-        Die("sluice did not connect to the broker; its log:\n" +
-            std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>()));
-      }
-      usleep(20'000);  // another process's state: nothing to await
-    }
+    Child s = StartSluice(
+        SLUICE_BIN, d, SluiceToml(cell, d, *port), *port,
+        [](const std::string& m) { return Metric(m, "sluice_mqtt_connections") >= 1; },
+        "sluice did not connect to the broker");
     Run r;
     const double cpu0 = CpuSeconds(s.pid);
     std::int64_t start = 0;
     r.pub = Publish(cell, &start);
     // Done when every message is in and every data record durably stored.
-    const double want_msgs = static_cast<double>(Messages(cell));
-    const double want_records = static_cast<double>(a_.count * kMetrics);
-    double msgs = 0, stored = -1;
-    std::int64_t changed = NowNs(), done = 0;
-    std::string m;
-    for (;;) {
-      m = HttpGet(*port, "/metrics");
-      const std::int64_t now = NowNs();
-      const double st = Metric(m, "sluice_records_stored_total");
-      msgs = Metric(m, "sluice_mqtt_messages_total");
-      if (st != stored) changed = now;
-      stored = st;
-      if (msgs >= want_msgs && stored >= want_records) {
-        done = now;
-        break;
-      }
-      if (now - changed > kIdleNs) {
-        done = changed;
-        r.note = "incomplete: " + std::to_string(static_cast<long long>(stored)) + " records";
-        break;
-      }
-      usleep(10'000);  // polling another process's counters
-    }
+    const Stored w = WaitStored(*port, static_cast<double>(Messages(cell)),
+                                static_cast<double>(a_.count * kMetrics), kIdleNs);
+    const double msgs = w.messages, stored = w.records;
+    const std::string& m = w.metrics;
+    if (!w.complete) r.note = "incomplete: " + std::to_string(static_cast<long long>(stored)) + " records";
+    const std::int64_t done = w.done_ns;
     r.delivered = static_cast<std::uint64_t>(msgs);
     r.seconds = static_cast<double>(done - start) / 1e9;
     r.cpu_us_per_msg = msgs > 0 ? (CpuSeconds(s.pid) - cpu0) * 1e6 / msgs : 0;
@@ -437,11 +242,7 @@ class Bench {
   }
 
  private:
-  static std::string Ratio(double x) {
-    char b[16];
-    std::snprintf(b, sizeof b, "%.2f", x);
-    return b;
-  }
+  static std::string Ratio(double x) { return Fixed(x, 2); }
 
   std::string SluiceToml(const Cell& c, const fs::path& d, int admin_port) const {
     std::ostringstream t;
@@ -466,14 +267,6 @@ class Bench {
   sensor_sim::SimOptions sim_;
   std::unique_ptr<testing::MosquittoBroker> broker_;
 };
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
 
 int Main(int argc, char** argv) {
   Args a;

@@ -27,6 +27,16 @@ std::size_t ValueBytes(const store::Value& v) {
   return 0;
 }
 
+void CountAckLatency(ShardCounters& c, std::chrono::steady_clock::duration d) {
+  const auto us = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(d).count()));
+  const auto bucket = static_cast<std::size_t>(
+      std::lower_bound(kAckLatencyBoundsUs.begin(), kAckLatencyBoundsUs.end(), us) -
+      kAckLatencyBoundsUs.begin());
+  c.ack_latency[bucket].fetch_add(1, std::memory_order_relaxed);
+  c.ack_latency_sum_us.fetch_add(us, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::uint32_t index)
@@ -78,7 +88,13 @@ void Shard::Run() {
       taken.clear();
     }
     const auto now = Clock::now();
-    if (batch_.Due(now) || (closing_ && !batch_.empty())) Flush();
+    // A batch holding messages whose sender waits for its acknowledgement
+    // (the native endpoint) goes out as soon as an append slot is free: the
+    // store's group commit does the batching, the linger would only add
+    // latency. Others wait for the linger or a full batch.
+    const bool acked_waiting =
+        !acks_.empty() && inflight_.size() < env_.options.max_inflight_batches;
+    if (batch_.Due(now) || acked_waiting || (closing_ && !batch_.empty())) Flush();
     Reap();
     if (closing_) {
       if (inflight_.empty() && batch_.empty()) return;
@@ -170,7 +186,7 @@ void Shard::Flush() {
 
 void Shard::Append(InFlight& f) {
   f.waiting_retry = false;
-  ++f.attempts;
+  if (f.attempts++ == 0) f.first_append = Clock::now();
   env_.counters->batches.fetch_add(1, std::memory_order_relaxed);
   // A copy goes to the store: the records are kept until the ticket says
   // they are durable, so a refused append can be retried.
@@ -209,6 +225,7 @@ void Shard::Reap() {
     const Status s = f.ticket.status();
     if (s.ok()) {
       env_.counters->records_stored.fetch_add(f.batch.size(), std::memory_order_relaxed);
+      CountAckLatency(*env_.counters, now - f.first_append);
       if (f.attempts > 1) env_.pressure->ReportStoreRefusing(false);
       Deliver(f.acks);
       inflight_.pop_front();
