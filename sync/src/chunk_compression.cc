@@ -35,6 +35,15 @@ Result<std::string> DecompressChunk(std::string_view stored, std::uint64_t raw_l
   return out;
 }
 
+Result<std::string> DecompressFrame(std::string_view stored, std::uint64_t max_bytes) {
+  unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return Corruption("not a zstd frame with a content size");
+  }
+  if (size > max_bytes) return Corruption("zstd frame larger than " + std::to_string(max_bytes));
+  return DecompressChunk(stored, size);
+}
+
 std::string ZstdCompress(std::string_view raw, int level) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);

@@ -28,6 +28,8 @@ class ChunkCompressor {
 
 // Decompresses one frame that must hold exactly `raw_length` bytes.
 Result<std::string> DecompressChunk(std::string_view stored, std::uint64_t raw_length);
+// Decompresses one frame with a content size of at most `max_bytes`.
+Result<std::string> DecompressFrame(std::string_view stored, std::uint64_t max_bytes);
 
 // zstd of a whole buffer at `level`, for benchmarks' baselines.
 std::string ZstdCompress(std::string_view raw, int level);

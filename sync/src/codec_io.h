@@ -97,6 +97,13 @@ class ByteReader {
   }
   std::size_t remaining() const { return data_.size() - pos_; }
   std::size_t position() const { return pos_; }
+  // The unread bytes, without consuming them; Skip(n) consumes n of them.
+  std::string_view rest() const { return data_.substr(pos_); }
+  bool Skip(std::size_t n) {
+    if (remaining() < n) return false;
+    pos_ += n;
+    return true;
+  }
 
  private:
   std::string_view data_;
@@ -162,7 +169,34 @@ class BitReader {
     *v = out;
     return true;
   }
+  // The next 64 bits without consuming them; zeros past the end.
+  std::uint64_t Peek64() const {
+    std::size_t byte = bit_pos_ >> 3;
+    unsigned off = static_cast<unsigned>(bit_pos_ & 7);
+    std::uint64_t out = 0;
+    if (byte + 16 <= data_.size()) {
+      out = LoadFixed64(data_.data() + byte) >> off;
+      if (off != 0) out |= LoadFixed64(data_.data() + byte + 8) << (64 - off);
+      return out;
+    }
+    for (unsigned got = 0; got < 64 + off && byte + got / 8 < data_.size(); got += 8) {
+      std::uint64_t b = static_cast<std::uint8_t>(data_[byte + got / 8]);
+      if (got == 0) {
+        out = b >> off;
+      } else if (got - off < 64) {
+        out |= b << (got - off);
+      }
+    }
+    return out;
+  }
+  // Consumes `bits` bits; false (and nothing consumed) past the end.
+  bool Skip(std::size_t bits) {
+    if (bits > available()) return false;
+    bit_pos_ += bits;
+    return true;
+  }
   std::size_t available() const { return data_.size() * 8 - bit_pos_; }
+  std::size_t bit_position() const { return bit_pos_; }
 
  private:
   std::string_view data_;

@@ -9,22 +9,49 @@
 
 namespace sluice::sync::codec {
 
-std::vector<Candidate> TimestampCandidates(std::span<const std::int64_t> ts) {
+// Scaled (2) first: on a clock in whole units it packs small numbers; the
+// first revision (1) stays a candidate and wins ties.
+std::vector<Candidate> TimestampCandidates(std::span<const std::int64_t> ts,
+                                           CodecRevision revision) {
   std::vector<Candidate> out;
   for (IntPacking p : {IntPacking::kZigzagVarint, IntPacking::kFrameOfReference}) {
     Candidate c{ChunkCodec::kTimestampDeltaOfDelta, {}};
     EncodeTimestamps(ts, p, &c.raw);
     out.push_back(std::move(c));
   }
+  if (revision == CodecRevision::k1) return out;
+  const std::uint64_t unit = TimestampUnit(ts);
+  for (IntPacking p : {IntPacking::kZigzagVarint, IntPacking::kFrameOfReference, IntPacking::kRice}) {
+    Candidate c{ChunkCodec::kTimestampScaledDeltaOfDelta, {}};
+    EncodeScaledTimestamps(ts, unit, p, &c.raw);
+    out.push_back(std::move(c));
+  }
   return out;
+}
+
+Status DecodeTimestampColumn(ChunkCodec codec, std::string_view raw, std::size_t count,
+                             std::vector<std::int64_t>* out) {
+  switch (codec) {
+    case ChunkCodec::kTimestampDeltaOfDelta: return DecodeTimestamps(raw, count, out);
+    case ChunkCodec::kTimestampScaledDeltaOfDelta: return DecodeScaledTimestamps(raw, count, out);
+    default: return Corruption("not a timestamps codec");
+  }
+}
+
+bool IsTimestampCodec(ChunkCodec codec) {
+  return codec == ChunkCodec::kTimestampDeltaOfDelta ||
+         codec == ChunkCodec::kTimestampScaledDeltaOfDelta;
 }
 
 namespace {
 
-// With `all_packings` (the writer compresses every candidate) the decimal
-// integers are offered in both packings: byte-aligned varints often lose
-// before zstd and win after it, as quantised sensors repeat byte patterns.
-std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_packings) {
+void AddDecimalDigits(const std::vector<double>& v, bool all_packings,
+                      std::vector<Candidate>* candidates);
+
+// Revision 1: the first decimal codec (12) with and without delta, in both
+// packings when the writer compresses every candidate (byte-aligned varints
+// often lose before zstd and win after it), then XOR and raw.
+std::vector<Candidate> FloatCandidatesV1(const std::vector<double>& v, bool all_packings) {
   std::vector<Candidate> out;
   const int e = ChooseDecimalExponent(v);
   std::vector<std::optional<IntPacking>> packings = {std::nullopt};
@@ -36,8 +63,22 @@ std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_pa
       exceptions = EncodeFloatDecimal(v, e, t, p, &c.raw);
       out.push_back(std::move(c));
     }
-    // Mostly exceptions: not decimal data; the other transform won't help.
     if (exceptions * 2 > v.size()) break;
+  }
+  return out;
+}
+
+// Decimal digits (13) first: it wins on sensor data. With `all_packings`
+// (the writer compresses every candidate) its indices are offered in every
+// packing: Rice is smallest before zstd, but byte-aligned varints and frames
+// of reference often win after it on quantised sensors that repeat values.
+std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_packings,
+                                       CodecRevision revision) {
+  std::vector<Candidate> out;
+  if (revision == CodecRevision::k1) {
+    out = FloatCandidatesV1(v, all_packings);
+  } else {
+    AddDecimalDigits(v, all_packings, &out);
   }
   Candidate x{ChunkCodec::kFloatXor, {}};
   EncodeFloatXor(v, &x.raw);
@@ -46,6 +87,34 @@ std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_pa
   EncodeFloatRaw(v, &r.raw);
   out.push_back(std::move(r));
   return out;
+}
+
+void AddDecimalDigits(const std::vector<double>& v, bool all_packings,
+                      std::vector<Candidate>* candidates) {
+  std::vector<Candidate>& out = *candidates;
+  const DecimalDigitsPlan plan = PlanDecimalDigits(v, ChooseDecimalDigits(v));
+  for (IntTransform t : {IntTransform::kDelta, IntTransform::kNone}) {
+    std::vector<IntPacking> packings = {IntPacking::kRice, IntPacking::kFrameOfReference,
+                                        IntPacking::kZigzagVarint};
+    if (!all_packings) {
+      packings = {SmallestPacking(TransformWords(plan.indices, t), StreamRevision::kV2)};
+    }
+    for (IntPacking p : packings) {
+      Candidate c{ChunkCodec::kFloatDecimalDigits, {}};
+      EncodeFloatDecimalDigits(plan, t, p, &c.raw);
+      out.push_back(std::move(c));
+    }
+    // Mostly exceptions: not decimal data; the other transform won't help.
+    if (plan.exception_positions.size() * 2 > v.size()) break;
+  }
+  // A few levels (a quantised sensor): a dictionary of them and small codes.
+  if (v.size() >= 64 && FewDistinct(plan.indices, v.size() / 8)) {
+    for (IntPacking p : {IntPacking::kFrameOfReference, IntPacking::kZigzagVarint}) {
+      Candidate c{ChunkCodec::kFloatDecimalDigits, {}};
+      EncodeFloatDecimalDigits(plan, IntTransform::kDictionary, p, &c.raw);
+      out.push_back(std::move(c));
+    }
+  }
 }
 
 std::vector<Candidate> IntCandidates(const std::vector<std::int64_t>& v) {
@@ -62,11 +131,13 @@ std::vector<Candidate> IntCandidates(const std::vector<std::int64_t>& v) {
 
 }  // namespace
 
-std::vector<Candidate> ValueCandidates(const ValueColumn& values, bool all_packings) {
+std::vector<Candidate> ValueCandidates(const ValueColumn& values, bool all_packings,
+                                       CodecRevision revision) {
   struct Visitor {
     bool all_packings;
+    CodecRevision revision;
     std::vector<Candidate> operator()(const std::vector<double>& v) {
-      return FloatCandidates(v, all_packings);
+      return FloatCandidates(v, all_packings, revision);
     }
     std::vector<Candidate> operator()(const std::vector<std::int64_t>& v) {
       return IntCandidates(v);
@@ -82,7 +153,7 @@ std::vector<Candidate> ValueCandidates(const ValueColumn& values, bool all_packi
       return {std::move(c)};
     }
   };
-  return std::visit(Visitor{all_packings}, values);
+  return std::visit(Visitor{all_packings, revision}, values);
 }
 
 namespace {
@@ -149,6 +220,7 @@ bool CodecFitsType(ChunkCodec codec, store::ValueType type) {
     case ChunkCodec::kFloatRaw:
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
+    case ChunkCodec::kFloatDecimalDigits:
       return type == store::ValueType::kFloat64;
     case ChunkCodec::kIntPacked:
       return type == store::ValueType::kInt64;
@@ -157,6 +229,7 @@ bool CodecFitsType(ChunkCodec codec, store::ValueType type) {
     case ChunkCodec::kBytesLengthPrefixed:
       return type == store::ValueType::kBytes;
     case ChunkCodec::kTimestampDeltaOfDelta:
+    case ChunkCodec::kTimestampScaledDeltaOfDelta:
       return false;
   }
   return false;
@@ -168,11 +241,13 @@ Status DecodeValues(ChunkCodec codec, store::ValueType type, std::string_view ra
   switch (codec) {
     case ChunkCodec::kFloatRaw:
     case ChunkCodec::kFloatXor:
-    case ChunkCodec::kFloatDecimal: {
+    case ChunkCodec::kFloatDecimal:
+    case ChunkCodec::kFloatDecimalDigits: {
       std::vector<double> v;
-      Status s = codec == ChunkCodec::kFloatRaw   ? DecodeFloatRaw(raw, count, &v)
-                 : codec == ChunkCodec::kFloatXor ? DecodeFloatXor(raw, count, &v)
-                                                  : DecodeFloatDecimal(raw, count, &v);
+      Status s = codec == ChunkCodec::kFloatRaw       ? DecodeFloatRaw(raw, count, &v)
+                 : codec == ChunkCodec::kFloatXor     ? DecodeFloatXor(raw, count, &v)
+                 : codec == ChunkCodec::kFloatDecimal ? DecodeFloatDecimal(raw, count, &v)
+                                                      : DecodeFloatDecimalDigits(raw, count, &v);
       SLUICE_RETURN_IF_ERROR(s);
       *out = std::move(v);
       return Status::Ok();
@@ -196,6 +271,7 @@ Status DecodeValues(ChunkCodec codec, store::ValueType type, std::string_view ra
       return Status::Ok();
     }
     case ChunkCodec::kTimestampDeltaOfDelta:
+    case ChunkCodec::kTimestampScaledDeltaOfDelta:
       break;
   }
   return Corruption("unknown values codec");

@@ -27,9 +27,15 @@ struct Candidate {
   ChunkCodec codec;
   std::string raw;
 };
-std::vector<Candidate> TimestampCandidates(std::span<const std::int64_t> ts);
+std::vector<Candidate> TimestampCandidates(std::span<const std::int64_t> ts,
+                                           CodecRevision revision);
+// Decodes a decompressed timestamps chunk of either timestamps codec.
+Status DecodeTimestampColumn(ChunkCodec codec, std::string_view raw, std::size_t count,
+                             std::vector<std::int64_t>* out);
+bool IsTimestampCodec(ChunkCodec codec);
 // `all_packings`: also offer variants that only pay off after compression.
-std::vector<Candidate> ValueCandidates(const ValueColumn& values, bool all_packings);
+std::vector<Candidate> ValueCandidates(const ValueColumn& values, bool all_packings,
+                                       CodecRevision revision);
 
 // Picks one candidate per `selection`; `compressor` is null when chunks stay
 // uncompressed.
@@ -43,8 +49,8 @@ ValueColumn EmptyColumn(store::ValueType type);
 Status DecodeValues(ChunkCodec codec, store::ValueType type, std::string_view raw,
                     std::size_t count, ValueColumn* out);
 
-// True when `codec` can encode values of `type` (or timestamps, for
-// kTimestampDeltaOfDelta).
+// True when `codec` can encode values of `type` (never for the timestamps
+// codecs).
 bool CodecFitsType(ChunkCodec codec, store::ValueType type);
 
 }  // namespace sluice::sync::codec

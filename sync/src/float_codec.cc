@@ -1,9 +1,12 @@
 #include "float_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -229,6 +232,279 @@ Status DecodeFloatDecimal(std::string_view data, std::size_t count, std::vector<
   for (std::size_t i = 0; i < count; ++i) (*out)[i] = DecimalValue(ints[i], exponent);
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     (*out)[positions[i]] = std::bit_cast<double>(LoadFixed64(raw.data() + i * 8));
+  }
+  return Status::Ok();
+}
+
+
+// ---- kFloatDecimalDigits ----------------------------------------------------
+
+namespace {
+
+constexpr double kExactPow10[kMaxDigitsExponent + 1] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+constexpr std::array<std::uint64_t, kMaxDigits + 1> kPow10U = [] {
+  std::array<std::uint64_t, kMaxDigits + 1> p{};
+  p[0] = 1;
+  for (int i = 1; i <= kMaxDigits; ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
+
+// m * 10^q with one correctly rounded operation on exact operands (when
+// m <= 2^53): the double nearest the decimal, as strtod gives it.
+inline double Scale(double m, int q) {
+  return q >= 0 ? m * kExactPow10[q] : m / kExactPow10[-q];
+}
+
+// The constants of one (P, qmin), and the index <-> double mapping.
+class DigitsMap {
+ public:
+  explicit DigitsMap(DecimalDigits p)
+      : digits_(p.digits),
+        qmin_(p.qmin),
+        sub_(kPow10U[p.digits]),
+        lead_(kPow10U[p.digits - 1]),
+        band_(9 * kPow10U[p.digits - 1]),
+        max_band_(static_cast<std::uint64_t>(kMaxDigitsExponent - p.qmin - 1)) {}
+
+  // False when the index lies above the largest power of ten (10^22).
+  bool Value(std::int64_t i, double* out) const {
+    const std::uint64_t u = i < 0 ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i);
+    double a;
+    if (u < sub_) {
+      a = Scale(static_cast<double>(u), qmin_);
+    } else {
+      const std::uint64_t j = u - sub_;
+      const std::uint64_t band = j / band_;
+      if (qmin_ == kMaxDigitsExponent || band > max_band_) return false;
+      a = Scale(static_cast<double>(lead_ + j % band_), qmin_ + 1 + static_cast<int>(band));
+    }
+    *out = i < 0 ? -a : a;
+    return true;
+  }
+
+  // The index of the decimal nearest v, or false (NaN, infinities, values
+  // beyond 10^22 * 10^P). Verifying that it decodes to v is the caller's job.
+  bool Nearest(double v, std::int64_t* i) const {
+    if (!std::isfinite(v)) return false;
+    const double a = std::fabs(v);
+    std::uint64_t u;
+    const double s = Scale(a, -qmin_);
+    if (s < static_cast<double>(sub_)) {
+      u = static_cast<std::uint64_t>(std::nearbyint(s));  // may round up to sub_: continuous
+    } else {
+      // Exponent of the leading digit, from the binary exponent; corrected below.
+      int e2;
+      (void)std::frexp(a, &e2);
+      int q = ((e2 - 1) * 1233 >> 12) - digits_ + 1;  // 1233 / 4096 ~ log10(2)
+      std::uint64_t m = 0;
+      for (int tries = 0;; ++tries) {
+        if (q <= qmin_) q = qmin_ + 1;
+        if (q > kMaxDigitsExponent || tries == 4) return false;
+        const double sm = Scale(a, -q);
+        m = static_cast<std::uint64_t>(std::nearbyint(sm));
+        if (m >= sub_) {
+          ++q;
+        } else if (m < lead_ && q > qmin_ + 1) {
+          --q;
+        } else {
+          break;
+        }
+      }
+      if (m < lead_) m = lead_;  // just above the subnormal range: its first index
+      u = sub_ + static_cast<std::uint64_t>(q - qmin_ - 1) * band_ + (m - lead_);
+    }
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+    *i = std::signbit(v) ? -static_cast<std::int64_t>(u) : static_cast<std::int64_t>(u);
+    return true;
+  }
+
+ private:
+  int digits_;
+  int qmin_;
+  std::uint64_t sub_, lead_, band_, max_band_;
+};
+
+// The shortest decimal that round-trips: `digits` significant digits, the
+// leading one at 10^`lead`.
+bool ShortestDecimal(double v, int* digits, int* lead) {
+  if (!std::isfinite(v) || v == 0) return false;
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  if (r.ec != std::errc()) return false;
+  const char* p = buf;
+  int n = 0;
+  if (*p == '-') ++p;
+  for (; p < r.ptr && *p != 'e'; ++p) n += *p >= '0' && *p <= '9';
+  if (p == r.ptr) return false;
+  *digits = n;
+  *lead = std::atoi(p + 1);
+  return true;
+}
+
+}  // namespace
+
+DecimalDigits ChooseDecimalDigits(std::span<const double> v) {
+  // Windows of consecutive values, so that deltas can be estimated.
+  constexpr std::size_t kWindows = 4, kWindow = 32;
+  std::vector<std::pair<std::size_t, std::size_t>> windows;
+  if (v.size() <= kWindows * kWindow) {
+    windows.emplace_back(0, v.size());
+  } else {
+    for (std::size_t w = 0; w < kWindows; ++w) {
+      std::size_t start = (v.size() - kWindow) * w / (kWindows - 1);
+      windows.emplace_back(start, start + kWindow);
+    }
+  }
+  std::vector<int> lasts, digit_counts, leads;
+  for (auto [b, e] : windows) {
+    for (std::size_t i = b; i < e; ++i) {
+      int d, lead;
+      if (!ShortestDecimal(v[i], &d, &lead)) continue;
+      d = std::min(d, kMaxDigits);
+      digit_counts.push_back(d);
+      leads.push_back(lead);
+      lasts.push_back(lead - d + 1);
+    }
+  }
+  if (lasts.empty()) return {kMaxDigits, 0};
+  auto clamp_q = [](int q) { return std::clamp(q, kMinDigitsExponent, kMaxDigitsExponent - 1); };
+  // Candidates: fixed point covering every sampled value or all but a tenth;
+  // P significant digits covering every sampled value or all but a tenth.
+  std::vector<DecimalDigits> cands;
+  auto add = [&](DecimalDigits c) {
+    for (const auto& x : cands) {
+      if (x.digits == c.digits && x.qmin == c.qmin) return;
+    }
+    cands.push_back(c);
+  };
+  std::vector<int> sorted_lasts = lasts, sorted_digits = digit_counts;
+  std::sort(sorted_lasts.begin(), sorted_lasts.end());
+  std::sort(sorted_digits.begin(), sorted_digits.end());
+  const int min_lead = *std::min_element(leads.begin(), leads.end());
+  add({kMaxDigits, clamp_q(sorted_lasts.front())});
+  add({kMaxDigits, clamp_q(sorted_lasts[sorted_lasts.size() / 10])});
+  for (int d : {sorted_digits.back(), sorted_digits[sorted_digits.size() * 9 / 10]}) {
+    add({d, clamp_q(min_lead - d + 1)});
+  }
+  DecimalDigits best = cands.front();
+  std::uint64_t best_cost = std::numeric_limits<std::uint64_t>::max();
+  for (const DecimalDigits& c : cands) {
+    DigitsMap map(c);
+    std::uint64_t cost = 0;
+    for (auto [b, e] : windows) {
+      std::int64_t prev = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        std::int64_t idx;
+        double back;
+        if (map.Nearest(v[i], &idx) && map.Value(idx, &back)) {
+          std::uint64_t diff = std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
+          if (diff != 0) cost += 8 + 8 * VarintLength(ZigZag(static_cast<std::int64_t>(diff)));
+          if (i > b) {
+            cost += std::bit_width(ZigZag(static_cast<std::int64_t>(
+                static_cast<std::uint64_t>(idx) - static_cast<std::uint64_t>(prev))));
+          }
+          prev = idx;
+        } else {
+          cost += 80;
+        }
+      }
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = c;
+    }
+  }
+  return best;
+}
+
+DecimalDigitsPlan PlanDecimalDigits(std::span<const double> v, DecimalDigits params) {
+  DecimalDigitsPlan plan;
+  plan.params = params;
+  plan.indices.resize(v.size());
+  const DigitsMap map(params);
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::int64_t idx;
+    double back = 0;
+    if (!map.Nearest(v[i], &idx) || !map.Value(idx, &back)) {
+      idx = prev;
+      SLUICE_CHECK(map.Value(idx, &back));
+    }
+    plan.indices[i] = prev = idx;
+    const std::uint64_t diff = std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
+    if (diff != 0) {
+      plan.exception_positions.push_back(i);
+      plan.exception_corrections.push_back(ZigZag(static_cast<std::int64_t>(diff)));
+    }
+  }
+  return plan;
+}
+
+// digits u8, varint(zigzag(qmin)), varint(exception count), exception
+// position gaps (varints), corrections (varints), then an int64 column
+// (int_codec.h, Rice allowed) of the indices.
+void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transform, IntPacking packing,
+                         std::string* out) {
+  out->push_back(static_cast<char>(plan.params.digits));
+  PutVarint(out, ZigZag(plan.params.qmin));
+  PutVarint(out, plan.exception_positions.size());
+  std::size_t last = 0;
+  for (std::size_t pos : plan.exception_positions) {
+    PutVarint(out, pos - last);
+    last = pos;
+  }
+  for (std::uint64_t c : plan.exception_corrections) PutVarint(out, c);
+  EncodeInt64s(plan.indices, transform, packing, out);
+}
+
+Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out) {
+  ByteReader in(data);
+  std::uint8_t digits;
+  std::uint64_t zq, n_exc;
+  if (!in.GetByte(&digits) || digits < 1 || digits > kMaxDigits) {
+    return Corruption("float decimal digits: bad digit count");
+  }
+  if (!in.GetVarint(&zq)) return Corruption("float decimal digits: truncated exponent");
+  const std::int64_t qmin = UnZigZag(zq);
+  if (qmin < kMinDigitsExponent || qmin > kMaxDigitsExponent) {
+    return Corruption("float decimal digits: exponent out of range");
+  }
+  // Each exception takes at least two bytes (position, correction).
+  if (!in.GetVarint(&n_exc) || n_exc > count || n_exc > in.remaining() / 2) {
+    return Corruption("float decimal digits: bad exception count");
+  }
+  std::vector<std::size_t> positions(n_exc);
+  std::uint64_t pos = 0;
+  for (std::uint64_t i = 0; i < n_exc; ++i) {
+    std::uint64_t gap;
+    if (!in.GetVarint(&gap)) return Corruption("float decimal digits: truncated exception position");
+    if ((i > 0 && gap == 0) || gap >= count || pos + gap >= count) {
+      return Corruption("float decimal digits: exception position out of order or range");
+    }
+    pos += gap;
+    positions[i] = pos;
+  }
+  std::vector<std::uint64_t> corrections(n_exc);
+  for (std::uint64_t i = 0; i < n_exc; ++i) {
+    std::uint64_t z;
+    if (!in.GetVarint(&z)) return Corruption("float decimal digits: truncated correction");
+    corrections[i] = static_cast<std::uint64_t>(UnZigZag(z));
+  }
+  std::vector<std::int64_t> indices;
+  SLUICE_RETURN_IF_ERROR(DecodeInt64s(in.rest(), count, &indices, StreamRevision::kV2));
+  const DigitsMap map({digits, static_cast<int>(qmin)});
+  out->resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!map.Value(indices[i], &(*out)[i])) {
+      return Corruption("float decimal digits: index above 10^22");
+    }
+  }
+  for (std::uint64_t i = 0; i < n_exc; ++i) {
+    double& d = (*out)[positions[i]];
+    d = std::bit_cast<double>(std::bit_cast<std::uint64_t>(d) + corrections[i]);
   }
   return Status::Ok();
 }

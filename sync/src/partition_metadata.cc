@@ -13,9 +13,13 @@ namespace pb = ::sluice::proto::partition;
 // The proto enums mirror the C++ ones value for value.
 static_assert(pb::CHUNK_CODEC_TIMESTAMP_DELTA_OF_DELTA ==
               static_cast<int>(ChunkCodec::kTimestampDeltaOfDelta));
+static_assert(pb::CHUNK_CODEC_TIMESTAMP_SCALED_DELTA_OF_DELTA ==
+              static_cast<int>(ChunkCodec::kTimestampScaledDeltaOfDelta));
 static_assert(pb::CHUNK_CODEC_FLOAT_RAW == static_cast<int>(ChunkCodec::kFloatRaw));
 static_assert(pb::CHUNK_CODEC_FLOAT_XOR == static_cast<int>(ChunkCodec::kFloatXor));
 static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL == static_cast<int>(ChunkCodec::kFloatDecimal));
+static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL_DIGITS ==
+              static_cast<int>(ChunkCodec::kFloatDecimalDigits));
 static_assert(pb::CHUNK_CODEC_INT_PACKED == static_cast<int>(ChunkCodec::kIntPacked));
 static_assert(pb::CHUNK_CODEC_BOOL_BITMAP == static_cast<int>(ChunkCodec::kBoolBitmap));
 static_assert(pb::CHUNK_CODEC_BYTES_LENGTH_PREFIXED ==
@@ -53,9 +57,11 @@ void ToProto(const SeriesStats& s, pb::SeriesStats* p) {
 bool KnownCodec(int c) {
   switch (static_cast<ChunkCodec>(c)) {
     case ChunkCodec::kTimestampDeltaOfDelta:
+    case ChunkCodec::kTimestampScaledDeltaOfDelta:
     case ChunkCodec::kFloatRaw:
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
+    case ChunkCodec::kFloatDecimalDigits:
     case ChunkCodec::kIntPacked:
     case ChunkCodec::kBoolBitmap:
     case ChunkCodec::kBytesLengthPrefixed:
@@ -184,7 +190,7 @@ Result<PartitionMetadata> ParseMetadata(std::string_view bytes, std::uint64_t ch
     if (!ts.ok()) return ts.status().WithContext(where + " timestamps");
     auto vs = FromProto(ps.values(), chunk_end, max_chunk_bytes);
     if (!vs.ok()) return vs.status().WithContext(where + " values");
-    if (ts->codec != ChunkCodec::kTimestampDeltaOfDelta) {
+    if (!codec::IsTimestampCodec(ts->codec)) {
       return Corruption(where + ": timestamps chunk has a values codec");
     }
     if (!codec::CodecFitsType(vs->codec, s.info.type)) {

@@ -46,7 +46,8 @@ Result<PartitionReader> PartitionReader::Open(std::string bytes, PartitionReader
   if (store::UnmaskCrc(codec::LoadFixed32(f + 24)) != store::Crc32c(f, 24)) {
     return Corruption("footer at offset " + std::to_string(footer_at) + ": bad CRC");
   }
-  if (Load16(f + 16) != kPartitionFormatVersion || Load16(f + 18) != 0) {
+  const std::uint16_t footer_flags = Load16(f + 18);
+  if (Load16(f + 16) != kPartitionFormatVersion || (footer_flags & ~kFooterFlagMetadataZstd) != 0) {
     return Corruption("footer: unsupported version or flags");
   }
   const std::uint64_t meta_offset = codec::LoadFixed64(f);
@@ -60,6 +61,15 @@ Result<PartitionReader> PartitionReader::Open(std::string bytes, PartitionReader
   if (store::UnmaskCrc(codec::LoadFixed32(f + 12)) !=
       store::Crc32c(meta_bytes.data(), meta_bytes.size())) {
     return Corruption("metadata at offset " + std::to_string(meta_offset) + ": bad CRC");
+  }
+  std::string inflated;
+  if ((footer_flags & kFooterFlagMetadataZstd) != 0) {
+    auto raw = codec::DecompressFrame(meta_bytes, kMaxMetadataBytes);
+    if (!raw.ok()) {
+      return raw.status().WithContext("metadata at offset " + std::to_string(meta_offset));
+    }
+    inflated = std::move(raw).value();
+    meta_bytes = inflated;
   }
   auto meta = ParseMetadata(meta_bytes, meta_offset, options.max_chunk_bytes);
   if (!meta.ok()) return meta.status().WithContext("metadata at offset " + std::to_string(meta_offset));
@@ -119,7 +129,7 @@ Result<SeriesColumns> PartitionReader::ReadColumns(std::size_t index, TimeRange 
   }
   auto t = LoadChunk(s, s.timestamps, "timestamps");
   if (!t.ok()) return t.status();
-  Status st = codec::DecodeTimestamps(*t, count, &out.timestamps);
+  Status st = codec::DecodeTimestampColumn(s.timestamps.codec, *t, count, &out.timestamps);
   if (!st.ok()) return st.WithContext(Where(s, "timestamps", s.timestamps.offset));
   auto v = LoadChunk(s, s.values, "values");
   if (!v.ok()) return v.status();

@@ -20,6 +20,9 @@ Status PartitionWriterOptions::Validate() const {
       selection != CodecSelection::kSmallestCompressed) {
     return InvalidArgument("unknown codec selection");
   }
+  if (revision != CodecRevision::k1 && revision != CodecRevision::k2) {
+    return InvalidArgument("unknown codec revision");
+  }
   return Status::Ok();
 }
 
@@ -114,14 +117,17 @@ void PutHeader(std::string* out) {
   codec::PutFixed32(out, store::MaskCrc(store::Crc32c(out->data() + at, 12)));
 }
 
-void PutFooter(std::string* out, std::uint64_t meta_offset, std::string_view meta) {
+void PutFooter(std::string* out, std::uint64_t meta_offset, std::string_view meta,
+               std::uint16_t flags) {
   std::size_t at = out->size();
   codec::PutFixed64(out, meta_offset);
   codec::PutFixed32(out, static_cast<std::uint32_t>(meta.size()));
   codec::PutFixed32(out, store::MaskCrc(store::Crc32c(meta.data(), meta.size())));
   out->push_back(static_cast<char>(kPartitionFormatVersion & 0xff));
   out->push_back(static_cast<char>(kPartitionFormatVersion >> 8));
-  out->append(2 + 4, '\0');  // flags, reserved
+  out->push_back(static_cast<char>(flags & 0xff));
+  out->push_back(static_cast<char>(flags >> 8));
+  out->append(4, '\0');  // reserved
   codec::PutFixed32(out, store::MaskCrc(store::Crc32c(out->data() + at, 24)));
   codec::PutFixed32(out, kPartitionMagic);
 }
@@ -259,14 +265,17 @@ Result<std::string> PartitionWriter::Finish() {
     if (same != clocks.end()) {
       e.timestamps = same->second;
     } else {
-      e.timestamps = Place(codec::ChooseChunk(codec::TimestampCandidates(b.columns.timestamps),
-                                              opt.selection, compressor.get()),
-                           &object);
+      e.timestamps = Place(
+          codec::ChooseChunk(codec::TimestampCandidates(b.columns.timestamps, opt.revision),
+                             opt.selection, compressor.get()),
+          &object);
       clocks.emplace_back(&b.columns.timestamps, e.timestamps);
     }
-    e.values = Place(codec::ChooseChunk(codec::ValueCandidates(
-                         b.columns.values, opt.compress && opt.selection == CodecSelection::kSmallestCompressed), opt.selection,
-                                        compressor.get()),
+    const bool all_packings =
+        opt.compress && opt.selection == CodecSelection::kSmallestCompressed;
+    e.values = Place(codec::ChooseChunk(codec::ValueCandidates(b.columns.values, all_packings,
+                                                               opt.revision),
+                                        opt.selection, compressor.get()),
                      &object);
     if (e.stats.count > 0) {
       meta.min_time_ns = any ? std::min(meta.min_time_ns, e.stats.min_time_ns) : e.stats.min_time_ns;
@@ -277,12 +286,23 @@ Result<std::string> PartitionWriter::Finish() {
     meta.series.push_back(std::move(e));
   }
   std::string meta_bytes = SerializeMetadata(meta);
-  if (meta_bytes.size() > std::numeric_limits<std::uint32_t>::max()) {
-    return InvalidArgument("partition metadata above 4 GiB");
+  if (meta_bytes.size() > kMaxMetadataBytes) {
+    return InvalidArgument("partition metadata above " + std::to_string(kMaxMetadataBytes) +
+                           " bytes");
+  }
+  // Names, shared clocks and time ranges repeat across series: zstd takes
+  // about a third off, which matters for small partitions.
+  std::uint16_t footer_flags = 0;
+  if (compressor && opt.revision != CodecRevision::k1) {
+    std::string z = compressor->Compress(meta_bytes);
+    if (z.size() < meta_bytes.size()) {
+      meta_bytes = std::move(z);
+      footer_flags = kFooterFlagMetadataZstd;
+    }
   }
   std::uint64_t meta_offset = object.size();
   object.append(meta_bytes);
-  PutFooter(&object, meta_offset, meta_bytes);
+  PutFooter(&object, meta_offset, meta_bytes, footer_flags);
   impl_->series.clear();
   impl_->by_id.clear();
   impl_->names.clear();

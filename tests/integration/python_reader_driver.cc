@@ -167,12 +167,15 @@ int Gen(const std::filesystem::path& dir) {
   PartitionWriterOptions encoded;
   encoded.selection = CodecSelection::kSmallestEncoded;
   encoded.zstd_level = 19;
+  PartitionWriterOptions compat;  // revision 1: the codecs older readers know
+  compat.revision = CodecRevision::k1;
   bool ok = EdgeObject(dir / "edge" / "default.slp", {}) &&
             EdgeObject(dir / "edge" / "uncompressed.slp", plain);
   for (std::uint64_t seed = 1; ok && seed <= 3; ++seed) {
     ok = CodecObject(dir / "codecs" / ("default-" + std::to_string(seed) + ".slp"), {}, seed) &&
          CodecObject(dir / "codecs" / ("plain-" + std::to_string(seed) + ".slp"), plain, seed) &&
-         CodecObject(dir / "codecs" / ("encoded-" + std::to_string(seed) + ".slp"), encoded, seed);
+         CodecObject(dir / "codecs" / ("encoded-" + std::to_string(seed) + ".slp"), encoded, seed) &&
+         CodecObject(dir / "codecs" / ("compat-" + std::to_string(seed) + ".slp"), compat, seed);
   }
   if (!ok) return Fail("writing objects failed");
   if (!std::filesystem::exists(testing::DatasetsDir())) {

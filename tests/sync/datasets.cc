@@ -53,6 +53,7 @@ Result<CsvTable> LoadCsv(const std::string& path, char sep, std::size_t max_colu
   CsvTable t;
   std::string line;
   if (!std::getline(in, line)) return InvalidArgument(path + ": no header");
+  if (!line.empty() && line.back() == '\r') line.pop_back();  // some SKAB files end lines in CRLF
   auto header = Split(line, sep);
   std::size_t ncols = std::min(max_columns, header.size() - 1);
   for (std::size_t c = 0; c < ncols; ++c) t.names.emplace_back(header[c + 1]);

@@ -2,6 +2,7 @@
 // bit-exact, and must refuse bytes that do not hold the promised count.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -180,6 +181,201 @@ TEST_CASE("every truncation of an encoded column is refused") {
   for (std::size_t n = 0; n < dec.size(); ++n) {
     CHECK(!DecodeFloatDecimal(std::string_view(dec).substr(0, n), v.size(), &back).ok());
   }
+}
+
+
+// ---- Revision 2: Rice packing, dictionaries, scaled timestamps, decimal digits
+
+std::vector<double> RandomBitPatterns(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> v(n);
+  for (auto& d : v) d = Bits(rng());
+  return v;
+}
+
+std::vector<double> Subnormals() {
+  std::vector<double> v;
+  for (std::uint64_t m : {1ULL, 2ULL, 3ULL, 0xfffffffffffffULL, 0x8000000000000ULL, 12345ULL}) {
+    v.push_back(Bits(m));
+    v.push_back(Bits(m | 0x8000000000000000ULL));
+  }
+  v.push_back(std::numeric_limits<double>::min());  // smallest normal
+  return v;
+}
+
+// Every decoder path for decimal digits: all transforms and packings.
+void CheckDigitsRoundTrip(const std::vector<double>& v, DecimalDigits params) {
+  const DecimalDigitsPlan plan = PlanDecimalDigits(v, params);
+  for (IntTransform t : {IntTransform::kNone, IntTransform::kDelta, IntTransform::kDictionary}) {
+    for (IntPacking p : {IntPacking::kZigzagVarint, IntPacking::kFrameOfReference, IntPacking::kRice}) {
+      std::string out;
+      EncodeFloatDecimalDigits(plan, t, p, &out);
+      std::vector<double> back;
+      Status st = DecodeFloatDecimalDigits(out, v.size(), &back);
+      REQUIRE_MESSAGE(st.ok(), st.ToString() << " P=" << params.digits << " qmin=" << params.qmin);
+      CHECK_MESSAGE(SameBits(back, v), "P=" << params.digits << " qmin=" << params.qmin
+                                            << " transform " << int(t) << " packing " << int(p));
+    }
+  }
+}
+
+TEST_CASE("Rice streams round-trip int64 extremes and are refused by first-revision codecs") {
+  auto ints = NastyInts();
+  std::vector<std::uint64_t> words(ints.begin(), ints.end());
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{127}, std::size_t{128},
+                        std::size_t{129}, words.size()}) {
+    std::span<const std::uint64_t> w(words.data(), n);
+    std::string out;
+    PutIntStream(&out, w, IntPacking::kRice);
+    CHECK(out.size() == IntStreamSize(w, IntPacking::kRice));
+    ByteReader in(out);
+    std::vector<std::uint64_t> back;
+    REQUIRE(GetIntStream(in, n, &back, StreamRevision::kV2).ok());
+    CHECK(back == std::vector<std::uint64_t>(w.begin(), w.end()));
+    CHECK(in.remaining() == 0);
+    ByteReader v1(out);
+    CHECK(GetIntStream(v1, n, &back, StreamRevision::kV1).code() == StatusCode::kCorruption);
+  }
+}
+
+TEST_CASE("Rice beats frame of reference on noisy residuals") {
+  // Laplacian, like the deltas of a noisy sensor: the outliers widen a frame.
+  std::mt19937_64 rng(3);
+  std::exponential_distribution<double> e(1.0 / 1000);
+  std::vector<std::uint64_t> w;
+  for (int i = 0; i < 4096; ++i) {
+    w.push_back(static_cast<std::uint64_t>(std::llround(e(rng) - e(rng))));
+  }
+  CHECK(IntStreamSize(w, IntPacking::kRice) * 100 <
+        IntStreamSize(w, IntPacking::kFrameOfReference) * 93);
+  CHECK(SmallestPacking(w, StreamRevision::kV2) == IntPacking::kRice);
+  CHECK(SmallestPacking(w) != IntPacking::kRice);
+}
+
+TEST_CASE("dictionary columns round-trip and refuse codes outside the dictionary") {
+  std::vector<std::int64_t> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(std::array<std::int64_t, 4>{I64::min(), -5, 7, I64::max()}[i * 7 % 4]);
+  CHECK(FewDistinct(v, 4));
+  CHECK(!FewDistinct(v, 3));
+  for (IntPacking p : {IntPacking::kZigzagVarint, IntPacking::kFrameOfReference, IntPacking::kRice}) {
+    std::string out;
+    EncodeInt64s(v, IntTransform::kDictionary, p, &out);
+    std::vector<std::int64_t> back;
+    REQUIRE(DecodeInt64s(out, v.size(), &back, StreamRevision::kV2).ok());
+    CHECK(back == v);
+    CHECK(DecodeInt64s(out, v.size(), &back).code() == StatusCode::kCorruption);  // revision 1
+  }
+  // Dictionary {3} and one code 1: out of range.
+  std::string bad("\x02\x01\x01\x06\x01\x02", 6);
+  std::vector<std::int64_t> back;
+  CHECK(DecodeInt64s(bad, 1, &back, StreamRevision::kV2).code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("scaled timestamps round-trip any sequence and shrink a whole-second clock") {
+  std::vector<std::vector<std::int64_t>> cases = {
+      {}, {5}, {I64::min(), I64::max()}, {I64::max(), I64::min(), 0}, NastyInts(),
+      {3, 3, 3, 2, 1, 10, 10, 9}};
+  std::vector<std::int64_t> seconds;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    seconds.push_back(1'600'000'000'000'000'000 + (i + (rng() % 10 == 0)) * 1'000'000'000LL);
+  }
+  cases.push_back(seconds);
+  for (const auto& ts : cases) {
+    for (IntPacking p : {IntPacking::kZigzagVarint, IntPacking::kFrameOfReference, IntPacking::kRice}) {
+      std::string out;
+      EncodeScaledTimestamps(ts, TimestampUnit(ts), p, &out);
+      std::vector<std::int64_t> back;
+      REQUIRE(DecodeScaledTimestamps(out, ts.size(), &back).ok());
+      CHECK(back == ts);
+    }
+  }
+  CHECK(TimestampUnit(seconds) == 1'000'000'000);
+  std::string scaled, plain;
+  EncodeScaledTimestamps(seconds, TimestampUnit(seconds), IntPacking::kRice, &scaled);
+  EncodeTimestamps(seconds, IntPacking::kFrameOfReference, &plain);
+  CHECK(scaled.size() * 5 < plain.size());
+}
+
+TEST_CASE("decimal digits are bit-exact on NaN payloads, -0.0, infinities, subnormals, random bits") {
+  std::vector<double> v = NastyDoubles();
+  auto sub = Subnormals();
+  v.insert(v.end(), sub.begin(), sub.end());
+  auto rnd = RandomBitPatterns(300, 11);
+  v.insert(v.end(), rnd.begin(), rnd.end());
+  for (int p : {1, 2, 6, 9, 15, 16}) {
+    for (int q : {-22, -18, -7, -1, 0, 3, 21, 22}) CheckDigitsRoundTrip(v, {p, q});
+  }
+  CheckDigitsRoundTrip(v, ChooseDecimalDigits(v));
+  CheckDigitsRoundTrip(RandomBitPatterns(1000, 12), ChooseDecimalDigits(RandomBitPatterns(1000, 12)));
+  CheckDigitsRoundTrip({}, {6, -3});
+}
+
+TEST_CASE("six significant digits across a power of ten stay small deltas") {
+  // %g-style: 0.0999951, 0.0999952, ... then 0.100000, 0.100001, ...
+  std::vector<double> v;
+  for (int i = 0; i < 2000; ++i) {
+    const long long n = 999000 + i * 3;  // crosses 10^6 at i = 334
+    v.push_back(n < 1000000 ? static_cast<double>(n) / 1e7 : static_cast<double>(n / 10) / 1e6);
+  }
+  const DecimalDigits d = ChooseDecimalDigits(v);
+  CHECK(d.digits == 6);
+  const DecimalDigitsPlan plan = PlanDecimalDigits(v, d);
+  CHECK(plan.exception_positions.empty());
+  std::string digits, fixed;
+  EncodeFloatDecimalDigits(plan, IntTransform::kDelta, IntPacking::kRice, &digits);
+  EncodeFloatDecimalDigits(PlanDecimalDigits(v, {kMaxDigits, -7}), IntTransform::kDelta,
+                           IntPacking::kRice, &fixed);
+  CHECK(digits.size() < fixed.size());
+  CheckDigitsRoundTrip(v, d);
+}
+
+TEST_CASE("a decimal printed a few ulps off costs a few bytes, not eight") {
+  // NAB-style: 74.93588199999998 is 74.935882 off by ulps.
+  std::vector<double> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(70.0 + i * 0.00000001 * 1234567);
+  v[500] = 74.93588199999998;
+  v[600] = std::nextafter(v[600], 1e9);
+  const DecimalDigitsPlan plan = PlanDecimalDigits(v, ChooseDecimalDigits(v));
+  CHECK(plan.params.qmin >= -8);
+  REQUIRE(plan.exception_positions.size() >= 2);
+  for (std::uint64_t c : plan.exception_corrections) CHECK(c < 16);
+  CheckDigitsRoundTrip(v, plan.params);
+}
+
+TEST_CASE("revision-2 decoders refuse truncations and lying counts") {
+  std::vector<double> v = NastyDoubles();
+  std::string dec;
+  EncodeFloatDecimalDigits(PlanDecimalDigits(v, ChooseDecimalDigits(v)), IntTransform::kDelta,
+                           IntPacking::kRice, &dec);
+  std::vector<double> back;
+  for (std::size_t n = 0; n < dec.size(); ++n) {
+    CHECK(!DecodeFloatDecimalDigits(std::string_view(dec).substr(0, n), v.size(), &back).ok());
+  }
+  std::vector<std::int64_t> ts = NastyInts(), tback;
+  std::string t;
+  EncodeScaledTimestamps(ts, TimestampUnit(ts), IntPacking::kRice, &t);
+  for (std::size_t n = 0; n < t.size(); ++n) {
+    CHECK(!DecodeScaledTimestamps(std::string_view(t).substr(0, n), ts.size(), &tback).ok());
+  }
+  const std::size_t huge = std::size_t{1} << 60;
+  CHECK(DecodeFloatDecimalDigits(dec, huge, &back).code() == StatusCode::kCorruption);
+  CHECK(DecodeScaledTimestamps(t, huge, &tback).code() == StatusCode::kCorruption);
+  // Bad parameters: 17 digits, an exponent beyond 10^22, a zero unit.
+  CHECK(!DecodeFloatDecimalDigits(std::string("\x11\x00\x00\x00\x03", 5), 0, &back).ok());
+  CHECK(!DecodeFloatDecimalDigits(std::string("\x06\x2e\x00\x00\x03", 5), 0, &back).ok());
+  CHECK(!DecodeScaledTimestamps(std::string("\x00\x00\x01\x00", 4), 2, &tback).ok());
+}
+
+TEST_CASE("an index beyond 10^22 is refused, not decoded to garbage") {
+  // P = 1, qmin = 21: indices 0..9 at 10^21, then 10..18 at 10^22; 19 is out.
+  std::string chunk("\x01\x2a\x00", 3);  // digits 1, zigzag(21) = 42, no exceptions
+  chunk += std::string("\x00\x01\x26", 3);  // transform none, varint packing, zigzag(19)
+  std::vector<double> back;
+  CHECK(DecodeFloatDecimalDigits(chunk, 1, &back).code() == StatusCode::kCorruption);
+  chunk.back() = 0x24;  // 18: 9e22
+  REQUIRE(DecodeFloatDecimalDigits(chunk, 1, &back).ok());
+  CHECK(back[0] == 9e22);
 }
 
 }  // namespace

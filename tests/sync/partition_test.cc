@@ -92,19 +92,42 @@ void CheckSame(const std::vector<Record>& got, const std::vector<Record>& want) 
 }
 
 TEST_CASE("edge-case records round-trip bit-exact in every writer configuration") {
-  for (bool compress : {true, false}) {
-    for (auto sel : {CodecSelection::kSmallestEncoded, CodecSelection::kSmallestCompressed}) {
-      PartitionWriterOptions opt;
-      opt.compress = compress;
-      opt.selection = sel;
-      auto bytes = EdgeCaseWriter(opt).Finish();
-      REQUIRE(bytes.ok());
-      auto r = PartitionReader::Open(*bytes);
-      REQUIRE(r.ok());
-      CHECK(r->VerifyChecksums().ok());
-      CheckSame(ReadAll(*r), EdgeCaseRecords());  // records were added grouped by series
+  for (auto rev : {CodecRevision::k1, CodecRevision::k2}) {
+    for (bool compress : {true, false}) {
+      for (auto sel : {CodecSelection::kSmallestEncoded, CodecSelection::kSmallestCompressed}) {
+        PartitionWriterOptions opt;
+        opt.compress = compress;
+        opt.selection = sel;
+        opt.revision = rev;
+        auto bytes = EdgeCaseWriter(opt).Finish();
+        REQUIRE(bytes.ok());
+        auto r = PartitionReader::Open(*bytes);
+        REQUIRE(r.ok());
+        CHECK(r->VerifyChecksums().ok());
+        CheckSame(ReadAll(*r), EdgeCaseRecords());  // records were added grouped by series
+      }
     }
   }
+}
+
+TEST_CASE("revision 1 writes only the codecs and footer older readers know") {
+  PartitionWriterOptions opt;
+  opt.revision = CodecRevision::k1;
+  auto bytes = EdgeCaseWriter(opt).Finish();
+  REQUIRE(bytes.ok());
+  const std::size_t footer = bytes->size() - kPartitionFooterSize;
+  CHECK((*bytes)[footer + 18] == 0);  // footer flags: metadata stored as is
+  auto r = PartitionReader::Open(*bytes);
+  REQUIRE(r.ok());
+  for (std::size_t i = 0; i < r->series_count(); ++i) {
+    CHECK(r->series(i).timestamps.codec == ChunkCodec::kTimestampDeltaOfDelta);
+    CHECK(r->series(i).values.codec != ChunkCodec::kFloatDecimalDigits);
+  }
+  // Revision 2 (the default) compresses the metadata when that is smaller.
+  auto v2 = EdgeCaseWriter({}).Finish();
+  REQUIRE(v2.ok());
+  CHECK((*v2)[v2->size() - kPartitionFooterSize + 18] == kFooterFlagMetadataZstd);
+  CHECK(v2->size() < bytes->size());
 }
 
 TEST_CASE("the metadata describes the partition and each series") {

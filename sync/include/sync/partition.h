@@ -101,6 +101,14 @@ enum class CodecSelection : std::uint8_t {
   kSmallestCompressed = 2,  // compress every candidate, keep the smallest
 };
 
+// Which codecs a writer may use. Readers accept both; a fleet whose upstream
+// readers predate revision 2 keeps writing revision 1 until they are updated.
+enum class CodecRevision : std::uint8_t {
+  k1 = 1,  // codecs 1, 10, 11, 12, 20, 30, 40; metadata stored as is
+  k2 = 2,  // also scaled timestamps (2), decimal digits (13), Rice packing,
+           // dictionaries, zstd-compressed metadata
+};
+
 struct PartitionWriterOptions {
   // Compress each chunk with zstd (kept only where it shrinks the chunk).
   // Default: true.
@@ -110,6 +118,8 @@ struct PartitionWriterOptions {
   // Default: kSmallestCompressed (smaller objects; encodes each float column
   // about four times, see bench/README.md for the cost).
   CodecSelection selection = CodecSelection::kSmallestCompressed;
+  // Default: k2.
+  CodecRevision revision = CodecRevision::k2;
 
   Status Validate() const;
 };

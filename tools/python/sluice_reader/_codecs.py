@@ -16,6 +16,14 @@ POW10 = np.array([float("1e%d" % e) for e in range(MAX_DECIMAL_EXPONENT + 1)], d
 
 PACK_ZIGZAG_VARINT = 1
 PACK_FRAME_OF_REFERENCE = 2
+PACK_RICE = 3  # revision-2 streams only (codecs 2 and 13)
+RICE_ESCAPE = 32
+# Stream revisions (StreamRevision in int_codec.h): what a codec's streams may hold.
+REV1 = 1  # packings 1, 2; transforms none, delta
+REV2 = 2  # also Rice packing and the dictionary transform
+MAX_DIGITS = 16
+DIGITS_EXPONENT_LIMIT = 22
+POW10_EXACT = [float("1e%d" % e) for e in range(DIGITS_EXPONENT_LIMIT + 1)]
 
 
 class CorruptObject(ValueError):
@@ -93,9 +101,67 @@ class Bytes:
         return values.astype(np.uint64)
 
 
-def get_int_stream(r, count):
+class BitStream:
+    """LSB-first bits over bytes (BitReader in codec_io.h)."""
+
+    def __init__(self, data):
+        self.data = bytes(data)
+        self.padded = self.data + b"\0" * 16
+        self.total = len(self.data) * 8
+        self.pos = 0
+
+    def peek64(self):
+        byte, off = self.pos >> 3, self.pos & 7
+        return (int.from_bytes(self.padded[byte:byte + 9], "little") >> off) & MASK64
+
+    def get(self, bits, what):
+        if bits == 0:
+            return 0
+        if bits > self.total - self.pos:
+            raise CorruptObject(what)
+        byte, off = self.pos >> 3, self.pos & 7
+        v = (int.from_bytes(self.padded[byte:byte + 9], "little") >> off) & ((1 << bits) - 1)
+        self.pos += bits
+        return v
+
+    def skip(self, bits, what):
+        if bits > self.total - self.pos:
+            raise CorruptObject(what)
+        self.pos += bits
+
+
+def _get_rice(r, count):
+    """Rice blocks (GetRice in int_codec.cc)."""
+    if (count + BLOCK - 1) // BLOCK > r.remaining() // 2 or count // 8 > r.remaining():
+        raise CorruptObject("integer stream: count exceeds data")
+    out = []
+    for i in range(0, count, BLOCK):
+        n = min(BLOCK, count - i)
+        zcenter = r.varint("integer stream: truncated Rice block header")
+        k = r.byte("integer stream: truncated Rice block header")
+        if k > 63:
+            raise CorruptObject("integer stream: Rice parameter above 63")
+        center = unzigzag(zcenter)
+        bits = BitStream(r.data[r.pos:])
+        for _ in range(n):
+            w = bits.peek64()
+            q = (w & -w).bit_length() - 1 if w else 64
+            if q < RICE_ESCAPE:
+                bits.skip(q + 1, "integer stream: truncated Rice block")
+                u = ((q << k) & MASK64) | bits.get(k, "integer stream: truncated Rice block")
+            else:
+                bits.skip(RICE_ESCAPE, "integer stream: truncated Rice escape")
+                u = bits.get(64, "integer stream: truncated Rice escape")
+            out.append((center + unzigzag(u)) & MASK64)
+        r.pos += (bits.pos + 7) // 8
+    return _u64(out)
+
+
+def get_int_stream(r, count, rev=REV1):
     """An integer stream of `count` 64-bit words (GetIntStream)."""
     mode = r.byte("integer stream: missing packing byte")
+    if mode == PACK_RICE and rev == REV2:
+        return _get_rice(r, count)
     if mode == PACK_ZIGZAG_VARINT:
         if count > r.remaining():
             raise CorruptObject("integer stream: count exceeds data")
@@ -146,14 +212,51 @@ def decode_timestamps(data, count):
     return out.view(np.int64)
 
 
-def decode_int64s(data, count):
+def decode_scaled_timestamps(data, count):
+    """kTimestampScaledDeltaOfDelta (DecodeScaledTimestamps)."""
+    if count > len(data) * 64 + 2:
+        raise CorruptObject("timestamps: count exceeds data")
+    r = Bytes(data)
+    t0 = r.varint("timestamps: truncated first value") if count >= 1 else 0
+    unit = r.varint("timestamps: bad unit")
+    if unit == 0:
+        raise CorruptObject("timestamps: bad unit")
+    k1 = r.varint("timestamps: truncated first delta") if count >= 2 else 0
+    dod = get_int_stream(r, count - 2 if count >= 2 else 0, REV2)
+    if r.remaining() != 0:
+        raise CorruptObject("timestamps: trailing bytes")
+    out = np.empty(count, dtype=np.uint64)
+    if count >= 1:
+        out[0] = unzigzag(t0)
+    if count >= 2:
+        ks = np.empty(count - 1, dtype=np.uint64)
+        ks[0] = unzigzag(k1)
+        ks[1:] = dod
+        ks = np.cumsum(ks, dtype=np.uint64)
+        out[1:] = np.cumsum(ks * np.uint64(unit), dtype=np.uint64) + out[0]
+    return out.view(np.int64)
+
+
+def decode_int64s(data, count, rev=REV1):
     r = Bytes(data)
     transform = r.byte("int64: bad transform byte")
-    if transform > 1:
+    if transform > (2 if rev == REV2 else 1):
         raise CorruptObject("int64: bad transform byte")
-    words = get_int_stream(r, count)
+    dictionary = None
+    if transform == 2:
+        d = r.varint("int64: bad dictionary size")
+        if d > r.remaining() or (d == 0 and count != 0):
+            raise CorruptObject("int64: bad dictionary size")
+        dictionary = np.cumsum(get_int_stream(r, d, rev), dtype=np.uint64).view(np.int64)
+        if d > 1 and np.any(dictionary[1:] <= dictionary[:-1]):
+            raise CorruptObject("int64: dictionary not strictly increasing")
+    words = get_int_stream(r, count, rev)
     if r.remaining() != 0:
         raise CorruptObject("int64: trailing bytes")
+    if dictionary is not None:
+        if count and words.max() >= len(dictionary):
+            raise CorruptObject("int64: dictionary code out of range")
+        return dictionary[words.astype(np.int64)] if count else np.zeros(0, dtype=np.int64)
     if transform == 1:
         words = np.cumsum(words, dtype=np.uint64)
     return words.view(np.int64)
@@ -237,6 +340,71 @@ def decode_float_decimal(data, count):
     return out
 
 
+def _digits_values(indices, digits, qmin):
+    """The doubles of decimal indices (DigitsMap::Value in float_codec.cc)."""
+    sub = 10 ** digits
+    lead = 10 ** (digits - 1)
+    band = 9 * lead
+    neg = indices < 0
+    u = indices.view(np.uint64).copy()
+    u[neg] = np.uint64(0) - u[neg]
+    small = u < np.uint64(sub)
+    m = u.copy()
+    q = np.full(len(u), qmin, dtype=np.int64)
+    big = ~small
+    if big.any():
+        if qmin == DIGITS_EXPONENT_LIMIT:
+            raise CorruptObject("float decimal digits: index above 10^22")
+        j = u[big] - np.uint64(sub)
+        bands = j // np.uint64(band)
+        if bands.max() > DIGITS_EXPONENT_LIMIT - qmin - 1:
+            raise CorruptObject("float decimal digits: index above 10^22")
+        m[big] = np.uint64(lead) + j % np.uint64(band)
+        q[big] = qmin + 1 + bands.astype(np.int64)
+    # uint64 -> double rounds to nearest as static_cast does; then one
+    # multiplication or division by an exact power of ten, as C++.
+    a = m.astype(np.float64)
+    pow10 = np.array(POW10_EXACT, dtype=np.float64)
+    pos = q >= 0
+    a[pos] = a[pos] * pow10[q[pos]]
+    a[~pos] = a[~pos] / pow10[-q[~pos]]
+    a[neg] = -a[neg]
+    return a
+
+
+def decode_float_decimal_digits(data, count):
+    """kFloatDecimalDigits (DecodeFloatDecimalDigits)."""
+    r = Bytes(data)
+    digits = r.byte("float decimal digits: bad digit count")
+    if digits < 1 or digits > MAX_DIGITS:
+        raise CorruptObject("float decimal digits: bad digit count")
+    zq = r.varint("float decimal digits: truncated exponent")
+    qmin = unzigzag(zq)
+    qmin = qmin - (1 << 64) if qmin >> 63 else qmin
+    if qmin < -DIGITS_EXPONENT_LIMIT or qmin > DIGITS_EXPONENT_LIMIT:
+        raise CorruptObject("float decimal digits: exponent out of range")
+    n_exc = r.varint("float decimal digits: bad exception count")
+    if n_exc > count or n_exc > r.remaining() // 2:
+        raise CorruptObject("float decimal digits: bad exception count")
+    positions = []
+    pos = 0
+    for i in range(n_exc):
+        gap = r.varint("float decimal digits: truncated exception position")
+        if (i > 0 and gap == 0) or gap >= count or pos + gap >= count:
+            raise CorruptObject("float decimal digits: exception position out of order or range")
+        pos += gap
+        positions.append(pos)
+    corrections = [unzigzag(r.varint("float decimal digits: truncated correction"))
+                   for _ in range(n_exc)]
+    indices = decode_int64s(r.take(r.remaining(), ""), count, REV2)
+    out = _digits_values(indices, digits, qmin)
+    if n_exc:
+        words = out.view(np.uint64)
+        at = np.array(positions, dtype=np.int64)
+        words[at] = words[at] + _u64(corrections)  # wraps mod 2**64
+    return out
+
+
 def decode_bools(data, count):
     if len(data) != (count + 7) // 8:
         raise CorruptObject("bool bitmap: length is not ceil(count / 8)")
@@ -268,8 +436,12 @@ VALUE_DECODERS = {
     10: (1, decode_float_raw),
     11: (1, decode_float_xor),
     12: (1, decode_float_decimal),
+    13: (1, decode_float_decimal_digits),
     20: (2, decode_int64s),
     30: (3, decode_bools),
     40: (4, decode_bytes),
 }
-TIMESTAMP_CODEC = 1
+TIMESTAMP_DECODERS = {
+    1: decode_timestamps,
+    2: decode_scaled_timestamps,
+}

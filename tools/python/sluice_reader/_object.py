@@ -20,6 +20,8 @@ FOOTER_SIZE = 32
 COMPRESSION_NONE = 1
 COMPRESSION_ZSTD = 2
 DEFAULT_MAX_CHUNK_BYTES = 1 << 30  # PartitionReaderOptions::max_chunk_bytes
+FOOTER_FLAG_METADATA_ZSTD = 1  # kFooterFlagMetadataZstd: metadata is one zstd frame
+MAX_METADATA_BYTES = 1 << 28  # kMaxMetadataBytes
 
 TYPE_NAMES = {1: "float64", 2: "int64", 3: "bool", 4: "bytes"}
 _EMPTY = {1: np.float64, 2: np.int64, 3: bool, 4: object}
@@ -100,7 +102,7 @@ class PartitionObject:
             raise CorruptObject("footer at offset %d: bad magic (truncated?)" % at)
         if unmask(fcrc) != crc32c(b[at:at + 24]):
             raise CorruptObject("footer at offset %d: bad CRC" % at)
-        if fver != VERSION or fflags != 0:
+        if fver != VERSION or fflags & ~FOOTER_FLAG_METADATA_ZSTD:
             raise CorruptObject("footer: unsupported version or flags")
         if meta_off < HEADER_SIZE or meta_off > at or meta_len != at - meta_off:
             raise CorruptObject("footer: metadata at offset %d length %d does not end at the footer"
@@ -108,6 +110,11 @@ class PartitionObject:
         meta_bytes = b[meta_off:at]
         if unmask(meta_crc) != crc32c(meta_bytes):
             raise CorruptObject("metadata at offset %d: bad CRC" % meta_off)
+        if fflags & FOOTER_FLAG_METADATA_ZSTD:
+            try:
+                meta_bytes = _decompress(meta_bytes, None, MAX_METADATA_BYTES)
+            except CorruptObject as e:
+                raise CorruptObject("metadata at offset %d: %s" % (meta_off, e)) from None
         pb2 = _load_pb2()
         meta = pb2.PartitionMetadata()
         try:
@@ -149,8 +156,8 @@ class PartitionObject:
                 if not self._crc_ok(c):
                     raise CorruptObject("%s: %s: bad CRC" % (self.name, s.where(what, c)))
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=_EMPTY[s.type_id])
-        ts = self._decode(s, s.timestamps, "timestamps",
-                          lambda raw: _codecs.decode_timestamps(raw, s.count))
+        ts_decoder = _codecs.TIMESTAMP_DECODERS[s.timestamps.codec]
+        ts = self._decode(s, s.timestamps, "timestamps", lambda raw: ts_decoder(raw, s.count))
         _, decoder = _codecs.VALUE_DECODERS[s.values.codec]
         vals = self._decode(s, s.values, "values", lambda raw: decoder(raw, s.count))
         if start_ns is None and end_ns is None:
@@ -180,14 +187,19 @@ class PartitionObject:
         return self.find(series)
 
 
-def _decompress(stored, raw_length):
-    """One zstd frame with its content size equal to raw_length, nothing after."""
+def _decompress(stored, raw_length, max_length=None):
+    """One zstd frame with its content size equal to raw_length (or, when
+    raw_length is None, at most max_length), nothing after."""
     try:
         params = zstandard.get_frame_parameters(stored)
     except zstandard.ZstdError:
         raise CorruptObject("not a zstd frame with a content size") from None
     if params.content_size in (-1, zstandard.CONTENTSIZE_UNKNOWN, zstandard.CONTENTSIZE_ERROR):
         raise CorruptObject("not a zstd frame with a content size")
+    if raw_length is None:
+        if params.content_size > max_length:
+            raise CorruptObject("zstd frame larger than %d" % max_length)
+        raw_length = params.content_size
     if params.content_size != raw_length:
         raise CorruptObject("zstd frame size differs from raw_length")
     d = zstandard.ZstdDecompressor().decompressobj()
@@ -205,7 +217,7 @@ def _decompress(stored, raw_length):
 
 
 def _check_chunk(c, chunk_end, max_raw):
-    known = c.codec == _codecs.TIMESTAMP_CODEC or c.codec in _codecs.VALUE_DECODERS
+    known = c.codec in _codecs.TIMESTAMP_DECODERS or c.codec in _codecs.VALUE_DECODERS
     if not known:
         raise CorruptObject("unknown chunk codec %d" % c.codec)
     if c.compression not in (COMPRESSION_NONE, COMPRESSION_ZSTD):
@@ -238,7 +250,7 @@ def _check_metadata(m, chunk_end, max_raw):
                 _check_chunk(c, chunk_end, max_raw)
             except CorruptObject as e:
                 raise CorruptObject(where + what + ": " + str(e)) from None
-        if s.timestamps.codec != _codecs.TIMESTAMP_CODEC:
+        if s.timestamps.codec not in _codecs.TIMESTAMP_DECODERS:
             raise CorruptObject(where + ": timestamps chunk has a values codec")
         vtype = _codecs.VALUE_DECODERS.get(s.values.codec, (None,))[0]
         if vtype != s.type:
