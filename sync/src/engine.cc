@@ -188,7 +188,9 @@ class Engine final : public SyncEngine {
     const std::uint64_t size = bytes->size();
 
     const std::int64_t start_at = bucket_.Reserve(size, ctx_.now_ns());
-    if (start_at > ctx_.now_ns()) SleepUntil(start_at);
+    // SleepUntil also returns on every scan and Kick(); the tokens are ours
+    // only at start_at.
+    while (ctx_.now_ns() < start_at && !stopping()) SleepUntil(start_at);
     if (stopping()) {
       // Not attempted: due again at once for whoever runs next.
       {
