@@ -2,13 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <sstream>
+
+#include "admin/series_api.h"
 
 namespace sluice::gateway {
 
 Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   std::unique_ptr<App> app(new App());
   app->config_ = config;
+  app->start_wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  // A bad admin token file refuses the start before anything else opens
+  // (the admin endpoint reads it again when it starts, last).
+  if (config.admin.enabled && !config.admin.http.token_file.empty()) {
+    if (auto token = LoadAdminToken(config.admin.http.token_file); !token.ok()) {
+      return token.status().WithContext("admin");
+    }
+  }
 
   auto store = store::Store::Open(config.store, std::move(hooks.store_context));
   if (!store.ok()) return store.status().WithContext("store " + config.store.dir);
@@ -78,13 +91,25 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     h.metrics = [self] { return self->MetricsText(); };
     h.status = [self] { return self->StatusJson(); };
     h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
+    h.unready_reason = [self] { return self->UnreadyReason(); };
+    h.series = [self](const AdminRequest& r) {
+      const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      return admin::ServeSeries(*self->store_, r, now);
+    };
     auto admin = AdminServer::Start(config.admin.http, std::move(h));
     // Observability never stops ingest: a taken port is logged, not fatal.
+    // A bad or missing token file is: serving without it would expose the
+    // data, and silently serving nothing would hide the mistake.
     if (admin.ok()) {
       app->admin_ = std::move(*admin);
-      spdlog::info("admin: http://{}:{}/metrics", config.admin.http.address, app->admin_->port());
-    } else {
+      spdlog::info("admin: http://{}:{}/metrics{}", config.admin.http.address, app->admin_->port(),
+                   config.admin.http.token_file.empty() ? "" : " (bearer token required)");
+    } else if (admin.status().code() == StatusCode::kUnavailable) {
       spdlog::error("admin endpoint off: {}", admin.status().ToString());
+    } else {
+      return admin.status().WithContext("admin");
     }
   }
   return app;

@@ -1,6 +1,10 @@
 // Configuration keys of the store's engine, upstream sync and the admin
 // endpoint: the key table ApplianceKeys() that config.cc consults beside its
 // own. Every key is documented in docs/config.md.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "config_values.h"
@@ -59,6 +63,29 @@ Status ApplyAddressing(Config& c, const toml::node& n) {
   if (v == "path") c.sync.s3.addressing = sync::S3Addressing::kPath;
   else if (v == "virtual_host") c.sync.s3.addressing = sync::S3Addressing::kVirtualHost;
   else return InvalidArgument("'" + v + "' is not an addressing style; allowed: path, virtual_host");
+  return Status::Ok();
+}
+
+// The admin token is a secret like the broker password: an absolute path,
+// refused when group or others may access it. A file this process cannot
+// stat yet passes here; the admin endpoint reads it at start and refuses to
+// start without it.
+Status ApplyAdminTokenFile(Config& c, const toml::node& n) {
+  std::string& out = c.admin.http.token_file;
+  SLUICE_RETURN_IF_ERROR(GetString(n, out));
+  if (out.empty()) return Status::Ok();
+  if (!std::filesystem::path(out).is_absolute()) {
+    return InvalidArgument("must be an absolute path, got '" + out + "'");
+  }
+  struct stat st {};
+  if (::stat(out.c_str(), &st) != 0) return Status::Ok();
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("token file " + out + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return InvalidArgument("token file " + out + " has mode " + mode +
+                           ": group and others must have no access (chmod 600 " + out + ")");
+  }
   return Status::Ok();
 }
 
@@ -149,6 +176,9 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.address); }},
     {{"admin.port", "integer"},
      [](Config& c, const toml::node& n) { return GetIntInto(n, 0, 65535, c.admin.http.port); }},
+    {{"admin.token_file", "string"}, ApplyAdminTokenFile},
+    {{"admin.sync_stuck_after", "duration"},
+     [](Config& c, const toml::node& n) { return GetSeconds(n, c.admin.http.sync_stuck_after_s); }},
 };
 
 // "field: why" from a module's Validate() -> "section.field: why".
@@ -177,7 +207,7 @@ Status FinishSyncConfig(Config& c) {
   e.gateway_id = c.gateway.id;
   e.site = c.gateway.site;
   e.partition_window_s = c.store.partition_window_s;
-  SLUICE_RETURN_IF_ERROR(Under("admin", c.admin.http.Validate()));
+  if (c.admin.enabled) SLUICE_RETURN_IF_ERROR(Under("admin", c.admin.http.Validate()));
   if (c.sync.sink == SinkKind::kNone) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(Under("sync", e.Validate()));
   if (c.sync.sink == SinkKind::kS3) return Under("sync.s3", c.sync.s3.Validate());

@@ -18,6 +18,7 @@
 #include "doctor/doctor.h"
 #include "gateway/app.h"
 #include "gateway/config.h"
+#include "status/status.h"
 #include "sync/export.h"
 #include "sensor_sim/sensor_sim.h"
 #include "version.h"
@@ -177,7 +178,19 @@ int main(int argc, char** argv) {
       "doctor", "Check this box against a configuration; exit 0 pass, 1 warning, 2 failure");
   doctor->add_option("--config,-c", doctor_config, "TOML configuration file")->capture_default_str();
 
+  sluice::gateway::status::StatusOptions status_options;
+  auto* status = app.add_subcommand(
+      "status", "Show a running gateway: rates, fills, sync backlog, errors (its admin endpoint)");
+  status->add_option("--admin", status_options.admin, "Admin endpoint URL")->capture_default_str();
+  status->add_option("--token-file", status_options.token_file,
+                     "File with the admin bearer token (admin.token_file)");
+  status->add_option("--watch,-w", status_options.watch_s,
+                     "Redraw in place every SECONDS (default 2) until Ctrl-C")
+      ->expected(0, 1)
+      ->default_str("2");
+
   CLI11_PARSE(app, argc, argv);
+  if (status->parsed()) return sluice::gateway::status::RunStatus(status_options);
   if (exp->parsed()) {
     return Export(export_options, export_format, export_start, export_end, export_output);
   }

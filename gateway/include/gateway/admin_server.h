@@ -1,15 +1,26 @@
-// The admin HTTP endpoint: Prometheus metrics, health, status. Loopback by
-// default; read-only. Boost.Beast stays inside admin_server.cc.
+// The admin HTTP endpoint: Prometheus metrics, health, status and a small
+// read-only series API. Loopback by default; Boost.Beast stays inside
+// admin_server.cc.
 //
-//   GET /metrics    text/plain; version=0.0.4 (Prometheus exposition format)
-//   GET /healthz    200 "ok" when healthy, 503 and the reason otherwise
-//   GET /v1/status  application/json
+//   GET /metrics                     text/plain; version=0.0.4 (Prometheus)
+//   GET /healthz                     200 "ok", or 503 and why (liveness)
+//   GET /readyz                      200 "ready", or 503 and why not
+//   GET /v1/status                   application/json
+//   GET /v1/series[...]              application/json, AdminHandlers::series
+//
+// With a token (AdminOptions::token_file) every request must carry
+// `Authorization: Bearer <token>`; anything else is answered 401 before a
+// handler runs. The token is compared in constant time and never logged.
+// Bad requests get a 4xx with a one-line reason: JSON {"error": ...} under
+// /v1/, plain text elsewhere.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -20,35 +31,92 @@ struct AdminOptions {
   std::string address = "127.0.0.1";
   // TCP port; 0 picks a free one (tests). Default: 9464.
   std::uint16_t port = 9464;
+  // File holding the bearer token (one line of 16 to 4096 visible ASCII
+  // characters), readable by its owner only. Required when `address` is not
+  // a loopback address. Empty: no token (loopback only). Default: empty.
+  std::string token_file;
+  // /healthz turns 503 when sealed partitions wait and no upload was
+  // confirmed for this long, s; 0: never. Used by the App, not the server.
+  // Bounds: 0, or 60 .. 2592000 (30 days). Default: 3600.
+  std::uint32_t sync_stuck_after_s = 3600;
+  // InvalidArgument "field: why" for a bad address, a missing token on a
+  // non-loopback address, or a stuck threshold out of bounds. Does not read
+  // the token file (Start does).
   Status Validate() const;
+};
+
+// True for 127.0.0.0/8 and ::1 (and ::ffff:127.x.y.z).
+bool IsLoopbackAddress(const std::string& address);
+
+// Reads a token file: refused (InvalidArgument naming the file) unless it is
+// a regular file that group and others cannot access, holding one token of
+// 16 to 4096 visible ASCII characters (a trailing newline is ignored).
+Result<std::string> LoadAdminToken(const std::string& path);
+
+// A request as handlers see it: the path percent-decoded, the query split
+// into decoded key/value pairs (the last of repeated keys wins).
+struct AdminRequest {
+  std::string path;      // e.g. "/v1/series/plant/l1/temp"
+  std::string raw_path;  // as sent, before decoding, e.g. "/v1/series/plant%2Fl1%2Ftemp"
+  std::map<std::string, std::string> query;
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
 };
 
 struct AdminHandlers {
   std::function<std::string()> metrics;  // Prometheus text
   std::function<std::string()> status;   // JSON
-  // Empty string: healthy; otherwise the reason it is not.
+  // Empty string: healthy; otherwise the reason it is not (/healthz).
   std::function<std::string()> unhealthy_reason;
+  // Empty string: ready; otherwise the reason it is not (/readyz). Unset:
+  // always ready.
+  std::function<std::string()> unready_reason;
+  // /v1/series and everything under it. Unset: 404.
+  std::function<AdminResponse(const AdminRequest&)> series;
+};
+
+// What the server saw since Start. Relaxed counters.
+struct AdminCounters {
+  std::uint64_t requests = 0;       // answered, any status
+  std::uint64_t client_errors = 0;  // answered 4xx (bad path, bad input, auth)
+  std::uint64_t auth_failures = 0;  // answered 401
+  std::uint64_t bad_requests = 0;   // unparsable HTTP, answered 400 or 431 and closed
 };
 
 class AdminServer {
  public:
   virtual ~AdminServer() = default;
-  // Binds and starts serving on its own thread.
+  // Reads the token file (if any), binds and starts serving on its own
+  // thread. Errors: InvalidArgument for bad options or a bad token file
+  // (the gateway must not start), Unavailable when the address cannot be
+  // bound (observability only: the caller may go on without it).
   static Result<std::unique_ptr<AdminServer>> Start(const AdminOptions& options,
                                                     AdminHandlers handlers);
   virtual std::uint16_t port() const = 0;
+  virtual AdminCounters counters() const = 0;
   // Stops accepting, closes connections, joins the thread. Idempotent.
   virtual void Stop() = 0;
 };
 
 // Prometheus text helpers: one sample line, with HELP and TYPE emitted once
-// per metric name by the caller through MetricFamily.
+// per metric name by the caller through Family.
 class MetricsText {
  public:
   // Starts a family: "# HELP name help" and "# TYPE name type".
   MetricsText& Family(const std::string& name, const std::string& type, const std::string& help);
   // "name{labels} value". `labels` is already formatted: key="value",...
   MetricsText& Sample(const std::string& name, double value, const std::string& labels = "");
+  // A whole histogram family: name_bucket{le="..."} (cumulative, ending with
+  // +Inf), name_sum and name_count. `counts[i]` are the observations in
+  // (upper_bounds[i-1], upper_bounds[i]]; counts has one more slot than
+  // upper_bounds, for the observations above the last bound.
+  MetricsText& Histogram(const std::string& name, const std::string& help,
+                         const std::vector<double>& upper_bounds,
+                         const std::vector<std::uint64_t>& counts, double sum);
   const std::string& str() const { return out_; }
 
  private:

@@ -15,6 +15,7 @@
 // sync backlog) adds a Pipeline::PressureSource.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,8 +60,12 @@ class App {
   std::string MetricsText() const;
   // A JSON summary (/v1/status).
   std::string StatusJson() const;
-  // Empty when healthy, else why not (/healthz).
+  // Empty when healthy, else why not (/healthz): the store open and not
+  // full, sync not stuck past admin.sync_stuck_after.
   std::string UnhealthyReason() const;
+  // Empty when ready, else why not (/readyz): the store open and, with
+  // brokers configured, at least one broker connection up.
+  std::string UnreadyReason() const;
   // The admin endpoint's port; 0 when it is off.
   std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
   // The native MQTT endpoint's port; 0 when it is off.
@@ -83,6 +88,8 @@ class App {
   EndpointCounters last_endpoint_;
   bool stopped_ = false;
   Status close_status_;
+  std::int64_t start_wall_ns_ = 0;  // when Start began: uptime, "sync stuck since"
+
 };
 
 }  // namespace sluice::gateway

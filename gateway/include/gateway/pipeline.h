@@ -95,6 +95,12 @@ std::uint64_t RoutingHash(std::string_view topic);
 // shard's queue is full).
 enum class OfferResult : std::uint8_t { kQueued, kShed, kClosed, kBusy };
 
+// Upper bounds, microseconds, of the durable-acknowledgement latency
+// histogram (PipelineCounters::ack_latency): 100 us to 10 s.
+inline constexpr std::array<std::uint64_t, 16> kAckLatencyBoundsUs = {
+    100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000};
+
 struct PipelineCounters {
   std::uint64_t messages_in = 0;        // offered
   std::uint64_t messages_queued = 0;
@@ -115,6 +121,12 @@ struct PipelineCounters {
   std::uint64_t slowed_us = 0;          // time Offer spent slowed or stopped
   std::array<std::uint64_t, static_cast<std::size_t>(MalformedReason::kCount)> malformed{};
   PressureLevel level = PressureLevel::kOpen;
+  // Batches from Store::Append until their shard saw them durable and sent
+  // their acknowledgements, retries included; durable batches only.
+  // ack_latency[i]: in (bound[i-1], bound[i]] of kAckLatencyBoundsUs; the
+  // last slot: above every bound.
+  std::array<std::uint64_t, kAckLatencyBoundsUs.size() + 1> ack_latency{};
+  std::uint64_t ack_latency_sum_us = 0;
   std::uint64_t ShedTotal() const;
 };
 

@@ -205,6 +205,8 @@ class PipelineImpl final : public Pipeline {
       }
     }
     c.level = pressure_.level();
+    for (std::size_t i = 0; i < c.ack_latency.size(); ++i) c.ack_latency[i] = get(counters_.ack_latency[i]);
+    c.ack_latency_sum_us = get(counters_.ack_latency_sum_us);
     return c;
   }
 

@@ -3,6 +3,7 @@
 // to the same shard), its batch and its appends in flight.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +27,9 @@ struct ShardCounters {
   std::atomic<std::uint64_t> decoded{0}, malformed{0}, unmatched{0}, samples{0};
   std::atomic<std::uint64_t> records_stored{0}, records_dropped{0}, series_conflicts{0};
   std::atomic<std::uint64_t> batches{0}, append_retries{0}, rebirths{0};
+  // Durable-acknowledgement latency (PipelineCounters::ack_latency).
+  std::array<std::atomic<std::uint64_t>, kAckLatencyBoundsUs.size() + 1> ack_latency{};
+  std::atomic<std::uint64_t> ack_latency_sum_us{0};
 };
 
 // What the shards share; owned by the pipeline, outlives them.
@@ -62,6 +66,7 @@ class Shard {
     std::vector<MessageAck> acks;
     store::Ticket ticket = store::Ticket::Completed(Status::Ok());
     std::uint32_t attempts = 0;
+    Clock::time_point first_append{};  // for the latency histogram
     bool waiting_retry = false;
     Clock::time_point retry_at{};
   };
