@@ -77,8 +77,13 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     auto endpoint = MqttEndpoint::Start(config.endpoint, app->pipeline_.get());
     if (!endpoint.ok()) return endpoint.status();
     app->endpoint_ = std::move(*endpoint);
-    app->pipeline_->SetAcker([e = app->endpoint_.get()](std::span<const MessageAck> acks) {
-      e->OnAcks(acks);
+    // Store callbacks may still be running when the endpoint goes away:
+    // they reach it through a route that Stop() cuts first.
+    app->ack_route_ = std::make_shared<AckRoute>();
+    app->ack_route_->endpoint = app->endpoint_.get();
+    app->pipeline_->SetAcker([route = app->ack_route_](std::span<const MessageAck> acks) {
+      std::lock_guard lock(route->mu);
+      if (route->endpoint != nullptr) route->endpoint->OnAcks(acks);
     });
   }
   if (config.mqtt.brokers.empty() && !config.endpoint.enabled) {
@@ -132,6 +137,10 @@ Status App::Stop() {
   mqtt_.reset();
   if (pipeline_) pipeline_->Drain();
   if (endpoint_) {
+    if (ack_route_) {
+      std::lock_guard lock(ack_route_->mu);
+      ack_route_->endpoint = nullptr;
+    }
     endpoint_->Stop();
     last_endpoint_ = endpoint_->counters();
     endpoint_.reset();

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,12 @@ class App {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<MqttFrontend> mqtt_;
   std::unique_ptr<MqttEndpoint> endpoint_;  // native MQTT ingest, if enabled
+  // How acknowledgements from store callbacks reach the endpoint.
+  struct AckRoute {
+    std::mutex mu;
+    MqttEndpoint* endpoint = nullptr;
+  };
+  std::shared_ptr<AckRoute> ack_route_;
   std::unique_ptr<AdminServer> admin_;  // started last, stopped first
   MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
   EndpointCounters last_endpoint_;

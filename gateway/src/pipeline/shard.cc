@@ -162,7 +162,9 @@ void Shard::Settle(const InboundMessage& m, MessageOutcome outcome, bool has_rec
   } else {
     // Its last record filled a batch that is already on its way.
     SLUICE_CHECK(!inflight_.empty());
-    inflight_.back().acks.push_back(ack);
+    auto& batch = inflight_.back().acks;
+    if (!batch) batch = std::make_shared<AckBatch>();
+    if (!batch->Add(ack)) Deliver({&ack, 1});  // that batch is durable already
   }
 }
 
@@ -180,7 +182,10 @@ void Shard::Flush() {
   }
   inflight_.emplace_back();
   inflight_.back().batch = batch_.Take();
-  inflight_.back().acks.swap(acks_);
+  if (!acks_.empty()) {
+    inflight_.back().acks = std::make_shared<AckBatch>();
+    inflight_.back().acks->Add(acks_);
+  }
   Append(inflight_.back());
 }
 
@@ -190,7 +195,18 @@ void Shard::Append(InFlight& f) {
   env_.counters->batches.fetch_add(1, std::memory_order_relaxed);
   // A copy goes to the store: the records are kept until the ticket says
   // they are durable, so a refused append can be retried.
-  f.ticket = env_.store->Append(f.batch, [q = queue_](const Status&) { q->Wake(); });
+  // The callback may outlive the shard and the pipeline (it runs after the
+  // ticket is done): it holds copies, never `this`.
+  Pipeline::AckFn ack_fn;
+  if (f.acks && env_.ack != nullptr) ack_fn = *env_.ack;
+  f.ticket = env_.store->Append(
+      f.batch, [q = queue_, acks = f.acks, ack_fn = std::move(ack_fn)](const Status& s) {
+        if (s.ok() && acks && ack_fn) {
+          const auto list = acks->Take();
+          if (!list.empty()) ack_fn(list);
+        }
+        q->Wake();
+      });
 }
 
 void Shard::WaitOldest(Clock::time_point limit) {
@@ -213,8 +229,7 @@ void Shard::Reap() {
         env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
         spdlog::error("shard {}: store still refuses appends at shutdown; {} records dropped",
                       index_, f.batch.size());
-        for (auto& a : f.acks) a.outcome = MessageOutcome::kFailed;
-        Deliver(f.acks);
+        DeliverRest(f, MessageOutcome::kFailed);
         inflight_.pop_front();
         continue;
       }
@@ -227,7 +242,7 @@ void Shard::Reap() {
       env_.counters->records_stored.fetch_add(f.batch.size(), std::memory_order_relaxed);
       CountAckLatency(*env_.counters, now - f.first_append);
       if (f.attempts > 1) env_.pressure->ReportStoreRefusing(false);
-      Deliver(f.acks);
+      DeliverRest(f, MessageOutcome::kStored);
       inflight_.pop_front();
       continue;
     }
@@ -246,10 +261,18 @@ void Shard::Reap() {
     env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);
     spdlog::error("shard {}: store refused a batch of {} records: {}", index_, f.batch.size(),
                   s.ToString());
-    for (auto& a : f.acks) a.outcome = MessageOutcome::kFailed;
-    Deliver(f.acks);
+    DeliverRest(f, MessageOutcome::kFailed);
     inflight_.pop_front();
   }
+}
+
+void Shard::DeliverRest(InFlight& f, MessageOutcome outcome) {
+  if (!f.acks) return;
+  auto list = f.acks->Take();
+  if (outcome != MessageOutcome::kStored) {
+    for (auto& a : list) a.outcome = outcome;
+  }
+  Deliver(list);
 }
 
 void Shard::LogLimited(const std::string& line) {

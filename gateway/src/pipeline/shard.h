@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,37 @@ struct ShardEnv {
   const Pipeline::AckFn* ack = nullptr;
 };
 
+// The acknowledgements riding on one store batch. The store's completion
+// callback sends them the moment the batch is durable, without waiting for
+// the shard to wake; the shard sends what is left (a failed batch's, or one
+// whose callback ran before they were added).
+class AckBatch {
+ public:
+  // False when the batch already went out durable: the caller sends `ack`.
+  bool Add(const MessageAck& ack) {
+    std::lock_guard lock(mu_);
+    if (sent_) return false;
+    acks_.push_back(ack);
+    return true;
+  }
+  void Add(std::vector<MessageAck>& acks) {
+    std::lock_guard lock(mu_);
+    for (auto& a : acks) acks_.push_back(a);
+    acks.clear();
+  }
+  // Everything not sent yet; later Add() calls return false.
+  std::vector<MessageAck> Take() {
+    std::lock_guard lock(mu_);
+    sent_ = true;
+    return std::move(acks_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<MessageAck> acks_;
+  bool sent_ = false;
+};
+
 class Shard {
  public:
   Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::uint32_t index);
@@ -63,7 +95,7 @@ class Shard {
     store::Batch batch;
     // Messages whose last record is in this batch: acknowledged when it is
     // durable. (Earlier batches of the shard complete first: Reap is in order.)
-    std::vector<MessageAck> acks;
+    std::shared_ptr<AckBatch> acks;  // null: none
     store::Ticket ticket = store::Ticket::Completed(Status::Ok());
     std::uint32_t attempts = 0;
     Clock::time_point first_append{};  // for the latency histogram
@@ -85,6 +117,9 @@ class Shard {
   // record waiting, else with the batch that holds its last record.
   void Settle(const InboundMessage& m, MessageOutcome outcome, bool has_records);
   void Deliver(std::span<const MessageAck> acks);
+  // Sends the acknowledgements of `f` its callback did not send; a batch
+  // that failed for good sends `outcome` instead of what each message had.
+  void DeliverRest(InFlight& f, MessageOutcome outcome);
 
   const ShardEnv& env_;
   std::unique_ptr<IngestDecoder> decoder_;
