@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+
+#include <cctype>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,7 +24,6 @@
 
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -198,6 +199,19 @@ std::string HttpGet(int port, const std::string& path) {
   return out;
 }
 
+// The decimal number right after the first `prefix` in `text`; -1 if none.
+int NumberAfter(const std::string& text, const std::string& prefix) {
+  const auto at = text.find(prefix);
+  if (at == std::string::npos) return -1;
+  std::size_t i = at + prefix.size();
+  if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
+  int n = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    n = n * 10 + (text[i++] - '0');
+  }
+  return n;
+}
+
 // `sluice run --config FILE`, its stdout and stderr in `log`. Killed if
 // still running when destroyed.
 class SluiceRun {
@@ -240,13 +254,10 @@ class SluiceRun {
   // The admin endpoint's port (admin.port = 0 picks one; the log names it).
   int AdminPort() {
     if (admin_port_ == 0) {
-      static const std::regex re(R"(admin: http://127\.0\.0\.1:(\d+)/metrics)");
-      std::smatch m;
+      // (No std::regex: g++ 12 warns inside it under -O2 -fsanitize.)
       REQUIRE_MESSAGE(PollUntil([&] {
-                        const std::string log = Log();
-                        if (!std::regex_search(log, m, re)) return false;
-                        admin_port_ = std::stoi(m[1]);
-                        return true;
+                        admin_port_ = NumberAfter(Log(), "admin: http://127.0.0.1:");
+                        return admin_port_ > 0;
                       }),
                       "no admin endpoint in the log:\n"
                           << Log());
@@ -385,11 +396,10 @@ TEST_CASE("a wrong password is refused clearly without being logged and retried 
     // Backoff: from reconnect_min (50 ms) doubling to reconnect_max (400 ms),
     // each wait drawn from the upper half of the current step.
     std::vector<int> waits;
-    static const std::regex re(R"(retrying in (\d+) ms)");
     for (const auto& line : failures) {
-      std::smatch m;
-      REQUIRE(std::regex_search(line, m, re));
-      waits.push_back(std::stoi(m[1]));
+      const int wait = NumberAfter(line, "retrying in ");
+      REQUIRE(wait >= 0);
+      waits.push_back(wait);
     }
     CAPTURE(failures);
     CHECK(waits[0] >= 25);
