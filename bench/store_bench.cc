@@ -1,15 +1,37 @@
-// store_bench: durable appends of real sensor data, Sluice against RocksDB
-// (WAL on, sync=true, the same batches from the same threads, so it group-
-// commits too) and against fio's sequential O_DIRECT write bandwidth on the
-// same file system. Prints records/s, MB/s, durable-ack latency
-// percentiles, device bytes per payload byte, DRAM per point, reopen time,
-// and the ratios.
+// store_bench: durable appends into the store, against RocksDB (WAL on,
+// sync=true, the same batches, so that it group-commits too) and against
+// fio's sequential O_DIRECT write bandwidth on the same file system. Ends
+// with a verdict per target of the store issue.
 //
 //   store_bench [--dir DIR] [--records N] [--threads T] [--batch B]
-//               [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio] [--no-pmem]
+//               [--inflight K] [--series N] [--block-size BYTES]
+//               [--datasets DIR] [--only RUN,...] [--no-rocksdb] [--no-fio]
+//               [--no-pmem]
 //
-// Workload: SKAB (8 sensor columns per file) and NAB machine_temperature,
-// replayed in a loop with shifted timestamps until N records.
+// Workloads (payload: 8 bytes of timestamp plus the value's bytes):
+//   replay     SKAB (8 sensor columns per file) and NAB machine_temperature
+//              as live sensors: each file loops over its own time span from
+//              a common start, all merged in time order, until N records.
+//   synthetic  --series float64 series (default 100,000), one point per
+//              series per second, random walks with 2 decimals.
+//   bytes      4 KiB and 16 KiB opaque values, random (incompressible).
+// The store's clock follows the data (the greatest timestamp appended), as
+// it would with live sensors, so that partitions seal as windows pass.
+//
+// Runs (names for --only):
+//   wal, pmem    replay, T writer threads, K batches of B in flight each
+//   rocksdb      replay, T threads with one batch in flight each (Write is
+//                synchronous), and 16 threads (its group commit at its best)
+//   one-writer   replay, wal, one thread, batches of 1000, 32 in flight
+//   latency      replay, one thread, one batch of B in flight at a time: wal,
+//                pmem, pmem with single-record batches; and the machine's
+//                thread wake-up latency, which bounds any hand-off
+//   synthetic    synthetic, wal, T threads; DRAM per point at many series
+//   bytes        4 KiB and 16 KiB values, wal, T threads, against fio
+//
+// "dev B/B" is what /proc/self/io counts as written to storage per payload
+// byte; the breakdown below the table comes from counting what the store
+// hands to its Env, by file kind.
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
@@ -17,13 +39,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <queue>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,36 +61,144 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-using sluice::store::Batch;
-using sluice::store::Record;
-using sluice::store::SeriesId;
+namespace st = sluice::store;
+using st::Batch;
+using st::Record;
+using st::SeriesId;
 
 struct Args {
   std::string dir = "build/bench-store";
   std::string datasets;
   std::size_t records = 2'000'000;
-  int threads = 4;
+  int threads = 2;    // the machine's cores
   int batch = 100;
   int inflight = 64;  // batches in flight per thread
+  std::size_t series = 100'000;
+  std::uint64_t block_size = 0;  // 0: the store's default
+  std::vector<std::string> only;
   bool rocksdb = true;
   bool fio = true;
   bool pmem = true;  // emulated in /dev/shm
+  bool Wants(const std::string& run) const {
+    return only.empty() || std::find(only.begin(), only.end(), run) != only.end();
+  }
 };
 
 struct Workload {
+  std::string name;
+  std::string what;
+  st::ValueType type = st::ValueType::kFloat64;
   std::vector<std::string> series;  // names, index + 1 = id
   std::vector<Record> records;
-  std::string files;
+  std::size_t payload = 16;  // bytes per record: timestamp + value
 };
 
-struct Result {
-  std::string name;
-  double seconds = 0;
-  std::size_t records = 0;
-  std::vector<double> latencies_us;  // per batch, submit to durable ack
-  std::uint64_t device_bytes = 0;
-  std::uint64_t dram_bytes = 0;
-  double reopen_ms = 0;
+// --- Counting what the store writes, by kind of file.
+
+struct IoCounts {
+  std::atomic<std::uint64_t> wal{0}, segment{0}, meta{0}, pmem{0};
+  std::atomic<std::uint64_t> wal_zeros{0}, segment_zeros{0};  // preallocation
+};
+
+// A snapshot of IoCounts, or the difference of two.
+struct IoBytes {
+  std::uint64_t wal = 0, segment = 0, meta = 0, pmem = 0, wal_zeros = 0, segment_zeros = 0;
+  static IoBytes Of(const IoCounts& c) {
+    return {c.wal.load(), c.segment.load(), c.meta.load(), c.pmem.load(), c.wal_zeros.load(),
+            c.segment_zeros.load()};
+  }
+  IoBytes operator-(const IoBytes& o) const {
+    return {wal - o.wal, segment - o.segment, meta - o.meta, pmem - o.pmem,
+            wal_zeros - o.wal_zeros, segment_zeros - o.segment_zeros};
+  }
+};
+
+enum class Kind { kWal, kSegment, kMeta };
+
+Kind KindOf(const std::string& path) {
+  const std::string name = fs::path(path).filename().string();
+  if (name.starts_with("wal-")) return Kind::kWal;
+  if (name.starts_with("seg-")) return Kind::kSegment;
+  return Kind::kMeta;
+}
+
+class CountingFile final : public st::File {
+ public:
+  CountingFile(std::unique_ptr<st::File> base, IoCounts* c) : base_(std::move(base)), c_(c), kind_(KindOf(base_->path())) {}
+  sluice::Status WriteAndSync(std::span<const st::WriteSlice> slices) override {
+    std::uint64_t n = 0;
+    for (const auto& s : slices) n += s.data.size();
+    Count(n);
+    return base_->WriteAndSync(slices);
+  }
+  sluice::Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    Count(data.size());
+    return base_->Write(offset, data);
+  }
+  sluice::Status Sync() override { return base_->Sync(); }
+  sluice::Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) override {
+    return base_->Read(offset, data);
+  }
+  sluice::Status Preallocate(std::uint64_t size) override {
+    auto now = base_->Size();
+    if (now.ok() && size > *now) (kind_ == Kind::kWal ? c_->wal_zeros : c_->segment_zeros) += size - *now;
+    return base_->Preallocate(size);
+  }
+  sluice::Result<std::uint64_t> Size() override { return base_->Size(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  void Count(std::uint64_t n) {
+    (kind_ == Kind::kWal ? c_->wal : kind_ == Kind::kSegment ? c_->segment : c_->meta) += n;
+  }
+  std::unique_ptr<st::File> base_;
+  IoCounts* c_;
+  Kind kind_;
+};
+
+class CountingRegion final : public st::PersistentRegion {
+ public:
+  CountingRegion(std::unique_ptr<st::PersistentRegion> base, IoCounts* c) : base_(std::move(base)), c_(c) {}
+  sluice::Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    c_->pmem += data.size();
+    return base_->Write(offset, data);
+  }
+  sluice::Status Flush(std::uint64_t offset, std::uint64_t size) override { return base_->Flush(offset, size); }
+  sluice::Status Drain() override { return base_->Drain(); }
+  std::span<const std::byte> bytes() const override { return base_->bytes(); }
+  st::PersistGranularity granularity() const override { return base_->granularity(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  std::unique_ptr<st::PersistentRegion> base_;
+  IoCounts* c_;
+};
+
+class CountingEnv final : public st::Env {
+ public:
+  CountingEnv(st::Env* base, IoCounts* c) : base_(base), c_(c) {}
+  sluice::Result<std::unique_ptr<st::File>> OpenFile(const std::string& path, st::FileOptions o) override {
+    auto f = base_->OpenFile(path, o);
+    if (!f.ok()) return f.status();
+    return std::unique_ptr<st::File>(std::make_unique<CountingFile>(std::move(*f), c_));
+  }
+  sluice::Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
+  sluice::Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
+  sluice::Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
+  sluice::Status Remove(const std::string& p) override { return base_->Remove(p); }
+  sluice::Result<std::vector<std::string>> ListDir(const std::string& d) override { return base_->ListDir(d); }
+  bool Exists(const std::string& p) override { return base_->Exists(p); }
+  st::IoEngine io_engine() const override { return base_->io_engine(); }
+  sluice::Result<std::unique_ptr<st::PersistentRegion>> MapPersistent(const std::string& path,
+                                                                      std::uint64_t size) override {
+    auto r = base_->MapPersistent(path, size);
+    if (!r.ok()) return r.status();
+    return std::unique_ptr<st::PersistentRegion>(std::make_unique<CountingRegion>(std::move(*r), c_));
+  }
+
+ private:
+  st::Env* base_;
+  IoCounts* c_;
 };
 
 // Bytes this process caused to be written to storage (/proc/self/io).
@@ -78,71 +212,173 @@ std::uint64_t WriteBytes() {
   return 0;
 }
 
-Workload Load(const Args& a) {
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+// --- Workloads.
+
+std::int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Workload Replay(const Args& a) {
   using namespace sluice::sync::testing;
   Workload w;
+  w.name = "replay";
   std::vector<CsvTable> tables;
   for (const auto& f : SkabFiles()) {
     auto t = LoadCsv(f, ';', 8);
-    if (t.ok()) tables.push_back(std::move(*t));
+    if (t.ok() && t->timestamps_ns.size() > 1) tables.push_back(std::move(*t));
   }
   const std::string nab = (a.datasets.empty() ? DatasetsDir() : a.datasets) +
                           "/nab/machine_temperature_system_failure.csv";
-  if (auto t = LoadCsv(nab, ',', 1); t.ok()) tables.push_back(std::move(*t));
-  w.files = std::to_string(tables.size()) + " files (SKAB + NAB machine_temperature)";
+  if (auto t = LoadCsv(nab, ',', 1); t.ok() && t->timestamps_ns.size() > 1) tables.push_back(std::move(*t));
   if (tables.empty()) {
     std::fprintf(stderr, "store_bench: no dataset found under %s\n", DatasetsDir().c_str());
     std::exit(2);
   }
-  // One series per (file, column); timestamps shifted by a lap each replay.
   std::vector<std::uint32_t> base;
   for (std::size_t t = 0; t < tables.size(); ++t) {
     base.push_back(static_cast<std::uint32_t>(w.series.size() + 1));
     for (const auto& n : tables[t].names) w.series.push_back("f" + std::to_string(t) + "/" + n);
   }
-  std::int64_t lap_ns = 0;
-  for (const auto& t : tables) {
-    if (!t.timestamps_ns.empty()) {
-      lap_ns = std::max(lap_ns, t.timestamps_ns.back() - t.timestamps_ns.front() + 1'000'000'000);
-    }
+  w.what = std::to_string(tables.size()) + " files (SKAB + NAB machine_temperature), " +
+           std::to_string(w.series.size()) + " series";
+  // Each file is a sensor group that started at t0 and loops over its own
+  // span (plus one sampling interval); the groups run side by side.
+  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
+  struct Cursor {
+    std::int64_t next;
+    std::size_t table, row, lap;
+  };
+  auto later = [](const Cursor& x, const Cursor& y) { return x.next > y.next; };
+  std::priority_queue<Cursor, std::vector<Cursor>, decltype(later)> heap(later);
+  std::vector<std::int64_t> period(tables.size());
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const auto& ts = tables[t].timestamps_ns;
+    period[t] = ts.back() - ts.front() + (ts.back() - ts.front()) / static_cast<std::int64_t>(ts.size() - 1);
+    heap.push({t0, t, 0, 0});
   }
   w.records.reserve(a.records);
-  for (std::int64_t lap = 0; w.records.size() < a.records; ++lap) {
-    for (std::size_t t = 0; t < tables.size() && w.records.size() < a.records; ++t) {
-      const auto& tab = tables[t];
-      for (std::size_t r = 0; r < tab.timestamps_ns.size() && w.records.size() < a.records; ++r) {
-        for (std::size_t c = 0; c < tab.columns.size() && w.records.size() < a.records; ++c) {
-          w.records.push_back({SeriesId{base[t] + static_cast<std::uint32_t>(c)},
-                               tab.timestamps_ns[r] + lap * lap_ns, tab.columns[c][r]});
-        }
-      }
+  while (w.records.size() < a.records) {
+    Cursor c = heap.top();
+    heap.pop();
+    const auto& tab = tables[c.table];
+    for (std::size_t col = 0; col < tab.columns.size() && w.records.size() < a.records; ++col) {
+      w.records.push_back({SeriesId{base[c.table] + static_cast<std::uint32_t>(col)}, c.next, tab.columns[col][c.row]});
+    }
+    if (++c.row == tab.timestamps_ns.size()) {
+      c.row = 0;
+      ++c.lap;
+    }
+    c.next = t0 + static_cast<std::int64_t>(c.lap) * period[c.table] + tab.timestamps_ns[c.row] - tab.timestamps_ns.front();
+    heap.push(c);
+  }
+  return w;
+}
+
+Workload Synthetic(const Args& a) {
+  Workload w;
+  w.name = "synthetic";
+  w.what = std::to_string(a.series) + " float64 series, 1 point per series per second";
+  for (std::size_t s = 0; s < a.series; ++s) w.series.push_back("site/dev" + std::to_string(s / 16) + "/ch" + std::to_string(s % 16));
+  std::mt19937_64 rng(42);
+  std::normal_distribution<double> step(0.0, 0.05);
+  std::vector<double> level(a.series);
+  for (auto& l : level) l = 20.0 + static_cast<double>(rng() % 1000) / 10.0;
+  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
+  w.records.reserve(a.records);
+  for (std::int64_t tick = 0; w.records.size() < a.records; ++tick) {
+    for (std::size_t s = 0; s < a.series && w.records.size() < a.records; ++s) {
+      level[s] += step(rng);
+      w.records.push_back({SeriesId{static_cast<std::uint32_t>(s + 1)}, t0 + tick * 1'000'000'000,
+                           std::round(level[s] * 100.0) / 100.0});
     }
   }
   return w;
 }
 
-// Runs `threads` writers over the workload in batches; `submit` starts one
-// batch and calls `done` when it is durable.
+Workload Bytes(std::size_t value_bytes, std::size_t total_bytes) {
+  Workload w;
+  w.name = std::to_string(value_bytes / 1024) + " KiB values";
+  w.type = st::ValueType::kBytes;
+  w.payload = 8 + value_bytes;
+  constexpr std::size_t kSeries = 64;
+  w.what = std::to_string(kSeries) + " series of random " + std::to_string(value_bytes) + "-byte values";
+  for (std::size_t s = 0; s < kSeries; ++s) w.series.push_back("cam/" + std::to_string(s));
+  std::mt19937_64 rng(7);
+  std::string blob(value_bytes + 4096, '\0');
+  for (auto& ch : blob) ch = static_cast<char>(rng());
+  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
+  const std::size_t n = total_bytes / value_bytes;
+  for (std::size_t i = 0; i < n; ++i) {
+    // Distinct values without generating each: windows of one random blob.
+    Record r;
+    r.series = SeriesId{static_cast<std::uint32_t>(1 + i % kSeries)};
+    r.timestamp_ns = t0 + static_cast<std::int64_t>(i / kSeries) * 10'000'000;
+    r.value = blob.substr(rng() % 4096, value_bytes);
+    w.records.push_back(std::move(r));
+  }
+  return w;
+}
+
+// --- Running.
+
+struct Result {
+  std::string name;
+  double seconds = 0;
+  std::size_t records = 0;
+  std::size_t payload = 16;
+  std::vector<double> latencies_us;  // per batch, submit to durable ack (the callback)
+  std::vector<double> submit_us;     // per batch, in the submitting call (Append)
+  std::uint64_t device_bytes = 0;    // /proc/self/io
+  std::uint64_t dram_bytes = 0;
+  double reopen_ms = 0;
+  IoBytes io;  // what the store handed to its Env
+  std::uint64_t groups = 0, blocks = 0, block_bytes = 0;
+  double MBps() const { return static_cast<double>(records * payload) / 1e6 / seconds; }
+  double Rate() const { return static_cast<double>(records) / seconds; }
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
+}
+
+struct Shape {
+  int threads, batch, inflight;
+};
+
+// Runs `shape.threads` writers over the workload in batches; `submit` starts
+// one batch and calls `done` on the thread that learns it is durable, which
+// timestamps it.
 template <typename Submit>
-void Drive(const Args& a, const Workload& w, Result& out, Submit&& submit) {
+void Drive(const Shape& shape, const Workload& w, Result& out, Submit&& submit) {
   std::mutex mu;
-  std::vector<double> lat;
+  std::vector<double> lat, in_submit;
   std::atomic<std::size_t> next{0};
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (int t = 0; t < a.threads; ++t) {
+  for (int t = 0; t < shape.threads; ++t) {
     threads.emplace_back([&] {
-      std::vector<double> mine;
+      std::vector<double> mine, mine_submit;
       std::mutex m;
       std::condition_variable cv;
       int inflight = 0;
       for (;;) {
-        const std::size_t first = next.fetch_add(a.batch);
+        const std::size_t first = next.fetch_add(static_cast<std::size_t>(shape.batch));
         if (first >= w.records.size()) break;
-        const std::size_t last = std::min(first + a.batch, w.records.size());
+        const std::size_t last = std::min(first + static_cast<std::size_t>(shape.batch), w.records.size());
         {
           std::unique_lock lock(m);
-          cv.wait(lock, [&] { return inflight < a.inflight; });
+          cv.wait(lock, [&] { return inflight < shape.inflight; });
           ++inflight;
         }
         const auto t0 = Clock::now();
@@ -153,71 +389,106 @@ void Drive(const Args& a, const Workload& w, Result& out, Submit&& submit) {
           --inflight;
           cv.notify_one();
         });
+        mine_submit.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }
       std::unique_lock lock(m);
       cv.wait(lock, [&] { return inflight == 0; });
       std::lock_guard g(mu);
       lat.insert(lat.end(), mine.begin(), mine.end());
+      in_submit.insert(in_submit.end(), mine_submit.begin(), mine_submit.end());
     });
   }
   for (auto& th : threads) th.join();
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   out.records = w.records.size();
+  out.payload = w.payload;
   out.latencies_us = std::move(lat);
+  out.submit_us = std::move(in_submit);
 }
 
-Result RunSluice(const Args& a, const Workload& w, bool pmem) {
-  Result r;
-  r.name = pmem ? "sluice pmem*" : "sluice wal";
-  const std::string dir = a.dir + (pmem ? "/sluice-pmem" : "/sluice");
+void Fail(const std::string& what, const sluice::Status& s) {
+  std::fprintf(stderr, "store_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
+  std::exit(1);
+}
+
+std::unique_ptr<st::Env> PosixEnv() {
+  auto env = st::NewPosixEnv(st::IoEngine::kAuto);
+  if (!env.ok()) Fail("env", env.status());
+  return std::move(*env);
+}
+
+void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, Result& r) {
+  const std::string dir = a.dir + "/sluice";
   fs::remove_all(dir);
-  sluice::store::Options o;
+  st::Options o;
   o.dir = fs::absolute(dir).string();
+  if (w.type == st::ValueType::kBytes) o.max_value_bytes = 64 << 10;
+  if (a.block_size != 0) o.block_size = a.block_size;
   if (pmem) {
     // Emulated persistent memory: a tmpfs file that libpmem2 is told to
     // treat as cache-line persistent. Measures the code path, not a device.
     setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 1);
-    o.write_buffer = sluice::store::WriteBufferMode::kPmem;
+    o.write_buffer = st::WriteBufferMode::kPmem;
     o.pmem_path = "/dev/shm/sluice-store-bench.pmem";
     o.pmem_size = 256ull << 20;
     fs::remove(o.pmem_path);
   }
-  auto store = sluice::store::Store::Open(o);
-  if (!store.ok()) {
-    std::fprintf(stderr, "store_bench: %s\n", store.status().ToString().c_str());
-    std::exit(1);
-  }
+  auto base = PosixEnv();
+  IoCounts counts;
+  CountingEnv env(base.get(), &counts);
+  std::atomic<std::int64_t> clock{w.records.front().timestamp_ns};
+  st::StoreContext ctx;
+  ctx.env = &env;
+  ctx.now_ns = [&clock] { return clock.load(std::memory_order_relaxed); };
+  auto store = st::Store::Open(o, ctx);
+  if (!store.ok()) Fail("open", store.status());
+  const auto reg0 = Clock::now();
   for (const auto& n : w.series) {
-    (void)(*store)->RegisterSeries(n, sluice::store::ValueType::kFloat64, "");
+    auto id = (*store)->RegisterSeries(n, w.type, "");
+    if (!id.ok()) Fail("register " + n, id.status());
   }
+  const double reg_s = std::chrono::duration<double>(Clock::now() - reg0).count();
+  if (w.series.size() > 1000) {
+    std::printf("  (%zu series registered in %.1f s, one fdatasync each; not timed below)\n",
+                w.series.size(), reg_s);
+  }
+  const IoBytes at_start = IoBytes::Of(counts);
   const std::uint64_t before = WriteBytes();
-  Drive(a, w, r, [&](std::size_t first, std::size_t last, auto done) {
+  Drive(shape, w, r, [&](std::size_t first, std::size_t last, auto done) {
     Batch b(w.records.begin() + static_cast<std::ptrdiff_t>(first),
             w.records.begin() + static_cast<std::ptrdiff_t>(last));
+    const std::int64_t t = b.back().timestamp_ns;
+    for (std::int64_t seen = clock.load(std::memory_order_relaxed);
+         seen < t && !clock.compare_exchange_weak(seen, t);) {
+    }
     (*store)->Append(std::move(b), [done](const sluice::Status& s) {
       if (!s.ok()) std::fprintf(stderr, "append failed: %s\n", s.ToString().c_str());
       done();
     });
   });
+  const auto s = (*store)->stats();
+  r.dram_bytes = s.dram_index_bytes;
+  r.groups = s.commit_groups;
+  // Bytes count up to the end of Close: the blocks written then (records
+  // that were still in DRAM) are part of the workload's cost.
+  if (sluice::Status closed = (*store)->Close(); !closed.ok()) Fail("close", closed);
   r.device_bytes = WriteBytes() - before;
-  const auto st = (*store)->stats();
-  r.dram_bytes = st.dram_index_bytes;
-  std::printf("  sluice: engine %s, %llu commit groups, %llu blocks\n", st.io_engine.c_str(),
-              static_cast<unsigned long long>(st.commit_groups),
-              static_cast<unsigned long long>(st.blocks_written));
-  (void)(*store)->Close();
+  // Only what the workload caused counts: not opening, not registering.
+  r.io = IoBytes::Of(counts) - at_start;
+  const auto end = (*store)->stats();
+  r.blocks = end.blocks_written;
+  r.block_bytes = end.block_bytes_written;
   store->reset();
   const auto t0 = Clock::now();
-  auto again = sluice::store::Store::Open(o);
+  auto again = st::Store::Open(o, ctx);
   r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (!again.ok()) Fail("reopen", again.status());
   again->reset();
   if (pmem) fs::remove(o.pmem_path);
-  return r;
+  fs::remove_all(dir);
 }
 
-Result RunRocksDb(const Args& a, const Workload& w) {
-  Result r;
-  r.name = "rocksdb sync";
+void RunRocksDb(const Args& a, const Workload& w, const Shape& shape, Result& r) {
   const std::string dir = a.dir + "/rocksdb";
   fs::remove_all(dir);
   rocksdb::Options o;
@@ -232,11 +503,7 @@ Result RunRocksDb(const Args& a, const Workload& w) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const std::uint64_t before = WriteBytes();
-  // RocksDB's Write is synchronous: each writer thread has one batch in
-  // flight, and concurrent writers share WAL syncs (its group commit).
-  Args one = a;
-  one.inflight = 1;
-  Drive(one, w, r, [&](std::size_t first, std::size_t last, auto done) {
+  Drive(shape, w, r, [&](std::size_t first, std::size_t last, auto done) {
     rocksdb::WriteBatch b;
     for (std::size_t i = first; i < last; ++i) {
       const Record& rec = w.records[i];
@@ -261,7 +528,7 @@ Result RunRocksDb(const Args& a, const Workload& w) {
   s = rocksdb::DB::Open(o, dir, &raw);
   r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   delete raw;
-  return r;
+  fs::remove_all(dir);
 }
 
 // fio's sequential O_DIRECT write bandwidth on the same file system, MB/s.
@@ -284,19 +551,103 @@ double RunFio(const Args& a) {
   return std::strtod(out.c_str() + pos + 1, nullptr) * 1024 / 1e6;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * v.size()))];
+// One thread wakes another through a condition variable, as the store's
+// appenders wake its commit thread: how long until the other runs.
+std::vector<double> WakeUpLatencies(int rounds) {
+  std::mutex m;
+  std::condition_variable cv;
+  Clock::time_point sent;
+  int turn = 0;  // odd: the waiter's move
+  std::vector<double> us;
+  us.reserve(static_cast<std::size_t>(rounds));
+  std::thread waiter([&] {
+    for (int i = 0; i < rounds; ++i) {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return turn % 2 == 1; });
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+      ++turn;
+      cv.notify_all();
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return turn % 2 == 0; });
+    sent = Clock::now();
+    ++turn;
+    lock.unlock();
+    cv.notify_all();
+    // Give the waiter time to sleep again, as an appender gives the commit
+    // thread between batches.
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  waiter.join();
+  return us;
 }
 
-void Print(const Result& r, std::size_t payload_per_record) {
-  const double mb = static_cast<double>(r.records * payload_per_record) / 1e6;
-  std::printf("%-14s %11.0f %8.1f %9.0f %9.0f %9.0f %10.2f %10.2f %9.1f\n", r.name.c_str(),
-              r.records / r.seconds, mb / r.seconds, Percentile(r.latencies_us, 50),
-              Percentile(r.latencies_us, 99), Percentile(r.latencies_us, 99.9),
-              static_cast<double>(r.device_bytes) / (r.records * payload_per_record),
-              static_cast<double>(r.dram_bytes) / r.records, r.reopen_ms);
+void PrintHeader() {
+  std::printf("%-24s %11s %8s %9s %9s %9s %8s %9s %9s\n", "run", "records/s", "MB/s", "p50 us",
+              "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms");
+}
+
+void Print(const Result& r, bool show_submit = false) {
+  const double payload = static_cast<double>(r.records * r.payload);
+  std::printf("%-24s %11.0f %8.1f %9.1f %9.1f %9.1f %8.2f %9.2f %9.1f\n", r.name.c_str(), r.Rate(),
+              r.MBps(), Percentile(r.latencies_us, 50), Percentile(r.latencies_us, 99),
+              Percentile(r.latencies_us, 99.9), static_cast<double>(r.device_bytes) / payload,
+              static_cast<double>(r.dram_bytes) / static_cast<double>(r.records), r.reopen_ms);
+  if (show_submit) {
+    std::printf("%-24s %11s %8s %9.1f %9.1f %9.1f   (of which inside Append: check, encode, queue)\n",
+                "  in Append", "", "", Percentile(r.submit_us, 50), Percentile(r.submit_us, 99),
+                Percentile(r.submit_us, 99.9));
+  }
+  std::fflush(stdout);
+}
+
+// Where a run's bytes went, per payload byte; and the steady state, where
+// log files are recycled (no preallocation) but each new segment byte is
+// first written as a zero.
+double Breakdown(const Result& r) {
+  const double p = static_cast<double>(r.records * r.payload);
+  const auto per = [p](std::uint64_t v) { return static_cast<double>(v) / p; };
+  const double steady = per(r.io.wal + r.io.segment + r.io.meta + r.io.segment);
+  std::printf("  %-22s log %.3f + blocks %.3f + metadata %.3f + preallocation zeros: log %.3f, "
+              "segments %.3f = %.3f (kernel counted %.3f); %llu commit groups of %.0f B, "
+              "%llu blocks of %.0f B; steady state %.3f%s\n",
+              r.name.c_str(), per(r.io.wal), per(r.io.segment), per(r.io.meta), per(r.io.wal_zeros),
+              per(r.io.segment_zeros),
+              per(r.io.wal + r.io.segment + r.io.meta + r.io.wal_zeros + r.io.segment_zeros),
+              per(r.device_bytes), static_cast<unsigned long long>(r.groups),
+              r.groups ? static_cast<double>(r.io.wal) / static_cast<double>(r.groups) : 0.0,
+              static_cast<unsigned long long>(r.blocks),
+              r.blocks ? static_cast<double>(r.block_bytes) / static_cast<double>(r.blocks) : 0.0,
+              steady, r.io.pmem ? (", pmem " + std::to_string(per(r.io.pmem)).substr(0, 5)).c_str() : "");
+  return steady;
+}
+
+struct Verdict {
+  std::string target;
+  double value = 0, goal = 0;
+  bool higher_is_better = true;
+  std::string unit, note;
+  bool measured = true;
+};
+
+void PrintVerdict(const Verdict& v) {
+  if (!v.measured) {
+    std::printf("  %-46s not measured (%s)\n", v.target.c_str(), v.note.c_str());
+    return;
+  }
+  const bool met = v.higher_is_better ? v.value >= v.goal : v.value <= v.goal;
+  const double off = v.higher_is_better ? (v.goal - v.value) / v.goal : (v.value - v.goal) / v.goal;
+  char how[96];
+  if (met) {
+    std::snprintf(how, sizeof how, "met");
+  } else {
+    std::snprintf(how, sizeof how, "MISSED by %.0f%%", off * 100);
+  }
+  std::printf("  %-46s %10.3g %-6s (target %s %g) %s%s%s\n", v.target.c_str(), v.value, v.unit.c_str(),
+              v.higher_is_better ? ">=" : "<=", v.goal, how, v.note.empty() ? "" : ": ",
+              v.note.c_str());
 }
 
 }  // namespace
@@ -311,43 +662,174 @@ int main(int argc, char** argv) {
     else if (k == "--threads") a.threads = std::stoi(val());
     else if (k == "--batch") a.batch = std::stoi(val());
     else if (k == "--inflight") a.inflight = std::stoi(val());
+    else if (k == "--series") a.series = std::stoull(val());
+    else if (k == "--block-size") a.block_size = std::stoull(val());
     else if (k == "--datasets") a.datasets = val();
+    else if (k == "--only") {
+      const std::string list = val();
+      for (std::size_t p = 0; p <= list.size();) {
+        const std::size_t q = std::min(list.find(',', p), list.size());
+        if (q > p) a.only.push_back(list.substr(p, q - p));
+        p = q + 1;
+      }
+    }
     else if (k == "--no-rocksdb") a.rocksdb = false;
     else if (k == "--no-fio") a.fio = false;
     else if (k == "--no-pmem") a.pmem = false;
     else {
-      std::fprintf(stderr, "usage: store_bench [--dir DIR] [--records N] [--threads T] [--batch B]"
-                           " [--inflight K] [--datasets DIR] [--no-rocksdb] [--no-fio] [--no-pmem]\n");
+      std::fprintf(stderr,
+                   "usage: store_bench [--dir DIR] [--records N] [--threads T] [--batch B]"
+                   " [--inflight K] [--series N] [--block-size BYTES] [--datasets DIR] [--only RUN,...]"
+                   " [--no-rocksdb] [--no-fio] [--no-pmem]\n"
+                   "runs: wal pmem rocksdb one-writer latency synthetic bytes\n");
       return 2;
     }
   }
   fs::create_directories(a.dir);
-  const Workload w = Load(a);
-  constexpr std::size_t kPayload = 16;  // timestamp + float64
-  std::printf("store_bench: %zu records from %s, %zu series, %d threads, batches of %d, "
-              "%d in flight per thread, dir %s\n",
-              w.records.size(), w.files.c_str(), w.series.size(), a.threads, a.batch,
-              a.inflight, a.dir.c_str());
-  std::printf("%-14s %11s %8s %9s %9s %9s %10s %10s %9s\n", "", "records/s", "MB/s", "p50 us",
-              "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms");
-  const Result s = RunSluice(a, w, false);
-  Print(s, kPayload);
-  if (a.pmem) {
-    const Result pm = RunSluice(a, w, true);
-    Print(pm, kPayload);
+  const std::string load_start = LoadAverage();
+  const Workload replay = Replay(a);
+  std::printf("store_bench: %zu records per run, %d threads, batches of %d, %d in flight per "
+              "thread, dir %s; load average %s\n",
+              a.records, a.threads, a.batch, a.inflight, a.dir.c_str(), load_start.c_str());
+  std::printf("replay: %s\n", replay.what.c_str());
+  PrintHeader();
+  const Shape main_shape{a.threads, a.batch, a.inflight};
+  std::vector<Verdict> verdicts;
+  std::vector<const Result*> breakdowns;
+  std::vector<std::unique_ptr<Result>> results;
+  auto result = [&](std::string name) {
+    results.push_back(std::make_unique<Result>());
+    results.back()->name = std::move(name);
+    return results.back().get();
+  };
+
+  Result* wal = nullptr;
+  if (a.Wants("wal")) {
+    wal = result("wal");
+    RunSluice(a, replay, main_shape, false, *wal);
+    Print(*wal);
+    breakdowns.push_back(wal);
   }
-  if (a.rocksdb) {
-    const Result r = RunRocksDb(a, w);
-    Print(r, kPayload);
-    std::printf("sluice/rocksdb durable append rate: %.2fx\n",
-                (s.records / s.seconds) / (r.records / r.seconds));
+  if (a.pmem && a.Wants("pmem")) {
+    Result* r = result("pmem*");
+    RunSluice(a, replay, main_shape, true, *r);
+    Print(*r);
+    breakdowns.push_back(r);
+  }
+  double rocks_best = 0;
+  if (a.rocksdb && a.Wants("rocksdb")) {
+    for (int threads : {a.threads, 16}) {
+      Result* r = result("rocksdb sync x" + std::to_string(threads));
+      RunRocksDb(a, replay, {threads, a.batch, 1}, *r);
+      Print(*r);
+      rocks_best = std::max(rocks_best, r->Rate());
+    }
+  }
+  Result* one = nullptr;
+  if (a.Wants("one-writer")) {
+    one = result("wal, one writer");
+    RunSluice(a, replay, {1, 1000, 32}, false, *one);
+    Print(*one);
+  }
+  Result *lat_wal = nullptr, *lat_pmem = nullptr, *lat_pmem1 = nullptr;
+  std::vector<double> wake;
+  if (a.Wants("latency")) {
+    Workload small = replay;
+    const auto keep = [&small](std::size_t n) {
+      if (small.records.size() > n) small.records.erase(small.records.begin() + static_cast<std::ptrdiff_t>(n), small.records.end());
+    };
+    keep(2000 * static_cast<std::size_t>(a.batch));
+    lat_wal = result("latency wal");
+    RunSluice(a, small, {1, a.batch, 1}, false, *lat_wal);
+    Print(*lat_wal, true);
+    breakdowns.push_back(lat_wal);
+    if (a.pmem) {
+      lat_pmem = result("latency pmem*");
+      RunSluice(a, small, {1, a.batch, 1}, true, *lat_pmem);
+      Print(*lat_pmem, true);
+      keep(20000);
+      lat_pmem1 = result("latency pmem*, 1/batch");
+      RunSluice(a, small, {1, 1, 1}, true, *lat_pmem1);
+      Print(*lat_pmem1, true);
+    }
+    wake = WakeUpLatencies(20000);
+    std::printf("%-24s %11s %8s %9.1f %9.1f %9.1f   (condition variable hand-off, 20000 rounds)\n",
+                "thread wake-up", "", "", Percentile(wake, 50), Percentile(wake, 99),
+                Percentile(wake, 99.9));
+  }
+  Result* syn = nullptr;
+  if (a.Wants("synthetic")) {
+    const Workload w = Synthetic(a);
+    std::printf("synthetic: %s\n", w.what.c_str());
+    syn = result("synthetic " + std::to_string(a.series / 1000) + "k series");
+    RunSluice(a, w, main_shape, false, *syn);
+    Print(*syn);
+    breakdowns.push_back(syn);
+  }
+  std::vector<Result*> bytes_runs;
+  if (a.Wants("bytes")) {
+    for (std::size_t kib : {4, 16}) {
+      const Workload w = Bytes(kib << 10, 512u << 20);
+      Result* r = result(w.name);
+      // Batches of 64 KiB: a batch must fit a block (1 MiB).
+      RunSluice(a, w, {a.threads, static_cast<int>(64 / kib), a.inflight}, false, *r);
+      Print(*r);
+      breakdowns.push_back(r);
+      bytes_runs.push_back(r);
+    }
+  }
+  double fio = 0;
+  if (a.fio && !bytes_runs.empty()) {
+    fio = RunFio(a);
+    std::printf("fio sequential O_DIRECT write, 1 MiB blocks: %.1f MB/s\n", fio);
   }
   if (a.pmem) std::printf("* pmem emulated on tmpfs (PMEM2_FORCE_GRANULARITY=CACHE_LINE)\n");
-  if (a.fio) {
-    const double fio = RunFio(a);
-    const double mbs = static_cast<double>(s.records * kPayload) / 1e6 / s.seconds;
-    std::printf("fio sequential O_DIRECT write: %.1f MB/s; sluice payload MB/s / fio: %.2f\n", fio,
-                fio > 0 ? mbs / fio : 0.0);
+
+  std::printf("\nwhere the bytes go, per payload byte:\n");
+  double steady = 0;
+  for (const Result* r : breakdowns) {
+    const double s = Breakdown(*r);
+    if (r == wal) steady = s;
+  }
+
+  std::printf("\ntargets (load average %s at the start, %s at the end):\n", load_start.c_str(),
+              LoadAverage().c_str());
+  Verdict v;
+  v = {"durable appends vs RocksDB (best of its runs)", 0, 5, true, "x", "", wal && rocks_best > 0};
+  if (v.measured) v.value = wal->Rate() / rocks_best;
+  else v.note = "needs the wal and rocksdb runs";
+  PrintVerdict(v);
+  v = {"one writer thread, wal", 0, 2e6, true, "rec/s", "", one != nullptr};
+  if (one) v.value = one->Rate();
+  else v.note = "needs the one-writer run";
+  PrintVerdict(v);
+  v = {"p99 durable-ack, wal, one batch in flight", 0, 2000, false, "us", "", lat_wal != nullptr};
+  if (lat_wal) v.value = Percentile(lat_wal->latencies_us, 99);
+  else v.note = "needs the latency run";
+  PrintVerdict(v);
+  v = {"p99 durable-ack, pmem*, one batch in flight", 0, 50, false, "us", "", lat_pmem != nullptr};
+  if (lat_pmem) v.value = Percentile(lat_pmem->latencies_us, 99);
+  else v.note = "needs the latency run with pmem";
+  PrintVerdict(v);
+  for (const Result* r : bytes_runs) {
+    v = {r->name + " vs fio bandwidth", 0, 80, true, "%", "", fio > 0};
+    if (fio > 0) v.value = 100 * r->MBps() / fio;
+    else v.note = "needs fio";
+    PrintVerdict(v);
+  }
+  v = {"device bytes per payload byte, steady state", steady, 1.2, false, "B/B", "", wal != nullptr};
+  if (!wal) v.note = "needs the wal run";
+  PrintVerdict(v);
+  if (wal) {
+    v = {"device bytes per payload byte, as measured", static_cast<double>(wal->device_bytes) /
+         static_cast<double>(wal->records * wal->payload), 1.2, false, "B/B",
+         "includes preallocating files a short run never fills", true};
+    PrintVerdict(v);
+  }
+  if (syn) {
+    std::printf("  DRAM index per point at %zu series: %.2f B (%.1f MB for %zu points)\n", a.series,
+                static_cast<double>(syn->dram_bytes) / static_cast<double>(syn->records),
+                static_cast<double>(syn->dram_bytes) / 1e6, syn->records);
   }
   return 0;
 }

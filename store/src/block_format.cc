@@ -34,13 +34,12 @@ std::uint32_t HeaderCrc(std::string_view fixed76, std::string_view directory) {
 }  // namespace
 
 void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
-  auto it = std::lower_bound(chunks_.begin(), chunks_.end(), r.series,
-                             [](const auto& c, SeriesId id) { return c.first < id; });
-  if (it == chunks_.end() || it->first != r.series) {
-    it = chunks_.insert(it, {r.series, Chunk{}});
-    it->second.type = type;
+  const auto [at, added] = index_.try_emplace(r.series.value, static_cast<std::uint32_t>(chunks_.size()));
+  if (added) {
+    chunks_.emplace_back(r.series, Chunk{});
+    chunks_.back().second.type = type;
   }
-  Chunk& c = it->second;
+  Chunk& c = chunks_[at->second].second;
   const std::size_t before = c.ts.size() + c.values.size();
   // Wrapping arithmetic: any sequence of int64 timestamps round-trips.
   const std::uint64_t delta =
@@ -90,10 +89,19 @@ std::size_t BlockBuilder::EncodedSize() const {
   return kBlockHeaderBytes + kBlockDirEntryBytes * chunks_.size() + body_bytes_;
 }
 
+std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
+  std::vector<std::uint32_t> order(chunks_.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [this](std::uint32_t a, std::uint32_t b) { return chunks_[a].first < chunks_[b].first; });
+  return order;
+}
+
 std::string BlockBuilder::Finish() const {
   std::string dir, body;
   body.reserve(body_bytes_);
-  for (const auto& [id, c] : chunks_) {
+  for (const std::uint32_t i : SortedOrder()) {
+    const auto& [id, c] = chunks_[i];
     const std::size_t offset = body.size();
     body += c.ts;
     body += c.values;
@@ -133,15 +141,15 @@ std::string BlockBuilder::Finish() const {
 
 std::vector<SeriesId> BlockBuilder::Series() const {
   std::vector<SeriesId> out;
-  for (const auto& c : chunks_) out.push_back(c.first);
+  out.reserve(chunks_.size());
+  for (const std::uint32_t i : SortedOrder()) out.push_back(chunks_[i].first);
   return out;
 }
 
 std::vector<Record> BlockBuilder::Read(SeriesId series) const {
-  auto it = std::lower_bound(chunks_.begin(), chunks_.end(), series,
-                             [](const auto& c, SeriesId id) { return c.first < id; });
-  if (it == chunks_.end() || it->first != series) return {};
-  const Chunk& c = it->second;
+  const auto at = index_.find(series.value);
+  if (at == index_.end()) return {};
+  const Chunk& c = chunks_[at->second].second;
   const std::string body = c.ts + c.values;
   BlockSeriesEntry e{series, c.type, c.count, c.t_min, c.t_max, 0,
                      static_cast<std::uint32_t>(body.size())};

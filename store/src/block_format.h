@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -89,6 +90,7 @@ class BlockBuilder {
   bool empty() const { return records_ == 0; }
   std::uint32_t records() const { return records_; }
   std::uint64_t seq_min() const { return seq_min_; }
+  std::uint64_t seq_max() const { return seq_max_; }
   const PartitionId& partition() const { return partition_; }
 
   // The finished block, padded with zeros to a multiple of 4096.
@@ -110,8 +112,15 @@ class BlockBuilder {
     std::string ts;               // encoded timestamps
     std::string values;           // encoded values
   };
+  // Chunks in order of first record, found by series id through `index_`;
+  // sorted by id only when finished. (Kept sorted, each new series in the
+  // middle moved every chunk after it: with 10,000s of series per block that
+  // took most of the commit thread's time.)
+  // Positions in chunks_, by ascending series id.
+  std::vector<std::uint32_t> SortedOrder() const;
   PartitionId partition_;
-  std::vector<std::pair<SeriesId, Chunk>> chunks_;  // sorted by series id
+  std::vector<std::pair<SeriesId, Chunk>> chunks_;
+  std::unordered_map<std::uint32_t, std::uint32_t> index_;  // series id -> position in chunks_
   std::uint32_t records_ = 0;
   std::size_t body_bytes_ = 0;
   std::int64_t t_min_ = INT64_MAX, t_max_ = INT64_MIN;

@@ -39,8 +39,17 @@ std::int64_t PartitionIndex::WindowOf(std::int64_t ts) const {
 }
 
 void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
+  max_found_seq_ = std::max(max_found_seq_, block.header.seq_max);
   auto it = partitions_.find(block.header.partition);
-  if (it != partitions_.end() && it->second.state == PartitionState::kReclaimed) return;
+  if (it != partitions_.end() && it->second.state == PartitionState::kReclaimed) {
+    // Not served, but its records must not come back from the write buffer
+    // (into a late partition) either.
+    Partition& p = it->second;
+    const std::pair range{block.header.seq_min, block.header.seq_max};
+    p.block_seqs.insert(std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), range), range);
+    p.flushed_seq = std::max(p.flushed_seq, block.header.seq_max);
+    return;
+  }
   pending_.push_back(block);
 }
 
@@ -73,6 +82,8 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
 void PartitionIndex::IndexBlock(std::uint32_t block, const BlockHeader& h) {
   Partition& p = partitions_[h.partition];
   p.blocks.push_back(block);
+  const std::pair range{h.seq_min, h.seq_max};
+  p.block_seqs.insert(std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), range), range);
   p.flushed_seq = std::max(p.flushed_seq, h.seq_max);
   p.records += h.records;
   p.t_min = std::min(p.t_min, h.t_min);
@@ -87,14 +98,30 @@ void PartitionIndex::IndexBlock(std::uint32_t block, const BlockHeader& h) {
   }
 }
 
+bool PartitionIndex::InBlocks(const Partition& p, std::uint64_t seq) {
+  if (seq > p.flushed_seq) return false;  // always so for new records: cheap
+  auto it = std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), seq,
+                             [](std::uint64_t s, const auto& r) { return s < r.first; });
+  return it != p.block_seqs.begin() && seq <= std::prev(it)->second;
+}
+
+bool PartitionIndex::BlockBetween(const Partition& p, std::uint64_t after, std::uint64_t before) {
+  auto it = std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), after,
+                             [](std::uint64_t s, const auto& r) { return s < r.first; });
+  return it != p.block_seqs.end() && it->first < before;
+}
+
 PartitionId PartitionIndex::Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
                                   std::uint64_t seq, bool* skip) const {
   const std::uint32_t shard = ShardOf(series, options_.partition_shards);
   PartitionId id{WindowOf(ts), shard, false};
   auto it = partitions_.find(id);
-  // Anything at or below a partition's flushed sequence went there and is
-  // already in its blocks (only seen during replay).
-  if (it != partitions_.end() && seq <= it->second.flushed_seq) {
+  // A record in a block of its partition went there and is already stored
+  // (only seen during replay). One below the partition's flushed sequence
+  // but in no block was in a block lost to damage: it went to this
+  // partition too (it was open and the record not late, since the partition
+  // took later records), and is placed again below.
+  if (it != partitions_.end() && InBlocks(it->second, seq)) {
     *skip = true;
     return id;
   }
@@ -106,7 +133,7 @@ PartitionId PartitionIndex::Place(SeriesId series, std::int64_t ts, std::int64_t
   id = {WindowOf(arrival_ns), shard, true};
   for (int i = 0; i < 1000; ++i, id.window_start_ns += window_ns_) {
     auto l = partitions_.find(id);
-    if (l != partitions_.end() && seq <= l->second.flushed_seq) {
+    if (l != partitions_.end() && InBlocks(l->second, seq)) {
       *skip = true;
       return id;
     }
@@ -146,6 +173,14 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     }
     types_[r.series.value] = types[i];
     Partition& p = partitions_[id];
+    // Replay refilling a block lost to damage: the open block must not grow
+    // across a block already written, or its sequence range would claim
+    // that block's records (InBlocks). It is queued first, at this batch
+    // boundary. Only possible while the open block is behind a block.
+    if (p.open && !p.open->empty() && p.open->seq_max() < p.flushed_seq &&
+        BlockBetween(p, p.open->seq_max(), seq)) {
+      Enqueue(id, p);
+    }
     if (!p.open) {
       p.open = std::make_unique<BlockBuilder>(id);
       p.opened = std::chrono::steady_clock::now();
@@ -309,6 +344,11 @@ std::uint64_t PartitionIndex::ReleasableSeq() const {
     for (const auto& q : p.queued) upto = std::min(upto, q->seq_min() - 1);
   }
   return upto;
+}
+
+std::uint64_t PartitionIndex::max_seq() const {
+  std::shared_lock lock(mu_);
+  return std::max(last_seq_, max_found_seq_);
 }
 
 std::optional<Record> PartitionIndex::Latest(SeriesId series) const {

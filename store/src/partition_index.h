@@ -57,7 +57,8 @@ class PartitionIndex {
   void Stop();
 
   // Recovery, before any Apply: a block found in a segment. Blocks of
-  // reclaimed partitions are ignored.
+  // reclaimed partitions are not indexed; only their sequence ranges are
+  // kept, so that replay does not bring their records back.
   void AddRecoveredBlock(const FoundBlock& block);
   // Recovery: reads and checks the body of every block whose records may
   // still be in the write buffer (seq_max >= first_wal_seq), dropping torn
@@ -73,6 +74,10 @@ class PartitionIndex {
   // The highest sequence number whose records are all in durable blocks or
   // were never needed: the write buffer may drop everything up to it.
   std::uint64_t ReleasableSeq() const;
+  // The highest sequence number seen in any block found at recovery (of
+  // reclaimed partitions too) or applied since: a write buffer created
+  // afresh must number its records above it.
+  std::uint64_t max_seq() const;
 
   std::optional<Record> Latest(SeriesId series) const;
   Status Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
@@ -126,12 +131,21 @@ class PartitionIndex {
     std::chrono::steady_clock::time_point opened;  // when `open` got its first record
     std::deque<std::shared_ptr<const BlockBuilder>> queued;  // waiting for the flusher
     std::vector<std::uint32_t> blocks;
-    std::uint64_t flushed_seq = 0;  // every record up to here is in `blocks`
+    // The sequence range [seq_min, seq_max] of each of `blocks`, sorted. A
+    // block holds every record of the partition in its range, so replay
+    // skips exactly the records in these ranges: those of a block lost to
+    // damage come back from the write buffer when it still has them.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> block_seqs;
+    std::uint64_t flushed_seq = 0;  // the highest seq in `blocks`
     std::uint64_t records = 0;
     std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
   };
 
   std::int64_t WindowOf(std::int64_t ts) const;
+  // Whether a block of `p` holds the record with sequence number `seq`.
+  static bool InBlocks(const Partition& p, std::uint64_t seq);
+  // Whether a block of `p` starts strictly between two sequence numbers.
+  static bool BlockBetween(const Partition& p, std::uint64_t after, std::uint64_t before);
   // Moves p's open block to the flush queue. REQUIRES: mu_ held.
   void Enqueue(const PartitionId& id, Partition& p);
   // Writes the queue's front block; false when the queue is empty.
@@ -160,6 +174,7 @@ class PartitionIndex {
   std::vector<std::optional<Record>> latest_;       // by series id
   std::vector<ValueType> types_;                    // by series id
   std::uint64_t last_seq_ = 0;
+  std::uint64_t max_found_seq_ = 0;                 // recovery: over every block found
   std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
 
   // The flush queue, in order. GUARDED_BY(mu_).

@@ -59,6 +59,14 @@ bool ReadFrame(std::span<const std::byte> file, std::uint64_t off, Frame* out, c
     *why = "frame past the end of the file";
     return false;
   }
+  // The writer never puts down a frame over a quarter of the ring. Where
+  // bytes that are not a frame pass the checks above (stale payloads, which
+  // the free-area scan looks at every 8 bytes), this spares a CRC over
+  // megabytes (recovery of a 256 MiB ring took 14 s without it).
+  if (size > (file.size() - std::min<std::uint64_t>(file.size(), kPmemRingOffset)) / 4) {
+    *why = "frame over a quarter of the ring";
+    return false;
+  }
   if (UnmaskCrc(Get32(h + kFrameCrc)) != Crc32c(h + 4, kWalFrameHeaderSize - 4 + length)) {
     *why = "bad CRC";
     return false;
@@ -70,10 +78,12 @@ bool ReadFrame(std::span<const std::byte> file, std::uint64_t off, Frame* out, c
 }
 
 // A cheap filter before the CRC, for scans over megabytes of stale frames.
-bool MayBeFrame(std::span<const std::byte> file, std::uint64_t off, std::uint64_t min_seq) {
+bool MayBeFrame(std::span<const std::byte> file, std::uint64_t off, std::uint64_t min_seq,
+                std::uint64_t max_seq = UINT64_MAX) {
   if (file.size() - off < kWalFrameHeaderSize) return false;
   const std::byte* h = file.data() + off;
-  return h[kFrameType] != std::byte{0} && Get64(h + kFrameSeq) >= min_seq;
+  const std::uint64_t seq = Get64(h + kFrameSeq);
+  return h[kFrameType] != std::byte{0} && seq >= min_seq && seq <= max_seq;
 }
 
 std::string At(const std::string& name, const char* what, std::uint64_t off) {
@@ -122,7 +132,8 @@ Result<PmemHeader> DecodePmemSlot(std::span<const std::byte> slot, std::uint64_t
   return h;
 }
 
-Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::string& name) {
+Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::string& name,
+                                  PmemContents* before_damage) {
   const std::uint64_t size = file.size();
   if (size < kPmemRingOffset + kWalFrameHeaderSize) {
     return Corruption(name + ": shorter than a header block and one frame");
@@ -196,13 +207,16 @@ Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::st
   // The free area, from the end around to the head: remnants of the drain
   // in flight (torn) or of a later one (damage).
   const std::uint64_t free = ring - used;
+  // No frame of this lap can carry a seq beyond as many frames as the ring
+  // holds; stale payload bytes almost always do, and are skipped cheaply.
+  const std::uint64_t max_seq = expected + ring / kWalFrameHeaderSize;
   // Every remnant is found and discarded, also inside the torn frame's claimed
   // length (safety: none may be replayed after new records); the byte count
   // may so count some bytes twice and is capped at the free area below.
   for (std::uint64_t d = 0; d < free; d += kWalFrameAlignment) {
     std::uint64_t q = p + d;
     if (q >= size) q -= ring;
-    if (!MayBeFrame(file, q, expected)) continue;
+    if (!MayBeFrame(file, q, expected, max_seq)) continue;
     const char* ignored = nullptr;
     if (!ReadFrame(file, q, &f, &ignored)) continue;
     if (d + f.size > free) continue;  // overlaps live frames: not written by the writer
@@ -218,6 +232,11 @@ Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::st
                   "(seq %llu at offset %llu)",
                   name.c_str(), static_cast<unsigned long long>(p), why,
                   static_cast<unsigned long long>(f.seq), static_cast<unsigned long long>(q));
+    if (before_damage != nullptr) {
+      out.discard.clear();
+      out.torn_bytes = 0;
+      *before_damage = std::move(out);
+    }
     return Corruption(msg);
   }
   // A statistic: bytes discarded, at most the free area.

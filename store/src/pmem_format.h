@@ -38,13 +38,17 @@
 //    >= 1) of higher generation. No valid slot: the file is fresh when the
 //    ring holds no valid frame at all (a crash while it was created), else
 //    Corruption.
+//  - A frame is valid when its header is inside the file, type != 0,
+//    reserved bytes zero, the frame inside the file and at most a quarter of
+//    the ring (the writer's limit), and the CRC matches.
 //  - From head_offset, frames are accepted while valid with the expected
 //    seq (head_seq, then +1). Where that fails, a valid frame with the
 //    expected seq at ring_offset is accepted if it would not have fit before
 //    the end of the file (the writer's wrap rule). Otherwise the records end.
 //    Frames from earlier laps never qualify: their seqs are lower.
 //  - The rest of the ring (the free area, up to the head) is searched at
-//    every 8-byte boundary for valid frames with a seq >= the expected one.
+//    every 8-byte boundary for valid frames with a seq >= the expected one
+//    (and at most ring / 24 above it: no lap holds more frames).
 //    One whose group began at or before the expected seq belongs to the drain
 //    in flight at the crash: it is torn, listed to be invalidated, and counted.
 //    One of a later group means durable bytes were damaged: Corruption,
@@ -111,7 +115,10 @@ struct PmemContents {
 };
 
 // Parses a whole file. Pure: no I/O; any input gives contents or Corruption
-// whose message starts with `name`.
-Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::string& name);
+// whose message starts with `name`. On Corruption from damage after a valid
+// header, `before_damage` (when given) receives the header and the records
+// before the damage.
+Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::string& name,
+                                  PmemContents* before_damage = nullptr);
 
 }  // namespace sluice::store

@@ -38,6 +38,7 @@ Status PmemLogOptions::Validate() const {
   if (full_timeout < 0ms || full_timeout > 60s) {
     return InvalidArgument("pmem log: full_timeout must be between 0 and 60 s");
   }
+  if (first_seq == 0) return InvalidArgument("pmem log: first_seq must be at least 1");
   return Status::Ok();
 }
 
@@ -395,11 +396,20 @@ Status PmemLog::Recover(const ReplayFn& replay) {
   }
   if (!existed) SLUICE_RETURN_IF_ERROR(env_->SyncDir(dir));
 
-  auto contents = ParsePmemLog(region_->bytes(), opt_.path);
-  if (!contents.ok()) return contents.status();
+  PmemContents before_damage;
+  auto contents = ParsePmemLog(region_->bytes(), opt_.path, &before_damage);
+  if (!contents.ok()) {
+    // The records before the damage are intact and acknowledged: replayed,
+    // so that the caller can keep them before it sets the file aside.
+    for (const PmemRecord& r : before_damage.records) {
+      SLUICE_RETURN_IF_ERROR(replay(r.view).WithContext("pmem log replay of " + opt_.path));
+    }
+    return contents.status();
+  }
   if (contents->fresh) {
     slot_ = 1;  // so that the first header goes to slot 0
-    return WriteHeader(0, 1);
+    next_seq_ = opt_.first_seq;
+    return WriteHeader(0, opt_.first_seq);
   }
   const PmemHeader& h = contents->header;
   slot_ = contents->slot;

@@ -54,6 +54,9 @@ struct PmemLogOptions {
   // Longest a record waits for Release when the ring is full before its
   // callback gets NoSpace. Default 100 ms; at most 60 s.
   std::chrono::milliseconds full_timeout{100};
+  // Sequence number of the first record of a file created afresh; see
+  // WalOptions::first_seq. At least 1. Default 1.
+  std::uint64_t first_seq = 1;
 
   // InvalidArgument naming the field when a value is out of bounds.
   Status Validate() const;
@@ -63,7 +66,8 @@ struct PmemLogOptions {
 // mapping (Unsupported), replays every intact record after the durable head
 // through `replay` in order, invalidates the remnants of a torn last group
 // (counted in stats().torn_tail_bytes), and starts the commit thread.
-// Corruption when bytes made durable were damaged (see pmem_format.h).
+// Corruption when bytes made durable were damaged (see pmem_format.h); the
+// intact records before the damage are replayed first.
 Result<std::unique_ptr<Wal>> OpenPmemLog(Env* env, const PmemLogOptions& options,
                                          const Wal::ReplayFn& replay);
 

@@ -101,10 +101,12 @@ Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* fou
   // segment" (block bodies may hold such pages), so it looks at every page
   // to the end for the next valid header.
   bool after_damage = false;
+  bool at_zeros = false;  // the walk ended on a page of zeros, not at the end of the file
   while (off + kPage <= *size) {
     auto page = ReadAt(file, off, kPage);
     if (!page.ok()) return page.status();
     if (AllZero(*page)) {
+      at_zeros = !after_damage;
       if (!after_damage) break;
       off += kPage;
       continue;
@@ -133,6 +135,15 @@ Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* fou
     ++rec->blocks;
     off += len;
     end = off;
+  }
+  // Segments are made whole (zero-filled) before their header is written,
+  // so one that ends in its blocks, short of segment_size, lost its end:
+  // blocks past it are gone unless the write buffer still has them. Said
+  // (a segment made with another segment_size earns the note too).
+  if (!after_damage && !at_zeros && *size < options_.segment_size) {
+    rec->notes.push_back(path + ": " + std::to_string(*size) + " bytes, ending in its blocks, not " +
+                         std::to_string(options_.segment_size) +
+                         " (segment_size): truncated? blocks past the end are lost");
   }
   // New blocks go after everything seen, damaged pages included, so that
   // nothing is written over bytes recovery could not explain.

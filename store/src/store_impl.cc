@@ -111,6 +111,7 @@ class StoreImpl final : public Store {
     wo.file_size = options_.wal_file_size;
     wo.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
     wo.max_group_bytes = options_.wal_max_group_bytes;
+    wo.first_seq = index_->max_seq() + 1;
     bool verified = false;
     auto replay = [&](const WalRecordView& r) {
       if (!verified) {
@@ -342,6 +343,7 @@ class StoreImpl final : public Store {
     po.size = options_.pmem_size;
     po.max_commit_delay = std::min(wo.max_commit_delay, std::chrono::microseconds(1000));
     po.max_group_bytes = std::min<std::uint64_t>(wo.max_group_bytes, options_.pmem_size / 8);
+    po.first_seq = wo.first_seq;
     return OpenPmemLog(env_, po, replay);
   }
 
@@ -364,7 +366,11 @@ class StoreImpl final : public Store {
     wal_set_aside_ = true;
     notes_.push_back("write buffer damaged (" + why.message() + "); set aside as " + aside +
                      "; records after the damage are lost");
-    return OpenWriteBuffer(wo, replay);
+    // Numbering goes on above everything now in blocks: blocks and the next
+    // log must never share sequence numbers.
+    WalOptions fresh = wo;
+    fresh.first_seq = index_->max_seq() + 1;
+    return OpenWriteBuffer(fresh, replay);
   }
 
   // Rejects the whole batch on the first bad record, naming it.

@@ -331,8 +331,19 @@ Status WalImpl::Recover(const ReplayFn& replay) {
                                       std::to_string(header->file_number))
                          : header.status().WithContext(path);
     }
-    auto contents = ParseWalFile(bytes, path);
-    if (!contents.ok()) return contents.status();
+    WalFileContents before_damage;
+    auto contents = ParseWalFile(bytes, path, &before_damage);
+    if (!contents.ok()) {
+      // Damage before the last write: the records before it are intact and
+      // acknowledged. They are replayed, so that the caller can keep them
+      // (the store writes them to blocks) before it sets the log aside.
+      if (live_.empty() || before_damage.header.first_seq == next_seq_) {
+        for (const auto& record : before_damage.records) {
+          SLUICE_RETURN_IF_ERROR(replay(record).WithContext("wal replay of " + path));
+        }
+      }
+      return contents.status();
+    }
     if (!live_.empty() && contents->header.first_seq != next_seq_) {
       return Corruption(path + ": first seq " + std::to_string(contents->header.first_seq) +
                         ", expected " + std::to_string(next_seq_) +
@@ -345,7 +356,10 @@ Status WalImpl::Recover(const ReplayFn& replay) {
     live_.push_back({numbers[idx], contents->header.first_seq});
     if (is_last) last = std::move(*contents);
   }
-  if (live_.empty()) return InitFile(1);
+  if (live_.empty()) {
+    next_seq_ = std::max<std::uint64_t>(opt_.first_seq, 1);
+    return InitFile(1);
+  }
 
   // Continue in the last file right after its last valid record.
   auto file = env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true});

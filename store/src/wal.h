@@ -25,6 +25,10 @@ struct WalOptions {
   std::chrono::microseconds max_commit_delay{1000};  // longest a record waits for others. Default 1 ms.
   std::uint64_t max_group_bytes = 1ull << 20;  // a group is committed when this full. Default 1 MiB.
   std::uint32_t max_files = 16;                // live log files; beyond it Append fails NoSpace.
+  // Sequence number of the first record of a log created afresh (no file
+  // yet). The store passes one past the highest it holds in blocks, so that
+  // a log set aside or lost never makes numbers repeat. Default 1.
+  std::uint64_t first_seq = 1;
 };
 
 struct WalRecordView {

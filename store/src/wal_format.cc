@@ -58,6 +58,13 @@ bool ReadFrame(std::span<const std::byte> file, std::size_t off, FrameView* out,
     *why = "length past the end of the file";
     return false;
   }
+  // The writer never puts down a payload over a quarter of the file. Where
+  // bytes that are not a frame pass the checks above (stale payloads of a
+  // recycled file, scanned past the end), this spares a CRC over megabytes.
+  if (length > file.size() / 4) {
+    *why = "length over a quarter of the file";
+    return false;
+  }
   const std::uint32_t crc = Crc32c(h + 4, kWalFrameHeaderSize - 4 + length);
   if (UnmaskCrc(Get32(h + kFrameCrc)) != crc) {
     *why = "bad CRC";
@@ -116,7 +123,8 @@ void EncodeWalFrame(std::uint64_t seq, std::uint32_t group_index, std::uint8_t t
   Put32(h + kFrameCrc, MaskCrc(crc));
 }
 
-Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name) {
+Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name,
+                                     WalFileContents* before_damage) {
   auto header = DecodeWalHeader(file);
   if (!header.ok()) return header.status().WithContext(file_name);
   WalFileContents out;
@@ -159,11 +167,16 @@ Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std:
   // Any valid frame beyond the end with a newer seq was written by the write
   // in flight (torn, discarded) or by a later one (damage: Corruption).
   const std::uint64_t last = expected - 1;
+  // No frame of the file can carry a seq beyond as many frames as it holds.
+  const std::uint64_t max_seq = last + file.size() / kWalFrameHeaderSize;
   for (std::size_t p = off; p + kWalFrameHeaderSize <= file.size(); p += kWalFrameAlignment) {
     // Cheap plausibility checks before the CRC keep this scan fast over
-    // megabytes of zeros or stale frames.
+    // megabytes of zeros, stale frames and their payloads.
     const std::byte* h = file.data() + p;
-    if (h[kFrameType] == std::byte{0} || Get64(h + kFrameSeq) <= last) continue;
+    if (h[kFrameType] == std::byte{0} || Get64(h + kFrameSeq) <= last ||
+        Get64(h + kFrameSeq) > max_seq) {
+      continue;
+    }
     const char* ignored = nullptr;
     if (!ReadFrame(file, p, &f, &ignored)) continue;
     if (f.group_index <= f.seq && f.seq - f.group_index <= expected) {
@@ -175,6 +188,10 @@ Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std:
                   "%s: invalid frame at offset %zu (%s) followed by a valid later write "
                   "(seq %llu at offset %zu)",
                   file_name.c_str(), off, why, static_cast<unsigned long long>(f.seq), p);
+    if (before_damage != nullptr) {
+      out.torn_end = out.valid_end;
+      *before_damage = std::move(out);
+    }
     return Corruption(msg);
   }
   return out;

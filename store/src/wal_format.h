@@ -42,11 +42,13 @@
 // Recovery rules (what ParseWalFile decides for one file, and Wal::Open
 // across files):
 //  - Frames are read from 4096 while they are valid: header inside the file,
-//    reserved bytes zero, type != 0, payload inside the file, seq equal to the
+//    reserved bytes zero, type != 0, payload inside the file and at most a
+//    quarter of the file's size (the writer's limit), seq equal to the
 //    expected one, crc matching. The first frame that fails is the end.
 //  - Past the end, the parser looks at every 8-byte-aligned offset for a
-//    valid frame with seq > the last valid seq (stale frames of a recycled
-//    file, and zeros, can never qualify: their seq is below first_seq). One
+//    valid frame with seq > the last valid seq, by at most file size / 24
+//    (no file holds more frames). Stale frames of a recycled file, and
+//    zeros, can never qualify: their seq is below first_seq. One
 //    with seq - group_index <= last valid seq + 1 belongs to the write that
 //    was in flight at the crash: the tail is torn, and it is discarded (its
 //    bytes counted in torn_tail_bytes). One that starts a later write means
@@ -119,8 +121,11 @@ struct WalFileContents {
 
 // Parses a whole log file. Pure: no I/O, any input gives contents or a
 // Status (Corruption for a bad header or damage before the final write).
-// `file_name` prefixes error messages.
-Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name);
+// `file_name` prefixes error messages. On Corruption from damage after a
+// valid header, `before_damage` (when given) receives what precedes it:
+// the header and the records up to the first invalid frame.
+Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name,
+                                     WalFileContents* before_damage = nullptr);
 
 // "wal-00000042.log"; ParseWalFileName returns false for other names.
 std::string WalFileName(std::uint64_t file_number);

@@ -216,5 +216,160 @@ TEST_CASE("a torn write keeps only its prefix, unsynced, and the machine stays d
   CHECK(*(*file)->Size() == 0);
 }
 
+TEST_CASE("file kinds are told by name") {
+  CHECK(FileKindOf("/s/wal/wal-00000003.log") == FileKind::kWal);
+  CHECK(FileKindOf("/s/segments/seg-00000012.dat") == FileKind::kSegment);
+  CHECK(FileKindOf("/s/series.log") == FileKind::kMetadata);
+  CHECK(FileKindOf("/s/partitions.log") == FileKind::kMetadata);
+  CHECK(FileKindOf("wal-1.log") == FileKind::kWal);
+}
+
+// Bytes that differ between two buffers, as (offset, xor).
+std::vector<std::pair<std::size_t, unsigned>> Diff(std::span<const std::byte> a,
+                                                   std::span<const std::byte> b) {
+  std::vector<std::pair<std::size_t, unsigned>> out;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (a[i] != b[i]) out.push_back({i, static_cast<unsigned>(a[i] ^ b[i])});
+  }
+  return out;
+}
+
+int PopCount(const std::vector<std::pair<std::size_t, unsigned>>& diff) {
+  int n = 0;
+  for (const auto& [at, x] : diff) n += __builtin_popcount(x);
+  return n;
+}
+
+TEST_CASE("bits flipped on write land in the file where reported, and only in the chosen kind") {
+  for (bool direct : {false, true}) {
+    CAPTURE(direct);
+    testing::TempDir dir;
+    auto base = MakeEnv(IoEngine::kAuto);
+    FaultInjectionEnv env(base.get());
+    const std::string wal = (dir.path() / "wal-00000001.log").string();
+    const std::string seg = (dir.path() / "seg-00000001.dat").string();
+    auto w = env.OpenFile(wal, {.create = true, .direct = direct});
+    auto s = env.OpenFile(seg, {.create = true, .direct = direct});
+    REQUIRE(w.ok());
+    REQUIRE(s.ok());
+    AlignedBuffer data = AllocateAligned(2 * kDirectAlignment);
+    for (std::size_t i = 0; i < 2 * kDirectAlignment; ++i) data[i] = std::byte(i * 7);
+    const std::span<const std::byte> bytes{data.get(), 2 * kDirectAlignment};
+    const WriteSlice slices[] = {{0, bytes.first(kDirectAlignment)},
+                                 {kDirectAlignment, bytes.subspan(kDirectAlignment)}};
+
+    env.FlipBitsOnWrite({.kind = FileKind::kWal, .bits = 5, .seed = 7});
+    REQUIRE((*s)->WriteAndSync(slices).ok());  // not a WAL file: intact
+    REQUIRE((*w)->WriteAndSync(slices).ok());  // flipped, yet reported written
+    CHECK(data[1] == std::byte(7));            // the caller's buffer is untouched
+
+    AlignedBuffer back = AllocateAligned(2 * kDirectAlignment);
+    const std::span<std::byte> out{back.get(), 2 * kDirectAlignment};
+    REQUIRE(*(*s)->Read(0, out) == out.size());
+    CHECK(Diff(bytes, out).empty());
+    REQUIRE(*(*w)->Read(0, out) == out.size());
+    const auto diff = Diff(bytes, out);
+    CHECK(PopCount(diff) == 5);
+    const auto flipped = env.flipped_bits();
+    REQUIRE(flipped.size() == 5);
+    for (const auto& f : flipped) {
+      CHECK(f.path == wal);
+      CHECK(f.on_write);
+      CHECK((static_cast<unsigned>(out[f.offset] ^ bytes[f.offset]) >> f.bit & 1u) == 1u);
+    }
+
+    // times = 1: the next write of the same kind is intact.
+    REQUIRE((*w)->WriteAndSync(slices).ok());
+    REQUIRE(*(*w)->Read(0, out) == out.size());
+    CHECK(Diff(bytes, out).empty());
+  }
+}
+
+TEST_CASE("bits flipped on read leave the file intact") {
+  testing::TempDir dir;
+  auto base = MakeEnv(IoEngine::kAuto);
+  FaultInjectionEnv env(base.get());
+  const std::string path = (dir.path() / "seg-00000001.dat").string();
+  auto file = env.OpenFile(path, {.create = true});
+  REQUIRE(file.ok());
+  const auto data = Bytes(std::string(1000, 'x'));
+  const WriteSlice s{0, data};
+  REQUIRE((*file)->WriteAndSync({&s, 1}).ok());
+  env.FlipBitsOnRead({.kind = FileKind::kSegment, .bits = 3, .seed = 11});
+  std::vector<std::byte> back(1000);
+  REQUIRE(*(*file)->Read(0, back) == 1000);
+  CHECK(PopCount(Diff(data, back)) == 3);
+  for (const auto& f : env.flipped_bits()) CHECK_FALSE(f.on_write);
+  REQUIRE(*(*file)->Read(0, back) == 1000);
+  CHECK(Diff(data, back).empty());
+}
+
+TEST_CASE("skip and times choose which operations are corrupted, and a seed repeats them") {
+  auto run = [](std::uint64_t seed) {
+    testing::TempDir dir;
+    auto base = MakeEnv(IoEngine::kPwrite);
+    FaultInjectionEnv env(base.get());
+    auto file = env.OpenFile((dir.path() / "wal-00000001.log").string(), {.create = true});
+    REQUIRE(file.ok());
+    env.FlipBitsOnWrite({.kind = FileKind::kAny, .bits = 2, .seed = seed, .skip = 2, .times = 3});
+    const auto data = Bytes(std::string(64, 'a'));
+    for (std::uint64_t i = 0; i < 8; ++i) REQUIRE((*file)->Write(i * 64, data).ok());
+    std::vector<std::uint64_t> offsets;
+    for (const auto& f : env.flipped_bits()) offsets.push_back(f.offset * 8 + f.bit);
+    return offsets;
+  };
+  const auto a = run(5), b = run(5), c = run(6);
+  REQUIRE(a.size() == 6);  // writes 2, 3 and 4, two bits each
+  for (std::uint64_t bit : a) {
+    CHECK(bit / 8 >= 2 * 64);
+    CHECK(bit / 8 < 5 * 64);
+  }
+  CHECK(a == b);
+  CHECK(a != c);
+}
+
+TEST_CASE("a write torn by sectors keeps some of its 512-byte sectors, and a power cut drops them") {
+  testing::TempDir dir;
+  auto base = MakeEnv(IoEngine::kAuto);
+  FaultInjectionEnv env(base.get());
+  auto file = env.OpenFile((dir.path() / "f").string(), {.create = true, .direct = true});
+  REQUIRE(file.ok());
+  constexpr std::size_t kSize = 16 * 512;
+  AlignedBuffer zeros = AllocateAligned(kSize);
+  std::memset(zeros.get(), 0, kSize);
+  const WriteSlice z{0, {zeros.get(), kSize}};
+  REQUIRE((*file)->WriteAndSync({&z, 1}).ok());
+  AlignedBuffer data = AllocateAligned(kSize);
+  std::memset(data.get(), 0x5a, kSize);
+  const WriteSlice s{0, {data.get(), kSize}};
+  env.TearNextWriteSectors(99);
+  CHECK((*file)->WriteAndSync({&s, 1}).code() == StatusCode::kIoError);
+  CHECK((*file)->Sync().code() == StatusCode::kIoError);  // the machine is off
+  AlignedBuffer back = AllocateAligned(kSize);
+  REQUIRE(*(*file)->Read(0, {back.get(), kSize}) == kSize);
+  int kept = 0;
+  bool lost_before_kept = false;  // not a prefix
+  for (std::size_t sector = 0; sector < 16; ++sector) {
+    const std::byte first = back[sector * 512];
+    bool whole = true;
+    for (std::size_t i = 0; i < 512; ++i) whole &= back[sector * 512 + i] == first;
+    CHECK(whole);  // each sector is all old or all new
+    if (first == std::byte{0x5a}) {
+      lost_before_kept |= kept < static_cast<int>(sector);
+      ++kept;
+    }
+  }
+  MESSAGE(kept << " of 16 sectors reached the file");
+  CHECK(kept > 0);
+  CHECK(kept < 16);
+  CHECK(lost_before_kept);
+  REQUIRE(env.DropUnsyncedData().ok());
+  env.ClearFaults();
+  REQUIRE(*(*file)->Read(0, {back.get(), kSize}) == kSize);
+  bool all_zero = true;
+  for (std::size_t i = 0; i < kSize; ++i) all_zero &= back[i] == std::byte{0};
+  CHECK(all_zero);
+}
+
 }  // namespace
 }  // namespace sluice::store
