@@ -392,7 +392,10 @@ TEST_CASE("the eviction hook may drop sealed unsynced partitions, and every drop
   // With eviction allowed, the store keeps up for far longer than the budget holds.
   Status refusal;
   const std::string kilobyte(1024, 'v');
-  for (int i = 0; i < 1500; ++i) {
+  // Bounded in wall time too: a store that stays full makes each refused
+  // batch wait up to 5 s for maintenance.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int i = 0; i < 1500 && std::chrono::steady_clock::now() < deadline; ++i) {
     Batch batch;
     for (int j = 0; j < 32; ++j) batch.push_back({id, now.load() + j, kilobyte});
     Status st = store.Append(std::move(batch)).Wait();
