@@ -19,6 +19,7 @@
 #include "sync/sink.h"
 #include "s3_env.h"
 #include "temp_dir.h"
+#include "shell.h"
 
 namespace sluice::sync {
 namespace {
@@ -28,17 +29,8 @@ S3Env RequireS3Env() { return ::sluice::testing::RequireS3Env("s3_sink_test"); }
 
 // Runs s3_sink_check.py; returns its stdout, or fails the test.
 std::string Check(const std::string& args) {
-  const std::string cmd = "/usr/bin/python3 " SLUICE_SOURCE_DIR
-                          "/tests/integration/s3_sink_check.py " + args;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  INFO("command: " << cmd << "\noutput: " << out);
-  REQUIRE(rc == 0);
-  return out;
+  return testing::ShellOutput(
+      "/usr/bin/python3 " SLUICE_SOURCE_DIR "/tests/integration/s3_sink_check.py " + args);
 }
 
 // A bucket for one test case, removed with its contents afterwards.

@@ -28,6 +28,7 @@
 #include "sync/engine.h"
 #include "s3_env.h"
 #include "temp_dir.h"
+#include "shell.h"
 
 namespace sluice::sync {
 namespace {
@@ -41,17 +42,7 @@ constexpr std::size_t kBlobBytes = 48 << 10;
 using ::sluice::testing::S3Env;
 S3Env RequireS3Env() { return ::sluice::testing::RequireS3Env("sync_engine_test"); }
 
-std::string Run(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  INFO("command: " << cmd << "\noutput: " << out);
-  REQUIRE(rc == 0);
-  return out;
-}
+std::string Run(const std::string& cmd) { return ShellOutput(cmd); }
 
 const std::string kCheck = "/usr/bin/python3 " SLUICE_SOURCE_DIR "/tests/integration/s3_sink_check.py ";
 

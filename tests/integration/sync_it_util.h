@@ -24,23 +24,14 @@
 #include "gateway/mqtt_codec.h"
 #include "raw_mqtt_client.h"
 #include "s3_env.h"
+#include "shell.h"
 
 namespace sluice::testing::sync_it {
 
 using namespace std::chrono_literals;
 
 // Runs a shell command; its stdout, or fails the test with the output.
-inline std::string Run(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  INFO("command: " << cmd << "\noutput: " << out);
-  REQUIRE(rc == 0);
-  return out;
-}
+inline std::string Run(const std::string& cmd) { return ShellOutput(cmd); }
 
 // Polls `done` every 2 ms until it holds or `limit` passes.
 inline bool Await(const std::function<bool()>& done, std::chrono::milliseconds limit = 30s) {
