@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <thread>
+
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -167,7 +170,10 @@ TEST_CASE("status, health and readiness of a running gateway") {
 
 TEST_CASE("a gateway with a broker it cannot reach is live but not ready") {
   AppFixture f("", "[[mqtt.broker]]\nuri = \"tcp://127.0.0.1:1\"\n");
-  const auto r = Get(f.port(), "/readyz");
+  // One run in a CI build saw this request answered with nothing at all
+  // (status 0) 0.1 s after start, not reproduced since: retried, bounded.
+  auto r = Get(f.port(), "/readyz");
+  for (int i = 0; i < 5 && r.status == 0; ++i) r = Get(f.port(), "/readyz");
   CHECK(r.status == 503);
   CHECK(r.Has("no broker connection (0 of 1 up)"));
   CHECK(Get(f.port(), "/healthz").status == 200);
@@ -219,8 +225,15 @@ TEST_CASE("the gateway's admin token: required off loopback, checked at start, e
   CHECK(Get(f.port(), "/v1/series").status == 401);
   CHECK(Get(f.port(), "/metrics", "Bearer wrong").status == 401);
   CHECK(Get(f.port(), "/v1/series", "Bearer 0123456789abcdef0123456789abcdef").status == 200);
-  const auto metrics = Get(f.port(), "/metrics", "Bearer 0123456789abcdef0123456789abcdef");
-  CHECK(metrics.Has("sluice_admin_auth_failures_total 2\n"));
+  // The refusals are counted by the server's handler after it answered:
+  // poll (bounded) rather than race it.
+  bool counted = false;
+  for (int i = 0; i < 200 && !counted; ++i) {
+    counted = Get(f.port(), "/metrics", "Bearer 0123456789abcdef0123456789abcdef")
+                  .Has("sluice_admin_auth_failures_total 2\n");
+    if (!counted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(counted);
 }
 
 }  // namespace sluice::gateway

@@ -170,23 +170,30 @@ mqtt::connect_options PahoConnection::ConnectOptions() {
   if (!broker_.username.empty()) o.set_user_name(broker_.username);
   if (!password_.empty()) o.set_password(password_);
   if (broker_.uri.starts_with("ssl://")) {
-    mqtt::ssl_options ssl;
-    // The chain must lead to a trusted CA, and (verify) the certificate must
-    // name the host of the uri: Paho checks the chain only unless told.
-    ssl.set_enable_server_cert_auth(true);
-    ssl.set_verify(true);
-    if (!broker_.tls_ca_file.empty()) ssl.set_trust_store(broker_.tls_ca_file);
-    if (!broker_.tls_cert_file.empty()) ssl.set_key_store(broker_.tls_cert_file);
-    if (!broker_.tls_key_file.empty()) ssl.set_private_key(broker_.tls_key_file);
-    // Kept for the failure message of this attempt (ConnectOnce).
-    ssl.set_error_handler([this](const std::string& line) {
-      std::string reason = OpenSslReason(line);
-      while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
-      std::lock_guard lock(tls_mu_);
-      if (!tls_error_.empty()) tls_error_ += "; ";
-      tls_error_ += reason;
-    });
-    o.set_ssl(std::move(ssl));
+    // Paho C++ hands OpenSSL a pointer to the ssl_options object that set
+    // the error handler, and copies of it keep that pointer: the object must
+    // outlive every connect, so it is a member built once, not a local.
+    if (!ssl_) {
+      ssl_ = std::make_unique<mqtt::ssl_options>();
+      // The chain must lead to a trusted CA, and (verify) the certificate
+      // must name the host of the uri: Paho checks the chain only unless told.
+      ssl_->set_enable_server_cert_auth(true);
+      ssl_->set_verify(true);
+      if (!broker_.tls_ca_file.empty()) ssl_->set_trust_store(broker_.tls_ca_file);
+      if (!broker_.tls_cert_file.empty()) ssl_->set_key_store(broker_.tls_cert_file);
+      if (!broker_.tls_key_file.empty()) ssl_->set_private_key(broker_.tls_key_file);
+      // Kept for the failure message of this attempt (ConnectOnce).
+      ssl_->set_error_handler([this](const std::string& line) {
+        std::string reason = OpenSslReason(line);
+        while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) {
+          reason.pop_back();
+        }
+        std::lock_guard lock(tls_mu_);
+        if (!tls_error_.empty()) tls_error_ += "; ";
+        tls_error_ += reason;
+      });
+    }
+    o.set_ssl(*ssl_);
   }
   return o;
 }

@@ -67,6 +67,7 @@ class PahoConnection {
   std::mutex tls_mu_;
   std::string tls_error_;
 
+  std::unique_ptr<mqtt::ssl_options> ssl_;  // see ConnectOptions(); before client_
   std::unique_ptr<mqtt::async_client> client_;
   std::thread supervisor_;
   std::mutex mu_;
