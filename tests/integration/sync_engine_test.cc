@@ -42,7 +42,7 @@ constexpr std::size_t kBlobBytes = 48 << 10;
 using ::sluice::testing::S3Env;
 S3Env RequireS3Env() { return ::sluice::testing::RequireS3Env("sync_engine_test"); }
 
-std::string Run(const std::string& cmd) { return ShellOutput(cmd); }
+std::string Run(const std::string& cmd) { return testing::ShellOutput(cmd); }
 
 const std::string kCheck = "/usr/bin/python3 " SLUICE_SOURCE_DIR "/tests/integration/s3_sink_check.py ";
 
