@@ -444,8 +444,7 @@ TEST_CASE("a broker certificate from an unknown CA fails verification and nothin
   for (const auto& line : failures) {
     CAPTURE(line);
     CHECK(line.find("[error]") != std::string::npos);
-    CHECK(line.find("TLS: certificate verification of the broker failed") != std::string::npos);
-    CHECK(line.find("certificate verify failed") != std::string::npos);
+    CHECK(line.find("the broker's certificate could not be verified") != std::string::npos);
     CHECK(line.find("tls_ca_file " + f.pki.crt("ca")) != std::string::npos);
   }
   CHECK(sluice.Metric("sluice_mqtt_connections") == 0.0);
@@ -462,8 +461,7 @@ TEST_CASE("a broker certificate for another host fails host name verification") 
   const auto failures = AwaitConnectFailures(sluice, f.config.uri, 3);
   for (const auto& line : failures) {
     CAPTURE(line);
-    CHECK(line.find("the broker's certificate does not name host '127.0.0.1'") !=
-          std::string::npos);
+    CHECK(line.find("not naming host '127.0.0.1'") != std::string::npos);
   }
   CHECK(sluice.Metric("sluice_mqtt_connections") == 0.0);
   CHECK(sluice.Stop() == 0);

@@ -77,24 +77,6 @@ Status ProbeTcp(const std::string& host, const std::string& port, int timeout_ms
                      std::strerror(err) + ")");
 }
 
-// The reason field of an OpenSSL error line
-// "<thread>:error:0A000086:SSL routines:<function>:certificate verify failed:<file>:<line>:"
-// (OpenSSL 1.1 lacks the thread field); the whole line if it has another shape.
-std::string OpenSslReason(const std::string& line) {
-  const auto at = line.find("error:");
-  if (at == std::string::npos) return line;
-  std::vector<std::string> fields;  // "error", code, library, function, reason, ...
-  std::size_t from = at;
-  while (fields.size() < 5) {
-    const auto colon = line.find(':', from);
-    fields.push_back(
-        line.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
-    if (colon == std::string::npos) break;
-    from = colon + 1;
-  }
-  return fields.size() == 5 && !fields[4].empty() ? fields[4] : line;
-}
-
 // Refusals that mean "these credentials are not welcome": MQTT 3.1.1 CONNACK
 // return codes 4 and 5; MQTT 5 reasons 0x86, 0x87 and 0x8C.
 bool IsCredentialRefusal(MqttVersion v, int code) {
@@ -182,16 +164,10 @@ mqtt::connect_options PahoConnection::ConnectOptions() {
       if (!broker_.tls_ca_file.empty()) ssl_->set_trust_store(broker_.tls_ca_file);
       if (!broker_.tls_cert_file.empty()) ssl_->set_key_store(broker_.tls_cert_file);
       if (!broker_.tls_key_file.empty()) ssl_->set_private_key(broker_.tls_key_file);
-      // Kept for the failure message of this attempt (ConnectOnce).
-      ssl_->set_error_handler([this](const std::string& line) {
-        std::string reason = OpenSslReason(line);
-        while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) {
-          reason.pop_back();
-        }
-        std::lock_guard lock(tls_mu_);
-        if (!tls_error_.empty()) tls_error_ += "; ";
-        tls_error_ += reason;
-      });
+      // No ssl_options::set_error_handler: Paho C++ hands OpenSSL a pointer
+      // to an options copy that does not outlive the asynchronous connect
+      // (AddressSanitizer: stack-use-after-scope). Failures are described
+      // from what Paho reports (DescribeConnectFailure).
     }
     o.set_ssl(*ssl_);
   }
@@ -240,11 +216,12 @@ Status PahoConnection::DescribeConnectFailure(const mqtt::exception& e) {
     SLUICE_RETURN_IF_ERROR(ProbeTcp(host, port, 1000));
     if (tls) {
       return InvalidArgument(
-          "TLS session failed without an OpenSSL error on our side: either the broker's "
-          "certificate does not name host '" +
-          host +
-          "' (host name verification: its subjectAltName must), or the broker refused our client "
-          "certificate (" +
+          "TLS session failed: the broker's certificate could not be verified (not signed by a "
+          "CA in " +
+          (broker_.tls_ca_file.empty() ? std::string("the system's CA store")
+                                       : "tls_ca_file " + broker_.tls_ca_file) +
+          ", expired, or not naming host '" + host +
+          "' in its subjectAltName), or the broker refused our client certificate (" +
           (broker_.tls_cert_file.empty() ? "no tls_cert_file is set"
                                          : "tls_cert_file " + broker_.tls_cert_file) +
           ")");
