@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -176,7 +177,8 @@ std::string HttpGet(int port, const std::string& path) {
     if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
       char buf[16384];
       ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+      while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) out.append(buf, static_cast<std::size_t>(n));
     }
   }
   close(fd);

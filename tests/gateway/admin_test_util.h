@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -48,10 +49,17 @@ inline HttpReply Raw(std::uint16_t port, const std::string& request) {
     if (n <= 0) break;  // the server may close early on an oversized request
     sent += static_cast<std::size_t>(n);
   }
+  // EINTR is retried: the store's io_uring announces completion work to the
+  // thread that submitted (this one, which opened the store) like a signal,
+  // and a read with a receive timeout is then interrupted, not restarted.
   std::string out;
   char buf[8192];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+  }
   close(fd);
   HttpReply r;
   const auto split = out.find("\r\n\r\n");

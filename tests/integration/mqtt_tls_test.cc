@@ -12,6 +12,7 @@
 #include <fcntl.h>
 
 #include <cctype>
+#include <cerrno>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -192,7 +193,8 @@ std::string HttpGet(int port, const std::string& path) {
     if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
       char buf[4096];
       ssize_t n;
-      while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+      while ((n = recv(fd, buf, sizeof buf, 0)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) out.append(buf, static_cast<std::size_t>(n));
     }
   }
   close(fd);
