@@ -112,10 +112,12 @@ bool PartitionIndex::BlockBetween(const Partition& p, std::uint64_t after, std::
 }
 
 PartitionId PartitionIndex::Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
-                                  std::uint64_t seq, bool* skip) const {
+                                  std::uint64_t seq, bool* skip, PartitionHint* hint) const {
   const std::uint32_t shard = ShardOf(series, options_.partition_shards);
   PartitionId id{WindowOf(ts), shard, false};
-  auto it = partitions_.find(id);
+  // Most records of a batch fall in the few partitions the previous ones
+  // did: the hint saves the map lookup for them.
+  auto it = hint->Find(id, partitions_);
   // A record in a block of its partition went there and is already stored
   // (only seen during replay). One below the partition's flushed sequence
   // but in no block was in a block lost to damage: it went to this
@@ -150,10 +152,11 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
   queue_cv_.wait(lock, [&] { return !running_ || queued_bytes_ < options_.open_blocks_bytes; });
   last_seq_ = std::max(last_seq_, seq);
   std::vector<PartitionId> full;
+  PartitionHint hint;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Record& r = batch[i];
     bool skip = false;
-    const PartitionId id = Place(r.series, r.timestamp_ns, arrival_ns, seq, &skip);
+    const PartitionId id = Place(r.series, r.timestamp_ns, arrival_ns, seq, &skip, &hint);
     if (r.series.value >= latest_.size()) latest_.resize(r.series.value + 1);
     auto& latest = latest_[r.series.value];
     if (!latest || latest->timestamp_ns <= r.timestamp_ns) latest = r;
@@ -172,7 +175,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
       extents_.resize(r.series.value + 1);
     }
     types_[r.series.value] = types[i];
-    Partition& p = partitions_[id];
+    Partition& p = hint.Get(id, partitions_);
     // Replay refilling a block lost to damage: the open block must not grow
     // across a block already written, or its sequence range would claim
     // that block's records (InBlocks). It is queued first, at this batch

@@ -105,10 +105,6 @@ class PartitionIndex {
   std::uint64_t segment_bytes() const { return segments_->bytes_on_disk(); }
   std::size_t dram_index_bytes() const;
 
-  // The partition a record goes to. REQUIRES: mu_ held.
-  PartitionId Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
-                    std::uint64_t seq, bool* skip) const;
-
  private:
   struct BlockRef {
     BlockAddress address;
@@ -141,6 +137,34 @@ class PartitionIndex {
     std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
   };
 
+  // The partitions one Apply() call looked up last: the records of a batch
+  // mostly go to a few. Valid while mu_ is held and no partition is erased.
+  class PartitionHint {
+   public:
+    using Map = std::map<PartitionId, Partition>;
+    Map::const_iterator Find(const PartitionId& id, const Map& m) {
+      if (found_ && id == (*found_)->first) return *found_;
+      auto it = m.find(id);
+      if (it != m.end()) found_ = it;
+      return it;
+    }
+    Partition& Get(const PartitionId& id, Map& m) {
+      if (got_ == nullptr || id != got_id_) {
+        got_ = &m[id];
+        got_id_ = id;
+      }
+      return *got_;
+    }
+
+   private:
+    std::optional<Map::const_iterator> found_;
+    PartitionId got_id_{};
+    Partition* got_ = nullptr;
+  };
+
+  // The partition a record goes to. REQUIRES: mu_ held.
+  PartitionId Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
+                    std::uint64_t seq, bool* skip, PartitionHint* hint) const;
   std::int64_t WindowOf(std::int64_t ts) const;
   // Whether a block of `p` holds the record with sequence number `seq`.
   static bool InBlocks(const Partition& p, std::uint64_t seq);

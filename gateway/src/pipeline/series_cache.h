@@ -46,11 +46,35 @@ class SeriesCache {
   };
   Status Conflict(std::string_view name, store::ValueType want, store::ValueType have);
 
+  friend class LocalSeriesCache;
+
   store::Store* store_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
   std::atomic<std::uint64_t> registered_{0};
   std::atomic<std::uint64_t> conflicts_{0};
+};
+
+// One shard's copy of the names it has resolved, in front of the shared
+// cache: a hit takes no lock and touches no shared cache line. Only
+// successes are kept (a type conflict goes to the shared cache, which counts
+// it). Not thread-safe: one per shard. Bounded like the shared cache.
+class LocalSeriesCache {
+ public:
+  explicit LocalSeriesCache(SeriesCache* shared) : shared_(shared) {}
+
+  Result<store::SeriesId> Resolve(std::string_view name, store::ValueType type,
+                                  std::string_view unit) {
+    auto it = map_.find(name);
+    if (it != map_.end() && it->second.type == type) return it->second.id;
+    auto id = shared_->Resolve(name, type, unit);
+    if (id.ok() && it == map_.end()) map_.try_emplace(std::string(name), SeriesCache::Entry{*id, type});
+    return id;
+  }
+
+ private:
+  SeriesCache* shared_;
+  std::unordered_map<std::string, SeriesCache::Entry, SeriesCache::Hash, std::equal_to<>> map_;
 };
 
 }  // namespace sluice::gateway::pipeline

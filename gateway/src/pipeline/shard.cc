@@ -44,7 +44,8 @@ Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::u
       decoder_(std::move(decoder)),
       index_(index),
       queue_(std::make_shared<BoundedQueue<InboundMessage>>(env.options.queue_capacity)),
-      batch_(env.options.batch_max_records, std::chrono::microseconds(env.options.batch_linger_us)) {}
+      batch_(env.options.batch_max_records, std::chrono::microseconds(env.options.batch_linger_us)),
+      series_(env.cache) {}
 
 Shard::~Shard() {
   queue_->Close();
@@ -138,7 +139,7 @@ void Shard::Handle(InboundMessage& m) {
                  std::to_string(ValueBytes(s.value)) + " bytes above store.max_value_bytes");
       continue;
     }
-    auto id = env_.cache->Resolve(s.series, s.type, s.unit);
+    auto id = series_.Resolve(s.series, s.type, s.unit);
     if (!id.ok()) {
       env_.counters->series_conflicts.fetch_add(1, std::memory_order_relaxed);
       LogLimited("topic '" + m.topic + "': " + id.status().ToString());

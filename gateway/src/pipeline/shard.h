@@ -128,6 +128,7 @@ class Shard {
   // shard saw the ticket done and went away.
   std::shared_ptr<BoundedQueue<InboundMessage>> queue_;
   Batcher batch_;
+  LocalSeriesCache series_;
   std::deque<InFlight> inflight_;
   std::vector<Sample> samples_;
   std::vector<OutboundMessage> publish_;
