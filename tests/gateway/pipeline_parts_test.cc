@@ -2,6 +2,7 @@
 // pressure evaluation, routing, subscription plan, and the config keys.
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <thread>
 
 #include "gateway/config.h"
@@ -61,6 +62,29 @@ TEST_CASE("a woken consumer returns without an item, and a wake before the wait 
   q.Wake();
   int out = 0;
   CHECK(q.PopUntil(out, BoundedQueue<int>::Clock::now() + 10s) == BoundedQueue<int>::Pop::kWoken);
+}
+
+TEST_CASE("a wait that takes no events sleeps through a wake, which the next wait then sees") {
+  using Q = BoundedQueue<int>;
+  Q q(8);
+  std::deque<int> out;
+  std::thread waker([&] {
+    std::this_thread::sleep_for(20ms);
+    q.Wake();
+  });
+  const auto t0 = Q::Clock::now();
+  CHECK(q.PopAllUntil(out, t0 + 200ms, 1, /*events=*/false) == Q::Pop::kWoken);
+  CHECK(Q::Clock::now() - t0 >= 200ms);  // slept to its deadline
+  waker.join();
+  // The wake was kept: a wait that takes events returns at once.
+  const auto t1 = Q::Clock::now();
+  CHECK(q.PopAllUntil(out, t1 + 10s, 1, /*events=*/true) == Q::Pop::kWoken);
+  CHECK(Q::Clock::now() - t1 < 5s);
+  // An item still ends a wait without events.
+  int item = 7;
+  REQUIRE(q.Push(item));
+  CHECK(q.PopAllUntil(out, Q::Clock::now() + 10s, 1, false) == Q::Pop::kItem);
+  CHECK(out == std::deque<int>{7});
 }
 
 TEST_CASE("a batch is due when full or when its first record has lingered") {

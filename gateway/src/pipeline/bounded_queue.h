@@ -65,14 +65,21 @@ class BoundedQueue {
 
   // Moves every waiting item to the end of `out` once at least `min_items`
   // wait, or when `deadline` passes or Wake() is called, whatever waits
-  // then. kWoken if nothing waits; kClosed once closed and empty.
-  Pop PopAllUntil(std::deque<T>& out, Clock::time_point deadline, std::size_t min_items) {
+  // then. kWoken if nothing waits; kClosed once closed and empty. With
+  // `events` false a Wake() does not end this wait (a context switch saved
+  // when the consumer has no use for it yet); it is kept for the next call
+  // that takes events.
+  Pop PopAllUntil(std::deque<T>& out, Clock::time_point deadline, std::size_t min_items,
+                  bool events = true) {
     std::unique_lock lock(mu_);
     wake_at_ = std::max<std::size_t>(1, std::min(min_items, capacity_));
-    not_empty_.wait_until(lock, deadline,
-                          [&] { return items_.size() >= wake_at_ || closed_ || woken_; });
+    events_ = events;
+    not_empty_.wait_until(lock, deadline, [&] {
+      return items_.size() >= wake_at_ || closed_ || (events_ && woken_);
+    });
     wake_at_ = 1;
-    woken_ = false;
+    events_ = true;
+    if (events) woken_ = false;
     if (!items_.empty()) {
       for (auto& item : items_) out.push_back(std::move(item));
       items_.clear();
@@ -82,11 +89,12 @@ class BoundedQueue {
     return closed_ ? Pop::kClosed : Pop::kWoken;
   }
 
-  // Makes the consumer's current or next PopUntil return.
+  // Makes the consumer's current or next PopUntil return (the next
+  // PopAllUntil that takes events).
   void Wake() {
     std::lock_guard lock(mu_);
     woken_ = true;
-    not_empty_.notify_one();
+    if (events_) not_empty_.notify_one();
   }
 
   // Pushers are released with false; the consumer drains what is left.
@@ -110,6 +118,7 @@ class BoundedQueue {
   std::deque<T> items_;
   bool closed_ = false;
   bool woken_ = false;
+  bool events_ = true;  // whether a Wake() ends the consumer's current wait
   std::size_t wake_at_ = 1;  // items at which a push wakes the consumer
 };
 
