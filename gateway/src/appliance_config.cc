@@ -1,12 +1,11 @@
 // Configuration keys of the store's engine, upstream sync and the admin
 // endpoint: the key table ApplianceKeys() that config.cc consults beside its
 // own. Every key is documented in docs/config.md.
-#include <sys/stat.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "base/secret_file.h"
 #include "config_values.h"
 
 namespace sluice::gateway::config {
@@ -77,16 +76,7 @@ Status ApplyAdminTokenFile(Config& c, const toml::node& n) {
   if (!std::filesystem::path(out).is_absolute()) {
     return InvalidArgument("must be an absolute path, got '" + out + "'");
   }
-  struct stat st {};
-  if (::stat(out.c_str(), &st) != 0) return Status::Ok();
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("token file " + out + " is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return InvalidArgument("token file " + out + " has mode " + mode +
-                           ": group and others must have no access (chmod 600 " + out + ")");
-  }
-  return Status::Ok();
+  return CheckSecretFileIfPresent(out, "token file " + out);
 }
 
 const KeySpec kKeys[] = {

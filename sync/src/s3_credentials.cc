@@ -1,12 +1,8 @@
 #include "s3_credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
+
+#include "base/secret_file.h"
 
 namespace sluice::sync::detail {
 namespace {
@@ -73,40 +69,9 @@ Result<S3Credentials> ParseCredentials(std::string_view text, std::string_view s
 }
 
 Result<S3Credentials> LoadCredentialsFile(const std::string& path) {
-  // fstat the descriptor we read, not the path: no window for a swap.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("S3 credentials file " + path, errno);
-  struct stat st {};
-  std::string text;
-  Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = ErrnoStatus("stat S3 credentials file " + path, errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    status = InvalidArgument("S3 credentials file " + path + " is not a regular file");
-  } else if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    status = InvalidArgument("S3 credentials file " + path + " has mode " + mode +
-                             ": group and others must have no access (chmod 600 " + path + ")");
-  } else if (st.st_size > 64 * 1024) {
-    status = InvalidArgument("S3 credentials file " + path + " is larger than 64 KiB");
-  } else {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        status = n < 0 ? ErrnoStatus("read S3 credentials file " + path, errno)
-                       : IoError("read S3 credentials file " + path + ": file shrank");
-        break;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  ::close(fd);
-  if (!status.ok()) return status;
-  return ParseCredentials(text, path);
+  auto text = ReadSecretFile(path, "S3 credentials file " + path, 64 * 1024);
+  if (!text.ok()) return text.status();
+  return ParseCredentials(*text, path);
 }
 
 Result<S3Credentials> LoadCredentialsFromEnv() {

@@ -1,17 +1,13 @@
 // Request targets, tokens, JSON strings and the admin options: the parts of
 // the admin surface that need no socket.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "admin_internal.h"
+#include "base/secret_file.h"
 
 namespace sluice::gateway {
 namespace admin {
@@ -169,38 +165,9 @@ Status AdminOptions::Validate() const {
 
 Result<std::string> LoadAdminToken(const std::string& path) {
   const std::string what = "admin token file " + path;
-  // fstat the descriptor we read, not the path: no window for a swap.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return InvalidArgument(what + ": " + std::strerror(errno));
-  struct stat st {};
-  std::string text;
-  Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = InvalidArgument(what + ": " + std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = InvalidArgument(what + " is not a regular file");
-  } else if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    status = InvalidArgument(what + " has mode " + mode +
-                             ": group and others must have no access (chmod 600 " + path + ")");
-  } else if (st.st_size > 4097) {
-    status = InvalidArgument(what + " is larger than 4 KiB: it should hold one token");
-  } else {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        status = InvalidArgument(what + ": " + (n < 0 ? std::strerror(errno) : "file shrank"));
-        break;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  ::close(fd);
-  if (!status.ok()) return status;
+  auto read = ReadSecretFile(path, what, 4097, ": it should hold one token");
+  if (!read.ok()) return read.status();
+  std::string text = std::move(*read);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.size() < 16 || text.size() > 4096) {

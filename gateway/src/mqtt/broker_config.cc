@@ -1,9 +1,8 @@
 // `[[mqtt.broker]]` keys and MqttBrokerOptions::Validate.
-#include <sys/stat.h>
 
-#include <cstdio>
 #include <filesystem>
 
+#include "base/secret_file.h"
 #include "config_values.h"
 #include "ingest/rule_config.h"
 
@@ -58,18 +57,7 @@ Status Path(const toml::node& n, std::string& out) {
 // reads the file.
 Status SecretFile(const toml::node& n, std::string& out) {
   SLUICE_RETURN_IF_ERROR(Path(n, out));
-  struct stat st {};
-  if (::stat(out.c_str(), &st) != 0) return Status::Ok();
-  if (!S_ISREG(st.st_mode)) {
-    return InvalidArgument("password file " + out + " is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return InvalidArgument("password file " + out + " has mode " + mode +
-                           ": group and others must have no access (chmod 600 " + out + ")");
-  }
-  return Status::Ok();
+  return CheckSecretFileIfPresent(out, "password file " + out);
 }
 
 const BrokerKeySpec kBrokerKeys[] = {
