@@ -5,7 +5,13 @@
 // (utime + stime from /proc/<pid>/stat) and its peak RSS (VmHWM).
 //
 //   ingest_bench [--count N] [--repeat R] [--devices D] [--connections C]
-//                [--batch B] [--qos 0,1] [--formats json,sparkplug] [--verbose]
+//                [--batch B] [--qos 0,1] [--formats json,sparkplug] [--rate M]
+//                [--verbose]
+//
+// --rate M offers M messages/s in all (default 0: as fast as the publishers
+// can), to compare the subscribers below saturation: at the rates a broker
+// reaches with one-message-per-call publishers, does each keep up, and at
+// what CPU cost per message.
 //
 // One private Mosquitto (tests/support) with max_queued_messages raised.
 // Per cell (QoS x payload format), R times (default 3) alternating, the
@@ -53,6 +59,7 @@ struct Args {
   std::uint32_t devices = 100;
   std::uint32_t connections = 4;
   std::uint32_t batch = 64;
+  double rate = 0;  // messages/s offered in all; 0: as fast as possible
   std::vector<int> qos = {0, 1};
   std::vector<std::string> formats = {"json", "sparkplug"};
   int repeat = 3;  // runs of each subscriber per cell, alternating; the median is reported
@@ -100,6 +107,7 @@ class Bench {
     o.port = static_cast<std::uint16_t>(broker_->port());
     o.connections = std::min(a_.connections, a_.devices);
     o.batch = a_.batch;
+    o.rate = a_.rate;
     o.qos = cell.qos;
     o.client_id_prefix = "bench-pub";
     const bool spb = cell.format == "sparkplug";
@@ -196,9 +204,11 @@ class Bench {
   int Main() {
     Start();
     std::printf("ingest_bench: %llu data messages per cell, %u devices, publishers: tools/mqtt_load, "
-                "MQTT 5, %u connections, %u PUBLISH per write\n",
+                "MQTT 5, %u connections, %u PUBLISH per write, %s\n",
                 static_cast<unsigned long long>(a_.count), a_.devices,
-                std::min(a_.connections, a_.devices), a_.batch);
+                std::min(a_.connections, a_.devices), a_.batch,
+                a_.rate > 0 ? ("offering " + Fixed(a_.rate, 0) + " msg/s").c_str()
+                            : "as fast as they can");
     std::printf("broker: Mosquitto (max_queued_messages 10000000, max_inflight_messages 100) on "
                 "127.0.0.1:%d; %ld CPUs\n\n", broker_->port(), sysconf(_SC_NPROCESSORS_ONLN));
     std::printf("median of %d runs per subscriber and cell, alternating; spread = (max - min) / median "
@@ -280,6 +290,7 @@ int Main(int argc, char** argv) {
     else if (k == "--devices") a.devices = static_cast<std::uint32_t>(std::atoi(next().c_str()));
     else if (k == "--connections") a.connections = static_cast<std::uint32_t>(std::atoi(next().c_str()));
     else if (k == "--batch") a.batch = static_cast<std::uint32_t>(std::atoi(next().c_str()));
+    else if (k == "--rate") a.rate = std::strtod(next().c_str(), nullptr);
     else if (k == "--qos") {
       a.qos.clear();
       for (const auto& q : Split(next())) a.qos.push_back(std::atoi(q.c_str()));
