@@ -340,6 +340,10 @@ struct Result {
   std::uint64_t device_bytes = 0;    // /proc/self/io
   std::uint64_t dram_bytes = 0;
   double reopen_ms = 0;
+  // Every partition read back after the reopen, as the sync engine reads
+  // them (Store::ReadPartition).
+  std::uint64_t read_records = 0, read_partitions = 0;
+  double read_ms = 0;
   IoBytes io;  // what the store handed to its Env
   std::uint64_t groups = 0, blocks = 0, block_bytes = 0;
   double MBps() const { return static_cast<double>(records * payload) / 1e6 / seconds; }
@@ -483,6 +487,16 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   auto again = st::Store::Open(o, ctx);
   r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (!again.ok()) Fail("reopen", again.status());
+  const auto r0 = Clock::now();
+  for (const auto& part : (*again)->ListPartitions()) {
+    ++r.read_partitions;
+    const sluice::Status read = (*again)->ReadPartition(part.id, [&](const Record&) {
+      ++r.read_records;
+      return true;
+    });
+    if (!read.ok()) Fail("read partition", read);
+  }
+  r.read_ms = std::chrono::duration<double, std::milli>(Clock::now() - r0).count();
   again->reset();
   if (pmem) fs::remove(o.pmem_path);
   fs::remove_all(dir);
@@ -621,6 +635,13 @@ double Breakdown(const Result& r) {
               static_cast<unsigned long long>(r.blocks),
               r.blocks ? static_cast<double>(r.block_bytes) / static_cast<double>(r.blocks) : 0.0,
               steady, r.io.pmem ? (", pmem " + std::to_string(per(r.io.pmem)).substr(0, 5)).c_str() : "");
+  if (r.read_partitions > 0) {
+    std::printf("  %-22s read back for sync: %llu records of %llu partitions in %.1f ms "
+                "(%.2f M records/s)\n",
+                "", static_cast<unsigned long long>(r.read_records),
+                static_cast<unsigned long long>(r.read_partitions), r.read_ms,
+                static_cast<double>(r.read_records) / r.read_ms / 1e3);
+  }
   return steady;
 }
 

@@ -1,6 +1,8 @@
 #include "partition_index.h"
 
 #include <algorithm>
+#include <tuple>
+#include <unordered_map>
 
 #include "coding.h"
 
@@ -361,10 +363,17 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
 }
 
 Status PartitionIndex::ReadExtent(const Extent& e, SeriesId series, std::vector<Record>& out) const {
+  const std::pair<SeriesId, Extent> one{series, e};
+  return ReadBlockChunks(e.block, {&one, 1}, out);
+}
+
+Status PartitionIndex::ReadBlockChunks(std::uint32_t block,
+                                       std::span<const std::pair<SeriesId, Extent>> chunks,
+                                       std::vector<Record>& out) const {
   BlockRef ref;
   {
     std::shared_lock lock(mu_);
-    ref = blocks_[e.block];
+    ref = blocks_[block];
   }
   if (!ref.live) return Status::Ok();
   auto bytes = segments_->Read(ref.address);
@@ -373,27 +382,34 @@ Status PartitionIndex::ReadExtent(const Extent& e, SeriesId series, std::vector<
   h.body_len = ref.body_len;
   h.body_crc = ref.body_crc;
   const std::string_view body = std::string_view(*bytes).substr(ref.header_len, ref.body_len);
-  Status s = VerifyBlockBody(body, h);
-  ValueType type;
-  {
-    std::shared_lock lock(mu_);
-    type = types_[series.value];
+  bool good = VerifyBlockBody(body, h).ok();
+  const std::size_t start = out.size();
+  for (const auto& [series, e] : chunks) {
+    if (!good) break;
+    ValueType type;
+    {
+      std::shared_lock lock(mu_);
+      type = types_[series.value];
+    }
+    const BlockSeriesEntry entry{series, type, e.count, e.t_min, e.t_max, e.offset, e.length};
+    auto records = DecodeSeriesChunk(body, entry);
+    if (!records.ok()) {
+      good = false;
+      break;
+    }
+    out.insert(out.end(), std::make_move_iterator(records->begin()),
+               std::make_move_iterator(records->end()));
   }
-  const BlockSeriesEntry entry{series, type, e.count, e.t_min, e.t_max, e.offset, e.length};
-  Result<std::vector<Record>> records = Corruption("body CRC mismatch");
-  if (s.ok()) records = DecodeSeriesChunk(body, entry);
-  if (!s.ok() || !records.ok()) {
-    // Never served again; counted once.
+  if (!good) {
+    // Never served again; counted once. Nothing of it is returned.
+    out.resize(start);
     std::unique_lock lock(mu_);
-    if (blocks_[e.block].live) {
-      blocks_[e.block].live = false;
+    if (blocks_[block].live) {
+      blocks_[block].live = false;
       std::lock_guard c(counters_mu_);
       ++counters_.quarantined_blocks;
     }
-    return Status::Ok();
   }
-  out.insert(out.end(), std::make_move_iterator(records->begin()),
-             std::make_move_iterator(records->end()));
   return Status::Ok();
 }
 
@@ -440,14 +456,32 @@ Status PartitionIndex::ReadPartition(const PartitionId& id,
     auto it = partitions_.find(id);
     if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
     const Partition& p = it->second;
-    for (std::uint32_t b : p.blocks) {
-      if (!blocks_[b].live) continue;
+    // The partition's series all hash to its shard: only their extents are
+    // looked at, each once (not every series' extents once per block).
+    // Output in block order, then series, then extent order, as the blocks
+    // were written.
+    std::unordered_map<std::uint32_t, std::uint32_t> position;  // block -> index in p.blocks
+    for (std::uint32_t i = 0; i < p.blocks.size(); ++i) {
+      if (blocks_[p.blocks[i]].live) position.emplace(p.blocks[i], i);
+    }
+    struct Found {
+      std::uint32_t position, series, index;
+    };
+    std::vector<Found> found;
+    if (!position.empty()) {
       for (std::uint32_t s = 0; s < extents_.size(); ++s) {
-        for (const auto& e : extents_[s]) {
-          if (e.block == b) extents.push_back({SeriesId{s}, e});
+        if (ShardOf(SeriesId{s}, options_.partition_shards) != id.shard) continue;
+        for (std::uint32_t k = 0; k < extents_[s].size(); ++k) {
+          auto at = position.find(extents_[s][k].block);
+          if (at != position.end()) found.push_back({at->second, s, k});
         }
       }
     }
+    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+      return std::tie(a.position, a.series, a.index) < std::tie(b.position, b.series, b.index);
+    });
+    extents.reserve(found.size());
+    for (const Found& f : found) extents.push_back({SeriesId{f.series}, extents_[f.series][f.index]});
     std::vector<const BlockBuilder*> builders;
     for (const auto& q : p.queued) builders.push_back(q.get());
     if (p.open) builders.push_back(p.open.get());
@@ -458,8 +492,17 @@ Status PartitionIndex::ReadPartition(const PartitionId& id,
       }
     }
   }
+  // Extents are in block order: each block is read and checked once for all
+  // its chunks (not once per series: at 100,000 series that was 66 s for 2 M
+  // records).
   std::vector<Record> all;
-  for (const auto& [s, e] : extents) SLUICE_RETURN_IF_ERROR(ReadExtent(e, s, all));
+  for (std::size_t i = 0; i < extents.size();) {
+    std::size_t j = i + 1;
+    while (j < extents.size() && extents[j].second.block == extents[i].second.block) ++j;
+    SLUICE_RETURN_IF_ERROR(ReadBlockChunks(extents[i].second.block,
+                                           std::span(extents).subspan(i, j - i), all));
+    i = j;
+  }
   all.insert(all.end(), std::make_move_iterator(in_dram.begin()),
              std::make_move_iterator(in_dram.end()));
   std::stable_sort(all.begin(), all.end(), [](const Record& a, const Record& b) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -184,6 +185,10 @@ class PartitionIndex {
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
   // Reads one series' records from a block; quarantines it on a bad body.
   Status ReadExtent(const Extent& e, SeriesId series, std::vector<Record>& out) const;
+  // The same for several chunks of one block, read and checked once. A bad
+  // body or chunk quarantines the block and returns none of its records.
+  Status ReadBlockChunks(std::uint32_t block, std::span<const std::pair<SeriesId, Extent>> chunks,
+                         std::vector<Record>& out) const;
 
   const Options options_;
   const std::int64_t window_ns_;
