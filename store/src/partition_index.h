@@ -115,12 +115,20 @@ class PartitionIndex {
     std::uint32_t body_crc = 0;
     std::uint64_t seq_max = 0;
     bool live = true;
+    std::uint32_t position = 0;  // in its partition's `blocks`
   };
+  // Where one series is on disk: a run of consecutive blocks of one
+  // partition (positions blocks_[block].position .. + run - 1 of its
+  // `blocks`), each holding records of the series; count and time range
+  // over the run. A chunk's place in a block comes from the block's
+  // directory when the block is read. One extent per series per block made
+  // the index 16 B per point at 100,000 series; runs make it a few per
+  // series per partition.
   struct Extent {
     std::uint32_t block;
-    std::uint32_t count;
+    std::uint32_t run;
+    std::uint64_t count;
     std::int64_t t_min, t_max;
-    std::uint32_t offset, length;
   };
   struct Partition {
     PartitionState state = PartitionState::kOpen;
@@ -183,12 +191,11 @@ class PartitionIndex {
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
-  // Reads one series' records from a block; quarantines it on a bad body.
-  Status ReadExtent(const Extent& e, SeriesId series, std::vector<Record>& out) const;
-  // The same for several chunks of one block, read and checked once. A bad
-  // body or chunk quarantines the block and returns none of its records.
-  Status ReadBlockChunks(std::uint32_t block, std::span<const std::pair<SeriesId, Extent>> chunks,
-                         std::vector<Record>& out) const;
+  // Reads a block once and appends the records of `series` (every series in
+  // it when nullopt). A bad header, body or chunk quarantines the block and
+  // returns none of its records.
+  Status ReadBlock(std::uint32_t block, std::optional<SeriesId> series,
+                   std::vector<Record>& out) const;
 
   const Options options_;
   const std::int64_t window_ns_;
