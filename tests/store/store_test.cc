@@ -222,6 +222,94 @@ TEST_CASE("full blocks go to segments and scans read across disk and DRAM") {
                     << " for 50000 int64 points, DRAM index " << st.dram_index_bytes << " B");
 }
 
+TEST_CASE("a series spread over many blocks of two partitions is indexed by block runs, and reads stay exact") {
+  testing::TempDir dir;
+  Options o = OptionsIn(dir);
+  o.wal_file_size = 4 << 20;
+  o.block_size = 64 << 10;
+  o.segment_size = 1 << 20;
+  o.partition_window_s = 60;
+  o.partition_shards = 2;
+  o.late_grace_s = 10;
+  std::int64_t now = kT0;
+  constexpr int kSeries = 200, kRounds = 1000;
+  std::vector<SeriesId> ids;
+  // Each series gets one point per round (50 ms apart), in each of two windows: every block
+  // holds a few points of every series of its partition.
+  const auto value = [](int series, int window, int round) {
+    return static_cast<double>(series * 100000 + window * 10000 + round);
+  };
+  std::size_t blocks = 0;
+  {
+    auto s = Store::Open(o, TestContext([&] { return now; }));
+    REQUIRE(s.ok());
+    auto& store = **s;
+    for (int i = 0; i < kSeries; ++i) {
+      ids.push_back(*store.RegisterSeries("s" + std::to_string(i), ValueType::kFloat64, ""));
+    }
+    for (int w = 0; w < 2; ++w) {
+      for (int r0 = 0; r0 < kRounds; r0 += 10) {
+        Batch batch;
+        for (int r = r0; r < r0 + 10; ++r) {
+          for (int i = 0; i < kSeries; ++i) {
+            batch.push_back({ids[i], kT0 + w * 60 * kSec + r * (kSec / 20), value(i, w, r)});
+          }
+        }
+        const Status appended = store.Append(std::move(batch)).Wait();
+        REQUIRE_MESSAGE(appended.ok(), appended.ToString());
+      }
+    }
+    for (const auto& p : store.ListPartitions(PartitionState::kOpen)) REQUIRE(store.Seal(p.id).ok());
+    const auto st = store.stats();
+    blocks = st.blocks_written;
+    REQUIRE(blocks >= 8);  // several blocks per partition
+    // One 32-byte entry per series per block would be blocks x series/2 x 32.
+    CHECK(st.dram_index_bytes < blocks * (kSeries / 2) * 32 / 3);
+    MESSAGE(blocks << " blocks, DRAM index " << st.dram_index_bytes << " B for "
+                   << kSeries * kRounds * 2 << " points");
+  }
+  const auto check_series = [&](const Store& store, int i, int first_window) {
+    const auto got = ScanAll(store, ids[i]);
+    REQUIRE(got.size() == static_cast<std::size_t>((2 - first_window) * kRounds));
+    std::size_t k = 0;
+    for (int w = first_window; w < 2; ++w) {
+      for (int r = 0; r < kRounds; ++r, ++k) {
+        CHECK(std::get<double>(got[k].value) == value(i, w, r));
+        CHECK(got[k].timestamp_ns == kT0 + w * 60 * kSec + r * (kSec / 20));
+      }
+    }
+  };
+  auto s = Store::Open(o, TestContext([&] { return now; }));  // runs rebuilt from block headers
+  REQUIRE(s.ok());
+  auto& store = **s;
+  for (int i = 0; i < kSeries; i += 7) check_series(store, i, 0);
+  // A window's range scan reads only that window's runs.
+  std::size_t in_second = 0;
+  REQUIRE(store.Scan(ids[3], kT0 + 60 * kSec, kT0 + 120 * kSec, [&](const Record& r) {
+                 in_second += std::get<double>(r.value) >= value(3, 1, 0);
+                 return true;
+               }).ok());
+  CHECK(in_second == kRounds);
+  // A partition read returns every record of its shard's series once.
+  std::size_t records = 0;
+  const auto sealed = store.ListPartitions(PartitionState::kSealed);
+  REQUIRE(sealed.size() == 4);
+  for (const auto& p : sealed) {
+    REQUIRE(store.ReadPartition(p.id, [&](const Record&) {
+                   ++records;
+                   return true;
+                 }).ok());
+  }
+  CHECK(records == static_cast<std::size_t>(kSeries * kRounds * 2));
+  // Reclaiming the first window's partitions drops their runs, not the others.
+  for (const auto& p : sealed) {
+    if (p.id.window_start_ns != kT0) continue;
+    REQUIRE(store.MarkSynced(p.id).ok());
+    REQUIRE(store.Reclaim(p.id).ok());
+  }
+  for (int i = 0; i < kSeries; i += 7) check_series(store, i, 1);
+}
+
 TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and only in that order") {
   testing::TempDir dir;
   Options o = OptionsIn(dir);
