@@ -32,86 +32,37 @@
 // "dev B/B" is what /proc/self/io counts as written to storage per payload
 // byte; the breakdown below the table comes from counting what the store
 // hands to its Env, by file kind.
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/write_batch.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
-#include <mutex>
-#include <queue>
-#include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "datasets.h"
-#include "store/store.h"
+#include "store_bench.h"
+
+namespace sluice::store_bench {
+
+void Fail(const std::string& what, const sluice::Status& s) {
+  std::fprintf(stderr, "store_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
+  std::exit(1);
+}
+
+std::uint64_t WriteBytes() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  std::uint64_t v = 0;
+  while (in >> key >> v) {
+    if (key == "write_bytes:") return v;
+  }
+  return 0;
+}
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
-namespace st = sluice::store;
-using st::Batch;
-using st::Record;
-using st::SeriesId;
-
-struct Args {
-  std::string dir = "build/bench-store";
-  std::string datasets;
-  std::size_t records = 2'000'000;
-  int threads = 2;    // the machine's cores
-  int batch = 100;
-  int inflight = 64;  // batches in flight per thread
-  std::size_t series = 100'000;
-  std::uint64_t block_size = 0;  // 0: the store's default
-  std::vector<std::string> only;
-  bool rocksdb = true;
-  bool fio = true;
-  bool pmem = true;  // emulated in /dev/shm
-  bool Wants(const std::string& run) const {
-    return only.empty() || std::find(only.begin(), only.end(), run) != only.end();
-  }
-};
-
-struct Workload {
-  std::string name;
-  std::string what;
-  st::ValueType type = st::ValueType::kFloat64;
-  std::vector<std::string> series;  // names, index + 1 = id
-  std::vector<Record> records;
-  std::size_t payload = 16;  // bytes per record: timestamp + value
-};
-
 // --- Counting what the store writes, by kind of file.
-
-struct IoCounts {
-  std::atomic<std::uint64_t> wal{0}, segment{0}, meta{0}, pmem{0};
-  std::atomic<std::uint64_t> wal_zeros{0}, segment_zeros{0};  // preallocation
-};
-
-// A snapshot of IoCounts, or the difference of two.
-struct IoBytes {
-  std::uint64_t wal = 0, segment = 0, meta = 0, pmem = 0, wal_zeros = 0, segment_zeros = 0;
-  static IoBytes Of(const IoCounts& c) {
-    return {c.wal.load(), c.segment.load(), c.meta.load(), c.pmem.load(), c.wal_zeros.load(),
-            c.segment_zeros.load()};
-  }
-  IoBytes operator-(const IoBytes& o) const {
-    return {wal - o.wal, segment - o.segment, meta - o.meta, pmem - o.pmem,
-            wal_zeros - o.wal_zeros, segment_zeros - o.segment_zeros};
-  }
-};
 
 enum class Kind { kWal, kSegment, kMeta };
 
@@ -201,218 +152,11 @@ class CountingEnv final : public st::Env {
   IoCounts* c_;
 };
 
-// Bytes this process caused to be written to storage (/proc/self/io).
-std::uint64_t WriteBytes() {
-  std::ifstream in("/proc/self/io");
-  std::string key;
-  std::uint64_t v = 0;
-  while (in >> key >> v) {
-    if (key == "write_bytes:") return v;
-  }
-  return 0;
-}
-
 std::string LoadAverage() {
   std::ifstream in("/proc/loadavg");
   std::string a, b, c;
   in >> a >> b >> c;
   return a + " " + b + " " + c;
-}
-
-// --- Workloads.
-
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Workload Replay(const Args& a) {
-  using namespace sluice::sync::testing;
-  Workload w;
-  w.name = "replay";
-  std::vector<CsvTable> tables;
-  for (const auto& f : SkabFiles()) {
-    auto t = LoadCsv(f, ';', 8);
-    if (t.ok() && t->timestamps_ns.size() > 1) tables.push_back(std::move(*t));
-  }
-  const std::string nab = (a.datasets.empty() ? DatasetsDir() : a.datasets) +
-                          "/nab/machine_temperature_system_failure.csv";
-  if (auto t = LoadCsv(nab, ',', 1); t.ok() && t->timestamps_ns.size() > 1) tables.push_back(std::move(*t));
-  if (tables.empty()) {
-    std::fprintf(stderr, "store_bench: no dataset found under %s\n", DatasetsDir().c_str());
-    std::exit(2);
-  }
-  std::vector<std::uint32_t> base;
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    base.push_back(static_cast<std::uint32_t>(w.series.size() + 1));
-    for (const auto& n : tables[t].names) w.series.push_back("f" + std::to_string(t) + "/" + n);
-  }
-  w.what = std::to_string(tables.size()) + " files (SKAB + NAB machine_temperature), " +
-           std::to_string(w.series.size()) + " series";
-  // Each file is a sensor group that started at t0 and loops over its own
-  // span (plus one sampling interval); the groups run side by side.
-  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
-  struct Cursor {
-    std::int64_t next;
-    std::size_t table, row, lap;
-  };
-  auto later = [](const Cursor& x, const Cursor& y) { return x.next > y.next; };
-  std::priority_queue<Cursor, std::vector<Cursor>, decltype(later)> heap(later);
-  std::vector<std::int64_t> period(tables.size());
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    const auto& ts = tables[t].timestamps_ns;
-    period[t] = ts.back() - ts.front() + (ts.back() - ts.front()) / static_cast<std::int64_t>(ts.size() - 1);
-    heap.push({t0, t, 0, 0});
-  }
-  w.records.reserve(a.records);
-  while (w.records.size() < a.records) {
-    Cursor c = heap.top();
-    heap.pop();
-    const auto& tab = tables[c.table];
-    for (std::size_t col = 0; col < tab.columns.size() && w.records.size() < a.records; ++col) {
-      w.records.push_back({SeriesId{base[c.table] + static_cast<std::uint32_t>(col)}, c.next, tab.columns[col][c.row]});
-    }
-    if (++c.row == tab.timestamps_ns.size()) {
-      c.row = 0;
-      ++c.lap;
-    }
-    c.next = t0 + static_cast<std::int64_t>(c.lap) * period[c.table] + tab.timestamps_ns[c.row] - tab.timestamps_ns.front();
-    heap.push(c);
-  }
-  return w;
-}
-
-Workload Synthetic(const Args& a) {
-  Workload w;
-  w.name = "synthetic";
-  w.what = std::to_string(a.series) + " float64 series, 1 point per series per second";
-  for (std::size_t s = 0; s < a.series; ++s) w.series.push_back("site/dev" + std::to_string(s / 16) + "/ch" + std::to_string(s % 16));
-  std::mt19937_64 rng(42);
-  std::normal_distribution<double> step(0.0, 0.05);
-  std::vector<double> level(a.series);
-  for (auto& l : level) l = 20.0 + static_cast<double>(rng() % 1000) / 10.0;
-  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
-  w.records.reserve(a.records);
-  for (std::int64_t tick = 0; w.records.size() < a.records; ++tick) {
-    for (std::size_t s = 0; s < a.series && w.records.size() < a.records; ++s) {
-      level[s] += step(rng);
-      w.records.push_back({SeriesId{static_cast<std::uint32_t>(s + 1)}, t0 + tick * 1'000'000'000,
-                           std::round(level[s] * 100.0) / 100.0});
-    }
-  }
-  return w;
-}
-
-Workload Bytes(std::size_t value_bytes, std::size_t total_bytes) {
-  Workload w;
-  w.name = std::to_string(value_bytes / 1024) + " KiB values";
-  w.type = st::ValueType::kBytes;
-  w.payload = 8 + value_bytes;
-  constexpr std::size_t kSeries = 64;
-  w.what = std::to_string(kSeries) + " series of random " + std::to_string(value_bytes) + "-byte values";
-  for (std::size_t s = 0; s < kSeries; ++s) w.series.push_back("cam/" + std::to_string(s));
-  std::mt19937_64 rng(7);
-  std::string blob(value_bytes + 4096, '\0');
-  for (auto& ch : blob) ch = static_cast<char>(rng());
-  const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
-  const std::size_t n = total_bytes / value_bytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    // Distinct values without generating each: windows of one random blob.
-    Record r;
-    r.series = SeriesId{static_cast<std::uint32_t>(1 + i % kSeries)};
-    r.timestamp_ns = t0 + static_cast<std::int64_t>(i / kSeries) * 10'000'000;
-    r.value = blob.substr(rng() % 4096, value_bytes);
-    w.records.push_back(std::move(r));
-  }
-  return w;
-}
-
-// --- Running.
-
-struct Result {
-  std::string name;
-  double seconds = 0;
-  std::size_t records = 0;
-  std::size_t payload = 16;
-  std::vector<double> latencies_us;  // per batch, submit to durable ack (the callback)
-  std::vector<double> submit_us;     // per batch, in the submitting call (Append)
-  std::uint64_t device_bytes = 0;    // /proc/self/io
-  std::uint64_t dram_bytes = 0;
-  double reopen_ms = 0;
-  // Every partition read back after the reopen, as the sync engine reads
-  // them (Store::ReadPartition).
-  std::uint64_t read_records = 0, read_partitions = 0;
-  double read_ms = 0;
-  IoBytes io;  // what the store handed to its Env
-  std::uint64_t groups = 0, blocks = 0, block_bytes = 0;
-  double MBps() const { return static_cast<double>(records * payload) / 1e6 / seconds; }
-  double Rate() const { return static_cast<double>(records) / seconds; }
-};
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
-}
-
-struct Shape {
-  int threads, batch, inflight;
-};
-
-// Runs `shape.threads` writers over the workload in batches; `submit` starts
-// one batch and calls `done` on the thread that learns it is durable, which
-// timestamps it.
-template <typename Submit>
-void Drive(const Shape& shape, const Workload& w, Result& out, Submit&& submit) {
-  std::mutex mu;
-  std::vector<double> lat, in_submit;
-  std::atomic<std::size_t> next{0};
-  const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < shape.threads; ++t) {
-    threads.emplace_back([&] {
-      std::vector<double> mine, mine_submit;
-      std::mutex m;
-      std::condition_variable cv;
-      int inflight = 0;
-      for (;;) {
-        const std::size_t first = next.fetch_add(static_cast<std::size_t>(shape.batch));
-        if (first >= w.records.size()) break;
-        const std::size_t last = std::min(first + static_cast<std::size_t>(shape.batch), w.records.size());
-        {
-          std::unique_lock lock(m);
-          cv.wait(lock, [&] { return inflight < shape.inflight; });
-          ++inflight;
-        }
-        const auto t0 = Clock::now();
-        submit(first, last, [&, t0] {
-          const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-          std::lock_guard lock(m);
-          mine.push_back(us);
-          --inflight;
-          cv.notify_one();
-        });
-        mine_submit.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-      }
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return inflight == 0; });
-      std::lock_guard g(mu);
-      lat.insert(lat.end(), mine.begin(), mine.end());
-      in_submit.insert(in_submit.end(), mine_submit.begin(), mine_submit.end());
-    });
-  }
-  for (auto& th : threads) th.join();
-  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  out.records = w.records.size();
-  out.payload = w.payload;
-  out.latencies_us = std::move(lat);
-  out.submit_us = std::move(in_submit);
-}
-
-void Fail(const std::string& what, const sluice::Status& s) {
-  std::fprintf(stderr, "store_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
 }
 
 std::unique_ptr<st::Env> PosixEnv() {
@@ -502,102 +246,6 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   fs::remove_all(dir);
 }
 
-void RunRocksDb(const Args& a, const Workload& w, const Shape& shape, Result& r) {
-  const std::string dir = a.dir + "/rocksdb";
-  fs::remove_all(dir);
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(o, dir, &raw);
-  if (!s.ok()) {
-    std::fprintf(stderr, "rocksdb: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  const std::uint64_t before = WriteBytes();
-  Drive(shape, w, r, [&](std::size_t first, std::size_t last, auto done) {
-    rocksdb::WriteBatch b;
-    for (std::size_t i = first; i < last; ++i) {
-      const Record& rec = w.records[i];
-      char key[12];
-      const std::uint32_t id = __builtin_bswap32(rec.series.value);
-      const std::uint64_t ts = __builtin_bswap64(static_cast<std::uint64_t>(rec.timestamp_ns));
-      std::memcpy(key, &id, 4);
-      std::memcpy(key + 4, &ts, 8);
-      const double v = std::get<double>(rec.value);
-      b.Put(rocksdb::Slice(key, 12), rocksdb::Slice(reinterpret_cast<const char*>(&v), 8));
-    }
-    auto st = db->Write(wo, &b);
-    if (!st.ok()) std::fprintf(stderr, "rocksdb write: %s\n", st.ToString().c_str());
-    done();
-  });
-  r.device_bytes = WriteBytes() - before;
-  std::string mem;
-  db->GetProperty("rocksdb.cur-size-all-mem-tables", &mem);
-  r.dram_bytes = std::strtoull(mem.c_str(), nullptr, 10);
-  db.reset();
-  const auto t0 = Clock::now();
-  s = rocksdb::DB::Open(o, dir, &raw);
-  r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  delete raw;
-  fs::remove_all(dir);
-}
-
-// fio's sequential O_DIRECT write bandwidth on the same file system, MB/s.
-double RunFio(const Args& a) {
-  const std::string file = a.dir + "/fio.dat";
-  const std::string cmd = "fio --name=seq --filename=" + file +
-                          " --rw=write --bs=1M --size=512M --direct=1 --ioengine=io_uring"
-                          " --end_fsync=1 --output-format=terse --terse-version=3 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return 0;
-  char line[8192] = {};
-  std::string out;
-  while (std::fgets(line, sizeof line, p)) out += line;
-  pclose(p);
-  fs::remove(file);
-  // Terse v3: field 48 (1-based) is the write bandwidth in KiB/s.
-  std::size_t pos = 0;
-  for (int field = 1; field < 48 && pos != std::string::npos; ++field) pos = out.find(';', pos + 1);
-  if (pos == std::string::npos) return 0;
-  return std::strtod(out.c_str() + pos + 1, nullptr) * 1024 / 1e6;
-}
-
-// One thread wakes another through a condition variable, as the store's
-// appenders wake its commit thread: how long until the other runs.
-std::vector<double> WakeUpLatencies(int rounds) {
-  std::mutex m;
-  std::condition_variable cv;
-  Clock::time_point sent;
-  int turn = 0;  // odd: the waiter's move
-  std::vector<double> us;
-  us.reserve(static_cast<std::size_t>(rounds));
-  std::thread waiter([&] {
-    for (int i = 0; i < rounds; ++i) {
-      std::unique_lock lock(m);
-      cv.wait(lock, [&] { return turn % 2 == 1; });
-      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
-      ++turn;
-      cv.notify_all();
-    }
-  });
-  for (int i = 0; i < rounds; ++i) {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return turn % 2 == 0; });
-    sent = Clock::now();
-    ++turn;
-    lock.unlock();
-    cv.notify_all();
-    // Give the waiter time to sleep again, as an appender gives the commit
-    // thread between batches.
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  waiter.join();
-  return us;
-}
-
 void PrintHeader() {
   std::printf("%-24s %11s %8s %9s %9s %9s %8s %9s %9s\n", "run", "records/s", "MB/s", "p50 us",
               "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms");
@@ -673,7 +321,7 @@ void PrintVerdict(const Verdict& v) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
@@ -860,3 +508,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace sluice::store_bench
+
+int main(int argc, char** argv) { return sluice::store_bench::Main(argc, argv); }
