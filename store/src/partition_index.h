@@ -36,6 +36,9 @@
 
 namespace sluice::store {
 
+// "partition (window W, shard S[, late])", for messages.
+std::string Describe(const PartitionId& id);
+
 struct IndexCounters {
   std::uint64_t blocks_written = 0;
   std::uint64_t block_bytes_written = 0;  // padded

@@ -1,0 +1,132 @@
+// PartitionIndex's read path: latest values, range scans of one series and
+// whole-partition reads for sync, from blocks on disk and blocks still in
+// DRAM. A block that fails its checks on read is quarantined, never served.
+#include <algorithm>
+
+#include "partition_index.h"
+
+namespace sluice::store {
+
+std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
+  std::shared_lock lock(mu_);
+  if (series.value >= latest_.size()) return std::nullopt;
+  return latest_[series.value];
+}
+
+Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> series,
+                                 std::vector<Record>& out) const {
+  BlockRef ref;
+  {
+    std::shared_lock lock(mu_);
+    ref = blocks_[block];
+  }
+  if (!ref.live) return Status::Ok();
+  auto bytes = segments_->Read(ref.address);
+  if (!bytes.ok()) return bytes.status();
+  std::size_t need = 0;
+  auto header = ParseBlockHeader(*bytes, need);
+  bool good = header.ok() && header->body_len == ref.body_len && header->body_crc == ref.body_crc;
+  const std::size_t start = out.size();
+  if (good) {
+    const std::string_view body = std::string_view(*bytes).substr(ref.header_len, ref.body_len);
+    good = VerifyBlockBody(body, *header).ok();
+    for (const BlockSeriesEntry& entry : header->series) {
+      if (!good) break;
+      if (series && entry.series != *series) continue;
+      auto records = DecodeSeriesChunk(body, entry);
+      if (!records.ok()) {
+        good = false;
+        break;
+      }
+      out.insert(out.end(), std::make_move_iterator(records->begin()),
+                 std::make_move_iterator(records->end()));
+    }
+  }
+  if (!good) {
+    // Never served again; counted once. Nothing of it is returned.
+    out.resize(start);
+    std::unique_lock lock(mu_);
+    if (blocks_[block].live) {
+      blocks_[block].live = false;
+      std::lock_guard c(counters_mu_);
+      ++counters_.quarantined_blocks;
+    }
+  }
+  return Status::Ok();
+}
+
+Status PartitionIndex::Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
+                            const std::function<bool(const Record&)>& visit) const {
+  std::vector<std::uint32_t> blocks;  // holding the series in [t0, t1), in write order
+  std::vector<Record> records;
+  {
+    std::shared_lock lock(mu_);
+    if (series.value < extents_.size()) {
+      for (const auto& e : extents_[series.value]) {
+        if (e.t_max < t0 || e.t_min >= t1) continue;
+        const BlockRef& first = blocks_[e.block];
+        const Partition& p = partitions_.at(first.partition);
+        for (std::uint32_t i = 0; i < e.run; ++i) {
+          const std::uint32_t b = p.blocks[first.position + i];
+          if (blocks_[b].live) blocks.push_back(b);
+        }
+      }
+    }
+    for (const auto& [id, p] : partitions_) {
+      for (const auto& q : p.queued) {
+        auto in_dram = q->Read(series);
+        records.insert(records.end(), in_dram.begin(), in_dram.end());
+      }
+      if (p.open) {
+        auto in_dram = p.open->Read(series);
+        records.insert(records.end(), in_dram.begin(), in_dram.end());
+      }
+    }
+  }
+  std::vector<Record> from_disk;
+  for (std::uint32_t b : blocks) SLUICE_RETURN_IF_ERROR(ReadBlock(b, series, from_disk));
+  from_disk.insert(from_disk.end(), std::make_move_iterator(records.begin()),
+                   std::make_move_iterator(records.end()));
+  std::stable_sort(from_disk.begin(), from_disk.end(),
+                   [](const Record& a, const Record& b) { return a.timestamp_ns < b.timestamp_ns; });
+  for (const auto& r : from_disk) {
+    if (r.timestamp_ns >= t0 && r.timestamp_ns < t1 && !visit(r)) break;
+  }
+  return Status::Ok();
+}
+
+Status PartitionIndex::ReadPartition(const PartitionId& id,
+                                     const std::function<bool(const Record&)>& visit) const {
+  std::vector<std::uint32_t> blocks;
+  std::vector<Record> in_dram;
+  {
+    std::shared_lock lock(mu_);
+    auto it = partitions_.find(id);
+    if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
+    const Partition& p = it->second;
+    blocks = p.blocks;
+    std::vector<const BlockBuilder*> builders;
+    for (const auto& q : p.queued) builders.push_back(q.get());
+    if (p.open) builders.push_back(p.open.get());
+    for (const BlockBuilder* b : builders) {
+      for (SeriesId s : b->Series()) {
+        auto r = b->Read(s);
+        in_dram.insert(in_dram.end(), r.begin(), r.end());
+      }
+    }
+  }
+  // Each block is read and checked once, every chunk of it decoded.
+  std::vector<Record> all;
+  for (std::uint32_t b : blocks) SLUICE_RETURN_IF_ERROR(ReadBlock(b, std::nullopt, all));
+  all.insert(all.end(), std::make_move_iterator(in_dram.begin()),
+             std::make_move_iterator(in_dram.end()));
+  std::stable_sort(all.begin(), all.end(), [](const Record& a, const Record& b) {
+    return a.series != b.series ? a.series < b.series : a.timestamp_ns < b.timestamp_ns;
+  });
+  for (const auto& r : all) {
+    if (!visit(r)) break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::store
