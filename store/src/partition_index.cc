@@ -1,8 +1,6 @@
 #include "partition_index.h"
 
 #include <algorithm>
-#include <tuple>
-#include <unordered_map>
 
 #include "coding.h"
 

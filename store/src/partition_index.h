@@ -23,7 +23,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <shared_mutex>
 #include <string>
 #include <vector>
