@@ -8,7 +8,7 @@ sluice_target_defaults(sluice_raw_mqtt_client)
 
 sluice_test(endpoint_test integration
   SOURCES endpoint_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway sluice_raw_mqtt_client PahoMqttCpp::paho-mqttpp3)
+  LIBS sluice_gateway sluice_raw_mqtt_client sluice_paho_library PahoMqttCpp::paho-mqttpp3)
 
 sluice_test(endpoint_kill_test integration
   SOURCES endpoint_kill_test.cc mqtt_test_util.cc

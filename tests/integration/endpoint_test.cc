@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/paho_library.h"
 #include "gateway/app.h"
 #include "store/env.h"
 #include "mqtt_test_util.h"
@@ -20,6 +21,9 @@
 
 namespace sluice::testing {
 namespace {
+
+// Paho clients come and go all through this process: see base/paho_library.h.
+const bool kPahoHeld = (sluice::HoldPahoLibrary(), true);
 
 using namespace std::chrono_literals;
 namespace mqtt = gateway::mqtt;

@@ -6,11 +6,15 @@
 #include <cstdlib>
 #include <mqtt/async_client.h>
 
+#include "base/paho_library.h"
 #include "mosquitto.h"
 #include "temp_dir.h"
 
 namespace sluice::testing {
 namespace {
+
+// Paho clients come and go all through this process: see base/paho_library.h.
+const bool kPahoHeld = (sluice::HoldPahoLibrary(), true);
 
 using namespace std::chrono_literals;
 

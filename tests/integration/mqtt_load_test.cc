@@ -23,6 +23,7 @@
 
 #include <mqtt/async_client.h>
 
+#include "base/paho_library.h"
 #include "mosquitto.h"
 #include "mqtt_load/mqtt_load.h"
 #include "sensor_sim/sensor_sim.h"
@@ -30,6 +31,9 @@
 
 namespace sluice::testing {
 namespace {
+
+// Paho clients come and go all through this process: see base/paho_library.h.
+const bool kPahoHeld = (sluice::HoldPahoLibrary(), true);
 
 using namespace std::chrono_literals;
 using gateway::mqtt::ProtocolVersion;

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <mqtt/async_client.h>
 
+#include "base/paho_library.h"
 #include "sensor_sim/fleet.h"
 #include "sensor_sim/wire_engine.h"
 
@@ -29,6 +30,7 @@ double CpuSeconds() {
 // The Paho C++ engine: one connection, one publish() per message.
 Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
                                     const std::atomic<bool>* stop) {
+  HoldPahoLibrary();  // tests run many simulations in one process
   const int version = o.mqtt_version == "3.1.1" ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
   SimReport report;
   const auto t0 = Clock::now();

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/paho_library.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -117,6 +119,7 @@ PahoConnection::PahoConnection(const MqttBrokerOptions& broker, std::string clie
 PahoConnection::~PahoConnection() { Stop(1000); }
 
 Status PahoConnection::Start() {
+  HoldPahoLibrary();  // connections come and go with App restarts in one process
   try {
     client_ = std::make_unique<mqtt::async_client>(broker_.uri, client_id_,
                                                    mqtt::create_options(PahoVersion(broker_.version)));
