@@ -228,17 +228,25 @@ TEST_CASE("bits flipped as blocks are read: the block is not served until the st
   CHECK(again->stats().quarantined_blocks == 0);
 }
 
+namespace {
+
+// 300,000 records over `series` series in one window: every partition has
+// many blocks, spread over several segments.
+void FillOneWindow(Rig& rig, std::uint32_t series) {
+  rig.options.partition_window_s = 3600;
+  auto store = rig.Open();
+  RegisterAll(*store, series);
+  AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 300, 1000, series);
+}
+
+}  // namespace
+
 TEST_CASE("a truncated segment file: blocks cut short are quarantined and counted, a cut at a block boundary is noted") {
   for (bool mid_block : {true, false}) {
     CAPTURE(mid_block);
     Rig rig;
-    rig.options.partition_window_s = 3600;  // one window: every partition has many blocks
     constexpr std::uint32_t kSeries = 6;
-    {
-      auto store = rig.Open();
-      RegisterAll(*store, kSeries);
-      AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 300, 1000, kSeries);
-    }
+    FillOneWindow(rig, kSeries);
     const auto seg = SegmentPath(rig.options, 2);
     const auto blocks = BlocksIn(ReadFile(seg));
     REQUIRE(blocks.size() >= 2);
@@ -264,13 +272,8 @@ TEST_CASE("a truncated segment file: blocks cut short are quarantined and counte
 
 TEST_CASE("a missing segment file: the store starts and serves everything else") {
   Rig rig;
-  rig.options.partition_window_s = 3600;  // one window: every partition has many blocks
   constexpr std::uint32_t kSeries = 6;
-  {
-    auto store = rig.Open();
-    RegisterAll(*store, kSeries);
-    AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 300, 1000, kSeries);
-  }
+  FillOneWindow(rig, kSeries);
   const auto seg = SegmentPath(rig.options, 2);
   REQUIRE(std::filesystem::exists(seg));
   Keys gone;
