@@ -9,4 +9,4 @@ target_include_directories(s3_sink_test PRIVATE ${PROJECT_SOURCE_DIR}/sync/src)
 # The sync engine killed with SIGKILL mid-upload, restarted, checked with boto3.
 sluice_test(sync_engine_kill_test integration
   SOURCES sync_engine_test.cc
-  LIBS sluice_sync)
+  LIBS sluice_sync sluice_raw_mqtt_client)
