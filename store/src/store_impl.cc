@@ -365,7 +365,7 @@ class StoreImpl final : public Store {
     SLUICE_RETURN_IF_ERROR(env_->SyncDir(aside.substr(0, aside.rfind('/'))));
     wal_set_aside_ = true;
     notes_.push_back("write buffer damaged (" + why.message() + "); set aside as " + aside +
-                     "; records after the damage are lost");
+                     "; any records past the damage are lost");
     // Numbering goes on above everything now in blocks: blocks and the next
     // log must never share sequence numbers.
     WalOptions fresh = wo;

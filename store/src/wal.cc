@@ -101,6 +101,8 @@ class WalImpl final : public Wal {
   Status Roll();
   Status InitFile(std::uint64_t number);
   Status ReadWhole(const std::string& path, std::vector<std::byte>* bytes);
+  Status ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>& bytes,
+                             const ReplayFn& replay);
   std::byte* Buffer(std::size_t size);
 
   Env* const env_;
@@ -306,6 +308,31 @@ Status WalImpl::ReadWhole(const std::string& path, std::vector<std::byte>* bytes
   return Status::Ok();
 }
 
+// The newest file's header does not check. A crash while creating or
+// recycling the file leaves nothing in it: its frame area holds zeros, or
+// stale frames numbered below what the log holds. But frames that go on from
+// the log's last sequence number (or, with no earlier file, any valid first
+// frame) mean the header was damaged after they were written: they are
+// acknowledged records. They are replayed, as far as they are intact, and the
+// log is reported damaged, so that the store writes them to blocks and sets
+// the log aside instead of writing over them.
+Status WalImpl::ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>& bytes,
+                                    const ReplayFn& replay) {
+  const std::string path = PathOf(number);
+  const std::uint64_t first_seq = FirstFrameSeqField(bytes);
+  if (first_seq == 0 || (!live_.empty() && first_seq != next_seq_)) return InitFile(number);
+  EncodeWalHeader({number, first_seq}, {bytes.data(), kWalBlockSize});
+  WalFileContents before_damage;
+  auto contents = ParseWalFile(bytes, path, &before_damage);
+  const auto& records = contents.ok() ? contents->records : before_damage.records;
+  if (records.empty()) return InitFile(number);
+  for (const auto& record : records) {
+    SLUICE_RETURN_IF_ERROR(replay(record).WithContext("wal replay of " + path));
+  }
+  return Corruption(path + ": header damaged; the " + std::to_string(records.size()) +
+                    " records after it were replayed");
+}
+
 Status WalImpl::Recover(const ReplayFn& replay) {
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(opt_.dir));
   auto names = env_->ListDir(opt_.dir);
@@ -325,8 +352,7 @@ Status WalImpl::Recover(const ReplayFn& replay) {
     SLUICE_RETURN_IF_ERROR(ReadWhole(path, &bytes));
     auto header = DecodeWalHeader(bytes);
     if (!header.ok() || header->file_number != numbers[idx]) {
-      // A crash while creating or recycling the newest file: nothing in it.
-      if (is_last) return InitFile(numbers[idx]);
+      if (is_last) return ReplayPastBadHeader(numbers[idx], bytes, replay);
       return header.ok() ? Corruption(path + ": header names file " +
                                       std::to_string(header->file_number))
                          : header.status().WithContext(path);

@@ -123,6 +123,11 @@ void EncodeWalFrame(std::uint64_t seq, std::uint32_t group_index, std::uint8_t t
   Put32(h + kFrameCrc, MaskCrc(crc));
 }
 
+std::uint64_t FirstFrameSeqField(std::span<const std::byte> file) {
+  if (file.size() < kWalBlockSize + kWalFrameHeaderSize) return 0;
+  return Get64(file.data() + kWalBlockSize + kFrameSeq);
+}
+
 Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name,
                                      WalFileContents* before_damage) {
   auto header = DecodeWalHeader(file);

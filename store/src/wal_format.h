@@ -56,8 +56,12 @@
 //    naming the file and the offset. So only the last write may be torn.
 //  - Across files: the first file sets the first seq; each later file's
 //    first_seq must be the previous file's last seq + 1, else Corruption. Only
-//    the last file may have an invalid header (a crash while creating or
-//    recycling it): it is then treated as unused.
+//    the last file may have an invalid header: a crash while creating or
+//    recycling it, and then it is treated as unused, unless its first frame
+//    goes on from the previous file's last seq (with no previous file: is
+//    valid). Then the header was damaged over live frames: Wal::Open replays
+//    them and reports Corruption, so the store keeps them and sets the log
+//    aside.
 //  - After recovery the writer zeroes the discarded bytes (durably) before
 //    appending, so that a torn remnant can never line up after new frames.
 //
@@ -118,6 +122,11 @@ struct WalFileContents {
   std::uint64_t valid_end = 0;         // offset just past the last valid frame
   std::uint64_t torn_end = 0;          // >= valid_end; bytes in between are discarded
 };
+
+// The seq field of whatever sits where a file's first frame goes (offset
+// 4096), unchecked; 0 when the file is shorter. Recovery uses it to tell a
+// damaged header over live frames from a file that never got any.
+std::uint64_t FirstFrameSeqField(std::span<const std::byte> file);
 
 // Parses a whole log file. Pure: no I/O, any input gives contents or a
 // Status (Corruption for a bad header or damage before the final write).

@@ -201,6 +201,38 @@ TEST_CASE("bits flipped in the write-ahead log's last write: the store starts, k
                        << " without loss");
 }
 
+TEST_CASE("a damaged header on the newest log file: the records behind it are kept, the log is set aside") {
+  Rig rig;
+  constexpr std::uint32_t kSeries = 4;
+  {
+    auto store = rig.Open();
+    RegisterAll(*store, kSeries);
+    AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 200, 1000, kSeries);
+    // The power fails: what sits in open blocks is only in the log.
+    rig.env.SetWriteError(StatusCode::kIoError);
+    (void)store->Close();
+  }
+  REQUIRE(rig.env.DropUnsyncedData().ok());
+  rig.env.ClearFaults();
+  const auto wal_dir = std::filesystem::path(rig.options.dir) / "wal";
+  std::filesystem::path newest;
+  for (const auto& e : std::filesystem::directory_iterator(wal_dir)) newest = std::max(newest, e.path());
+  REQUIRE(newest.filename().string().rfind("wal-", 0) == 0);
+  REQUIRE(newest.filename() != "wal-00000001.log");  // the log rolled: earlier files exist
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('!');
+  }
+  auto store = rig.Open();
+  Verify(*store, rig.model, kSeries);  // nothing acknowledged is lost
+  const auto st = store->stats();
+  CHECK(st.write_buffer_set_aside);
+  CHECK(std::filesystem::exists(rig.options.dir + "/wal.corrupt-1"));
+  for (const auto& n : st.notes) MESSAGE(n);
+  MESSAGE(st.recovered_records << " records replayed of " << rig.model.acked.size());
+}
+
 TEST_CASE("bits flipped as blocks are read: the block is not served until the store reopens") {
   Rig rig;
   Model& model = rig.model;

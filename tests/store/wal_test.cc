@@ -384,6 +384,67 @@ TEST_CASE("damage before the last write is Corruption naming the file and offset
   CHECK(w.status().message().find("offset 4136") != std::string::npos);
 }
 
+// Appends `count` records of 1000 bytes to a log of 16 KiB files (11 records
+// each) and closes it; what was appended, and the newest file's number.
+std::pair<std::vector<Rec>, std::uint64_t> FillAndClose(Fixture& fx, int count) {
+  fx.options.file_size = 16 << 10;
+  fx.Open();
+  std::vector<Rec> all;
+  for (int i = 0; i < count; ++i) {
+    const std::string payload = std::to_string(i) + std::string(1000, 'h');
+    auto [st, seq] = fx.AppendAndWait(3, payload);
+    REQUIRE(st.ok());
+    all.push_back({seq, 3, payload});
+  }
+  fx.Reopen();
+  auto names = fx.env.ListDir(fx.options.dir);
+  REQUIRE(names.ok());
+  return {all, names->size()};
+}
+
+Result<std::unique_ptr<Wal>> OpenCollecting(Fixture& fx, std::vector<Rec>& out) {
+  return Wal::Open(&fx.env, fx.options, [&](const WalRecordView& r) {
+    out.push_back({r.seq, r.type, std::string(reinterpret_cast<const char*>(r.payload.data()),
+                                              r.payload.size())});
+    return Status::Ok();
+  });
+}
+
+TEST_CASE("a header damaged over live records: they are all replayed and the log is reported damaged") {
+  for (int count : {5, 30}) {  // one file; three
+    CAPTURE(count);
+    Fixture fx(IoEngine::kAuto);
+    const auto [all, newest] = FillAndClose(fx, count);
+    CHECK(newest == (count == 5 ? 1u : 3u));
+    Poke(fx.options.dir + "/" + WalFileName(newest), 20, '!');  // inside file_number
+    std::vector<Rec> replayed;
+    auto w = OpenCollecting(fx, replayed);
+    REQUIRE_FALSE(w.ok());
+    CHECK(w.status().code() == StatusCode::kCorruption);
+    CHECK(w.status().message().find(WalFileName(newest) + ": header damaged") != std::string::npos);
+    CHECK(replayed == all);  // every record, in order, once
+  }
+}
+
+TEST_CASE("a newest file a crash left with a bad header and no frames is reused as empty") {
+  for (int count : {5, 30}) {
+    CAPTURE(count);
+    Fixture fx(IoEngine::kAuto);
+    const auto [all, newest] = FillAndClose(fx, count);
+    const std::string extra = fx.options.dir + "/" + WalFileName(newest + 1);
+    std::ofstream(extra, std::ios::binary) << std::string(16 << 10, '\0');
+    Poke(extra, 0, 'X');
+    std::vector<Rec> replayed;
+    auto w = OpenCollecting(fx, replayed);
+    REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+    CHECK(replayed == all);
+    fx.wal = std::move(*w);
+    CHECK(fx.AppendAndWait(3, "after").second == all.size() + 1);
+    fx.Reopen();
+    CHECK(fx.Open().size() == all.size() + 1);
+  }
+}
+
 TEST_CASE("damage inside the last write is a torn tail, not Corruption") {
   Fixture fx(IoEngine::kAuto);
   fx.options.max_commit_delay = 10s;  // the group closes when full, not by time
