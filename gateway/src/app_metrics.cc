@@ -226,6 +226,9 @@ std::string App::MetricsText() const {
           D(st.quarantined_blocks));
   Gauge(m, "sluice_store_quarantined_records", "Write-buffer records skipped at open as unusable.",
         D(st.quarantined_records));
+  Gauge(m, "sluice_store_missing_segments",
+        "Segment files found missing at open though the store never removed them.",
+        D(st.missing_segments));
   Gauge(m, "sluice_store_recovered_records", "Records replayed from the write buffer at open.",
         D(st.recovered_records));
   Gauge(m, "sluice_store_recovery_seconds", "How long opening the store took.",

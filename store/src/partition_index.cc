@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "coding.h"
+#include "store_logs.h"
 
 namespace sluice::store {
 namespace {
@@ -370,12 +371,7 @@ std::uint64_t PartitionIndex::max_seq() const {
 }
 
 Status PartitionIndex::SetState(const PartitionId& id, Partition& p, PartitionState s) {
-  std::string entry;
-  coding::PutVarint64(entry, coding::ZigZag(id.window_start_ns));
-  coding::PutVarint64(entry, id.shard);
-  entry.push_back(id.late ? 1 : 0);
-  entry.push_back(static_cast<char>(s));
-  SLUICE_RETURN_IF_ERROR(manifest_->Append(entry));
+  SLUICE_RETURN_IF_ERROR(manifest_->Append(EncodeManifestEntry(id, s)));
   p.state = s;
   return Status::Ok();
 }

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "coding.h"
+#include "store_logs.h"
 #include "store/crc32c.h"
 
 namespace sluice::store {
@@ -55,12 +57,37 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
                                                  SegmentRecovery* recovery) {
   std::unique_ptr<Segments> s(new Segments(env, options));
   SLUICE_RETURN_IF_ERROR(env->CreateDirs(options.dir));
+  std::map<std::uint32_t, bool> logged;  // id -> created and not removed
+  auto log = LogFile::Open(
+      env, options.dir, "segments.log", kSegmentLogFormat,
+      [&](std::string_view e) {
+        SegmentEvent event;
+        std::uint32_t id = 0;
+        if (!DecodeSegmentLogEntry(e, event, id)) return false;
+        logged[id] = event == SegmentEvent::kCreated;
+        return true;
+      },
+      nullptr);
+  if (!log.ok()) return log.status().WithContext(options.dir + "/segments.log");
+  s->log_ = std::move(*log);
   auto names = env->ListDir(options.dir);
   if (!names.ok()) return names.status();
   SegmentRecovery rec;
+  std::set<std::uint32_t> present;
   for (const auto& name : *names) {
     const std::uint32_t id = ParseSegmentName(name);
     if (id == 0) continue;
+    const auto life = logged.find(id);
+    if (life != logged.end() && !life->second) {
+      // Logged removed, then a crash before the file went: finish it.
+      SLUICE_RETURN_IF_ERROR(env->Remove(s->PathOf(id)));
+      SLUICE_RETURN_IF_ERROR(env->SyncDir(options.dir));
+      continue;
+    }
+    // Not logged: made before the log existed, or a crash came between the
+    // file becoming durable and its entry.
+    if (life == logged.end()) SLUICE_RETURN_IF_ERROR(s->LogLife(SegmentEvent::kCreated, id));
+    present.insert(id);
     auto f = env->OpenFile(s->PathOf(id), {});
     if (!f.ok()) return f.status();
     std::uint64_t tail = 0;
@@ -69,6 +96,15 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     s->current_ = id;
     s->tail_ = tail;
     ++rec.segments;
+  }
+  for (const auto& [id, alive] : logged) {
+    if (!alive || present.count(id) != 0) continue;
+    // Said once: logged removed from here on, so the loss is counted at
+    // this Open and the id may be used again.
+    ++rec.missing_segments;
+    rec.notes.push_back(s->PathOf(id) + ": missing, though the store never removed it: the " +
+                        "blocks in it are lost, except records the write buffer still holds");
+    SLUICE_RETURN_IF_ERROR(s->LogLife(SegmentEvent::kRemoved, id));
   }
   if (s->current_ != 0) {
     auto w = env->OpenFile(s->PathOf(s->current_), {.direct = true});
@@ -162,6 +198,7 @@ Status Segments::StartSegment(std::uint32_t id) {
   const WriteSlice slice{0, {buf.get(), kPage}};
   SLUICE_RETURN_IF_ERROR((*w)->WriteAndSync({&slice, 1}));
   SLUICE_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
+  SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kCreated, id));
   auto r = env_->OpenFile(path, {});
   if (!r.ok()) return r.status();
   {
@@ -224,8 +261,14 @@ Status Segments::Remove(std::uint32_t segment) {
     std::lock_guard lock(mu_);
     readers_.erase(segment);
   }
+  SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kRemoved, segment));
   SLUICE_RETURN_IF_ERROR(env_->Remove(PathOf(segment)));
   return env_->SyncDir(options_.dir);
+}
+
+Status Segments::LogLife(SegmentEvent event, std::uint32_t id) {
+  std::lock_guard lock(log_mu_);
+  return log_->Append(EncodeSegmentLogEntry(event, id)).WithContext(options_.dir + "/segments.log");
 }
 
 std::uint64_t Segments::bytes_on_disk() const {

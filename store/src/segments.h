@@ -10,6 +10,14 @@
 // Recovery walks each segment from its first block: a valid header means a
 // block of the length it states; all zeros mean the end of the segment; any
 // other page is quarantined (counted) and the walk resumes on the next page.
+//
+// segments.log (store_logs.h) beside them records each segment's life,
+// created and removed. A segment is logged
+// created after its file is durable, and removed before its file is deleted,
+// so at Open a segment logged created, never removed, and absent was lost
+// behind the store's back: counted and noted, never silent. One present but
+// logged removed is a deletion a crash interrupted: finished. Stores made
+// before the log existed get it filled from the files present.
 // docs/format/segment.md says the same in prose.
 #pragma once
 
@@ -22,6 +30,8 @@
 
 #include "base/status.h"
 #include "block_format.h"
+#include "log_file.h"
+#include "store_logs.h"
 #include "store/env.h"
 
 namespace sluice::store {
@@ -44,6 +54,7 @@ struct FoundBlock {
 
 struct SegmentRecovery {
   std::uint32_t segments = 0;
+  std::uint32_t missing_segments = 0;   // logged as created, never removed, not on disk
   std::uint64_t blocks = 0;
   std::uint64_t quarantined_pages = 0;  // pages neither a block nor zeros
   std::vector<std::string> notes;       // what was quarantined, where
@@ -83,9 +94,12 @@ class Segments {
   Status StartSegment(std::uint32_t id);
   Status Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
               SegmentRecovery* recovery, std::uint64_t* tail);
+  Status LogLife(SegmentEvent event, std::uint32_t id);
 
   Env* env_;
   SegmentOptions options_;
+  std::mutex log_mu_;            // the flusher starts segments, Reclaim removes them
+  std::unique_ptr<LogFile> log_; // segments.log
   mutable std::mutex mu_;
   std::map<std::uint32_t, std::unique_ptr<File>> readers_;  // GUARDED_BY(mu_)
   std::unique_ptr<File> writer_;  // O_DIRECT handle of the current segment

@@ -19,12 +19,12 @@
 #include "partition_index.h"
 #include "pmem_log.h"
 #include "registry.h"
+#include "store_logs.h"
 #include "wal.h"
 
 namespace sluice::store {
 namespace {
 
-constexpr LogFileFormat kManifestFormat{0x4d504c53 /* "SLPM" */, 1, 64};
 constexpr LogFileFormat kMetaFormat{0x544d4c53 /* "SLMT" */, 1, 64};
 
 const char* EngineName(IoEngine e) {
@@ -42,19 +42,6 @@ std::int64_t SystemNow() {
       .count();
 }
 
-// Manifest entry: window:varint(zigzag) shard:varint late:u8 state:u8.
-bool DecodeManifestEntry(std::string_view e, PartitionId& id, PartitionState& state) {
-  coding::Reader in(e);
-  std::uint64_t w = 0, shard = 0;
-  std::uint8_t late = 0, s = 0;
-  if (!in.GetVarint64(w) || !in.GetVarint64(shard) || !in.GetByte(late) || !in.GetByte(s) ||
-      in.remaining() != 0 || late > 1 || s < 1 || s > 4 || shard > UINT32_MAX) {
-    return false;
-  }
-  id = {coding::UnZigZag(w), static_cast<std::uint32_t>(shard), late == 1};
-  state = static_cast<PartitionState>(s);
-  return true;
-}
 
 class StoreImpl final : public Store {
  public:
@@ -102,6 +89,7 @@ class StoreImpl final : public Store {
     if (!segments.ok()) return segments.status().WithContext("segments");
     for (auto& n : seg.notes) notes_.push_back(std::move(n));
     quarantined_pages_ = seg.quarantined_pages;
+    missing_segments_ = seg.missing_segments;
     index_ = std::make_unique<PartitionIndex>(options_, env_, std::move(*segments),
                                               std::move(*manifest), std::move(states));
     for (const auto& b : found) index_->AddRecoveredBlock(b);
@@ -264,6 +252,7 @@ class StoreImpl final : public Store {
       s.dram_index_bytes = index_->dram_index_bytes();
     }
     s.quarantined_pages = quarantined_pages_;
+    s.missing_segments = missing_segments_;
     s.write_buffer_set_aside = wal_set_aside_;
     s.rejected_full = rejected_full_.load();
     s.reclaimed_partitions = reclaimed_partitions_.load();
@@ -508,6 +497,7 @@ class StoreImpl final : public Store {
   std::uint64_t torn_tail_bytes_ = 0;
   std::uint64_t quarantined_records_ = 0;
   std::uint64_t quarantined_pages_ = 0;
+  std::uint64_t missing_segments_ = 0;
   std::uint64_t recovery_us_ = 0;
   std::string last_quarantine_reason_;
   std::vector<std::string> notes_;

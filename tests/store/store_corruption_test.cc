@@ -302,28 +302,81 @@ TEST_CASE("a truncated segment file: blocks cut short are quarantined and counte
   }
 }
 
-TEST_CASE("a missing segment file: the store starts and serves everything else") {
+TEST_CASE("a segment file deleted behind the store's back: counted and noted once, the rest served") {
+  for (bool from_old_store : {false, true}) {
+    CAPTURE(from_old_store);
+    Rig rig;
+    constexpr std::uint32_t kSeries = 6;
+    FillOneWindow(rig, kSeries);
+    const auto segment_log = std::filesystem::path(rig.options.dir) / "segments" / "segments.log";
+    REQUIRE(std::filesystem::exists(segment_log));
+    if (from_old_store) {
+      // A store made before segments were logged: the log is filled from
+      // the files present at the next open, and tracks them from then on.
+      std::filesystem::remove(segment_log);
+      auto store = rig.Open();
+      CHECK(store->stats().missing_segments == 0);
+      Verify(*store, rig.model, kSeries);
+    }
+    const auto seg = SegmentPath(rig.options, 2);
+    REQUIRE(std::filesystem::exists(seg));
+    Keys gone;
+    for (const auto& b : BlocksIn(ReadFile(seg))) gone.insert(b.records.begin(), b.records.end());
+    std::filesystem::remove(seg);
+    const Keys may_lose = NotInWal(gone, rig.options);
+    auto store = rig.Open();
+    const Keys found = Verify(*store, rig.model, kSeries, may_lose);
+    const auto st = store->stats();
+    CHECK(st.missing_segments == 1);
+    bool noted = false;
+    for (const auto& n : st.notes) noted |= n.find(seg.filename().string() + ": missing") != std::string::npos;
+    CHECK(noted);
+    std::size_t lost = 0;
+    for (const auto& k : gone) lost += found.count(k) == 0;
+    MESSAGE(gone.size() << " records in the removed segment, " << lost << " lost, "
+                        << gone.size() - lost << " replayed from the log");
+    // Appends go on, and a second reopen is clean: the loss was said once.
+    REQUIRE(store->Append({{SeriesId{1}, rig.ts, ValueOf(1, rig.ts)}}).Wait().ok());
+    rig.model.attempted.insert({1, rig.ts});
+    rig.model.acked.insert({1, rig.ts});
+    store.reset();
+    auto again = rig.Open();
+    Verify(*again, rig.model, kSeries, may_lose);
+    CHECK(again->stats().missing_segments == 0);
+  }
+}
+
+TEST_CASE("segments the store removed itself are not reported missing") {
   Rig rig;
-  constexpr std::uint32_t kSeries = 6;
-  FillOneWindow(rig, kSeries);
-  const auto seg = SegmentPath(rig.options, 2);
-  REQUIRE(std::filesystem::exists(seg));
-  Keys gone;
-  for (const auto& b : BlocksIn(ReadFile(seg))) gone.insert(b.records.begin(), b.records.end());
-  std::filesystem::remove(seg);
-  const Keys may_lose = NotInWal(gone, rig.options);
+  rig.options.partition_shards = 1;
+  constexpr std::uint32_t kSeries = 2;
+  {
+    auto store = rig.Open();
+    RegisterAll(*store, kSeries);
+    // Ten one-minute windows, every partition over several segments.
+    AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 600, 1000, kSeries);
+    std::size_t reclaimed = 0;
+    for (const auto& p : store->ListPartitions()) {
+      if (p.state == PartitionState::kOpen) {
+        const Status sealed = store->Seal(p.id);  // unless the store just sealed it itself
+        REQUIRE((sealed.ok() || sealed.code() == StatusCode::kInvalidArgument));
+      }
+      REQUIRE(store->MarkSynced(p.id).ok());
+      REQUIRE(store->Reclaim(p.id).ok());
+      ++reclaimed;
+    }
+    CHECK(reclaimed >= 10);
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(rig.options.dir) / "segments")) {
+      files += e.path().filename().string().rfind("seg-", 0) == 0;
+    }
+    CHECK(files <= 1);  // the current segment stays
+    MESSAGE(reclaimed << " partitions reclaimed; " << files << " segment file left");
+  }
   auto store = rig.Open();
-  const Keys found = Verify(*store, rig.model, kSeries, may_lose);
-  std::size_t lost = 0;
-  for (const auto& k : gone) lost += found.count(k) == 0;
-  MESSAGE(gone.size() << " records in the removed segment, " << lost << " lost, "
-                      << gone.size() - lost << " replayed from the log");
-  // Appends go on, and a second reopen is clean.
-  REQUIRE(store->Append({{SeriesId{1}, rig.ts, ValueOf(1, rig.ts)}}).Wait().ok());
-  rig.model.attempted.insert({1, rig.ts});
-  rig.model.acked.insert({1, rig.ts});
-  store.reset();
-  Verify(*rig.Open(), rig.model, kSeries, may_lose);
+  CHECK(store->stats().missing_segments == 0);
+  for (const auto& n : store->stats().notes) CHECK_MESSAGE(n.find("missing") == std::string::npos, n);
+  CHECK(store->ListPartitions(PartitionState::kReclaimed).size() >= 10);
 }
 
 }  // namespace sluice::store::crash

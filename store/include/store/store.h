@@ -42,6 +42,7 @@ struct StoreStats {
   std::uint64_t block_write_failures = 0; // retried; the records stay in the write buffer
   std::uint64_t quarantined_blocks = 0;   // failed their CRC; never served
   std::uint64_t quarantined_pages = 0;    // unreadable segment pages skipped at Open
+  std::uint64_t missing_segments = 0;     // segment files gone behind the store's back, found at Open
   std::uint64_t late_records = 0;         // placed in a late partition
   std::uint64_t segment_bytes = 0;        // segment files on disk
   std::uint64_t dram_index_bytes = 0;
