@@ -90,10 +90,12 @@ class CountingFile final : public st::File {
   sluice::Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) override {
     return base_->Read(offset, data);
   }
-  sluice::Status Preallocate(std::uint64_t size) override {
+  sluice::Status Preallocate(std::uint64_t size, sluice::store::Preallocation how) override {
     auto now = base_->Size();
-    if (now.ok() && size > *now) (kind_ == Kind::kWal ? c_->wal_zeros : c_->segment_zeros) += size - *now;
-    return base_->Preallocate(size);
+    if (how == sluice::store::Preallocation::kWriteZeros && now.ok() && size > *now) {
+      (kind_ == Kind::kWal ? c_->wal_zeros : c_->segment_zeros) += size - *now;
+    }
+    return base_->Preallocate(size, how);
   }
   sluice::Result<std::uint64_t> Size() override { return base_->Size(); }
   const std::string& path() const override { return base_->path(); }
@@ -266,12 +268,12 @@ void Print(const Result& r, bool show_submit = false) {
 }
 
 // Where a run's bytes went, per payload byte; and the steady state, where
-// log files are recycled (no preallocation) but each new segment byte is
-// first written as a zero.
+// log files are recycled (no preallocation) and segments are reserved, not
+// written, before their blocks (any zeros a segment does get are counted).
 double Breakdown(const Result& r) {
   const double p = static_cast<double>(r.records * r.payload);
   const auto per = [p](std::uint64_t v) { return static_cast<double>(v) / p; };
-  const double steady = per(r.io.wal + r.io.segment + r.io.meta + r.io.segment);
+  const double steady = per(r.io.wal + r.io.segment + r.io.meta + r.io.segment_zeros);
   std::printf("  %-22s log %.3f + blocks %.3f + metadata %.3f + preallocation zeros: log %.3f, "
               "segments %.3f = %.3f (kernel counted %.3f); %llu commit groups of %.0f B, "
               "%llu blocks of %.0f B; steady state %.3f%s\n",

@@ -119,14 +119,14 @@ class FaultFile final : public File {
     return got;
   }
 
-  Status Preallocate(std::uint64_t size) override {
+  Status Preallocate(std::uint64_t size, Preallocation how) override {
     auto current = base_->Size();
     if (!current.ok()) return current.status();
     const std::uint64_t grow = size > *current ? size - *current : 0;
     Status error;
     // All or nothing: a half-preallocated file only costs a retry.
     if (env_->Admit(grow, &error) != grow || !error.ok()) return error.ok() ? FaultStatus(StatusCode::kIoError) : error;
-    SLUICE_RETURN_IF_ERROR(base_->Preallocate(size));
+    SLUICE_RETURN_IF_ERROR(base_->Preallocate(size, how));
     env_->MarkSynced(path());  // Preallocate syncs the whole file
     return Status::Ok();
   }

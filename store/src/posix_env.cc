@@ -146,17 +146,20 @@ class PosixFile final : public File {
     return done;
   }
 
-  Status Preallocate(std::uint64_t size) override {
+  Status Preallocate(std::uint64_t size, Preallocation how) override {
     auto current = Size();
     if (!current.ok()) return current.status();
     const std::uint64_t start = *current;
     if (size <= start) return Status::Ok();
     // Reserve the extents in one go where the file system can (contiguous
     // blocks); the zeros below are what makes the first syncs cheap.
-    if (::fallocate(fd_, 0, static_cast<off_t>(start), static_cast<off_t>(size - start)) != 0 &&
-        errno != EOPNOTSUPP && errno != ENOSYS) {
-      return ErrnoStatus("fallocate " + path_, errno);
+    if (::fallocate(fd_, 0, static_cast<off_t>(start), static_cast<off_t>(size - start)) != 0) {
+      if (errno != EOPNOTSUPP && errno != ENOSYS) return ErrnoStatus("fallocate " + path_, errno);
+      if (how == Preallocation::kReserve && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+        return ErrnoStatus("ftruncate " + path_, errno);
+      }
     }
+    if (how == Preallocation::kReserve) return Fdatasync(fd_, path_);
     int fd = fd_;
     int buffered_fd = -1;
     if (direct_ && (!IsAligned(start) || !IsAligned(size))) {

@@ -172,7 +172,8 @@ Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* fou
     off += len;
     end = off;
   }
-  // Segments are made whole (zero-filled) before their header is written,
+  // Segments are made whole (reserved to segment_size and synced) before
+  // their header is written,
   // so one that ends in its blocks, short of segment_size, lost its end:
   // blocks past it are gone unless the write buffer still has them. Said
   // (a segment made with another segment_size earns the note too).
@@ -191,7 +192,7 @@ Status Segments::StartSegment(std::uint32_t id) {
   const std::string path = PathOf(id);
   auto w = env_->OpenFile(path, {.create = true, .direct = true});
   if (!w.ok()) return w.status();
-  SLUICE_RETURN_IF_ERROR((*w)->Preallocate(options_.segment_size));
+  SLUICE_RETURN_IF_ERROR((*w)->Preallocate(options_.segment_size, Preallocation::kReserve));
   const std::string header = SegmentHeader(id);
   AlignedBuffer buf = AllocateAligned(kPage);
   std::memcpy(buf.get(), header.data(), kPage);

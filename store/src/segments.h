@@ -1,4 +1,4 @@
-// Segment files: preallocated, zero-filled files that hold blocks
+// Segment files: preallocated (reserved, reading as zeros) files that hold blocks
 // (block_format.h), written with O_DIRECT and synced before they count.
 //
 //   seg-<id, 8 digits>.dat, segment_size bytes

@@ -260,7 +260,7 @@ Status WalImpl::InitFile(std::uint64_t number) {
   const std::string path = PathOf(number);
   auto file = env_->OpenFile(path, FileOptions{.create = true, .direct = true});
   if (!file.ok()) return file.status();
-  SLUICE_RETURN_IF_ERROR((*file)->Preallocate(opt_.file_size));
+  SLUICE_RETURN_IF_ERROR((*file)->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
   AlignedBuffer block = AllocateAligned(kWalBlockSize);
   EncodeWalHeader({number, next_seq_}, {block.get(), kWalBlockSize});
   const WriteSlice slice{0, {block.get(), kWalBlockSize}};
@@ -391,7 +391,8 @@ Status WalImpl::Recover(const ReplayFn& replay) {
   auto file = env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true});
   if (!file.ok()) return file.status();
   file_ = std::move(*file);
-  SLUICE_RETURN_IF_ERROR(file_->Preallocate(opt_.file_size));  // no-op unless cut short
+  // A no-op unless the file was cut short.
+  SLUICE_RETURN_IF_ERROR(file_->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
   block_start_ = AlignDown(last.valid_end);
   tail_len_ = static_cast<std::size_t>(last.valid_end - block_start_);
   auto got = file_->Read(block_start_, {tail_.get(), kWalBlockSize});

@@ -151,7 +151,9 @@ class GatedEnv final : public store::Env {
     Result<std::size_t> Read(std::uint64_t o, std::span<std::byte> d) override {
       return f_->Read(o, d);
     }
-    Status Preallocate(std::uint64_t size) override { return f_->Preallocate(size); }
+    Status Preallocate(std::uint64_t size, store::Preallocation how) override {
+      return f_->Preallocate(size, how);
+    }
     Result<std::uint64_t> Size() override { return f_->Size(); }
     const std::string& path() const override { return f_->path(); }
 

@@ -111,26 +111,33 @@ TEST_CASE("auto picks io_uring when the kernel allows it, else pwrite with a rea
   MESSAGE("engine choice: " << why);
 }
 
-TEST_CASE("preallocation gives real zeros and keeps what was there") {
+void CheckPreallocation(IoEngine engine, bool direct, Preallocation how) {
+  CAPTURE(direct);
+  CAPTURE(how == Preallocation::kReserve);
+  testing::TempDir dir;
+  auto env = MakeEnv(engine);
+  auto file = env->OpenFile((dir.path() / "p").string(), {.create = true, .direct = direct});
+  REQUIRE(file.ok());
+  AlignedBuffer head = AllocateAligned(kDirectAlignment);
+  std::memset(head.get(), 0x11, kDirectAlignment);
+  const WriteSlice slice{0, {head.get(), kDirectAlignment}};
+  REQUIRE((*file)->WriteAndSync({&slice, 1}).ok());
+  const std::uint64_t size = (3u << 20) + kDirectAlignment;
+  REQUIRE((*file)->Preallocate(size, how).ok());
+  CHECK(*(*file)->Size() == size);
+  AlignedBuffer all = AllocateAligned(size);
+  REQUIRE(*(*file)->Read(0, {all.get(), size}) == size);
+  CHECK(all[kDirectAlignment - 1] == std::byte{0x11});
+  bool zeros = true;
+  for (std::uint64_t i = kDirectAlignment; i < size; ++i) zeros &= all[i] == std::byte{0};
+  CHECK(zeros);
+}
+
+TEST_CASE("preallocation, written or reserved, reads as zeros and keeps what was there") {
   for (IoEngine engine : Engines()) {
     for (bool direct : {false, true}) {
-      testing::TempDir dir;
-      auto env = MakeEnv(engine);
-      auto file = env->OpenFile((dir.path() / "p").string(), {.create = true, .direct = direct});
-      REQUIRE(file.ok());
-      AlignedBuffer head = AllocateAligned(kDirectAlignment);
-      std::memset(head.get(), 0x11, kDirectAlignment);
-      const WriteSlice slice{0, {head.get(), kDirectAlignment}};
-      REQUIRE((*file)->WriteAndSync({&slice, 1}).ok());
-      const std::uint64_t size = (3u << 20) + kDirectAlignment;
-      REQUIRE((*file)->Preallocate(size).ok());
-      CHECK(*(*file)->Size() == size);
-      AlignedBuffer all = AllocateAligned(size);
-      REQUIRE(*(*file)->Read(0, {all.get(), size}) == size);
-      CHECK(all[kDirectAlignment - 1] == std::byte{0x11});
-      bool zeros = true;
-      for (std::uint64_t i = kDirectAlignment; i < size; ++i) zeros &= all[i] == std::byte{0};
-      CHECK(zeros);
+      CheckPreallocation(engine, direct, Preallocation::kWriteZeros);
+      CheckPreallocation(engine, direct, Preallocation::kReserve);
     }
   }
 }

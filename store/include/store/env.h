@@ -33,6 +33,11 @@ struct FileOptions {
   bool read_only = false;
 };
 
+enum class Preallocation : std::uint8_t {
+  kWriteZeros,  // the write-ahead log: many small synced writes
+  kReserve,     // segments: 1 MiB blocks
+};
+
 class File {
  public:
   virtual ~File() = default;
@@ -48,10 +53,15 @@ class File {
   // Reads up to data.size() bytes at offset; returns how many were read
   // (fewer only at end of file).
   virtual Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) = 0;
-  // Extends the file to `size` bytes of real zeros (written, not just
-  // fallocate()d: the first fdatasync into unwritten extents costs hundreds
-  // of ms on ext4), then syncs it.
-  virtual Status Preallocate(std::uint64_t size) = 0;
+  // Extends the file to `size` bytes that read as zeros, then syncs it.
+  // kWriteZeros writes the zeros, so that later small synced writes land on
+  // written extents: the first fdatasync into fallocate()d (unwritten)
+  // extents was measured at 650 ms on ext4, and every commit into them pays
+  // for converting extents. kReserve only reserves the space (fallocate, or
+  // a sparse extension where the file system has none): for files written
+  // in large pieces, where the conversion is cheap next to writing every
+  // byte twice.
+  virtual Status Preallocate(std::uint64_t size, Preallocation how) = 0;
   virtual Result<std::uint64_t> Size() = 0;
   virtual const std::string& path() const = 0;
 };
