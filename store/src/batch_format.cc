@@ -1,10 +1,40 @@
 #include "batch_format.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "coding.h"
 
 namespace sluice::store {
+namespace {
+
+constexpr double kPow10[kMaxDecimalDigits + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// What the decoder computes for a decimal tag.
+double FromDecimal(std::int64_t m, int digits) {
+  return static_cast<double>(m) / kPow10[digits];
+}
+
+// The fewest digits after the point with which `v` round-trips bit for bit
+// through FromDecimal, and its m; false when none does.
+bool AsDecimal(double v, int& digits, std::int64_t& m) {
+  constexpr double kExact = 9007199254740992.0;  // 2^53: every int64 below is a double
+  for (int k = 0; k <= kMaxDecimalDigits; ++k) {
+    const double scaled = std::nearbyint(v * kPow10[k]);
+    if (!(std::fabs(scaled) < kExact)) return false;  // NaN, infinities, too many digits
+    const auto candidate = static_cast<std::int64_t>(scaled);
+    const double back = FromDecimal(candidate, k);
+    if (std::memcmp(&back, &v, sizeof v) == 0) {  // not ==: -0.0 must stay -0.0
+      digits = k;
+      m = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) {
   coding::PutVarint64(out, batch.size());
@@ -18,6 +48,13 @@ void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) 
     coding::PutVarint64(out, coding::ZigZag(delta));
     prev = r.timestamp_ns;
     const ValueType type = TypeOf(r.value);
+    int digits = 0;
+    std::int64_t m = 0;
+    if (type == ValueType::kFloat64 && AsDecimal(std::get<double>(r.value), digits, m)) {
+      out.push_back(static_cast<char>(kDecimalTag + digits));
+      coding::PutVarint64(out, coding::ZigZag(m));
+      continue;
+    }
     out.push_back(static_cast<char>(type));
     switch (type) {
       case ValueType::kFloat64: {
@@ -71,6 +108,13 @@ Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_val
     r.timestamp_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev) +
                                                static_cast<std::uint64_t>(coding::UnZigZag(dts)));
     prev = r.timestamp_ns;
+    if (tag >= kDecimalTag && tag <= kDecimalTag + kMaxDecimalDigits) {
+      std::uint64_t z = 0;
+      if (!in.GetVarint64(z)) return bad("truncated decimal");
+      r.value = FromDecimal(coding::UnZigZag(z), tag - kDecimalTag);
+      batch.push_back(std::move(r));
+      continue;
+    }
     switch (static_cast<ValueType>(tag)) {
       case ValueType::kFloat64: {
         std::uint64_t bits = 0;

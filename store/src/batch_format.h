@@ -10,8 +10,15 @@
 //            | zigzag(int64):varint  (tag 2, kInt64)
 //            | 0x00 or 0x01          (tag 3, kBool)
 //            | len:varint bytes      (tag 4, kBytes)
+//            | zigzag(m):varint      (tags 16..31, kFloat64 as a decimal:
+//                                     the double m / 10^(tag - 16))
 //
-// Tags are ValueType values and are never renumbered. The write buffer's
+// Tags 1-4 are ValueType values; no tag is ever renumbered. Sensor values
+// are mostly decimals in disguise (21.375, 0.026173): the encoder writes a
+// float64 as the shortest decimal with at most 15 digits after the point
+// whose m (|m| < 2^53) gives back the same bits through the decoder's one
+// division, and as tag 1 otherwise (NaN, infinities, -0.0, noise). Bit-exact
+// either way: the encoder checks with the decoder's own arithmetic. The write buffer's
 // framing (length, sequence number, CRC32C) protects these bytes; see
 // docs/format/wal.md and docs/format/batch.md.
 #pragma once
@@ -29,6 +36,9 @@ namespace sluice::store {
 enum class WalRecordType : std::uint8_t {
   kBatch = 1,
 };
+
+inline constexpr std::uint8_t kDecimalTag = 16;     // + digits after the point
+inline constexpr int kMaxDecimalDigits = 15;
 
 void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out);
 
