@@ -173,10 +173,10 @@ Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* fou
     end = off;
   }
   // Segments are made whole (reserved to segment_size and synced) before
-  // their header is written,
-  // so one that ends in its blocks, short of segment_size, lost its end:
-  // blocks past it are gone unless the write buffer still has them. Said
-  // (a segment made with another segment_size earns the note too).
+  // their header is written, so one that ends in its blocks, short of
+  // segment_size, lost its end: blocks past it are gone unless the write
+  // buffer still has them. Said (a segment made with another segment_size
+  // earns the note too).
   if (!after_damage && !at_zeros && *size < options_.segment_size) {
     rec->notes.push_back(path + ": " + std::to_string(*size) + " bytes, ending in its blocks, not " +
                          std::to_string(options_.segment_size) +
