@@ -319,13 +319,19 @@ Status WalImpl::ReadWhole(const std::string& path, std::vector<std::byte>* bytes
 Status WalImpl::ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>& bytes,
                                     const ReplayFn& replay) {
   const std::string path = PathOf(number);
+  auto reuse = [&] {
+    // With no earlier file, numbering starts where a fresh log's would:
+    // above everything the caller holds in blocks.
+    if (live_.empty()) next_seq_ = std::max<std::uint64_t>(opt_.first_seq, 1);
+    return InitFile(number);
+  };
   const std::uint64_t first_seq = FirstFrameSeqField(bytes);
-  if (first_seq == 0 || (!live_.empty() && first_seq != next_seq_)) return InitFile(number);
+  if (first_seq == 0 || (!live_.empty() && first_seq != next_seq_)) return reuse();
   EncodeWalHeader({number, first_seq}, {bytes.data(), kWalBlockSize});
   WalFileContents before_damage;
   auto contents = ParseWalFile(bytes, path, &before_damage);
   const auto& records = contents.ok() ? contents->records : before_damage.records;
-  if (records.empty()) return InitFile(number);
+  if (records.empty()) return reuse();
   for (const auto& record : records) {
     SLUICE_RETURN_IF_ERROR(replay(record).WithContext("wal replay of " + path));
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -443,6 +444,18 @@ TEST_CASE("a newest file a crash left with a bad header and no frames is reused 
     fx.Reopen();
     CHECK(fx.Open().size() == all.size() + 1);
   }
+}
+
+TEST_CASE("a sole log file a crash left with a bad header numbers on from first_seq, not from 1") {
+  Fixture fx(IoEngine::kAuto);
+  fx.options.file_size = 16 << 10;
+  fx.options.first_seq = 1000;  // the store holds records up to 999 in blocks
+  std::filesystem::create_directories(fx.options.dir);
+  const std::string only = fx.options.dir + "/" + WalFileName(1);
+  std::ofstream(only, std::ios::binary) << std::string(16 << 10, '\0');
+  Poke(only, 0, 'X');
+  CHECK(fx.Open().empty());
+  CHECK(fx.AppendAndWait(3, "first").second == 1000);
 }
 
 TEST_CASE("damage inside the last write is a torn tail, not Corruption") {
