@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -34,7 +35,18 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   if (config.sync.sink != SinkKind::kNone) {
     sync::SyncEngine::SinkFactory sinks;
     if (config.sync.sink == SinkKind::kS3) {
-      sinks = [o = config.sync.s3] { return sync::OpenS3Sink(o); };
+      sync::S3SinkOptions s3 = config.sync.s3;
+      // The bandwidth limit holds uploads back inside curl's read callback,
+      // which curl's stall check counts as slowness: keep that check below
+      // half of each worker's share of the limit.
+      const auto& e = config.sync.engine;
+      if (e.bandwidth_bytes_per_s > 0) {
+        const std::uint64_t share =
+            e.bandwidth_bytes_per_s / std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
+        s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+            share / 2, 1, s3.low_speed_limit_bytes_per_s));
+      }
+      sinks = [o = std::move(s3)] { return sync::OpenS3Sink(o); };
     } else {
       sinks = [o = config.sync.dir] { return sync::OpenDirSink(o); };
     }

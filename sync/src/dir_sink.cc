@@ -102,7 +102,8 @@ class DirSink final : public Sink {
   // synced temp file and a no-replace rename. kAlreadyExists when the final
   // name is taken.
   Status WriteAtomically(const std::string& dir, const std::string& final_path,
-                         ObjectSource* source, std::string_view text);
+                         ObjectSource* source, std::string_view text,
+                         const PaceFn* pace = nullptr);
   // Writes the .sha256 sidecar for `path` unless an identical one exists.
   Status WriteSidecar(const std::string& dir, const std::string& path, const std::string& sha);
 
@@ -159,7 +160,7 @@ Status DirSink::MakeDirs(const std::string& key_dir) {
 }
 
 Status DirSink::WriteAtomically(const std::string& dir, const std::string& final_path,
-                                ObjectSource* source, std::string_view text) {
+                                ObjectSource* source, std::string_view text, const PaceFn* pace) {
   char suffix[20];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng_()));
   const std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix;
@@ -172,6 +173,10 @@ Status DirSink::WriteAtomically(const std::string& dir, const std::string& final
       for (std::uint64_t off = 0; off < source->size() && st.ok();) {
         const std::size_t n =
             static_cast<std::size_t>(std::min<std::uint64_t>(source->size() - off, buf.size()));
+        if (pace != nullptr && *pace && !(*pace)(n)) {
+          st = Aborted("write of " + final_path + " stopped while waiting for bandwidth");
+          break;
+        }
         st = source->ReadAt(off, std::span(buf).first(n));
         if (st.ok()) st = WriteAll(fd.get(), buf.data(), n, tmp);
         off += n;
@@ -256,7 +261,7 @@ Result<PutResult> DirSink::Put(const PutRequest& request) {
   const std::string key_dir = slash == std::string::npos ? "" : request.key.substr(0, slash);
   const std::string dir = key_dir.empty() ? options_.root : options_.root + "/" + key_dir;
   SLUICE_RETURN_IF_ERROR(MakeDirs(key_dir));
-  Status st = WriteAtomically(dir, *path, &src, {});
+  Status st = WriteAtomically(dir, *path, &src, {}, &request.pace);
   if (st.code() == StatusCode::kAlreadyExists) {
     // Idempotent retry or a conflict: compare the bytes themselves; reading
     // a local file back is cheap and leaves no doubt.

@@ -187,24 +187,29 @@ class Engine final : public SyncEngine {
     auto bytes = std::make_shared<const std::string>(std::move(*encoded));
     const std::uint64_t size = bytes->size();
 
-    const std::int64_t start_at = bucket_.Reserve(size, ctx_.now_ns());
-    // SleepUntil also returns on every scan and Kick(); the tokens are ours
-    // only at start_at.
-    while (ctx_.now_ns() < start_at && !stopping()) SleepUntil(start_at);
-    if (stopping()) {
-      // Not attempted: due again at once for whoever runs next.
-      {
-        std::lock_guard lock(mu_);
-        --LaneOf(w.lane).in_flight;
-      }
-      queue_.Finish(info.id, false, 0);
-      return;
-    }
     if (ctx_.on_upload_start) ctx_.on_upload_start(info.id, *key, size);
-    w.uploader->Start(bytes, *key, [this, lane = w.lane, info, k = *key, size](Result<PutResult> r) {
-      Handle(lane, info, k, size, std::move(r));
-    });
-    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
+    // Tokens are taken as the sink sends each chunk, not for the whole
+    // object up front: an attempt that fails early spends only what went
+    // out, and a retry after an outage does not wait for bytes never sent.
+    PaceFn pace;
+    if (options_.bandwidth_bytes_per_s > 0) {
+      pace = [this](std::uint64_t n) {
+        const std::int64_t at = bucket_.Reserve(n, ctx_.now_ns());
+        // SleepUntil also returns on every scan and Kick().
+        while (ctx_.now_ns() < at && !stopping()) SleepUntil(at);
+        return !stopping();
+      };
+    }
+    w.uploader->Start(bytes, *key, std::move(pace),
+                      [this, lane = w.lane, info, k = *key, size](Result<PutResult> r) {
+                        Handle(lane, info, k, size, std::move(r));
+                      });
+    // A paced attempt takes at least its bytes' time at the limit: the
+    // stuck-attempt deadline starts after that.
+    auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
+    if (options_.bandwidth_bytes_per_s > 0) {
+      deadline += std::chrono::milliseconds(size * 1000 / options_.bandwidth_bytes_per_s);
+    }
     if (w.uploader->WaitIdle(deadline)) return;
 
     // Stuck. The partition stays claimed until the call returns (no second
@@ -235,6 +240,16 @@ class Engine final : public SyncEngine {
   void Handle(Lane lane, const store::PartitionInfo& info, const std::string& key,
               std::uint64_t size, Result<PutResult> put) {
     Status status = put.status();
+    if (status.code() == StatusCode::kAborted && stopping()) {
+      // Given up while waiting for bandwidth at Stop(): not an attempt, due
+      // again at once for whoever runs next.
+      {
+        std::lock_guard lock(mu_);
+        --LaneOf(lane).in_flight;
+      }
+      queue_.Finish(info.id, false, 0);
+      return;
+    }
     if (status.ok()) {
       // Only now, with the sink's confirmation in hand.
       status = store_->MarkSynced(info.id);

@@ -1,8 +1,8 @@
 // A token bucket that paces uploads to a byte rate. Reservation style: a
-// caller takes its whole object at once, possibly into debt, and is told how
-// long to wait before sending, so objects larger than the burst still go out
-// and the long-run rate never exceeds the limit. Callers are served in the
-// order they reserve.
+// caller takes a chunk's bytes at once, possibly into debt, and is told how
+// long to wait before sending it, so chunks larger than the burst still go
+// out and the long-run rate never exceeds the limit. Callers are served in
+// the order they reserve.
 #pragma once
 
 #include <cstdint>

@@ -19,13 +19,15 @@ Uploader::~Uploader() {
   thread_.join();
 }
 
-void Uploader::Start(std::shared_ptr<const std::string> bytes, std::string key, Done done) {
+void Uploader::Start(std::shared_ptr<const std::string> bytes, std::string key, PaceFn pace,
+                     Done done) {
   {
     std::lock_guard lock(mu_);
     SLUICE_CHECK(!busy_);
     busy_ = true;
     bytes_ = std::move(bytes);
     key_ = std::move(key);
+    pace_ = std::move(pace);
     done_ = std::move(done);
   }
   cv_.notify_all();
@@ -49,6 +51,7 @@ void Uploader::Run() {
     auto bytes = std::move(bytes_);
     PutRequest request;
     request.key = std::move(key_);
+    request.pace = std::move(pace_);
     Done done = std::move(done_);
     lock.unlock();
     request.bytes = std::as_bytes(std::span(bytes->data(), bytes->size()));

@@ -27,8 +27,9 @@ class Uploader {
   Uploader(const Uploader&) = delete;
   Uploader& operator=(const Uploader&) = delete;
 
-  // Starts putting `bytes` under `key`. REQUIRES: idle().
-  void Start(std::shared_ptr<const std::string> bytes, std::string key, Done done);
+  // Starts putting `bytes` under `key`, paced by `pace` (may be empty).
+  // REQUIRES: idle().
+  void Start(std::shared_ptr<const std::string> bytes, std::string key, PaceFn pace, Done done);
   // True once the running Put and its Done have finished; waits no longer
   // than `deadline`.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
@@ -44,6 +45,7 @@ class Uploader {
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::shared_ptr<const std::string> bytes_;  // GUARDED_BY(mu_)
   std::string key_;                           // GUARDED_BY(mu_)
+  PaceFn pace_;                               // GUARDED_BY(mu_)
   Done done_;                                 // GUARDED_BY(mu_)
   std::thread thread_;  // last: starts after the members above exist
 };

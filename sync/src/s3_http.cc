@@ -25,6 +25,10 @@ std::size_t OnRead(char* out, std::size_t size, std::size_t nitems, void* user) 
   const std::size_t n =
       static_cast<std::size_t>(std::min<std::uint64_t>(size * nitems, total - t->sent));
   if (n == 0) return 0;
+  if (r.pace != nullptr && *r.pace && !(*r.pace)(n)) {
+    t->read_error = Aborted("upload stopped while waiting for bandwidth");
+    return CURL_READFUNC_ABORT;
+  }
   auto dst = std::span(reinterpret_cast<std::byte*>(out), n);
   if (r.source != nullptr) {
     t->read_error = r.source->ReadAt(r.offset + t->sent, dst);

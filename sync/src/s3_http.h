@@ -36,6 +36,8 @@ struct HttpRequest {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
   std::span<const std::byte> bytes;
+  // Called before each chunk of the body goes to curl (PutRequest::pace).
+  const PaceFn* pace = nullptr;
   // Lowercase hex SHA-256 of the body (SigV4 signs it; the server checks it).
   std::string payload_sha256;
   // Response bytes kept; more is an error. Error bodies are small; GET of

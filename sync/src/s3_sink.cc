@@ -55,8 +55,10 @@ class S3Sink final : public Sink {
                              detail::XmlTagText(r.body, "Message"), what);
   }
   Result<ObjectInfo> HeadFull(const std::string& full_key);
-  Result<PutOutcome> PutSingle(const std::string& full_key, ObjectSource& src, const Digests& d);
-  Result<PutOutcome> PutMultipart(const std::string& full_key, ObjectSource& src, const Digests& d);
+  Result<PutOutcome> PutSingle(const std::string& full_key, ObjectSource& src, const Digests& d,
+                               const PaceFn& pace);
+  Result<PutOutcome> PutMultipart(const std::string& full_key, ObjectSource& src, const Digests& d,
+                                  const PaceFn& pace);
   // After a 412 or a HEAD hit: kAlreadyIdentical, or why not.
   Result<PutOutcome> CheckExisting(const std::string& full_key, std::uint64_t size,
                                    const Digests& d);
@@ -90,14 +92,15 @@ Result<PutResult> S3Sink::Put(const PutRequest& request) {
                       result.sha256 + ", expected " + request.expected_sha256);
   }
   auto outcome =
-      multipart ? PutMultipart(full_key, src, *digests) : PutSingle(full_key, src, *digests);
+      multipart ? PutMultipart(full_key, src, *digests, request.pace)
+                : PutSingle(full_key, src, *digests, request.pace);
   if (!outcome.ok()) return outcome.status();
   result.outcome = *outcome;
   return result;
 }
 
 Result<PutOutcome> S3Sink::PutSingle(const std::string& full_key, ObjectSource& src,
-                                     const Digests& d) {
+                                     const Digests& d, const PaceFn& pace) {
   HttpRequest req;
   req.method = "PUT";
   req.url = Url(full_key);
@@ -107,6 +110,7 @@ Result<PutOutcome> S3Sink::PutSingle(const std::string& full_key, ObjectSource& 
                  "x-amz-meta-sha256: " + Hex(d.sha256)};
   req.source = &src;
   req.length = src.size();
+  req.pace = &pace;
   req.payload_sha256 = Hex(d.sha256);
   auto r = http_->Perform(req);
   if (!r.ok()) return r.status();
@@ -147,7 +151,7 @@ Result<PutOutcome> S3Sink::CheckExisting(const std::string& full_key, std::uint6
 }
 
 Result<PutOutcome> S3Sink::PutMultipart(const std::string& full_key, ObjectSource& src,
-                                        const Digests& d) {
+                                        const Digests& d, const PaceFn& pace) {
   const std::string sha = Hex(d.sha256);
   // The conditional Complete is not honoured by every server (Ceph 16):
   // look before uploading gigabytes that might overwrite.
@@ -187,6 +191,7 @@ Result<PutOutcome> S3Sink::PutMultipart(const std::string& full_key, ObjectSourc
     put.url = Url(full_key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}});
     put.headers = {"Content-MD5: " + detail::Base64(pd.md5)};
     put.bytes = part;
+    put.pace = &pace;
     put.payload_sha256 = Hex(pd.sha256);
     auto pr = http_->Perform(put);
     if (!pr.ok()) {

@@ -76,6 +76,39 @@ TEST_CASE("the bandwidth limit paces all uploads together to the configured rate
   CHECK(elapsed_s == doctest::Approx(expected_s).epsilon(0.001));
 }
 
+TEST_CASE("an attempt that fails before sending spends none of the bandwidth") {
+  TestStore ts;
+  for (int k = 0; k < 4; ++k) ts.AddWindow(k, 400);
+  Upstream up;
+  std::set<std::string> failed_once;
+  // Every key's first Put fails before a byte is written (a refused
+  // connection, a 503 on the first byte).
+  up.faults.policy = [&](int, const std::string& key, int) {
+    return failed_once.insert(key).second ? Fault::kFail : Fault::kPass;
+  };
+  FakeClock clock;
+  auto o = EngineOptions();
+  o.bandwidth_bytes_per_s = 100;
+  o.bandwidth_burst_bytes = 100;
+  const std::int64_t start = clock.now.load();
+  auto engine = MustOpen(ts, up, o, clock.Context());
+  REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSynced) == 8; }));
+  engine->Stop();
+  const SyncHealth h = engine->health();
+  CHECK(h.live.retries + h.backfill.retries == 8);
+  const std::uint64_t bytes = h.live.uploaded_bytes + h.backfill.uploaded_bytes;
+  // Test time: the token bucket's wait for the bytes that went out once,
+  // plus the retries' backoff (up to 2 s each, overlapping the pacing).
+  // Charging the failed attempts too would take twice as long.
+  const double elapsed_s = static_cast<double>(clock.now.load() - start) / 1e9;
+  const double paced_s = static_cast<double>(bytes - o.bandwidth_burst_bytes) / 100.0;
+  MESSAGE(bytes << " bytes in " << elapsed_s << " s of test time; pacing alone " << paced_s << " s");
+  CHECK(elapsed_s >= paced_s);
+  CHECK(elapsed_s < paced_s + 8 * 2.0);
+  CHECK(elapsed_s < 1.5 * paced_s);
+  CheckUpstreamEqualsStore(ts, up);
+}
+
 TEST_CASE("a partition is marked synced only after the sink confirmed it") {
   TestStore ts;
   ts.AddWindow(0);

@@ -54,9 +54,10 @@ struct SyncEngineOptions {
   std::uint32_t live_workers = 1;
   std::uint32_t backfill_workers = 1;
 
-  // Upload bandwidth shared by all workers, bytes/s; each object takes its
-  // size from a token bucket before its upload starts. 0: unlimited.
-  // Default: 0.
+  // Upload bandwidth shared by all workers, bytes/s: a token bucket, from
+  // which each chunk of an object takes its size as the sink sends it
+  // (PutRequest::pace), so a failed attempt spends only what went out.
+  // 0: unlimited. Default: 0.
   std::uint64_t bandwidth_bytes_per_s = 0;
   // Token bucket capacity, bytes: what may go out at once after a quiet
   // period. 0: one second's worth of bandwidth_bytes_per_s. Default: 0.

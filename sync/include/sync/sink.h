@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,6 +40,11 @@ enum class PutOutcome : std::uint8_t {
 };
 std::string_view PutOutcomeName(PutOutcome outcome);
 
+// Bandwidth pacing for a Put: called with the number of body bytes the sink
+// is about to send or write, before it does; returns once they may go, or
+// false to give up (the Put then fails with kAborted and stores nothing).
+using PaceFn = std::function<bool(std::uint64_t bytes)>;
+
 struct PutRequest {
   // Object key relative to the sink's prefix, e.g. from BuildObjectKey();
   // checked by ValidateSinkKey().
@@ -51,6 +57,11 @@ struct PutRequest {
   // (e.g. computed when the object was encoded). On a mismatch Put returns
   // kCorruption and writes nothing. Empty: not checked.
   std::string expected_sha256;
+  // Optional pacing (the caller's bandwidth limit), asked for every chunk
+  // of the body as it goes: bytes sent again (a rewound body, a part
+  // retried) are paced again, so a limit counts what reaches the wire, and
+  // a Put that fails before sending costs nothing. Empty: not paced.
+  PaceFn pace;
 };
 
 struct PutResult {
