@@ -43,8 +43,8 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
       if (e.bandwidth_bytes_per_s > 0) {
         const std::uint64_t share =
             e.bandwidth_bytes_per_s / std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
-        s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
-            share / 2, 1, s3.low_speed_limit_bytes_per_s));
+        s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            std::max<std::uint64_t>(share / 2, 1), s3.low_speed_limit_bytes_per_s));
       }
       sinks = [o = std::move(s3)] { return sync::OpenS3Sink(o); };
     } else {

@@ -204,11 +204,12 @@ class Engine final : public SyncEngine {
                       [this, lane = w.lane, info, k = *key, size](Result<PutResult> r) {
                         Handle(lane, info, k, size, std::move(r));
                       });
-    // A paced attempt takes at least its bytes' time at the limit: the
-    // stuck-attempt deadline starts after that.
+    // A paced attempt takes its bytes' time at its share of the limit (all
+    // workers sending at once): the stuck-attempt deadline starts after that.
     auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
     if (options_.bandwidth_bytes_per_s > 0) {
-      deadline += std::chrono::milliseconds(size * 1000 / options_.bandwidth_bytes_per_s);
+      const std::uint64_t workers = options_.live_workers + options_.backfill_workers;
+      deadline += std::chrono::milliseconds(size * 1000 * workers / options_.bandwidth_bytes_per_s);
     }
     if (w.uploader->WaitIdle(deadline)) return;
 
