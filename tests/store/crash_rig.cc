@@ -144,6 +144,13 @@ std::vector<BlockSpan> BlocksIn(std::string_view image) {
   return out;
 }
 
+void AddKeysOf(const WalRecordView& record, Keys& keys) {
+  auto batch = DecodeBatch(
+      {reinterpret_cast<const char*>(record.payload.data()), record.payload.size()}, 1 << 20);
+  REQUIRE(batch.ok());
+  for (const Record& r : batch->records) keys.insert({r.series.value, r.timestamp_ns});
+}
+
 Keys InWal(const std::filesystem::path& dir) {
   Keys keys;
   if (!std::filesystem::exists(dir)) return keys;
@@ -151,12 +158,7 @@ Keys InWal(const std::filesystem::path& dir) {
     const std::string image = ReadFile(e.path());
     WalFileContents before_damage;
     auto contents = ParseWalFile(AsBytes(image), e.path().string(), &before_damage);
-    for (const auto& r : contents.ok() ? contents->records : before_damage.records) {
-      auto batch = DecodeBatch({reinterpret_cast<const char*>(r.payload.data()), r.payload.size()},
-                               1 << 20);
-      REQUIRE(batch.ok());
-      for (const Record& rec : batch->records) keys.insert({rec.series.value, rec.timestamp_ns});
-    }
+    for (const auto& r : contents.ok() ? contents->records : before_damage.records) AddKeysOf(r, keys);
   }
   return keys;
 }

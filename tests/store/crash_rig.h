@@ -17,6 +17,7 @@
 #include "fault_env.h"
 #include "store/store.h"
 #include "temp_dir.h"
+#include "wal.h"
 
 namespace sluice::store::crash {
 
@@ -88,6 +89,9 @@ struct BlockSpan {
 
 // The blocks of an intact segment image, as recovery walks them.
 std::vector<BlockSpan> BlocksIn(std::string_view image);
+
+// Adds the keys of the batch in one write-ahead log record.
+void AddKeysOf(const WalRecordView& record, Keys& keys);
 
 // Every record in the intact frames of the write-ahead log files of `dir`
 // (up to the first damage in each): what replay can bring back.

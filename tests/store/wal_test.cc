@@ -55,14 +55,18 @@ struct Fixture {
   // Opens the log, returning what it replayed.
   std::vector<Rec> Open() {
     std::vector<Rec> out;
-    auto w = Wal::Open(&env, options, [&](const WalRecordView& r) {
+    auto w = TryOpen(out);
+    REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+    wal = std::move(*w);
+    return out;
+  }
+  // Opens the log, appending what it replayed to `out`, whatever the outcome.
+  Result<std::unique_ptr<Wal>> TryOpen(std::vector<Rec>& out) {
+    return Wal::Open(&env, options, [&](const WalRecordView& r) {
       out.push_back({r.seq, r.type, std::string(reinterpret_cast<const char*>(r.payload.data()),
                                                 r.payload.size())});
       return Status::Ok();
     });
-    REQUIRE_MESSAGE(w.ok(), w.status().ToString());
-    wal = std::move(*w);
-    return out;
   }
 
   // Appends and waits for the callback (generously: a hang fails, a slow
@@ -403,14 +407,6 @@ std::pair<std::vector<Rec>, std::uint64_t> FillAndClose(Fixture& fx, int count) 
   return {all, names->size()};
 }
 
-Result<std::unique_ptr<Wal>> OpenCollecting(Fixture& fx, std::vector<Rec>& out) {
-  return Wal::Open(&fx.env, fx.options, [&](const WalRecordView& r) {
-    out.push_back({r.seq, r.type, std::string(reinterpret_cast<const char*>(r.payload.data()),
-                                              r.payload.size())});
-    return Status::Ok();
-  });
-}
-
 TEST_CASE("a header damaged over live records: they are all replayed and the log is reported damaged") {
   for (int count : {5, 30}) {  // one file; three
     CAPTURE(count);
@@ -419,7 +415,7 @@ TEST_CASE("a header damaged over live records: they are all replayed and the log
     CHECK(newest == (count == 5 ? 1u : 3u));
     Poke(fx.options.dir + "/" + WalFileName(newest), 20, '!');  // inside file_number
     std::vector<Rec> replayed;
-    auto w = OpenCollecting(fx, replayed);
+    auto w = fx.TryOpen(replayed);
     REQUIRE_FALSE(w.ok());
     CHECK(w.status().code() == StatusCode::kCorruption);
     CHECK(w.status().message().find(WalFileName(newest) + ": header damaged") != std::string::npos);
@@ -436,7 +432,7 @@ TEST_CASE("a newest file a crash left with a bad header and no frames is reused 
     std::ofstream(extra, std::ios::binary) << std::string(16 << 10, '\0');
     Poke(extra, 0, 'X');
     std::vector<Rec> replayed;
-    auto w = OpenCollecting(fx, replayed);
+    auto w = fx.TryOpen(replayed);
     REQUIRE_MESSAGE(w.ok(), w.status().ToString());
     CHECK(replayed == all);
     fx.wal = std::move(*w);
