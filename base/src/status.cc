@@ -43,7 +43,9 @@ Status ErrnoStatus(std::string_view what, int err) {
   std::string m(what);
   m += ": ";
   m += std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return NoSpace(std::move(m));
+  // A file system remounted read-only (common on SD cards and eMMC after
+  // errors) is handled like a full one: nothing more can be written there.
+  if (err == ENOSPC || err == EDQUOT || err == EROFS) return NoSpace(std::move(m));
   return IoError(std::move(m));
 }
 

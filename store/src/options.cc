@@ -66,6 +66,10 @@ Status Options::Validate() const {
                            " is below 8 * segment_size + 16 * wal_file_size (" +
                            std::to_string(8 * segment_size + 16 * wal_file_size) + ")");
   }
+  if (free_space_warning_pct > 50) {
+    return OutOfBounds("free_space_warning_pct", free_space_warning_pct, 0, 50);
+  }
+  if (reserve_bytes > (64ull << 20)) return OutOfBounds("reserve_bytes", reserve_bytes, 0, 64ull << 20);
   if (disk_low_watermark_pct < 1 || disk_low_watermark_pct > 99) {
     return OutOfBounds("disk_low_watermark_pct", disk_low_watermark_pct, 1, 99);
   }

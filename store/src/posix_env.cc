@@ -5,6 +5,7 @@
 #include <libpmem2.h>
 #include <liburing.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,16 @@ AlignedBuffer AllocateAligned(std::size_t size) {
 Result<std::unique_ptr<PersistentRegion>> Env::MapPersistent(const std::string& path,
                                                              std::uint64_t /*size*/) {
   return Unsupported("map " + path + ": this environment cannot map persistent memory");
+}
+
+Result<Env::Space> Env::FileSystemSpace(const std::string& path) {
+  struct statvfs vfs{};
+  if (::statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs " + path, errno);
+  Space space;
+  space.free_bytes = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  space.total_bytes = std::uint64_t{vfs.f_blocks} * vfs.f_frsize;
+  space.read_only = (vfs.f_flag & ST_RDONLY) != 0;
+  return space;
 }
 
 namespace {
@@ -108,7 +119,9 @@ class PosixFile final : public File {
   }
 
   Status WriteAndSync(std::span<const WriteSlice> slices) override {
-    for (const auto& s : slices) CheckAlignment(s.offset, s.data.data(), s.data.size());
+    for (const auto& s : slices) {
+      SLUICE_RETURN_IF_ERROR(CheckAlignment(s.offset, s.data.data(), s.data.size()));
+    }
     if (!ring_ok_) {
       for (const auto& s : slices) {
         SLUICE_RETURN_IF_ERROR(PwriteAll(fd_, s.offset, s.data.data(), s.data.size(), path_));
@@ -120,14 +133,14 @@ class PosixFile final : public File {
   }
 
   Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
-    CheckAlignment(offset, data.data(), data.size());
+    SLUICE_RETURN_IF_ERROR(CheckAlignment(offset, data.data(), data.size()));
     return PwriteAll(fd_, offset, data.data(), data.size(), path_);
   }
 
   Status Sync() override { return Fdatasync(fd_, path_); }
 
   Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) override {
-    CheckAlignment(offset, data.data(), data.size());
+    SLUICE_RETURN_IF_ERROR(CheckAlignment(offset, data.data(), data.size()));
     std::size_t done = 0;
     int idle = 0;
     while (done < data.size()) {
@@ -191,10 +204,15 @@ class PosixFile final : public File {
   const std::string& path() const override { return path_; }
 
  private:
-  void CheckAlignment(std::uint64_t offset, const void* p, std::size_t n) const {
-    if (!direct_) return;
-    SLUICE_CHECK(IsAligned(offset) && IsAligned(n) &&
-                 IsAligned(reinterpret_cast<std::uintptr_t>(p)));
+  // Offsets come from recovered files too, so a misaligned write is an
+  // error the caller survives, never an abort.
+  Status CheckAlignment(std::uint64_t offset, const void* p, std::size_t n) const {
+    if (!direct_ || (IsAligned(offset) && IsAligned(n) &&
+                     IsAligned(reinterpret_cast<std::uintptr_t>(p)))) {
+      return Status::Ok();
+    }
+    return InvalidArgument("direct write to " + path_ + " at offset " + std::to_string(offset) +
+                           " of " + std::to_string(n) + " bytes is not 4096-aligned");
   }
 
   struct Pending {

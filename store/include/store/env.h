@@ -119,6 +119,17 @@ class Env {
   // The engine in use, decided once at creation.
   virtual IoEngine io_engine() const = 0;
 
+  // Space on the file system holding `path`, as an unprivileged writer sees
+  // it (statvfs f_bavail): production runs as a service user and meets
+  // ENOSPC before root does. A fault-injecting Env reports 0 free while a
+  // no-space fault is armed.
+  struct Space {
+    std::uint64_t free_bytes = 0;
+    std::uint64_t total_bytes = 0;
+    bool read_only = false;  // mounted read-only (or remounted so after errors)
+  };
+  virtual Result<Space> FileSystemSpace(const std::string& path);
+
   // Maps `path` (all of it) for persistent stores. A missing or empty file
   // is first made `size` bytes of allocated zeros (so that first stores do
   // not fault in blocks); an existing file of another size is refused with

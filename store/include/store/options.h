@@ -96,6 +96,19 @@ struct Options {
   std::uint32_t disk_high_watermark_pct = 90;
   std::uint32_t disk_low_watermark_pct = 75;
 
+  // Free space on the store's file system (as a service user sees it)
+  // below which the store warns: pressure().low_space, a readiness warning,
+  // before appends start failing with ENOSPC. Percent of the file system,
+  // bounds 0 (off) .. 50. Default: 5.
+  std::uint32_t free_space_warning_pct = 5;
+
+  // Bytes kept aside in <dir>/reserve (a preallocated, synced ballast file)
+  // so that marking partitions synced and reclaiming them, the writes that
+  // free space, still succeed on a full disk: the store gives the reserve up
+  // when one of them meets ENOSPC, and takes it back once space returns.
+  // Bounds: 0 (none) .. 64 MiB. Default: 1 MiB.
+  std::uint64_t reserve_bytes = 1ull << 20;
+
   // Largest bytes value accepted in a record, bytes.
   // Bounds: 1 .. 1 MiB. Default: 64 KiB.
   std::uint32_t max_value_bytes = 64u << 10;

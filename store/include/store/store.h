@@ -52,6 +52,13 @@ struct StoreStats {
   std::uint64_t reclaimed_partitions = 0; // synced partitions freed for space
   std::uint64_t evicted_partitions = 0;   // unsynced partitions dropped by the hook
   std::uint64_t evicted_records = 0;      // records in them: lost before sync
+  std::uint64_t rejected_no_space = 0;    // appends refused: the file system is full or read-only
+  // Wall-clock steps seen against the monotonic clock (more than 2 s either
+  // way between two looks, 200 ms apart), and the last one's size (signed, ns).
+  std::uint64_t clock_jumps_forward = 0;
+  std::uint64_t clock_jumps_backward = 0;
+  std::int64_t last_clock_jump_ns = 0;
+  std::uint64_t leftover_files = 0;       // remains of interrupted file creation, cleaned at Open
   std::vector<std::string> notes;         // what Open found worth telling
   std::string io_engine;              // "io_uring" or "pwrite", and why
   std::string write_buffer;           // "wal", or "pmem <path>"
@@ -70,6 +77,9 @@ struct PartitionInfo {
 struct StoreContext {
   Env* env = nullptr;                   // default: the real file system
   std::function<std::int64_t()> now_ns; // default: the system clock
+  // A clock that never jumps, to tell wall-clock steps apart from elapsed
+  // time (ns, any epoch). Default: std::chrono::steady_clock.
+  std::function<std::int64_t()> monotonic_ns;
   // Called when the disk budget is above its high watermark and reclaiming
   // synced partitions was not enough, with the oldest sealed partition not
   // yet synced. Return true to drop it (its records are counted as evicted
@@ -84,6 +94,15 @@ struct StorePressure {
   std::uint64_t disk_used_bytes = 0;    // segments plus write-ahead log
   std::uint64_t disk_budget_bytes = 0;  // 0: none
   bool full = false;                    // appends are refused with NoSpace
+  // Why, when `full`: the disk budget, or the file system itself (full,
+  // read-only, or the write buffer could not be opened for writing).
+  // Reads, sync and reclaim go on meanwhile.
+  std::string full_reason;
+  // The store's file system, as a service user sees it (0 and 0: unknown).
+  std::uint64_t fs_free_bytes = 0;
+  std::uint64_t fs_total_bytes = 0;
+  // Free space under Options::free_space_warning_pct: appends still work.
+  bool low_space = false;
 };
 
 class Store {
