@@ -1,5 +1,6 @@
 #include "log_file.h"
 
+#include "base/kill_point.h"
 #include "coding.h"
 #include "store/crc32c.h"
 
@@ -73,6 +74,16 @@ Result<std::string> LogFile::ReadAll(Env* env, const std::string& path) {
   return image;
 }
 
+Status LogFile::Defer(Status why, const LogFileFormat& format,
+                      const std::vector<std::string_view>& entries, bool set_aside) {
+  if (why.ok() || why.code() != StatusCode::kNoSpace) return why;
+  PendingRewrite p{format, {}, set_aside && env_->Exists(path_)};
+  for (auto e : entries) p.entries.emplace_back(e);
+  pending_ = std::move(p);
+  file_.reset();
+  return Status::Ok();
+}
+
 Status LogFile::Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
                         bool set_aside) {
   if (set_aside) SLUICE_RETURN_IF_ERROR(env_->Rename(path_, path_ + ".corrupt"));
@@ -95,8 +106,15 @@ Status LogFile::Rewrite(const LogFileFormat& format, const std::vector<std::stri
 }
 
 Status LogFile::Append(std::string_view payload) {
+  if (pending_) {
+    const std::vector<std::string_view> entries(pending_->entries.begin(),
+                                                pending_->entries.end());
+    SLUICE_RETURN_IF_ERROR(Rewrite(pending_->format, entries, pending_->set_aside));
+    pending_.reset();
+  }
   const std::string entry = EncodeLogEntry(payload);
   Status s = file_->Write(end_, AsBytes(entry));
+  KillPoint("manifest_append");
   if (s.ok()) s = file_->Sync();
   // On failure end_ stays: the next append overwrites the partial entry,
   // and until then recovery would discard it as a torn tail.

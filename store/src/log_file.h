@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,12 +60,22 @@ class LogFile {
   static Result<std::string> ReadAll(Env* env, const std::string& path);
   Status Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
                  bool set_aside);
+  // Keeps a rewrite that met a full disk for the next Append.
+  Status Defer(Status why, const LogFileFormat& format,
+               const std::vector<std::string_view>& entries, bool set_aside);
+
+  struct PendingRewrite {
+    LogFileFormat format;
+    std::vector<std::string> entries;
+    bool set_aside = false;
+  };
 
   Env* env_;
   std::string dir_;
   std::string path_;
   std::unique_ptr<File> file_;
   std::uint64_t end_ = 0;
+  std::optional<PendingRewrite> pending_;
 };
 
 template <typename Accept>
@@ -85,8 +96,10 @@ Result<std::unique_ptr<LogFile>> LogFile::Open(Env* env, const std::string& dir,
     rec.entries = kept;
   }
   const bool clean = !image->empty() && rec.discarded_bytes == 0;
-  if (!clean) SLUICE_RETURN_IF_ERROR(log->Rewrite(format, entries, rec.header_corrupt));
-  else {
+  if (!clean) {
+    SLUICE_RETURN_IF_ERROR(log->Defer(log->Rewrite(format, entries, rec.header_corrupt), format,
+                                      entries, rec.header_corrupt));
+  } else {
     auto f = env->OpenFile(log->path_, {});
     if (!f.ok()) return f.status();
     log->file_ = std::move(*f);

@@ -450,9 +450,18 @@ Status PartitionIndex::DropBlocks(Partition& p) {
   }
   p.blocks.clear();
   p.records = 0;
-  // A segment with no live block left, other than the one being written, is
-  // deleted. Its blocks' partitions are all reclaimed, so recovery would
-  // ignore them anyway: a crash before the delete loses nothing.
+  return RemoveDeadSegmentsLocked();
+}
+
+Status PartitionIndex::RemoveDeadSegments() {
+  std::unique_lock lock(mu_);
+  return RemoveDeadSegmentsLocked();
+}
+
+// A segment with no live block left, other than the one being written, is
+// deleted. Its blocks' partitions are all reclaimed, so recovery would
+// ignore them anyway: a crash before the delete loses nothing.
+Status PartitionIndex::RemoveDeadSegmentsLocked() {
   std::map<std::uint32_t, bool> has_live;
   for (const auto& b : blocks_) has_live[b.address.segment] |= b.live;
   for (const auto& [segment, live] : has_live) {
@@ -480,17 +489,26 @@ std::vector<PartitionInfo> PartitionIndex::List(std::optional<PartitionState> st
   return out;
 }
 
-Status PartitionIndex::SealExpired(std::int64_t now_ns) {
+Status PartitionIndex::SealExpired(std::int64_t now_ns, std::int64_t mono_ns) {
   std::vector<PartitionId> due;
   {
     std::shared_lock lock(mu_);
+    std::map<PartitionId, std::pair<std::uint64_t, std::int64_t>> activity;
     for (const auto& [id, p] : partitions_) {
-      const std::int64_t end = id.window_start_ns + window_ns_;
-      if (p.state == PartitionState::kOpen && now_ns > end + grace_ns_ &&
-          (p.open || !p.queued.empty() || !p.blocks.empty())) {
-        due.push_back(id);
+      if (p.state != PartitionState::kOpen || (!p.open && p.queued.empty() && p.blocks.empty())) {
+        continue;
       }
+      auto seen = activity_.find(id);
+      std::pair<std::uint64_t, std::int64_t> a{p.records, mono_ns};
+      if (seen != activity_.end() && seen->second.first == p.records) a = seen->second;
+      activity.emplace(id, a);
+      const std::int64_t end = id.window_start_ns + window_ns_;
+      const bool expired = now_ns > end + grace_ns_;
+      const bool ahead_and_idle =
+          now_ns < id.window_start_ns && mono_ns - a.second > window_ns_ + grace_ns_;
+      if (expired || ahead_and_idle) due.push_back(id);
     }
+    activity_ = std::move(activity);
   }
   for (const auto& id : due) SLUICE_RETURN_IF_ERROR(Seal(id));
   return Status::Ok();

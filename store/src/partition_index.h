@@ -100,8 +100,16 @@ class PartitionIndex {
   // records dropped.
   Result<std::uint64_t> Evict(const PartitionId& id);
   std::vector<PartitionInfo> List(std::optional<PartitionState> state) const;
-  // Seals partitions whose window ended more than late_grace_s before `now`.
-  Status SealExpired(std::int64_t now_ns);
+  // Seals partitions whose window ended more than late_grace_s before
+  // `now_ns` (the wall clock). Also seals a partition whose window lies
+  // ahead of the wall clock (future timestamps, or a clock that was ahead
+  // and stepped back) once it has taken no record for a window plus grace
+  // by `mono_ns`, a clock that never jumps: a clock fault never keeps a
+  // partition open for long. REQUIRES: one caller (the store's maintenance).
+  Status SealExpired(std::int64_t now_ns, std::int64_t mono_ns);
+  // Deletes segments left without a live block, as Reclaim does; for a
+  // Reclaim that updated the manifest and then met a full disk.
+  Status RemoveDeadSegments();
 
   IndexCounters counters() const;
   std::size_t queued_bytes() const;
@@ -192,6 +200,7 @@ class PartitionIndex {
   Status WaitFlushed(std::unique_lock<std::shared_mutex>& lock, std::optional<PartitionId> id);
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
+  Status RemoveDeadSegmentsLocked();                                      // REQUIRES: mu_
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
   // Reads a block once and appends the records of `series` (every series in
   // it when nullopt). A bad header, body or chunk quarantines the block and
@@ -226,6 +235,9 @@ class PartitionIndex {
   std::thread flusher_;
   mutable IndexCounters counters_;
   mutable std::mutex counters_mu_;
+  // SealExpired's view of each open partition: its record count and the
+  // monotonic time it last changed. Only SealExpired touches it.
+  std::map<PartitionId, std::pair<std::uint64_t, std::int64_t>> activity_;
 };
 
 }  // namespace sluice::store

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "base/kill_point.h"
 #include "coding.h"
 #include "store_logs.h"
 #include "store/crc32c.h"
@@ -57,6 +58,9 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
                                                  SegmentRecovery* recovery) {
   std::unique_ptr<Segments> s(new Segments(env, options));
   SLUICE_RETURN_IF_ERROR(env->CreateDirs(options.dir));
+  // A store made before segments.log existed has segments nobody logged:
+  // those are adopted, never taken for leftovers.
+  const bool had_log = env->Exists(options.dir + "/segments.log");
   std::map<std::uint32_t, bool> logged;  // id -> created and not removed
   auto log = LogFile::Open(
       env, options.dir, "segments.log", kSegmentLogFormat,
@@ -74,27 +78,48 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
   if (!names.ok()) return names.status();
   SegmentRecovery rec;
   std::set<std::uint32_t> present;
+  // Entries the log should get but could not (a full disk): the next Open
+  // tries again, so nothing is lost by going on without them.
+  auto log_life = [&](SegmentEvent event, std::uint32_t id) {
+    if (Status st = s->LogLife(event, id); !st.ok()) {
+      rec.notes.push_back("segments.log not updated for segment " + std::to_string(id) + " (" +
+                          st.message() + "); retried at the next start");
+    }
+  };
+  bool appendable = false;
   for (const auto& name : *names) {
     const std::uint32_t id = ParseSegmentName(name);
     if (id == 0) continue;
     const auto life = logged.find(id);
     if (life != logged.end() && !life->second) {
       // Logged removed, then a crash before the file went: finish it.
+      // Removing frees space, so this works on a full disk too.
       SLUICE_RETURN_IF_ERROR(env->Remove(s->PathOf(id)));
       SLUICE_RETURN_IF_ERROR(env->SyncDir(options.dir));
       continue;
     }
-    // Not logged: made before the log existed, or a crash came between the
-    // file becoming durable and its entry.
-    if (life == logged.end()) SLUICE_RETURN_IF_ERROR(s->LogLife(SegmentEvent::kCreated, id));
-    present.insert(id);
     auto f = env->OpenFile(s->PathOf(id), {});
     if (!f.ok()) return f.status();
-    std::uint64_t tail = 0;
-    SLUICE_RETURN_IF_ERROR(s->Scan(id, **f, found, &rec, &tail));
+    auto scan = s->Scan(id, **f, found, &rec);
+    if (!scan.ok()) return scan.status();
+    if (!scan->header_ok && life == logged.end() && had_log) {
+      // Created, never logged, no valid header: an interrupted creation.
+      f->reset();
+      SLUICE_RETURN_IF_ERROR(env->Remove(s->PathOf(id)));
+      SLUICE_RETURN_IF_ERROR(env->SyncDir(options.dir));
+      ++rec.leftover_files;
+      rec.notes.push_back(s->PathOf(id) + ": left by an interrupted segment creation (" +
+                          std::to_string(scan->size) + " bytes, no header); deleted");
+      continue;
+    }
+    // Not logged but valid: made before the log existed, or a crash came
+    // between the file becoming durable and its entry.
+    if (life == logged.end()) log_life(SegmentEvent::kCreated, id);
+    present.insert(id);
     s->readers_[id] = std::move(*f);
     s->current_ = id;
-    s->tail_ = tail;
+    s->tail_ = scan->tail;
+    appendable = scan->appendable;
     ++rec.segments;
   }
   for (const auto& [id, alive] : logged) {
@@ -104,33 +129,39 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     ++rec.missing_segments;
     rec.notes.push_back(s->PathOf(id) + ": missing, though the store never removed it: the " +
                         "blocks in it are lost, except records the write buffer still holds");
-    SLUICE_RETURN_IF_ERROR(s->LogLife(SegmentEvent::kRemoved, id));
+    log_life(SegmentEvent::kRemoved, id);
   }
-  if (s->current_ != 0) {
+  if (s->current_ != 0 && appendable) {
     auto w = env->OpenFile(s->PathOf(s->current_), {.direct = true});
     if (!w.ok()) return w.status();
     s->writer_ = std::move(*w);
+  } else if (s->current_ != 0) {
+    s->tail_ = options.segment_size;  // the next block starts a new segment
   }
   if (recovery) *recovery = std::move(rec);
   return s;
 }
 
-Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
-                      SegmentRecovery* rec, std::uint64_t* tail) {
+Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
+                                            std::vector<FoundBlock>* found,
+                                            SegmentRecovery* rec) {
   const std::string path = PathOf(id);
   auto size = file.Size();
   if (!size.ok()) return size.status();
+  ScanResult result;
+  result.size = *size;
   auto head = ReadAt(file, 0, kPage);
   if (!head.ok()) return head.status();
   if (*head != SegmentHeader(id)) {
     // An unreadable segment header: the file is not trusted at all. Its
     // blocks are still in the write buffer if they were not yet released,
-    // otherwise they are lost and counted.
+    // otherwise they are lost and counted. (The caller deletes it instead
+    // when it is the leftover of an interrupted creation.)
     rec->quarantined_pages += *size / kPage;
     rec->notes.push_back(path + ": bad segment header, segment ignored");
-    *tail = *size;  // never append to it
-    return Status::Ok();
+    return result;  // never appended to
   }
+  result.header_ok = true;
   std::uint64_t off = kPage;
   std::uint64_t end = kPage;  // just past the last valid block
   // After damage the walk cannot trust a page of zeros to mean "end of
@@ -183,23 +214,36 @@ Status Segments::Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* fou
                          " (segment_size): truncated? blocks past the end are lost");
   }
   // New blocks go after everything seen, damaged pages included, so that
-  // nothing is written over bytes recovery could not explain.
-  *tail = after_damage ? *size : end;
-  return Status::Ok();
+  // nothing is written over bytes recovery could not explain; and only into
+  // a whole segment.
+  result.tail = after_damage ? (*size + kPage - 1) / kPage * kPage : end;
+  result.appendable = *size == options_.segment_size && result.tail < *size;
+  return result;
 }
 
 Status Segments::StartSegment(std::uint32_t id) {
   const std::string path = PathOf(id);
   auto w = env_->OpenFile(path, {.create = true, .direct = true});
   if (!w.ok()) return w.status();
-  SLUICE_RETURN_IF_ERROR((*w)->Preallocate(options_.segment_size, Preallocation::kReserve));
+  // Until it is logged created, a failure leaves a file no block was ever
+  // written to: deleted here, to give its space back, or at the next Open.
+  auto unmake = [&](Status st) {
+    w->reset();
+    (void)env_->Remove(path);
+    return st;
+  };
+  Status st = (*w)->Preallocate(options_.segment_size, Preallocation::kReserve);
+  if (!st.ok()) return unmake(st);
+  KillPoint("segment_create");
   const std::string header = SegmentHeader(id);
   AlignedBuffer buf = AllocateAligned(kPage);
   std::memcpy(buf.get(), header.data(), kPage);
   const WriteSlice slice{0, {buf.get(), kPage}};
-  SLUICE_RETURN_IF_ERROR((*w)->WriteAndSync({&slice, 1}));
-  SLUICE_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
-  SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kCreated, id));
+  st = (*w)->WriteAndSync({&slice, 1});
+  if (st.ok()) st = env_->SyncDir(options_.dir);
+  if (st.ok()) KillPoint("segment_create");
+  if (st.ok()) st = LogLife(SegmentEvent::kCreated, id);
+  if (!st.ok()) return unmake(st);
   auto r = env_->OpenFile(path, {});
   if (!r.ok()) return r.status();
   {
@@ -218,8 +262,12 @@ Result<BlockAddress> Segments::Append(std::string_view block) {
     return InvalidArgument("block of " + std::to_string(block.size()) +
                            " bytes does not fit a segment");
   }
-  if (current_ == 0 || tail_ + block.size() > options_.segment_size) {
+  if (current_ == 0 || writer_ == nullptr || tail_ + block.size() > options_.segment_size) {
     SLUICE_RETURN_IF_ERROR(StartSegment(current_ + 1));
+  }
+  if (tail_ % kPage != 0) {
+    return Corruption("segment " + std::to_string(current_) + ": tail " + std::to_string(tail_) +
+                    " is not page-aligned");
   }
   AlignedBuffer buf = AllocateAligned(block.size());
   std::memcpy(buf.get(), block.data(), block.size());
@@ -258,11 +306,13 @@ Result<std::string> Segments::Read(const BlockAddress& a) const {
 
 Status Segments::Remove(std::uint32_t segment) {
   SLUICE_CHECK(segment != current_);
+  // Logged first: if that fails (a full disk), the segment stays known and
+  // a later Remove tries again.
+  SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kRemoved, segment));
   {
     std::lock_guard lock(mu_);
     readers_.erase(segment);
   }
-  SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kRemoved, segment));
   SLUICE_RETURN_IF_ERROR(env_->Remove(PathOf(segment)));
   return env_->SyncDir(options_.dir);
 }

@@ -11,6 +11,15 @@
 // block of the length it states; all zeros mean the end of the segment; any
 // other page is quarantined (counted) and the walk resumes on the next page.
 //
+// Leftovers of an interrupted segment creation (a crash or ENOSPC between
+// creating the file and logging it created: a short file, a size that is
+// not a whole page, no header or a torn one) never held a block, since
+// blocks are written only after the creation is logged. They are deleted at
+// Open and counted (leftover_files). A segment logged created whose header
+// is damaged is not trusted (quarantined) and never appended to; nor is one
+// shorter than segment_size: appends always go to a whole segment at a
+// page-aligned offset, else to a new segment.
+//
 // segments.log (store_logs.h) beside them records each segment's life,
 // created and removed. A segment is logged
 // created after its file is durable, and removed before its file is deleted,
@@ -57,6 +66,7 @@ struct SegmentRecovery {
   std::uint32_t missing_segments = 0;   // logged as created, never removed, not on disk
   std::uint64_t blocks = 0;
   std::uint64_t quarantined_pages = 0;  // pages neither a block nor zeros
+  std::uint32_t leftover_files = 0;     // interrupted creations, deleted
   std::vector<std::string> notes;       // what was quarantined, where
 };
 
@@ -92,8 +102,14 @@ class Segments {
   Segments(Env* env, SegmentOptions options) : env_(env), options_(std::move(options)) {}
   std::string PathOf(std::uint32_t id) const;
   Status StartSegment(std::uint32_t id);
-  Status Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
-              SegmentRecovery* recovery, std::uint64_t* tail);
+  struct ScanResult {
+    bool header_ok = false;
+    bool appendable = false;   // whole, trusted: new blocks may go at `tail`
+    std::uint64_t tail = 0;    // page-aligned when appendable
+    std::uint64_t size = 0;
+  };
+  Result<ScanResult> Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
+                          SegmentRecovery* recovery);
   Status LogLife(SegmentEvent event, std::uint32_t id);
 
   Env* env_;

@@ -5,6 +5,21 @@
 // is applied to the partition index (DRAM open blocks, flushed to segments),
 // so reads never show a record a crash could take away. WAL space is
 // released only up to the oldest record not yet in a durable block.
+//
+// Full or read-only disks: nothing Open must write (a new log file, a
+// repaired metadata log, the segment log) is a precondition of serving what
+// is already durable. When the write buffer cannot be made writable at Open
+// (NoSpace, which includes EROFS), the store opens with what it replayed,
+// serves reads, seals, marks synced and reclaims, refuses appends with the
+// reason, and tries again as space returns. An append that meets a full file
+// system refuses the next ones the same way until free space is back.
+// Marking synced and reclaiming free space, so they must not need it: a
+// small reserve file is given up when they meet ENOSPC.
+//
+// Clocks: arrival times follow the wall clock, forward and back (steps over
+// kClockTolerance are counted as jumps by the maintenance thread against a
+// monotonic clock); partitions a stepped-back clock leaves in the future are
+// sealed after a window plus grace without records (PartitionIndex).
 #include "store/store.h"
 
 #include <atomic>
@@ -42,16 +57,34 @@ std::int64_t SystemNow() {
       .count();
 }
 
+std::int64_t SteadyNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Arrival times stay monotonic across wall-clock wobble up to this much
+// (NTP slews and small steps); a larger step back is followed, so that a
+// clock that was once ahead does not hold every later record in the future.
+constexpr std::int64_t kClockTolerance = 1'000'000'000;
+// A wall clock that moves this much more or less than the monotonic clock
+// between two looks of the maintenance thread has jumped.
+constexpr std::int64_t kClockJump = 2'000'000'000;
+// How often a store whose writes met a full disk tries again regardless of
+// what statvfs says (root may write into ext4's reserved blocks).
+constexpr std::int64_t kFullRetryNs = 30'000'000'000;
+
 
 class StoreImpl final : public Store {
  public:
   StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env,
-            std::function<std::int64_t()> now,
+            std::function<std::int64_t()> now, std::function<std::int64_t()> mono,
             std::function<bool(const PartitionInfo&)> evict_unsynced)
       : options_(options),
         owned_env_(std::move(owned_env)),
         env_(env),
         now_(std::move(now)),
+        mono_(std::move(mono)),
         evict_unsynced_(std::move(evict_unsynced)) {}
   ~StoreImpl() override { (void)Close(); }
 
@@ -89,42 +122,38 @@ class StoreImpl final : public Store {
     if (!segments.ok()) return segments.status().WithContext("segments");
     for (auto& n : seg.notes) notes_.push_back(std::move(n));
     quarantined_pages_ = seg.quarantined_pages;
+    leftover_files_ = seg.leftover_files;
     missing_segments_ = seg.missing_segments;
     index_ = std::make_unique<PartitionIndex>(options_, env_, std::move(*segments),
                                               std::move(*manifest), std::move(states));
     for (const auto& b : found) index_->AddRecoveredBlock(b);
 
-    WalOptions wo;
-    wo.dir = options_.dir + "/wal";
-    wo.file_size = options_.wal_file_size;
-    wo.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
-    wo.max_group_bytes = options_.wal_max_group_bytes;
-    wo.first_seq = index_->max_seq() + 1;
-    bool verified = false;
-    auto replay = [&](const WalRecordView& r) {
-      if (!verified) {
-        index_->VerifyTail(r.seq);
-        verified = true;
-      }
-      return Replay(r);
-    };
-    auto wal = OpenWriteBuffer(wo, replay);
-    if (!wal.ok() && wal.status().code() == StatusCode::kCorruption) {
-      wal = SalvageWal(wo, wal.status(), replay);
+    wo_.dir = options_.dir + "/wal";
+    wo_.file_size = options_.wal_file_size;
+    wo_.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
+    wo_.max_group_bytes = options_.wal_max_group_bytes;
+    wo_.first_seq = index_->max_seq() + 1;
+    if (Status w = OpenWriteBuffer(); !w.ok()) {
+      if (w.code() != StatusCode::kNoSpace) return w;
+      // Everything the log holds was replayed before the write that failed
+      // (a new or extended log file, blocks flushed before a damaged log is
+      // set aside): served now, writable later.
+      SetUnwritable("write buffer not writable: " + w.message());
+      notes_.push_back("opened read-only: " + w.message() +
+                       "; appends resume once space is free");
     }
-    if (!wal.ok()) return wal.status().WithContext("write-ahead log");
-    wal_ = std::move(*wal);
-    if (!verified) index_->VerifyTail(UINT64_MAX);
-    wal_->Release(index_->ReleasableSeq());
+    if (!verified_) index_->VerifyTail(UINT64_MAX);
+    verified_ = true;
 
-    torn_tail_bytes_ = wal_->stats().torn_tail_bytes;
     io_engine_ = std::string(EngineName(env_->io_engine())) +
                  (engine_why.empty() ? "" : " (" + engine_why + ")");
     recovery_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
     index_->Start();
+    EnsureReserve();
     EnforceBudget();
+    SampleSpace();
     maintenance_ = std::thread([this] { Maintain(); });
     return Status::Ok();
   }
@@ -153,6 +182,12 @@ class StoreImpl final : public Store {
                               " bytes used; appends resume once synced partitions are reclaimed"));
       return ticket;
     }
+    if (unwritable_.load(std::memory_order_acquire)) {
+      rejected_no_space_.fetch_add(1);
+      ticket.Complete(NoSpace(UnwritableReason() +
+                              "; appends resume once space is free (reads and sync go on)"));
+      return ticket;
+    }
     auto types = std::make_shared<std::vector<ValueType>>();
     if (Status s = Check(batch, *types); !s.ok()) {
       rejected_batches_.fetch_add(1);
@@ -161,10 +196,18 @@ class StoreImpl final : public Store {
     }
     auto payload = std::make_shared<std::string>();
     auto records = std::make_shared<Batch>(std::move(batch));
-    // Arrival times never go backwards in sequence order, so that replay
-    // places late records exactly as they were placed.
+    // Arrival times are stored with each batch, so replay places records
+    // exactly as they were placed whatever the clock did. They stay
+    // monotonic through small wobble and follow a large step back.
     std::lock_guard lock(append_mu_);
-    const std::int64_t arrival = std::max(last_arrival_, now_());
+    if (!wal_ready_.load(std::memory_order_acquire)) {
+      rejected_no_space_.fetch_add(1);
+      ticket.Complete(NoSpace(UnwritableReason()));
+      return ticket;
+    }
+    const std::int64_t now = now_();
+    const bool wobble = now < last_arrival_ && last_arrival_ - now <= kClockTolerance;
+    const std::int64_t arrival = wobble ? last_arrival_ : now;
     last_arrival_ = arrival;
     EncodeBatch(*records, arrival, *payload);
     if (payload->size() > options_.block_size) {
@@ -189,6 +232,9 @@ class StoreImpl final : public Store {
                      bytes_.fetch_add(payload->size());
                    } else {
                      failed_batches_.fetch_add(1);
+                     // A full or read-only file system refuses the next
+                     // appends up front until space is back (Maintain).
+                     if (s.code() == StatusCode::kNoSpace) SetUnwritable(s.message());
                    }
                    ticket.Complete(s);
                  });
@@ -212,17 +258,46 @@ class StoreImpl final : public Store {
   }
   Status Seal(const PartitionId& id) override {
     SLUICE_RETURN_IF_ERROR(index_->Seal(id));
-    wal_->Release(index_->ReleasableSeq());
+    ReleaseWal();
     return Status::Ok();
   }
-  Status MarkSynced(const PartitionId& id) override { return index_->MarkSynced(id); }
-  Status Reclaim(const PartitionId& id) override { return index_->Reclaim(id); }
+  // Both free space (a synced partition may be reclaimed), so a full disk
+  // must not stop them: on NoSpace the reserve is given up and they retry.
+  Status MarkSynced(const PartitionId& id) override {
+    Status s = index_->MarkSynced(id);
+    if (s.code() == StatusCode::kNoSpace && ReleaseReserve()) s = index_->MarkSynced(id);
+    return s;
+  }
+  Status Reclaim(const PartitionId& id) override {
+    Status s = index_->Reclaim(id);
+    if (s.code() == StatusCode::kNoSpace && ReleaseReserve()) {
+      // The manifest may already say reclaimed; then only segments remain.
+      s = index_->Reclaim(id);
+      if (s.code() == StatusCode::kInvalidArgument) s = index_->RemoveDeadSegments();
+    }
+    return s;
+  }
   std::vector<PartitionInfo> ListPartitions(std::optional<PartitionState> state) const override {
     return index_->List(state);
   }
 
   StorePressure pressure() const override {
-    return {disk_used_.load(), options_.disk_budget_bytes, full_.load()};
+    StorePressure p;
+    p.disk_used_bytes = disk_used_.load();
+    p.disk_budget_bytes = options_.disk_budget_bytes;
+    if (unwritable_.load(std::memory_order_acquire)) {
+      p.full = true;
+      p.full_reason = UnwritableReason();
+    } else if (full_.load()) {
+      p.full = true;
+      p.full_reason = "disk budget: " + std::to_string(p.disk_used_bytes) + " of " +
+                      std::to_string(p.disk_budget_bytes) + " bytes used";
+    }
+    p.fs_free_bytes = fs_free_.load();
+    p.fs_total_bytes = fs_total_.load();
+    p.low_space = options_.free_space_warning_pct > 0 && p.fs_total_bytes > 0 &&
+                  p.fs_free_bytes < p.fs_total_bytes / 100 * options_.free_space_warning_pct;
+    return p;
   }
 
   StoreStats stats() const override {
@@ -232,10 +307,9 @@ class StoreImpl final : public Store {
     s.bytes = bytes_.load();
     s.rejected_batches = rejected_batches_.load();
     s.failed_batches = failed_batches_.load();
-    s.commit_groups = wal_ ? wal_->stats().groups : 0;
+    s.commit_groups = wal_ready_.load(std::memory_order_acquire) ? wal_->stats().groups : 0;
     s.series = registry_ ? registry_->size() : 0;
     s.recovered_records = recovered_records_;  // less what was already in blocks, below
-    s.torn_tail_bytes = torn_tail_bytes_;
     s.quarantined_records = quarantined_records_;
     s.last_quarantine_reason = last_quarantine_reason_;
     s.io_engine = io_engine_;
@@ -255,11 +329,20 @@ class StoreImpl final : public Store {
     s.missing_segments = missing_segments_;
     s.write_buffer_set_aside = wal_set_aside_;
     s.rejected_full = rejected_full_.load();
+    s.rejected_no_space = rejected_no_space_.load();
+    s.clock_jumps_forward = clock_jumps_forward_.load();
+    s.clock_jumps_backward = clock_jumps_backward_.load();
+    s.last_clock_jump_ns = last_clock_jump_ns_.load();
+    s.leftover_files = leftover_files_;
     s.reclaimed_partitions = reclaimed_partitions_.load();
     s.evicted_partitions = evicted_partitions_.load();
     s.evicted_records = evicted_records_.load();
     s.recovery_us = recovery_us_;
-    s.notes = notes_;
+    s.torn_tail_bytes = torn_tail_bytes_.load();
+    {
+      std::lock_guard lock(notes_mu_);
+      s.notes = notes_;
+    }
     return s;
   }
 
@@ -271,7 +354,11 @@ class StoreImpl final : public Store {
     }
     stop_cv_.notify_all();
     if (maintenance_.joinable()) maintenance_.join();
-    if (!wal_) return Status::Ok();
+    if (!wal_ready_.load(std::memory_order_acquire)) {
+      // Never writable: what was replayed is still in the log's files.
+      if (index_) index_->Stop();
+      return Status::Ok();
+    }
     Status s = wal_->Close();
     // Writing the open blocks makes the next start replay nothing.
     Status f = index_->FlushAll();
@@ -297,12 +384,15 @@ class StoreImpl final : public Store {
         },
         nullptr);
     if (!meta.ok()) return meta.status().WithContext("store.meta");
+    meta_ = std::move(*meta);
     if (stored.empty()) {
-      std::string e;
-      coding::PutVarint64(e, options_.partition_window_s);
-      coding::PutVarint64(e, options_.partition_shards);
-      coding::PutVarint64(e, options_.late_grace_s);
-      return (*meta)->Append(e);
+      coding::PutVarint64(meta_entry_, options_.partition_window_s);
+      coding::PutVarint64(meta_entry_, options_.partition_shards);
+      coding::PutVarint64(meta_entry_, options_.late_grace_s);
+      Status s = meta_->Append(meta_entry_);
+      // A new store on a full disk: written before the first append.
+      meta_pending_ = s.code() == StatusCode::kNoSpace;
+      return meta_pending_ ? Status::Ok() : s;
     }
     Options fixed = options_;
     fixed.partition_window_s = static_cast<std::uint32_t>(stored[0]);
@@ -324,8 +414,7 @@ class StoreImpl final : public Store {
     return options_.pmem_path.empty() ? options_.dir + "/wal.pmem" : options_.pmem_path;
   }
 
-  template <typename Replay>
-  Result<std::unique_ptr<Wal>> OpenWriteBuffer(const WalOptions& wo, Replay& replay) {
+  Result<std::unique_ptr<Wal>> OpenLog(const WalOptions& wo, const Wal::ReplayFn& replay) {
     if (options_.write_buffer == WriteBufferMode::kWal) return Wal::Open(env_, wo, replay);
     PmemLogOptions po;
     po.path = PmemPath();
@@ -336,15 +425,50 @@ class StoreImpl final : public Store {
     return OpenPmemLog(env_, po, replay);
   }
 
+  // Opens the write buffer, replaying what it holds; at Open, and again
+  // from Maintain while a full disk kept it from opening. A second attempt
+  // skips the records the first one replayed: they are in the index already.
+  Status OpenWriteBuffer() {
+    if (meta_pending_) {
+      SLUICE_RETURN_IF_ERROR(meta_->Append(meta_entry_).WithContext("store.meta"));
+      meta_pending_ = false;
+    }
+    Wal::ReplayFn replay = [this](const WalRecordView& r) {
+      if (r.seq <= replayed_seq_) return Status::Ok();
+      if (!verified_) {
+        index_->VerifyTail(r.seq);
+        verified_ = true;
+      }
+      replayed_seq_ = r.seq;
+      return Replay(r);
+    };
+    auto wal = OpenLog(wo_, replay);
+    if (!wal.ok() && wal.status().code() == StatusCode::kCorruption) {
+      wal = SalvageWal(wal.status(), replay);
+    }
+    if (!wal.ok()) return wal.status().WithContext("write-ahead log");
+    torn_tail_bytes_ += (*wal)->stats().torn_tail_bytes;
+    {
+      std::lock_guard lock(append_mu_);
+      wal_ = std::move(*wal);
+      wal_ready_.store(true, std::memory_order_release);
+    }
+    ReleaseWal();
+    return Status::Ok();
+  }
+
+  void ReleaseWal() {
+    if (wal_ready_.load(std::memory_order_acquire)) wal_->Release(index_->ReleasableSeq());
+  }
+
   // The store always starts: a write-ahead log damaged before its last write
   // (not a torn tail, which the log handles itself) is set aside whole as
   // wal.corrupt-<n> for inspection. What was replayed before the damage is
   // written to blocks first; records after it are lost, and said so.
-  template <typename Replay>
-  Result<std::unique_ptr<Wal>> SalvageWal(const WalOptions& wo, const Status& why, Replay& replay) {
+  Result<std::unique_ptr<Wal>> SalvageWal(const Status& why, const Wal::ReplayFn& replay) {
     SLUICE_RETURN_IF_ERROR(index_->FlushAll());
     const std::string damaged =
-        options_.write_buffer == WriteBufferMode::kWal ? wo.dir : PmemPath();
+        options_.write_buffer == WriteBufferMode::kWal ? wo_.dir : PmemPath();
     std::string aside;
     for (int n = 1;; ++n) {
       aside = damaged + ".corrupt-" + std::to_string(n);
@@ -353,13 +477,109 @@ class StoreImpl final : public Store {
     SLUICE_RETURN_IF_ERROR(env_->Rename(damaged, aside));
     SLUICE_RETURN_IF_ERROR(env_->SyncDir(aside.substr(0, aside.rfind('/'))));
     wal_set_aside_ = true;
-    notes_.push_back("write buffer damaged (" + why.message() + "); set aside as " + aside +
-                     "; any records past the damage are lost");
+    Note("write buffer damaged (" + why.message() + "); set aside as " + aside +
+         "; any records past the damage are lost");
     // Numbering goes on above everything now in blocks: blocks and the next
     // log must never share sequence numbers.
-    WalOptions fresh = wo;
+    WalOptions fresh = wo_;
     fresh.first_seq = index_->max_seq() + 1;
-    return OpenWriteBuffer(fresh, replay);
+    return OpenLog(fresh, replay);
+  }
+
+  void Note(std::string note) {
+    std::lock_guard lock(notes_mu_);
+    notes_.push_back(std::move(note));
+  }
+
+  void SetUnwritable(std::string reason) {
+    {
+      std::lock_guard lock(unwritable_mu_);
+      unwritable_reason_ = std::move(reason);
+      unwritable_since_mono_ = mono_();
+    }
+    unwritable_.store(true, std::memory_order_release);
+  }
+  std::string UnwritableReason() const {
+    std::lock_guard lock(unwritable_mu_);
+    return unwritable_reason_.empty() ? "write buffer not open" : unwritable_reason_;
+  }
+
+  // The reserve: a preallocated, synced file given up when marking synced or
+  // reclaiming meets a full disk, taken back once space returns.
+  std::string ReservePath() const { return options_.dir + "/reserve"; }
+  void EnsureReserve() {
+    if (options_.reserve_bytes == 0 || reserve_held_) return;
+    auto f = env_->OpenFile(ReservePath(), {.create = true});
+    Status s = f.status();
+    if (s.ok()) s = (*f)->Preallocate(options_.reserve_bytes, Preallocation::kReserve);
+    if (s.ok()) s = env_->SyncDir(options_.dir);
+    if (f.ok()) f->reset();
+    if (!s.ok()) {
+      (void)env_->Remove(ReservePath());
+      return;
+    }
+    reserve_held_ = true;
+  }
+  // True when there was a reserve to give up.
+  bool ReleaseReserve() {
+    std::lock_guard lock(reserve_mu_);
+    if (!reserve_held_ && !env_->Exists(ReservePath())) return false;
+    if (!env_->Remove(ReservePath()).ok()) return false;
+    (void)env_->SyncDir(options_.dir);
+    reserve_held_ = false;
+    reserve_releases_.fetch_add(1);
+    return true;
+  }
+
+  void SampleSpace() {
+    auto space = env_->FileSystemSpace(options_.dir);
+    if (!space.ok()) return;
+    fs_free_.store(space->free_bytes);
+    fs_total_.store(space->total_bytes);
+    fs_read_only_.store(space->read_only);
+  }
+
+  // Room for a new log file and a few blocks: enough to try writing again.
+  std::uint64_t ResumeBytes() const {
+    return options_.wal_file_size + 4 * options_.block_size + options_.reserve_bytes;
+  }
+
+  // Counts wall-clock steps: the wall clock moved more (or less) than the
+  // monotonic one since the last look.
+  void WatchClock() {
+    const std::int64_t wall = now_(), mono = mono_();
+    if (clock_seen_) {
+      const std::int64_t drift = (wall - last_wall_) - (mono - last_mono_);
+      if (drift > kClockJump || drift < -kClockJump) {
+        (drift > 0 ? clock_jumps_forward_ : clock_jumps_backward_).fetch_add(1);
+        last_clock_jump_ns_.store(drift);
+      }
+    }
+    clock_seen_ = true;
+    last_wall_ = wall;
+    last_mono_ = mono;
+  }
+
+  // While appends are refused for want of space: try again once free space
+  // is back (or every kFullRetryNs: statvfs speaks for an unprivileged
+  // writer), reopening the write buffer when it never opened.
+  void RetryWritable() {
+    if (!unwritable_.load(std::memory_order_acquire)) return;
+    std::int64_t since;
+    {
+      std::lock_guard lock(unwritable_mu_);
+      since = unwritable_since_mono_;
+    }
+    const bool room = !fs_read_only_.load() && fs_free_.load() >= ResumeBytes();
+    if (!room && mono_() - since < kFullRetryNs) return;
+    if (!wal_ready_.load(std::memory_order_acquire)) {
+      if (Status s = OpenWriteBuffer(); !s.ok()) {
+        SetUnwritable("write buffer not writable: " + s.message());
+        return;
+      }
+      Note("write buffer writable again");
+    }
+    unwritable_.store(false, std::memory_order_release);
   }
 
   // Rejects the whole batch on the first bad record, naming it.
@@ -430,8 +650,15 @@ class StoreImpl final : public Store {
     std::unique_lock lock(stop_mu_);
     while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
       lock.unlock();
-      if (index_->SealExpired(now_()).ok()) wal_->Release(index_->ReleasableSeq());
+      WatchClock();
+      SampleSpace();
+      RetryWritable();
+      if (index_->SealExpired(now_(), mono_()).ok()) ReleaseWal();
       EnforceBudget();
+      if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
+        std::lock_guard r(reserve_mu_);
+        EnsureReserve();
+      }
       lock.lock();
     }
   }
@@ -479,13 +706,38 @@ class StoreImpl final : public Store {
   std::unique_ptr<Env> owned_env_;
   Env* env_;
   std::function<std::int64_t()> now_;
+  std::function<std::int64_t()> mono_;
   std::function<bool(const PartitionInfo&)> evict_unsynced_;
   std::atomic<bool> full_{false};
   std::atomic<std::uint64_t> disk_used_{0}, rejected_full_{0}, reclaimed_partitions_{0},
       evicted_partitions_{0}, evicted_records_{0};
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<PartitionIndex> index_;
+  // Set once, under append_mu_, when the write buffer opens (at Open, or
+  // later from Maintain after a full disk); read after wal_ready_.
   std::unique_ptr<Wal> wal_;
+  std::atomic<bool> wal_ready_{false};
+  WalOptions wo_;
+  // Open and the maintenance thread (which runs only after Open).
+  std::uint64_t replayed_seq_ = 0;
+  bool verified_ = false;
+  std::unique_ptr<LogFile> meta_;
+  std::string meta_entry_;
+  bool meta_pending_ = false;
+  // Appends refused for want of space (the file system, not the budget).
+  std::atomic<bool> unwritable_{false};
+  mutable std::mutex unwritable_mu_;
+  std::string unwritable_reason_;          // GUARDED_BY(unwritable_mu_)
+  std::int64_t unwritable_since_mono_ = 0; // GUARDED_BY(unwritable_mu_)
+  std::atomic<std::uint64_t> fs_free_{0}, fs_total_{0}, rejected_no_space_{0},
+      reserve_releases_{0}, clock_jumps_forward_{0}, clock_jumps_backward_{0};
+  std::atomic<bool> fs_read_only_{false};
+  std::atomic<std::int64_t> last_clock_jump_ns_{0};
+  std::mutex reserve_mu_;
+  std::atomic<bool> reserve_held_{false};
+  // WatchClock, on the maintenance thread.
+  bool clock_seen_ = false;
+  std::int64_t last_wall_ = 0, last_mono_ = 0;
   std::mutex append_mu_;
   std::int64_t last_arrival_ = INT64_MIN;  // GUARDED_BY(append_mu_) after Open
   std::atomic<bool> closed_{false};
@@ -494,13 +746,15 @@ class StoreImpl final : public Store {
       failed_batches_{0};
   // Written only during Open.
   std::uint64_t recovered_records_ = 0;
-  std::uint64_t torn_tail_bytes_ = 0;
+  std::atomic<std::uint64_t> torn_tail_bytes_{0};
+  std::uint64_t leftover_files_ = 0;
   std::uint64_t quarantined_records_ = 0;
   std::uint64_t quarantined_pages_ = 0;
   std::uint64_t missing_segments_ = 0;
   std::uint64_t recovery_us_ = 0;
   std::string last_quarantine_reason_;
-  std::vector<std::string> notes_;
+  mutable std::mutex notes_mu_;
+  std::vector<std::string> notes_;  // GUARDED_BY(notes_mu_)
   std::string io_engine_;
 
   std::thread maintenance_;
@@ -523,8 +777,9 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, StoreContext 
     env = owned.get();
   }
   auto now = context.now_ns ? context.now_ns : SystemNow;
+  auto mono = context.monotonic_ns ? context.monotonic_ns : SteadyNow;
   auto store = std::make_unique<StoreImpl>(options, std::move(owned), env, std::move(now),
-                                           std::move(context.evict_unsynced));
+                                           std::move(mono), std::move(context.evict_unsynced));
   SLUICE_RETURN_IF_ERROR(store->Init(why).WithContext("opening store in " + options.dir));
   return std::unique_ptr<Store>(std::move(store));
 }

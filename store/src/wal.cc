@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/kill_point.h"
 #include "wal_format.h"
 
 namespace sluice::store {
@@ -261,6 +262,7 @@ Status WalImpl::InitFile(std::uint64_t number) {
   auto file = env_->OpenFile(path, FileOptions{.create = true, .direct = true});
   if (!file.ok()) return file.status();
   SLUICE_RETURN_IF_ERROR((*file)->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
+  KillPoint("log_roll");
   AlignedBuffer block = AllocateAligned(kWalBlockSize);
   EncodeWalHeader({number, next_seq_}, {block.get(), kWalBlockSize});
   const WriteSlice slice{0, {block.get(), kWalBlockSize}};
