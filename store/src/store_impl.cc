@@ -226,15 +226,21 @@ class StoreImpl final : public Store {
                      // Durable in the WAL: acknowledged even if the block
                      // write below fails (it is retried; the WAL keeps it).
                      index_->Apply(*records, arrival, seq, *types, false);
+                     if (fs_full_.load(std::memory_order_relaxed)) {
+                       fs_full_.store(false, std::memory_order_release);
+                     }
                      wal_->Release(index_->ReleasableSeq());
                      appends_.fetch_add(1);
                      records_.fetch_add(records->size());
                      bytes_.fetch_add(payload->size());
                    } else {
                      failed_batches_.fetch_add(1);
-                     // A full or read-only file system refuses the next
-                     // appends up front until space is back (Maintain).
-                     if (s.code() == StatusCode::kNoSpace) SetUnwritable(s.message());
+                     // Said in pressure() until an append succeeds or
+                     // free space is back (Maintain); appends still try.
+                     if (s.code() == StatusCode::kNoSpace) {
+                       rejected_no_space_.fetch_add(1);
+                       SetFsFull(s.message());
+                     }
                    }
                    ticket.Complete(s);
                  });
@@ -285,7 +291,7 @@ class StoreImpl final : public Store {
     StorePressure p;
     p.disk_used_bytes = disk_used_.load();
     p.disk_budget_bytes = options_.disk_budget_bytes;
-    if (unwritable_.load(std::memory_order_acquire)) {
+    if (unwritable_.load(std::memory_order_acquire) || fs_full_.load(std::memory_order_acquire)) {
       p.full = true;
       p.full_reason = UnwritableReason();
     } else if (full_.load()) {
@@ -492,12 +498,17 @@ class StoreImpl final : public Store {
   }
 
   void SetUnwritable(std::string reason) {
-    {
-      std::lock_guard lock(unwritable_mu_);
-      unwritable_reason_ = std::move(reason);
-      unwritable_since_mono_ = mono_();
-    }
+    SetReason(std::move(reason));
     unwritable_.store(true, std::memory_order_release);
+  }
+  void SetFsFull(std::string reason) {
+    SetReason(std::move(reason));
+    fs_full_.store(true, std::memory_order_release);
+  }
+  void SetReason(std::string reason) {
+    std::lock_guard lock(unwritable_mu_);
+    unwritable_reason_ = std::move(reason);
+    unwritable_since_mono_ = mono_();
   }
   std::string UnwritableReason() const {
     std::lock_guard lock(unwritable_mu_);
@@ -564,7 +575,10 @@ class StoreImpl final : public Store {
   // is back (or every kFullRetryNs: statvfs speaks for an unprivileged
   // writer), reopening the write buffer when it never opened.
   void RetryWritable() {
-    if (!unwritable_.load(std::memory_order_acquire)) return;
+    if (!unwritable_.load(std::memory_order_acquire) &&
+        !fs_full_.load(std::memory_order_acquire)) {
+      return;
+    }
     std::int64_t since;
     {
       std::lock_guard lock(unwritable_mu_);
@@ -580,6 +594,7 @@ class StoreImpl final : public Store {
       Note("write buffer writable again");
     }
     unwritable_.store(false, std::memory_order_release);
+    fs_full_.store(false, std::memory_order_release);
   }
 
   // Rejects the whole batch on the first bad record, naming it.
@@ -725,7 +740,8 @@ class StoreImpl final : public Store {
   std::string meta_entry_;
   bool meta_pending_ = false;
   // Appends refused for want of space (the file system, not the budget).
-  std::atomic<bool> unwritable_{false};
+  std::atomic<bool> unwritable_{false};  // no write buffer: appends refused
+  std::atomic<bool> fs_full_{false};     // the last append met a full file system
   mutable std::mutex unwritable_mu_;
   std::string unwritable_reason_;          // GUARDED_BY(unwritable_mu_)
   std::int64_t unwritable_since_mono_ = 0; // GUARDED_BY(unwritable_mu_)
