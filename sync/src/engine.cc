@@ -220,6 +220,7 @@ class Engine final : public SyncEngine {
       ++LaneOf(w.lane).stuck_attempts;
       health_.last_error = *key + ": attempt still running after " +
                            std::to_string(options_.attempt_timeout_ms) + " ms";
+      health_.last_stuck = health_.last_error;
     }
     if (w.abandoned && !w.abandoned->WaitIdle(Clock::now())) {
       // Two stuck calls on one worker: wait for the newer one rather than

@@ -109,6 +109,9 @@ struct SyncHealth {
   // Failed attempts since the last success (retryable and permanent).
   std::uint64_t consecutive_failures = 0;
   std::string last_error;  // of the last failed attempt; empty after a success
+  // The last attempt found stuck (still running past attempt_timeout);
+  // kept after later successes, so that a hang is never forgotten unseen.
+  std::string last_stuck;
   // Sealed partitions not yet synced, and their size on local disk (block
   // bytes: the objects are usually smaller).
   std::uint64_t backlog_partitions = 0;
