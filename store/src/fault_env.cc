@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string_view>
 #include <system_error>
 
@@ -27,6 +29,37 @@ bool SectorKept(std::uint64_t seed, std::uint64_t sector) {
   return (Mix(seed ^ (sector * 0x9e3779b97f4a7c15ull)) & 1) != 0;
 }
 
+// One spelling per path, so that a directory and the entries in it match.
+std::string Norm(const std::string& path) {
+  std::string p = std::filesystem::path(path).lexically_normal().string();
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::string ParentOf(const std::string& path) {
+  return std::filesystem::path(Norm(path)).parent_path().string();
+}
+
+// Whether `path` is `dir` or below it.
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+FileKind DirKindOf(const std::string& dir) {
+  const std::string name = std::filesystem::path(Norm(dir)).filename().string();
+  if (name == "wal") return FileKind::kWal;
+  if (name == "segments") return FileKind::kSegment;
+  return FileKind::kMetadata;
+}
+
+// Where a preallocation from `current` towards `size` stops on a full disk:
+// part-way, and not on a 4096-byte boundary. `current` when it cannot move.
+std::uint64_t PartialSize(std::uint64_t current, std::uint64_t size) {
+  std::uint64_t p = (current + (size - current) / 2) / kDirectAlignment * kDirectAlignment + 3072;
+  if (p <= current || p >= size) p = (current + (size - current) / 2) | 1;
+  return p > current && p < size ? p : current;
+}
+
 }  // namespace
 
 FileKind FileKindOf(const std::string& path) {
@@ -47,6 +80,15 @@ class FaultFile final : public File {
   Status WriteAndSync(std::span<const WriteSlice> slices) override {
     std::uint64_t total = 0;
     for (const auto& s : slices) total += s.data.size();
+    if (auto v = env_->CountCall(kind_); !v.error.ok()) {
+      // The call FailCall hit may leave some of its bytes (unsynced): half
+      // on ENOSPC, all of them on EIO (the write went, the sync failed).
+      if (v.first) {
+        SLUICE_RETURN_IF_ERROR(
+            LandPrefix(slices, v.error.code() == StatusCode::kNoSpace ? total / 2 : total));
+      }
+      return v.error;
+    }
     Status error;
     std::uint64_t sector_seed = 0;
     const std::uint64_t allowed = env_->Admit(total, &error, &sector_seed);
@@ -65,20 +107,18 @@ class FaultFile final : public File {
       for (const auto& s : slices) SLUICE_RETURN_IF_ERROR(WriteSectors(s, sector_seed));
       return error;
     }
-    // Torn: the first `allowed` bytes land, unsynced, through the buffered
-    // handle (a prefix of a direct write need not be aligned).
-    std::uint64_t left = allowed;
-    for (const auto& s : slices) {
-      if (left == 0) break;
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, s.data.size()));
-      SLUICE_RETURN_IF_ERROR(env_->RecordWrite(shadow_.get(), path(), s.offset, n));
-      SLUICE_RETURN_IF_ERROR(shadow_->Write(s.offset, s.data.first(n)));
-      left -= n;
-    }
+    SLUICE_RETURN_IF_ERROR(LandPrefix(slices, allowed));
     return error;
   }
 
   Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    if (auto v = env_->CountCall(kind_); !v.error.ok()) {
+      if (v.first && v.error.code() == StatusCode::kNoSpace) {
+        const WriteSlice slice{offset, data};
+        SLUICE_RETURN_IF_ERROR(LandPrefix({&slice, 1}, data.size() / 2));
+      }
+      return v.error;
+    }
     Status error;
     std::uint64_t sector_seed = 0;
     const std::uint64_t allowed = env_->Admit(data.size(), &error, &sector_seed);
@@ -102,6 +142,7 @@ class FaultFile final : public File {
   }
 
   Status Sync() override {
+    if (auto v = env_->CountCall(kind_); !v.error.ok()) return v.error;
     Status error;
     if (env_->Admit(0, &error) != 0 || !error.ok()) return error;
     SLUICE_RETURN_IF_ERROR(base_->Sync());
@@ -120,12 +161,28 @@ class FaultFile final : public File {
   }
 
   Status Preallocate(std::uint64_t size, Preallocation how) override {
+    const auto v = env_->CountCall(kind_);
     auto current = base_->Size();
     if (!current.ok()) return current.status();
     const std::uint64_t grow = size > *current ? size - *current : 0;
-    Status error;
-    // All or nothing: a half-preallocated file only costs a retry.
-    if (env_->Admit(grow, &error) != grow || !error.ok()) return error.ok() ? FaultStatus(StatusCode::kIoError) : error;
+    Status error = v.error;
+    if (error.ok() && (env_->Admit(grow, &error) != grow || !error.ok()) && error.ok()) {
+      error = FaultStatus(StatusCode::kIoError);
+    }
+    if (!error.ok()) {
+      if (error.code() != StatusCode::kNoSpace) return error;  // nothing changed
+      // Nothing to allocate: fallocate over allocated extents succeeds on a
+      // full disk too.
+      if (grow == 0) return base_->Preallocate(size, how);
+      // ENOSPC part-way: the file grew to an unaligned size, and that
+      // survives a power cut (its unsynced writes do not).
+      const std::uint64_t partial = PartialSize(*current, size);
+      if (partial > *current) {
+        SLUICE_RETURN_IF_ERROR(base_->Preallocate(partial, how));
+        env_->KeepSize(path(), partial);
+      }
+      return error;
+    }
     SLUICE_RETURN_IF_ERROR(base_->Preallocate(size, how));
     env_->MarkSynced(path());  // Preallocate syncs the whole file
     return Status::Ok();
@@ -135,6 +192,19 @@ class FaultFile final : public File {
   const std::string& path() const override { return base_->path(); }
 
  private:
+  // The first `n` bytes of `slices` land, unsynced, through the buffered
+  // handle (a prefix of a direct write need not be aligned).
+  Status LandPrefix(std::span<const WriteSlice> slices, std::uint64_t n) {
+    for (const auto& s : slices) {
+      if (n == 0) break;
+      const auto part = static_cast<std::size_t>(std::min<std::uint64_t>(n, s.data.size()));
+      SLUICE_RETURN_IF_ERROR(env_->RecordWrite(shadow_.get(), path(), s.offset, part));
+      SLUICE_RETURN_IF_ERROR(shadow_->Write(s.offset, s.data.first(part)));
+      n -= part;
+    }
+    return Status::Ok();
+  }
+
   // `slices`, or copies of them with the planned bits flipped (kept alive
   // by `copies`); aligned copies, so that direct files take them.
   std::span<const WriteSlice> WithFlips(std::span<const WriteSlice> slices, std::uint64_t total,
@@ -190,7 +260,18 @@ class FaultRegion final : public PersistentRegion {
       : env_(env), base_(std::move(base)) {}
 
   Status Write(std::uint64_t offset, std::span<const std::byte> data) override {
+    const auto v = env_->CountCall(FileKind::kPmem);
     if (offset > size() || data.size() > size() - offset) return base_->Write(offset, data);
+    if (!v.error.ok()) {
+      // On ENOSPC the hit write keeps its first half, undrained.
+      const std::size_t n =
+          v.first && v.error.code() == StatusCode::kNoSpace ? data.size() / 2 : 0;
+      if (n > 0) {
+        env_->RecordRegionWrite(*base_, offset, n);
+        SLUICE_RETURN_IF_ERROR(base_->Write(offset, data.first(n)));
+      }
+      return v.error;
+    }
     Status error;
     const auto n = static_cast<std::size_t>(env_->Admit(data.size(), &error));
     if (n > 0) {
@@ -213,12 +294,14 @@ class FaultRegion final : public PersistentRegion {
 
   // Nothing to undo: the bytes are already there. Fails once the machine is off.
   Status Flush(std::uint64_t offset, std::uint64_t size) override {
+    if (auto v = env_->CountCall(FileKind::kPmem); !v.error.ok()) return v.error;
     Status error;
     if (env_->Admit(0, &error) != 0 || !error.ok()) return error;
     return base_->Flush(offset, size);
   }
 
   Status Drain() override {
+    if (auto v = env_->CountCall(FileKind::kPmem); !v.error.ok()) return v.error;
     Status error;
     if (env_->Admit(0, &error) != 0 || !error.ok()) return error;
     SLUICE_RETURN_IF_ERROR(base_->Drain());
@@ -265,8 +348,71 @@ std::vector<FlippedBit> FaultInjectionEnv::flipped_bits() const {
   return flipped_;
 }
 
+void FaultInjectionEnv::FailCall(CallFault fault, std::uint64_t k, FileKind kind) {
+  std::lock_guard lock(mu_);
+  call_fault_ = fault;
+  call_armed_ = true;
+  call_k_ = k;
+  call_kind_ = kind;
+  call_seen_ = 0;
+}
+
+std::uint64_t FaultInjectionEnv::mutating_calls(FileKind kind) const {
+  std::lock_guard lock(mu_);
+  return calls_[static_cast<int>(kind)];
+}
+
+void FaultInjectionEnv::PowerOff() {
+  std::lock_guard lock(mu_);
+  powered_off_ = true;
+}
+
+bool FaultInjectionEnv::powered_off() const {
+  std::lock_guard lock(mu_);
+  return powered_off_;
+}
+
+FaultInjectionEnv::Verdict FaultInjectionEnv::CountCall(FileKind kind) {
+  std::lock_guard lock(mu_);
+  ++calls_[static_cast<int>(FileKind::kAny)];
+  if (kind != FileKind::kAny) ++calls_[static_cast<int>(kind)];
+  if (powered_off_) return {{StatusCode::kIoError, "injected fault: the machine is off"}, false};
+  if (disk_full_) return {FaultStatus(StatusCode::kNoSpace), false};
+  if (budget_armed_ && tripped_) return {FaultStatus(budget_code_), false};
+  if (call_armed_ && (call_kind_ == FileKind::kAny || call_kind_ == kind) &&
+      ++call_seen_ == call_k_) {
+    switch (call_fault_) {
+      case CallFault::kNoSpaceFrom:
+        disk_full_ = true;
+        return {FaultStatus(StatusCode::kNoSpace), true};
+      case CallFault::kIoErrorAt:
+        return {FaultStatus(StatusCode::kIoError), true};
+      case CallFault::kCrashAfter:
+        powered_off_ = true;  // for every call after this one
+        return {};
+    }
+  }
+  return {};
+}
+
+bool FaultInjectionEnv::FullLocked() const {
+  return error_ == StatusCode::kNoSpace || disk_full_ ||
+         (budget_armed_ && tripped_ && budget_code_ == StatusCode::kNoSpace);
+}
+
+Result<Env::Space> FaultInjectionEnv::FileSystemSpace(const std::string& path) {
+  auto space = base_->FileSystemSpace(path);
+  if (!space.ok()) return space;
+  std::lock_guard lock(mu_);
+  if (FullLocked()) space->free_bytes = 0;
+  return space;
+}
+
 void FaultInjectionEnv::ClearFaults() {
   std::lock_guard lock(mu_);
+  call_armed_ = false;
+  disk_full_ = false;
+  powered_off_ = false;
   error_ = StatusCode::kOk;
   budget_armed_ = false;
   sector_seed_ = 0;
@@ -350,6 +496,123 @@ void FaultInjectionEnv::MarkSynced(const std::string& path) {
   files_.erase(path);
 }
 
+void FaultInjectionEnv::KeepSize(const std::string& path, std::uint64_t size) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(path);
+  if (it != files_.end()) it->second.durable_size = std::max(it->second.durable_size, size);
+}
+
+Result<std::string> FaultInjectionEnv::SyncedImage(const std::string& path) {
+  FileState state;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = files_.find(path); it != files_.end()) state = it->second;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("fault env: cannot read " + path);
+  std::string image{std::istreambuf_iterator<char>(in), {}};
+  if (state.undo.empty()) return image;
+  for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
+    if (it->offset >= image.size()) continue;
+    const std::size_t n = std::min<std::size_t>(it->pre_image.size(), image.size() - it->offset);
+    std::memcpy(image.data() + it->offset, it->pre_image.data(), n);
+  }
+  image.resize(static_cast<std::size_t>(state.synced_size));
+  if (state.durable_size > state.synced_size) image.resize(static_cast<std::size_t>(state.durable_size));
+  return image;
+}
+
+void FaultInjectionEnv::RecordCreate(const std::string& path) {
+  DirOp op;
+  op.type = DirOp::Type::kCreate;
+  op.path = Norm(path);
+  op.unsynced = {ParentOf(path)};
+  std::lock_guard lock(mu_);
+  dir_ops_.push_back(std::move(op));
+}
+
+void FaultInjectionEnv::RekeyOps(std::vector<DirOp>& ops, std::size_t end, const std::string& from,
+                                 const std::string& to) {
+  const auto moved = [&](std::string& p) {
+    if (Under(p, from)) p = to + p.substr(from.size());
+  };
+  for (std::size_t i = 0; i < end && i < ops.size(); ++i) {
+    moved(ops[i].path);
+    if (ops[i].type == DirOp::Type::kRename) moved(ops[i].to);
+    std::set<std::string> dirs;
+    for (std::string d : ops[i].unsynced) {
+      moved(d);
+      dirs.insert(std::move(d));
+    }
+    ops[i].unsynced = std::move(dirs);
+  }
+}
+
+void FaultInjectionEnv::RekeyLocked(const std::string& from, const std::string& to,
+                                    std::size_t ops_end) {
+  // Tracked under the new name before: the entry it replaced, now gone.
+  std::erase_if(files_, [&](const auto& e) { return Under(Norm(e.first), to); });
+  std::erase_if(regions_, [&](const auto& e) { return Under(Norm(e.first), to); });
+  const auto rekey = [&](auto& map) {
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : map) {
+      if (Under(Norm(k), from)) keys.push_back(k);
+    }
+    for (const auto& k : keys) {
+      auto node = map.extract(k);
+      node.key() = to + Norm(k).substr(from.size());
+      map.insert(std::move(node));
+    }
+  };
+  rekey(files_);
+  rekey(regions_);
+  RekeyOps(dir_ops_, ops_end, from, to);
+}
+
+Status FaultInjectionEnv::UndoDirOps() {
+  namespace fs = std::filesystem;
+  std::vector<DirOp> ops;
+  {
+    std::lock_guard lock(mu_);
+    ops.swap(dir_ops_);
+  }
+  const auto write_whole = [](const std::string& path, const std::string& image) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(image.data(), static_cast<std::streamsize>(image.size()));
+    out.close();
+    return out ? Status::Ok() : IoError("fault env: cannot restore " + path);
+  };
+  for (std::size_t i = ops.size(); i-- > 0;) {
+    const DirOp& op = ops[i];
+    std::error_code ec;
+    switch (op.type) {
+      case DirOp::Type::kCreate:
+        fs::remove_all(op.path, ec);
+        if (ec) return ErrnoStatus("fault env: undoing the creation of " + op.path, ec.value());
+        break;
+      case DirOp::Type::kRemove:
+        if (op.directory) {
+          fs::create_directories(op.path, ec);
+          if (ec) return ErrnoStatus("fault env: bringing back " + op.path, ec.value());
+        } else {
+          SLUICE_RETURN_IF_ERROR(write_whole(op.path, op.image));
+        }
+        break;
+      case DirOp::Type::kRename:
+        // Whatever was made under the old name since sat in the same
+        // unsynced directory, so it goes too.
+        fs::remove_all(op.path, ec);
+        fs::rename(op.to, op.path, ec);
+        if (ec) return ErrnoStatus("fault env: undoing rename to " + op.to, ec.value());
+        if (op.had_image) SLUICE_RETURN_IF_ERROR(write_whole(op.to, op.image));
+        // Earlier operations named things by the new name.
+        RekeyOps(ops, i, op.to, op.path);
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
 std::uint64_t FaultInjectionEnv::unsynced_bytes() const {
   std::lock_guard lock(mu_);
   std::uint64_t total = 0;
@@ -417,8 +680,10 @@ Status FaultInjectionEnv::DropUnpersisted(std::uint64_t seed) {
 
 Result<std::unique_ptr<PersistentRegion>> FaultInjectionEnv::MapPersistent(const std::string& path,
                                                                            std::uint64_t size) {
+  const bool created = !base_->Exists(path);
   auto base = base_->MapPersistent(path, size);
   if (!base.ok()) return base.status();
+  if (created) RecordCreate(path);
   return std::unique_ptr<PersistentRegion>(std::make_unique<FaultRegion>(this, std::move(*base)));
 }
 
@@ -437,16 +702,25 @@ Status FaultInjectionEnv::DropUnsyncedData() {
     }
     std::error_code ec;
     std::filesystem::resize_file(path, state.synced_size, ec);
+    if (!ec && state.durable_size > state.synced_size) {
+      std::filesystem::resize_file(path, state.durable_size, ec);
+    }
     if (ec) return ErrnoStatus("truncate " + path, ec.value());
     SLUICE_RETURN_IF_ERROR((*file)->Sync());
   }
-  return Status::Ok();
+  return UndoDirOps();
 }
 
 Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
                                                           FileOptions options) {
+  bool created = false;
+  if (options.create) {
+    if (auto v = CountCall(FileKindOf(path)); !v.error.ok()) return v.error;
+    created = !base_->Exists(path);
+  }
   auto base = base_->OpenFile(path, options);
   if (!base.ok()) return base.status();
+  if (created) RecordCreate(path);
   std::unique_ptr<File> shadow;
   if (!options.read_only) {
     auto s = base_->OpenFile(path, FileOptions{});
@@ -458,20 +732,55 @@ Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& pat
 }
 
 Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
+  if (auto v = CountCall(FileKindOf(from)); !v.error.ok()) return v.error;
+  DirOp op;
+  op.type = DirOp::Type::kRename;
+  op.path = Norm(from);
+  op.to = Norm(to);
+  op.unsynced = {ParentOf(from), ParentOf(to)};
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(to, ec)) {
+    auto image = SyncedImage(to);
+    if (!image.ok()) return image.status();
+    op.had_image = true;
+    op.image = std::move(*image);
+  }
   SLUICE_RETURN_IF_ERROR(base_->Rename(from, to));
   std::lock_guard lock(mu_);
-  files_.erase(to);
-  if (auto node = files_.extract(from)) {
-    node.key() = to;
-    files_.insert(std::move(node));
-  }
+  RekeyLocked(op.path, op.to, dir_ops_.size());
+  dir_ops_.push_back(std::move(op));
   return Status::Ok();
 }
 
 Status FaultInjectionEnv::Remove(const std::string& path) {
+  if (auto v = CountCall(FileKindOf(path)); !v.error.ok()) return v.error;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return base_->Remove(path);
+  DirOp op;
+  op.type = DirOp::Type::kRemove;
+  op.path = Norm(path);
+  op.unsynced = {ParentOf(path)};
+  op.directory = std::filesystem::is_directory(path, ec);
+  if (!op.directory) {
+    auto image = SyncedImage(path);
+    if (!image.ok()) return image.status();
+    op.had_image = true;
+    op.image = std::move(*image);
+  }
   SLUICE_RETURN_IF_ERROR(base_->Remove(path));
   std::lock_guard lock(mu_);
-  files_.erase(path);
+  std::erase_if(files_, [&](const auto& e) { return Under(Norm(e.first), op.path); });
+  dir_ops_.push_back(std::move(op));
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  if (auto v = CountCall(DirKindOf(path)); !v.error.ok()) return v.error;
+  SLUICE_RETURN_IF_ERROR(base_->SyncDir(path));
+  const std::string dir = Norm(path);
+  std::lock_guard lock(mu_);
+  for (auto& op : dir_ops_) op.unsynced.erase(dir);
+  std::erase_if(dir_ops_, [](const DirOp& op) { return op.unsynced.empty(); });
   return Status::Ok();
 }
 

@@ -3,8 +3,10 @@
 // (SetWriteError), a write torn part-way (FailAfterBytes / TearNextWrite:
 // a prefix, or any subset of its 512-byte sectors), and silent corruption:
 // bits flipped in data as it is written or as it is read back
-// (FlipBitsOnWrite / FlipBitsOnRead), in the files of one kind. Only tests
-// use it.
+// (FlipBitsOnWrite / FlipBitsOnRead), in the files of one kind. For
+// exhaustive sweeps it counts every mutating call and can fail the k-th
+// (FailCall: ENOSPC from it on, EIO at it only, or a crash right after it).
+// Only tests use it.
 //
 // It keeps, per file path, the pre-image of every range written since the
 // last successful sync of that file; a power cut writes the pre-images back
@@ -17,16 +19,38 @@
 // back by the power cut, either all of them or, per 64-byte cache line, a
 // random subset (a CPU may have evicted any dirty line before the cut).
 //
-// Not modelled: directory entries (create, rename, remove are durable at
-// once, as if every SyncDir had been called), and reordering of unsynced
-// writes within one file. Truncation to the synced size bypasses the wrapped
-// Env (std::filesystem::resize_file): the double only works on real files.
+// Directory entries are modelled too: a file created (OpenFile with create,
+// MapPersistent of a missing file), renamed or removed since the last
+// successful SyncDir of its directory is put back by the power cut: a
+// created file disappears, a removed one comes back with its synced content,
+// a rename is undone (the old name comes back; the new name disappears, or
+// gets back the synced content of the file it replaced). A rename between two
+// directories is durable only once both are synced. Renaming a whole
+// directory (the set-aside log, wal -> wal.corrupt-N) moves what is tracked
+// inside it along.
+//
+// A Preallocate that meets ENOSPC (SetWriteError(kNoSpace), FailAfterBytes
+// with kNoSpace, or FailCall kNoSpaceFrom) extends the file part-way, to a
+// size that is not a multiple of 4096, and fails, as ext4 did (a segment
+// file of 8,989,696 bytes after a crash on a full disk); that extension
+// survives a power cut (file system metadata, journalled). One that needs no
+// new space succeeds even then, as fallocate over allocated extents does.
+//
+// Not modelled: CreateDirs (directories are durable once made, as if their
+// parent had been synced), MapPersistent's sizing of a new file (durable at
+// once, and not counted as a mutating call), reordering of unsynced writes
+// within one file, and directory operations reaching the disk in another
+// order than they were made. SetWriteError applies to file and region data
+// only: directory operations go on while it is armed (FailCall and a spent
+// FailAfterBytes stop them too). Truncation to the synced size bypasses the
+// wrapped Env (std::filesystem): the double only works on real files.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,13 +128,46 @@ class FaultInjectionEnv final : public Env {
   // Every bit flipped so far, in order.
   std::vector<FlippedBit> flipped_bits() const;
 
-  // Disarms every fault above (flipped_bits() is kept).
+  // --- Sweeps, in the spirit of SQLite's I/O error tests. Every mutating
+  // call is counted: Write, WriteAndSync, Sync and Preallocate of files,
+  // OpenFile with create, Rename, Remove, SyncDir, and Write, Flush and Drain
+  // of regions. A directory operation is of the kind of the file it names
+  // (Rename: the old name); SyncDir of a directory named "wal" is kWal, of
+  // "segments" kSegment, of any other kMetadata.
+  enum class CallFault : std::uint8_t {
+    // The k-th call fails with NoSpace, and so does every later mutating
+    // call, of any kind, until ClearFaults(): a full disk stays full. The
+    // k-th call, when a write, leaves the first half of its bytes (unsynced);
+    // every Preallocate that needs space extends the file part-way (above).
+    kNoSpaceFrom = 1,
+    // Only the k-th call fails, with IoError. A WriteAndSync so failed
+    // leaves all its bytes, unsynced (the write went, the sync did not);
+    // any other call changes nothing.
+    kIoErrorAt = 2,
+    // The k-th call completes; from then on the machine is off: every later
+    // mutating call fails with IoError and changes nothing, as after
+    // PowerOff(). Then DropUnsyncedData() and ClearFaults() to restart.
+    kCrashAfter = 3,
+  };
+  // Arms `fault` at the `k`-th mutating call (from 1, counted from now on)
+  // on files of `kind` (kAny: every call). Replaces a fault armed before.
+  void FailCall(CallFault fault, std::uint64_t k, FileKind kind = FileKind::kAny);
+  // Mutating calls so far on files of `kind` (kAny: all), failed or not.
+  std::uint64_t mutating_calls(FileKind kind = FileKind::kAny) const;
+  // The machine goes off now: every later mutating call fails with IoError
+  // and changes nothing, until ClearFaults().
+  void PowerOff();
+  bool powered_off() const;
+
+  // Disarms every fault above (flipped_bits() and the call counts are kept).
   void ClearFaults();
 
   // The power cut: every file goes back to its content at its last
-  // successful sync, and every persistent region to its content at its last
-  // successful drain (DropUnpersisted(0)). Call with no write in flight (the
-  // log closed).
+  // successful sync, every persistent region to its content at its last
+  // successful drain (DropUnpersisted(0)), and every directory entry created,
+  // renamed or removed since the last successful SyncDir of its directory
+  // is put back. Call with no write in flight (the log closed). Faults stay
+  // armed: ClearFaults() restarts the machine.
   Status DropUnsyncedData();
   // Bytes written and not yet synced, over all files.
   std::uint64_t unsynced_bytes() const;
@@ -127,7 +184,7 @@ class FaultInjectionEnv final : public Env {
   // --- Env.
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, FileOptions options) override;
   Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
-  Status SyncDir(const std::string& path) override { return base_->SyncDir(path); }
+  Status SyncDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
@@ -135,6 +192,10 @@ class FaultInjectionEnv final : public Env {
   }
   bool Exists(const std::string& path) override { return base_->Exists(path); }
   IoEngine io_engine() const override { return base_->io_engine(); }
+  // The wrapped Env's answer, but 0 bytes free while the disk is full:
+  // SetWriteError(kNoSpace), a spent FailAfterBytes with kNoSpace, or a
+  // FailCall kNoSpaceFrom whose k-th call has come.
+  Result<Space> FileSystemSpace(const std::string& path) override;
   // Writes count against the armed faults like file writes; Drain() fails
   // like Sync() once the machine is "off".
   Result<std::unique_ptr<PersistentRegion>> MapPersistent(const std::string& path,
@@ -152,6 +213,29 @@ class FaultInjectionEnv final : public Env {
     std::uint64_t synced_size = 0;  // size at the last sync; valid when undo non-empty
     std::vector<Undo> undo;         // in write order
     std::uint64_t unsynced = 0;
+    // A partial preallocation on ENOSPC: the file keeps at least this size
+    // through a power cut (zeros past synced_size).
+    std::uint64_t durable_size = 0;
+  };
+
+  // A directory entry changed since the last SyncDir of its directory.
+  struct DirOp {
+    enum class Type : std::uint8_t { kCreate, kRename, kRemove };
+    Type type = Type::kCreate;
+    std::string path;  // created or removed; for a rename, the old name
+    std::string to;    // rename: the new name
+    // Remove: the removed file's synced content; rename: that of the file
+    // the new name replaced (had_image false: it replaced nothing).
+    bool had_image = false;
+    std::string image;
+    bool directory = false;          // a directory was removed
+    std::set<std::string> unsynced;  // directories to sync before it is durable
+  };
+
+  // What one mutating call may do, decided by CountCall.
+  struct Verdict {
+    Status error;        // not OK: the call fails with it
+    bool first = false;  // the call the armed FailCall hit (partial effects)
   };
 
   struct FlipState {
@@ -175,6 +259,27 @@ class FaultInjectionEnv final : public Env {
   void RecordRegionWrite(const PersistentRegion& region, std::uint64_t offset, std::uint64_t n);
   void MarkPersisted(const std::string& path);
 
+  // Counts one mutating call on a file of `kind` and decides its fate under
+  // FailCall, PowerOff and a spent FailAfterBytes (SetWriteError and the
+  // byte budget of file and region data are Admit's).
+  Verdict CountCall(FileKind kind);
+  // Whether the disk is full now (see FileSystemSpace). REQUIRES: mu_ held.
+  bool FullLocked() const;
+  // The content `path` would have after a power cut (its synced bytes).
+  Result<std::string> SyncedImage(const std::string& path);
+  // Directory entries: recorded after the wrapped Env made the change.
+  void RecordCreate(const std::string& path);
+  // Moves what is tracked under `from` (a file, or a directory and
+  // everything below it) to `to`; also in the pending directory operations
+  // before position `ops_end` of dir_ops_. REQUIRES: mu_ held.
+  void RekeyLocked(const std::string& from, const std::string& to, std::size_t ops_end);
+  static void RekeyOps(std::vector<DirOp>& ops, std::size_t end, const std::string& from,
+                       const std::string& to);
+  // A partial preallocation of `path` to `size` that a power cut keeps.
+  void KeepSize(const std::string& path, std::uint64_t size);
+  // Puts back every directory operation not made durable, newest first.
+  Status UndoDirOps();
+
   Env* const base_;
   mutable std::mutex mu_;
   std::map<std::string, FileState> files_;
@@ -187,6 +292,16 @@ class FaultInjectionEnv final : public Env {
   std::uint64_t sector_seed_ = 0;  // tear the crossing write by sectors
   bool tripped_ = false;           // the budget ran out: the machine is off
   FlipState write_flips_, read_flips_;  // GUARDED_BY(mu_)
+  std::vector<DirOp> dir_ops_;          // GUARDED_BY(mu_), in order
+  // Sweeps. GUARDED_BY(mu_).
+  std::uint64_t calls_[5] = {};  // by FileKind
+  CallFault call_fault_ = CallFault::kNoSpaceFrom;
+  bool call_armed_ = false;
+  std::uint64_t call_k_ = 0;
+  FileKind call_kind_ = FileKind::kAny;
+  std::uint64_t call_seen_ = 0;  // matching calls since armed
+  bool disk_full_ = false;       // kNoSpaceFrom came
+  bool powered_off_ = false;     // kCrashAfter came, or PowerOff()
   std::vector<FlippedBit> flipped_;     // GUARDED_BY(mu_)
 };
 
