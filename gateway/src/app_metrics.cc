@@ -1,5 +1,6 @@
 // What the admin endpoint shows: App::MetricsText, StatusJson,
-// UnhealthyReason and UnreadyReason, built from AppStats.
+// UnhealthyReason (liveness) and UnreadyReason (readiness), built from
+// AppStats and the store's pressure.
 //
 // Metric names are an interface (dashboards, alerts): never rename one;
 // add a new name and retire the old one over a release. Every name starts
@@ -259,6 +260,23 @@ std::string App::MetricsText() const {
         D(WriteBufferBytes(pressure, st)));
   Gauge(m, "sluice_store_full", "1 while appends are refused because the disk budget is full.",
         pressure.full ? 1 : 0);
+  Counter(m, "sluice_store_rejected_no_space_total",
+          "Appends refused: the file system is full or read-only.", D(st.rejected_no_space));
+  Gauge(m, "sluice_store_fs_free_bytes",
+        "Free space on the store's file system, as the service user sees it; 0: unknown.",
+        D(pressure.fs_free_bytes));
+  Gauge(m, "sluice_store_fs_total_bytes", "Size of the store's file system; 0: unknown.",
+        D(pressure.fs_total_bytes));
+  Gauge(m, "sluice_store_low_space",
+        "1 while free space on the store's file system is below store.free_space_warning.",
+        pressure.low_space ? 1 : 0);
+  Gauge(m, "sluice_store_leftover_files",
+        "Remains of interrupted file creation found and cleaned at open.", D(st.leftover_files));
+  m.Family("sluice_clock_jumps_total", "counter",
+           "Wall-clock steps of more than 2 s seen against the monotonic clock, by direction.")
+      .Sample("sluice_clock_jumps_total", D(st.clock_jumps_forward), Label("direction", "forward"))
+      .Sample("sluice_clock_jumps_total", D(st.clock_jumps_backward),
+              Label("direction", "backward"));
   {
     PartitionTally tally[std::size(kStates)];
     if (store_) {
@@ -383,6 +401,14 @@ std::string App::StatusJson() const {
     << ",\"disk_budget_bytes\":" << pressure.disk_budget_bytes << ",\"high_watermark_bytes\":"
     << config_.store.disk_budget_bytes / 100 * config_.store.disk_high_watermark_pct
     << ",\"full\":" << (pressure.full ? "true" : "false")
+    << ",\"full_reason\":" << JsonString(pressure.full_reason)
+    << ",\"fs_free_bytes\":" << pressure.fs_free_bytes
+    << ",\"fs_total_bytes\":" << pressure.fs_total_bytes
+    << ",\"low_space\":" << (pressure.low_space ? "true" : "false")
+    << ",\"free_space_warning_pct\":" << config_.store.free_space_warning_pct
+    << ",\"rejected_full\":" << st.rejected_full
+    << ",\"rejected_no_space\":" << st.rejected_no_space
+    << ",\"leftover_files\":" << st.leftover_files
     << ",\"segment_bytes\":" << st.segment_bytes
     << ",\"write_buffer_bytes\":" << WriteBufferBytes(pressure, st) << ",\"records\":" << st.records
     << ",\"evicted_records\":" << st.evicted_records
@@ -390,6 +416,9 @@ std::string App::StatusJson() const {
     << ",\"last_quarantine_reason\":" << JsonString(st.last_quarantine_reason) << ",\"notes\":[";
   for (std::size_t i = 0; i < st.notes.size(); ++i) o << (i ? "," : "") << JsonString(st.notes[i]);
   o << "]}";
+  o << ",\"clock\":{\"jumps_forward\":" << st.clock_jumps_forward
+    << ",\"jumps_backward\":" << st.clock_jumps_backward
+    << ",\"last_jump_ns\":" << st.last_clock_jump_ns << "}";
   o << ",\"sync\":{\"running\":" << (y.running ? "true" : "false")
     << ",\"uploaded_objects\":" << y.live.uploaded_objects + y.backfill.uploaded_objects
     << ",\"uploaded_bytes\":" << y.live.uploaded_bytes + y.backfill.uploaded_bytes
@@ -416,13 +445,18 @@ std::string App::StatusJson() const {
   o << "},\"health\":{\"healthy\":" << (unhealthy.empty() ? "true" : "false")
     << ",\"unhealthy_reason\":" << JsonString(unhealthy)
     << ",\"ready\":" << (unready.empty() ? "true" : "false")
-    << ",\"unready_reason\":" << JsonString(unready) << "}}";
+    << ",\"unready_reason\":" << JsonString(unready) << ",\"warnings\":[";
+  // Worth a look before it becomes a refusal; never a failed probe.
+  const std::string low_space = admin::LowSpaceWarning(pressure);
+  if (!low_space.empty()) o << JsonString(low_space);
+  o << "]}}";
   return o.str();
 }
 
 std::string App::UnhealthyReason() const {
   if (!store_) return "store not open";
-  if (store_->pressure().full) return "store disk budget full: appends refused";
+  // A full store is not a reason to restart the process (it would meet the
+  // same full disk): that is readiness, below.
   if (sync_) {
     return admin::SyncStuckReason(sync_->health(), config_.admin.http.sync_stuck_after_s,
                                   start_wall_ns_, WallNs());
@@ -432,6 +466,7 @@ std::string App::UnhealthyReason() const {
 
 std::string App::UnreadyReason() const {
   if (!store_) return "store not open";
+  if (std::string full = admin::StoreFullReason(store_->pressure()); !full.empty()) return full;
   if (mqtt_) {
     const auto c = mqtt_->counters();
     if (c.total > 0 && c.connected == 0) {

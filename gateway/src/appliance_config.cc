@@ -110,6 +110,13 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) {
        return GetIntInto(n, 1, 99, c.store.disk_low_watermark_pct);
      }},
+    {{"store.free_space_warning", "integer"},
+     [](Config& c, const toml::node& n) {
+       return GetIntInto(n, 0, 50, c.store.free_space_warning_pct);
+     }},
+    // Bounds (0 .. 64 MiB) are store::Options::Validate's, reported on this key.
+    {{"store.reserve", "size"},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.reserve_bytes); }},
 
     // [sync]: the engine.
     {{"sync.sink", "string"}, ApplySink},

@@ -405,6 +405,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
         {"disk_budget_bytes", "disk_budget"},
         {"disk_high_watermark_pct", "disk_high_watermark"},
         {"disk_low_watermark_pct", "disk_low_watermark"},
+        {"free_space_warning_pct", "free_space_warning"},
+        {"reserve_bytes", "reserve"},
     };
     const std::string& m = s.message();
     std::string field = m.substr(0, m.find(':'));

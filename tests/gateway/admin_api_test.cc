@@ -159,13 +159,71 @@ TEST_CASE("status, health and readiness of a running gateway") {
   for (const char* key :
        {R"("gateway":"edge-01")", R"("site":"plant-a")", R"("board":{"profile":)", R"("ingest":{)",
         R"("store":{"disk_used_bytes":)", R"("sync":{"running":false)", R"("partitions":{"open":)",
-        R"("health":{"healthy":true)", R"("uptime_s":)"}) {
+        R"("health":{"healthy":true)", R"("uptime_s":)", R"("full":false,"full_reason":"")",
+        R"("fs_free_bytes":)", R"("fs_total_bytes":)", R"("low_space":)",
+        R"("free_space_warning_pct":5)", R"("rejected_no_space":0)", R"("leftover_files":)",
+        R"("clock":{"jumps_forward":)", R"("jumps_backward":)", R"("last_jump_ns":)",
+        R"("warnings":[)"}) {
     CAPTURE(key);
     CHECK(status.Has(key));
   }
   CHECK(Get(f.port(), "/healthz").status == 200);
   CHECK(Get(f.port(), "/readyz").body == "ready\n");
   CHECK(f.app->UnreadyReason().empty());
+}
+
+// The real file system, except that it reports a file system with `free`
+// of `total` bytes free.
+class SpaceEnv final : public store::Env {
+ public:
+  SpaceEnv(std::uint64_t free, std::uint64_t total) : free_(free), total_(total) {
+    auto env = store::NewPosixEnv(store::IoEngine::kPwrite);
+    REQUIRE_MESSAGE(env.ok(), env.status().ToString());
+    real_ = std::move(*env);
+  }
+  Result<std::unique_ptr<store::File>> OpenFile(const std::string& path,
+                                                store::FileOptions options) override {
+    return real_->OpenFile(path, options);
+  }
+  Status CreateDirs(const std::string& path) override { return real_->CreateDirs(path); }
+  Status SyncDir(const std::string& path) override { return real_->SyncDir(path); }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return real_->Rename(from, to);
+  }
+  Status Remove(const std::string& path) override { return real_->Remove(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return real_->ListDir(dir);
+  }
+  bool Exists(const std::string& path) override { return real_->Exists(path); }
+  store::IoEngine io_engine() const override { return real_->io_engine(); }
+  Result<Space> FileSystemSpace(const std::string&) override {
+    Space s;
+    s.free_bytes = free_;
+    s.total_bytes = total_;
+    return s;
+  }
+
+ private:
+  std::unique_ptr<store::Env> real_;
+  std::uint64_t free_, total_;
+};
+
+TEST_CASE("low space on the store's file system is a warning: live, ready, and said in status") {
+  SpaceEnv env(3ull << 30, 100ull << 30);
+  AppHooks hooks;
+  hooks.store_context.env = &env;
+  AppFixture f("", "", std::move(hooks));
+  CHECK(Get(f.port(), "/healthz").status == 200);
+  CHECK(Get(f.port(), "/readyz").status == 200);
+  const auto status = Get(f.port(), "/v1/status");
+  CHECK(status.Has(R"("low_space":true)"));
+  CHECK(status.Has(R"("fs_free_bytes":3221225472,"fs_total_bytes":107374182400)"));
+  CHECK(status.Has(
+      R"j("warnings":["3.0% free on the store's file system (3.0 GiB of 100.0 GiB)"])j"));
+  CHECK(status.Has(R"("ready":true)"));
+  const auto metrics = Get(f.port(), "/metrics");
+  CHECK(metrics.Has("sluice_store_low_space 1\n"));
+  CHECK(metrics.Has("sluice_store_fs_free_bytes 3221225472\n"));
 }
 
 TEST_CASE("a gateway with a broker it cannot reach is live but not ready") {

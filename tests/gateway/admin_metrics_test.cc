@@ -403,6 +403,19 @@ TEST_CASE("the gateway's /metrics passes the strict exposition-format parser") {
   CHECK(Value(e, "sluice_store_partitions_removed_total", "sluice_store_partitions_removed_total",
               {{"reason", "evicted_before_sync"}}) == 0);
   CHECK(Value(e, "sluice_ingest_pressure", "sluice_ingest_pressure", {{"level", "open"}}) == 1);
+  // Disk and clock faults: the store's file system, refusals, clock steps.
+  CHECK(e.families.at("sluice_store_fs_free_bytes").type == "gauge");
+  CHECK(e.families.at("sluice_store_fs_total_bytes").type == "gauge");
+  CHECK(e.families.at("sluice_store_low_space").type == "gauge");
+  CHECK(e.families.at("sluice_store_leftover_files").type == "gauge");
+  CHECK(Value(e, "sluice_store_rejected_no_space_total", "sluice_store_rejected_no_space_total") ==
+        0);
+  CHECK(Value(e, "sluice_store_full", "sluice_store_full") == 0);
+  CHECK(e.families.at("sluice_clock_jumps_total").type == "counter");
+  CHECK(Value(e, "sluice_clock_jumps_total", "sluice_clock_jumps_total",
+              {{"direction", "forward"}}) >= 0);
+  CHECK(Value(e, "sluice_clock_jumps_total", "sluice_clock_jumps_total",
+              {{"direction", "backward"}}) >= 0);
   CHECK(e.families.at("sluice_durable_ack_latency_seconds").type == "histogram");
   CHECK(e.families.at("sluice_records_stored_total").type == "counter");
 }

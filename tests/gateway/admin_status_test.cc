@@ -89,6 +89,48 @@ TEST_CASE("the status view shows every section, with rates from two samples") {
   }
 }
 
+// kStatus with `from` replaced by `to` (which must be there).
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  return text.replace(at, from.size(), to);
+}
+
+TEST_CASE("the status view says why appends are refused, warns of low space, counts clock jumps") {
+  Snapshot s = At(1, 0, 0, 0, 0);
+  s.status_json = Replaced(
+      s.status_json, R"("full":false,)",
+      R"j("full":true,"full_reason":"file system full (ENOSPC)","fs_free_bytes":1073741824,
+         "fs_total_bytes":42949672960,"low_space":true,)j");
+  s.status_json = Replaced(
+      s.status_json, R"("ready":false,"unready_reason":"no broker connection"})",
+      R"j("ready":false,"unready_reason":"appends refused: no space (file system full (ENOSPC))",
+         "warnings":["2.5% free on the store's file system (1.0 GiB of 40.0 GiB)"]},
+         "clock":{"jumps_forward":1,"jumps_backward":1,"last_jump_ns":31536000000000000})j");
+  RenderOptions o;
+  o.unicode = false;
+  auto lines = Render(s, nullptr, o);
+  REQUIRE_MESSAGE(lines.ok(), lines.status().ToString());
+  const std::string text = Joined(*lines);
+  MESSAGE(text);
+  for (const char* needle :
+       {"healthy, NOT READY: appends refused: no space (file system full (ENOSPC))",
+        "warning: 2.5% free on the store's file system (1.0 GiB of 40.0 GiB)",
+        "8.0 GiB budget, FULL: appends refused (file system full (ENOSPC))",
+        "file system 1.0 GiB free of 40.0 GiB (2.5%), LOW",
+        "clock      2 jumps (1 forward, 1 backward; last +365d)"}) {
+    CAPTURE(needle);
+    CHECK(text.find(needle) != std::string::npos);
+  }
+  // A gateway one version older has none of these fields: no such lines.
+  auto old = Render(At(1, 0, 0, 0, 0), nullptr, o);
+  REQUIRE(old.ok());
+  const std::string old_text = Joined(*old);
+  CHECK(old_text.find("warning:") == std::string::npos);
+  CHECK(old_text.find("file system") == std::string::npos);
+  CHECK(old_text.find("clock      no jumps seen") != std::string::npos);
+}
+
 TEST_CASE("a first view has no rates yet, and a broken document is an error") {
   auto lines = Render(At(1, 5, 5, 1, 0), nullptr, RenderOptions{});
   REQUIRE(lines.ok());

@@ -61,16 +61,16 @@ TEST_CASE("the admin endpoint serves metrics, health, readiness and status") {
   CHECK(metrics.Has("sluice_sync_backlog_bytes{lane=\"li\\\"ve\"} 0.5\n"));
 
   CHECK(Get(port, "/healthz").status == 200);
-  unhealthy = "disk budget full";
+  unhealthy = "sync stuck: no upload confirmed for 4000 s";
   const auto sick = Get(port, "/healthz");
   CHECK(sick.status == 503);
-  CHECK(sick.Has("disk budget full"));
+  CHECK(sick.Has("sync stuck"));
 
   CHECK(Get(port, "/readyz").status == 200);
-  unready = "no broker connection";
+  unready = "appends refused: no space (file system full)";
   const auto not_ready = Get(port, "/readyz");
   CHECK(not_ready.status == 503);
-  CHECK(not_ready.Has("no broker connection"));
+  CHECK(not_ready.Has("appends refused: no space (file system full)"));
 
   CHECK(Get(port, "/v1/status").Has(R"({"gateway":"edge-01"})"));
   const auto head = Raw(port, "HEAD /metrics HTTP/1.0\r\n\r\n");
@@ -262,6 +262,39 @@ TEST_CASE("sync is stuck when partitions wait and no upload succeeded for the th
   h.backlog_partitions = 3;
   h.running = false;
   CHECK(admin::SyncStuckReason(h, 3600, start, start + 99999 * kS).empty());
+}
+
+TEST_CASE("a full store is a readiness reason naming the cause; low space only a warning") {
+  store::StorePressure p;
+  CHECK(admin::StoreFullReason(p).empty());
+  CHECK(admin::LowSpaceWarning(p).empty());
+  p.full = true;
+  p.full_reason = "disk budget full";
+  CHECK(admin::StoreFullReason(p) == "appends refused: no space (disk budget full)");
+  p.full_reason = "read-only file system";
+  CHECK(admin::StoreFullReason(p) == "appends refused: no space (read-only file system)");
+  p.full_reason.clear();  // a store that does not say why
+  CHECK(admin::StoreFullReason(p) == "appends refused: no space");
+
+  p = {};
+  p.low_space = true;
+  p.fs_free_bytes = 1ull << 30;
+  p.fs_total_bytes = 40ull << 30;
+  CHECK(admin::LowSpaceWarning(p) == "2.5% free on the store's file system (1.0 GiB of 40.0 GiB)");
+  CHECK(admin::StoreFullReason(p).empty());
+  p.fs_total_bytes = 0;
+  CHECK(admin::LowSpaceWarning(p) == "low free space on the store's file system");
+}
+
+TEST_CASE("clock jumps read as signed spans") {
+  constexpr std::int64_t kS = 1'000'000'000;
+  CHECK(admin::ClockJumpText(365 * 86400 * kS) == "+365d");
+  CHECK(admin::ClockJumpText(-3 * kS) == "-3s");
+  CHECK(admin::ClockJumpText(7500 * kS) == "+2h05m");
+  CHECK(admin::ClockJumpText(-(86400 + 7200) * kS) == "-1d02h");
+  CHECK(admin::ClockJumpText(-150 * kS) == "-2m30s");
+  CHECK(admin::ClockJumpText(0) == "+0s");
+  CHECK(admin::ClockJumpText(INT64_MIN).starts_with("-"));
 }
 
 }  // namespace sluice::gateway

@@ -90,7 +90,8 @@ struct AppFixture {
   sluice::testing::TempDir dir{"sluice-admin"};
   std::unique_ptr<App> app;
 
-  explicit AppFixture(const std::string& admin_extra = "", const std::string& extra = "") {
+  explicit AppFixture(const std::string& admin_extra = "", const std::string& extra = "",
+                      AppHooks hooks = {}) {
     const std::string toml =
         "[gateway]\nid = \"edge-01\"\nsite = \"plant-a\"\n[log]\nlevel = \"warn\"\n"
         "[store]\ndir = \"" +
@@ -106,7 +107,7 @@ struct AppFixture {
         extra;
     auto config = ParseConfig(toml, "admin-test.toml");
     REQUIRE_MESSAGE(config.ok(), config.status().ToString());
-    auto started = App::Start(*config);
+    auto started = App::Start(*config, std::move(hooks));
     REQUIRE_MESSAGE(started.ok(), started.status().ToString());
     app = std::move(*started);
     REQUIRE(app->admin_port() != 0);

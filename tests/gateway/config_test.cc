@@ -163,4 +163,31 @@ max_value_bytes = "4KiB"
   CHECK(too_slow.status().message().find("'store.wal_max_commit_delay'") != std::string::npos);
 }
 
+TEST_CASE("the free-space warning and the reserve map onto the store, within their bounds") {
+  auto defaults = ParseConfig("", "t.toml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->store.free_space_warning_pct == 5);
+  CHECK(defaults->store.reserve_bytes == 1ull << 20);
+
+  auto c = ParseConfig("[store]\nfree_space_warning = 10\nreserve = \"8MiB\"\n", "t.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->store.free_space_warning_pct == 10);
+  CHECK(c->store.reserve_bytes == 8ull << 20);
+  auto off = ParseConfig("[store]\nfree_space_warning = 0\nreserve = 0\n", "t.toml");
+  REQUIRE_MESSAGE(off.ok(), off.status().ToString());
+  CHECK(off->store.free_space_warning_pct == 0);
+  CHECK(off->store.reserve_bytes == 0);
+
+  auto pct = ErrorOf("[store]\nfree_space_warning = 51\n");
+  CHECK(Contains(pct, "test.toml:2:"));
+  CHECK(Contains(pct, "'store.free_space_warning'"));
+  CHECK(Contains(pct, "outside [0, 50]"));
+  CHECK(Contains(ErrorOf("[store]\nfree_space_warning = \"5%\"\n"), "expected an integer"));
+
+  auto reserve = ErrorOf("[log]\nlevel = \"info\"\n[store]\nreserve = \"65MiB\"\n");
+  CHECK(Contains(reserve, "test.toml:4:"));
+  CHECK(Contains(reserve, "'store.reserve'"));
+  CHECK(Contains(ErrorOf("[store]\nreserve = \"1MB\"\n"), "B, KiB, MiB, GiB"));
+}
+
 }  // namespace sluice::gateway

@@ -4,7 +4,10 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/timex.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 #include <fstream>
@@ -119,6 +122,67 @@ TEST_CASE("clock: before 2024 and far future fail") {
   CHECK(CheckClock(0).level == Level::kFail);               // 1970: RTC reset
   CHECK(CheckClock(1'735'689'600).level == Level::kPass);   // 2025-01-01
   CHECK(CheckClock(4'102'444'800).level == Level::kFail);   // 2100-01-01
+}
+
+TEST_CASE("clock sync: unsynchronised or unreadable is a warning that says what to do") {
+  struct timex tx {};
+  tx.esterror = 120;
+  tx.maxerror = 4000;
+  const CheckResult synced = ClockSyncResult(TIME_OK, tx, 0);
+  CHECK(synced.level == Level::kPass);
+  CHECK(synced.name == "clock-sync");
+  CHECK(synced.message.find("estimated error 120 us") != std::string::npos);
+
+  tx.status = STA_UNSYNC;
+  const CheckResult unsync = ClockSyncResult(TIME_OK, tx, 0);
+  CHECK(unsync.level == Level::kWarn);
+  CHECK(unsync.message.find("STA_UNSYNC") != std::string::npos);
+  CHECK(unsync.message.find("systemd-timesyncd") != std::string::npos);
+  CHECK(unsync.message.find("chrony") != std::string::npos);
+  CHECK(unsync.message.find("GPS") != std::string::npos);
+
+  tx.status = 0;
+  const CheckResult error = ClockSyncResult(TIME_ERROR, tx, 0);
+  CHECK(error.level == Level::kWarn);
+  CHECK(error.message.find("TIME_ERROR") != std::string::npos);
+  CHECK(ClockSyncResult(-1, tx, EPERM).level == Level::kWarn);
+  // This box's own clock: whatever its state, never a failure.
+  CHECK(CheckClockSync().level != Level::kFail);
+}
+
+TEST_CASE("file system: read-only or full fails, under the warning threshold warns") {
+  store::Env::Space space;
+  space.total_bytes = 100ull << 30;
+  space.free_bytes = 40ull << 30;
+  const CheckResult roomy = FileSystemResult("/var/lib/sluice", space, 5);
+  CHECK(roomy.level == Level::kPass);
+  CHECK(roomy.message.find("40.0% free on /var/lib/sluice") != std::string::npos);
+
+  space.free_bytes = 3ull << 30;
+  const CheckResult low = FileSystemResult("/var/lib/sluice", space, 5);
+  CHECK(low.level == Level::kWarn);
+  CHECK(low.message.find("3.0% free") != std::string::npos);
+  CHECK(low.message.find("store.free_space_warning (5%)") != std::string::npos);
+  CHECK(low.message.find("free space or enlarge the file system") != std::string::npos);
+  CHECK(low.message.find("reclaimed once a sink is reachable") != std::string::npos);
+  // The warning off: low is still writable.
+  CHECK(FileSystemResult("/var/lib/sluice", space, 0).level == Level::kPass);
+
+  space.free_bytes = 0;
+  CHECK(FileSystemResult("/var/lib/sluice", space, 0).level == Level::kFail);
+
+  space.free_bytes = 40ull << 30;
+  space.read_only = true;
+  const CheckResult ro = FileSystemResult("/var/lib/sluice", space, 5);
+  CHECK(ro.level == Level::kFail);
+  CHECK(ro.message.find("read-only") != std::string::npos);
+  CHECK(ro.message.find("remount") != std::string::npos);
+
+  // A real temp dir, not yet holding the store: read through the store's Env.
+  testing::TempDir t("doctor");
+  const CheckResult real = CheckFileSystem((t.path() / "store").string(), 0);
+  CHECK(real.level != Level::kWarn);
+  CHECK(real.message.find(t.path().string()) != std::string::npos);
 }
 
 }  // namespace

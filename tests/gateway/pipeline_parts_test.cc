@@ -142,6 +142,40 @@ TEST_CASE("pressure: full or refusing stops, disk past the slow mark or a fillin
   CHECK(pipeline::EvaluatePressure(in) == PressureLevel::kStop);
 }
 
+TEST_CASE("the store's space is logged once per change, naming why appends are refused") {
+  using Severity = pipeline::StoreSpaceEvent::Severity;
+  store::StorePressure ok, full_fs, full_budget, low;
+  full_fs.full = true;
+  full_fs.full_reason = "file system full (ENOSPC)";
+  full_budget.full = true;
+  full_budget.full_reason = "disk budget full";
+  low.low_space = true;
+  low.fs_free_bytes = 3ull << 30;
+  low.fs_total_bytes = 100ull << 30;
+
+  CHECK(pipeline::StoreSpaceEvents(ok, ok).empty());
+  auto start = pipeline::StoreSpaceEvents(ok, full_fs);
+  REQUIRE(start.size() == 1);
+  CHECK(start[0].severity == Severity::kWarn);
+  CHECK(Contains(start[0].line, "appends refused: no space (file system full (ENOSPC))"));
+  // Still full: nothing more, however many appends fail, even when the
+  // reason's details move (the budget's names the bytes used).
+  CHECK(pipeline::StoreSpaceEvents(full_fs, full_fs).empty());
+  CHECK(pipeline::StoreSpaceEvents(full_fs, full_budget).empty());
+  auto end = pipeline::StoreSpaceEvents(full_budget, ok);
+  REQUIRE(end.size() == 1);
+  CHECK(end[0].severity == Severity::kInfo);
+  CHECK(Contains(end[0].line, "appends accepted again (was: appends refused: no space (disk "
+                              "budget full))"));
+
+  auto warned = pipeline::StoreSpaceEvents(ok, low);
+  REQUIRE(warned.size() == 1);
+  CHECK(warned[0].severity == Severity::kWarn);
+  CHECK(Contains(warned[0].line, "3.0% free on the store's file system (3.0 GiB of 100.0 GiB)"));
+  CHECK(pipeline::StoreSpaceEvents(low, low).empty());
+  CHECK(pipeline::StoreSpaceEvents(low, ok).size() == 1);
+}
+
 TEST_CASE("Sparkplug topics route by edge node, so a node's births and data share a shard") {
   CHECK(RoutingHash("spBv1.0/g1/NBIRTH/n1") == RoutingHash("spBv1.0/g1/NDATA/n1"));
   CHECK(RoutingHash("spBv1.0/g1/DDATA/n1/dev7") == RoutingHash("spBv1.0/g1/NDEATH/n1"));

@@ -61,11 +61,14 @@ class App {
   std::string MetricsText() const;
   // A JSON summary (/v1/status).
   std::string StatusJson() const;
-  // Empty when healthy, else why not (/healthz): the store open and not
-  // full, sync not stuck past admin.sync_stuck_after.
+  // Empty when live, else why not (/healthz): the store open, sync not
+  // stuck past admin.sync_stuck_after. A full store is not a liveness
+  // failure: restarting would meet the same full disk.
   std::string UnhealthyReason() const;
-  // Empty when ready, else why not (/readyz): the store open and, with
-  // brokers configured, at least one broker connection up.
+  // Empty when ready, else why not (/readyz): the store open and taking
+  // appends ("appends refused: no space (<why>)" while it is full, for the
+  // disk budget or the file system), and, with brokers configured, at least
+  // one broker connection up.
   std::string UnreadyReason() const;
   // The admin endpoint's port; 0 when it is off.
   std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }

@@ -1,8 +1,18 @@
 #include "health.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace sluice::gateway::admin {
+namespace {
+
+std::string Gib(std::uint64_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return b;
+}
+
+}  // namespace
 
 std::string SyncStuckReason(const sync::SyncHealth& y, std::uint32_t stuck_after_s,
                             std::int64_t start_wall_ns, std::int64_t now_wall_ns) {
@@ -21,6 +31,44 @@ std::string SyncStuckReason(const sync::SyncHealth& y, std::uint32_t stuck_after
     why += "; last permanent error: " + y.last_permanent_error;
   }
   return why;
+}
+
+std::string StoreFullReason(const store::StorePressure& p) {
+  if (!p.full) return "";
+  // A store that does not say why is still refusing: say what is known.
+  return "appends refused: no space" + (p.full_reason.empty() ? "" : " (" + p.full_reason + ")");
+}
+
+std::string LowSpaceWarning(const store::StorePressure& p) {
+  if (!p.low_space) return "";
+  if (p.fs_total_bytes == 0) return "low free space on the store's file system";
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f%%",
+                100.0 * static_cast<double>(p.fs_free_bytes) / static_cast<double>(p.fs_total_bytes));
+  return std::string(pct) + " free on the store's file system (" + Gib(p.fs_free_bytes) + " of " +
+         Gib(p.fs_total_bytes) + ")";
+}
+
+std::string ClockJumpText(std::int64_t jump_ns) {
+  const char sign = jump_ns < 0 ? '-' : '+';
+  // Magnitude in whole seconds, without overflowing on INT64_MIN.
+  const std::uint64_t s =
+      (jump_ns < 0 ? 0 - static_cast<std::uint64_t>(jump_ns) : static_cast<std::uint64_t>(jump_ns)) /
+      1'000'000'000;
+  char b[48];
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (s < 60) {
+    std::snprintf(b, sizeof b, "%c%llus", sign, u(s));
+  } else if (s < 3600) {
+    std::snprintf(b, sizeof b, "%c%llum%02llus", sign, u(s / 60), u(s % 60));
+  } else if (s < 86400) {
+    std::snprintf(b, sizeof b, "%c%lluh%02llum", sign, u(s / 3600), u(s / 60 % 60));
+  } else if (s % 86400 < 3600) {
+    std::snprintf(b, sizeof b, "%c%llud", sign, u(s / 86400));
+  } else {
+    std::snprintf(b, sizeof b, "%c%llud%02lluh", sign, u(s / 86400), u(s / 3600 % 24));
+  }
+  return b;
 }
 
 }  // namespace sluice::gateway::admin

@@ -1,9 +1,14 @@
 // Health judgements of the admin endpoint that need no running gateway.
+//
+// Liveness (/healthz) says whether the process should be restarted; a full
+// disk is not such a reason (a restart meets the same disk), so the store's
+// space only ever affects readiness (/readyz) and warnings.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "store/store.h"
 #include "sync/engine.h"
 
 namespace sluice::gateway::admin {
@@ -14,5 +19,18 @@ namespace sluice::gateway::admin {
 // `stuck_after_s` 0: never stuck. Wall clock, ns since the epoch.
 std::string SyncStuckReason(const sync::SyncHealth& health, std::uint32_t stuck_after_s,
                             std::int64_t start_wall_ns, std::int64_t now_wall_ns);
+
+// Empty while the store takes appends; else the /readyz reason,
+// "appends refused: no space (<full_reason>)", whatever the cause (the disk
+// budget or the file system itself).
+std::string StoreFullReason(const store::StorePressure& pressure);
+
+// Empty unless free space on the store's file system is below the warning
+// threshold (pressure.low_space): "3.2% free on the store's file system
+// (1.3 GiB of 40.0 GiB)". A warning, never a failed probe.
+std::string LowSpaceWarning(const store::StorePressure& pressure);
+
+// A signed wall-clock step for people: "+365d", "-3s", "+2h05m".
+std::string ClockJumpText(std::int64_t jump_ns);
 
 }  // namespace sluice::gateway::admin

@@ -1,7 +1,9 @@
 // Checks of the box itself: io_uring, O_DIRECT, persistent memory, disk
-// space, clock. Each returns one line and never throws.
+// space and the file system, clock and its synchronisation. Each returns
+// one line and never throws.
 #include <fcntl.h>
 #include <sys/statvfs.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,6 +147,68 @@ CheckResult CheckDiskSpace(const std::string& dir, std::uint64_t budget) {
                             Gib(budget) + "; lower it or free space");
   }
   return Pass("disk", seen + ", store uses " + Gib(used) + ", budget " + Gib(budget) + " fits");
+}
+
+CheckResult FileSystemResult(const std::string& where, const store::Env::Space& space,
+                             std::uint32_t warning_pct) {
+  constexpr const char* kWhatToDo =
+      "free space or enlarge the file system; sealed partitions upload and are reclaimed once "
+      "a sink is reachable; see docs/config.md (store.free_space_warning)";
+  if (space.read_only) {
+    return Fail("filesystem", where + " is mounted read-only: the store cannot write there; "
+                              "remount it read-write (a file system remounted read-only after "
+                              "I/O errors needs fsck and a look at the kernel log first)");
+  }
+  if (space.total_bytes == 0) return Warn("filesystem", where + ": size unknown (statvfs)");
+  const double pct =
+      100.0 * static_cast<double>(space.free_bytes) / static_cast<double>(space.total_bytes);
+  char seen[160];
+  std::snprintf(seen, sizeof seen, "%.1f%% free on %s (%s of %s)", pct, where.c_str(),
+                Gib(space.free_bytes).c_str(), Gib(space.total_bytes).c_str());
+  if (space.free_bytes == 0) {
+    return Fail("filesystem", std::string(seen) + ": appends are refused; " + kWhatToDo);
+  }
+  if (warning_pct > 0 && pct < warning_pct) {
+    return Warn("filesystem", std::string(seen) + ", below store.free_space_warning (" +
+                                  std::to_string(warning_pct) + "%); " + kWhatToDo);
+  }
+  return Pass("filesystem", std::string(seen) + ", writable");
+}
+
+CheckResult CheckFileSystem(const std::string& dir, std::uint32_t warning_pct) {
+  const std::string where = ExistingAncestor(dir);
+  // The store's own reading, so that doctor and the running store agree.
+  auto env = store::NewPosixEnv(store::IoEngine::kPwrite);
+  if (!env.ok()) return Fail("filesystem", env.status().message());
+  auto space = (*env)->FileSystemSpace(where);
+  if (!space.ok()) return Fail("filesystem", space.status().message());
+  return FileSystemResult(where, *space, warning_pct);
+}
+
+CheckResult ClockSyncResult(int state, const struct timex& tx, int error) {
+  constexpr const char* kWhatToDo =
+      "enable time synchronisation (systemd-timesyncd: timedatectl set-ntp true; or chrony), "
+      "or give the box a GPS or battery-backed RTC time source";
+  if (state == -1) {
+    return Warn("clock-sync", std::string("cannot read the kernel's clock state (ntp_adjtime): ") +
+                                  std::strerror(error) + "; make sure the clock is synchronised: " +
+                                  kWhatToDo);
+  }
+  if (state == TIME_ERROR || (tx.status & STA_UNSYNC) != 0) {
+    return Warn("clock-sync", std::string("not synchronised (") +
+                                  (state == TIME_ERROR ? "TIME_ERROR" : "STA_UNSYNC") +
+                                  "): timestamps and partition windows follow a drifting clock "
+                                  "that may later be stepped; " + kWhatToDo);
+  }
+  return Pass("clock-sync", "synchronised (estimated error " + std::to_string(tx.esterror) +
+                                " us, maximum " + std::to_string(tx.maxerror) + " us)");
+}
+
+CheckResult CheckClockSync() {
+  struct timex tx {};
+  tx.modes = 0;  // read only: needs no privilege
+  const int state = ::ntp_adjtime(&tx);
+  return ClockSyncResult(state, tx, state == -1 ? errno : 0);
 }
 
 CheckResult CheckClock(std::time_t now) {

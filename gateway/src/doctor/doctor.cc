@@ -22,13 +22,16 @@ int RunDoctor(const Config& config) {
                                                  : " from " + config.board.profile_path) +
                          ": " + config.board.reason});
   results.push_back(CheckClock(std::time(nullptr)));
+  results.push_back(CheckClockSync());
   results.push_back(CheckIoUring());
   results.push_back(CheckODirect(probe));
+  const bool o_direct = results.back().level == Level::kPass;
   results.push_back(CheckPersistentMemory("/dev", config.store));
   results.push_back(CheckDiskSpace(dir, config.store.disk_budget_bytes));
+  results.push_back(CheckFileSystem(dir, config.store.free_space_warning_pct));
   // Probes write to the store's file system only when it accepts O_DIRECT;
   // otherwise their numbers would describe the page cache.
-  if (results[3].level == Level::kPass) {
+  if (o_direct) {
     results.push_back(CheckSyncLatency(probe));
     results.push_back(CheckWriteBandwidth(probe));
   }

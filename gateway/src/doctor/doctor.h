@@ -4,12 +4,15 @@
 // tests run the checks against temp dirs and closed ports.
 #pragma once
 
+#include <sys/timex.h>
+
 #include <cstdint>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "gateway/config.h"
+#include "store/env.h"
 
 namespace sluice::gateway::doctor {
 
@@ -33,6 +36,14 @@ CheckResult CheckODirect(const std::string& dir);
 CheckResult CheckPersistentMemory(const std::string& dev_dir, const store::Options& store);
 // Free space of the file system holding `dir` against `budget` (0: none).
 CheckResult CheckDiskSpace(const std::string& dir, std::uint64_t budget);
+// The file system holding `dir` (or its nearest existing parent), as the
+// store sees it (Env::FileSystemSpace): mounted read-only or without free
+// space fails; free space under `warning_pct` percent
+// (store.free_space_warning; 0: off) warns. Either says what to do.
+CheckResult CheckFileSystem(const std::string& dir, std::uint32_t warning_pct);
+// The judgement of CheckFileSystem on a reading of `where`, for tests.
+CheckResult FileSystemResult(const std::string& where, const store::Env::Space& space,
+                             std::uint32_t warning_pct);
 // `writes` x 4 KiB writes, each followed by fdatasync: p50 and p99.
 CheckResult CheckSyncLatency(const std::string& dir, int writes = 20);
 // `bytes` of sequential O_DIRECT writes (then one fdatasync): MiB/s.
@@ -47,6 +58,14 @@ std::vector<CheckResult> CheckUpstream(const SyncConfig& sync, int timeout_ms);
 // Year 2024 or later (no box runs Sluice earlier: a reset RTC) and before
 // 2100 (object keys carry 4-digit years; later means a broken RTC).
 CheckResult CheckClock(std::time_t now);
+// Whether the kernel considers the clock synchronised (ntp_adjtime, read
+// only): not when it answers TIME_ERROR or sets STA_UNSYNC. A warning, not
+// a failure: the box works, but timestamps and partition windows follow a
+// clock that drifts and may later be stepped (which the store counts).
+CheckResult CheckClockSync();
+// The judgement of CheckClockSync on ntp_adjtime's answer `state` (-1 with
+// `error` = errno when the call failed) and `tx`, for tests.
+CheckResult ClockSyncResult(int state, const struct timex& tx, int error);
 
 // "host", port from "tcp://host:1883", "ssl://[::1]:8883", "http://h:7480",
 // "https://h" (scheme default ports). False when unparsable.

@@ -1,5 +1,7 @@
 #include "pressure.h"
 
+#include "admin/health.h"
+
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
@@ -14,6 +16,29 @@ PressureLevel EvaluatePressure(const PressureInputs& in) {
     return PressureLevel::kSlow;
   }
   return PressureLevel::kOpen;
+}
+
+std::vector<StoreSpaceEvent> StoreSpaceEvents(const store::StorePressure& before,
+                                              const store::StorePressure& now) {
+  using Severity = StoreSpaceEvent::Severity;
+  std::vector<StoreSpaceEvent> out;
+  // The reason alone may change while full (the budget's names the bytes
+  // used, which reclaiming changes): not worth a line each time.
+  if (now.full && !before.full) {
+    out.push_back({Severity::kWarn, "store: " + admin::StoreFullReason(now) +
+                                        "; intake stops until space returns (free space or "
+                                        "enlarge the file system; synced partitions are "
+                                        "reclaimed)"});
+  } else if (!now.full && before.full) {
+    out.push_back({Severity::kInfo, "store: appends accepted again (was: " +
+                                        admin::StoreFullReason(before) + ")"});
+  }
+  if (now.low_space && !before.low_space) {
+    out.push_back({Severity::kWarn, "store: low on space: " + admin::LowSpaceWarning(now)});
+  } else if (!now.low_space && before.low_space) {
+    out.push_back({Severity::kInfo, "store: free space back above store.free_space_warning"});
+  }
+  return out;
 }
 
 PressureController::PressureController(store::Store* store, std::uint64_t disk_slow_bytes,
@@ -57,6 +82,12 @@ void PressureController::Sample() {
     std::lock_guard lock(sources_mu_);
     for (const auto& s : sources_) in.extra = std::max(in.extra, s());
   }
+  for (const auto& e : StoreSpaceEvents(last_store_, in.store)) {
+    spdlog::log(e.severity == StoreSpaceEvent::Severity::kWarn ? spdlog::level::warn
+                                                                : spdlog::level::info,
+                "{}", e.line);
+  }
+  last_store_ = in.store;
   const PressureLevel next = EvaluatePressure(in);
   const PressureLevel prev = level_.exchange(next, std::memory_order_acq_rel);
   if (next != prev) {
@@ -68,6 +99,19 @@ void PressureController::Sample() {
                 in.store_refusing ? ", appends refused" : "");
     std::lock_guard lock(mu_);
     changed_.notify_all();
+  }
+}
+
+void PressureController::ReportStoreRefused(const Status& why) {
+  if (!refusing_.exchange(true, std::memory_order_relaxed)) {
+    spdlog::warn("ingest: the store refuses appends ({}); retrying while intake stops",
+                 why.ToString());
+  }
+}
+
+void PressureController::ReportStoreAccepting() {
+  if (refusing_.exchange(false, std::memory_order_relaxed)) {
+    spdlog::info("ingest: the store takes appends again");
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,18 @@ struct PressureInputs {
 // slow_queue_pct, or a source says so; else kOpen.
 PressureLevel EvaluatePressure(const PressureInputs& in);
 
+// A log line about the store's space, written once per change (not per
+// append): the store became full (naming why: the disk budget, or the file
+// system full or read-only), it takes appends again (naming what it was),
+// its file system went below or back above the free-space warning.
+struct StoreSpaceEvent {
+  enum class Severity { kInfo, kWarn };
+  Severity severity = Severity::kInfo;
+  std::string line;
+};
+std::vector<StoreSpaceEvent> StoreSpaceEvents(const store::StorePressure& before,
+                                              const store::StorePressure& now);
+
 class PressureController {
  public:
   using QueueFill = std::function<std::uint32_t()>;  // percent, fullest queue
@@ -45,9 +58,11 @@ class PressureController {
   void Stop();
 
   PressureLevel level() const { return level_.load(std::memory_order_acquire); }
-  void ReportStoreRefusing(bool refusing) {
-    refusing_.store(refusing, std::memory_order_relaxed);
-  }
+  // From the shards: an append was refused with a retryable error (`why`),
+  // or a retried one finally went through. Each turn is logged once, by
+  // whichever shard makes it, however many appends are refused meanwhile.
+  void ReportStoreRefused(const Status& why);
+  void ReportStoreAccepting();
   // Waits while the level is kStop and `closed` is false.
   void WaitWhileStopped(const std::atomic<bool>& closed);
   // Wakes every WaitWhileStopped (after `closed` was set).
@@ -66,6 +81,9 @@ class PressureController {
   std::vector<Pipeline::PressureSource> sources_;  // guarded by sources_mu_
   std::atomic<PressureLevel> level_{PressureLevel::kOpen};
   std::atomic<bool> refusing_{false};
+  // The store's pressure at the last sample, for StoreSpaceEvents. Only
+  // Sample() touches it: from Start() before the thread, then the thread.
+  store::StorePressure last_store_;
   std::mutex mu_;
   std::condition_variable changed_;
   bool stop_ = false;

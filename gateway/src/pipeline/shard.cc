@@ -249,7 +249,7 @@ void Shard::Reap() {
     if (s.ok()) {
       env_.counters->records_stored.fetch_add(f.batch.size(), std::memory_order_relaxed);
       CountAckLatency(*env_.counters, now - f.first_append);
-      if (f.attempts > 1) env_.pressure->ReportStoreRefusing(false);
+      if (f.attempts > 1) env_.pressure->ReportStoreAccepting();
       DeliverRest(f, MessageOutcome::kStored);
       inflight_.pop_front();
       continue;
@@ -258,12 +258,12 @@ void Shard::Reap() {
       // Acknowledged to the broker already: keep it and try again, and stop
       // reading from the brokers meanwhile.
       env_.counters->append_retries.fetch_add(1, std::memory_order_relaxed);
-      env_.pressure->ReportStoreRefusing(true);
+      // Logged once per turn by the controller, not once per batch.
+      env_.pressure->ReportStoreRefused(s);
       const auto backoff = std::min<std::chrono::microseconds>(
           kRetryMax, kRetryMin * (1u << std::min<std::uint32_t>(f.attempts, 8)));
       f.waiting_retry = true;
       f.retry_at = now + backoff;
-      if (f.attempts == 1) LogLimited("shard append refused, retrying: " + s.ToString());
       return;
     }
     env_.counters->records_dropped.fetch_add(f.batch.size(), std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "admin/health.h"
 #include "status.h"
 
 namespace sluice::gateway::status {
@@ -180,6 +181,7 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
       d.Bool("/health/healthy") ? "healthy" : "UNHEALTHY: " + d.Str("/health/unhealthy_reason");
   health += d.Bool("/health/ready") ? ", ready" : ", NOT READY: " + d.Str("/health/unready_reason");
   add("health", health);
+  for (const auto& w : d.Strs("/health/warnings")) add("", "warning: " + w);
 
   // Rates over the interval between the snapshots.
   const double dt = before ? static_cast<double>(now.steady_ns - before->steady_ns) / 1e9 : 0;
@@ -217,13 +219,24 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                  : ", endpoint off";
   add("sources", sources);
 
-  // Store fill against its disk budget.
+  // Store fill against its disk budget, and the file system under it.
   const double used = d.Num("/store/disk_used_bytes"), budget = d.Num("/store/disk_budget_bytes");
+  std::string full;
+  if (d.Bool("/store/full")) {
+    const std::string why = d.Str("/store/full_reason");
+    full = ", FULL: appends refused" + (why.empty() ? "" : " (" + why + ")");
+  }
   if (budget > 0) {
     add("store", Bar(used / budget, o) + "  " + Bytes(used) + " of " + Bytes(budget) + " budget" +
-                     (d.Bool("/store/full") ? ", FULL: appends refused" : ""));
+                     full);
   } else {
-    add("store", Bytes(used) + " on disk, no disk budget");
+    add("store", Bytes(used) + " on disk, no disk budget" + full);
+  }
+  const double fs_free = d.Num("/store/fs_free_bytes"), fs_total = d.Num("/store/fs_total_bytes");
+  if (fs_total > 0) {
+    add("", "file system " + Bytes(fs_free) + " free of " + Bytes(fs_total) +
+                Format(" (%.1f%%)", 100 * fs_free / fs_total) +
+                (d.Bool("/store/low_space") ? ", LOW" : ""));
   }
   add("", "write buffer " + Bytes(d.Num("/store/write_buffer_bytes")) + ", segments " +
               Bytes(d.Num("/store/segment_bytes")) + Format(", %.0f series", d.Num("/series")) +
@@ -252,6 +265,16 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                                   : "- /s") +
                 ", last success " +
                 (last_ok > 0 ? Duration((now_ns - last_ok) / 1'000'000'000) + " ago" : "never"));
+  }
+  const std::int64_t forward = d.Int("/clock/jumps_forward");
+  const std::int64_t backward = d.Int("/clock/jumps_backward");
+  if (forward + backward == 0) {
+    add("clock", "no jumps seen");
+  } else {
+    add("clock", std::to_string(forward + backward) + (forward + backward == 1 ? " jump" : " jumps") +
+                     " (" + std::to_string(forward) + " forward, " + std::to_string(backward) +
+                     " backward; last " + admin::ClockJumpText(d.Int("/clock/last_jump_ns")) +
+                     ")");
   }
   add("partitions", Format("open %.0f", d.Num("/partitions/open")) +
                         Format(", sealed %.0f", d.Num("/partitions/sealed")) +
