@@ -1,6 +1,7 @@
 #include "partition_index.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "coding.h"
 #include "store_logs.h"
@@ -56,6 +57,7 @@ void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
 
 void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
   std::unique_lock lock(mu_);
+  std::vector<FoundBlock> kept;
   for (auto& b : pending_) {
     if (b.header.seq_max >= first_wal_seq) {
       // Its records may also be in the write buffer: only an intact block
@@ -72,6 +74,20 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
         continue;
       }
     }
+    kept.push_back(std::move(b));
+  }
+  // A block write that failed (EIO) may still have reached the disk; the
+  // flusher writes the block again further on, and a later sync makes both
+  // copies durable. Copies share partition and sequence range (a batch
+  // never splits across blocks, so distinct blocks never do): the last one
+  // found, the write that succeeded, stands; the others are dead pages.
+  std::map<std::tuple<PartitionId, std::uint64_t, std::uint64_t>, std::size_t> last;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    last[{kept[i].header.partition, kept[i].header.seq_min, kept[i].header.seq_max}] = i;
+  }
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const FoundBlock& b = kept[i];
+    if (last[{b.header.partition, b.header.seq_min, b.header.seq_max}] != i) continue;
     const auto n = static_cast<std::uint32_t>(blocks_.size());
     blocks_.push_back({b.address, b.header.partition, b.header.header_len, b.header.body_len,
                        b.header.body_crc, b.header.seq_max, true, 0});

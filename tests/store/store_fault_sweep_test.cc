@@ -556,25 +556,19 @@ void Sweep(OpKind op, WriteBufferMode buffer) {
     Sweep(OpKind::op, WriteBufferMode::buffer);                                        \
   }
 
-// KNOWN FAILING until the store fix lands (remove the may_fail then): an EIO
-// on a block's write + fdatasync leaves the block on disk; the flusher
-// writes it again after it, and recovery indexes both copies, so every
-// record of the block reads twice after a restart.
-#define KNOWN_DUPLICATE_BLOCK * doctest::may_fail()
-
 SWEEP_CASE(kOpen, kWal, )
 SWEEP_CASE(kAppend, kWal, )
-SWEEP_CASE(kBlock, kWal, KNOWN_DUPLICATE_BLOCK)
-SWEEP_CASE(kSegment, kWal, KNOWN_DUPLICATE_BLOCK)
+SWEEP_CASE(kBlock, kWal, )
+SWEEP_CASE(kSegment, kWal, )
 SWEEP_CASE(kRoll, kWal, )
-SWEEP_CASE(kSeal, kWal, KNOWN_DUPLICATE_BLOCK)
+SWEEP_CASE(kSeal, kWal, )
 SWEEP_CASE(kMarkSynced, kWal, )
 SWEEP_CASE(kReclaim, kWal, )
 SWEEP_CASE(kOpen, kPmem, )
 SWEEP_CASE(kAppend, kPmem, )
-SWEEP_CASE(kBlock, kPmem, KNOWN_DUPLICATE_BLOCK)
-SWEEP_CASE(kSegment, kPmem, KNOWN_DUPLICATE_BLOCK)
-SWEEP_CASE(kSeal, kPmem, KNOWN_DUPLICATE_BLOCK)
+SWEEP_CASE(kBlock, kPmem, )
+SWEEP_CASE(kSegment, kPmem, )
+SWEEP_CASE(kSeal, kPmem, )
 SWEEP_CASE(kMarkSynced, kPmem, )
 SWEEP_CASE(kReclaim, kPmem, )
 
