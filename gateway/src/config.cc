@@ -394,6 +394,31 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
     }
     return walker.Error(where, key, why);
   };
+  // A default that depends on another key is derived from it: late_grace
+  // defaults to 300 s, but never to more than the partition window. When the
+  // user set both and they conflict, the error names both and where.
+  {
+    auto set_at = [&](const char* key) -> std::string {
+      if (const toml::node* n = root.at_path(key).node()) return Position(source, n->source());
+      if (const toml::node* n = profile.at_path(key).node()) {
+        return Position(config.board.profile_path, n->source());
+      }
+      return "";
+    };
+    const std::string grace_at = set_at("store.late_grace");
+    store::Options& so = config.store;
+    if (grace_at.empty() && so.late_grace_s > so.partition_window_s) {
+      so.late_grace_s = so.partition_window_s;
+    } else if (so.late_grace_s > so.partition_window_s) {
+      const std::string window_at = set_at("store.partition_window");
+      return located("store.late_grace",
+                     std::to_string(so.late_grace_s) + " s is longer than store.partition_window (" +
+                         std::to_string(so.partition_window_s) + " s, " +
+                         (window_at.empty() ? std::string("its default") : "set at " + window_at) +
+                         "); a partition takes late records for at most one window: lower "
+                         "store.late_grace or widen store.partition_window");
+    }
+  }
   Status s = config.store.Validate();
   if (!s.ok()) {
     // Options fields whose key drops the unit suffix.

@@ -150,21 +150,33 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
 
+  // Every subcommand that reads a configuration takes it the same way: as
+  // its argument or with -c/--config.
+  constexpr const char* kOperate = "Operate the gateway";
+  constexpr const char* kData = "Work with the data";
+  auto config_option = [](CLI::App* sub, std::string& file) {
+    return sub->add_option("config,--config,-c", file, "TOML configuration file");
+  };
+
   std::string config_file;
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
-  check->add_option("file", config_file, "TOML configuration file")->required();
+  check->group(kOperate);
+  config_option(check, config_file)->required();
 
   std::string run_config = "/etc/sluice/sluice.toml";
   auto* run = app.add_subcommand("run", "Run the gateway until SIGINT or SIGTERM");
-  run->add_option("--config,-c", run_config, "TOML configuration file")->capture_default_str();
+  run->group(kOperate);
+  config_option(run, run_config)->capture_default_str();
 
   sluice::sensor_sim::SimOptions sim;
   auto* simulate = app.add_subcommand("simulate", "Publish a simulated sensor fleet over MQTT");
+  simulate->group(kData);
   sluice::sensor_sim::AddSimOptions(*simulate, sim);
 
   sluice::sync::ExportOptions export_options;
   std::string export_format = "csv", export_start, export_end, export_output;
   auto* exp = app.add_subcommand("export", "Write partition objects as CSV or JSON Lines");
+  exp->group(kData);
   exp->add_option("inputs", export_options.inputs, "Object files or folders of *.slp")->required();
   exp->add_option("--format", export_format, "csv or jsonl")->capture_default_str();
   exp->add_option("--series", export_options.series, "Only these series (repeatable)");
@@ -176,11 +188,13 @@ int main(int argc, char** argv) {
   std::string doctor_config = "/etc/sluice/sluice.toml";
   auto* doctor = app.add_subcommand(
       "doctor", "Check this box against a configuration; exit 0 pass, 1 warning, 2 failure");
-  doctor->add_option("--config,-c", doctor_config, "TOML configuration file")->capture_default_str();
+  doctor->group(kOperate);
+  config_option(doctor, doctor_config)->capture_default_str();
 
   sluice::gateway::status::StatusOptions status_options;
   auto* status = app.add_subcommand(
       "status", "Show a running gateway: rates, fills, sync backlog, errors (its admin endpoint)");
+  status->group(kOperate);
   status->add_option("--admin", status_options.admin, "Admin endpoint URL")->capture_default_str();
   status->add_option("--token-file", status_options.token_file,
                      "File with the admin bearer token (admin.token_file)");

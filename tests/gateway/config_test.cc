@@ -191,3 +191,26 @@ TEST_CASE("the free-space warning and the reserve map onto the store, within the
 }
 
 }  // namespace sluice::gateway
+
+TEST_CASE("late_grace defaults to at most the partition window the user set") {
+  auto c = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"60s\"\n", "spb.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->store.partition_window_s == 60);
+  CHECK(c->store.late_grace_s == 60);
+  auto wide = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"2h\"\n", "w.toml");
+  REQUIRE(wide.ok());
+  CHECK(wide->store.late_grace_s == 300);
+}
+
+TEST_CASE("a late_grace the user set beyond the window names both keys, where, and the fix") {
+  auto c = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"60s\"\nlate_grace = \"5m\"\n",
+                       "g.toml");
+  REQUIRE_FALSE(c.ok());
+  const std::string m = c.status().message();
+  CHECK_MESSAGE(m.find("g.toml:4") != std::string::npos, m);
+  CHECK_MESSAGE(m.find("store.late_grace") != std::string::npos, m);
+  CHECK_MESSAGE(m.find("store.partition_window (60 s, set at g.toml:3") != std::string::npos, m);
+  CHECK_MESSAGE(m.find("lower store.late_grace or widen store.partition_window") !=
+                    std::string::npos,
+                m);
+}

@@ -21,4 +21,19 @@ grep -q "bad.toml:3:1: key 'store.block_sise': unknown key" "$tmp/err" || { cat 
 
 if "$sluice" check-config "$tmp/missing.toml" 2> "$tmp/err"; then fail "missing file accepted"; fi
 grep -q "missing.toml" "$tmp/err" || fail "missing-file error does not name the file"
+
+# Every subcommand that reads a configuration takes it as its argument or
+# with -c, the same way: the missing file's name comes back either way.
+for sub in check-config run doctor; do
+  for form in "$tmp/missing.toml" "-c $tmp/missing.toml" "--config $tmp/missing.toml"; do
+    # shellcheck disable=SC2086
+    if "$sluice" $sub $form 2> "$tmp/err"; then fail "$sub $form: missing file accepted"; fi
+    grep -q "missing.toml" "$tmp/err" || { cat "$tmp/err"; fail "$sub $form: error does not name the file"; }
+  done
+done
+
+# --help groups commands for the operator and for data people.
+"$sluice" --help > "$tmp/help"
+grep -q "Operate the gateway" "$tmp/help" || fail "--help has no operator group"
+grep -q "Work with the data" "$tmp/help" || fail "--help has no data group"
 echo "cli: ok"
