@@ -49,4 +49,17 @@ pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log);
 // An integer from the environment, or `fallback` when unset.
 int EnvInt(const char* name, int fallback);
 
+// SpawnLogged with `extra_env` ("NAME=value" entries) added to this
+// process's environment (an entry replaces a variable of the same name).
+pid_t SpawnLoggedWithEnv(const std::vector<std::string>& args, const std::string& log,
+                         const std::vector<std::string>& extra_env);
+
+// One HTTP/1.0 GET to 127.0.0.1:port (2 s timeouts). status 0 when nothing
+// answered (refused, timed out, not HTTP).
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply AdminGet(int port, const std::string& path);
+
 }  // namespace sluice::testing
