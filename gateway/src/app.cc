@@ -63,6 +63,7 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
 
   PipelineStoreLimits limits;
   limits.max_value_bytes = config.store.max_value_bytes;
+  limits.max_batch_bytes = config.store.block_size / 2;
   if (config.store.disk_budget_bytes > 0) {
     limits.disk_slow_bytes =
         config.store.disk_budget_bytes / 100 * config.store.disk_high_watermark_pct;

@@ -370,6 +370,11 @@ class StoreImpl final : public Store {
     Status f = index_->FlushAll();
     index_->Stop();
     if (f.ok()) wal_->Release(index_->ReleasableSeq());
+    // On a full disk the open blocks stay in the write buffer, durable, and
+    // the next start replays them: a clean stop, not a failure (a failed
+    // stop would have systemd mark the unit failed for a full disk).
+    if (s.code() == StatusCode::kNoSpace) s = Status::Ok();
+    if (f.code() == StatusCode::kNoSpace) f = Status::Ok();
     return s.ok() ? f : s;
   }
 

@@ -190,8 +190,6 @@ TEST_CASE("the free-space warning and the reserve map onto the store, within the
   CHECK(Contains(ErrorOf("[store]\nreserve = \"1MB\"\n"), "B, KiB, MiB, GiB"));
 }
 
-}  // namespace sluice::gateway
-
 TEST_CASE("late_grace defaults to at most the partition window the user set") {
   auto c = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"60s\"\n", "spb.toml");
   REQUIRE_MESSAGE(c.ok(), c.status().ToString());
@@ -214,3 +212,5 @@ TEST_CASE("a late_grace the user set beyond the window names both keys, where, a
                     std::string::npos,
                 m);
 }
+
+}  // namespace sluice::gateway

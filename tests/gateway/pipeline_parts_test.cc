@@ -88,20 +88,38 @@ TEST_CASE("a wait that takes no events sleeps through a wake, which the next wai
 }
 
 TEST_CASE("a batch is due when full or when its first record has lingered") {
-  pipeline::Batcher b(3, 2ms);
+  pipeline::Batcher b(3, 1u << 20, 2ms);
   const auto t0 = pipeline::Batcher::Clock::now();
   CHECK_FALSE(b.Due(t0));
-  b.Add({store::SeriesId{1}, 1, 1.0}, t0);
-  b.Add({store::SeriesId{1}, 2, 2.0}, t0 + 1ms);
+  b.Add({store::SeriesId{1}, 1, 1.0}, 0, t0);
+  b.Add({store::SeriesId{1}, 2, 2.0}, 0, t0 + 1ms);
   CHECK_FALSE(b.Due(t0 + 1ms));
   CHECK(b.Due(t0 + 2ms));  // the linger runs from the first record
-  b.Add({store::SeriesId{1}, 3, 3.0}, t0 + 1ms);
+  b.Add({store::SeriesId{1}, 3, 3.0}, 0, t0 + 1ms);
   CHECK(b.Full());
   CHECK(b.Due(t0));
   const store::Batch out = b.Take();
   CHECK(out.size() == 3);
   CHECK(b.empty());
   CHECK_FALSE(b.Due(t0 + 1h));
+}
+
+TEST_CASE("a batch of large values is full by its size before its record count, so the store "
+          "never refuses it as larger than a block") {
+  // 4 KiB payloads with the defaults (512 records, 1 MiB blocks) made
+  // batches of 1,054,491 encoded bytes, refused whole.
+  pipeline::Batcher b(512, 512u << 10, 2ms);
+  const auto t0 = pipeline::Batcher::Clock::now();
+  std::size_t n = 0;
+  while (!b.Full()) {
+    b.Add({store::SeriesId{1}, static_cast<std::int64_t>(n), std::string(4096, 'x')}, 4096, t0);
+    ++n;
+  }
+  CHECK(n == (512u << 10) / (4096 + pipeline::Batcher::kRecordOverhead) + 1);
+  CHECK(n < 512);
+  (void)b.Take();
+  b.Add({store::SeriesId{1}, 1, std::string(4096, 'x')}, 4096, t0);
+  CHECK_FALSE(b.Full());  // Take() starts the count afresh
 }
 
 TEST_CASE("the shed policy drops QoS 0 first, then by class only when stopped, never high") {

@@ -176,31 +176,6 @@ struct SluiceConfig {
   }
 };
 
-// GET `path` from 127.0.0.1:port over HTTP/1.0; empty on any failure.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "";
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = recv(fd, buf, sizeof buf, 0)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0) out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  close(fd);
-  return out;
-}
-
 // The decimal number right after the first `prefix` in `text`; -1 if none.
 int NumberAfter(const std::string& text, const std::string& prefix) {
   const auto at = text.find(prefix);
@@ -269,7 +244,7 @@ class SluiceRun {
 
   // A counter or gauge from /metrics; nullopt when unreachable.
   std::optional<double> Metric(const std::string& name) {
-    const std::string body = HttpGet(AdminPort(), "/metrics");
+    const std::string body = testing::AdminGet(AdminPort(), "/metrics").body;
     const auto at = body.find("\n" + name + " ");
     if (at == std::string::npos) return std::nullopt;
     return std::stod(body.substr(at + name.size() + 2));

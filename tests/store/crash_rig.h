@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fault_env.h"
@@ -69,6 +71,18 @@ Keys Verify(const Store& store, const Model& model, std::uint32_t series_count,
 // sensors), so that the store seals partitions by itself.
 void AppendSteadily(Store& store, Model& model, std::atomic<std::int64_t>* now, std::int64_t* ts,
                     int batches, int per_batch, std::uint32_t series);
+
+// Waits, bounded, for what the store's maintenance thread does on its own
+// every 200 ms (sealing by the clock, space coming back): no event to await.
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 // Registers s1..sN and checks they got ids 1..N.
 void RegisterAll(Store& store, std::uint32_t series);

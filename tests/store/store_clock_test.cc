@@ -15,15 +15,6 @@ namespace {
 constexpr std::int64_t kHour = 3600 * kSecond;
 constexpr std::int64_t kYear = 365 * 24 * kHour;
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 // A rig whose monotonic clock the test moves too: elapsed time is both
 // clocks moving together, a jump is the wall clock moving alone.

@@ -85,6 +85,10 @@ struct PipelineStoreLimits {
   // store.max_value_bytes: a larger bytes sample is dropped alone (counted)
   // instead of making the store refuse its whole batch.
   std::uint32_t max_value_bytes = 64u << 10;
+  // A batch is flushed once its records' estimated encoded size reaches
+  // this, whatever batch_max_records says: the store refuses a batch that
+  // does not fit one block. The App sets it to half of store.block_size.
+  std::uint64_t max_batch_bytes = 512u << 10;
 };
 
 // Routing of a topic to a decoder shard: Sparkplug B topics by edge node

@@ -69,16 +69,17 @@ using pipeline::Shard;
 
 class PipelineImpl final : public Pipeline {
  public:
-  PipelineImpl(const PipelineOptions& options, RuleSet rules, std::uint64_t disk_slow_bytes,
-               std::uint32_t max_value_bytes, store::Store* store)
+  PipelineImpl(const PipelineOptions& options, RuleSet rules, const PipelineStoreLimits& limits,
+               store::Store* store)
       : options_(options),
         rules_(std::move(rules)),
         cache_(store),
-        pressure_(store, disk_slow_bytes, options.slow_queue_pct,
+        pressure_(store, limits.disk_slow_bytes, options.slow_queue_pct,
                   std::chrono::microseconds(options.pressure_poll_us),
                   [this] { return QueueFillPct(); }) {
     env_.options = options;
-    env_.max_value_bytes = max_value_bytes;
+    env_.max_value_bytes = limits.max_value_bytes;
+    env_.max_batch_bytes = limits.max_batch_bytes;
     env_.store = store;
     env_.cache = &cache_;
     env_.pressure = &pressure_;
@@ -264,8 +265,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
   SLUICE_RETURN_IF_ERROR(options.Validate());
   auto rules = RuleSet::Build(ingest);
   if (!rules.ok()) return rules.status();
-  auto p = std::make_unique<PipelineImpl>(options, std::move(*rules), limits.disk_slow_bytes,
-                                          limits.max_value_bytes, store);
+  auto p = std::make_unique<PipelineImpl>(options, std::move(*rules), limits, store);
   SLUICE_RETURN_IF_ERROR(p->Init(ingest));
   p->Start();
   return std::unique_ptr<Pipeline>(std::move(p));

@@ -44,7 +44,8 @@ Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::u
       decoder_(std::move(decoder)),
       index_(index),
       queue_(std::make_shared<BoundedQueue<InboundMessage>>(env.options.queue_capacity)),
-      batch_(env.options.batch_max_records, std::chrono::microseconds(env.options.batch_linger_us)),
+      batch_(env.options.batch_max_records, env.max_batch_bytes,
+             std::chrono::microseconds(env.options.batch_linger_us)),
       series_(env.cache) {}
 
 Shard::~Shard() {
@@ -152,7 +153,8 @@ void Shard::Handle(InboundMessage& m) {
       LogLimited("topic '" + m.topic + "': " + id.status().ToString());
       continue;
     }
-    batch_.Add(store::Record{*id, s.timestamp_ns, std::move(s.value)}, now);
+    const std::size_t bytes = ValueBytes(s.value);
+    batch_.Add(store::Record{*id, s.timestamp_ns, std::move(s.value)}, bytes, now);
     ++added;
     if (batch_.Full()) Flush();
   }

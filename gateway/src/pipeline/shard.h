@@ -37,6 +37,7 @@ struct ShardCounters {
 struct ShardEnv {
   PipelineOptions options;
   std::uint32_t max_value_bytes = 64u << 10;
+  std::uint64_t max_batch_bytes = 512u << 10;
   store::Store* store = nullptr;
   SeriesCache* cache = nullptr;
   PressureController* pressure = nullptr;
