@@ -1,0 +1,692 @@
+#include "column_writer.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <type_traits>
+
+#include "encodings.h"
+
+namespace sluice::sync::parquet {
+
+namespace {
+
+// The trial encodes about this many plain bytes of a chunk's first values with
+// every candidate: enough for zstd to show its ratio, a small part of a
+// million-row chunk.
+constexpr std::size_t kTrialBytes = 128 << 10;
+// Opaque byte arrays longer than this get truncated bounds.
+constexpr std::size_t kMaxBoundBytes = 64;
+constexpr std::size_t kMaxI32 = std::numeric_limits<std::int32_t>::max();
+
+struct PageSpan {
+  std::size_t row_begin, row_end, val_begin, val_end;
+};
+
+template <ValueKind K>
+struct KindTraits;
+template <>
+struct KindTraits<ValueKind::kInt64> {
+  using T = std::int64_t;
+  static constexpr PhysicalType kType = PhysicalType::kInt64;
+};
+template <>
+struct KindTraits<ValueKind::kInt32> {
+  using T = std::int32_t;
+  static constexpr PhysicalType kType = PhysicalType::kInt32;
+};
+template <>
+struct KindTraits<ValueKind::kDouble> {
+  using T = double;
+  static constexpr PhysicalType kType = PhysicalType::kDouble;
+};
+template <>
+struct KindTraits<ValueKind::kBool> {
+  using T = std::uint8_t;
+  static constexpr PhysicalType kType = PhysicalType::kBoolean;
+};
+template <>
+struct KindTraits<ValueKind::kBytes> {
+  using T = std::string_view;
+  static constexpr PhysicalType kType = PhysicalType::kByteArray;
+};
+template <>
+struct KindTraits<ValueKind::kCoded> {
+  using T = std::string_view;
+  static constexpr PhysicalType kType = PhysicalType::kByteArray;
+};
+
+template <ValueKind K>
+typename KindTraits<K>::T Get(const ColumnSlice& s, std::size_t i) {
+  if constexpr (K == ValueKind::kInt64) return s.i64[i];
+  if constexpr (K == ValueKind::kInt32) return s.i32[i];
+  if constexpr (K == ValueKind::kDouble) return s.f64[i];
+  if constexpr (K == ValueKind::kBool) return s.bools[i] != 0 ? 1 : 0;
+  if constexpr (K == ValueKind::kBytes) return s.bytes[i];
+  if constexpr (K == ValueKind::kCoded) return s.entries[s.codes[i]];
+}
+
+template <ValueKind K>
+std::size_t PlainSize(const ColumnSlice& s, std::size_t i) {
+  if constexpr (K == ValueKind::kInt64 || K == ValueKind::kDouble) return 8;
+  if constexpr (K == ValueKind::kInt32) return 4;
+  if constexpr (K == ValueKind::kBool) return 1;
+  if constexpr (K == ValueKind::kBytes || K == ValueKind::kCoded) return 4 + Get<K>(s, i).size();
+}
+
+void PutU32(std::string* out, std::uint32_t v) {
+  char b[4];
+  std::memcpy(b, &v, 4);
+  out->append(b, 4);
+}
+
+// Cuts pages at max_page_rows rows or once target_page_bytes of plain values
+// are in, whichever comes first; at least one row per page.
+template <ValueKind K>
+std::vector<PageSpan> SplitPages(const ColumnSlice& s, const ParquetOptions& o) {
+  std::vector<PageSpan> pages;
+  std::size_t row = 0, val = 0;
+  while (row < s.rows) {
+    PageSpan p{row, row, val, val};
+    std::size_t bytes = 0;
+    const std::size_t row_limit = row + std::min<std::uint64_t>(o.max_page_rows, s.rows - row);
+    if (!s.optional && K != ValueKind::kBytes && K != ValueKind::kCoded) {
+      // Fixed width, one value per row: the cut is arithmetic.
+      const std::size_t per = PlainSize<K>(s, 0);
+      const std::size_t n = std::max<std::size_t>(1, (o.target_page_bytes + per - 1) / per);
+      row = std::min(row_limit, row + n);
+      val = row;
+    } else {
+      while (row < row_limit && bytes < o.target_page_bytes) {
+        if (!s.optional || s.def[row] != 0) {
+          bytes += PlainSize<K>(s, val);
+          ++val;
+        }
+        ++row;
+      }
+    }
+    p.row_end = row;
+    p.val_end = val;
+    pages.push_back(p);
+  }
+  return pages;
+}
+
+// Values [a, b) in a non-dictionary encoding.
+template <ValueKind K>
+void EncodeValues(const ColumnSlice& s, ParquetEncoding e, std::size_t a, std::size_t b,
+                  std::string* out, std::vector<std::string_view>* scratch) {
+  const std::size_t n = b - a;
+  if constexpr (K == ValueKind::kInt64) {
+    if (e == ParquetEncoding::kDeltaBinaryPacked) return PutDeltaBinaryPacked64(s.i64 + a, n, out);
+    return PutPlainInt64(s.i64 + a, n, out);
+  } else if constexpr (K == ValueKind::kInt32) {
+    if (e == ParquetEncoding::kDeltaBinaryPacked) return PutDeltaBinaryPacked32(s.i32 + a, n, out);
+    return PutPlainInt32(s.i32 + a, n, out);
+  } else if constexpr (K == ValueKind::kDouble) {
+    if (e == ParquetEncoding::kByteStreamSplit) return PutByteStreamSplitDouble(s.f64 + a, n, out);
+    return PutPlainDouble(s.f64 + a, n, out);
+  } else if constexpr (K == ValueKind::kBool) {
+    if (e == ParquetEncoding::kRle) {
+      // RLE booleans carry a 4-byte length in both page versions.
+      const std::size_t at = out->size();
+      PutU32(out, 0);
+      PutRleHybridBytes(s.bools + a, n, 1, out);
+      const auto len = static_cast<std::uint32_t>(out->size() - at - 4);
+      std::memcpy(out->data() + at, &len, 4);
+      return;
+    }
+    return PutPlainBool(s.bools + a, n, out);
+  } else {
+    const std::string_view* v;
+    if constexpr (K == ValueKind::kBytes) {
+      v = s.bytes + a;
+    } else {
+      scratch->clear();
+      for (std::size_t i = a; i < b; ++i) scratch->push_back(s.entries[s.codes[i]]);
+      v = scratch->data();
+    }
+    if (e == ParquetEncoding::kDeltaLengthByteArray) return PutDeltaLengthByteArray(v, n, out);
+    if (e == ParquetEncoding::kDeltaByteArray) return PutDeltaByteArray(v, n, out);
+    return PutPlainByteArray(v, n, out);
+  }
+}
+
+// A chunk's dictionary in first-appearance order. Doubles are keyed by their
+// bits, so NaN payloads and -0.0 keep their own entries (lossless).
+template <ValueKind K>
+class Dictionary {
+ public:
+  using T = typename KindTraits<K>::T;
+  explicit Dictionary(const ColumnSlice& s) : s_(s) {}
+
+  std::uint32_t Insert(std::size_t value_index) {
+    if constexpr (K == ValueKind::kCoded) {
+      const std::uint32_t code = s_.codes[value_index];
+      if (code == size_) {
+        ++size_;
+        bytes_ += 4 + s_.entries[code].size();
+      }
+      SLUICE_CHECK(code < size_);  // codes are in first-appearance order
+      return code;
+    } else {
+      const T v = Get<K>(s_, value_index);
+      if (slots_.empty() || 2 * (entries_.size() + 1) > slots_.size()) Grow();
+      const std::size_t mask = slots_.size() - 1;
+      for (std::size_t at = Hash(v) & mask;; at = (at + 1) & mask) {
+        const std::uint32_t slot = slots_[at];
+        if (slot == 0) {
+          entries_.push_back(v);
+          bytes_ += PlainSize<K>(s_, value_index);
+          slots_[at] = static_cast<std::uint32_t>(entries_.size());
+          return static_cast<std::uint32_t>(entries_.size() - 1);
+        }
+        if (Same(entries_[slot - 1], v)) return slot - 1;
+      }
+    }
+  }
+
+  std::size_t size() const {
+    if constexpr (K == ValueKind::kCoded) {
+      return size_;
+    } else {
+      return entries_.size();
+    }
+  }
+  std::size_t plain_bytes() const { return bytes_; }
+
+  // Back to an earlier size; no Insert may follow.
+  void Truncate(std::size_t n, std::size_t bytes) {
+    if constexpr (K == ValueKind::kCoded) {
+      size_ = static_cast<std::uint32_t>(n);
+    } else {
+      entries_.resize(n);
+    }
+    bytes_ = bytes;
+  }
+
+  void PutPlain(std::string* out) const {
+    if constexpr (K == ValueKind::kCoded) {
+      PutPlainByteArray(s_.entries, size_, out);
+    } else if constexpr (K == ValueKind::kInt64) {
+      PutPlainInt64(entries_.data(), entries_.size(), out);
+    } else if constexpr (K == ValueKind::kInt32) {
+      PutPlainInt32(entries_.data(), entries_.size(), out);
+    } else if constexpr (K == ValueKind::kDouble) {
+      PutPlainDouble(entries_.data(), entries_.size(), out);
+    } else if constexpr (K == ValueKind::kBytes) {
+      PutPlainByteArray(entries_.data(), entries_.size(), out);
+    }
+  }
+
+ private:
+  static std::size_t Hash(const T& v) {
+    if constexpr (std::is_same_v<T, std::string_view>) {
+      return std::hash<std::string_view>{}(v);
+    } else {
+      std::uint64_t x;
+      if constexpr (std::is_same_v<T, double>) {
+        x = std::bit_cast<std::uint64_t>(v);
+      } else {
+        x = static_cast<std::uint64_t>(v);
+      }
+      x *= 0x9e3779b97f4a7c15ULL;
+      return static_cast<std::size_t>(x ^ (x >> 29));
+    }
+  }
+  static bool Same(const T& a, const T& b) {
+    if constexpr (std::is_same_v<T, double>) {
+      return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+    } else {
+      return a == b;
+    }
+  }
+  void Grow() {
+    std::vector<std::uint32_t> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(64, old.size() * 2), 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::uint32_t slot : old) {
+      if (slot == 0) continue;
+      std::size_t at = Hash(entries_[slot - 1]) & mask;
+      while (slots_[at] != 0) at = (at + 1) & mask;
+      slots_[at] = slot;
+    }
+  }
+
+  const ColumnSlice& s_;
+  std::vector<T> entries_;
+  std::vector<std::uint32_t> slots_;  // entry index + 1; 0 = empty
+  std::uint32_t size_ = 0;            // kCoded
+  std::size_t bytes_ = 0;
+};
+
+// Bounds of one page or chunk, in the column's sort order: signed for
+// integers, IEEE for doubles with NaN left out, unsigned bytes for arrays.
+template <typename T>
+struct Bounds {
+  bool has = false;
+  T min{}, max{};
+  std::int64_t nans = 0;
+
+  void Add(T v) {
+    if constexpr (std::is_same_v<T, double>) {
+      if (std::isnan(v)) {
+        ++nans;
+        return;
+      }
+    }
+    if (!has) {
+      min = max = v;
+      has = true;
+    } else {
+      if (v < min) min = v;
+      if (max < v) max = v;
+    }
+  }
+  void Merge(const Bounds& o) {
+    nans += o.nans;
+    if (!o.has) return;
+    Add(o.min);
+    Add(o.max);
+  }
+};
+
+template <ValueKind K>
+Bounds<typename KindTraits<K>::T> PageBounds(const ColumnSlice& s, std::size_t a, std::size_t b) {
+  Bounds<typename KindTraits<K>::T> r;
+  if constexpr (K == ValueKind::kCoded) {
+    // Codes come in long runs (one series, one type): compare on change only.
+    std::uint32_t last = std::numeric_limits<std::uint32_t>::max();
+    for (std::size_t i = a; i < b; ++i) {
+      if (s.codes[i] != last) {
+        last = s.codes[i];
+        r.Add(s.entries[last]);
+      }
+    }
+  } else {
+    for (std::size_t i = a; i < b; ++i) r.Add(Get<K>(s, i));
+  }
+  return r;
+}
+
+// PLAIN bytes of a bound. Doubles: a zero minimum is written as -0.0 and a
+// zero maximum as +0.0, so that readers never prune a page holding the other
+// zero (the convention of parquet-mr and Arrow).
+template <typename T>
+std::string PlainBound(T v, bool is_max) {
+  std::string out;
+  if constexpr (std::is_same_v<T, std::string_view>) {
+    out.assign(v);
+  } else if constexpr (std::is_same_v<T, std::uint8_t>) {
+    out.push_back(static_cast<char>(v));
+  } else {
+    if constexpr (std::is_same_v<T, double>) {
+      if (v == 0.0) v = is_max ? 0.0 : -0.0;
+    }
+    out.resize(sizeof(T));
+    std::memcpy(out.data(), &v, sizeof(T));
+  }
+  return out;
+}
+
+// Truncated bounds for long opaque byte arrays: the minimum's prefix is still
+// a lower bound; the maximum's prefix with its last byte below 0xff raised by
+// one is still an upper bound. Returns whether the bound stayed exact.
+bool TruncateMin(std::string* v) {
+  if (v->size() <= kMaxBoundBytes) return true;
+  v->resize(kMaxBoundBytes);
+  return false;
+}
+bool TruncateMax(std::string* v) {
+  if (v->size() <= kMaxBoundBytes) return true;
+  std::string t = v->substr(0, kMaxBoundBytes);
+  while (!t.empty() && static_cast<unsigned char>(t.back()) == 0xff) t.pop_back();
+  if (t.empty()) return true;  // all 0xff: keep the exact value
+  t.back() = static_cast<char>(static_cast<unsigned char>(t.back()) + 1);
+  *v = std::move(t);
+  return false;
+}
+
+std::vector<ParquetEncoding> Candidates(ValueKind k, ParquetEncodingSet set) {
+  const bool compact = set == ParquetEncodingSet::kCompact;
+  switch (k) {
+    case ValueKind::kInt64:
+    case ValueKind::kInt32:
+      return {ParquetEncoding::kPlain, ParquetEncoding::kDeltaBinaryPacked};
+    case ValueKind::kDouble:
+      if (compact) return {ParquetEncoding::kPlain, ParquetEncoding::kByteStreamSplit};
+      return {ParquetEncoding::kPlain};
+    case ValueKind::kBool:
+      if (compact) return {ParquetEncoding::kPlain, ParquetEncoding::kRle};
+      return {ParquetEncoding::kPlain};
+    case ValueKind::kBytes:
+    case ValueKind::kCoded:
+      if (compact) {
+        return {ParquetEncoding::kPlain, ParquetEncoding::kDeltaLengthByteArray,
+                ParquetEncoding::kDeltaByteArray};
+      }
+      return {ParquetEncoding::kPlain};
+  }
+  return {ParquetEncoding::kPlain};
+}
+
+std::int32_t EncodingId(ParquetEncoding e) { return static_cast<std::int32_t>(e); }
+
+template <ValueKind K>
+class TypedChunkWriter {
+ public:
+  using T = typename KindTraits<K>::T;
+
+  TypedChunkWriter(const ColumnSlice& s, const ParquetOptions& o, PageCompressor& c)
+      : s_(s), o_(o), compressor_(c) {}
+
+  Result<EncodedChunk> Run() {
+    const std::vector<PageSpan> pages = SplitPages<K>(s_, o_);
+    Choose();
+
+    // Dictionary codes, page by page until the dictionary outgrows its bound;
+    // later pages use the fallback encoding.
+    Dictionary<K> dict(s_);
+    std::size_t dict_pages = 0;
+    if (use_dict_) {
+      codes_.resize(s_.values);
+      dict_pages = pages.size();
+      for (std::size_t p = 0; p < pages.size(); ++p) {
+        const std::size_t n0 = dict.size(), b0 = dict.plain_bytes();
+        for (std::size_t i = pages[p].val_begin; i < pages[p].val_end; ++i) {
+          codes_[i] = dict.Insert(i);
+        }
+        if (dict.plain_bytes() > o_.max_dictionary_bytes) {
+          dict.Truncate(n0, b0);
+          dict_pages = p;
+          break;
+        }
+      }
+      if (dict_pages == 0 || dict.size() == 0) use_dict_ = false;
+    }
+    if (!fallback_chosen_ && (!use_dict_ || dict_pages < pages.size())) {
+      ChooseFallback(use_dict_ ? pages[dict_pages].val_begin : 0);
+    }
+    if (use_dict_ && dict.plain_bytes() > kMaxI32) {
+      return InvalidArgument("dictionary page above 2^31-1 bytes");
+    }
+
+    EncodedChunk chunk;
+    ColumnChunkMeta& m = chunk.meta;
+    m.type = KindTraits<K>::kType;
+    m.path = ParquetColumnName(s_.column);
+    m.codec = compressor_.enabled() ? Codec::kZstd : Codec::kUncompressed;
+    m.num_values = static_cast<std::int64_t>(s_.rows);
+    std::vector<std::int32_t> encodings;
+    if (s_.optional || o_.page_version == ParquetPageVersion::kV1) encodings.push_back(kEncodingRle);
+
+    if (use_dict_) {
+      raw_.clear();
+      dict.PutPlain(&raw_);
+      PageHeader h;
+      h.type = PageType::kDictionaryPage;
+      h.num_values = static_cast<std::int32_t>(dict.size());
+      h.encoding = kEncodingPlain;
+      m.dictionary_page_offset = 0;
+      SLUICE_RETURN_IF_ERROR(AppendPage(h, raw_, {}, &chunk));
+      encodings.push_back(kEncodingPlain);
+      m.encoding_stats.push_back({PageType::kDictionaryPage, kEncodingPlain, 1});
+    }
+
+    const int width = use_dict_ ? std::max(1, BitWidth(dict.size() - 1)) : 0;
+    const PageType data_type = o_.page_version == ParquetPageVersion::kV1 ? PageType::kDataPage
+                                                                          : PageType::kDataPageV2;
+    std::vector<Bounds<T>> page_bounds;
+    page_bounds.reserve(pages.size());
+    std::array<std::int32_t, 16> page_count{};
+    m.data_page_offset = static_cast<std::int64_t>(chunk.bytes.size());
+    for (std::size_t p = 0; p < pages.size(); ++p) {
+      const PageSpan& span = pages[p];
+      const bool dict_page = use_dict_ && p < dict_pages;
+      const ParquetEncoding enc = dict_page ? ParquetEncoding::kRleDictionary : fallback_;
+      values_.clear();
+      if (dict_page) {
+        values_.push_back(static_cast<char>(width));
+        PutRleHybrid(codes_.data() + span.val_begin, span.val_end - span.val_begin, width,
+                     &values_);
+      } else {
+        EncodeValues<K>(s_, enc, span.val_begin, span.val_end, &values_, &scratch_);
+      }
+      levels_.clear();
+      if (s_.optional) {
+        PutRleHybridBytes(s_.def + span.row_begin, span.row_end - span.row_begin, 1, &levels_);
+      }
+      PageHeader h;
+      h.type = data_type;
+      h.num_values = static_cast<std::int32_t>(span.row_end - span.row_begin);
+      h.encoding = EncodingId(enc);
+      if (data_type == PageType::kDataPageV2) {
+        h.num_nulls = static_cast<std::int32_t>((span.row_end - span.row_begin) -
+                                                (span.val_end - span.val_begin));
+        h.num_rows = h.num_values;
+        h.definition_levels_byte_length = static_cast<std::int32_t>(levels_.size());
+        h.is_compressed = compressor_.enabled();
+        SLUICE_RETURN_IF_ERROR(AppendPage(h, values_, levels_, &chunk));
+      } else {
+        raw_.clear();
+        if (s_.optional) {
+          PutU32(&raw_, static_cast<std::uint32_t>(levels_.size()));
+          raw_.append(levels_);
+        }
+        raw_.append(values_);
+        SLUICE_RETURN_IF_ERROR(AppendPage(h, raw_, {}, &chunk));
+      }
+      chunk.pages.back().first_row_index = static_cast<std::int64_t>(span.row_begin);
+      ++page_count[static_cast<std::size_t>(enc)];
+      page_bounds.push_back(PageBounds<K>(s_, span.val_begin, span.val_end));
+    }
+    for (std::size_t e = 0; e < page_count.size(); ++e) {
+      if (page_count[e] == 0) continue;
+      encodings.push_back(static_cast<std::int32_t>(e));
+      m.encoding_stats.push_back({data_type, static_cast<std::int32_t>(e), page_count[e]});
+    }
+    std::sort(encodings.begin(), encodings.end());
+    encodings.erase(std::unique(encodings.begin(), encodings.end()), encodings.end());
+    m.encodings = std::move(encodings);
+    FillStatistics(pages, page_bounds, &chunk);
+    return chunk;
+  }
+
+ private:
+  // Values [from, end) that the trial encodes: about kTrialBytes of them.
+  std::size_t SampleEnd(std::size_t from) const {
+    std::size_t end = from, bytes = 0;
+    while (end < s_.values && bytes < kTrialBytes) bytes += PlainSize<K>(s_, end++);
+    return end;
+  }
+
+  // The best non-dictionary candidate on the values from `from` on, and its
+  // compressed size on the sample (0 when there was nothing to compare).
+  std::size_t ChooseFallback(std::size_t from) {
+    const std::vector<ParquetEncoding> candidates = Candidates(K, o_.encodings);
+    fallback_ = candidates.front();
+    if (candidates.size() == 1 || from >= s_.values) return 0;
+    const std::size_t end = SampleEnd(from);
+    std::size_t best = std::numeric_limits<std::size_t>::max();
+    for (ParquetEncoding e : candidates) {
+      values_.clear();
+      EncodeValues<K>(s_, e, from, end, &values_, &scratch_);
+      const std::size_t size = compressor_.CompressedSize(values_);
+      if (size < best) {
+        best = size;
+        fallback_ = e;
+      }
+    }
+    return best;
+  }
+
+  // Picks whether to use a dictionary and the fallback (best non-dictionary)
+  // encoding, by encoding and compressing the chunk's first values. Series,
+  // type and unit always get a dictionary (until its bound): few distinct
+  // strings, long runs, and engines filter and group dictionary-encoded
+  // strings faster; their fallback is chosen only if it is needed.
+  void Choose() {
+    const std::optional<ParquetEncoding> forced =
+        o_.force_encoding[static_cast<std::size_t>(s_.column)];
+    const bool dict_allowed = K != ValueKind::kBool && !o_.disable_dictionary;
+    if (forced) {
+      use_dict_ = *forced == ParquetEncoding::kRleDictionary && dict_allowed;
+      fallback_ = *forced == ParquetEncoding::kRleDictionary ? ParquetEncoding::kPlain : *forced;
+      fallback_chosen_ = true;
+      return;
+    }
+    use_dict_ = false;
+    fallback_chosen_ = true;
+    if (K == ValueKind::kCoded && dict_allowed) {
+      use_dict_ = true;
+      fallback_chosen_ = false;
+      return;
+    }
+    std::size_t best = ChooseFallback(0);
+    if (!dict_allowed || s_.values == 0) return;
+    const std::size_t sample = SampleEnd(0);
+    Dictionary<K> dict(s_);
+    codes_.resize(sample);
+    for (std::size_t i = 0; i < sample; ++i) codes_[i] = dict.Insert(i);
+    if (dict.plain_bytes() > o_.max_dictionary_bytes) return;
+    if (best == 0) {
+      values_.clear();
+      EncodeValues<K>(s_, fallback_, 0, sample, &values_, &scratch_);
+      best = compressor_.CompressedSize(values_);
+    }
+    raw_.clear();
+    dict.PutPlain(&raw_);
+    std::size_t cost = compressor_.CompressedSize(raw_);
+    const int width = std::max(1, BitWidth(dict.size() - 1));
+    values_.clear();
+    values_.push_back(static_cast<char>(width));
+    PutRleHybrid(codes_.data(), sample, width, &values_);
+    cost += compressor_.CompressedSize(values_);
+    use_dict_ = cost < best;
+  }
+
+  // Appends header, then `levels` as they are (v2), then `body` compressed.
+  Status AppendPage(PageHeader h, std::string_view body, std::string_view levels,
+                    EncodedChunk* chunk) {
+    compressed_.clear();
+    compressor_.Compress(body, &compressed_);
+    const std::size_t uncompressed = levels.size() + body.size();
+    const std::size_t stored = levels.size() + compressed_.size();
+    if (uncompressed > kMaxI32 || stored > kMaxI32) {
+      return InvalidArgument(std::string("page of column ") + ParquetColumnName(s_.column) +
+                             " above 2^31-1 bytes");
+    }
+    h.uncompressed_page_size = static_cast<std::int32_t>(uncompressed);
+    h.compressed_page_size = static_cast<std::int32_t>(stored);
+    const std::size_t at = chunk->bytes.size();
+    SerializePageHeader(h, &chunk->bytes);
+    const std::size_t header = chunk->bytes.size() - at;
+    chunk->bytes.append(levels);
+    chunk->bytes.append(compressed_);
+    chunk->meta.total_uncompressed_size += static_cast<std::int64_t>(header + uncompressed);
+    chunk->meta.total_compressed_size += static_cast<std::int64_t>(header + stored);
+    if (h.type != PageType::kDictionaryPage) {
+      PageLocation loc;
+      loc.offset = static_cast<std::int64_t>(at);
+      loc.compressed_page_size = static_cast<std::int32_t>(header + stored);
+      chunk->pages.push_back(loc);
+    }
+    return Status::Ok();
+  }
+
+  void FillStatistics(const std::vector<PageSpan>& pages, const std::vector<Bounds<T>>& bounds,
+                      EncodedChunk* chunk) {
+    Bounds<T> all;
+    for (const Bounds<T>& b : bounds) all.Merge(b);
+    Statistics& st = chunk->meta.statistics;
+    st.null_count = static_cast<std::int64_t>(s_.rows - s_.values);
+    st.legacy_min_max = K != ValueKind::kBytes && K != ValueKind::kCoded;
+    if constexpr (K == ValueKind::kDouble) st.nan_count = all.nans;
+    if (all.has) {
+      st.min_value = PlainBound(all.min, false);
+      st.max_value = PlainBound(all.max, true);
+      if (s_.truncate_bounds) {
+        st.min_exact = TruncateMin(&*st.min_value);
+        st.max_exact = TruncateMax(&*st.max_value);
+      }
+    }
+
+    ColumnIndex ci;
+    bool ascending = true, descending = true;
+    const Bounds<T>* prev = nullptr;
+    for (std::size_t p = 0; p < pages.size(); ++p) {
+      const Bounds<T>& b = bounds[p];
+      const bool null_page = pages[p].val_end == pages[p].val_begin;
+      // A page whose values are all NaN has no bounds under TYPE_ORDER: the
+      // specification then forbids a column index for the chunk.
+      if (!null_page && !b.has) return;
+      ci.null_pages.push_back(null_page);
+      ci.null_counts.push_back(static_cast<std::int64_t>(
+          (pages[p].row_end - pages[p].row_begin) - (pages[p].val_end - pages[p].val_begin)));
+      if constexpr (K == ValueKind::kDouble) {
+        if (!ci.nan_counts) ci.nan_counts.emplace();
+        ci.nan_counts->push_back(b.nans);
+      }
+      if (null_page) {
+        ci.min_values.emplace_back();
+        ci.max_values.emplace_back();
+        continue;
+      }
+      std::string lo = PlainBound(b.min, false), hi = PlainBound(b.max, true);
+      if (s_.truncate_bounds) {
+        TruncateMin(&lo);
+        TruncateMax(&hi);
+      }
+      ci.min_values.push_back(std::move(lo));
+      ci.max_values.push_back(std::move(hi));
+      if (prev != nullptr) {
+        if (b.min < prev->min || b.max < prev->max) ascending = false;
+        if (prev->min < b.min || prev->max < b.max) descending = false;
+      }
+      prev = &b;
+    }
+    ci.boundary_order = ascending    ? BoundaryOrder::kAscending
+                        : descending ? BoundaryOrder::kDescending
+                                     : BoundaryOrder::kUnordered;
+    chunk->column_index = std::move(ci);
+  }
+
+  const ColumnSlice& s_;
+  const ParquetOptions& o_;
+  PageCompressor& compressor_;
+  bool use_dict_ = false;
+  bool fallback_chosen_ = true;
+  ParquetEncoding fallback_ = ParquetEncoding::kPlain;
+  std::vector<std::uint32_t> codes_;
+  std::vector<std::string_view> scratch_;
+  std::string raw_, values_, levels_, compressed_;
+};
+
+}  // namespace
+
+ChunkEncoder::ChunkEncoder(const ParquetOptions& options)
+    : options_(options), compressor_(options.zstd_level) {}
+
+Result<EncodedChunk> ChunkEncoder::Encode(const ColumnSlice& slice) {
+  switch (slice.kind) {
+    case ValueKind::kInt64:
+      return TypedChunkWriter<ValueKind::kInt64>(slice, options_, compressor_).Run();
+    case ValueKind::kInt32:
+      return TypedChunkWriter<ValueKind::kInt32>(slice, options_, compressor_).Run();
+    case ValueKind::kDouble:
+      return TypedChunkWriter<ValueKind::kDouble>(slice, options_, compressor_).Run();
+    case ValueKind::kBool:
+      return TypedChunkWriter<ValueKind::kBool>(slice, options_, compressor_).Run();
+    case ValueKind::kBytes:
+      return TypedChunkWriter<ValueKind::kBytes>(slice, options_, compressor_).Run();
+    case ValueKind::kCoded:
+      return TypedChunkWriter<ValueKind::kCoded>(slice, options_, compressor_).Run();
+  }
+  return InvalidArgument("unknown column kind");
+}
+
+}  // namespace sluice::sync::parquet
