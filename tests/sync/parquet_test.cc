@@ -721,14 +721,18 @@ TEST_CASE("encode speed of 16-byte points (informational)") {
   for (auto set : {ParquetEncodingSet::kCompatible, ParquetEncodingSet::kCompact}) {
     ParquetOptions o;
     o.encodings = set;
-    const auto start = std::chrono::steady_clock::now();
-    Result<std::string> file = WriteParquet(in, o);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    REQUIRE(file.ok());
-    MESSAGE((set == ParquetEncodingSet::kCompatible ? "compatible" : "compact")
-            << ": 4,000,000 points (" << mb << " MB) in " << secs << " s = " << mb / secs
-            << " MB/s, " << static_cast<double>(file->size()) / 4e6 << " bytes/point");
+    double best = 1e9;
+    std::size_t size = 0;
+    for (int run = 0; run < 3; ++run) {
+      const auto start = std::chrono::steady_clock::now();
+      Result<std::string> file = WriteParquet(in, o);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      REQUIRE(file.ok());
+      size = file->size();
+    }
+    MESSAGE(std::string(set == ParquetEncodingSet::kCompatible ? "compatible" : "compact")
+            << ": 4,000,000 points (" << mb << " MB) in " << best << " s (best of 3) = "
+            << mb / best << " MB/s, " << static_cast<double>(size) / 4e6 << " bytes/point");
   }
 }
 

@@ -188,6 +188,22 @@ struct RowGroupColumns {
   std::vector<std::uint8_t> bools;
   std::vector<std::string_view> bytes;
 
+  // Empties the buffers and reserves room for `rows` rows, `typed[k]` of
+  // them of type k (float64, int64, bool, bytes).
+  void Reset(std::size_t rows, const std::array<std::size_t, 4>& typed) {
+    Clear();
+    series_codes.reserve(rows);
+    type_codes.reserve(rows);
+    unit_codes.reserve(rows);
+    micros.reserve(rows);
+    nanos.reserve(rows);
+    for (auto& d : def) d.reserve(rows);
+    doubles.reserve(typed[0]);
+    ints.reserve(typed[1]);
+    bools.reserve(typed[2]);
+    bytes.reserve(typed[3]);
+  }
+
   void Clear() {
     series_codes.clear();
     type_codes.clear();
@@ -399,19 +415,31 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
       {"sluice.window_start_ns", std::to_string(id.window_start_ns)},
   };
 
-  std::string file = "PAR1";
+  // Column chunks are kept apart and joined once at the end: appending each
+  // to a growing file would copy the data again at every doubling.
+  std::vector<std::string> pieces;
+  std::size_t file_size = 4;  // "PAR1"
   std::vector<std::vector<EncodedChunk>> groups;  // for the page indexes
   ChunkEncoder encoder(options);
   RowGroupColumns g;
+  struct Run {
+    const ParquetSeries* series;
+    std::size_t begin, n;
+  };
+  std::vector<Run> runs;
   std::size_t series = 0, offset = 0;  // next row: series index and row inside it
   while (series < input.series.size()) {
-    g.Clear();
+    runs.clear();
     std::uint64_t rows = 0;
+    std::array<std::size_t, 4> typed{};
     while (series < input.series.size() && rows < options.max_row_group_rows) {
       const ParquetSeries& s = input.series[series];
       const std::size_t n = std::min<std::uint64_t>(s.columns.timestamps.size() - offset,
                                                     options.max_row_group_rows - rows);
-      if (n > 0) AddRun(s, offset, n, &g);
+      if (n > 0) {
+        runs.push_back({&s, offset, n});
+        typed[s.columns.values.index()] += n;
+      }
       rows += n;
       offset += n;
       if (offset == s.columns.timestamps.size()) {
@@ -420,30 +448,38 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
       }
     }
     if (rows == 0) break;  // only empty series left
+    g.Reset(rows, typed);
+    for (const Run& r : runs) AddRun(*r.series, r.begin, r.n, &g);
 
     parquet::RowGroupMeta rg;
     rg.num_rows = static_cast<std::int64_t>(rows);
     rg.ordinal = static_cast<std::int16_t>(meta.row_groups.size());
-    rg.file_offset = static_cast<std::int64_t>(file.size());
+    rg.file_offset = static_cast<std::int64_t>(file_size);
     rg.sorting_columns = {{0, false, false}, {1, false, false}, {2, false, false}};
     std::vector<EncodedChunk> chunks;
     for (std::size_t c = 0; c < kParquetColumnCount; ++c) {
       Result<EncodedChunk> chunk = encoder.Encode(SliceOf(static_cast<ParquetColumn>(c), g));
       if (!chunk.ok()) return chunk.status();
       EncodedChunk& e = *chunk;
-      const auto base = static_cast<std::int64_t>(file.size());
+      const auto base = static_cast<std::int64_t>(file_size);
       e.meta.data_page_offset += base;
       if (e.meta.dictionary_page_offset) *e.meta.dictionary_page_offset += base;
       for (parquet::PageLocation& p : e.pages) p.offset += base;
-      file.append(e.bytes);
-      e.bytes.clear();
-      e.bytes.shrink_to_fit();
+      file_size += e.bytes.size();
+      pieces.push_back(std::move(e.bytes));
       rg.total_byte_size += e.meta.total_uncompressed_size;
       rg.total_compressed_size += e.meta.total_compressed_size;
       chunks.push_back(std::move(e));
     }
     meta.row_groups.push_back(std::move(rg));
     groups.push_back(std::move(chunks));
+  }
+  std::string file;
+  file.reserve(file_size + 4096);
+  file.append("PAR1");
+  for (std::string& piece : pieces) {
+    file.append(piece);
+    std::string().swap(piece);
   }
   if (meta.row_groups.size() > 0x7fff) {
     return InvalidArgument("more than 32767 row groups; raise max_row_group_rows");
