@@ -315,6 +315,12 @@ std::string App::MetricsText() const {
         y.last_success_ns / 1e9);
   Gauge(m, "sluice_sync_parked_partitions", "Partitions parked after a permanent upload failure.",
         D(y.parked_partitions));
+  Counter(m, "sluice_sync_duplicates_dropped_total",
+          "Exact duplicates (series, timestamp, value) dropped when partitions were encoded.",
+          D(y.duplicates_dropped));
+  Counter(m, "sluice_sync_timestamp_conflicts_total",
+          "Records kept that share series and timestamp with another value.",
+          D(y.timestamp_conflicts));
   Gauge(m, "sluice_sync_stuck",
         "1 while partitions wait and no upload was confirmed for admin.sync_stuck_after.",
         admin::SyncStuckReason(y, config_.admin.http.sync_stuck_after_s, start_wall_ns_, WallNs())

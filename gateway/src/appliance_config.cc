@@ -144,6 +144,8 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.attempt_timeout_ms); }},
     {{"sync.zstd_level", "integer"},
      [](Config& c, const toml::node& n) { return GetIntInto(n, 1, 22, c.sync.engine.writer.zstd_level); }},
+    {{"sync.deduplicate", "boolean"},
+     [](Config& c, const toml::node& n) { return GetBool(n, c.sync.engine.deduplicate); }},
 
     // [sync.s3]
     {{"sync.s3.endpoint", "string"},

@@ -33,6 +33,14 @@ std::int64_t WallNs() {
       .count();
 }
 
+// What encoding a partition made, dropped and found, counted once it is
+// synced.
+struct Dedup {
+  std::uint64_t objects = 1;
+  std::uint64_t dropped = 0;
+  std::uint64_t conflicts = 0;
+};
+
 class Engine final : public SyncEngine {
  public:
   Engine(store::Store* store, SinkFactory sinks, SyncEngineOptions options,
@@ -182,10 +190,21 @@ class Engine final : public SyncEngine {
     }
     auto key = SyncObjectKey(options_, info.id);
     if (!key.ok()) return Handle(w.lane, info, "", 0, key.status());
-    auto encoded = EncodePartition(*store_, options_, info.id);
+    auto encoded = EncodePartitionObjects(*store_, options_, info.id);
     if (!encoded.ok()) return Handle(w.lane, info, *key, 0, encoded.status());
-    auto bytes = std::make_shared<const std::string>(std::move(*encoded));
-    const std::uint64_t size = bytes->size();
+    // Named by its first object; the rest are the same partition's other
+    // data hours.
+    if (!encoded->objects.empty()) {
+      *key = encoded->objects.front().key;
+      if (encoded->objects.size() > 1) {
+        *key += " (+" + std::to_string(encoded->objects.size() - 1) + " more hours)";
+      }
+    }
+    const std::uint64_t size = encoded->bytes();
+    const Dedup dedup{encoded->objects.size(), encoded->duplicates_dropped,
+                      encoded->timestamp_conflicts};
+    auto objects =
+        std::make_shared<const std::vector<PartitionObject>>(std::move(encoded->objects));
 
     if (ctx_.on_upload_start) ctx_.on_upload_start(info.id, *key, size);
     // Tokens are taken as the sink sends each chunk, not for the whole
@@ -200,9 +219,9 @@ class Engine final : public SyncEngine {
         return !stopping();
       };
     }
-    w.uploader->Start(bytes, *key, std::move(pace),
-                      [this, lane = w.lane, info, k = *key, size](Result<PutResult> r) {
-                        Handle(lane, info, k, size, std::move(r));
+    w.uploader->Start(std::move(objects), std::move(pace),
+                      [this, lane = w.lane, info, k = *key, size, dedup](Result<PutResult> r) {
+                        Handle(lane, info, k, size, std::move(r), dedup);
                       });
     // A paced attempt takes its bytes' time at its share of the limit (all
     // workers sending at once): the stuck-attempt deadline starts after that.
@@ -240,7 +259,7 @@ class Engine final : public SyncEngine {
   // The outcome of one attempt; on the uploader's thread after a Put, on the
   // worker's when encoding failed.
   void Handle(Lane lane, const store::PartitionInfo& info, const std::string& key,
-              std::uint64_t size, Result<PutResult> put) {
+              std::uint64_t size, Result<PutResult> put, Dedup dedup = {}) {
     Status status = put.status();
     if (status.code() == StatusCode::kAborted && stopping()) {
       // Given up while waiting for bandwidth at Stop(): not an attempt, due
@@ -268,13 +287,15 @@ class Engine final : public SyncEngine {
         SyncLaneHealth& l = LaneOf(lane);
         --l.in_flight;
         if (put.ok()) {
-          ++l.uploaded_objects;
+          l.uploaded_objects += dedup.objects;
           l.uploaded_bytes += size;
           if (put->outcome == PutOutcome::kAlreadyIdentical) ++l.already_identical;
         }
         health_.last_success_ns = ctx_.wall_ns();
         health_.consecutive_failures = 0;
         health_.last_error.clear();
+        health_.duplicates_dropped += dedup.dropped;
+        health_.timestamp_conflicts += dedup.conflicts;
       }
       queue_.Finish(info.id, true);
       queue_.HoldAllUntil(0);

@@ -19,14 +19,13 @@ Uploader::~Uploader() {
   thread_.join();
 }
 
-void Uploader::Start(std::shared_ptr<const std::string> bytes, std::string key, PaceFn pace,
+void Uploader::Start(std::shared_ptr<const std::vector<PartitionObject>> objects, PaceFn pace,
                      Done done) {
   {
     std::lock_guard lock(mu_);
     SLUICE_CHECK(!busy_);
     busy_ = true;
-    bytes_ = std::move(bytes);
-    key_ = std::move(key);
+    objects_ = std::move(objects);
     pace_ = std::move(pace);
     done_ = std::move(done);
   }
@@ -48,16 +47,30 @@ void Uploader::Run() {
   for (;;) {
     cv_.wait(lock, [&] { return busy_ || stopping_; });
     if (!busy_) return;  // stopping, nothing to do
-    auto bytes = std::move(bytes_);
-    PutRequest request;
-    request.key = std::move(key_);
-    request.pace = std::move(pace_);
+    auto objects = std::move(objects_);
+    PaceFn pace = std::move(pace_);
     Done done = std::move(done_);
     lock.unlock();
-    request.bytes = std::as_bytes(std::span(bytes->data(), bytes->size()));
-    Result<PutResult> result = sink_->Put(request);
+    PutResult total;
+    total.outcome = PutOutcome::kAlreadyIdentical;
+    Result<PutResult> result = total;
+    for (const auto& o : *objects) {
+      PutRequest request;
+      request.key = o.key;
+      request.pace = pace;
+      request.bytes = std::as_bytes(std::span(o.bytes.data(), o.bytes.size()));
+      auto put = sink_->Put(request);
+      if (!put.ok()) {
+        result = put.status();
+        break;
+      }
+      total.size += put->size;
+      total.sha256 = put->sha256;
+      if (put->outcome != PutOutcome::kAlreadyIdentical) total.outcome = put->outcome;
+      result = total;
+    }
     done(std::move(result));
-    bytes.reset();  // the object's memory goes with the attempt
+    objects.reset();  // the objects' memory goes with the attempt
     lock.lock();
     busy_ = false;
     cv_.notify_all();

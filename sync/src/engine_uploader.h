@@ -1,7 +1,8 @@
 // Runs Sink::Put calls on a thread of its own, so that the worker that
 // started one can stop waiting at the attempt deadline. A Sink cannot be
 // cancelled, so a stuck call keeps its thread and its sink until it returns;
-// the worker then carries on with a fresh Uploader. One Put at a time.
+// the worker then carries on with a fresh Uploader. One job at a time: the
+// objects of one partition, put one after the other.
 #pragma once
 
 #include <chrono>
@@ -12,13 +13,16 @@
 #include <string>
 #include <thread>
 
+#include "sync/engine.h"
 #include "sync/sink.h"
 
 namespace sluice::sync {
 
 class Uploader {
  public:
-  // Runs on the uploader's thread after Put returned.
+  // Runs on the uploader's thread after the last Put returned: the first
+  // failure, or the objects' total size, kAlreadyIdentical only when the
+  // sink held every one of them already.
   using Done = std::function<void(Result<PutResult>)>;
 
   explicit Uploader(std::unique_ptr<Sink> sink);
@@ -27,9 +31,9 @@ class Uploader {
   Uploader(const Uploader&) = delete;
   Uploader& operator=(const Uploader&) = delete;
 
-  // Starts putting `bytes` under `key`, paced by `pace` (may be empty).
-  // REQUIRES: idle().
-  void Start(std::shared_ptr<const std::string> bytes, std::string key, PaceFn pace, Done done);
+  // Starts putting each object under its key, in order, paced by `pace`
+  // (may be empty); stops at the first failure. REQUIRES: idle().
+  void Start(std::shared_ptr<const std::vector<PartitionObject>> objects, PaceFn pace, Done done);
   // True once the running Put and its Done have finished; waits no longer
   // than `deadline`.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
@@ -43,8 +47,7 @@ class Uploader {
   std::condition_variable cv_;
   bool busy_ = false;      // GUARDED_BY(mu_): a job was started and has not finished
   bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::shared_ptr<const std::string> bytes_;  // GUARDED_BY(mu_)
-  std::string key_;                           // GUARDED_BY(mu_)
+  std::shared_ptr<const std::vector<PartitionObject>> objects_;  // GUARDED_BY(mu_)
   PaceFn pace_;                               // GUARDED_BY(mu_)
   Done done_;                                 // GUARDED_BY(mu_)
   std::thread thread_;  // last: starts after the members above exist

@@ -50,17 +50,22 @@ Result<std::string> BuildObjectKey(const ObjectKeyParts& p) {
     }
   }
 
+  if (p.data_hour_ns && *p.data_hour_ns < 0) return InvalidArgument("data hour is before 1970");
   using namespace std::chrono;
   const sys_time<nanoseconds> t{nanoseconds{p.window_start_ns}};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{floor<seconds>(t - day)};
+  const sys_time<nanoseconds> data{nanoseconds{p.data_hour_ns.value_or(p.window_start_ns)}};
+  const auto data_day = floor<days>(data);
+  const year_month_day data_ymd{data_day};
+  const hh_mm_ss data_hms{floor<seconds>(data - data_day)};
 
   char tail[160];
   std::snprintf(tail, sizeof tail,
                 "date=%04d-%02u-%02u/hour=%02ld/%04d%02u%02uT%02ld%02ld%02lldZ-%04u-%010llu.",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+                static_cast<int>(data_ymd.year()), static_cast<unsigned>(data_ymd.month()),
+                static_cast<unsigned>(data_ymd.day()), static_cast<long>(data_hms.hours().count()),
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
                 static_cast<long>(hms.minutes().count()),

@@ -11,6 +11,11 @@ namespace {
 
 using namespace testing_engine;  // NOLINT: test helpers
 
+std::int64_t HourOfForTest(std::int64_t ts) {
+  constexpr std::int64_t kHour = 3'600'000'000'000;
+  return ts / kHour * kHour;
+}
+
 TEST_CASE("every sealed partition goes upstream once, decodes to the store's records, and is synced") {
   TestStore ts;
   for (int k = 0; k < 3; ++k) ts.AddWindow(k);
@@ -144,6 +149,97 @@ TEST_CASE("a permanent failure parks its partition until the cool-down, the othe
   CHECK(up.faults.PutsOf(bad) == 2);
   engine->Stop();
   CheckUpstreamEqualsStore(ts, up);
+}
+
+TEST_CASE("a late partition holding days of backfill becomes one object per data hour, keyed by "
+          "the data's own date and hour") {
+  TestStore ts;
+  ts.AddWindow(0);
+  // Two years of hourly readings of one sensor, replayed now: all late.
+  constexpr std::int64_t kHour = 3600 * kSec;
+  const std::int64_t first = kT0 - 2 * 365 * 24 * kHour;
+  store::Batch b;
+  for (int h = 0; h < 50; ++h) b.push_back({ts.temp, first + h * kHour + 17 * kSec, 1.0 * h});
+  ts.now = kT0 + 2 * 60 * kSec;
+  REQUIRE(ts.store->Append(std::move(b)).Wait().ok());
+  std::optional<store::PartitionInfo> late;
+  for (const auto& p : ts.store->ListPartitions()) {
+    if (p.id.late) late = p;
+  }
+  REQUIRE(late);
+  if (late->state == store::PartitionState::kOpen) REQUIRE(ts.store->Seal(late->id).ok());
+  auto encoded = EncodePartitionObjects(*ts.store, EngineOptions(), late->id);
+  REQUIRE(encoded.ok());
+  REQUIRE(encoded->objects.size() == 50);
+  CHECK(encoded->records == 50);
+  for (int h = 0; h < 50; ++h) {
+    const PartitionObject& o = encoded->objects[static_cast<std::size_t>(h)];
+    CHECK(o.hour_start_ns == (first + h * kHour) / kHour * kHour);
+    CHECK(o.records == 1);
+    CHECK(o.key == *SyncObjectKey(EngineOptions(), late->id, o.hour_start_ns));
+    auto reader = PartitionReader::Open(o.bytes);
+    REQUIRE(reader.ok());
+    auto recs = reader->ReadRecords(0);
+    REQUIRE(recs.ok());
+    REQUIRE(recs->size() == 1);
+    CHECK(HourOfForTest(recs->front().timestamp_ns) == o.hour_start_ns);
+  }
+  // The first hour's key names that hour, two years back, not the window.
+  CHECK(encoded->objects.front().key.find("/date=2023-11-26/hour=") != std::string::npos);
+  Upstream up;
+  FakeClock clock;
+  auto engine = MustOpen(ts, up, EngineOptions(), clock.Context());
+  REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSealed) == 0; }));
+  engine->Stop();
+  const SyncHealth h = engine->health();
+  CHECK(h.live.uploaded_objects + h.backfill.uploaded_objects == 50 + 2);
+  CHECK(up.Objects() == 50 + 2);
+}
+
+TEST_CASE("exact duplicates are dropped at encode and counted; same time with another value is "
+          "kept and counted; deduplicate = false keeps everything") {
+  TestStore ts;
+  const std::int64_t w = kT0;
+  ts.now = w + kSec;
+  store::Batch first, again;
+  for (int i = 0; i < 10; ++i) {
+    first.push_back({ts.temp, w + i * kSec, 20.0 + i});
+    if (i < 4) again.push_back({ts.temp, w + i * kSec, 20.0 + i});  // redelivered
+  }
+  again.push_back({ts.temp, w + 5 * kSec, 99.0});  // same time, another value
+  // -0.0 and 0.0 are different values, bit for bit: both kept.
+  first.push_back({ts.temp, w + 20 * kSec, 0.0});
+  again.push_back({ts.temp, w + 20 * kSec, -0.0});
+  REQUIRE(ts.store->Append(std::move(again)).Wait().ok());
+  REQUIRE(ts.store->Append(std::move(first)).Wait().ok());
+  const auto id = ts.store->ListPartitions().at(0).id;
+  REQUIRE(ts.store->Seal(id).ok());
+  auto encoded = EncodePartitionObjects(*ts.store, EngineOptions(), id);
+  REQUIRE(encoded.ok());
+  CHECK(encoded->duplicates_dropped == 4);
+  CHECK(encoded->timestamp_conflicts == 2);
+  CHECK(encoded->records == 11 + 6 - 4);
+  auto reader = PartitionReader::Open(encoded->objects.at(0).bytes);
+  REQUIRE(reader.ok());
+  auto recs = reader->ReadRecords(0);
+  REQUIRE(recs.ok());
+  CHECK(std::is_sorted(recs->begin(), recs->end(), [](const auto& a, const auto& b) {
+    return a.timestamp_ns < b.timestamp_ns;
+  }));
+  auto o = EngineOptions();
+  o.deduplicate = false;
+  auto kept = EncodePartitionObjects(*ts.store, o, id);
+  REQUIRE(kept.ok());
+  CHECK(kept->duplicates_dropped == 0);
+  CHECK(kept->records == 17);
+  // The engine counts what it dropped once the partition is synced.
+  Upstream up;
+  FakeClock clock;
+  auto engine = MustOpen(ts, up, EngineOptions(), clock.Context());
+  REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSynced) == 1; }));
+  engine->Stop();
+  CHECK(engine->health().duplicates_dropped == 4);
+  CHECK(engine->health().timestamp_conflicts == 2);
 }
 
 }  // namespace

@@ -23,8 +23,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "store/store.h"
@@ -87,6 +89,13 @@ struct SyncEngineOptions {
   // How objects are encoded. Default: PartitionWriterOptions's defaults.
   PartitionWriterOptions writer;
 
+  // Drop exact duplicates (same series, timestamp and value, bit for bit)
+  // within a partition when it is encoded: at-least-once redelivery after a
+  // crash stores some records twice. Records with the same series and
+  // timestamp but another value are kept (and counted as conflicts).
+  // Default: true.
+  bool deduplicate = true;
+
   // InvalidArgument naming the first bad field.
   Status Validate() const;
 };
@@ -123,6 +132,10 @@ struct SyncHealth {
   // Partitions parked after a permanent failure, and the last such error.
   std::uint64_t parked_partitions = 0;
   std::string last_permanent_error;
+  // Over partitions synced since Open: exact duplicates dropped at encode,
+  // and records kept that share series and timestamp with another value.
+  std::uint64_t duplicates_dropped = 0;
+  std::uint64_t timestamp_conflicts = 0;
   SyncLaneHealth live, backfill;
 };
 
@@ -170,12 +183,43 @@ class SyncEngine {
   virtual void Stop() = 0;
 };
 
-// The key of a partition's object: BuildObjectKey with seq 0 for a regular
-// partition and 1 for the late partition of the same window and shard.
-Result<std::string> SyncObjectKey(const SyncEngineOptions& options, const store::PartitionId& id);
+// The key of a partition's object holding data of the UTC hour starting at
+// `data_hour_ns` (default: the window's hour): BuildObjectKey with seq 0 for
+// a regular partition and 1 for the late partition of the same window and
+// shard.
+Result<std::string> SyncObjectKey(const SyncEngineOptions& options, const store::PartitionId& id,
+                                  std::optional<std::int64_t> data_hour_ns = std::nullopt);
 
-// Encodes one partition deterministically: records from ReadPartition, the
-// series dictionary from GetSeries, identity from options and the id.
+// One object of a partition: its records of one UTC data hour.
+struct PartitionObject {
+  std::string key;
+  std::string bytes;
+  std::int64_t hour_start_ns = 0;
+  std::uint64_t records = 0;
+};
+
+// A partition as it goes upstream: one object per data hour it holds (a
+// regular partition usually one; a late or backfilled one spanning days,
+// one per hour), so that a query on any hour prunes to exactly the objects
+// holding it.
+struct EncodedPartition {
+  std::vector<PartitionObject> objects;  // ascending hour
+  std::uint64_t records = 0;             // in the objects
+  std::uint64_t duplicates_dropped = 0;  // exact duplicates left out
+  std::uint64_t timestamp_conflicts = 0; // same series and timestamp, another value: kept
+  std::uint64_t bytes() const;
+};
+
+// Encodes one partition deterministically: records from ReadPartition (each
+// series sorted by time, exact duplicates dropped unless
+// options.deduplicate is false), the series dictionary from GetSeries,
+// identity from options and the id.
+Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
+                                                const SyncEngineOptions& options,
+                                                const store::PartitionId& id);
+
+// The single object of a partition whose data lies in one hour (tests and
+// benchmarks); InvalidArgument when it spans several.
 Result<std::string> EncodePartition(const store::Store& store, const SyncEngineOptions& options,
                                     const store::PartitionId& id);
 

@@ -6,11 +6,15 @@
 //
 //   <prefix>/site=<site>/gateway=<id>/date=<YYYY-MM-DD>/hour=<HH>/<window>-<shard>-<seq>.<ext>
 //
-// <window> is the partition's start time as UTC `YYYYMMDDTHHMMSSZ`, <shard> and
-// <seq> are zero-padded decimal so that keys sort in time order.
+// date= and hour= name the UTC hour of the data the object holds (its
+// records' own timestamps), so that a query on the data's dates prunes to
+// exactly the objects holding it; <window> is the partition's start time as
+// UTC `YYYYMMDDTHHMMSSZ`, <shard> and <seq> are zero-padded decimal so that
+// keys sort in time order.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +29,9 @@ struct ObjectKeyParts {
   std::int64_t window_start_ns = 0;  // partition start, ns since the Unix epoch, >= 0
   std::uint32_t shard = 0;
   std::uint64_t seq = 0;
+  // Start of the UTC hour of the object's data, ns, >= 0: date= and hour=.
+  // Unset: the window's hour.
+  std::optional<std::int64_t> data_hour_ns;
   std::string extension = "slp";  // [a-z0-9]+
 };
 
