@@ -8,6 +8,7 @@ target_sources(sluice_sync PRIVATE
   src/s3_credentials.cc
   src/s3_http.cc
   src/s3_sink.cc
+  src/s3_list.cc
   src/dir_sink.cc
 )
 # Private: curl and OpenSSL headers stay out of sync/include.

@@ -10,10 +10,12 @@
 // RENAME_NOREPLACE), then the directory is fsynced. A crash leaves either no
 // object or the whole object; at worst a stale ".sluice-tmp-*" file, which
 // readers skip because of the leading dot.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <random>
@@ -90,8 +92,13 @@ class DirSink final : public Sink {
   Result<ObjectInfo> Head(std::string_view key) override;
   Result<std::vector<std::byte>> Get(std::string_view key) override;
   std::string Describe() const override { return "dir:" + options_.root; }
+  Status List(std::string_view prefix, const ListFn& visit) override;
+  Status Delete(std::string_view key) override;
 
  private:
+  // Lists `rel_dir` (relative to root, "" for root) and below, in byte order
+  // of names per directory; false once `visit` asked to stop.
+  Result<bool> Walk(const std::string& rel_dir, std::string_view prefix, const ListFn& visit);
   // root/<key>, after the checks that keep the key inside root and clear of
   // our own sidecar and temp names.
   Result<std::string> PathFor(std::string_view key) const;
@@ -323,6 +330,73 @@ Result<std::vector<std::byte>> DirSink::Get(std::string_view key) {
   std::vector<std::byte> out(static_cast<std::size_t>((*source)->size()));
   SLUICE_RETURN_IF_ERROR((*source)->ReadAt(0, out));
   return out;
+}
+
+Status DirSink::List(std::string_view prefix, const ListFn& visit) {
+  // Start in the deepest directory the prefix names whole.
+  const auto slash = prefix.rfind('/');
+  const std::string start = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+  if (!start.empty() && !ValidateSinkKey(start).ok()) return Status::Ok();  // names nothing we hold
+  auto walked = Walk(start, prefix, visit);
+  return walked.ok() ? Status::Ok() : walked.status();
+}
+
+Result<bool> DirSink::Walk(const std::string& rel_dir, std::string_view prefix,
+                           const ListFn& visit) {
+  const std::string dir = rel_dir.empty() ? options_.root : options_.root + "/" + rel_dir;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return true;  // nothing under this prefix
+    return ErrnoStatus("opendir " + dir, errno);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    // Hidden names are ours (temp files) or not objects at all.
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  }
+  const int err = errno;
+  ::closedir(d);
+  if (err != 0) return ErrnoStatus("readdir " + dir, err);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const std::string key = rel_dir.empty() ? name : rel_dir + "/" + name;
+    // Prune subtrees that cannot hold a key with the prefix.
+    const std::string_view k = key;
+    if (!k.starts_with(prefix.substr(0, std::min(prefix.size(), k.size())))) continue;
+    struct stat st {};
+    if (::lstat((dir + "/" + name).c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;  // deleted while we looked
+      return ErrnoStatus("stat " + dir + "/" + name, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (!ValidateSinkKey(key).ok()) continue;
+      auto more = Walk(key, prefix, visit);
+      if (!more.ok() || !*more) return more;
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || !k.starts_with(prefix) || name.ends_with(kSidecarSuffix) ||
+        !ValidateSinkKey(key).ok()) {
+      continue;
+    }
+    if (!visit(ListedObject{key, static_cast<std::uint64_t>(st.st_size), {}})) return false;
+  }
+  return true;
+}
+
+Status DirSink::Delete(std::string_view key) {
+  auto path = PathFor(key);
+  if (!path.ok()) return path.status();
+  // The object first: a crash in between leaves a sidecar without an object,
+  // which lists as nothing, rather than an object that looks incomplete.
+  for (const std::string& p : {*path, *path + std::string(kSidecarSuffix)}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("unlink " + p, errno);
+  }
+  if (options_.sync) {
+    const std::string dir = path->substr(0, path->rfind('/'));
+    SLUICE_RETURN_IF_ERROR(SyncPath(dir, true));
+  }
+  return Status::Ok();
 }
 
 }  // namespace

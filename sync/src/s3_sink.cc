@@ -17,8 +17,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/kill_point.h"
 #include "s3_credentials.h"
 #include "s3_http.h"
+#include "s3_list.h"
 #include "s3_request.h"
 #include "s3_source.h"
 #include "sync/sink.h"
@@ -45,8 +47,24 @@ class S3Sink final : public Sink {
   std::string Describe() const override {
     return "s3://" + options_.bucket + "/" + options_.key_prefix + " at " + options_.endpoint;
   }
+  Status List(std::string_view prefix, const ListFn& visit) override;
+  Status Delete(std::string_view key) override;
+  Status ListIncompleteUploads(std::string_view prefix, const IncompleteUploadFn& visit) override;
+  Status AbortIncompleteUpload(const IncompleteUpload& upload) override;
 
  private:
+  // prefix/relative, for listing ("prefix/" + "" lists everything below).
+  std::string FullPrefix(std::string_view relative) const {
+    return options_.key_prefix.empty() ? std::string(relative)
+                                       : options_.key_prefix + "/" + std::string(relative);
+  }
+  // The key relative to our prefix, or empty when it is not below it.
+  std::string Relative(std::string_view full_key) const {
+    if (options_.key_prefix.empty()) return std::string(full_key);
+    const std::string p = options_.key_prefix + "/";
+    if (!full_key.starts_with(p)) return {};
+    return std::string(full_key.substr(p.size()));
+  }
   std::string Url(std::string_view full_key, std::vector<detail::QueryParam> query = {}) const {
     return detail::ObjectUrl(ep_, options_, full_key, std::move(query));
   }
@@ -201,6 +219,9 @@ Result<PutOutcome> S3Sink::PutMultipart(const std::string& full_key, ObjectSourc
           ErrorFrom(*pr, "UploadPart " + std::to_string(number) + " of key '" + full_key + "'");
     } else {
       parts.push_back({number, pr->header("etag")});
+      // Crash tests (tests/integration/lake_kill_test.cc) die here, with an
+      // incomplete upload on the server.
+      KillPoint("s3_multipart_part");
     }
   }
   if (!failed.ok()) {
@@ -295,6 +316,95 @@ Result<std::vector<std::byte>> S3Sink::Get(std::string_view key) {
   if (r->status != 200) return ErrorFrom(*r, "GET key '" + full_key + "'");
   const auto bytes = std::as_bytes(std::span(r->body));
   return std::vector<std::byte>(bytes.begin(), bytes.end());
+}
+
+Status S3Sink::List(std::string_view prefix, const ListFn& visit) {
+  const std::string full_prefix = FullPrefix(prefix);
+  std::string token;
+  while (true) {
+    std::vector<detail::QueryParam> query = {{"list-type", "2"}, {"max-keys", "1000"}};
+    if (!full_prefix.empty()) query.push_back({"prefix", full_prefix});
+    if (!token.empty()) query.push_back({"continuation-token", token});
+    HttpRequest req;
+    req.method = "GET";
+    req.url = Url("", std::move(query));
+    req.payload_sha256 = detail::kEmptySha256;
+    req.max_response_bytes = std::size_t{16} << 20;
+    auto r = http_->Perform(req);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return ErrorFrom(*r, "ListObjectsV2 prefix '" + full_prefix + "'");
+    auto page = detail::ParseListObjectsV2(r->body);
+    if (!page.ok()) return page.status();
+    for (auto& o : page->objects) {
+      o.key = Relative(o.key);
+      if (o.key.empty() || !ValidateSinkKey(o.key).ok()) continue;  // not one of ours
+      if (!visit(o)) return Status::Ok();
+    }
+    if (!page->truncated) return Status::Ok();
+    if (page->next_token == token) {
+      return Unavailable("ListObjectsV2 prefix '" + full_prefix + "': continuation token repeats");
+    }
+    token = std::move(page->next_token);
+  }
+}
+
+Status S3Sink::Delete(std::string_view key) {
+  SLUICE_RETURN_IF_ERROR(ValidateSinkKey(key));
+  const std::string full_key = detail::FullKey(options_.key_prefix, key);
+  HttpRequest req;
+  req.method = "DELETE";
+  req.url = Url(full_key);
+  req.payload_sha256 = detail::kEmptySha256;
+  auto r = http_->Perform(req);
+  if (!r.ok()) return r.status();
+  // S3 answers 204 also for a key that holds nothing; some servers 404.
+  if (r->status == 204 || r->status == 200 || r->status == 404) return Status::Ok();
+  return ErrorFrom(*r, "DELETE key '" + full_key + "'");
+}
+
+Status S3Sink::ListIncompleteUploads(std::string_view prefix, const IncompleteUploadFn& visit) {
+  const std::string full_prefix = FullPrefix(prefix);
+  std::string key_marker, id_marker;
+  while (true) {
+    std::vector<detail::QueryParam> query = {{"uploads", ""}};
+    if (!full_prefix.empty()) query.push_back({"prefix", full_prefix});
+    if (!key_marker.empty()) query.push_back({"key-marker", key_marker});
+    if (!id_marker.empty()) query.push_back({"upload-id-marker", id_marker});
+    HttpRequest req;
+    req.method = "GET";
+    req.url = Url("", std::move(query));
+    req.payload_sha256 = detail::kEmptySha256;
+    req.max_response_bytes = std::size_t{16} << 20;
+    auto r = http_->Perform(req);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return ErrorFrom(*r, "ListMultipartUploads prefix '" + full_prefix + "'");
+    auto page = detail::ParseListMultipartUploads(r->body);
+    if (!page.ok()) return page.status();
+    for (auto& u : page->uploads) {
+      u.key = Relative(u.key);
+      if (u.key.empty() || !ValidateSinkKey(u.key).ok()) continue;
+      if (!visit(u)) return Status::Ok();
+    }
+    if (!page->truncated) return Status::Ok();
+    if (page->next_key_marker == key_marker && page->next_upload_id_marker == id_marker) {
+      return Unavailable("ListMultipartUploads prefix '" + full_prefix + "': markers repeat");
+    }
+    key_marker = std::move(page->next_key_marker);
+    id_marker = std::move(page->next_upload_id_marker);
+  }
+}
+
+Status S3Sink::AbortIncompleteUpload(const IncompleteUpload& upload) {
+  SLUICE_RETURN_IF_ERROR(ValidateSinkKey(upload.key));
+  const std::string full_key = detail::FullKey(options_.key_prefix, upload.key);
+  HttpRequest del;
+  del.method = "DELETE";
+  del.url = Url(full_key, {{"uploadId", upload.upload_id}});
+  del.payload_sha256 = detail::kEmptySha256;
+  auto r = http_->Perform(del);
+  if (!r.ok()) return r.status();
+  if (r->status == 204 || r->status == 200 || r->status == 404) return Status::Ok();
+  return ErrorFrom(*r, "AbortMultipartUpload key '" + full_key + "'");
 }
 
 }  // namespace

@@ -7,5 +7,6 @@ sluice_test(sink_test unit
     sink_dir_test.cc
     sink_s3_request_test.cc
     sink_credentials_test.cc
+    sink_list_test.cc
   LIBS sluice_sync)
 target_include_directories(sink_test PRIVATE ${PROJECT_SOURCE_DIR}/sync/src)

@@ -79,6 +79,23 @@ struct ObjectInfo {
   std::string etag;         // S3 ETag without quotes; empty for directories
 };
 
+// One object found by Sink::List.
+struct ListedObject {
+  std::string key;          // relative to the sink's prefix, as Put/Head/Get take it
+  std::uint64_t size = 0;   // bytes
+  std::string etag;         // S3 ETag without quotes; empty for directories
+};
+// Called for each object listed; return false to stop early.
+using ListFn = std::function<bool(const ListedObject&)>;
+
+// A multipart upload begun and neither completed nor aborted (left by a
+// crash): it holds parts on the server but is no object.
+struct IncompleteUpload {
+  std::string key;        // relative to the sink's prefix
+  std::string upload_id;
+};
+using IncompleteUploadFn = std::function<bool(const IncompleteUpload&)>;
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -94,6 +111,39 @@ class Sink {
   // Where objects go, for logs and status: "s3://bucket/prefix at
   // https://host" or "dir:/path". Never contains credentials.
   virtual std::string Describe() const = 0;
+
+  // The rest is optional (readers and the `sluice lake` job need it, the
+  // sync engine does not); the defaults say kUnsupported or "nothing".
+
+  // Visits every object whose key starts with `prefix` (a plain string
+  // prefix relative to the sink's own prefix, not necessarily a whole
+  // segment; empty: all). Only complete objects are listed: no temp files,
+  // no directory sink .sha256 sidecars, no keys that ValidateSinkKey
+  // refuses. No order is promised. Objects put or deleted during the walk
+  // may or may not be seen.
+  virtual Status List(std::string_view prefix, const ListFn& visit) {
+    (void)prefix;
+    (void)visit;
+    return Status(StatusCode::kUnsupported, Describe() + " cannot list objects");
+  }
+  // Removes the object (and, for directories, its .sha256). Deleting a key
+  // that holds nothing succeeds: a retried delete is idempotent.
+  virtual Status Delete(std::string_view key) {
+    (void)key;
+    return Status(StatusCode::kUnsupported, Describe() + " cannot delete objects");
+  }
+  // Visits the incomplete multipart uploads of keys starting with `prefix`.
+  // Sinks without multipart uploads have none.
+  virtual Status ListIncompleteUploads(std::string_view prefix, const IncompleteUploadFn& visit) {
+    (void)prefix;
+    (void)visit;
+    return Status::Ok();
+  }
+  // Frees an incomplete upload's parts. One that is already gone succeeds.
+  virtual Status AbortIncompleteUpload(const IncompleteUpload& upload) {
+    (void)upload;
+    return Status(StatusCode::kUnsupported, Describe() + " has no multipart uploads");
+  }
 };
 
 // True for errors worth retrying unchanged after a backoff.
