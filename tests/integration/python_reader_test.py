@@ -7,7 +7,12 @@ real datasets in ../shared/datasets.
 Exit 77 (skipped, loudly) when Debian's python3-pandas, -zstandard or
 -protobuf are missing, unless SLUICE_TEST_REQUIRE_SERVICES=1 (then: fail).
 
-  python_reader_test.py --driver <python_reader_driver> --pythonpath <build>/python
+  python_reader_test.py --driver <python_reader_driver> [--pythonpath <build>/python]
+                        [--backend python|native] [--sluice <sluice>]
+
+Without --pythonpath, the installed sluice_reader (python_reader_venv_test.py).
+--backend: the decoders to test (default: what the package picks).
+--sluice: export with `sluice export` instead of the driver's export.
 """
 
 import argparse
@@ -144,10 +149,19 @@ def compare(what, expected, got):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", required=True)
-    ap.add_argument("--pythonpath", required=True)
+    ap.add_argument("--pythonpath")
+    ap.add_argument("--backend", choices=("python", "native"))
+    ap.add_argument("--sluice")
     args = ap.parse_args()
-    sys.path.insert(0, args.pythonpath)
+    if args.pythonpath:
+        sys.path.insert(0, args.pythonpath)
     import sluice_reader as sr
+    if args.backend:
+        sr.set_backend(args.backend)
+    global EXPORTER
+    EXPORTER = [args.sluice, "export"] if args.sluice else [args.driver, "export"]
+    print("sluice_reader %s from %s, %s decoders; export by %s"
+          % (sr.__version__, os.path.dirname(sr.__file__), sr.backend(), " ".join(EXPORTER)))
 
     tmp = tempfile.mkdtemp(prefix="sluice-pyreader-")
     try:
@@ -160,8 +174,11 @@ def main():
     print("OK")
 
 
+EXPORTER = None
+
+
 def export(driver, *args, ok=True):
-    p = subprocess.run([driver, "export", *args], capture_output=True)
+    p = subprocess.run([*EXPORTER, *args], capture_output=True)
     if ok and p.returncode != 0:
         raise SystemExit("export %s failed: %s" % (args, p.stderr.decode()))
     return p
@@ -192,6 +209,25 @@ def run(driver, sr, tmp):
     export(driver, "--format", "jsonl", "--output", out, objs)
     with open(out, encoding="utf-8") as f:
         compare("all objects, JSON Lines", from_jsonl(f.read()), everything)
+
+    # Threads, and S3 (an in-memory stand-in for the boto3 client, keys in
+    # the objects' order), give the same rows.
+    compare("all objects, 3 threads", everything,
+            from_dataframe(sr.read_dataframe(objs, max_workers=3)))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "tools", "python", "tests"))
+    from s3_stub import StubS3
+    prefix = "sluice/site=lab/gateway=g/date=2023-11-14/hour=22/"
+    blobs = {}
+    for i, path in enumerate(sr.expand_sources(objs)):
+        with open(path, "rb") as f:
+            blobs[prefix + "%05d.slp" % i] = f.read()
+    s3 = StubS3(blobs)
+    df = sr.read_s3("bucket", "sluice/", client=s3, max_workers=4, with_object=True)
+    compare("all objects from S3, 4 threads", everything, from_dataframe(df))
+    check(df["object"].iloc[0] == "s3://bucket/" + prefix + "00000.slp", "S3 object names")
+    check(sr.read_s3("bucket", "sluice/", start="2023-11-15", client=s3).empty,
+          "a range after the only hour= folder reads nothing")
 
     # Filters: exact names and globs, a time range given as RFC 3339.
     codec_dir = os.path.join(objs, "codecs")

@@ -4,22 +4,32 @@
     df = sr.read_dataframe("objects/", series_globs=["plant/line-1/*"],
                            start="2025-01-31T00:00:00Z", end="2025-02-01T00:00:00Z")
 
-Needs only Debian's python3-pandas, python3-zstandard and python3-protobuf.
-Format: docs/format/partition.md. See tools/python/README.md.
+    df = sr.read_s3("plant-data", "sluice/site=plant-a/", start=..., end=...,
+                    endpoint_url="https://rgw.example:7480")
+
+Needs only Debian's python3-pandas, python3-zstandard and python3-protobuf
+(python3-boto3 for S3). Format: docs/format/partition.md. See
+tools/python/README.md.
 """
 
 import fnmatch
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
+from ._backend import backend, native_available, set_backend
 from ._codecs import CorruptObject
 from ._object import TYPE_NAMES, PartitionObject, Series
+from ._s3 import list_keys, read_s3
+
+__version__ = "0.2.0"
 
 __all__ = [
-    "CorruptObject", "PartitionObject", "Series", "TYPE_NAMES", "expand_sources",
-    "open_objects", "read_dataframe", "read_records", "to_wide", "to_ns",
+    "CorruptObject", "PartitionObject", "Series", "TYPE_NAMES", "backend", "expand_sources",
+    "list_keys", "native_available", "open_objects", "read_dataframe", "read_records",
+    "read_s3", "set_backend", "to_wide", "to_ns",
 ]
 
 
@@ -82,24 +92,59 @@ class _Selector:
         return name in self.names or any(fnmatch.fnmatchcase(name, g) for g in self.globs)
 
 
+def _time_range(start, end):
+    lo, hi = to_ns(start), to_ns(end)
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError("time range start %d is not before its end %d" % (lo, hi))
+    return lo, hi
+
+
+def _object_records(obj, sel, lo, hi):
+    """[(object, Series, timestamps, values)] of one object's selected series
+    with records in [lo, hi)."""
+    out = []
+    for s in obj.series:
+        if not sel.keep(s.name):
+            continue
+        ts, vals = obj.read_series(s, lo, hi)
+        if len(ts):
+            out.append((obj, s, ts, vals))
+    return out
+
+
 def read_records(sources, series=None, series_globs=None, start=None, end=None):
     """Yields (object, Series, timestamps int64 array, values array) per
     selected series with records in [start, end), in export order."""
     sel = _Selector(series, series_globs)
-    lo, hi = to_ns(start), to_ns(end)
-    if lo is not None and hi is not None and lo >= hi:
-        raise ValueError("time range start %d is not before its end %d" % (lo, hi))
+    lo, hi = _time_range(start, end)
     for obj in open_objects(sources):
-        for s in obj.series:
-            if not sel.keep(s.name):
-                continue
-            ts, vals = obj.read_series(s, lo, hi)
-            if len(ts):
-                yield obj, s, ts, vals
+        yield from _object_records(obj, sel, lo, hi)
+
+
+def _open(src):
+    if isinstance(src, PartitionObject):
+        return src
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return PartitionObject(src)
+    return PartitionObject.open(src)
+
+
+def _decode_all(items, load, sel, lo, hi, max_workers):
+    """Records of every item, in item order: load(item) gives a
+    PartitionObject. With max_workers > 1 a thread pool loads and decodes
+    items in parallel (the native decoders and zstd release the GIL)."""
+    def one(item):
+        # The object's name, not the object: its bytes can go once decoded.
+        return [(o.name, s, ts, v) for o, s, ts, v in _object_records(load(item), sel, lo, hi)]
+
+    if not max_workers or max_workers <= 1 or len(items) <= 1:
+        return [r for item in items for r in one(item)]
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return [r for recs in pool.map(one, items) for r in recs]
 
 
 def read_dataframe(sources, series=None, series_globs=None, start=None, end=None, wide=False,
-                   with_object=False):
+                   with_object=False, max_workers=None):
     """Loads objects into one long DataFrame, one row per record:
 
       series     category   the series name
@@ -114,8 +159,25 @@ def read_dataframe(sources, series=None, series_globs=None, start=None, end=None
     `series`: exact names; `series_globs`: fnmatch patterns (`*` crosses `/`);
     a series matching either is kept; neither given keeps all. `start`/`end`:
     half-open [start, end), see to_ns(). `wide=True` returns to_wide(df).
+    `max_workers`: decode that many objects at once in threads (all objects'
+    records are in memory at the end anyway).
     Raises CorruptObject naming the file for a damaged object."""
-    parts = list(read_records(sources, series, series_globs, start, end))
+    sel = _Selector(series, series_globs)
+    lo, hi = _time_range(start, end)
+    parts = _decode_all(expand_sources(sources), _open, sel, lo, hi, max_workers)
+    return _frame(parts, wide, with_object)
+
+
+def _categorical(labels, counts):
+    """pd.Categorical(np.repeat(labels, counts)) without hashing every row."""
+    cats = sorted(set(labels))
+    index = {c: i for i, c in enumerate(cats)}
+    codes = np.repeat(np.array([index[x] for x in labels], dtype=np.int32), counts)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
+
+
+def _frame(parts, wide, with_object):
+    """The documented DataFrame of [(object name, Series, ts, values)]."""
     counts = [len(ts) for _, _, ts, _ in parts]
     types = {s.type for _, s, _, _ in parts}
     if parts:
@@ -129,8 +191,7 @@ def read_dataframe(sources, series=None, series_globs=None, start=None, end=None
         ts, values = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
 
     def column(fn):
-        return pd.Categorical(np.repeat(np.array([fn(p) for p in parts] or [""], dtype=object),
-                                        counts or [0]))
+        return _categorical([fn(p) for p in parts], np.array(counts, dtype=np.int64))
 
     data = {
         "series": column(lambda p: p[1].name),
@@ -140,7 +201,7 @@ def read_dataframe(sources, series=None, series_globs=None, start=None, end=None
         "unit": column(lambda p: p[1].unit),
     }
     if with_object:
-        data["object"] = column(lambda p: p[0].name)
+        data["object"] = column(lambda p: p[0])
     df = pd.DataFrame(data)
     return to_wide(df) if wide else df
 

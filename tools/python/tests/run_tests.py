@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Runs the sluice_reader unit tests (test_*.py here) with unittest.
 
-  run_tests.py [--pythonpath DIR]   DIR holds sluice_reader with partition_pb2.py
-                                    (a CMake build puts it in <build>/python);
-                                    default: tools/python beside this folder.
+  run_tests.py [--pythonpath DIR | --installed]
+      DIR holds the sluice_reader package (a CMake build copies it to
+      <build>/python); default: tools/python beside this folder.
+      --installed: the sluice_reader the interpreter finds (a venv's).
 
 Exit 77 (skipped, loudly) when Debian's python3-pandas, -zstandard or
 -protobuf are missing, unless SLUICE_TEST_REQUIRE_SERVICES=1 (then: fail).
@@ -17,6 +18,7 @@ import unittest
 here = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
 ap.add_argument("--pythonpath", default=os.path.dirname(here))
+ap.add_argument("--installed", action="store_true")
 args = ap.parse_args()
 
 try:
@@ -31,7 +33,9 @@ except ImportError as e:
     print("=" * 72 + "\nSKIPPED: " + why + "\n" + "=" * 72, file=sys.stderr)
     sys.exit(77)
 
-sys.path.insert(0, args.pythonpath)
+if not args.installed:
+    sys.path.insert(0, args.pythonpath)
+sys.path.insert(0, here)  # the tests' shared helpers
 suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py")
 result = unittest.TextTestRunner(verbosity=2).run(suite)
 sys.exit(0 if result.wasSuccessful() else 1)
