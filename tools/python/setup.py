@@ -1,4 +1,4 @@
-"""Builds sluice_reader._native, the C++ decoders (src/native.cc), beside the
+"""Builds sluice_reader._native, the C++ decoders (src/), beside the
 pure-Python package; metadata lives in pyproject.toml.
 
 SLUICE_READER_NATIVE (environment, at build time):
@@ -37,7 +37,7 @@ def extensions():
         return []
     return [Extension(
         "sluice_reader._native",
-        ["src/native.cc"],
+        ["src/native.cc", "src/codecs.cc"],
         include_dirs=[pybind11.get_include()],
         libraries=["zstd"],
         language="c++",
