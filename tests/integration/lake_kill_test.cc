@@ -219,14 +219,19 @@ TEST_CASE("sluice lake killed with SIGKILL at many points, rerun, equals a clean
     std::string points;  // SLUICE_KILL_POINTS, or empty
     std::optional<std::chrono::milliseconds> after;
   };
+  // Timed kills at fractions of the clean run's time, so that they land at
+  // different stages on slow and fast machines alike.
+  REQUIRE(std::regex_search(clean.output, m, std::regex(R"(in ([0-9.]+) s)")));
+  const auto clean_ms = static_cast<long>(std::stod(m[1]) * 1000);
+  const auto at = [&](double f) { return std::chrono::milliseconds(static_cast<long>(clean_ms * f)); };
   const std::vector<Plan> plans = {
       {"s3_multipart_part=1000", std::nullopt},  // inside the first multipart upload
-      {"", 400ms},
+      {"", at(0.2)},
       {"lake_after_put=150", std::nullopt},
       {"s3_multipart_part=500", std::nullopt},
-      {"", 900ms},
+      {"", at(0.5)},
       {"lake_after_put=300,s3_multipart_part=300", std::nullopt},
-      {"", 250ms},
+      {"", at(0.8)},
   };
   int kills = 0, timed_kills = 0;
   bool saw_pending = false;

@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <ctime>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -334,6 +337,59 @@ TEST_CASE("locations: one inside the other is refused; s3:// URLs parse") {
   CHECK(LakeTargetKey("a/b.slp").value() == "a/b.parquet");
   CHECK(LakeTargetKey("a/b.parquet").value() == "a/b.parquet");
   CHECK(LakeTargetKey("a/b.csv").status().code() == StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace sluice::sync
+
+namespace sluice::sync {
+namespace {
+
+// Informational (skipped by default; run with
+// `build/.../tests/sync/lake_test -tc='*throughput*' --no-skip`): the CPU
+// cost of conversion alone, directory to directory, as the baseline for the
+// RGW figure printed by tests/integration/lake_kill_test.cc.
+TEST_CASE("informational: lake throughput directory to directory" * doctest::skip()) {
+  ::sluice::testing::TempDir dir("sluice-lake-bench");
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  std::uint64_t points = 0;
+  for (int i = 0; i < 8; ++i) {
+    PartitionIdentity id{"gw", "plant", kT0 + i * kHourNs, kHourNs, 0, false};
+    PartitionWriter w(id);
+    const bool noisy = i % 2 == 0;
+    for (int s = 0; s < 50; ++s) {
+      const store::SeriesId sid{static_cast<std::uint32_t>(s + 1)};
+      REQUIRE(w.AddSeries({sid, "line/sensor-" + std::to_string(s), store::ValueType::kFloat64, ""}).ok());
+      SeriesColumns c;
+      std::vector<double> values;
+      double v = 20;
+      for (int k = 0; k < 10'000; ++k) {
+        c.timestamps.push_back(kT0 + i * kHourNs + std::int64_t{k} * 360'000'000);
+        v += noise(rng) * 0.01;
+        values.push_back(noisy ? noise(rng) : std::round(v * 1000) / 1000);
+      }
+      c.values = std::move(values);
+      REQUIRE(w.AppendColumns(sid, c).ok());
+      points += 10'000;
+    }
+    auto bytes = w.Finish();
+    REQUIRE(bytes.ok());
+    Spit(dir.path() / "raw" / KeyFor("gw", i), *bytes);
+  }
+  for (unsigned workers : {1u, 2u}) {
+    auto o = Options(dir.path() / "raw", dir.path() / ("lake" + std::to_string(workers)));
+    o.workers = workers;
+    const std::clock_t cpu0 = std::clock();
+    const auto stats = Run(o);
+    const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    REQUIRE(stats.converted == 8);
+    const double s = static_cast<double>(stats.elapsed_ns) / 1e9;
+    MESSAGE(workers << " worker(s): " << points << " points in " << s << " s: "
+                    << static_cast<double>(points) / s << " points/s, "
+                    << static_cast<double>(stats.bytes_read) / s / 1e6 << " MB/s of .slp; CPU "
+                    << cpu << " s: " << static_cast<double>(points) / cpu << " points per CPU-second");
+  }
 }
 
 }  // namespace
