@@ -56,6 +56,24 @@ Status ApplySink(Config& c, const toml::node& n) {
   return Status::Ok();
 }
 
+Status ApplyFormat(Config& c, const toml::node& n) {
+  std::string v;
+  SLUICE_RETURN_IF_ERROR(GetString(n, v));
+  if (v == "slp") c.sync.engine.format = sync::ObjectFormat::kSlp;
+  else if (v == "parquet") c.sync.engine.format = sync::ObjectFormat::kParquet;
+  else return InvalidArgument("'" + v + "' is not an object format; allowed: slp, parquet");
+  return Status::Ok();
+}
+
+Status ApplyParquetEncoding(Config& c, const toml::node& n) {
+  std::string v;
+  SLUICE_RETURN_IF_ERROR(GetString(n, v));
+  if (v == "compatible") c.sync.engine.parquet.encodings = sync::ParquetEncodingSet::kCompatible;
+  else if (v == "compact") c.sync.engine.parquet.encodings = sync::ParquetEncodingSet::kCompact;
+  else return InvalidArgument("'" + v + "' is not a Parquet encoding set; allowed: compatible, compact");
+  return Status::Ok();
+}
+
 Status ApplyAddressing(Config& c, const toml::node& n) {
   std::string v;
   SLUICE_RETURN_IF_ERROR(GetString(n, v));
@@ -143,7 +161,13 @@ const KeySpec kKeys[] = {
     {{"sync.attempt_timeout", "duration"},
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.attempt_timeout_ms); }},
     {{"sync.zstd_level", "integer"},
-     [](Config& c, const toml::node& n) { return GetIntInto(n, 1, 22, c.sync.engine.writer.zstd_level); }},
+     [](Config& c, const toml::node& n) {
+       SLUICE_RETURN_IF_ERROR(GetIntInto(n, 1, 22, c.sync.engine.writer.zstd_level));
+       c.sync.engine.parquet.zstd_level = c.sync.engine.writer.zstd_level;
+       return Status::Ok();
+     }},
+    {{"sync.format", "string"}, ApplyFormat},
+    {{"sync.parquet_encoding", "string"}, ApplyParquetEncoding},
     {{"sync.deduplicate", "boolean"},
      [](Config& c, const toml::node& n) { return GetBool(n, c.sync.engine.deduplicate); }},
 

@@ -76,6 +76,10 @@ void Normalise(std::vector<store::Record>& records, bool deduplicate, EncodedPar
 
 }  // namespace
 
+const char* ObjectFormatName(ObjectFormat format) {
+  return format == ObjectFormat::kParquet ? "parquet" : "slp";
+}
+
 std::uint64_t EncodedPartition::bytes() const {
   std::uint64_t n = 0;
   for (const auto& o : objects) n += o.bytes.size();
@@ -94,6 +98,7 @@ Result<std::string> SyncObjectKey(const SyncEngineOptions& options, const store:
   // shard; seq tells them apart and keeps both keys stable.
   parts.seq = id.late ? 1 : 0;
   parts.data_hour_ns = data_hour_ns;
+  parts.extension = ObjectFormatName(options.format);
   return BuildObjectKey(parts);
 }
 
@@ -125,7 +130,6 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
   SLUICE_RETURN_IF_ERROR(failed);
 
   EncodedPartition out;
-  std::map<std::int64_t, PartitionWriter> hours;
   PartitionIdentity identity;
   identity.gateway_id = options.gateway_id;
   identity.site = options.site;
@@ -133,30 +137,54 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
   identity.window_length_ns = std::int64_t{options.partition_window_s} * 1'000'000'000;
   identity.shard = id.shard;
   identity.late = id.late;
-  std::map<std::int64_t, std::uint64_t> counts;
+  // Records of each hour, then one writer per hour in the chosen format.
+  struct Hour {
+    std::vector<const Series*> series;
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [begin, end) in series->records
+    std::uint64_t records = 0;
+  };
+  std::map<std::int64_t, Hour> hours;
   for (auto& s : series) {
     Normalise(s.records, options.deduplicate, out);
-    std::optional<std::int64_t> declared;  // the hour this series was last declared in
-    for (const auto& r : s.records) {
-      const std::int64_t hour = HourOf(r.timestamp_ns);
-      auto it = hours.find(hour);
-      if (it == hours.end()) it = hours.emplace(hour, PartitionWriter(identity, options.writer)).first;
-      // Records are sorted, so a series enters each hour once.
-      if (declared != hour) {
-        SLUICE_RETURN_IF_ERROR(it->second.AddSeries(s.info));
-        declared = hour;
-      }
-      SLUICE_RETURN_IF_ERROR(it->second.Append(r));
-      ++counts[hour];
-      ++out.records;
+    std::size_t begin = 0;
+    while (begin < s.records.size()) {
+      // Records are sorted, so each hour of a series is one run.
+      const std::int64_t hour = HourOf(s.records[begin].timestamp_ns);
+      std::size_t end = begin;
+      while (end < s.records.size() && HourOf(s.records[end].timestamp_ns) == hour) ++end;
+      Hour& h = hours[hour];
+      h.series.push_back(&s);
+      h.ranges.emplace_back(begin, end);
+      h.records += end - begin;
+      out.records += end - begin;
+      begin = end;
     }
   }
-  for (auto& [hour, writer] : hours) {
+  for (const auto& [hour, h] : hours) {
     auto key = SyncObjectKey(options, id, hour);
     if (!key.ok()) return key.status();
-    auto bytes = writer.Finish();
+    Result<std::string> bytes = std::string();
+    if (options.format == ObjectFormat::kParquet) {
+      ParquetInputBuilder builder(identity);
+      for (std::size_t i = 0; i < h.series.size(); ++i) {
+        SLUICE_RETURN_IF_ERROR(builder.AddSeries(h.series[i]->info));
+        for (std::size_t k = h.ranges[i].first; k < h.ranges[i].second; ++k) {
+          SLUICE_RETURN_IF_ERROR(builder.Append(h.series[i]->records[k]));
+        }
+      }
+      bytes = WriteParquet(builder.Finish(), options.parquet);
+    } else {
+      PartitionWriter writer(identity, options.writer);
+      for (std::size_t i = 0; i < h.series.size(); ++i) {
+        SLUICE_RETURN_IF_ERROR(writer.AddSeries(h.series[i]->info));
+        for (std::size_t k = h.ranges[i].first; k < h.ranges[i].second; ++k) {
+          SLUICE_RETURN_IF_ERROR(writer.Append(h.series[i]->records[k]));
+        }
+      }
+      bytes = writer.Finish();
+    }
     if (!bytes.ok()) return bytes.status();
-    out.objects.push_back({std::move(*key), std::move(*bytes), hour, counts[hour]});
+    out.objects.push_back({std::move(*key), std::move(*bytes), hour, h.records});
   }
   return out;
 }

@@ -34,6 +34,10 @@ Status SyncEngineOptions::Validate() const {
     return InvalidArgument("bandwidth_burst_bytes: set without bandwidth_bytes_per_s");
   }
   if (auto s = writer.Validate(); !s.ok()) return s.WithContext("writer");
+  if (format != ObjectFormat::kSlp && format != ObjectFormat::kParquet) {
+    return InvalidArgument("format: unknown object format");
+  }
+  if (auto s = parquet.Validate(); !s.ok()) return s.WithContext("parquet");
   return Status::Ok();
 }
 

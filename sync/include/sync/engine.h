@@ -30,10 +30,20 @@
 
 #include "base/status.h"
 #include "store/store.h"
+#include "sync/parquet.h"
 #include "sync/partition.h"
 #include "sync/sink.h"
 
 namespace sluice::sync {
+
+// What the sink receives: the compact partition object (docs/format/
+// partition.md), or Apache Parquet (docs/format/parquet.md), which Spark,
+// DuckDB, Trino and pandas read directly.
+enum class ObjectFormat : std::uint8_t {
+  kSlp = 1,
+  kParquet = 2,
+};
+const char* ObjectFormatName(ObjectFormat format);     // "slp", "parquet"; also the extension
 
 struct SyncEngineOptions {
   // Identity written into every object and its key (object_key.h rules).
@@ -86,8 +96,11 @@ struct SyncEngineOptions {
   // Default: 900000 (15 min).
   std::uint32_t attempt_timeout_ms = 900'000;
 
-  // How objects are encoded. Default: PartitionWriterOptions's defaults.
+  // Which format objects take. Default: kSlp.
+  ObjectFormat format = ObjectFormat::kSlp;
+  // How objects are encoded. Defaults: the writers' defaults.
   PartitionWriterOptions writer;
+  ParquetOptions parquet;
 
   // Drop exact duplicates (same series, timestamp and value, bit for bit)
   // within a partition when it is encoded: at-least-once redelivery after a

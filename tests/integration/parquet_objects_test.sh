@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Sluice's Parquet, read by two independent readers (DuckDB through
+# @duckdb/node-api, arrow-rs through parquet-wasm), must equal `sluice
+# export` of the `.slp` objects of the same partitions, bit for bit: real
+# data (SKAB, NAB), all four value types with edge values, 100,000 series,
+# and a late partition spanning days with redelivered duplicates; default
+# (compatible) and compact encodings, data pages v1 and v2, many pages and
+# row groups. The footers must use only the encodings promised, carry
+# statistics and the page index; DuckDB over the Hive layout must prune by
+# date.
+#   parquet_objects_test.sh SOURCE_DIR DRIVER SLUICE
+set -euo pipefail
+src=$1
+driver=$2
+sluice=$3
+check="$src/tools/parquet_check/read.mjs"
+[ -d "$src/tools/parquet_check/node_modules" ] || { echo "tools/parquet_check/node_modules missing: run scripts/setup"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# One case: objects in both formats, then every reader against the export.
+compare() {  # name, case, driver options...
+  local name=$1 case=$2; shift 2
+  local dir="$tmp/$name"
+  "$driver" "$case" "$dir" "$@" | tee "$dir.summary"
+  "$sluice" export --format jsonl "$dir/slp" -o "$dir/export.jsonl"
+  node "$check" canon-export "$dir/export.jsonl" | LC_ALL=C sort > "$dir/want"
+  [ -s "$dir/want" ] || fail "$name: sluice export gave nothing"
+  for reader in duckdb arrow; do
+    node "$check" "$reader" --no-unit "$dir/parquet" | LC_ALL=C sort > "$dir/$reader"
+    if ! cmp -s "$dir/want" "$dir/$reader"; then
+      diff "$dir/want" "$dir/$reader" | head -10
+      fail "$name: $reader differs from sluice export ($(wc -l < "$dir/want") lines wanted, $(wc -l < "$dir/$reader") read)"
+    fi
+  done
+  echo "ok: $name: DuckDB and arrow-rs read $(wc -l < "$dir/want") records equal to sluice export"
+  passed=$((passed + 1))
+}
+
+# What the footers say, checked by Python over the footer report.
+footers() {  # name, allowed encodings (comma list), want-min-pages-per-chunk
+  local name=$1 allowed=$2 pages=$3
+  node "$check" footer "$tmp/$name/parquet" > "$tmp/$name.footer.json"
+  /usr/bin/python3 - "$tmp/$name.footer.json" "$allowed" "$pages" "$name" <<'PY'
+import json, sys
+files = json.load(open(sys.argv[1]))
+if isinstance(files, dict): files = [files]
+allowed = set(sys.argv[2].split(','))
+min_pages = int(sys.argv[3])
+name = sys.argv[4]
+used, chunks, with_index, max_pages, groups = set(), 0, 0, 0, 0
+for f in files:
+    if f.get('disagreements'): sys.exit(f"{name}: readers disagree on {f['file']}: {f['disagreements']}")
+    for rg in f['row_groups']:
+        groups += 1
+        for c in rg['columns']:
+            chunks += 1
+            used.update(c['encodings'])
+            st = c.get('statistics') or {}
+            if c['path'] in ('timestamp', 'series') and st.get('min_value') is None:
+                sys.exit(f"{name}: {c['path']} chunk without statistics in {f['file']}")
+            if c.get('column_index') and c.get('offset_index'):
+                with_index += 1
+            max_pages = max(max_pages, len((c.get('offset_index') or {}).get('pages', [])))
+extra = used - allowed
+if extra: sys.exit(f"{name}: encodings outside {sorted(allowed)}: {sorted(extra)}")
+# A chunk whose only page is all NaN carries no column index (the spec).
+if with_index < chunks * 0.9: sys.exit(f"{name}: only {with_index} of {chunks} chunks have a page index")
+if max_pages < min_pages: sys.exit(f"{name}: at most {max_pages} pages per chunk, wanted {min_pages}")
+print(f"ok: {name}: {len(files)} files, {groups} row groups, {chunks} chunks, encodings {sorted(used)}, page index on {with_index}, up to {max_pages} pages per chunk")
+PY
+  passed=$((passed + 1))
+}
+
+compatible="PLAIN,RLE,RLE_DICTIONARY,PLAIN_DICTIONARY,DELTA_BINARY_PACKED,BIT_PACKED"
+compare skab skab
+footers skab "$compatible" 1
+compare nab nab
+compare types types
+footers types "$compatible" 1
+compare types_compact types --compact
+footers types_compact "$compatible,BYTE_STREAM_SPLIT,DELTA_LENGTH_BYTE_ARRAY,DELTA_BYTE_ARRAY" 1
+compare types_v2_small types --page-version 2 --page-rows 700 --row-group-rows 5000
+footers types_v2_small "$compatible" 3
+compare series100k series100k
+compare backfill backfill
+grep -q "duplicates dropped" "$tmp/backfill.summary"
+dups=$(grep -Eo '[0-9]+ duplicates dropped' "$tmp/backfill.summary" | grep -Eo '^[0-9]+')
+[ "$dups" -gt 0 ] || fail "backfill: no duplicates dropped"
+
+# DuckDB over the Hive layout prunes to the objects of one day.
+day=$(ls "$tmp/backfill/parquet/lake/site=plant/gateway=gw-lake" | sort | sed -n 2p | sed 's/date=//')
+node "$check" hive "$tmp/backfill/parquet" "SELECT count(*) AS n, min(date) AS lo, max(date) AS hi FROM t WHERE date = '$day'" > "$tmp/hive.json"
+/usr/bin/python3 - "$tmp/hive.json" "$day" "$tmp/backfill/parquet" <<'PY'
+import json, sys, glob
+r = json.load(open(sys.argv[1]))
+day, root = sys.argv[2], sys.argv[3]
+rows = r['rows']
+assert rows and str(rows[0]['lo']) == day == str(rows[0]['hi']), rows
+in_day = len(glob.glob(f"{root}/**/date={day}/**/*.parquet", recursive=True))
+total = len(glob.glob(f"{root}/**/*.parquet", recursive=True))
+scan = r['scans'][0]
+read = scan['files_read']
+assert read == in_day < total, f"DuckDB read {read} files of {total}; {in_day} hold {day}"
+print(f"ok: hive: WHERE date = '{day}' returns {rows[0]['n']} rows, DuckDB read {read} of {total} files")
+PY
+passed=$((passed + 1))
+echo "$passed passed, 0 failed"
