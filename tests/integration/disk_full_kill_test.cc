@@ -69,11 +69,7 @@ std::string Toml(const fs::path& store_dir, const fs::path& sink, int admin_port
          "retry_cap = \"2s\"\n[sync.dir]\nroot = \"" +
          sink.string() + "\"\n[admin]\nenabled = true\nport = " + std::to_string(admin_port) +
          "\n[[ingest.rule]]\ntopic = \"full/{p}\"\nformat = \"raw\"\ntype = \"bytes\"\n"
-         "series = \"full/{p}\"\n"
-         // 128 messages of 4 KiB stay under store.block_size (1 MiB); the
-         // default of 512 gives batches the store refuses as too large for a
-         // block (InvalidArgument), which is another defect than this test's.
-         "[pipeline]\nbatch_max_records = 128\n" + ingest;
+         "series = \"full/{p}\"\n" + ingest;
 }
 
 bool Contains(std::string text, std::string word) {
