@@ -340,7 +340,7 @@ int main(int argc, char** argv) {
     lake->add_option("--to", o.to, "Target: directory or s3://bucket/prefix")->required();
     lake->add_option("--workers,-j", o.workers, "Parallel conversions (1..64)")->capture_default_str();
     lake->add_option("--shard", lake_args.shard,
-                     "Only objects with FNV-1a(target key) % N == i (i/N)")
+                     "Only objects of shard i of N (i/N; hash of the target key, docs/central.md)")
         ->capture_default_str();
     lake->add_option("--prefix", o.prefixes,
                      "Only relative keys starting with this (repeatable), e.g. site=plant-a/");

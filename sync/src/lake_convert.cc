@@ -35,11 +35,19 @@ void SortByTime(SeriesColumns& c) {
 }  // namespace
 
 std::uint32_t LakeShardOf(std::string_view target_key, std::uint32_t count) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
   for (unsigned char c : target_key) {
     h ^= c;
     h *= 0x100000001b3ull;
   }
+  // FNV-1a's low bits are weak (bit 0 is the parity of the bytes' low bits:
+  // one gateway's keys all fell in one of two shards), so mix before the
+  // modulo: MurmurHash3's fmix64.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
   return count == 0 ? 0 : static_cast<std::uint32_t>(h % count);
 }
 

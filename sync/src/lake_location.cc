@@ -92,6 +92,9 @@ Result<LakePlaces> ComparePlaces(const LakeLocation& from, const LakeLocation& t
 Result<std::unique_ptr<Sink>> OpenLakeSink(const LakeOptions& options, const LakeLocation& loc) {
   if (options.open_sink) return options.open_sink(loc);
   if (loc.kind == LakeLocation::Kind::kS3) {
+    if (options.s3.endpoint.empty()) {
+      return InvalidArgument(loc.ToString() + " needs an S3 endpoint (--s3-endpoint)");
+    }
     S3SinkOptions s3 = options.s3;
     s3.bucket = loc.bucket;
     s3.key_prefix = loc.prefix;

@@ -55,7 +55,8 @@ std::string MakeSlp(const std::string& gateway, int hour, int n, bool unsorted =
   };
   for (const auto& s : series) REQUIRE(w.AddSeries(s).ok());
   for (int i = 0; i < n; ++i) {
-    const std::int64_t t = kT0 + hour * kHourNs + (unsorted ? (n - i) : i) * 1'000'000'123;
+    const std::int64_t t =
+        kT0 + hour * kHourNs + std::int64_t{unsorted ? (n - i) : i} * 1'000'000'123;
     REQUIRE(w.Append({store::SeriesId{1}, t, 20.0 + i * 0.25}).ok());
     REQUIRE(w.Append({store::SeriesId{2}, kT0 + hour * kHourNs + i * 7, std::int64_t{i * 3}}).ok());
     if (i % 3 == 0) REQUIRE(w.Append({store::SeriesId{3}, t, i % 2 == 0}).ok());
@@ -244,9 +245,20 @@ TEST_CASE("shards split the objects disjointly and completely, by FNV-1a of the 
   }
   CHECK(converted == sources.size());
   CHECK(all.size() == sources.size());
-  // The hash is pinned: FNV-1a 64 of the bytes, modulo N.
-  CHECK(LakeShardOf("", 1000) == 0xcbf29ce484222325ull % 1000);
-  CHECK(LakeShardOf("a", 1u << 31) == 0xaf63dc4c8601ec8cull % (1u << 31));
+  // The hash is pinned: FNV-1a 64 of the bytes, fmix64, modulo N
+  // (0xefd01f60ba992926 for "", 0x82a2a958a9bece5b for "a").
+  CHECK(LakeShardOf("", 1000) == 342);
+  CHECK(LakeShardOf("a", 1u << 31) == 700370523);
+}
+
+TEST_CASE("one gateway's consecutive hours spread over power-of-two shard counts") {
+  // Plain FNV-1a modulo 2 is the parity of the key bytes: all of these
+  // keys would land in one shard.
+  for (std::uint32_t n : {2u, 4u, 8u}) {
+    std::vector<int> per(n);
+    for (int h = 0; h < 64; ++h) ++per[LakeShardOf(ParquetKey(KeyFor("gw-1", h)), n)];
+    for (std::uint32_t i = 0; i < n; ++i) CHECK_MESSAGE(per[i] >= 64 / n / 3, "shard " << i << " of " << n);
+  }
 }
 
 TEST_CASE("mixed input: .parquet is copied as is, other files ignored, .slp wins over its .parquet") {

@@ -134,8 +134,11 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
 // --- Pieces of the job, public for tests and for other tools. ---
 
 // FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
-// over the bytes of the relative target key (".../x.parquet"), modulo
-// `count`. Hashing the target key puts x.slp and x.parquet in one shard.
+// over the bytes of the relative target key (".../x.parquet"), then
+// MurmurHash3's fmix64 finalizer (h ^= h >> 33; h *= 0xff51afd7ed558ccd;
+// h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53; h ^= h >> 33), modulo `count`.
+// Hashing the target key puts x.slp and x.parquet in one shard. Fixed:
+// machines of different versions must agree.
 std::uint32_t LakeShardOf(std::string_view target_key, std::uint32_t count);
 
 // ".slp" -> ".parquet", ".parquet" -> itself; NotFound for other keys.
