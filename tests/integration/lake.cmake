@@ -9,3 +9,13 @@ if(NOT SLUICE_SANITIZE)
   target_compile_definitions(lake_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
   add_dependencies(lake_kill_test sluice)
 endif()
+
+# sluice lake's Parquet equals the gateway's own Parquet (sync.format =
+# "parquet") byte for byte, for the same partitions (driver from parquet.cmake).
+if(TARGET lake_objects_driver)
+  add_test(NAME "lake: Parquet from .slp equals the gateway's own Parquet"
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lake_same_bytes_test.sh $<TARGET_FILE:sluice>
+            $<TARGET_FILE:lake_objects_driver>)
+  set_tests_properties("lake: Parquet from .slp equals the gateway's own Parquet" PROPERTIES
+    LABELS integration TIMEOUT 300)
+endif()
