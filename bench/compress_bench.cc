@@ -232,6 +232,7 @@ const char* CodecName(ChunkCodec c) {
     case ChunkCodec::kFloatXor: return "xor";
     case ChunkCodec::kFloatDecimal: return "decimal";
     case ChunkCodec::kFloatDecimalDigits: return "digits";
+    case ChunkCodec::kFloatDecimalDigits32: return "digits32";
     default: return "other";
   }
 }

@@ -45,7 +45,7 @@ bool IsTimestampCodec(ChunkCodec codec) {
 
 namespace {
 
-void AddDecimalDigits(const std::vector<double>& v, bool all_packings,
+void AddDecimalDigits(const DecimalDigitsPlan& plan, ChunkCodec codec, bool all_packings,
                       std::vector<Candidate>* candidates);
 
 // Revision 1: the first decimal codec (12) with and without delta, in both
@@ -78,7 +78,12 @@ std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_pa
   if (revision == CodecRevision::k1) {
     out = FloatCandidatesV1(v, all_packings);
   } else {
-    AddDecimalDigits(v, all_packings, &out);
+    AddDecimalDigits(PlanDecimalDigits(v, ChooseDecimalDigits(v)), ChunkCodec::kFloatDecimalDigits,
+                     all_packings, &out);
+    if (revision >= CodecRevision::k3 && LooksFloat32(v)) {
+      AddDecimalDigits(PlanDecimalDigits(v, ChooseDecimalDigits(v, /*float32=*/true)),
+                       ChunkCodec::kFloatDecimalDigits32, all_packings, &out);
+    }
   }
   Candidate x{ChunkCodec::kFloatXor, {}};
   EncodeFloatXor(v, &x.raw);
@@ -89,10 +94,10 @@ std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_pa
   return out;
 }
 
-void AddDecimalDigits(const std::vector<double>& v, bool all_packings,
+void AddDecimalDigits(const DecimalDigitsPlan& plan, ChunkCodec codec, bool all_packings,
                       std::vector<Candidate>* candidates) {
   std::vector<Candidate>& out = *candidates;
-  const DecimalDigitsPlan plan = PlanDecimalDigits(v, ChooseDecimalDigits(v));
+  const std::size_t n = plan.indices.size();
   for (IntTransform t : {IntTransform::kDelta, IntTransform::kNone}) {
     std::vector<IntPacking> packings = {IntPacking::kRice, IntPacking::kFrameOfReference,
                                         IntPacking::kZigzagVarint};
@@ -100,17 +105,17 @@ void AddDecimalDigits(const std::vector<double>& v, bool all_packings,
       packings = {SmallestPacking(TransformWords(plan.indices, t), StreamRevision::kV2)};
     }
     for (IntPacking p : packings) {
-      Candidate c{ChunkCodec::kFloatDecimalDigits, {}};
+      Candidate c{codec, {}};
       EncodeFloatDecimalDigits(plan, t, p, &c.raw);
       out.push_back(std::move(c));
     }
     // Mostly exceptions: not decimal data; the other transform won't help.
-    if (plan.exception_positions.size() * 2 > v.size()) break;
+    if (plan.exception_positions.size() * 2 > n) break;
   }
   // A few levels (a quantised sensor): a dictionary of them and small codes.
-  if (v.size() >= 64 && FewDistinct(plan.indices, v.size() / 8)) {
+  if (n >= 64 && FewDistinct(plan.indices, n / 8)) {
     for (IntPacking p : {IntPacking::kFrameOfReference, IntPacking::kZigzagVarint}) {
-      Candidate c{ChunkCodec::kFloatDecimalDigits, {}};
+      Candidate c{codec, {}};
       EncodeFloatDecimalDigits(plan, IntTransform::kDictionary, p, &c.raw);
       out.push_back(std::move(c));
     }
@@ -221,6 +226,7 @@ bool CodecFitsType(ChunkCodec codec, store::ValueType type) {
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
     case ChunkCodec::kFloatDecimalDigits:
+    case ChunkCodec::kFloatDecimalDigits32:
       return type == store::ValueType::kFloat64;
     case ChunkCodec::kIntPacked:
       return type == store::ValueType::kInt64;
@@ -242,12 +248,15 @@ Status DecodeValues(ChunkCodec codec, store::ValueType type, std::string_view ra
     case ChunkCodec::kFloatRaw:
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
-    case ChunkCodec::kFloatDecimalDigits: {
+    case ChunkCodec::kFloatDecimalDigits:
+    case ChunkCodec::kFloatDecimalDigits32: {
       std::vector<double> v;
       Status s = codec == ChunkCodec::kFloatRaw       ? DecodeFloatRaw(raw, count, &v)
                  : codec == ChunkCodec::kFloatXor     ? DecodeFloatXor(raw, count, &v)
                  : codec == ChunkCodec::kFloatDecimal ? DecodeFloatDecimal(raw, count, &v)
-                                                      : DecodeFloatDecimalDigits(raw, count, &v);
+                                                      : DecodeFloatDecimalDigits(
+                                                            raw, count, &v,
+                                                            codec == ChunkCodec::kFloatDecimalDigits32);
       SLUICE_RETURN_IF_ERROR(s);
       *out = std::move(v);
       return Status::Ok();

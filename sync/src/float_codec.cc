@@ -267,7 +267,8 @@ class DigitsMap {
         sub_(kPow10U[p.digits]),
         lead_(kPow10U[p.digits - 1]),
         band_(9 * kPow10U[p.digits - 1]),
-        max_band_(static_cast<std::uint64_t>(kMaxDigitsExponent - p.qmin - 1)) {}
+        max_band_(static_cast<std::uint64_t>(kMaxDigitsExponent - p.qmin - 1)),
+        float32_(p.float32) {}
 
   // False when the index lies above the largest power of ten (10^22).
   bool Value(std::int64_t i, double* out) const {
@@ -281,6 +282,9 @@ class DigitsMap {
       if (qmin_ == kMaxDigitsExponent || band > max_band_) return false;
       a = Scale(static_cast<double>(lead_ + j % band_), qmin_ + 1 + static_cast<int>(band));
     }
+    // Decimal -> double -> float may round twice; the encoder's check against
+    // this very mapping turns any such value into an exception.
+    if (float32_) a = static_cast<double>(static_cast<float>(a));
     *out = i < 0 ? -a : a;
     return true;
   }
@@ -325,14 +329,22 @@ class DigitsMap {
   int digits_;
   int qmin_;
   std::uint64_t sub_, lead_, band_, max_band_;
+  bool float32_;
 };
 
-// The shortest decimal that round-trips: `digits` significant digits, the
-// leading one at 10^`lead`.
-bool ShortestDecimal(double v, int* digits, int* lead) {
+// The shortest decimal that round-trips (as a float32 when `float32`):
+// `digits` significant digits, the leading one at 10^`lead`.
+bool ShortestDecimal(double v, bool float32, int* digits, int* lead) {
   if (!std::isfinite(v) || v == 0) return false;
   char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::to_chars_result r;
+  if (float32) {
+    const float f = static_cast<float>(v);
+    if (!std::isfinite(f) || f == 0) return false;
+    r = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
+  } else {
+    r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  }
   if (r.ec != std::errc()) return false;
   const char* p = buf;
   int n = 0;
@@ -346,7 +358,22 @@ bool ShortestDecimal(double v, int* digits, int* lead) {
 
 }  // namespace
 
-DecimalDigits ChooseDecimalDigits(std::span<const double> v) {
+bool LooksFloat32(std::span<const double> v) {
+  if (v.empty()) return false;
+  constexpr std::size_t kSample = 64;
+  const std::size_t step = std::max<std::size_t>(1, v.size() / kSample);
+  std::size_t near = 0, seen = 0;
+  for (std::size_t i = 0; i < v.size(); i += step, ++seen) {
+    const float f = static_cast<float>(v[i]);
+    const std::uint64_t a = std::bit_cast<std::uint64_t>(v[i]);
+    const std::uint64_t b = std::bit_cast<std::uint64_t>(static_cast<double>(f));
+    // A few float64 ulps either side (same sign: the high bit is in both).
+    near += std::isfinite(f) && (a > b ? a - b : b - a) <= 16;
+  }
+  return near * 2 >= seen;
+}
+
+DecimalDigits ChooseDecimalDigits(std::span<const double> v, bool float32) {
   // Windows of consecutive values, so that deltas can be estimated.
   constexpr std::size_t kWindows = 4, kWindow = 32;
   std::vector<std::pair<std::size_t, std::size_t>> windows;
@@ -362,14 +389,14 @@ DecimalDigits ChooseDecimalDigits(std::span<const double> v) {
   for (auto [b, e] : windows) {
     for (std::size_t i = b; i < e; ++i) {
       int d, lead;
-      if (!ShortestDecimal(v[i], &d, &lead)) continue;
+      if (!ShortestDecimal(v[i], float32, &d, &lead)) continue;
       d = std::min(d, kMaxDigits);
       digit_counts.push_back(d);
       leads.push_back(lead);
       lasts.push_back(lead - d + 1);
     }
   }
-  if (lasts.empty()) return {kMaxDigits, 0};
+  if (lasts.empty()) return {kMaxDigits, 0, float32};
   auto clamp_q = [](int q) { return std::clamp(q, kMinDigitsExponent, kMaxDigitsExponent - 1); };
   // Candidates: fixed point covering every sampled value or all but a tenth;
   // P significant digits covering every sampled value or all but a tenth.
@@ -384,10 +411,10 @@ DecimalDigits ChooseDecimalDigits(std::span<const double> v) {
   std::sort(sorted_lasts.begin(), sorted_lasts.end());
   std::sort(sorted_digits.begin(), sorted_digits.end());
   const int min_lead = *std::min_element(leads.begin(), leads.end());
-  add({kMaxDigits, clamp_q(sorted_lasts.front())});
-  add({kMaxDigits, clamp_q(sorted_lasts[sorted_lasts.size() / 10])});
+  add({kMaxDigits, clamp_q(sorted_lasts.front()), float32});
+  add({kMaxDigits, clamp_q(sorted_lasts[sorted_lasts.size() / 10]), float32});
   for (int d : {sorted_digits.back(), sorted_digits[sorted_digits.size() * 9 / 10]}) {
-    add({d, clamp_q(min_lead - d + 1)});
+    add({d, clamp_q(min_lead - d + 1), float32});
   }
   DecimalDigits best = cands.front();
   std::uint64_t best_cost = std::numeric_limits<std::uint64_t>::max();
@@ -460,7 +487,8 @@ void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transf
   EncodeInt64s(plan.indices, transform, packing, out);
 }
 
-Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out) {
+Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out,
+                                bool float32) {
   ByteReader in(data);
   std::uint8_t digits;
   std::uint64_t zq, n_exc;
@@ -495,7 +523,7 @@ Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::v
   }
   std::vector<std::int64_t> indices;
   SLUICE_RETURN_IF_ERROR(DecodeInt64s(in.rest(), count, &indices, StreamRevision::kV2));
-  const DigitsMap map({digits, static_cast<int>(qmin)});
+  const DigitsMap map({digits, static_cast<int>(qmin), float32});
   out->resize(count);
   for (std::size_t i = 0; i < count; ++i) {
     if (!map.Value(indices[i], &(*out)[i])) {

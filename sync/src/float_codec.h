@@ -11,6 +11,10 @@
 //    with Rice codes; a value the index misses by a few ulps (a decimal
 //    printed as 74.93588199999998) is an exception costing its position and
 //    its distance in ulps, not 8 raw bytes.
+//  - kFloatDecimalDigits32 (14): the same over float32 decimals, for values
+//    that passed through float32 (their float64 shortest decimal has 17
+//    digits); values a few float64 ulps off a float32 cost an exception of
+//    one or two bytes.
 //  - kFloatDecimal (12): the first revision (fixed exponent, raw exceptions).
 //    Decoded still; no longer written.
 //  - kFloatXor, Gorilla (Pelkonen et al., VLDB 2015): the baseline it must beat
@@ -63,6 +67,12 @@ inline constexpr int kMaxDigits = 16;
 struct DecimalDigits {
   int digits = kMaxDigits;  // P, [1, kMaxDigits]
   int qmin = 0;             // [kMinDigitsExponent, kMaxDigitsExponent]
+  // kFloatDecimalDigits32: an index decodes to the float32 nearest its
+  // decimal, widened to float64. For readings that passed through float32
+  // (a PLC register, a float field on the wire) and are decimals there:
+  // 23.457f is 23.457000732421875 as a double, 17 digits as float64's
+  // shortest decimal but 5 as float32's.
+  bool float32 = false;
 };
 
 // The indices of a column and its exceptions: values whose index decodes to
@@ -77,13 +87,19 @@ struct DecimalDigitsPlan {
 };
 
 // Chooses P and qmin on a sample (the shortest round-trip decimal of each
-// sampled value), estimating the packed bits of each candidate.
-DecimalDigits ChooseDecimalDigits(std::span<const double> v);
+// sampled value, as a float32 when `float32`), estimating the packed bits of
+// each candidate.
+DecimalDigits ChooseDecimalDigits(std::span<const double> v, bool float32 = false);
+// True when at least half of a sample of `v` lies within a few ulps of a
+// float32: worth a kFloatDecimalDigits32 trial.
+bool LooksFloat32(std::span<const double> v);
 DecimalDigitsPlan PlanDecimalDigits(std::span<const double> v, DecimalDigits params);
 // Appends the chunk: header, exceptions, then the indices as an int64 column
 // with `transform` and `packing` (Rice allowed).
 void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transform, IntPacking packing,
                          std::string* out);
-Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out);
+// `float32`: the chunk is kFloatDecimalDigits32 (same layout).
+Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out,
+                                bool float32 = false);
 
 }  // namespace sluice::sync::codec

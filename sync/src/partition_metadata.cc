@@ -20,6 +20,8 @@ static_assert(pb::CHUNK_CODEC_FLOAT_XOR == static_cast<int>(ChunkCodec::kFloatXo
 static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL == static_cast<int>(ChunkCodec::kFloatDecimal));
 static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL_DIGITS ==
               static_cast<int>(ChunkCodec::kFloatDecimalDigits));
+static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL_DIGITS_32 ==
+              static_cast<int>(ChunkCodec::kFloatDecimalDigits32));
 static_assert(pb::CHUNK_CODEC_INT_PACKED == static_cast<int>(ChunkCodec::kIntPacked));
 static_assert(pb::CHUNK_CODEC_BOOL_BITMAP == static_cast<int>(ChunkCodec::kBoolBitmap));
 static_assert(pb::CHUNK_CODEC_BYTES_LENGTH_PREFIXED ==
@@ -62,6 +64,7 @@ bool KnownCodec(int c) {
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
     case ChunkCodec::kFloatDecimalDigits:
+    case ChunkCodec::kFloatDecimalDigits32:
     case ChunkCodec::kIntPacked:
     case ChunkCodec::kBoolBitmap:
     case ChunkCodec::kBytesLengthPrefixed:

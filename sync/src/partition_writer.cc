@@ -20,7 +20,8 @@ Status PartitionWriterOptions::Validate() const {
       selection != CodecSelection::kSmallestCompressed) {
     return InvalidArgument("unknown codec selection");
   }
-  if (revision != CodecRevision::k1 && revision != CodecRevision::k2) {
+  if (revision != CodecRevision::k1 && revision != CodecRevision::k2 &&
+      revision != CodecRevision::k3) {
     return InvalidArgument("unknown codec revision");
   }
   return Status::Ok();

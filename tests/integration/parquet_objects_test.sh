@@ -42,7 +42,7 @@ compare() {  # name, case, driver options...
 # What the footers say, checked by Python over the footer report.
 footers() {  # name, allowed encodings (comma list), want-min-pages-per-chunk
   local name=$1 allowed=$2 pages=$3
-  node "$check" footer "$tmp/$name/parquet" > "$tmp/$name.footer.json"
+  node "$check" footer --pages "$tmp/$name/parquet" > "$tmp/$name.footer.json"
   /usr/bin/python3 - "$tmp/$name.footer.json" "$allowed" "$pages" "$name" <<'PY'
 import json, sys
 files = json.load(open(sys.argv[1]))
@@ -50,7 +50,7 @@ if isinstance(files, dict): files = [files]
 allowed = set(sys.argv[2].split(','))
 min_pages = int(sys.argv[3])
 name = sys.argv[4]
-used, chunks, with_index, max_pages, groups = set(), 0, 0, 0, 0
+used, chunks, multi, with_index, max_pages, groups = set(), 0, 0, 0, 0, 0
 for f in files:
     if f.get('disagreements'): sys.exit(f"{name}: readers disagree on {f['file']}: {f['disagreements']}")
     for rg in f['row_groups']:
@@ -61,15 +61,26 @@ for f in files:
             st = c.get('statistics') or {}
             if c['path'] in ('timestamp', 'series') and st.get('min_value') is None:
                 sys.exit(f"{name}: {c['path']} chunk without statistics in {f['file']}")
-            if c.get('column_index') and c.get('offset_index'):
+            data_pages = [p for p in c.get('pages') or [] if p['type'] != 'DICTIONARY_PAGE']
+            max_pages = max(max_pages, len(data_pages))
+            if len(data_pages) < 2:
+                # One page: the statistics say all; no page index.
+                if c.get('offset_index') or c.get('column_index'):
+                    sys.exit(f"{name}: a page index on a one-page chunk in {f['file']}")
+                continue
+            multi += 1
+            if c.get('offset_index') is None:
+                sys.exit(f"{name}: {c['path']} chunk of {len(data_pages)} pages without an offset index in {f['file']}")
+            if len(c['offset_index']['pages']) != len(data_pages):
+                sys.exit(f"{name}: offset index of {c['path']} lists {len(c['offset_index']['pages'])} of {len(data_pages)} pages")
+            if c.get('column_index'):
                 with_index += 1
-            max_pages = max(max_pages, len((c.get('offset_index') or {}).get('pages', [])))
 extra = used - allowed
 if extra: sys.exit(f"{name}: encodings outside {sorted(allowed)}: {sorted(extra)}")
-# A chunk whose only page is all NaN carries no column index (the spec).
-if with_index < chunks * 0.9: sys.exit(f"{name}: only {with_index} of {chunks} chunks have a page index")
+# A chunk with a page of only NaNs carries no column index (the spec).
+if with_index < multi * 0.9: sys.exit(f"{name}: only {with_index} of {multi} chunks of several pages have a column index")
 if max_pages < min_pages: sys.exit(f"{name}: at most {max_pages} pages per chunk, wanted {min_pages}")
-print(f"ok: {name}: {len(files)} files, {groups} row groups, {chunks} chunks, encodings {sorted(used)}, page index on {with_index}, up to {max_pages} pages per chunk")
+print(f"ok: {name}: {len(files)} files, {groups} row groups, {chunks} chunks, encodings {sorted(used)}, page index on {with_index} of {multi} chunks of several pages, up to {max_pages} pages per chunk")
 PY
   passed=$((passed + 1))
 }

@@ -1,10 +1,13 @@
 #include "datasets.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace sluice::sync::testing {
@@ -87,6 +90,59 @@ std::vector<std::string> SkabFiles() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+}  // namespace sluice::sync::testing
+
+namespace sluice::sync::testing {
+
+CsvTable Float32Readings(std::size_t series, std::size_t rows, std::uint64_t seed,
+                         double perturbed) {
+  // Steps in thousandths; finer ones more common.
+  static constexpr std::int64_t kSteps[] = {1, 1, 1, 2, 5, 10, 50, 100, 250};
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  CsvTable t;
+  const std::int64_t start = std::int64_t{1'767'225'600} * 1'000'000'000;  // 2026-01-01
+  for (std::size_t r = 0; r < rows; ++r) {
+    t.timestamps_ns.push_back(start + static_cast<std::int64_t>(r) * 1'000'000'000);
+  }
+  for (std::size_t s = 0; s < series; ++s) {
+    t.names.push_back("f32/sensor" + std::to_string(s));
+    const std::int64_t step = kSteps[rng() % std::size(kSteps)];
+    const double base = std::exp(unit(rng) * 7.0) - 1.0;  // 0 .. ~1100, mostly small
+    const double amplitude = (0.5 + unit(rng) * 20.0) * static_cast<double>(step) / 1000.0;
+    const double period = 300.0 + unit(rng) * 3000.0;
+    const double noise = static_cast<double>(step) / 1000.0 * (0.1 + unit(rng));
+    double walk = 0;
+    std::vector<double> col;
+    col.reserve(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      walk += normal(rng) * noise * 0.05;
+      const double x = base + walk + amplitude * std::sin(6.283185307179586 * static_cast<double>(r) / period) +
+                       normal(rng) * noise * 0.3;
+      // The reading: a multiple of the step, in thousandths, printed and read as float32.
+      const std::int64_t milli = std::llround(x * 1000.0 / static_cast<double>(step)) * step;
+      char buf[48];
+      const std::int64_t whole = milli / 1000, frac = milli % 1000;
+      const int n = std::snprintf(buf, sizeof buf, "%s%lld.%03lld", milli < 0 ? "-" : "",
+                                  static_cast<long long>(whole < 0 ? -whole : whole),
+                                  static_cast<long long>(frac < 0 ? -frac : frac));
+      float f = 0;
+      std::from_chars(buf, buf + n, f);
+      double d = static_cast<double>(f);
+      if (f != 0 && unit(rng) < perturbed) {  // a zero minus an ulp would be a NaN pattern
+        const std::int64_t k = static_cast<std::int64_t>(rng() % 3) + 1;
+        const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
+        d = std::bit_cast<double>(rng() % 2 ? bits + static_cast<std::uint64_t>(k)
+                                             : bits - static_cast<std::uint64_t>(k));
+      }
+      col.push_back(d);
+    }
+    t.columns.push_back(std::move(col));
+  }
+  return t;
 }
 
 }  // namespace sluice::sync::testing

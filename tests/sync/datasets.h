@@ -28,3 +28,17 @@ Result<CsvTable> LoadCsv(const std::string& path, char sep, std::size_t max_colu
 std::vector<std::string> SkabFiles();
 
 }  // namespace sluice::sync::testing
+
+namespace sluice::sync::testing {
+
+// Synthetic readings as a field bus that carries float32 delivers them
+// (a PLC register, an OPC UA Float, a float field on the wire): each sensor
+// reads to 3 decimals or coarser (steps of 0.001 to 0.25, so slow signals
+// repeat values), the reading is rounded to float32 and widened to float64,
+// and `perturbed` of them (a quarter by default) then land 1 to 3 float64
+// ulps away from any float32, as after a unit conversion in float64. One
+// row a second; `series` columns of `rows` rows. Deterministic for a seed.
+CsvTable Float32Readings(std::size_t series, std::size_t rows, std::uint64_t seed,
+                         double perturbed = 0.25);
+
+}  // namespace sluice::sync::testing

@@ -9,6 +9,8 @@
 #include <limits>
 #include <random>
 
+#include "column_codec.h"
+#include "datasets.h"
 #include "float_codec.h"
 #include "int_codec.h"
 #include "misc_codec.h"
@@ -211,7 +213,7 @@ void CheckDigitsRoundTrip(const std::vector<double>& v, DecimalDigits params) {
       std::string out;
       EncodeFloatDecimalDigits(plan, t, p, &out);
       std::vector<double> back;
-      Status st = DecodeFloatDecimalDigits(out, v.size(), &back);
+      Status st = DecodeFloatDecimalDigits(out, v.size(), &back, params.float32);
       REQUIRE_MESSAGE(st.ok(), st.ToString() << " P=" << params.digits << " qmin=" << params.qmin);
       CHECK_MESSAGE(SameBits(back, v), "P=" << params.digits << " qmin=" << params.qmin
                                             << " transform " << int(t) << " packing " << int(p));
@@ -309,6 +311,42 @@ TEST_CASE("decimal digits are bit-exact on NaN payloads, -0.0, infinities, subno
   CheckDigitsRoundTrip(v, ChooseDecimalDigits(v));
   CheckDigitsRoundTrip(RandomBitPatterns(1000, 12), ChooseDecimalDigits(RandomBitPatterns(1000, 12)));
   CheckDigitsRoundTrip({}, {6, -3});
+  // Over float32 decimals (codec 14): the same values, including those no
+  // float32 holds (out of its range, subnormal in float64, NaN payloads).
+  for (int p : {1, 6, 9, 16}) {
+    for (int q : {-22, -3, 0, 22}) CheckDigitsRoundTrip(v, {p, q, true});
+  }
+  CheckDigitsRoundTrip(v, ChooseDecimalDigits(v, true));
+  CheckDigitsRoundTrip({}, {6, -3, true});
+}
+
+TEST_CASE("readings that passed through float32 are float32 decimals plus small exceptions") {
+  const testing::CsvTable t = testing::Float32Readings(8, 3600, 21);
+  for (const std::vector<double>& v : t.columns) {
+    REQUIRE(LooksFloat32(v));
+    const DecimalDigits d = ChooseDecimalDigits(v, true);
+    CHECK(d.float32);
+    // Fixed point at the readings' thousandths, or float32's shortest
+    // decimals (at most 9 digits).
+    CHECK((d.digits <= 9 || d.qmin >= -3));
+    const DecimalDigitsPlan plan = PlanDecimalDigits(v, d);
+    // A quarter sit 1-3 ulps off their float32: those, and no others, are exceptions.
+    CHECK(plan.exception_positions.size() * 10 < v.size() * 3);
+    for (std::uint64_t c : plan.exception_corrections) CHECK(c <= 6);
+    CheckDigitsRoundTrip(v, d);
+    // The writer's trial picks it, and it beats float64 decimals and Gorilla.
+    std::vector<Candidate> cands = ValueCandidates(ValueColumn{v}, true, CodecRevision::k3);
+    ChunkCompressor z(3);
+    const EncodedChunk best = ChooseChunk(cands, CodecSelection::kSmallestCompressed, &z);
+    CHECK(best.codec == ChunkCodec::kFloatDecimalDigits32);
+    const EncodedChunk k2 = ChooseChunk(ValueCandidates(ValueColumn{v}, true, CodecRevision::k2),
+                                        CodecSelection::kSmallestCompressed, &z);
+    CHECK(k2.codec != ChunkCodec::kFloatDecimalDigits32);
+    MESSAGE("float32 decimals " << best.stored.size() << " bytes, revision 2 " << k2.stored.size()
+                                << " (codec " << int(k2.codec) << ")");
+    CHECK(best.stored.size() * 5 < k2.stored.size() * 4);
+  }
+  CHECK(!LooksFloat32(std::vector<double>{0.1, 0.2, 0.3, 1.7, 2.9}));
 }
 
 TEST_CASE("six significant digits across a power of ten stay small deltas") {

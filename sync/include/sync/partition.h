@@ -107,6 +107,7 @@ enum class CodecRevision : std::uint8_t {
   k1 = 1,  // codecs 1, 10, 11, 12, 20, 30, 40; metadata stored as is
   k2 = 2,  // also scaled timestamps (2), decimal digits (13), Rice packing,
            // dictionaries, zstd-compressed metadata
+  k3 = 3,  // also float32 decimal digits (14)
 };
 
 struct PartitionWriterOptions {
@@ -118,8 +119,8 @@ struct PartitionWriterOptions {
   // Default: kSmallestCompressed (smaller objects; encodes each float column
   // about four times, see bench/README.md for the cost).
   CodecSelection selection = CodecSelection::kSmallestCompressed;
-  // Default: k2.
-  CodecRevision revision = CodecRevision::k2;
+  // Default: k3.
+  CodecRevision revision = CodecRevision::k3;
 
   Status Validate() const;
 };

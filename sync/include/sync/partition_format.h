@@ -83,6 +83,7 @@ enum class ChunkCodec : std::uint8_t {
   kFloatXor = 11,              // Gorilla: XOR with previous, leading/trailing zeros
   kFloatDecimal = 12,          // ALP-style: value = int / 10^e, exceptions raw
   kFloatDecimalDigits = 13,    // P significant digits: decimal index, ulp exceptions
+  kFloatDecimalDigits32 = 14,  // the same over float32 decimals, widened
   kIntPacked = 20,             // optional delta, then packed integers
   kBoolBitmap = 30,            // one bit per value, LSB first
   kBytesLengthPrefixed = 40,   // packed lengths, then the bytes

@@ -19,6 +19,13 @@ namespace {
 // every candidate: enough for zstd to show its ratio, a small part of a
 // million-row chunk.
 constexpr std::size_t kTrialBytes = 128 << 10;
+// The trial's cost of an encoding: its compressed bytes, plus its bytes before
+// compression over this. A reader pays for both: for reading what is stored,
+// and for zstd inflating every byte it then decodes (at about 1 GB/s per core,
+// roughly ten times what a core gets from object storage). Without the second
+// term, PLAIN doubles that zstd shrinks a few percent below a dictionary win
+// the trial and then cost a scan several times the inflation.
+constexpr std::size_t kInflateWeight = 8;
 // Opaque byte arrays longer than this get truncated bounds.
 constexpr std::size_t kMaxBoundBytes = 64;
 constexpr std::size_t kMaxI32 = std::numeric_limits<std::int32_t>::max();
@@ -85,7 +92,10 @@ void PutU32(std::string* out, std::uint32_t v) {
 }
 
 // Cuts pages at max_page_rows rows or once target_page_bytes of plain values
-// are in, whichever comes first; at least one row per page.
+// are in, whichever comes first; at least one row per page. A page whose row
+// cut would leave fewer than a quarter of max_page_rows for a last page takes
+// them too (up to 1.25 x max_page_rows): a short trailing page costs a page
+// header, a zstd frame and page-index entries for little pruning.
 template <ValueKind K>
 std::vector<PageSpan> SplitPages(const ColumnSlice& s, const ParquetOptions& o) {
   std::vector<PageSpan> pages;
@@ -93,7 +103,8 @@ std::vector<PageSpan> SplitPages(const ColumnSlice& s, const ParquetOptions& o) 
   while (row < s.rows) {
     PageSpan p{row, row, val, val};
     std::size_t bytes = 0;
-    const std::size_t row_limit = row + std::min<std::uint64_t>(o.max_page_rows, s.rows - row);
+    std::size_t row_limit = row + std::min<std::uint64_t>(o.max_page_rows, s.rows - row);
+    if (s.rows - row_limit < o.max_page_rows / 4) row_limit = s.rows;
     if (!s.optional && K != ValueKind::kBytes && K != ValueKind::kCoded) {
       // Fixed width, one value per row: the cut is arithmetic.
       const std::size_t per = PlainSize<K>(s, 0);
@@ -497,6 +508,11 @@ class TypedChunkWriter {
   }
 
  private:
+  std::size_t Cost(std::string_view raw) {
+    const std::size_t stored = compressor_.CompressedSize(raw);
+    return compressor_.enabled() ? stored + raw.size() / kInflateWeight : stored;
+  }
+
   // Values [from, end) that the trial encodes: about kTrialBytes of them.
   std::size_t SampleEnd(std::size_t from) const {
     std::size_t end = from, bytes = 0;
@@ -515,7 +531,7 @@ class TypedChunkWriter {
     for (ParquetEncoding e : candidates) {
       values_.clear();
       EncodeValues<K>(s_, e, from, end, &values_, &scratch_);
-      const std::size_t size = compressor_.CompressedSize(values_);
+      const std::size_t size = Cost(values_);
       if (size < best) {
         best = size;
         fallback_ = e;
@@ -556,16 +572,16 @@ class TypedChunkWriter {
     if (best == 0) {
       values_.clear();
       EncodeValues<K>(s_, fallback_, 0, sample, &values_, &scratch_);
-      best = compressor_.CompressedSize(values_);
+      best = Cost(values_);
     }
     raw_.clear();
     dict.PutPlain(&raw_);
-    std::size_t cost = compressor_.CompressedSize(raw_);
+    std::size_t cost = Cost(raw_);
     const int width = std::max(1, BitWidth(dict.size() - 1));
     values_.clear();
     values_.push_back(static_cast<char>(width));
     PutRleHybrid(codes_.data(), sample, width, &values_);
-    cost += compressor_.CompressedSize(values_);
+    cost += Cost(values_);
     use_dict_ = cost < best;
   }
 
@@ -604,7 +620,6 @@ class TypedChunkWriter {
     for (const Bounds<T>& b : bounds) all.Merge(b);
     Statistics& st = chunk->meta.statistics;
     st.null_count = static_cast<std::int64_t>(s_.rows - s_.values);
-    st.legacy_min_max = K != ValueKind::kBytes && K != ValueKind::kCoded;
     if constexpr (K == ValueKind::kDouble) st.nan_count = all.nans;
     if (all.has) {
       st.min_value = PlainBound(all.min, false);

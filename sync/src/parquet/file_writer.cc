@@ -383,16 +383,7 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
   SLUICE_RETURN_IF_ERROR(CheckInput(input));
 
   std::uint64_t total_rows = 0;
-  std::int64_t min_time = 0, max_time = 0;
-  bool any = false;
-  for (const ParquetSeries& s : input.series) {
-    const auto& ts = s.columns.timestamps;
-    total_rows += ts.size();
-    if (ts.empty()) continue;
-    min_time = any ? std::min(min_time, ts.front()) : ts.front();
-    max_time = any ? std::max(max_time, ts.back()) : ts.back();
-    any = true;
-  }
+  for (const ParquetSeries& s : input.series) total_rows += s.columns.timestamps.size();
 
   parquet::FileMeta meta;
   meta.num_rows = static_cast<std::int64_t>(total_rows);
@@ -404,10 +395,7 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
   meta.key_value = {
       {"sluice.gateway", id.gateway_id},
       {"sluice.late", id.late ? "true" : "false"},
-      {"sluice.max_time_ns", std::to_string(max_time)},
-      {"sluice.min_time_ns", std::to_string(min_time)},
       {"sluice.parquet.schema_version", std::to_string(kParquetSchemaVersion)},
-      {"sluice.record_count", std::to_string(total_rows)},
       {"sluice.series_count", std::to_string(input.series.size())},
       {"sluice.shard", std::to_string(id.shard)},
       {"sluice.site", id.site},
@@ -485,11 +473,13 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
     return InvalidArgument("more than 32767 row groups; raise max_row_group_rows");
   }
 
-  // Page indexes: every column index, then every offset index.
+  // Page indexes: every column index, then every offset index; none for a
+  // column chunk of one page, whose statistics and data_page_offset in the
+  // footer already say all a page index would.
   for (std::size_t r = 0; r < groups.size(); ++r) {
     for (std::size_t c = 0; c < kParquetColumnCount; ++c) {
       EncodedChunk& e = groups[r][c];
-      if (!e.column_index) continue;
+      if (!e.column_index || e.pages.size() < 2) continue;
       const std::size_t at = file.size();
       parquet::SerializeColumnIndex(*e.column_index, &file);
       e.meta.column_index_offset = static_cast<std::int64_t>(at);
@@ -499,10 +489,12 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
   for (std::size_t r = 0; r < groups.size(); ++r) {
     for (std::size_t c = 0; c < kParquetColumnCount; ++c) {
       EncodedChunk& e = groups[r][c];
-      const std::size_t at = file.size();
-      parquet::SerializeOffsetIndex(e.pages, &file);
-      e.meta.offset_index_offset = static_cast<std::int64_t>(at);
-      e.meta.offset_index_length = static_cast<std::int32_t>(file.size() - at);
+      if (e.pages.size() >= 2) {
+        const std::size_t at = file.size();
+        parquet::SerializeOffsetIndex(e.pages, &file);
+        e.meta.offset_index_offset = static_cast<std::int64_t>(at);
+        e.meta.offset_index_length = static_cast<std::int32_t>(file.size() - at);
+      }
       meta.row_groups[r].columns.push_back(std::move(e.meta));
     }
   }

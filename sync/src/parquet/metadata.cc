@@ -10,10 +10,6 @@ std::int32_t I32(auto e) { return static_cast<std::int32_t>(e); }
 
 void WriteStatistics(ThriftWriter& w, std::int16_t id, const Statistics& s) {
   w.BeginStruct(id);
-  if (s.legacy_min_max && s.max_value && s.min_value) {
-    w.Binary(1, *s.max_value);
-    w.Binary(2, *s.min_value);
-  }
   w.I64(3, s.null_count);
   if (s.max_value) w.Binary(5, *s.max_value);
   if (s.min_value) w.Binary(6, *s.min_value);
@@ -52,8 +48,10 @@ void WriteColumnChunk(ThriftWriter& w, const ColumnChunkMeta& c) {
   w.ListBeginStruct();
   w.I64(2, 0);  // file_offset: deprecated, 0 when no metadata is outside the footer
   WriteColumnMeta(w, c);
-  w.I64(4, c.offset_index_offset);
-  w.I32(5, c.offset_index_length);
+  if (c.offset_index_offset) {
+    w.I64(4, *c.offset_index_offset);
+    w.I32(5, c.offset_index_length);
+  }
   if (c.column_index_offset) {
     w.I64(6, *c.column_index_offset);
     w.I32(7, c.column_index_length);

@@ -44,7 +44,6 @@ inline constexpr std::int32_t kConvertedTimestampMicros = 10;
 // Min and max are PLAIN-encoded (byte arrays without their length).
 struct Statistics {
   std::optional<std::string> min_value, max_value;
-  bool legacy_min_max = false;  // also the deprecated min/max (signed orders)
   bool min_exact = true, max_exact = true;
   std::int64_t null_count = 0;
   std::optional<std::int64_t> nan_count;  // DOUBLE only
@@ -81,9 +80,10 @@ struct ColumnChunkMeta {
   std::optional<std::int64_t> dictionary_page_offset;
   Statistics statistics;
   std::vector<PageEncodingStats> encoding_stats;
-  std::int64_t offset_index_offset = 0;
+  // Page indexes: absent for a column chunk of one page.
+  std::optional<std::int64_t> offset_index_offset;
   std::int32_t offset_index_length = 0;
-  std::optional<std::int64_t> column_index_offset;  // absent when not written
+  std::optional<std::int64_t> column_index_offset;  // also absent when not written
   std::int32_t column_index_length = 0;
 };
 

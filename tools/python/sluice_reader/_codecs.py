@@ -340,7 +340,7 @@ def decode_float_decimal(data, count):
     return out
 
 
-def _digits_values(indices, digits, qmin):
+def _digits_values(indices, digits, qmin, float32=False):
     """The doubles of decimal indices (DigitsMap::Value in float_codec.cc)."""
     sub = 10 ** digits
     lead = 10 ** (digits - 1)
@@ -368,12 +368,17 @@ def _digits_values(indices, digits, qmin):
     pos = q >= 0
     a[pos] = a[pos] * pow10[q[pos]]
     a[~pos] = a[~pos] / pow10[-q[~pos]]
+    if float32:
+        # Rounded to the nearest float32 (overflow: infinity), widened back.
+        with np.errstate(over="ignore"):
+            a = a.astype(np.float32).astype(np.float64)
     a[neg] = -a[neg]
     return a
 
 
-def decode_float_decimal_digits(data, count):
-    """kFloatDecimalDigits (DecodeFloatDecimalDigits)."""
+def decode_float_decimal_digits(data, count, float32=False):
+    """kFloatDecimalDigits, or kFloatDecimalDigits32 when `float32`
+    (DecodeFloatDecimalDigits)."""
     r = Bytes(data)
     digits = r.byte("float decimal digits: bad digit count")
     if digits < 1 or digits > MAX_DIGITS:
@@ -397,7 +402,7 @@ def decode_float_decimal_digits(data, count):
     corrections = [unzigzag(r.varint("float decimal digits: truncated correction"))
                    for _ in range(n_exc)]
     indices = decode_int64s(r.take(r.remaining(), ""), count, REV2)
-    out = _digits_values(indices, digits, qmin)
+    out = _digits_values(indices, digits, qmin, float32)
     if n_exc:
         words = out.view(np.uint64)
         at = np.array(positions, dtype=np.int64)
@@ -437,6 +442,7 @@ VALUE_DECODERS = {
     11: (1, decode_float_xor),
     12: (1, decode_float_decimal),
     13: (1, decode_float_decimal_digits),
+    14: (1, lambda data, count: decode_float_decimal_digits(data, count, float32=True)),
     20: (2, decode_int64s),
     30: (3, decode_bools),
     40: (4, decode_bytes),

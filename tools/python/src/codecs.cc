@@ -457,8 +457,9 @@ inline double Scale(double m, int q) { return q >= 0 ? m * kExactPow10[q] : m / 
 // DigitsMap::Value in float_codec.cc.
 class DigitsMap {
  public:
-  DigitsMap(int digits, int qmin)
-      : qmin_(qmin),
+  DigitsMap(int digits, int qmin, bool float32)
+      : float32_(float32),
+        qmin_(qmin),
         sub_(kPow10U[digits]),
         lead_(kPow10U[digits - 1]),
         band_(9 * kPow10U[digits - 1]),
@@ -475,16 +476,19 @@ class DigitsMap {
       if (qmin_ == kMaxDigitsExponent || band > max_band_) return false;
       a = Scale(static_cast<double>(lead_ + j % band_), qmin_ + 1 + static_cast<int>(band));
     }
+    if (float32_) a = static_cast<double>(static_cast<float>(a));
     *out = i < 0 ? -a : a;
     return true;
   }
 
  private:
+  bool float32_;
   int qmin_;
   std::uint64_t sub_, lead_, band_, max_band_;
 };
 
-std::vector<double> DecodeFloatDecimalDigits(std::string_view data, std::size_t count) {
+std::vector<double> DecodeFloatDecimalDigits(std::string_view data, std::size_t count,
+                                             bool float32) {
   ByteReader in(data);
   std::uint8_t digits;
   std::uint64_t zq, n_exc;
@@ -517,7 +521,7 @@ std::vector<double> DecodeFloatDecimalDigits(std::string_view data, std::size_t 
     corrections[i] = static_cast<std::uint64_t>(UnZigZag(z));
   }
   std::vector<std::int64_t> indices = DecodeInt64s(in.rest(), count, Rev::kV2);
-  const DigitsMap map(digits, static_cast<int>(qmin));
+  const DigitsMap map(digits, static_cast<int>(qmin), float32);
   std::vector<double> out(count);
   for (std::size_t i = 0; i < count; ++i) {
     if (!map.Value(indices[i], &out[i])) Fail("float decimal digits: index above 10^22");

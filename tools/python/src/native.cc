@@ -69,7 +69,8 @@ Decoded DecodeColumn(int codec, std::string_view raw, std::size_t count) {
     case 10: return DecodeFloatRaw(raw, count);
     case 11: return DecodeFloatXor(raw, count);
     case 12: return DecodeFloatDecimal(raw, count);
-    case 13: return DecodeFloatDecimalDigits(raw, count);
+    case 13: return DecodeFloatDecimalDigits(raw, count, false);
+    case 14: return DecodeFloatDecimalDigits(raw, count, true);
     case 20: return DecodeInt64s(raw, count, Rev::kV1);
     case 30: return DecodeBools(raw, count);
     case 40: return DecodeBytes(raw, count);

@@ -72,9 +72,11 @@ def chunks():
         out.append((2, scaled(ts, 10**9, packer), n))
         digits = (bytes([6]) + varint(zigzag(-2)) + varint(2) + varint(3) + varint(7)
                   + varint(zigzag(1)) + varint(zigzag(-4)))
-        out.append((13, digits + bytes([0]) + packer(ints), n))
         big = [(10**6 + rng.randrange(0, 9 * 10**6)) & M for _ in range(n)]
-        out.append((13, bytes([6]) + varint(zigzag(-3)) + varint(0) + bytes([0]) + packer(big), n))
+        for codec in (13, 14):  # 14: the same layout over float32 decimals
+            out.append((codec, digits + bytes([0]) + packer(ints), n))
+            out.append((codec, bytes([6]) + varint(zigzag(-3)) + varint(0) + bytes([0])
+                        + packer(big), n))
         levels = [rng.choice([3, 7, 19]) for _ in range(n)]
         dict_ = bytes([2]) + varint(3) + packer([3, 4, 12]) + packer(
             [[3, 7, 19].index(v) for v in levels])
