@@ -57,7 +57,9 @@ old = ups()
 print("ready", flush=True)
 end = time.time() + 120
 while time.time() < end:
-    if ups() - old and len(s3.list_objects_v2(Bucket=b).get("Contents", [])) >= want:
+    data = [o for o in s3.list_objects_v2(Bucket=b).get("Contents", [])
+            if "_watermarks/" not in o["Key"]]
+    if ups() - old and len(data) >= want:
         print("mid-upload", flush=True)
         sys.exit(0)
     time.sleep(0.01)
