@@ -6,8 +6,8 @@
 // and writes it upstream every watermark_interval_s (engine_watermark.h).
 #include <atomic>
 #include <chrono>
-#include <limits>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <thread>
