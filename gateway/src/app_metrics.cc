@@ -321,6 +321,14 @@ std::string App::MetricsText() const {
   Counter(m, "sluice_sync_timestamp_conflicts_total",
           "Records kept that share series and timestamp with another value.",
           D(y.timestamp_conflicts));
+  Gauge(m, "sluice_sync_watermark_timestamp_seconds",
+        "Completeness watermark T last written upstream: data before it is confirmed; 0: none yet.",
+        y.watermark_ns / 1e9);
+  Gauge(m, "sluice_sync_watermark_lag_seconds", "Wall clock minus the watermark T.",
+        y.watermark_lag_ns / 1e9);
+  Counter(m, "sluice_sync_watermark_late_records_total",
+          "Records confirmed that arrived for a time before the watermark T in effect.",
+          D(y.watermark_late_records));
   Gauge(m, "sluice_sync_stuck",
         "1 while partitions wait and no upload was confirmed for admin.sync_stuck_after.",
         admin::SyncStuckReason(y, config_.admin.http.sync_stuck_after_s, start_wall_ns_, WallNs())
@@ -435,7 +443,13 @@ std::string App::StatusJson() const {
     << ",\"last_success_ns\":" << y.last_success_ns
     << ",\"parked_partitions\":" << y.parked_partitions
     << ",\"last_error\":" << JsonString(y.last_error)
-    << ",\"last_permanent_error\":" << JsonString(y.last_permanent_error) << "}";
+    << ",\"last_permanent_error\":" << JsonString(y.last_permanent_error)
+    << ",\"watermark_interval_s\":" << config_.sync.engine.watermark_interval_s
+    << ",\"watermark_ns\":" << y.watermark_ns
+    << ",\"watermark_lag_s\":" << y.watermark_lag_ns / 1'000'000'000
+    << ",\"watermark_written_ns\":" << y.watermark_written_ns
+    << ",\"watermark_late_records\":" << y.watermark_late_records
+    << ",\"watermark_error\":" << JsonString(y.watermark_error) << "}";
   o << ",\"partitions\":{";
   std::uint64_t counts[std::size(kStates)] = {};
   if (store_) {

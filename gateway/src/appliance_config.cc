@@ -170,6 +170,14 @@ const KeySpec kKeys[] = {
     {{"sync.parquet_encoding", "string"}, ApplyParquetEncoding},
     {{"sync.deduplicate", "boolean"},
      [](Config& c, const toml::node& n) { return GetBool(n, c.sync.engine.deduplicate); }},
+    {{"sync.watermark_interval", "duration"},
+     [](Config& c, const toml::node& n) {
+       return GetSeconds(n, c.sync.engine.watermark_interval_s);
+     }},
+    {{"sync.watermark_min_lag", "duration"},
+     [](Config& c, const toml::node& n) {
+       return GetSeconds(n, c.sync.engine.watermark_min_lag_s);
+     }},
 
     // [sync.s3]
     {{"sync.s3.endpoint", "string"},
@@ -230,6 +238,9 @@ Status FinishSyncConfig(Config& c) {
   e.gateway_id = c.gateway.id;
   e.site = c.gateway.site;
   e.partition_window_s = c.store.partition_window_s;
+  // Beside the data it describes: T must not regress while the store keeps
+  // its partitions (docs/sync.md).
+  e.watermark_state_file = c.store.dir + "/sync_watermark.json";
   if (c.admin.enabled) SLUICE_RETURN_IF_ERROR(Under("admin", c.admin.http.Validate()));
   if (c.sync.sink == SinkKind::kNone) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(Under("sync", e.Validate()));

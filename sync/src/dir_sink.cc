@@ -10,6 +10,12 @@
 // RENAME_NOREPLACE), then the directory is fsynced. A crash leaves either no
 // object or the whole object; at worst a stale ".sluice-tmp-*" file, which
 // readers skip because of the leading dot.
+//
+// PutMode::kReplace (the watermark object): the same temp file, renamed over
+// the old object (rename(2) replaces atomically). Its sidecar is removed
+// first and written afresh after, so that a crash in between leaves an
+// object without a sidecar (incomplete to a checking reader), never one
+// whose sidecar names other bytes.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -108,9 +114,10 @@ class DirSink final : public Sink {
   // Writes `source` (or `text` when source is null) to `final_path` via a
   // synced temp file and a no-replace rename. kAlreadyExists when the final
   // name is taken.
+  // With PutMode::kReplace the rename replaces an existing file instead.
   Status WriteAtomically(const std::string& dir, const std::string& final_path,
                          ObjectSource* source, std::string_view text,
-                         const PaceFn* pace = nullptr);
+                         const PaceFn* pace = nullptr, PutMode mode = PutMode::kCreateOnly);
   // Writes the .sha256 sidecar for `path` unless an identical one exists.
   Status WriteSidecar(const std::string& dir, const std::string& path, const std::string& sha);
 
@@ -167,7 +174,8 @@ Status DirSink::MakeDirs(const std::string& key_dir) {
 }
 
 Status DirSink::WriteAtomically(const std::string& dir, const std::string& final_path,
-                                ObjectSource* source, std::string_view text, const PaceFn* pace) {
+                                ObjectSource* source, std::string_view text, const PaceFn* pace,
+                                PutMode mode) {
   char suffix[20];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng_()));
   const std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix;
@@ -193,7 +201,11 @@ Status DirSink::WriteAtomically(const std::string& dir, const std::string& final
     }
     if (st.ok() && options_.sync && ::fsync(fd.get()) != 0) st = ErrnoStatus("fsync " + tmp, errno);
   }
-  if (st.ok()) {
+  if (st.ok() && mode == PutMode::kReplace) {
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      st = ErrnoStatus("rename " + tmp + " to " + final_path, errno);
+    }
+  } else if (st.ok()) {
     // No-replace rename: never overwrite an object another writer (or an
     // earlier attempt) put there in the meantime. Filesystems without it
     // (vfat, exFAT, some network shares) fall back to link()+unlink(), which
@@ -268,6 +280,19 @@ Result<PutResult> DirSink::Put(const PutRequest& request) {
   const std::string key_dir = slash == std::string::npos ? "" : request.key.substr(0, slash);
   const std::string dir = key_dir.empty() ? options_.root : options_.root + "/" + key_dir;
   SLUICE_RETURN_IF_ERROR(MakeDirs(key_dir));
+  if (request.mode == PutMode::kReplace) {
+    const std::string sidecar = *path + std::string(kSidecarSuffix);
+    if (::unlink(sidecar.c_str()) == 0) {
+      if (options_.sync) SLUICE_RETURN_IF_ERROR(SyncPath(dir, true));
+    } else if (errno != ENOENT) {
+      return ErrnoStatus("unlink " + sidecar, errno);
+    }
+    SLUICE_RETURN_IF_ERROR(
+        WriteAtomically(dir, *path, &src, {}, &request.pace, PutMode::kReplace)
+            .WithContext("put '" + request.key + "'"));
+    SLUICE_RETURN_IF_ERROR(WriteSidecar(dir, *path, result.sha256));
+    return result;
+  }
   Status st = WriteAtomically(dir, *path, &src, {}, &request.pace);
   if (st.code() == StatusCode::kAlreadyExists) {
     // Idempotent retry or a conflict: compare the bytes themselves; reading

@@ -2,10 +2,12 @@
 // into a PartitionQueue; live and backfill workers claim from opposite ends,
 // encode, take bandwidth tokens and hand the object to their Uploader; the
 // outcome (on the uploader's thread) marks the partition synced, or schedules
-// its retry, or parks it.
+// its retry, or parks it. A watermark thread, when watermarks are on, moves T
+// and writes it upstream every watermark_interval_s (engine_watermark.h).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "engine_queue.h"
 #include "engine_token_bucket.h"
 #include "engine_uploader.h"
+#include "engine_watermark.h"
 #include "sync/engine.h"
 
 namespace sluice::sync {
@@ -39,6 +42,8 @@ struct Dedup {
   std::uint64_t objects = 1;
   std::uint64_t dropped = 0;
   std::uint64_t conflicts = 0;
+  std::uint64_t records = 0;
+  std::uint64_t late = 0;
 };
 
 class Engine final : public SyncEngine {
@@ -63,8 +68,16 @@ class Engine final : public SyncEngine {
       w->uploader = std::make_unique<Uploader>(std::move(*sink));
       workers_.push_back(std::move(w));
     }
+    if (options_.watermark_interval_s > 0) {
+      auto sink = sinks_();
+      if (!sink.ok()) return sink.status().WithContext("opening the watermark sink");
+      watermark_sink_ = std::move(*sink);
+      watermark_ = std::make_unique<WatermarkTracker>(store_, options_, ctx_.wall_ns);
+      watermark_->Load();
+    }
     running_ = true;
     scanner_ = std::thread([this] { ScanLoop(); });
+    if (watermark_) watermark_thread_ = std::thread([this] { WatermarkLoop(); });
     for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { WorkLoop(*w); });
     return Status::Ok();
   }
@@ -85,6 +98,14 @@ class Engine final : public SyncEngine {
       h = health_;
     }
     h.running = running_;
+    if (watermark_) {
+      const WatermarkHealth w = watermark_->health();
+      h.watermark_ns = w.written_ns;
+      h.watermark_written_ns = w.written_at_ns;
+      if (w.written_at_ns != 0) h.watermark_lag_ns = ctx_.wall_ns() - w.written_ns;
+      h.watermark_late_records = w.late_records;
+      h.watermark_error = w.error;
+    }
     const QueueStats q = queue_.stats(ctx_.now_ns());
     h.backlog_partitions = q.partitions;
     h.backlog_bytes = q.bytes;
@@ -96,6 +117,12 @@ class Engine final : public SyncEngine {
     return h;
   }
 
+  Status WriteWatermark() override {
+    if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
+    std::lock_guard lock(watermark_mu_);
+    return watermark_->Write(*watermark_sink_);
+  }
+
   void Stop() override {
     {
       std::lock_guard lock(mu_);
@@ -104,11 +131,15 @@ class Engine final : public SyncEngine {
     }
     cv_.notify_all();
     if (scanner_.joinable()) scanner_.join();
+    if (watermark_thread_.joinable()) watermark_thread_.join();
     for (auto& w : workers_) {
       if (w->thread.joinable()) w->thread.join();
     }
     // Destroying an Uploader waits for its Put; the outcome is still handled.
     workers_.clear();
+    // The counts of partitions confirmed since the last write; T itself was
+    // saved before it went upstream. A failure here costs only counts.
+    if (watermark_) (void)watermark_->SaveState();
     running_ = false;
   }
 
@@ -160,6 +191,23 @@ class Engine final : public SyncEngine {
     }
   }
 
+  // Every watermark_interval_s on the steady clock (not the context's: a
+  // test clock that jumps at each sleep would spin this loop), until Stop().
+  // Failures are kept in health and tried again at the next interval.
+  void WatermarkLoop() {
+    const auto interval = std::chrono::seconds(options_.watermark_interval_s);
+    auto next = Clock::now() + interval;
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      if (!cv_.wait_until(lock, next, [&] { return stopping_; })) {
+        lock.unlock();
+        (void)WriteWatermark();
+        lock.lock();
+        next = Clock::now() + interval;
+      }
+    }
+  }
+
   void WorkLoop(Worker& w) {
     for (;;) {
       std::uint64_t gen = 0;
@@ -190,7 +238,11 @@ class Engine final : public SyncEngine {
     }
     auto key = SyncObjectKey(options_, info.id);
     if (!key.ok()) return Handle(w.lane, info, "", 0, key.status());
-    auto encoded = EncodePartitionObjects(*store_, options_, info.id);
+    // Read before the partition: see engine_watermark.h for why a record
+    // below it is late.
+    const std::int64_t late_before =
+        watermark_ ? watermark_->LateBefore() : std::numeric_limits<std::int64_t>::min();
+    auto encoded = EncodePartitionObjects(*store_, options_, info.id, late_before);
     if (!encoded.ok()) return Handle(w.lane, info, *key, 0, encoded.status());
     // Named by its first object; the rest are the same partition's other
     // data hours.
@@ -202,7 +254,7 @@ class Engine final : public SyncEngine {
     }
     const std::uint64_t size = encoded->bytes();
     const Dedup dedup{encoded->objects.size(), encoded->duplicates_dropped,
-                      encoded->timestamp_conflicts};
+                      encoded->timestamp_conflicts, encoded->records, encoded->late_records};
     auto objects =
         std::make_shared<const std::vector<PartitionObject>>(std::move(encoded->objects));
 
@@ -297,6 +349,7 @@ class Engine final : public SyncEngine {
         health_.duplicates_dropped += dedup.dropped;
         health_.timestamp_conflicts += dedup.conflicts;
       }
+      if (watermark_ && put.ok()) watermark_->AddConfirmed(dedup.objects, dedup.records, dedup.late);
       queue_.Finish(info.id, true);
       queue_.HoldAllUntil(0);
     } else {
@@ -358,7 +411,14 @@ class Engine final : public SyncEngine {
   std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};  // GUARDED_BY(rng_mu_)
 
+  // Watermarks (null when off). watermark_mu_ serialises writes (the thread
+  // and WriteWatermark()); the sink is used only under it.
+  std::unique_ptr<WatermarkTracker> watermark_;
+  std::mutex watermark_mu_;
+  std::unique_ptr<Sink> watermark_sink_;  // GUARDED_BY(watermark_mu_)
+
   std::thread scanner_;
+  std::thread watermark_thread_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

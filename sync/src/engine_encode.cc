@@ -104,7 +104,8 @@ Result<std::string> SyncObjectKey(const SyncEngineOptions& options, const store:
 
 Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
                                                 const SyncEngineOptions& options,
-                                                const store::PartitionId& id) {
+                                                const store::PartitionId& id,
+                                                std::int64_t late_before_ns) {
   // ReadPartition visits series in ascending id order: series go into each
   // object in a stable order.
   struct Series {
@@ -146,6 +147,11 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
   std::map<std::int64_t, Hour> hours;
   for (auto& s : series) {
     Normalise(s.records, options.deduplicate, out);
+    // Sorted by time: the late records are a prefix.
+    for (const auto& r : s.records) {
+      if (r.timestamp_ns >= late_before_ns) break;
+      ++out.late_records;
+    }
     std::size_t begin = 0;
     while (begin < s.records.size()) {
       // Records are sorted, so each hour of a series is one run.

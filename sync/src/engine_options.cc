@@ -38,6 +38,8 @@ Status SyncEngineOptions::Validate() const {
     return InvalidArgument("format: unknown object format");
   }
   if (auto s = parquet.Validate(); !s.ok()) return s.WithContext("parquet");
+  SLUICE_RETURN_IF_ERROR(OutOfRange("watermark_interval_s", watermark_interval_s, 0, 86'400));
+  SLUICE_RETURN_IF_ERROR(OutOfRange("watermark_min_lag_s", watermark_min_lag_s, 0, 86'400));
   return Status::Ok();
 }
 

@@ -14,6 +14,10 @@
 // Complete a concurrent writer of the same key could still win. Keys carry
 // the gateway id, so the only such writer would be this gateway's own
 // concurrent retry, which the sync engine does not start.
+//
+// PutMode::kReplace (the watermark object): a plain single PUT without the
+// condition, which S3 applies atomically; refused above the multipart
+// threshold, where a replacement would not be one request.
 #include <algorithm>
 #include <vector>
 
@@ -74,7 +78,7 @@ class S3Sink final : public Sink {
   }
   Result<ObjectInfo> HeadFull(const std::string& full_key);
   Result<PutOutcome> PutSingle(const std::string& full_key, ObjectSource& src, const Digests& d,
-                               const PaceFn& pace);
+                               const PaceFn& pace, PutMode mode);
   Result<PutOutcome> PutMultipart(const std::string& full_key, ObjectSource& src, const Digests& d,
                                   const PaceFn& pace);
   // After a 412 or a HEAD hit: kAlreadyIdentical, or why not.
@@ -94,6 +98,11 @@ Result<PutResult> S3Sink::Put(const PutRequest& request) {
   if (!source.ok()) return source.status();
   ObjectSource& src = **source;
   const bool multipart = src.size() >= options_.multipart_threshold_bytes;
+  if (multipart && request.mode == PutMode::kReplace) {
+    return InvalidArgument("object for key '" + request.key + "' is too large to replace (" +
+                           std::to_string(src.size()) + " bytes; at most " +
+                           std::to_string(options_.multipart_threshold_bytes - 1) + ")");
+  }
   if (multipart &&
       (src.size() + options_.multipart_part_bytes - 1) / options_.multipart_part_bytes >
           kMaxParts) {
@@ -111,21 +120,21 @@ Result<PutResult> S3Sink::Put(const PutRequest& request) {
   }
   auto outcome =
       multipart ? PutMultipart(full_key, src, *digests, request.pace)
-                : PutSingle(full_key, src, *digests, request.pace);
+                : PutSingle(full_key, src, *digests, request.pace, request.mode);
   if (!outcome.ok()) return outcome.status();
   result.outcome = *outcome;
   return result;
 }
 
 Result<PutOutcome> S3Sink::PutSingle(const std::string& full_key, ObjectSource& src,
-                                     const Digests& d, const PaceFn& pace) {
+                                     const Digests& d, const PaceFn& pace, PutMode mode) {
   HttpRequest req;
   req.method = "PUT";
   req.url = Url(full_key);
   req.headers = {"Content-Type: application/octet-stream",
                  "Content-MD5: " + detail::Base64(d.md5),
-                 "If-None-Match: *",
                  "x-amz-meta-sha256: " + Hex(d.sha256)};
+  if (mode == PutMode::kCreateOnly) req.headers.push_back("If-None-Match: *");
   req.source = &src;
   req.length = src.size();
   req.pace = &pace;

@@ -396,6 +396,9 @@ TEST_CASE("the gateway's /metrics passes the strict exposition-format parser") {
   CHECK(Value(e, "sluice_store_partitions", "sluice_store_partitions", {{"state", "sealed"}}) == 0);
   CHECK(e.families.count("sluice_sync_backlog_bytes"));
   CHECK(e.families.count("sluice_sync_oldest_unsynced_age_seconds"));
+  CHECK(e.families.count("sluice_sync_watermark_timestamp_seconds"));
+  CHECK(e.families.count("sluice_sync_watermark_lag_seconds"));
+  CHECK(e.families.count("sluice_sync_watermark_late_records_total"));
   CHECK(Value(e, "sluice_sync_upload_errors_total", "sluice_sync_upload_errors_total",
               {{"lane", "live"}, {"kind", "retryable"}}) == 0);
   CHECK(Value(e, "sluice_records_lost_total", "sluice_records_lost_total",

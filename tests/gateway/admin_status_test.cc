@@ -96,6 +96,36 @@ std::string Replaced(std::string text, const std::string& from, const std::strin
   return text.replace(at, from.size(), to);
 }
 
+TEST_CASE("the status view shows the completeness watermark, its lag and late records, or why "
+          "there is none") {
+  RenderOptions o;
+  o.unicode = false;
+  const auto text = [&](const std::string& fields) {
+    Snapshot s = At(1, 0, 0, 0, 0);
+    s.status_json = Replaced(s.status_json, R"("last_permanent_error":"")",
+                             R"("last_permanent_error":"",)" + fields);
+    auto lines = Render(s, nullptr, o);
+    REQUIRE_MESSAGE(lines.ok(), lines.status().ToString());
+    return Joined(*lines);
+  };
+  // T = 1764100800.5 s, written 90 s later.
+  const std::string written = text(
+      R"("watermark_interval_s":60,"watermark_ns":1764100800500000000,"watermark_lag_s":90,)"
+      R"("watermark_written_ns":1764100890000000000,"watermark_late_records":12,)"
+      R"("watermark_error":"")");
+  CHECK(written.find("complete up to 2025-11-25T20:00:00Z (lag 1m30s), 12 late records") !=
+        std::string::npos);
+  const std::string failing = text(
+      R"("watermark_interval_s":60,"watermark_ns":0,"watermark_lag_s":0,)"
+      R"("watermark_written_ns":0,"watermark_late_records":0,)"
+      R"("watermark_error":"writing watermark: 503")");
+  CHECK(failing.find("watermark not written yet, 0 late records") != std::string::npos);
+  CHECK(failing.find("watermark: writing watermark: 503") != std::string::npos);
+  CHECK(text(R"("watermark_interval_s":0)").find("watermark off") != std::string::npos);
+  // An older gateway without the fields: no watermark line at all.
+  CHECK(text(R"("x":0)").find("watermark") == std::string::npos);
+}
+
 TEST_CASE("the status view says why appends are refused, warns of low space, counts clock jumps") {
   Snapshot s = At(1, 0, 0, 0, 0);
   s.status_json = Replaced(

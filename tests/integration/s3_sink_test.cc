@@ -132,6 +132,36 @@ TEST_CASE("a put creates the object, and boto3 reads back the same bytes and che
   CHECK(sink->Head("no/such/key").status().code() == StatusCode::kNotFound);
 }
 
+TEST_CASE("PutMode::kReplace overwrites the watermark object; create-only still refuses") {
+  const S3Env env = RequireS3Env();
+  testing::TempDir dir("sluice-s3-sink");
+  Bucket bucket;
+  S3SinkOptions o = Options(env, bucket.name());
+  o.credentials_file = WriteCredentials(dir, env, env.secret_key);
+  auto sink = OpenSink(o);
+  const std::string key = "_watermarks/site=plant-a/gateway=edge-01.json";
+  for (std::uint32_t seed : {31u, 32u}) {
+    const auto data = Pattern(200, seed);
+    PutRequest req;
+    req.key = key;
+    req.bytes = data;
+    req.mode = PutMode::kReplace;
+    auto put = sink->Put(req);
+    REQUIRE_MESSAGE(put.ok(), put.status().ToString());
+    CHECK(put->outcome == PutOutcome::kCreated);
+    auto got = sink->Get(key);
+    REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+    CHECK(*got == data);
+    CHECK(sink->Head(key)->sha256 == put->sha256);
+  }
+  PutRequest other;
+  other.key = key;
+  const auto data = Pattern(200, 33);
+  other.bytes = data;
+  CHECK(sink->Put(other).status().code() == StatusCode::kAlreadyExists);
+  CHECK(*sink->Get(key) == Pattern(200, 32));
+}
+
 TEST_CASE("putting identical bytes again reports already-identical through the 412 path") {
   const S3Env env = RequireS3Env();
   Bucket bucket;

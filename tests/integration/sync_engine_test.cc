@@ -57,7 +57,9 @@ old = ups()
 print("ready", flush=True)
 end = time.time() + 120
 while time.time() < end:
-    if ups() - old and len(s3.list_objects_v2(Bucket=b).get("Contents", [])) >= want:
+    data = [o for o in s3.list_objects_v2(Bucket=b).get("Contents", [])
+            if "_watermarks/" not in o["Key"]]
+    if ups() - old and len(data) >= want:
         print("mid-upload", flush=True)
         sys.exit(0)
     time.sleep(0.01)
@@ -268,6 +270,53 @@ TEST_CASE("kill -9 in the middle of uploads, restart: every partition upstream e
   CHECK(listing.pending_uploads <= 2 * 2);
   CHECK(listed == expected);
   REQUIRE(st.Close().ok());
+}
+
+TEST_CASE("the watermark goes to S3 beside the data, and sluice_reader reads the fleet's T "
+          "back with boto3") {
+  const S3Env env = RequireS3Env();
+  ::setenv("AWS_ACCESS_KEY_ID", env.access_key.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", env.secret_key.c_str(), 1);
+  testing::TempDir dir("sluice-s3-watermark");
+  const testing::sync_it::Bucket bucket("sluice-watermark", dir.path());
+  std::atomic<std::int64_t> now{kT0 + kSec};
+  store::StoreContext ctx;
+  ctx.now_ns = [&] { return now.load(); };
+  auto opened = store::Store::Open(StoreOptions(dir), ctx);
+  REQUIRE(opened.ok());
+  auto& st = **opened;
+  auto temp = st.RegisterSeries("plant/l1/temp", store::ValueType::kFloat64, "degC");
+  REQUIRE(temp.ok());
+  REQUIRE(st.Append({{*temp, kT0, 1.0}, {*temp, kT0 + 30 * kSec, 2.0}}).Wait().ok());
+  for (const auto& p : st.ListPartitions(store::PartitionState::kOpen)) REQUIRE(st.Seal(p.id).ok());
+  now = kT0 + 121 * kSec;
+  REQUIRE(st.Append({{*temp, kT0 + 120 * kSec, 3.0}}).Wait().ok());  // stays open: holds T
+
+  auto o = EngineOptions();
+  o.watermark_interval_s = 3600;  // written below, not by the interval
+  o.watermark_state_file = (dir.path() / "sync_watermark.json").string();
+  auto engine = SyncEngine::Open(&st, S3Sinks(env, bucket.name()), o);
+  REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
+  REQUIRE(testing::sync_it::Await(
+      [&] { return st.ListPartitions(store::PartitionState::kSynced).size() == 1; }));
+  const Status wrote = (*engine)->WriteWatermark();
+  REQUIRE_MESSAGE(wrote.ok(), wrote.ToString());
+  (*engine)->Stop();
+
+  const auto listing = bucket.List();
+  CHECK(listing.lines == 1);
+  CHECK(listing.watermarks.count("sluice/_watermarks/site=plant-a/gateway=gw-kill.json") == 1);
+  const std::string out = testing::sync_it::Run(
+      "/usr/bin/python3 -c 'import os, sys; sys.path.insert(0, \"" SLUICE_SOURCE_DIR
+      "/tools/python\"); import sluice_reader as sr; "
+      "f = sr.read_watermarks_s3(sys.argv[1], \"sluice\", "
+      "endpoint_url=os.environ[\"SLUICE_TEST_S3_ENDPOINT\"], "
+      "region_name=os.environ[\"SLUICE_TEST_S3_REGION\"], "
+      "aws_access_key_id=os.environ[\"SLUICE_TEST_S3_ACCESS_KEY\"], "
+      "aws_secret_access_key=os.environ[\"SLUICE_TEST_S3_SECRET_KEY\"]); "
+      "print(len(f.gateways), f.complete_ns, int(f.gateways.records_confirmed[0]))' " +
+      bucket.name());
+  CHECK(out == "1 " + std::to_string(kT0 + 120 * kSec) + " 2\n");
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ inline const std::string kCheck =
 // boto3, reading SLUICE_TEST_S3_*:
 //   list BUCKET          one "<key> <size>" line per object, then "pending <n>"
 //                        (multipart uploads started, never completed or aborted)
-//   download BUCKET DIR  every object to DIR/<key>; prints the count
+//   download BUCKET DIR  every data object to DIR/<key> (not the gateways'
+//                        _watermarks/ objects); prints the count
 constexpr const char* kBucketTool = R"(import os, sys, boto3
 from botocore.config import Config
 e = {v: os.environ["SLUICE_TEST_S3_" + v] for v in ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "REGION")}
@@ -68,6 +69,8 @@ if cmd == "list":
 elif cmd == "download":
     n = 0
     for o in objects(b):
+        if o["Key"].startswith("_watermarks/") or "/_watermarks/" in o["Key"]:
+            continue
         path = os.path.join(sys.argv[3], o["Key"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         s3.download_file(b, o["Key"], path)
@@ -92,9 +95,12 @@ class Bucket {
 
   const std::string& name() const { return name_; }
 
+  // Data objects, and apart from them the completeness watermarks (keys with
+  // a _watermarks/ segment, written by the engine every sync.watermark_interval).
   struct Listing {
-    std::map<std::string, std::uint64_t> sizes;  // key -> bytes
-    std::size_t lines = 0;                       // keys listed (a duplicate would show)
+    std::map<std::string, std::uint64_t> sizes;  // data key -> bytes
+    std::size_t lines = 0;                       // data keys listed (a duplicate would show)
+    std::map<std::string, std::uint64_t> watermarks;
     int pending_uploads = -1;
   };
   Listing List() const {
@@ -103,6 +109,8 @@ class Bucket {
     for (std::string key, size; in >> key >> size;) {
       if (key == "pending") {
         l.pending_uploads = std::stoi(size);
+      } else if (key.starts_with("_watermarks/") || key.find("/_watermarks/") != std::string::npos) {
+        l.watermarks[key] = std::stoull(size);
       } else {
         l.sizes[key] = std::stoull(size);
         ++l.lines;

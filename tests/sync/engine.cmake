@@ -5,5 +5,6 @@ sluice_test(sync_engine_test unit
     engine_parts_test.cc
     engine_test.cc
     engine_lanes_test.cc
+    engine_watermark_test.cc
   LIBS sluice_sync)
 target_include_directories(sync_engine_test PRIVATE ${PROJECT_SOURCE_DIR}/sync/src)

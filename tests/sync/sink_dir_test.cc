@@ -47,6 +47,41 @@ Result<PutResult> Put(Sink& sink, const std::string& key, const std::vector<std:
 constexpr char kKey[] =
     "site=a/gateway=g/date=2025-11-25/hour=20/20251125T200000Z-0000-0000000001.slp";
 
+TEST_CASE("PutMode::kReplace replaces the object and its sha256sum file; create-only still "
+          "refuses") {
+  testing::TempDir dir("sluice-dir-sink");
+  auto sink = Open(dir);
+  const std::string key = "raw/_watermarks/site=a/gateway=g.json";
+  const fs::path obj = dir.path() / key;
+  for (std::string_view text : {"{\"watermark_ns\": 1}\n", "{\"watermark_ns\": 22}\n"}) {
+    const auto data = Bytes(text);
+    PutRequest r;
+    r.key = key;
+    r.bytes = data;
+    r.mode = PutMode::kReplace;
+    auto put = sink->Put(r);
+    REQUIRE_MESSAGE(put.ok(), put.status().ToString());
+    CHECK(put->outcome == PutOutcome::kCreated);
+    CHECK(Slurp(obj) == text);
+    CHECK(Slurp(obj.string() + ".sha256") ==
+          detail::Hex(detail::DigestOf(data).sha256) + "  gateway=g.json\n");
+    auto got = sink->Get(key);
+    REQUIRE(got.ok());
+    CHECK(*got == data);
+  }
+  // No temp files left behind.
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(obj.parent_path())) {
+    CHECK(e.path().filename().string().front() != '.');
+    ++files;
+  }
+  CHECK(files == 2);
+  // Without kReplace the contract holds: different bytes are refused.
+  auto refused = Put(*sink, key, Bytes("other"));
+  CHECK(refused.status().code() == StatusCode::kAlreadyExists);
+  CHECK(Slurp(obj) == "{\"watermark_ns\": 22}\n");
+}
+
 TEST_CASE("a put writes the object under key subdirectories with a sha256sum file beside it") {
   testing::TempDir dir("sluice-dir-sink");
   auto sink = Open(dir);

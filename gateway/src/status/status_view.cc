@@ -9,6 +9,7 @@
 
 #include "admin/health.h"
 #include "status.h"
+#include "sync/watermark.h"
 
 namespace sluice::gateway::status {
 namespace {
@@ -76,6 +77,7 @@ class Doc {
     return 0;
   }
   double Num(const char* ptr) const { return static_cast<double>(Int(ptr)); }
+  bool Has(const char* ptr) const { return root_.at_pointer(ptr).error() == simdjson::SUCCESS; }
   bool Bool(const char* ptr) const {
     bool b = false;
     return root_.at_pointer(ptr).get(b) == simdjson::SUCCESS && b;
@@ -265,6 +267,22 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                                   : "- /s") +
                 ", last success " +
                 (last_ok > 0 ? Duration((now_ns - last_ok) / 1'000'000'000) + " ago" : "never"));
+    // Completeness: data before T is upstream (docs/sync.md).
+    const std::int64_t t = d.Int("/sync/watermark_ns");
+    const std::string late = Format(", %.0f late records", d.Num("/sync/watermark_late_records"));
+    if (!d.Has("/sync/watermark_interval_s")) {
+      // A gateway without watermarks: nothing to say.
+    } else if (d.Int("/sync/watermark_interval_s") == 0) {
+      add("", "watermark off (sync.watermark_interval = \"0s\")");
+    } else if (d.Int("/sync/watermark_written_ns") == 0) {
+      add("", "watermark not written yet" + late);
+    } else {
+      add("", "complete up to " + sync::FormatRfc3339(t / 1'000'000'000 * 1'000'000'000) +
+                  " (lag " + Duration(d.Int("/sync/watermark_lag_s")) + ")" + late);
+    }
+    if (!d.Str("/sync/watermark_error").empty()) {
+      add("", "watermark: " + d.Str("/sync/watermark_error"));
+    }
   }
   const std::int64_t forward = d.Int("/clock/jumps_forward");
   const std::int64_t backward = d.Int("/clock/jumps_backward");

@@ -16,12 +16,18 @@
 //    attempt overran its deadline (Ceph RGW ignores If-None-Match on
 //    CompleteMultipartUpload, so only this keeps two writers apart).
 //  - Memory and threads are bounded: one encoded object per uploading
-//    thread; at most 3 * (live_workers + backfill_workers) + 1 threads (a
-//    worker, its uploader and at most one stuck uploader each, one scanner).
+//    thread; at most 3 * (live_workers + backfill_workers) + 2 threads (a
+//    worker, its uploader and at most one stuck uploader each, one scanner,
+//    one watermark writer).
+//  - The completeness watermark T (sync/watermark.h) never moves backwards,
+//    also across restarts: it is saved to watermark_state_file before the
+//    object is written, and the upstream object is read before the first
+//    write of a run.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +115,23 @@ struct SyncEngineOptions {
   // Default: true.
   bool deduplicate = true;
 
+  // Completeness watermarks (sync/watermark.h, docs/sync.md): how often T is
+  // computed and, when it or the counts changed, written to the sink under
+  // <key_prefix>/_watermarks/site=<site>/gateway=<id>.json. Steady clock,
+  // like attempt_timeout_ms. s. 0: no watermarks. Bounds: 0 .. 86400.
+  // Default: 60.
+  std::uint32_t watermark_interval_s = 60;
+  // T stays at least this far behind the wall clock: when nothing is
+  // pending T advances to wall clock minus this, and records stamped ahead
+  // of the gateway's clock do not carry T into the future. s. Bounds:
+  // 0 .. 86400. Default: 60.
+  std::uint32_t watermark_min_lag_s = 60;
+  // Where T and the counts are saved (the watermark document, replaced
+  // atomically), e.g. in the store's directory. Empty: not saved locally;
+  // then only the upstream object keeps T from regressing after a restart.
+  // Default: empty.
+  std::string watermark_state_file;
+
   // InvalidArgument naming the first bad field.
   Status Validate() const;
 };
@@ -149,6 +172,18 @@ struct SyncHealth {
   // and records kept that share series and timestamp with another value.
   std::uint64_t duplicates_dropped = 0;
   std::uint64_t timestamp_conflicts = 0;
+  // Completeness watermark (0 and empty while watermarks are off). T last
+  // written upstream, ns since the epoch (0: none yet this run), wall clock
+  // minus it, and when it was written.
+  std::int64_t watermark_ns = 0;
+  std::int64_t watermark_lag_ns = 0;
+  std::int64_t watermark_written_ns = 0;
+  // Records confirmed that arrived with a timestamp before the T in effect:
+  // over the gateway's life, as in the watermark document.
+  std::uint64_t watermark_late_records = 0;
+  // The last failed watermark write (state file, sink); empty after a
+  // success.
+  std::string watermark_error;
   SyncLaneHealth live, backfill;
 };
 
@@ -191,6 +226,11 @@ class SyncEngine {
   // idle workers (also after a test clock moved).
   virtual void Kick() = 0;
   virtual SyncHealth health() const = 0;
+  // Computes T and writes the watermark now, on the caller's thread, as the
+  // engine does every watermark_interval_s (tests, tools). Nothing is
+  // written when T and the counts are what was written last. Unsupported
+  // when watermarks are off.
+  virtual Status WriteWatermark() = 0;
   // Stops taking work, waits for running Puts to return (their outcome is
   // still recorded) and joins every thread. Idempotent; run by the destructor.
   virtual void Stop() = 0;
@@ -220,16 +260,19 @@ struct EncodedPartition {
   std::uint64_t records = 0;             // in the objects
   std::uint64_t duplicates_dropped = 0;  // exact duplicates left out
   std::uint64_t timestamp_conflicts = 0; // same series and timestamp, another value: kept
+  std::uint64_t late_records = 0;        // of `records`, those before `late_before_ns`
   std::uint64_t bytes() const;
 };
 
 // Encodes one partition deterministically: records from ReadPartition (each
 // series sorted by time, exact duplicates dropped unless
 // options.deduplicate is false), the series dictionary from GetSeries,
-// identity from options and the id.
-Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
-                                                const SyncEngineOptions& options,
-                                                const store::PartitionId& id);
+// identity from options and the id. Records (kept) with a timestamp before
+// `late_before_ns` are counted in late_records (the engine passes its
+// watermark: they arrived after T passed them).
+Result<EncodedPartition> EncodePartitionObjects(
+    const store::Store& store, const SyncEngineOptions& options, const store::PartitionId& id,
+    std::int64_t late_before_ns = std::numeric_limits<std::int64_t>::min());
 
 // The single object of a partition whose data lies in one hour (tests and
 // benchmarks); InvalidArgument when it spans several.

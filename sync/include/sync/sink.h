@@ -6,7 +6,9 @@
 //    already holds exactly the same bytes reports kAlreadyIdentical (this is
 //    what makes a retried upload idempotent), a key holding different bytes is
 //    a permanent error (kAlreadyExists) naming the key, and the stored object
-//    is left unchanged.
+//    is left unchanged. The one exception is a request with PutMode::kReplace,
+//    used only for small objects outside the data layout that are meant to
+//    change (the completeness watermark); data objects never use it.
 //  - A successful Put means the sink holds the bytes durably and they were
 //    checked: SHA-256 (and MD5 on S3) are computed from the source and
 //    verified by the receiver before the Put returns.
@@ -40,6 +42,15 @@ enum class PutOutcome : std::uint8_t {
 };
 std::string_view PutOutcomeName(PutOutcome outcome);
 
+// Whether a Put may replace what a key holds.
+enum class PutMode : std::uint8_t {
+  kCreateOnly = 0,  // the contract above: create, or find identical, never overwrite
+  // Overwrite whatever the key holds, as one atomic replacement: a reader
+  // sees the old object or the new one, never a mix. For small mutable
+  // objects only (below the S3 sink's multipart threshold); reports kCreated.
+  kReplace = 1,
+};
+
 // Bandwidth pacing for a Put: called with the number of body bytes the sink
 // is about to send or write, before it does; returns once they may go, or
 // false to give up (the Put then fails with kAborted and stores nothing).
@@ -62,6 +73,8 @@ struct PutRequest {
   // retried) are paced again, so a limit counts what reaches the wire, and
   // a Put that fails before sending costs nothing. Empty: not paced.
   PaceFn pace;
+  // Default: kCreateOnly. Data objects must keep the default.
+  PutMode mode = PutMode::kCreateOnly;
 };
 
 struct PutResult {

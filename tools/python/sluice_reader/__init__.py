@@ -7,6 +7,9 @@
     df = sr.read_s3("plant-data", "sluice/site=plant-a/", start=..., end=...,
                     endpoint_url="https://rgw.example:7480")
 
+    fleet = sr.read_watermarks_s3("plant-data", "sluice")   # or read_watermarks("folder/")
+    fleet.complete_until, fleet.complete_hours("2025-01-31")
+
 Needs only Debian's python3-pandas, python3-zstandard and python3-protobuf
 (python3-boto3 for S3). Format: docs/format/partition.md. See
 tools/python/README.md.
@@ -23,13 +26,16 @@ from ._backend import backend, native_available, set_backend
 from ._codecs import CorruptObject
 from ._object import TYPE_NAMES, PartitionObject, Series
 from ._s3 import list_keys, read_s3
+from ._watermarks import (BadWatermark, FleetWatermarks, parse_watermark, read_watermarks,
+                          read_watermarks_s3)
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "CorruptObject", "PartitionObject", "Series", "TYPE_NAMES", "backend", "expand_sources",
-    "list_keys", "native_available", "open_objects", "read_dataframe", "read_records",
-    "read_s3", "set_backend", "to_wide", "to_ns",
+    "BadWatermark", "CorruptObject", "FleetWatermarks", "PartitionObject", "Series",
+    "TYPE_NAMES", "backend", "expand_sources", "list_keys", "native_available", "open_objects",
+    "parse_watermark", "read_dataframe", "read_records", "read_s3", "read_watermarks",
+    "read_watermarks_s3", "set_backend", "to_wide", "to_ns",
 ]
 
 
