@@ -7,7 +7,8 @@
 # (compatible) and compact encodings, data pages v1 and v2, many pages and
 # row groups. The footers must use only the encodings promised, carry
 # statistics and the page index; DuckDB over the Hive layout must prune by
-# date.
+# date, and the DuckDB query shown in docs/central.md must return what
+# sluice export says.
 #   parquet_objects_test.sh SOURCE_DIR DRIVER SLUICE
 set -euo pipefail
 src=$1
@@ -116,6 +117,50 @@ scan = r['scans'][0]
 read = scan['files_read']
 assert read == in_day < total, f"DuckDB read {read} files of {total}; {in_day} hold {day}"
 print(f"ok: hive: WHERE date = '{day}' returns {rows[0]['n']} rows, DuckDB read {read} of {total} files")
+PY
+passed=$((passed + 1))
+
+# The DuckDB query shown in docs/central.md ("Reading the Parquet tree"),
+# exactly as written there, over the same tree: every row as sluice export
+# of the .slp objects says, and only the files of those hours opened.
+/usr/bin/python3 - "$src/docs/central.md" > "$tmp/doc.sql" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+marker = "<!-- parquet_objects_test.sh runs the next sql block"
+if marker not in text: sys.exit(f"{sys.argv[1]}: no line starting {marker!r}")
+block = re.search(r"```sql\n(.*?)```", text[text.index(marker):], re.S)
+if not block: sys.exit(f"{sys.argv[1]}: no sql block after the marker")
+print(block.group(1).strip())
+PY
+node "$check" hive "$tmp/backfill/parquet" "$(cat "$tmp/doc.sql")" > "$tmp/doc.json"
+/usr/bin/python3 - "$tmp/doc.json" "$tmp/backfill/export.jsonl" "$tmp/backfill/parquet" <<'PY'
+import json, sys, glob
+from datetime import datetime, timezone
+r = json.load(open(sys.argv[1]))
+day, hours, series = "2025-11-27", range(6, 18), "backfill/flow"  # as the query says
+def text(ns):  # DuckDB's spelling of a TIMESTAMP_NS
+    s = datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return s + ("." + f"{ns % 10**9:09d}".rstrip("0") if ns % 10**9 else "")
+want = {}
+for line in open(sys.argv[2], encoding="utf-8"):
+    rec = json.loads(line)
+    ns = rec["timestamp_ns"]
+    t = datetime.fromtimestamp(ns // 10**9, timezone.utc)
+    if rec["series"] != series or t.strftime("%Y-%m-%d") != day or t.hour not in hours: continue
+    h = want.setdefault(f"{t.hour:02d}", {"points": 0, "lo": rec["value"], "hi": rec["value"], "first": ns})
+    h["points"] += 1
+    h["lo"], h["hi"], h["first"] = min(h["lo"], rec["value"]), max(h["hi"], rec["value"]), min(h["first"], ns)
+want = [{"hour": k, "points": str(v["points"]), "lo": v["lo"], "hi": v["hi"], "first": text(v["first"])}
+        for k, v in sorted(want.items())]
+assert len(want) == len(hours), f"export holds {len(want)} of the {len(hours)} hours"
+assert r["rows"] == want, f"the query of docs/central.md returned {r['rows']}, sluice export says {want}"
+opened = r["scans"][0]["files_read"]
+in_hours = sum(len(glob.glob(f"{sys.argv[3]}/**/date={day}/hour={h:02d}/*.parquet", recursive=True))
+               for h in hours)
+total = len(glob.glob(f"{sys.argv[3]}/**/*.parquet", recursive=True))
+assert opened == in_hours < total, f"DuckDB read {opened} files of {total}; {in_hours} hold those hours"
+print(f"ok: docs/central.md's DuckDB query: {len(want)} hours equal to sluice export, "
+      f"DuckDB read {opened} of {total} files")
 PY
 passed=$((passed + 1))
 echo "$passed passed, 0 failed"
