@@ -315,12 +315,37 @@ int main(int argc, char** argv) {
     f.points += t.timestamps_ns.size() * t.columns.size();
     f.parts.push_back(std::move(t));
   }
+  // Many series, few points per object: 50 devices replaying SKAB's 8
+  // sensors (each from its own offset, as `sluice simulate --dataset` does),
+  // one-minute objects at 1 Hz, as a gateway with short windows uploads.
+  Dataset m{"fleet of 400 short series (SKAB replayed by 50 devices), 10 one-minute objects", "fleet", {}, 0};
+  {
+    const testing::CsvTable& src = s.parts.front();
+    const std::size_t rows = src.timestamps_ns.size();
+    for (std::size_t o = 0; o < 10; ++o) {
+      testing::CsvTable t;
+      for (std::size_t r = 0; r < 60; ++r) {
+        t.timestamps_ns.push_back(src.timestamps_ns.front() +
+                                  static_cast<std::int64_t>(o * 60 + r) * 1'000'000'000);
+      }
+      for (std::size_t dev = 0; dev < 50; ++dev) {
+        for (std::size_t c = 0; c < src.columns.size(); ++c) {
+          t.names.push_back("plant/dev" + std::to_string(dev) + "/" + src.names[c]);
+          std::vector<double> v;
+          for (std::size_t r = 0; r < 60; ++r) v.push_back(src.columns[c][(o * 60 + r + dev * 7919) % rows]);
+          t.columns.push_back(std::move(v));
+        }
+      }
+      m.points += t.timestamps_ns.size() * t.columns.size();
+      m.parts.push_back(std::move(t));
+    }
+  }
   std::printf("lake_bench: SKAB %zu files under %s; NAB %s; work %s; best of %d runs\n",
               skab_files.size(), skab.c_str(), nab.c_str(), work.c_str(), repeat);
   const std::string script = check + "/bench.mjs";
   Totals totals;
   bool met = true;
-  for (const Dataset* d : {&s, &n, &f}) met &= Report(*d, work, node, script, repeat, &totals);
+  for (const Dataset* d : {&s, &n, &f, &m}) met &= Report(*d, work, node, script, repeat, &totals);
   const double mbs = static_cast<double>(totals.parquet_points) * 16 / 1e6 / totals.parquet_cpu;
   std::printf("\nParquet encode (compatible, zstd 3), all datasets: %.0f MB/s of 16-byte points per core\n",
               mbs);

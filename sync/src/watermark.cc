@@ -220,6 +220,13 @@ Result<Watermark> ParseWatermark(std::string_view text) {
   Watermark w;
   SLUICE_RETURN_IF_ERROR(GetString(*fields, "site", w.site));
   SLUICE_RETURN_IF_ERROR(GetString(*fields, "gateway", w.gateway_id));
+  // Both are object key components, written without escapes.
+  for (auto [what, value] : {std::pair<const char*, const std::string*>{"site", &w.site},
+                             {"gateway", &w.gateway_id}}) {
+    if (Status s = ValidateKeyComponent(what, *value); !s.ok()) {
+      return InvalidArgument("watermark document: " + s.message());
+    }
+  }
   SLUICE_RETURN_IF_ERROR(GetInt(*fields, "watermark_ns", w.watermark_ns));
   SLUICE_RETURN_IF_ERROR(GetInt(*fields, "records_confirmed", w.records_confirmed));
   SLUICE_RETURN_IF_ERROR(GetInt(*fields, "objects_confirmed", w.objects_confirmed));

@@ -5,3 +5,5 @@ sluice_fuzzer(partition_codec_fuzz sluice_sync)
 # S3 listing responses (ListObjectsV2, ListMultipartUploads), as `sluice lake`
 # reads them.
 sluice_fuzzer(s3_list_fuzz sluice_sync)
+# Watermark objects, as the sync engine reads its own at start.
+sluice_fuzzer(watermark_fuzz sluice_sync)

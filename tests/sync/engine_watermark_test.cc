@@ -132,6 +132,14 @@ TEST_CASE("the watermark document round-trips, ignores unknown fields and refuse
   std::string negative_count = text;
   negative_count.replace(negative_count.find("42"), 2, "-1");
   CHECK_FALSE(ParseWatermark(negative_count).ok());
+  // Found by watermark_fuzz: a site that is no key component (here not even
+  // UTF-8) parsed, and then formatted to a document that did not parse back.
+  std::string bad_site = text;
+  const std::size_t at = bad_site.find("\"site\": \"") + 9;
+  bad_site.insert(at, "\x80/");
+  auto refused = ParseWatermark(bad_site);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("site") != std::string::npos);
 }
 
 TEST_CASE("the watermark key sits outside the Hive layout, under the data prefix") {
