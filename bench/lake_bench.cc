@@ -124,7 +124,7 @@ std::size_t WriteParquetParts(const Dataset& d, const std::vector<ParquetInput>&
     if (r == 0 && !dir.empty()) {
       std::filesystem::create_directories(dir);
       for (std::size_t i = 0; i < files.size(); ++i) {
-        char name[32];
+        char name[48];
         std::snprintf(name, sizeof name, "part-%04zu.parquet", i);
         std::ofstream(dir + "/" + name, std::ios::binary) << files[i];
       }
