@@ -54,8 +54,8 @@ PartitionIdentity Identity(const testing::CsvTable& t) {
   return PartitionIdentity{"bench", "site", t.timestamps_ns.front(), 0, 0, false};
 }
 
-std::string EncodeSlp(const testing::CsvTable& t) {
-  PartitionWriter w(Identity(t));
+std::string EncodeSlp(const testing::CsvTable& t, PartitionWriterOptions options = {}) {
+  PartitionWriter w(Identity(t), options);
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     store::SeriesId id{static_cast<std::uint32_t>(c + 1)};
     SLUICE_CHECK(w.AddSeries({id, t.names[c], store::ValueType::kFloat64, ""}).ok());
@@ -177,6 +177,11 @@ bool Report(const Dataset& d, const std::string& work, const std::string& node,
                 static_cast<double>(bytes) / static_cast<double>(slp));
   };
   row("Sluice .slp (default)", slp);
+  PartitionWriterOptions k2;
+  k2.revision = CodecRevision::k2;
+  std::size_t slp_k2 = 0;
+  for (const auto& t : d.parts) slp_k2 += EncodeSlp(t, k2).size();
+  row("Sluice .slp, codec revision 2 (no float32 codec)", slp_k2);
 
   std::vector<ParquetInput> inputs;
   for (const auto& t : d.parts) inputs.push_back(ToParquetInput(t));
