@@ -233,6 +233,7 @@ const char* CodecName(ChunkCodec c) {
     case ChunkCodec::kFloatDecimal: return "decimal";
     case ChunkCodec::kFloatDecimalDigits: return "digits";
     case ChunkCodec::kFloatDecimalDigits32: return "digits32";
+    case ChunkCodec::kFloatDictionary: return "dictionary";
     default: return "other";
   }
 }

@@ -345,12 +345,21 @@ int main(int argc, char** argv) {
       m.parts.push_back(std::move(t));
     }
   }
+  // The same sensors sampled and held: each reading repeats the previous one
+  // with probability 0.7 (report by exception, slow process values).
+  Dataset h{"float32-origin readings, sample and hold (synthetic), 4 hourly objects of 24 series", "f32hold", {}, 0};
+  for (std::uint64_t hr = 0; hr < 4; ++hr) {
+    testing::CsvTable t = testing::Float32Readings(24, 3600, 2000 + hr, 0.25, 0.7);
+    for (auto& ts : t.timestamps_ns) ts += static_cast<std::int64_t>(hr) * 3600 * 1'000'000'000;
+    h.points += t.timestamps_ns.size() * t.columns.size();
+    h.parts.push_back(std::move(t));
+  }
   std::printf("lake_bench: SKAB %zu files under %s; NAB %s; work %s; best of %d runs\n",
               skab_files.size(), skab.c_str(), nab.c_str(), work.c_str(), repeat);
   const std::string script = check + "/bench.mjs";
   Totals totals;
   bool met = true;
-  for (const Dataset* d : {&s, &n, &f, &m}) met &= Report(*d, work, node, script, repeat, &totals);
+  for (const Dataset* d : {&s, &n, &f, &h, &m}) met &= Report(*d, work, node, script, repeat, &totals);
   const double mbs = static_cast<double>(totals.parquet_points) * 16 / 1e6 / totals.parquet_cpu;
   std::printf("\nParquet encode (compatible, zstd 3), all datasets: %.0f MB/s of 16-byte points per core\n",
               mbs);

@@ -47,6 +47,29 @@ namespace {
 
 void AddDecimalDigits(const DecimalDigitsPlan& plan, ChunkCodec codec, bool all_packings,
                       std::vector<Candidate>* candidates);
+std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_packings,
+                                       CodecRevision revision);
+
+// A column of few distinct doubles (a sensor that holds or repeats values
+// whose bits a decimal index misses: every repetition of an exception costs
+// again there, here once): the distinct values in the smallest plain float
+// codec, then codes.
+void AddFloatDictionary(const std::vector<double>& v, std::vector<Candidate>* out) {
+  if (v.size() < 64) return;
+  FloatDictionary dict;
+  if (!BuildFloatDictionary(v, v.size() / 4, &dict)) return;
+  // The distinct values: the smallest of the other codecs (no dictionary of
+  // a dictionary), chosen before compression.
+  std::vector<Candidate> inner = FloatCandidates(dict.values, false, CodecRevision::k2);
+  auto best = std::min_element(inner.begin(), inner.end(), [](const Candidate& a, const Candidate& b) {
+    return a.raw.size() < b.raw.size();
+  });
+  for (IntPacking p : {IntPacking::kFrameOfReference, IntPacking::kRice, IntPacking::kZigzagVarint}) {
+    Candidate c{ChunkCodec::kFloatDictionary, {}};
+    EncodeFloatDictionary(dict, best->codec, best->raw, p, &c.raw);
+    out->push_back(std::move(c));
+  }
+}
 
 // Revision 1: the first decimal codec (12) with and without delta, in both
 // packings when the writer compresses every candidate (byte-aligned varints
@@ -84,6 +107,7 @@ std::vector<Candidate> FloatCandidates(const std::vector<double>& v, bool all_pa
       AddDecimalDigits(PlanDecimalDigits(v, ChooseDecimalDigits(v, /*float32=*/true)),
                        ChunkCodec::kFloatDecimalDigits32, all_packings, &out);
     }
+    if (revision >= CodecRevision::k3) AddFloatDictionary(v, &out);
   }
   Candidate x{ChunkCodec::kFloatXor, {}};
   EncodeFloatXor(v, &x.raw);
@@ -227,6 +251,7 @@ bool CodecFitsType(ChunkCodec codec, store::ValueType type) {
     case ChunkCodec::kFloatDecimal:
     case ChunkCodec::kFloatDecimalDigits:
     case ChunkCodec::kFloatDecimalDigits32:
+    case ChunkCodec::kFloatDictionary:
       return type == store::ValueType::kFloat64;
     case ChunkCodec::kIntPacked:
       return type == store::ValueType::kInt64;
@@ -249,8 +274,14 @@ Status DecodeValues(ChunkCodec codec, store::ValueType type, std::string_view ra
     case ChunkCodec::kFloatXor:
     case ChunkCodec::kFloatDecimal:
     case ChunkCodec::kFloatDecimalDigits:
-    case ChunkCodec::kFloatDecimalDigits32: {
+    case ChunkCodec::kFloatDecimalDigits32:
+    case ChunkCodec::kFloatDictionary: {
       std::vector<double> v;
+      if (codec == ChunkCodec::kFloatDictionary) {
+        SLUICE_RETURN_IF_ERROR(DecodeFloatDictionary(raw, count, &v));
+        *out = std::move(v);
+        return Status::Ok();
+      }
       Status s = codec == ChunkCodec::kFloatRaw       ? DecodeFloatRaw(raw, count, &v)
                  : codec == ChunkCodec::kFloatXor     ? DecodeFloatXor(raw, count, &v)
                  : codec == ChunkCodec::kFloatDecimal ? DecodeFloatDecimal(raw, count, &v)

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <unordered_map>
 
 namespace sluice::sync::codec {
 namespace {
@@ -533,6 +534,84 @@ Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::v
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     double& d = (*out)[positions[i]];
     d = std::bit_cast<double>(std::bit_cast<std::uint64_t>(d) + corrections[i]);
+  }
+  return Status::Ok();
+}
+
+// ---- kFloatDictionary ------------------------------------------------------
+
+namespace {
+
+// Bits mapped so that unsigned order is numeric order (NaNs by bits at the
+// ends, -0.0 just before +0.0).
+std::uint64_t OrderKey(double d) {
+  const std::uint64_t b = std::bit_cast<std::uint64_t>(d);
+  return b >> 63 ? ~b : b | (std::uint64_t{1} << 63);
+}
+
+}  // namespace
+
+bool BuildFloatDictionary(std::span<const double> v, std::size_t max_distinct, FloatDictionary* out) {
+  std::unordered_map<std::uint64_t, std::int64_t> index;
+  for (double d : v) {
+    if (index.emplace(OrderKey(d), 0).second && index.size() > max_distinct) return false;
+  }
+  std::vector<std::uint64_t> keys;
+  keys.reserve(index.size());
+  for (const auto& [k, unused] : index) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  out->values.clear();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    index[keys[i]] = static_cast<std::int64_t>(i);
+    const std::uint64_t k = keys[i];
+    out->values.push_back(std::bit_cast<double>(k >> 63 ? k & ~(std::uint64_t{1} << 63) : ~k));
+  }
+  out->codes.clear();
+  out->codes.reserve(v.size());
+  for (double d : v) out->codes.push_back(index[OrderKey(d)]);
+  return true;
+}
+
+void EncodeFloatDictionary(const FloatDictionary& dict, ChunkCodec inner_codec,
+                           std::string_view inner, IntPacking packing, std::string* out) {
+  PutVarint(out, dict.values.size());
+  out->push_back(static_cast<char>(inner_codec));
+  PutVarint(out, inner.size());
+  out->append(inner);
+  EncodeInt64s(dict.codes, IntTransform::kNone, packing, out);
+}
+
+Status DecodeFloatDictionary(std::string_view data, std::size_t count, std::vector<double>* out) {
+  ByteReader in(data);
+  std::uint64_t d, inner_length;
+  std::uint8_t inner_codec;
+  if (!in.GetVarint(&d) || d > count || (d == 0 && count != 0)) {
+    return Corruption("float dictionary: bad dictionary size");
+  }
+  if (!in.GetByte(&inner_codec)) return Corruption("float dictionary: truncated codec");
+  std::string_view inner;
+  if (!in.GetVarint(&inner_length) || !in.GetBytes(inner_length, &inner)) {
+    return Corruption("float dictionary: truncated values");
+  }
+  std::vector<double> values;
+  switch (static_cast<ChunkCodec>(inner_codec)) {
+    case ChunkCodec::kFloatRaw: SLUICE_RETURN_IF_ERROR(DecodeFloatRaw(inner, d, &values)); break;
+    case ChunkCodec::kFloatXor: SLUICE_RETURN_IF_ERROR(DecodeFloatXor(inner, d, &values)); break;
+    case ChunkCodec::kFloatDecimalDigits:
+    case ChunkCodec::kFloatDecimalDigits32:
+      SLUICE_RETURN_IF_ERROR(DecodeFloatDecimalDigits(
+          inner, d, &values, static_cast<ChunkCodec>(inner_codec) == ChunkCodec::kFloatDecimalDigits32));
+      break;
+    default: return Corruption("float dictionary: values codec " + std::to_string(inner_codec));
+  }
+  std::vector<std::int64_t> codes;
+  SLUICE_RETURN_IF_ERROR(DecodeInt64s(in.rest(), count, &codes, StreamRevision::kV2));
+  out->resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (codes[i] < 0 || static_cast<std::uint64_t>(codes[i]) >= d) {
+      return Corruption("float dictionary: code out of range");
+    }
+    (*out)[i] = values[static_cast<std::size_t>(codes[i])];
   }
   return Status::Ok();
 }

@@ -36,6 +36,7 @@
 
 #include "base/status.h"
 #include "int_codec.h"
+#include "sync/partition_format.h"
 
 namespace sluice::sync::codec {
 
@@ -101,5 +102,20 @@ void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transf
 // `float32`: the chunk is kFloatDecimalDigits32 (same layout).
 Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::vector<double>* out,
                                 bool float32 = false);
+
+// kFloatDictionary (15): `varint(D)`, the inner codec's id (10, 11, 13 or
+// 14), `varint(inner length)`, the D distinct values (by bits, in ascending
+// numeric order with NaNs by bits after +infinity and -0.0 before +0.0) in
+// that codec, then an int64 column (transform none) of `count` codes in
+// [0, D).
+struct FloatDictionary {
+  std::vector<double> values;        // distinct bit patterns, ordered as above
+  std::vector<std::int64_t> codes;   // one per input value
+};
+// False when `v` holds more than `max_distinct` distinct bit patterns.
+bool BuildFloatDictionary(std::span<const double> v, std::size_t max_distinct, FloatDictionary* out);
+void EncodeFloatDictionary(const FloatDictionary& dict, ChunkCodec inner_codec,
+                           std::string_view inner, IntPacking packing, std::string* out);
+Status DecodeFloatDictionary(std::string_view data, std::size_t count, std::vector<double>* out);
 
 }  // namespace sluice::sync::codec

@@ -22,6 +22,7 @@ static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL_DIGITS ==
               static_cast<int>(ChunkCodec::kFloatDecimalDigits));
 static_assert(pb::CHUNK_CODEC_FLOAT_DECIMAL_DIGITS_32 ==
               static_cast<int>(ChunkCodec::kFloatDecimalDigits32));
+static_assert(pb::CHUNK_CODEC_FLOAT_DICTIONARY == static_cast<int>(ChunkCodec::kFloatDictionary));
 static_assert(pb::CHUNK_CODEC_INT_PACKED == static_cast<int>(ChunkCodec::kIntPacked));
 static_assert(pb::CHUNK_CODEC_BOOL_BITMAP == static_cast<int>(ChunkCodec::kBoolBitmap));
 static_assert(pb::CHUNK_CODEC_BYTES_LENGTH_PREFIXED ==
@@ -65,6 +66,7 @@ bool KnownCodec(int c) {
     case ChunkCodec::kFloatDecimal:
     case ChunkCodec::kFloatDecimalDigits:
     case ChunkCodec::kFloatDecimalDigits32:
+    case ChunkCodec::kFloatDictionary:
     case ChunkCodec::kIntPacked:
     case ChunkCodec::kBoolBitmap:
     case ChunkCodec::kBytesLengthPrefixed:

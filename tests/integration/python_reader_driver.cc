@@ -131,16 +131,19 @@ bool CodecObject(const std::filesystem::path& path, PartitionWriterOptions opt, 
   return Save(path, w);
 }
 
+// One object of a table's float64 columns on its shared clock.
+bool TableObject(const testing::CsvTable& t, const std::filesystem::path& path) {
+  PartitionWriter w(PartitionIdentity{"edge-ds", "lab", t.timestamps_ns.front(), 0, 0, false});
+  for (std::size_t c = 0; c < t.columns.size(); ++c) {
+    SeriesId sid{static_cast<std::uint32_t>(c + 1)};
+    if (!w.AddSeries({sid, t.names[c], ValueType::kFloat64, ""}).ok()) return false;
+    if (!w.AppendColumns(sid, {t.timestamps_ns, t.columns[c]}).ok()) return false;
+  }
+  return Save(path, w);
+}
+
 bool DatasetObjects(const std::filesystem::path& dir) {
-  auto one = [&](const testing::CsvTable& t, const std::filesystem::path& path) {
-    PartitionWriter w(PartitionIdentity{"edge-ds", "lab", t.timestamps_ns.front(), 0, 0, false});
-    for (std::size_t c = 0; c < t.columns.size(); ++c) {
-      SeriesId sid{static_cast<std::uint32_t>(c + 1)};
-      if (!w.AddSeries({sid, t.names[c], ValueType::kFloat64, ""}).ok()) return false;
-      if (!w.AppendColumns(sid, {t.timestamps_ns, t.columns[c]}).ok()) return false;
-    }
-    return Save(path, w);
-  };
+  auto one = TableObject;
   for (const auto& f : testing::SkabFiles()) {
     auto t = testing::LoadCsv(f, ';', 8);
     if (!t.ok()) {
@@ -176,6 +179,12 @@ int Gen(const std::filesystem::path& dir) {
          CodecObject(dir / "codecs" / ("plain-" + std::to_string(seed) + ".slp"), plain, seed) &&
          CodecObject(dir / "codecs" / ("encoded-" + std::to_string(seed) + ".slp"), encoded, seed) &&
          CodecObject(dir / "codecs" / ("compat-" + std::to_string(seed) + ".slp"), compat, seed);
+  }
+  // Readings that passed through float32 (codecs 14 and 15): noisy, and
+  // sampled and held.
+  for (std::uint64_t seed = 1; ok && seed <= 2; ++seed) {
+    ok = TableObject(testing::Float32Readings(8, 2000, seed, 0.25, seed == 2 ? 0.7 : 0.0),
+                     dir / "float32" / ("readings-" + std::to_string(seed) + ".slp"));
   }
   if (!ok) return Fail("writing objects failed");
   if (!std::filesystem::exists(testing::DatasetsDir())) {

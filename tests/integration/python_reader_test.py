@@ -200,7 +200,7 @@ def run(driver, sr, tmp):
         for s in obj.series:
             codecs |= {s.timestamps.codec, s.values.codec}
             compressions |= {s.timestamps.compression, s.values.compression}
-    check(codecs == {1, 2, 10, 11, 12, 13, 14, 20, 30, 40}, "codecs covered: %s" % sorted(codecs))
+    check(codecs == {1, 2, 10, 11, 12, 13, 14, 15, 20, 30, 40}, "codecs covered: %s" % sorted(codecs))
     check(compressions == {1, 2}, "compressions covered: %s" % sorted(compressions))
 
     everything = from_dataframe(sr.read_dataframe(objs))

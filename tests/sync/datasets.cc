@@ -97,7 +97,7 @@ std::vector<std::string> SkabFiles() {
 namespace sluice::sync::testing {
 
 CsvTable Float32Readings(std::size_t series, std::size_t rows, std::uint64_t seed,
-                         double perturbed) {
+                         double perturbed, double hold) {
   // Steps in thousandths; finer ones more common.
   static constexpr std::int64_t kSteps[] = {1, 1, 1, 2, 5, 10, 50, 100, 250};
   std::mt19937_64 rng(seed);
@@ -132,12 +132,18 @@ CsvTable Float32Readings(std::size_t series, std::size_t rows, std::uint64_t see
       float f = 0;
       std::from_chars(buf, buf + n, f);
       double d = static_cast<double>(f);
-      if (f != 0 && unit(rng) < perturbed) {  // a zero minus an ulp would be a NaN pattern
-        const std::int64_t k = static_cast<std::int64_t>(rng() % 3) + 1;
+      // Whether and how far a reading lands off its float32 depends on the
+      // reading only (splitmix64 of its bits), as a conversion would.
+      std::uint64_t h = std::bit_cast<std::uint32_t>(f) + 0x9e3779b97f4a7c15ULL * (seed | 1);
+      h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+      h ^= h >> 31;
+      if (f != 0 && static_cast<double>(h >> 11) * 0x1p-53 < perturbed) {  // zero minus an ulp: a NaN pattern
+        const std::uint64_t k = (h & 3) % 3 + 1;
         const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-        d = std::bit_cast<double>(rng() % 2 ? bits + static_cast<std::uint64_t>(k)
-                                             : bits - static_cast<std::uint64_t>(k));
+        d = std::bit_cast<double>(h & 4 ? bits + k : bits - k);
       }
+      if (r > 0 && unit(rng) < hold) d = col.back();
       col.push_back(d);
     }
     t.columns.push_back(std::move(col));

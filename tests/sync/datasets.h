@@ -35,10 +35,13 @@ namespace sluice::sync::testing {
 // (a PLC register, an OPC UA Float, a float field on the wire): each sensor
 // reads to 3 decimals or coarser (steps of 0.001 to 0.25, so slow signals
 // repeat values), the reading is rounded to float32 and widened to float64,
-// and `perturbed` of them (a quarter by default) then land 1 to 3 float64
-// ulps away from any float32, as after a unit conversion in float64. One
-// row a second; `series` columns of `rows` rows. Deterministic for a seed.
+// and `perturbed` of the distinct readings (a quarter by default) then land
+// 1 to 3 float64 ulps away from any float32, as after a unit conversion in
+// float64: the same reading always gives the same double. With `hold`, a
+// sensor repeats its previous reading with that probability (sample and
+// hold, report by exception). One row a second; `series` columns of `rows`
+// rows. Deterministic for a seed.
 CsvTable Float32Readings(std::size_t series, std::size_t rows, std::uint64_t seed,
-                         double perturbed = 0.25);
+                         double perturbed = 0.25, double hold = 0.0);
 
 }  // namespace sluice::sync::testing

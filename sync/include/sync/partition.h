@@ -107,7 +107,7 @@ enum class CodecRevision : std::uint8_t {
   k1 = 1,  // codecs 1, 10, 11, 12, 20, 30, 40; metadata stored as is
   k2 = 2,  // also scaled timestamps (2), decimal digits (13), Rice packing,
            // dictionaries, zstd-compressed metadata
-  k3 = 3,  // also float32 decimal digits (14)
+  k3 = 3,  // also float32 decimal digits (14), float dictionaries (15)
 };
 
 struct PartitionWriterOptions {

@@ -84,6 +84,7 @@ enum class ChunkCodec : std::uint8_t {
   kFloatDecimal = 12,          // ALP-style: value = int / 10^e, exceptions raw
   kFloatDecimalDigits = 13,    // P significant digits: decimal index, ulp exceptions
   kFloatDecimalDigits32 = 14,  // the same over float32 decimals, widened
+  kFloatDictionary = 15,       // distinct doubles (a float codec), then codes
   kIntPacked = 20,             // optional delta, then packed integers
   kBoolBitmap = 30,            // one bit per value, LSB first
   kBytesLengthPrefixed = 40,   // packed lengths, then the bytes

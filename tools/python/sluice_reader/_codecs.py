@@ -410,6 +410,30 @@ def decode_float_decimal_digits(data, count, float32=False):
     return out
 
 
+def decode_float_dictionary(data, count):
+    """kFloatDictionary (DecodeFloatDictionary): distinct doubles, then codes."""
+    r = Bytes(data)
+    d = r.varint("float dictionary: bad dictionary size")
+    if d > count or (d == 0 and count != 0):
+        raise CorruptObject("float dictionary: bad dictionary size")
+    inner = r.byte("float dictionary: truncated codec")
+    n = r.varint("float dictionary: truncated values")
+    values_bytes = r.take(n, "float dictionary: truncated values")
+    if inner == 10:
+        values = decode_float_raw(values_bytes, d)
+    elif inner == 11:
+        values = decode_float_xor(values_bytes, d)
+    elif inner in (13, 14):
+        values = decode_float_decimal_digits(values_bytes, d, float32=inner == 14)
+    else:
+        raise CorruptObject("float dictionary: values codec %d" % inner)
+    codes = decode_int64s(r.take(r.remaining(), ""), count, REV2)
+    if count and (codes.min() < 0 or codes.max() >= d):
+        raise CorruptObject("float dictionary: code out of range")
+    # Gathered as bits: NaN payloads stay as written.
+    return np.asarray(values, dtype=np.float64).view(np.uint64)[codes].view(np.float64)
+
+
 def decode_bools(data, count):
     if len(data) != (count + 7) // 8:
         raise CorruptObject("bool bitmap: length is not ceil(count / 8)")
@@ -443,6 +467,7 @@ VALUE_DECODERS = {
     12: (1, decode_float_decimal),
     13: (1, decode_float_decimal_digits),
     14: (1, lambda data, count: decode_float_decimal_digits(data, count, float32=True)),
+    15: (1, decode_float_dictionary),
     20: (2, decode_int64s),
     30: (3, decode_bools),
     40: (4, decode_bytes),

@@ -595,4 +595,35 @@ std::string DecompressChunk(std::string_view stored, std::uint64_t raw_length) {
   return out;
 }
 
+std::vector<double> DecodeFloatDictionary(std::string_view data, std::size_t count) {
+  ByteReader in(data);
+  std::uint64_t d, inner_length;
+  std::uint8_t inner;
+  if (!in.GetVarint(&d) || d > count || (d == 0 && count != 0)) {
+    Fail("float dictionary: bad dictionary size");
+  }
+  if (!in.GetByte(&inner)) Fail("float dictionary: truncated codec");
+  std::string_view values_bytes;
+  if (!in.GetVarint(&inner_length) || !in.GetBytes(inner_length, &values_bytes)) {
+    Fail("float dictionary: truncated values");
+  }
+  std::vector<double> values;
+  switch (inner) {
+    case 10: values = DecodeFloatRaw(values_bytes, d); break;
+    case 11: values = DecodeFloatXor(values_bytes, d); break;
+    case 13: values = DecodeFloatDecimalDigits(values_bytes, d, false); break;
+    case 14: values = DecodeFloatDecimalDigits(values_bytes, d, true); break;
+    default: Fail("float dictionary: values codec " + std::to_string(inner));
+  }
+  const std::vector<std::int64_t> codes = DecodeInt64s(in.rest(), count, Rev::kV2);
+  std::vector<double> out(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (codes[i] < 0 || static_cast<std::uint64_t>(codes[i]) >= d) {
+      Fail("float dictionary: code out of range");
+    }
+    out[i] = values[static_cast<std::size_t>(codes[i])];
+  }
+  return out;
+}
+
 }  // namespace sluice_reader

@@ -39,6 +39,7 @@ std::vector<double> DecodeFloatXor(std::string_view data, std::size_t count);   
 std::vector<double> DecodeFloatDecimal(std::string_view data, std::size_t count);            // 12
 std::vector<double> DecodeFloatDecimalDigits(std::string_view data, std::size_t count,
                                              bool float32);  // 13, 14 when float32
+std::vector<double> DecodeFloatDictionary(std::string_view data, std::size_t count);         // 15
 std::vector<std::int64_t> DecodeInt64s(std::string_view data, std::size_t count, Rev rev);   // 20
 std::vector<std::uint8_t> DecodeBools(std::string_view data, std::size_t count);             // 30
 // 40: each value's (offset, length) in `data`.

@@ -71,6 +71,7 @@ Decoded DecodeColumn(int codec, std::string_view raw, std::size_t count) {
     case 12: return DecodeFloatDecimal(raw, count);
     case 13: return DecodeFloatDecimalDigits(raw, count, false);
     case 14: return DecodeFloatDecimalDigits(raw, count, true);
+    case 15: return DecodeFloatDictionary(raw, count);
     case 20: return DecodeInt64s(raw, count, Rev::kV1);
     case 30: return DecodeBools(raw, count);
     case 40: return DecodeBytes(raw, count);

@@ -81,6 +81,13 @@ def chunks():
         dict_ = bytes([2]) + varint(3) + packer([3, 4, 12]) + packer(
             [[3, 7, 19].index(v) for v in levels])
         out.append((13, bytes([16]) + varint(zigzag(-1)) + varint(0) + dict_, n))
+        # 15: three distinct doubles (raw, then as XOR), codes in a stream.
+        distinct = [-0.0, 1.5, float("inf")]
+        raw = struct.pack("<3d", *distinct)
+        codes = [rng.randrange(3) for _ in range(n)]
+        for inner, body in ((10, raw), (11, xor(distinct))):
+            out.append((15, varint(3) + bytes([inner]) + varint(len(body)) + body
+                        + bytes([0]) + packer(codes), n))
     floats = [round(rng.uniform(-50, 50), 2) for _ in range(n)]
     out.append((10, struct.pack("<%dd" % n, *floats), n))
     out.append((11, xor(floats), n))
@@ -148,6 +155,12 @@ class NativeEqualsPythonTest(unittest.TestCase):
             py = outcome(lambda: python_decode(codec, raw, count))
             self.assertNotEqual(py[0], "refused", (codec, py))
             self.assertEqual(outcome(lambda: self.native_decode(codec, raw, count)), py, codec)
+
+    def test_a_code_past_the_float_dictionary_is_refused_by_both(self):
+        raw = struct.pack("<2d", 1.0, 2.0)
+        chunk = varint(2) + bytes([10]) + varint(len(raw)) + raw + bytes([0]) + stream_varint([0, 1, 2])
+        for decode in (lambda: python_decode(15, chunk, 3), lambda: self.native_decode(15, chunk, 3)):
+            self.assertEqual(outcome(decode), ("refused", "float dictionary: code out of range"))
 
     def test_damaged_chunks_get_the_same_verdict(self):
         rng = random.Random(5)
