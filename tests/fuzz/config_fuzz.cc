@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "gateway/config.h"
+#include "gateway/app/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

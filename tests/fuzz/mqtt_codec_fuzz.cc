@@ -21,7 +21,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 
 using namespace sluice::gateway::mqtt;
 

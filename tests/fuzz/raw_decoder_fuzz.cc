@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "gateway/payload_decoders.h"
+#include "gateway/ingest/payload_decoders.h"
 
 using namespace sluice;
 using namespace sluice::gateway;

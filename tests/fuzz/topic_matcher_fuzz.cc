@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "gateway/topic_rules.h"
+#include "gateway/ingest/topic_rules.h"
 
 using namespace sluice;
 using namespace sluice::gateway;

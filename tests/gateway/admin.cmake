@@ -2,11 +2,9 @@
 # with fake handlers (tokens, bad requests), a running gateway's series API
 # and status, its /metrics through a strict exposition-format parser, and
 # the `sluice status` view.
-sluice_test(admin_test unit SOURCES admin_test.cc LIBS sluice_gateway)
-target_include_directories(admin_test PRIVATE ${PROJECT_SOURCE_DIR}/gateway/src)
+sluice_test(admin_test unit SOURCES admin_test.cc LIBS sluice_app)
 
-sluice_test(admin_api_test unit SOURCES admin_api_test.cc LIBS sluice_gateway)
-sluice_test(admin_metrics_test unit SOURCES admin_metrics_test.cc LIBS sluice_gateway)
+sluice_test(admin_api_test unit SOURCES admin_api_test.cc LIBS sluice_app)
+sluice_test(admin_metrics_test unit SOURCES admin_metrics_test.cc LIBS sluice_app)
 
-sluice_test(admin_status_test unit SOURCES admin_status_test.cc LIBS sluice_gateway)
-target_include_directories(admin_status_test PRIVATE ${PROJECT_SOURCE_DIR}/gateway/src)
+sluice_test(admin_status_test unit SOURCES admin_status_test.cc LIBS sluice_app)

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "status/status.h"
+#include "gateway/admin/status.h"
 
 namespace sluice::gateway::status {
 namespace {

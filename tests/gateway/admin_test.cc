@@ -1,12 +1,12 @@
-#include "gateway/admin_server.h"
+#include "gateway/admin/admin_server.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <string>
 
-#include "admin/admin_internal.h"
-#include "admin/health.h"
+#include "gateway/admin/admin_util.h"
+#include "gateway/admin/health.h"
 #include "admin_test_util.h"
 #include "temp_dir.h"
 
@@ -262,28 +262,6 @@ TEST_CASE("sync is stuck when partitions wait and no upload succeeded for the th
   h.backlog_partitions = 3;
   h.running = false;
   CHECK(admin::SyncStuckReason(h, 3600, start, start + 99999 * kS).empty());
-}
-
-TEST_CASE("a full store is a readiness reason naming the cause; low space only a warning") {
-  store::StorePressure p;
-  CHECK(admin::StoreFullReason(p).empty());
-  CHECK(admin::LowSpaceWarning(p).empty());
-  p.full = true;
-  p.full_reason = "disk budget full";
-  CHECK(admin::StoreFullReason(p) == "appends refused: no space (disk budget full)");
-  p.full_reason = "read-only file system";
-  CHECK(admin::StoreFullReason(p) == "appends refused: no space (read-only file system)");
-  p.full_reason.clear();  // a store that does not say why
-  CHECK(admin::StoreFullReason(p) == "appends refused: no space");
-
-  p = {};
-  p.low_space = true;
-  p.fs_free_bytes = 1ull << 30;
-  p.fs_total_bytes = 40ull << 30;
-  CHECK(admin::LowSpaceWarning(p) == "2.5% free on the store's file system (1.0 GiB of 40.0 GiB)");
-  CHECK(admin::StoreFullReason(p).empty());
-  p.fs_total_bytes = 0;
-  CHECK(admin::LowSpaceWarning(p) == "low free space on the store's file system");
 }
 
 TEST_CASE("clock jumps read as signed spans") {

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/app.h"
-#include "gateway/config.h"
+#include "gateway/app/app.h"
+#include "gateway/app/config.h"
 #include "temp_dir.h"
 
 namespace sluice::gateway::testing {

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "board/board.h"
-#include "gateway/config.h"
+#include "gateway/app/config.h"
 #include "temp_dir.h"
 
 namespace sluice::gateway {

@@ -1,8 +1,8 @@
 // The endpoint's session state machine and password file, without sockets.
 #include <doctest/doctest.h>
 
-#include "endpoint/password_file.h"
-#include "endpoint/session.h"
+#include "password_file.h"
+#include "session.h"
 
 namespace sluice::gateway::endpoint {
 namespace {

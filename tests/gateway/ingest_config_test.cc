@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "gateway/config.h"
+#include "gateway/app/config.h"
 #include "ingest_test_util.h"
 
 namespace sluice::gateway {

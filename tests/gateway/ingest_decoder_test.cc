@@ -1,8 +1,8 @@
-#include "gateway/ingest_decoder.h"
+#include "gateway/ingest/ingest_decoder.h"
 
 #include <doctest/doctest.h>
 
-#include "gateway/malformed_log.h"
+#include "gateway/ingest/malformed_log.h"
 #include "ingest_test_util.h"
 
 namespace sluice::gateway {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/payload_decoders.h"
-#include "gateway/topic_rules.h"
+#include "gateway/ingest/payload_decoders.h"
+#include "gateway/ingest/topic_rules.h"
 
 namespace sluice::gateway::testing {
 

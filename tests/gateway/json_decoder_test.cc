@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "gateway/payload_decoders.h"
+#include "gateway/ingest/payload_decoders.h"
 #include "ingest_test_util.h"
 
 namespace sluice::gateway {

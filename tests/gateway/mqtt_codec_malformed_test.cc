@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 #include "mqtt_codec_test_util.h"
 
 namespace sluice::gateway::mqtt {

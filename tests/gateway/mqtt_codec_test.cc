@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 #include "mqtt_codec_test_util.h"
 
 namespace sluice::gateway::mqtt {

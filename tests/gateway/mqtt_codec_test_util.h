@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 
 namespace sluice::gateway::mqtt::testing {
 

@@ -5,12 +5,13 @@
 #include <deque>
 #include <thread>
 
-#include "gateway/config.h"
-#include "gateway/mqtt_frontend.h"
-#include "pipeline/batcher.h"
-#include "pipeline/bounded_queue.h"
-#include "pipeline/pressure.h"
-#include "pipeline/shed.h"
+#include "gateway/app/config.h"
+#include "gateway/frontend/mqtt_frontend.h"
+#include "gateway/pipeline/store_space.h"
+#include "batcher.h"
+#include "bounded_queue.h"
+#include "pressure.h"
+#include "shed.h"
 
 namespace sluice::gateway {
 namespace {
@@ -301,6 +302,28 @@ shed = "low"
   bad = ParseConfig("[pipeline]\nbatch_linger = \"2s\"\n", "t.toml");
   REQUIRE_FALSE(bad.ok());
   CHECK(Contains(bad.status().message(), "pipeline.batch_linger"));
+}
+
+TEST_CASE("a full store is a readiness reason naming the cause; low space only a warning") {
+  store::StorePressure p;
+  CHECK(pipeline::StoreFullReason(p).empty());
+  CHECK(pipeline::LowSpaceWarning(p).empty());
+  p.full = true;
+  p.full_reason = "disk budget full";
+  CHECK(pipeline::StoreFullReason(p) == "appends refused: no space (disk budget full)");
+  p.full_reason = "read-only file system";
+  CHECK(pipeline::StoreFullReason(p) == "appends refused: no space (read-only file system)");
+  p.full_reason.clear();  // a store that does not say why
+  CHECK(pipeline::StoreFullReason(p) == "appends refused: no space");
+
+  p = {};
+  p.low_space = true;
+  p.fs_free_bytes = 1ull << 30;
+  p.fs_total_bytes = 40ull << 30;
+  CHECK(pipeline::LowSpaceWarning(p) == "2.5% free on the store's file system (1.0 GiB of 40.0 GiB)");
+  CHECK(pipeline::StoreFullReason(p).empty());
+  p.fs_total_bytes = 0;
+  CHECK(pipeline::LowSpaceWarning(p) == "low free space on the store's file system");
 }
 
 }  // namespace sluice::gateway

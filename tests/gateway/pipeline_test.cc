@@ -1,6 +1,6 @@
 // The pipeline in-process against a real store: messages in, records out;
 // the series cache; malformed input; backpressure; shedding accounting.
-#include "gateway/pipeline.h"
+#include "gateway/pipeline/pipeline.h"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-#include "pipeline/series_cache.h"
+#include "series_cache.h"
 #include "store/store.h"
 #include "temp_dir.h"
 

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "gateway/payload_decoders.h"
-#include "ingest/decode_util.h"
+#include "gateway/ingest/payload_decoders.h"
+#include "decode_util.h"
 #include "ingest_test_util.h"
 
 namespace sluice::gateway {

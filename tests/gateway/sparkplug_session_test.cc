@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "gateway/payload_decoders.h"
+#include "gateway/ingest/payload_decoders.h"
 #include "sparkplug_test_util.h"
 
 namespace sluice::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/topic_rules.h"
+#include "gateway/ingest/topic_rules.h"
 
 #include <doctest/doctest.h>
 

@@ -7,7 +7,7 @@
 if(NOT SLUICE_SANITIZE)
   sluice_test(disk_full_kill_test integration
     SOURCES disk_full_kill_test.cc disk_full_rig.cc loop_fs.cc mqtt_test_util.cc
-    LIBS sluice_gateway sluice_raw_mqtt_client)
+    LIBS sluice_app sluice_raw_mqtt_client)
   target_compile_definitions(disk_full_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
   add_dependencies(disk_full_kill_test sluice)
 endif()

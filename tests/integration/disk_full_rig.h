@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 
 namespace sluice::testing {
 

@@ -8,10 +8,10 @@ sluice_target_defaults(sluice_raw_mqtt_client)
 
 sluice_test(endpoint_test integration
   SOURCES endpoint_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway sluice_raw_mqtt_client sluice_paho_library PahoMqttCpp::paho-mqttpp3)
+  LIBS sluice_app sluice_raw_mqtt_client sluice_paho_library PahoMqttCpp::paho-mqttpp3)
 
 sluice_test(endpoint_kill_test integration
   SOURCES endpoint_kill_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway sluice_raw_mqtt_client)
+  LIBS sluice_app sluice_raw_mqtt_client)
 target_compile_definitions(endpoint_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
 add_dependencies(endpoint_kill_test sluice)

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "base/paho_library.h"
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "store/env.h"
 #include "mqtt_test_util.h"
 #include "raw_mqtt_client.h"

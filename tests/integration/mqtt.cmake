@@ -3,10 +3,10 @@
 # publishers; and the `sluice` binary killed with SIGKILL in a loop.
 sluice_test(mqtt_ingest_test integration
   SOURCES mqtt_ingest_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway sluice_sensor_sim)
+  LIBS sluice_app sluice_sensor_sim)
 
 sluice_test(mqtt_kill_test integration
   SOURCES mqtt_kill_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway)
+  LIBS sluice_app)
 target_compile_definitions(mqtt_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
 add_dependencies(mqtt_kill_test sluice)

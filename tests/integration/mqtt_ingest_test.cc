@@ -6,7 +6,7 @@
 #include <atomic>
 #include <set>
 
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "mosquitto.h"
 #include "mqtt_test_util.h"
 #include "sensor_sim/sensor_sim.h"

@@ -19,7 +19,7 @@
 #include <set>
 #include <thread>
 
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "mosquitto.h"
 #include "mqtt_test_util.h"
 #include "temp_dir.h"

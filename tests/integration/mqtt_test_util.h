@@ -10,7 +10,7 @@
 
 #include <sys/types.h>
 
-#include "gateway/config.h"
+#include "gateway/app/config.h"
 #include "store/store.h"
 
 namespace sluice::testing {

@@ -4,6 +4,6 @@
 # binary spawned on a generated config.
 sluice_test(mqtt_tls_test integration
   SOURCES mqtt_tls_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway)
+  LIBS sluice_app)
 target_compile_definitions(mqtt_tls_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
 add_dependencies(mqtt_tls_test sluice)

@@ -28,7 +28,7 @@
 #include <sstream>
 #include <thread>
 
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "mosquitto.h"
 #include "mqtt_test_util.h"
 #include "temp_dir.h"

@@ -22,7 +22,7 @@
 #include <tuple>
 
 #include "datasets.h"
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "mqtt_test_util.h"
 #include "sync/engine.h"
 #include "sync_it_util.h"

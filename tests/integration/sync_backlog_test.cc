@@ -22,7 +22,7 @@
 #include <random>
 #include <set>
 
-#include "gateway/app.h"
+#include "gateway/app/app.h"
 #include "mqtt_test_util.h"
 #include "sync/engine.h"
 #include "sync/sink.h"

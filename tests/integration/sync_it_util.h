@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 #include "raw_mqtt_client.h"
 #include "s3_env.h"
 #include "shell.h"

@@ -12,12 +12,12 @@ endif()
 # The S3 sink behind a TCP forwarder that is cut and restored.
 sluice_test(sync_backlog_test integration
   SOURCES sync_backlog_test.cc mqtt_test_util.cc
-  LIBS sluice_gateway sluice_raw_mqtt_client sluice_wan_link)
+  LIBS sluice_app sluice_raw_mqtt_client sluice_wan_link)
 
 # SKAB and NAB over MQTT into the gateway, up to RGW, back through `sluice export`.
 sluice_test(round_trip_test integration
   SOURCES round_trip_test.cc mqtt_test_util.cc ${PROJECT_SOURCE_DIR}/tests/sync/datasets.cc
-  LIBS sluice_gateway sluice_raw_mqtt_client)
+  LIBS sluice_app sluice_raw_mqtt_client)
 target_include_directories(round_trip_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/sync)
 target_compile_definitions(round_trip_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
 add_dependencies(round_trip_test sluice)

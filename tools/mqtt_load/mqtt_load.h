@@ -30,7 +30,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "gateway/mqtt_codec.h"
+#include "gateway/codec/mqtt_codec.h"
 
 namespace sluice::mqtt_load {
 

@@ -1,0 +1,321 @@
+// The text of `sluice status`: pure functions of two snapshots, so tests can
+// check it without a terminal or a gateway.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "gateway/admin/health.h"
+#include "gateway/admin/status.h"
+#include "sync/watermark.h"
+
+namespace sluice::gateway::status {
+namespace {
+
+std::string Format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string Bytes(double b) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? Format("%.0f B", b) : Format("%.1f ", b) + kUnits[u];
+}
+
+std::string Duration(std::int64_t s) {
+  if (s < 0) s = 0;
+  char buf[64];
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else if (s < 86400)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400),
+                  static_cast<long long>(s / 3600 % 24));
+  return buf;
+}
+
+std::string Rate(double per_s) {
+  if (per_s >= 1e6) return Format("%.2fM", per_s / 1e6);
+  if (per_s >= 1e4) return Format("%.1fk", per_s / 1e3);
+  return Format("%.1f", per_s);
+}
+
+std::string Bar(double fraction, const RenderOptions& o) {
+  if (!(fraction >= 0)) fraction = 0;  // NaN too
+  const double f = std::min(fraction, 1.0);
+  const int filled = static_cast<int>(std::lround(f * o.bar_width));
+  std::string bar = "[";
+  for (int i = 0; i < o.bar_width; ++i) {
+    bar += i < filled ? (o.unicode ? "\u2588" : "#") : (o.unicode ? "\u2591" : ".");
+  }
+  return bar + "] " + Format("%5.1f%%", fraction * 100);
+}
+
+// Reads the status document by JSON pointer; absent fields read as zero or
+// empty, so a gateway one version older still draws.
+class Doc {
+ public:
+  explicit Doc(simdjson::dom::element root) : root_(root) {}
+  std::int64_t Int(const char* ptr) const {
+    std::int64_t i = 0;
+    if (root_.at_pointer(ptr).get(i) == simdjson::SUCCESS) return i;
+    std::uint64_t u = 0;
+    if (root_.at_pointer(ptr).get(u) == simdjson::SUCCESS) return static_cast<std::int64_t>(u);
+    return 0;
+  }
+  double Num(const char* ptr) const { return static_cast<double>(Int(ptr)); }
+  bool Has(const char* ptr) const { return root_.at_pointer(ptr).error() == simdjson::SUCCESS; }
+  bool Bool(const char* ptr) const {
+    bool b = false;
+    return root_.at_pointer(ptr).get(b) == simdjson::SUCCESS && b;
+  }
+  std::string Str(const char* ptr) const {
+    std::string_view v;
+    if (root_.at_pointer(ptr).get(v) == simdjson::SUCCESS) return std::string(v);
+    return "";
+  }
+  std::vector<std::string> Strs(const char* ptr) const {
+    std::vector<std::string> out;
+    simdjson::dom::array a;
+    if (root_.at_pointer(ptr).get(a) != simdjson::SUCCESS) return out;
+    for (auto e : a) {
+      std::string_view v;
+      if (e.get(v) == simdjson::SUCCESS) out.emplace_back(v);
+    }
+    return out;
+  }
+
+ private:
+  simdjson::dom::element root_;
+};
+
+// The durable-acknowledgement latency quantile `q` over the interval, as
+// "<= bound" of the histogram bucket it falls in; empty without data.
+std::string AckQuantile(const Snapshot& now, const Snapshot* before, double q) {
+  static constexpr std::string_view kBucket = "sluice_durable_ack_latency_seconds_bucket{le=\"";
+  std::vector<std::pair<double, double>> cum;  // (le, cumulative count in the interval)
+  for (auto it = now.samples.lower_bound(kBucket);
+       it != now.samples.end() && std::string_view(it->first).starts_with(kBucket); ++it) {
+    const std::string le = it->first.substr(kBucket.size(), it->first.size() - kBucket.size() - 2);
+    const double bound = le == "+Inf" ? INFINITY : std::strtod(le.c_str(), nullptr);
+    double v = it->second;
+    if (before) {
+      if (auto b = before->samples.find(it->first); b != before->samples.end()) v -= b->second;
+    }
+    cum.emplace_back(bound, v);
+  }
+  std::sort(cum.begin(), cum.end());
+  if (cum.empty() || cum.back().second <= 0) return "";
+  const double want = q * cum.back().second;
+  for (const auto& [bound, c] : cum) {
+    if (c < want) continue;
+    if (std::isinf(bound)) return "> 10 s";
+    return bound < 1 ? Format("<= %g ms", bound * 1e3) : Format("<= %g s", bound);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::map<std::string, double, std::less<>> ParseSamples(std::string_view text) {
+  std::map<std::string, double, std::less<>> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    // The value follows the last space outside the label braces.
+    const auto close = line.rfind('}');
+    const auto space = line.find(' ', close == std::string_view::npos ? 0 : close);
+    if (space == std::string_view::npos) continue;
+    const std::string value(line.substr(space + 1));
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (end == value.c_str()) continue;
+    out[std::string(line.substr(0, space))] = v;
+  }
+  return out;
+}
+
+double SumOf(const Snapshot& s, std::string_view name) {
+  double sum = 0;
+  for (auto it = s.samples.lower_bound(name); it != s.samples.end(); ++it) {
+    const std::string_view key = it->first;
+    if (!key.starts_with(name)) break;
+    if (key.size() == name.size() || key[name.size()] == '{') sum += it->second;
+  }
+  return sum;
+}
+
+Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* before,
+                                        const RenderOptions& o) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(now.status_json).get(root); err != simdjson::SUCCESS) {
+    return InvalidArgument(std::string("/v1/status is not JSON: ") + simdjson::error_message(err));
+  }
+  const Doc d(root);
+  std::vector<std::string> out;
+  auto add = [&](const std::string& head, const std::string& text) {
+    std::string h = head;
+    h.resize(11, ' ');
+    out.push_back(h + text);
+  };
+
+  out.push_back("sluice status: gateway " + d.Str("/gateway") + " at site " + d.Str("/site") +
+                "  (sluice " + d.Str("/version") + ", up " + Duration(d.Int("/uptime_s")) + ")  " +
+                o.source);
+  add("board", d.Str("/board/profile") + " (" + d.Str("/board/reason") + ")");
+  std::string health =
+      d.Bool("/health/healthy") ? "healthy" : "UNHEALTHY: " + d.Str("/health/unhealthy_reason");
+  health += d.Bool("/health/ready") ? ", ready" : ", NOT READY: " + d.Str("/health/unready_reason");
+  add("health", health);
+  for (const auto& w : d.Strs("/health/warnings")) add("", "warning: " + w);
+
+  // Rates over the interval between the snapshots.
+  const double dt = before ? static_cast<double>(now.steady_ns - before->steady_ns) / 1e9 : 0;
+  auto rate = [&](std::string_view metric) -> std::string {
+    if (before == nullptr || dt <= 0) return "-";
+    return Rate((SumOf(now, metric) - SumOf(*before, metric)) / dt);
+  };
+  std::string ingest = rate("sluice_mqtt_messages_total") + " msg/s, " +
+                       rate("sluice_records_stored_total") + " records/s stored, pressure " +
+                       d.Str("/ingest/pressure");
+  add("ingest", ingest);
+  // Latency over the interval; with no acknowledgement in it, since start.
+  const Snapshot* span = before;
+  if (AckQuantile(now, span, 0.5).empty()) span = nullptr;
+  const std::string p50 = AckQuantile(now, span, 0.5), p99 = AckQuantile(now, span, 0.99);
+  if (!p50.empty()) {
+    add("", "durable ack p50 " + p50 + ", p99 " + p99 + (span ? "" : " (since start)"));
+  }
+  add("", Format("%.0f in, ", d.Num("/ingest/messages_in")) +
+              Format("%.0f records stored, ", d.Num("/ingest/records_stored")) +
+              Format("malformed %.0f, ", d.Num("/ingest/malformed")) +
+              Format("unmatched %.0f, ", d.Num("/ingest/unmatched")) +
+              Format("shed %.0f, ", d.Num("/ingest/shed")) +
+              Format("dropped %.0f", d.Num("/ingest/records_dropped")));
+  std::string sources;
+  if (d.Int("/mqtt/configured") > 0) {
+    sources = Format("brokers %.0f", d.Num("/mqtt/connected")) +
+              Format("/%.0f connected", d.Num("/mqtt/configured")) +
+              Format(" (%.0f lost)", d.Num("/mqtt/connections_lost"));
+  } else {
+    sources = "no brokers";
+  }
+  sources += d.Bool("/endpoint/enabled")
+                 ? Format(", endpoint %.0f connections", d.Num("/endpoint/connections"))
+                 : ", endpoint off";
+  add("sources", sources);
+
+  // Store fill against its disk budget, and the file system under it.
+  const double used = d.Num("/store/disk_used_bytes"), budget = d.Num("/store/disk_budget_bytes");
+  std::string full;
+  if (d.Bool("/store/full")) {
+    const std::string why = d.Str("/store/full_reason");
+    full = ", FULL: appends refused" + (why.empty() ? "" : " (" + why + ")");
+  }
+  if (budget > 0) {
+    add("store", Bar(used / budget, o) + "  " + Bytes(used) + " of " + Bytes(budget) + " budget" +
+                     full);
+  } else {
+    add("store", Bytes(used) + " on disk, no disk budget" + full);
+  }
+  const double fs_free = d.Num("/store/fs_free_bytes"), fs_total = d.Num("/store/fs_total_bytes");
+  if (fs_total > 0) {
+    add("", "file system " + Bytes(fs_free) + " free of " + Bytes(fs_total) +
+                Format(" (%.1f%%)", 100 * fs_free / fs_total) +
+                (d.Bool("/store/low_space") ? ", LOW" : ""));
+  }
+  add("", "write buffer " + Bytes(d.Num("/store/write_buffer_bytes")) + ", segments " +
+              Bytes(d.Num("/store/segment_bytes")) + Format(", %.0f series", d.Num("/series")) +
+              ", " + d.Str("/write_buffer") + ", io " + d.Str("/io_engine"));
+
+  // Sync backlog: its share of the budget (or of what the store holds).
+  const double backlog = d.Num("/sync/backlog_bytes");
+  if (!d.Bool("/sync/running")) {
+    add("sync", "off (sync.sink = \"none\"): sealed partitions stay on this box");
+  } else {
+    const double base = budget > 0 ? budget : used;
+    add("sync", Bar(base > 0 ? backlog / base : 0, o) + "  backlog " + Bytes(backlog) + " in " +
+                    Format("%.0f partitions", d.Num("/sync/backlog_partitions")) +
+                    (d.Int("/sync/backlog_partitions") > 0
+                         ? ", oldest " + Duration(d.Int("/sync/oldest_unsynced_age_s"))
+                         : "") +
+                    (budget > 0 ? " (of budget)" : " (of store)"));
+    const std::int64_t last_ok = d.Int("/sync/last_success_ns");
+    const std::int64_t now_ns = d.Int("/now_ns");
+    add("", Format("uploaded %.0f objects, ", d.Num("/sync/uploaded_objects")) +
+                Bytes(d.Num("/sync/uploaded_bytes")) + ", " +
+                (before && dt > 0 ? Bytes((SumOf(now, "sluice_sync_uploaded_bytes_total") -
+                                           SumOf(*before, "sluice_sync_uploaded_bytes_total")) /
+                                          dt) +
+                                        "/s"
+                                  : "- /s") +
+                ", last success " +
+                (last_ok > 0 ? Duration((now_ns - last_ok) / 1'000'000'000) + " ago" : "never"));
+    // Completeness: data before T is upstream (docs/sync.md).
+    const std::int64_t t = d.Int("/sync/watermark_ns");
+    const std::string late = Format(", %.0f late records", d.Num("/sync/watermark_late_records"));
+    if (!d.Has("/sync/watermark_interval_s")) {
+      // A gateway without watermarks: nothing to say.
+    } else if (d.Int("/sync/watermark_interval_s") == 0) {
+      add("", "watermark off (sync.watermark_interval = \"0s\")");
+    } else if (d.Int("/sync/watermark_written_ns") == 0) {
+      add("", "watermark not written yet" + late);
+    } else {
+      add("", "complete up to " + sync::FormatRfc3339(t / 1'000'000'000 * 1'000'000'000) +
+                  " (lag " + Duration(d.Int("/sync/watermark_lag_s")) + ")" + late);
+    }
+    if (!d.Str("/sync/watermark_error").empty()) {
+      add("", "watermark: " + d.Str("/sync/watermark_error"));
+    }
+  }
+  const std::int64_t forward = d.Int("/clock/jumps_forward");
+  const std::int64_t backward = d.Int("/clock/jumps_backward");
+  if (forward + backward == 0) {
+    add("clock", "no jumps seen");
+  } else {
+    add("clock", std::to_string(forward + backward) + (forward + backward == 1 ? " jump" : " jumps") +
+                     " (" + std::to_string(forward) + " forward, " + std::to_string(backward) +
+                     " backward; last " + admin::ClockJumpText(d.Int("/clock/last_jump_ns")) +
+                     ")");
+  }
+  add("partitions", Format("open %.0f", d.Num("/partitions/open")) +
+                        Format(", sealed %.0f", d.Num("/partitions/sealed")) +
+                        Format(", synced %.0f", d.Num("/partitions/synced")) +
+                        Format(", reclaimed %.0f", d.Num("/partitions/reclaimed")));
+
+  // What went wrong last, newest knowledge first.
+  std::vector<std::string> errors;
+  if (!d.Str("/sync/last_error").empty()) {
+    errors.push_back("sync: " + d.Str("/sync/last_error") +
+                     Format(" (%.0f failures in a row)", d.Num("/sync/consecutive_failures")));
+  }
+  if (!d.Str("/sync/last_permanent_error").empty()) {
+    errors.push_back("sync, permanent: " + d.Str("/sync/last_permanent_error") +
+                     Format(" (%.0f partitions parked)", d.Num("/sync/parked_partitions")));
+  }
+  if (!d.Str("/store/last_quarantine_reason").empty()) {
+    errors.push_back("store quarantine: " + d.Str("/store/last_quarantine_reason"));
+  }
+  for (const auto& note : d.Strs("/store/notes")) errors.push_back("store: " + note);
+  if (errors.empty()) errors.push_back("none");
+  for (std::size_t i = 0; i < errors.size(); ++i) add(i == 0 ? "errors" : "", errors[i]);
+  return out;
+}
+
+}  // namespace sluice::gateway::status

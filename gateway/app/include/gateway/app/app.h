@@ -1,0 +1,105 @@
+// The running gateway: store, ingest pipeline and MQTT front-end wired
+// together in the order they must start and stop. `sluice run` is a thin
+// shell around it; tests run it in-process.
+//
+// Start: store -> sync engine -> pipeline -> MQTT front-end -> endpoint
+//        -> admin HTTP
+// Stop:  admin HTTP -> endpoint stops reading -> MQTT disconnect ->
+//        pipeline intake closed -> pipeline drained (every queued message
+//        appended and durable, its acknowledgements sent) -> endpoint closed
+//        -> sync engine -> Store::Close
+//
+// Adding a service: give it a member below, start it in App::Start where
+// the comment marks its place, stop it in App::Stop in reverse order, add
+// its counters to AppStats. A service that should push back on ingest (the
+// sync backlog) adds a Pipeline::PressureSource.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gateway/admin/admin_server.h"
+#include "gateway/app/config.h"
+#include "gateway/endpoint/mqtt_endpoint.h"
+#include "gateway/frontend/mqtt_frontend.h"
+#include "gateway/pipeline/pipeline.h"
+#include "store/store.h"
+
+namespace sluice::gateway {
+
+struct AppHooks {
+  store::StoreContext store_context;  // tests: fault-injecting env, clock
+  std::vector<Pipeline::PressureSource> pressure_sources;  // tests; later the sync backlog
+};
+
+struct AppStats {
+  PipelineCounters pipeline;
+  MqttFrontendCounters mqtt;
+  EndpointCounters endpoint;
+  store::StoreStats store;
+  sync::SyncHealth sync;  // running = false when no sink is configured
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Start(const Config& config, AppHooks hooks = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Drains and closes everything; the store's Close status. Idempotent.
+  Status Stop();
+
+  AppStats stats() const;
+  // One line of the main counters, for logs.
+  std::string StatsLine() const;
+  // Every counter in the Prometheus text format (/metrics).
+  std::string MetricsText() const;
+  // A JSON summary (/v1/status).
+  std::string StatusJson() const;
+  // Empty when live, else why not (/healthz): the store open, sync not
+  // stuck past admin.sync_stuck_after. A full store is not a liveness
+  // failure: restarting would meet the same full disk.
+  std::string UnhealthyReason() const;
+  // Empty when ready, else why not (/readyz): the store open and taking
+  // appends ("appends refused: no space (<why>)" while it is full, for the
+  // disk budget or the file system), and, with brokers configured, at least
+  // one broker connection up.
+  std::string UnreadyReason() const;
+  // The admin endpoint's port; 0 when it is off.
+  std::uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
+  // The native MQTT endpoint's port; 0 when it is off.
+  std::uint16_t endpoint_port() const { return endpoint_ ? endpoint_->port() : 0; }
+
+  store::Store& store() { return *store_; }
+  Pipeline& pipeline() { return *pipeline_; }
+
+ private:
+  App() = default;
+
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<sync::SyncEngine> sync_;  // after the store, stopped before it closes
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<MqttFrontend> mqtt_;
+  std::unique_ptr<MqttEndpoint> endpoint_;  // native MQTT ingest, if enabled
+  // How acknowledgements from store callbacks reach the endpoint.
+  struct AckRoute {
+    std::mutex mu;
+    MqttEndpoint* endpoint = nullptr;
+  };
+  std::shared_ptr<AckRoute> ack_route_;
+  std::unique_ptr<AdminServer> admin_;  // started last, stopped first
+  MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
+  EndpointCounters last_endpoint_;
+  bool stopped_ = false;
+  Status close_status_;
+  std::int64_t start_wall_ns_ = 0;  // when Start began: uptime, "sync stuck since"
+
+};
+
+}  // namespace sluice::gateway

@@ -1,0 +1,199 @@
+#include "gateway/app/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+#include "gateway/admin/series_api.h"
+
+namespace sluice::gateway {
+
+Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
+  std::unique_ptr<App> app(new App());
+  app->config_ = config;
+  app->start_wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  // A bad admin token file refuses the start before anything else opens
+  // (the admin endpoint reads it again when it starts, last).
+  if (config.admin.enabled && !config.admin.http.token_file.empty()) {
+    if (auto token = LoadAdminToken(config.admin.http.token_file); !token.ok()) {
+      return token.status().WithContext("admin");
+    }
+  }
+
+  auto store = store::Store::Open(config.store, std::move(hooks.store_context));
+  if (!store.ok()) return store.status().WithContext("store " + config.store.dir);
+  app->store_ = std::move(*store);
+  const auto st = app->store_->stats();
+  spdlog::info("store {} open: {} series, {} records recovered, io {}, recovery {} us",
+               config.store.dir, st.series, st.recovered_records, st.io_engine, st.recovery_us);
+  for (const auto& note : st.notes) spdlog::warn("store: {}", note);
+
+  if (config.sync.sink != SinkKind::kNone) {
+    sync::SyncEngine::SinkFactory sinks;
+    if (config.sync.sink == SinkKind::kS3) {
+      sync::S3SinkOptions s3 = config.sync.s3;
+      // The bandwidth limit holds uploads back inside curl's read callback,
+      // which curl's stall check counts as slowness: keep that check below
+      // half of each worker's share of the limit.
+      const auto& e = config.sync.engine;
+      if (e.bandwidth_bytes_per_s > 0) {
+        const std::uint64_t share =
+            e.bandwidth_bytes_per_s / std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
+        s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            std::max<std::uint64_t>(share / 2, 1), s3.low_speed_limit_bytes_per_s));
+      }
+      sinks = [o = std::move(s3)] { return sync::OpenS3Sink(o); };
+    } else {
+      sinks = [o = config.sync.dir] { return sync::OpenDirSink(o); };
+    }
+    auto engine = sync::SyncEngine::Open(app->store_.get(), std::move(sinks), config.sync.engine);
+    if (!engine.ok()) return engine.status().WithContext("sync");
+    app->sync_ = std::move(*engine);
+    spdlog::info("sync: sealed partitions go to {}",
+                 config.sync.sink == SinkKind::kS3
+                     ? config.sync.s3.endpoint + "/" + config.sync.s3.bucket
+                     : config.sync.dir.root);
+  } else {
+    spdlog::warn("sync.sink = \"none\": sealed partitions stay on this box");
+  }
+
+  PipelineStoreLimits limits;
+  limits.max_value_bytes = config.store.max_value_bytes;
+  limits.max_batch_bytes = config.store.block_size / 2;
+  if (config.store.disk_budget_bytes > 0) {
+    limits.disk_slow_bytes =
+        config.store.disk_budget_bytes / 100 * config.store.disk_high_watermark_pct;
+  }
+  auto pipeline = Pipeline::Create(config.pipeline, config.ingest, limits, app->store_.get());
+  if (!pipeline.ok()) return pipeline.status().WithContext("pipeline");
+  app->pipeline_ = std::move(*pipeline);
+  for (auto& s : hooks.pressure_sources) app->pipeline_->AddPressureSource(std::move(s));
+
+  if (!config.mqtt.brokers.empty()) {
+    auto rules = RuleSet::Build(config.ingest);
+    if (!rules.ok()) return rules.status();
+    auto mqtt = MqttFrontend::Start(config.mqtt, *rules, app->pipeline_.get());
+    if (!mqtt.ok()) return mqtt.status().WithContext("mqtt");
+    app->mqtt_ = std::move(*mqtt);
+    app->pipeline_->SetPublisher([m = app->mqtt_.get()](std::uint32_t source,
+                                                         const OutboundMessage& msg) {
+      // Sparkplug rebirth requests go back through the broker the message
+      // came from; the endpoint is not a broker and cannot deliver them.
+      if (!IsEndpointSource(source)) m->Publish(source, msg);
+    });
+  }
+  if (config.endpoint.enabled) {
+    auto endpoint = MqttEndpoint::Start(config.endpoint, app->pipeline_.get());
+    if (!endpoint.ok()) return endpoint.status();
+    app->endpoint_ = std::move(*endpoint);
+    // Store callbacks may still be running when the endpoint goes away:
+    // they reach it through a route that Stop() cuts first.
+    app->ack_route_ = std::make_shared<AckRoute>();
+    app->ack_route_->endpoint = app->endpoint_.get();
+    app->pipeline_->SetAcker([route = app->ack_route_](std::span<const MessageAck> acks) {
+      std::lock_guard lock(route->mu);
+      if (route->endpoint != nullptr) route->endpoint->OnAcks(acks);
+    });
+  }
+  if (config.mqtt.brokers.empty() && !config.endpoint.enabled) {
+    spdlog::warn("no [[mqtt.broker]] and no [endpoint] configured: nothing will be ingested");
+  }
+
+  if (config.admin.enabled) {
+    App* self = app.get();
+    AdminHandlers h;
+    h.metrics = [self] { return self->MetricsText(); };
+    h.status = [self] { return self->StatusJson(); };
+    h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
+    h.unready_reason = [self] { return self->UnreadyReason(); };
+    h.series = [self](const AdminRequest& r) {
+      const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      return admin::ServeSeries(*self->store_, r, now);
+    };
+    auto admin = AdminServer::Start(config.admin.http, std::move(h));
+    // Observability never stops ingest: a taken port is logged, not fatal.
+    // A bad or missing token file is: serving without it would expose the
+    // data, and silently serving nothing would hide the mistake.
+    if (admin.ok()) {
+      app->admin_ = std::move(*admin);
+      spdlog::info("admin: http://{}:{}/metrics{}", config.admin.http.address, app->admin_->port(),
+                   config.admin.http.token_file.empty() ? "" : " (bearer token required)");
+    } else if (admin.status().code() == StatusCode::kUnavailable) {
+      spdlog::error("admin endpoint off: {}", admin.status().ToString());
+    } else {
+      return admin.status().WithContext("admin");
+    }
+  }
+  return app;
+}
+
+App::~App() { (void)Stop(); }
+
+Status App::Stop() {
+  if (stopped_) return close_status_;
+  stopped_ = true;
+  if (admin_) admin_->Stop();
+  // The endpoint stops reading but keeps sending acknowledgements while the
+  // pipeline drains, so what became durable is acknowledged.
+  if (endpoint_) endpoint_->StopIntake();
+  if (mqtt_) mqtt_->Stop(2000);
+  // Release any receive thread still waiting in Offer() (the store may be
+  // full): its message is counted as closed. Then the clients can go.
+  if (pipeline_) pipeline_->CloseIntake();
+  if (mqtt_) last_mqtt_ = mqtt_->counters();
+  mqtt_.reset();
+  if (pipeline_) pipeline_->Drain();
+  if (endpoint_) {
+    if (ack_route_) {
+      std::lock_guard lock(ack_route_->mu);
+      ack_route_->endpoint = nullptr;
+    }
+    endpoint_->Stop();
+    last_endpoint_ = endpoint_->counters();
+    endpoint_.reset();
+  }
+  if (sync_) sync_->Stop();
+  if (store_) close_status_ = store_->Close();
+  spdlog::info("stopped: {}", StatsLine());
+  return close_status_;
+}
+
+AppStats App::stats() const {
+  AppStats s;
+  if (pipeline_) s.pipeline = pipeline_->counters();
+  s.mqtt = mqtt_ ? mqtt_->counters() : last_mqtt_;
+  s.endpoint = endpoint_ ? endpoint_->counters() : last_endpoint_;
+  if (store_) s.store = store_->stats();
+  if (sync_) s.sync = sync_->health();
+  return s;
+}
+
+std::string App::StatsLine() const {
+  const AppStats s = stats();
+  const auto& p = s.pipeline;
+  std::ostringstream o;
+  o << "messages_in=" << p.messages_in << " decoded=" << p.messages_decoded
+    << " malformed=" << p.messages_malformed << " unmatched=" << p.messages_unmatched
+    << " shed=" << p.ShedTotal() << " closed=" << p.messages_closed
+    << " records_stored=" << p.records_stored << " records_dropped=" << p.records_dropped
+    << " series_registered=" << p.series_registered << " series_conflicts=" << p.series_conflicts
+    << " batches=" << p.batches << " append_retries=" << p.append_retries
+    << " slowed_ms=" << p.slowed_us / 1000 << " pressure=" << PressureLevelName(p.level)
+    << " mqtt_connected=" << s.mqtt.connected << "/" << s.mqtt.total
+    << " mqtt_connects=" << s.mqtt.connects << " mqtt_lost=" << s.mqtt.connections_lost
+    << " endpoint_connections=" << s.endpoint.connections_active
+    << " endpoint_acks=" << s.endpoint.acks_sent
+    << " store_records=" << s.store.records << " blocks=" << s.store.blocks_written
+    << " block_bytes=" << s.store.block_bytes_written
+    << " synced_objects=" << s.sync.live.uploaded_objects + s.sync.backfill.uploaded_objects
+    << " synced_bytes=" << s.sync.live.uploaded_bytes + s.sync.backfill.uploaded_bytes;
+  return o.str();
+}
+
+}  // namespace sluice::gateway

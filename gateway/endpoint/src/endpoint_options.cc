@@ -1,0 +1,37 @@
+// EndpointOptions::Validate.
+#include "gateway/endpoint/endpoint_options.h"
+
+namespace sluice::gateway {
+
+Status EndpointOptions::Validate() const {
+  if (address.empty()) return InvalidArgument("address: required");
+  if (port > 65535) return InvalidArgument("port: must be 0 to 65535");
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return InvalidArgument("tls_key_file: TLS needs both tls_cert_file and tls_key_file");
+  }
+  if (!tls() && (!tls_ca_file.empty() || require_client_cert)) {
+    return InvalidArgument("tls_ca_file: client certificates need TLS (tls_cert_file and tls_key_file)");
+  }
+  if (require_client_cert && tls_ca_file.empty()) {
+    return InvalidArgument("require_client_cert: needs tls_ca_file to verify client certificates");
+  }
+  if (max_connections < 1 || max_connections > 100000) {
+    return InvalidArgument("max_connections: must be 1 to 100000");
+  }
+  if (max_sessions < 1 || max_sessions > 1000000) {
+    return InvalidArgument("max_sessions: must be 1 to 1000000");
+  }
+  if (receive_maximum < 1 || receive_maximum > 65535) {
+    return InvalidArgument("receive_maximum: must be 1 to 65535");
+  }
+  if (max_packet_size < 1024 || max_packet_size > 268435460) {
+    return InvalidArgument("max_packet_size: must be 1024 to 268435460 bytes");
+  }
+  if (topic_alias_maximum > 65535) return InvalidArgument("topic_alias_maximum: must be 0 to 65535");
+  if (connect_timeout_ms < 100 || connect_timeout_ms > 600000) {
+    return InvalidArgument("connect_timeout: must be 100ms to 600s");
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::gateway

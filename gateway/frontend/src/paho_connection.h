@@ -1,0 +1,82 @@
+// One Paho C++ client: connect, subscribe, reconnect with backoff and
+// jitter, hand messages to the pipeline. Internal: includes Paho. No Paho
+// exception leaves this class.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <mqtt/async_client.h>
+
+#include "gateway/frontend/mqtt_frontend.h"
+#include "gateway/pipeline/pipeline.h"
+
+namespace sluice::gateway::mqtt_internal {
+
+struct SharedCounters {
+  std::atomic<std::uint64_t> connects{0}, connect_failures{0}, lost{0}, messages{0},
+      publish_failures{0};
+};
+
+class PahoConnection {
+ public:
+  PahoConnection(const MqttBrokerOptions& broker, std::string client_id, std::string password,
+                 std::vector<MqttSubscription> subscriptions, std::uint32_t source,
+                 Pipeline* pipeline, SharedCounters* counters);
+  ~PahoConnection();
+
+  // Creates the client and starts the supervisor thread.
+  Status Start();
+  // Stops the supervisor and disconnects (waiting at most timeout_ms).
+  void Stop(int timeout_ms);
+  void Publish(const OutboundMessage& message);
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
+ private:
+  void Supervise();
+  // One connect + subscribe attempt. The message says what failed, for an
+  // operator: InvalidArgument when our configuration or credentials are at
+  // fault (refused by the broker, certificate checks, unreadable files),
+  // Unavailable otherwise. Never contains the password.
+  Status ConnectOnce();
+  void OnMessage(const mqtt::const_message_ptr& m);
+  void OnLost(const std::string& cause);
+  mqtt::connect_options ConnectOptions();
+  // Why a connect attempt failed, from Paho's exception and the TLS errors
+  // OpenSSL reported during it.
+  Status DescribeConnectFailure(const mqtt::exception& e);
+  std::chrono::milliseconds NextBackoff();
+
+  const MqttBrokerOptions broker_;
+  const std::string client_id_;
+  const std::string password_;  // never logged
+  const std::vector<MqttSubscription> subscriptions_;
+  const std::uint32_t source_;
+  Pipeline* pipeline_;
+  SharedCounters* counters_;
+
+  // OpenSSL errors of the current connect attempt; Paho reports them on its
+  // own thread. Declared before client_ so that they outlive it.
+  std::mutex tls_mu_;
+  std::string tls_error_;
+
+  std::unique_ptr<mqtt::ssl_options> ssl_;  // see ConnectOptions(); before client_
+  std::unique_ptr<mqtt::async_client> client_;
+  std::thread supervisor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool lost_ = false;
+  std::atomic<bool> connected_{false};
+  std::chrono::milliseconds backoff_{0};
+  std::minstd_rand rng_;
+};
+
+}  // namespace sluice::gateway::mqtt_internal
