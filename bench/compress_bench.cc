@@ -390,12 +390,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<std::string> skab_files;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(skab, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".csv") skab_files.push_back(e.path().string());
-  }
-  std::sort(skab_files.begin(), skab_files.end());
+  const std::vector<std::string> skab_files = testing::SkabFiles(skab);
   std::printf("compress_bench: SKAB %zu files under %s; NAB %s; best of %d runs\n",
               skab_files.size(), skab.c_str(), nab.c_str(), repeat);
   Dataset s{"SKAB, 8 sensor columns, one object per file", kSkabTarget, {}, {}, 0};

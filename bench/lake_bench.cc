@@ -301,12 +301,7 @@ int main(int argc, char** argv) {
     work = tmpl;
     remove_work = true;
   }
-  std::vector<std::string> skab_files;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(skab, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".csv") skab_files.push_back(e.path().string());
-  }
-  std::sort(skab_files.begin(), skab_files.end());
+  const std::vector<std::string> skab_files = testing::SkabFiles(skab);
   Dataset s{"SKAB, 8 sensor columns, one object per file", "skab", {}, 0};
   Dataset n{"NAB machine_temperature, one object", "nab", {}, 0};
   if (skab_files.empty() || !LoadDataset(&s, skab_files, ';', 8) || !LoadDataset(&n, {nab}, ',', 1)) {
@@ -367,6 +362,7 @@ int main(int argc, char** argv) {
   std::snprintf(what, sizeof what, "Parquet encode >= %.0f MB/s per core (%.0f)", kEncodeTargetMBs, mbs);
   met &= Verdict(what, mbs >= kEncodeTargetMBs);
   std::printf("\nall targets %s\n", met ? "MET" : "NOT MET");
+  std::error_code ec;
   if (remove_work) std::filesystem::remove_all(work, ec);
   return 0;  // a missed target is a finding, not a failure of the benchmark
 }

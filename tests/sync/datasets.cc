@@ -82,10 +82,10 @@ Result<CsvTable> LoadCsv(const std::string& path, char sep, std::size_t max_colu
   return t;
 }
 
-std::vector<std::string> SkabFiles() {
+std::vector<std::string> SkabFiles(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(DatasetsDir() + "/skab", ec)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
     if (e.is_regular_file() && e.path().extension() == ".csv") out.push_back(e.path().string());
   }
   std::sort(out.begin(), out.end());

@@ -24,8 +24,9 @@ std::string DatasetsDir();
 // up to `max_columns` numeric columns.
 Result<CsvTable> LoadCsv(const std::string& path, char sep, std::size_t max_columns);
 
-// Every SKAB file (sorted paths), 8 sensor columns each.
-std::vector<std::string> SkabFiles();
+// Every SKAB file (sorted paths) under `dir` (default: DatasetsDir()/skab),
+// 8 sensor columns each.
+std::vector<std::string> SkabFiles(const std::string& dir = DatasetsDir() + "/skab");
 
 }  // namespace sluice::sync::testing
 
