@@ -90,7 +90,6 @@ ParquetInput ToParquetInput(const testing::CsvTable& t) {
 }
 
 struct Variant {
-  const char* label;
   ParquetEncodingSet encodings;
   int level;
   ParquetPageVersion pages = ParquetPageVersion::kV1;
@@ -188,17 +187,17 @@ bool Report(const Dataset& d, const std::string& work, const std::string& node,
   const std::string dir = work + "/" + d.slug;
   double cpu = 0;
   const std::size_t compatible3 = WriteParquetParts(
-      d, inputs, {"compatible", ParquetEncodingSet::kCompatible, 3}, dir + "/sluice", repeat, &cpu);
+      d, inputs, {ParquetEncodingSet::kCompatible, 3}, dir + "/sluice", repeat, &cpu);
   totals->parquet_cpu += cpu;
   totals->parquet_points += d.points;
   const std::size_t compatible22 =
-      WriteParquetParts(d, inputs, {"", ParquetEncodingSet::kCompatible, 22}, "", 1, nullptr);
+      WriteParquetParts(d, inputs, {ParquetEncodingSet::kCompatible, 22}, "", 1, nullptr);
   const std::size_t compact3 =
-      WriteParquetParts(d, inputs, {"", ParquetEncodingSet::kCompact, 3}, "", 1, nullptr);
+      WriteParquetParts(d, inputs, {ParquetEncodingSet::kCompact, 3}, "", 1, nullptr);
   const std::size_t compact22_v1 = WriteParquetParts(
-      d, inputs, {"", ParquetEncodingSet::kCompact, 22}, dir + "/sluice-compact", 1, nullptr);
+      d, inputs, {ParquetEncodingSet::kCompact, 22}, "", 1, nullptr);
   const std::size_t compact22_v2 = WriteParquetParts(
-      d, inputs, {"", ParquetEncodingSet::kCompact, 22, ParquetPageVersion::kV2}, "", 1, nullptr);
+      d, inputs, {ParquetEncodingSet::kCompact, 22, ParquetPageVersion::kV2}, "", 1, nullptr);
   const std::size_t compact22 = std::min(compact22_v1, compact22_v2);
   row("Sluice Parquet, compatible, zstd 3 (default)", compatible3);
   row("Sluice Parquet, compatible, zstd 22", compatible22);
