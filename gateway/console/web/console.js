@@ -221,7 +221,9 @@
         ]),
         rest(s, 'ingest', shown)),
       card('Store',
-        h('div', {}, F('store.disk_used_bytes', 'bytes', 'big'), ' of ', F('store.disk_budget_bytes', 'bytes'), ' budget'),
+        h('div', {}, F('store.disk_used_bytes', 'bytes', 'big'),
+          budget > 0 ? [' of ', F('store.disk_budget_bytes', 'bytes'), ' budget']
+            : [' used; ', h('span', { 'data-field': 'store.disk_budget_bytes', 'data-format': 'int', class: 'muted' }, '0'), ' budget set: the file system bounds it']),
         fill,
         kv([
           ['high watermark', F('store.high_watermark_bytes', 'bytes')],
@@ -409,7 +411,7 @@
       onclick: () => { const p = new URLSearchParams(q); p.set('range', secs); p.delete('from'); p.delete('to'); location.hash = '#/series?' + p; },
     }, label));
     el.append(
-      h('h2', {}, name),
+      h('h2', { class: 'name' }, name),
       kv([
         ['latest', lv ? h('span', { class: 'big', id: 'latest-value' }, type === 'bytes' ? lv.value : String(lv.value), unit ? ' ' + unit : '') : h('span', { class: 'muted' }, 'no record')],
         ['at', lv ? fmt.time(lv.timestamp_ns) : '—'],
