@@ -109,13 +109,22 @@ done
 "$sluice" simulate --engine wire --uri "tcp://127.0.0.1:$endpoint_port" --devices 1 --metrics 4 \
   --rate 2 --duration 60 --topic-prefix direct --client-id console-idle --quiet >"$tmp/sim4.log" 2>&1 &
 pids+=($!)
-sleep 1  # let the last batch become durable and the rate sampler see it
-
+# Waits (at most 20 s) until the rate sampler has seen the records and the
+# idle client is connected, then names the dense series.
 dense=$(/usr/bin/python3 - "$admin_port" "$tmp/token" <<'PY'
-import json, sys, urllib.request
-req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/series?prefix=dense/",
-                             headers={"Authorization": "Bearer " + open(sys.argv[2]).read().strip()})
-names = [s["name"] for s in json.load(urllib.request.urlopen(req, timeout=5))["series"]]
+import json, sys, time, urllib.request
+token = open(sys.argv[2]).read().strip()
+def get(path):
+    req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}{path}",
+                                 headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(req, timeout=5))
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    s = get("/v1/status")
+    if s["ingest"].get("rate_records_per_s", 0) > 0 and s["endpoint"]["connections"] >= 1:
+        break
+    time.sleep(0.2)
+names = [x["name"] for x in get("/v1/series?prefix=dense/")["series"]]
 print(names[0] if names else "")
 PY
 )
