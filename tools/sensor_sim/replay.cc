@@ -59,8 +59,8 @@ Result<std::int64_t> ParseDateTimeMs(const std::string& t) {
   int y, mo, d, h, mi, s;
   const bool shape = t.size() >= 19 && Digits(t, 0, 4, y) && t[4] == '-' && Digits(t, 5, 2, mo) &&
                      t[7] == '-' && Digits(t, 8, 2, d) && (t[10] == ' ' || t[10] == 'T') &&
-                     Digits(t, 11, 2, h) && t[13] == ':' && Digits(t, 14, 2, mi) &&
-                     t[16] == ':' && Digits(t, 17, 2, s);
+                     Digits(t, 11, 2, h) && t[13] == ':' && Digits(t, 14, 2, mi) && t[16] == ':' &&
+                     Digits(t, 17, 2, s);
   if (!shape || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
     return InvalidArgument("'" + t + "' is not YYYY-MM-DD HH:MM:SS");
   }
@@ -135,7 +135,8 @@ Result<ReplayData> LoadReplayData(const std::string& path, std::size_t skip_rows
   for (std::size_t c = 0; c < names.size(); ++c) {
     if (c == time_col) continue;
     double v;
-    if (std::all_of(rows.begin(), rows.end(), [&](const auto& r) { return ParseNumber(r[c], v); })) {
+    if (std::all_of(rows.begin(), rows.end(),
+                    [&](const auto& r) { return ParseNumber(r[c], v); })) {
       numeric.push_back(c);
     }
   }
@@ -185,10 +186,12 @@ Result<ReplayData> LoadReplayData(const std::string& path, std::size_t skip_rows
 
 ReplaySchedule::ReplaySchedule(std::vector<std::int64_t> times_ms, std::int64_t median_spacing_ms,
                                double speedup, std::int64_t start_ms)
-    : times_ms_(std::move(times_ms)),
-      cycle_ms_(times_ms_.back() - times_ms_.front() + median_spacing_ms),
-      speedup_(speedup),
-      start_ms_(start_ms) {
+    : times_ms_(std::move(times_ms)), speedup_(speedup), start_ms_(start_ms) {
+  SLUICE_CHECK(!times_ms_.empty() && speedup > 0 && median_spacing_ms > 0);
+  SLUICE_CHECK(std::adjacent_find(times_ms_.begin(), times_ms_.end(),
+                                  [](std::int64_t a, std::int64_t b) { return b <= a; }) ==
+               times_ms_.end());
+  cycle_ms_ = times_ms_.back() - times_ms_.front() + median_spacing_ms;
   next_ = {0, 0, start_ms};
 }
 
@@ -217,9 +220,9 @@ double ReplaySchedule::RowsPerSecond() const {
 }
 
 std::pair<std::string, std::string> ReplayMessage(const std::string& prefix,
-                                                  const std::string& sensor,
-                                                  const ReplayData& data, std::size_t c,
-                                                  std::size_t row, std::int64_t ts_ms) {
+                                                  const std::string& sensor, const ReplayData& data,
+                                                  std::size_t c, std::size_t row,
+                                                  std::int64_t ts_ms) {
   std::string payload = "{\"ts\":" + std::to_string(ts_ms) + ",\"value\":";
   const double v = data.values[c][row];
   if (std::isfinite(v)) {

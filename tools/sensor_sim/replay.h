@@ -62,18 +62,18 @@ Result<std::int64_t> ParseDateTimeMs(const std::string& text);
 std::string TopicLevel(const std::string& name);
 
 struct ReplayPoint {
-  std::size_t row = 0;      // index into ReplayData rows
-  std::uint64_t pass = 0;   // 0 for the first pass over the file
-  std::int64_t ts_ms = 0;   // its timestamp, which is also when it is due
+  std::size_t row = 0;     // index into ReplayData rows
+  std::uint64_t pass = 0;  // 0 for the first pass over the file
+  std::int64_t ts_ms = 0;  // its timestamp, which is also when it is due
 };
 
 // Which row is due when. Not thread-safe; one per replayed file.
 class ReplaySchedule {
  public:
-  // REQUIRES: times_ms not empty and strictly increasing, speedup > 0,
-  // median_spacing_ms > 0.
-  ReplaySchedule(std::vector<std::int64_t> times_ms, std::int64_t median_spacing_ms,
-                 double speedup, std::int64_t start_ms);
+  // REQUIRES (checked, aborts): times_ms not empty and strictly increasing,
+  // speedup > 0, median_spacing_ms > 0.
+  ReplaySchedule(std::vector<std::int64_t> times_ms, std::int64_t median_spacing_ms, double speedup,
+                 std::int64_t start_ms);
 
   // The next row and its timestamp, without consuming it.
   const ReplayPoint& Next() const { return next_; }
@@ -90,7 +90,7 @@ class ReplaySchedule {
   void Advance();
 
   std::vector<std::int64_t> times_ms_;
-  std::int64_t cycle_ms_;
+  std::int64_t cycle_ms_ = 0;
   double speedup_;
   std::int64_t start_ms_;
   ReplayPoint next_;
@@ -98,8 +98,8 @@ class ReplaySchedule {
 
 // {topic, payload} of channel `c` of `row` at `ts_ms`.
 std::pair<std::string, std::string> ReplayMessage(const std::string& prefix,
-                                                  const std::string& sensor,
-                                                  const ReplayData& data, std::size_t c,
-                                                  std::size_t row, std::int64_t ts_ms);
+                                                  const std::string& sensor, const ReplayData& data,
+                                                  std::size_t c, std::size_t row,
+                                                  std::int64_t ts_ms);
 
 }  // namespace sluice::sensor_sim

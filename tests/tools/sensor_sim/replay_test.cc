@@ -109,8 +109,10 @@ TEST_CASE("a SKAB file: ';' separated, header names made topic levels, columns c
 
 TEST_CASE("files without a time column, with ragged rows or no rows are refused with where") {
   testing::TempDir dir;
-  CHECK(LoadReplayData(WriteFile(dir, "a.csv", "a,b\n1,2\n")).status().message().find(
-            "no column reads as YYYY-MM-DD HH:MM:SS") != std::string::npos);
+  CHECK(LoadReplayData(WriteFile(dir, "a.csv", "a,b\n1,2\n"))
+            .status()
+            .message()
+            .find("no column reads as YYYY-MM-DD HH:MM:SS") != std::string::npos);
   CHECK(LoadReplayData(WriteFile(dir, "b.csv", "t,v\n2020-01-01 00:00:00,1\n2020-01-01 00:00:01\n"))
             .status()
             .message()
@@ -138,8 +140,8 @@ TEST_CASE("5-minute rows at speedup 3000 are due every 100 ms from now, one at a
 TEST_CASE("gaps in the file stay gaps, compressed; a clock that jumps gets every row due") {
   const std::int64_t t0 = Ms("2013-10-14 19:00:00");
   // Hourly, then a 32-hour gap, at speedup 36000: 100 ms steps, then 3.2 s.
-  ReplaySchedule s({t0, t0 + 3'600'000, t0 + 7'200'000, t0 + 7'200'000 + 32 * 3'600'000},
-                   3'600'000, 36000, kStart);
+  ReplaySchedule s({t0, t0 + 3'600'000, t0 + 7'200'000, t0 + 7'200'000 + 32 * 3'600'000}, 3'600'000,
+                   36000, kStart);
   const auto due = s.Due(kStart + 10'000);
   REQUIRE(due.size() >= 4);
   CHECK(due[0].ts_ms == kStart);
@@ -156,8 +158,8 @@ TEST_CASE("gaps in the file stay gaps, compressed; a clock that jumps gets every
 TEST_CASE("passes repeat the file with timestamps still increasing at the same rate") {
   std::vector<std::int64_t> times;
   for (int i = 0; i < 7; ++i) times.push_back(Ms("2020-02-08 13:30:47") + i * 1000);
-  ReplaySchedule s(times, 1000, 10, kStart);  // 1 s rows at speedup 10: 10 rows/s
-  const Driven d = Drive(s, kStart, 50, 200);   // 10 s of wall time in 50 ms steps
+  ReplaySchedule s(times, 1000, 10, kStart);   // 1 s rows at speedup 10: 10 rows/s
+  const Driven d = Drive(s, kStart, 50, 200);  // 10 s of wall time in 50 ms steps
   REQUIRE(d.points.size() == 100);
   for (std::size_t i = 0; i < d.points.size(); ++i) {
     CHECK(d.points[i].row == i % 7);
