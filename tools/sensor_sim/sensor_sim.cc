@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <utility>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +15,7 @@
 
 #include "base/paho_library.h"
 #include "sensor_sim/fleet.h"
+#include "sensor_sim/replay.h"
 #include "sensor_sim/wire_engine.h"
 
 namespace sluice::sensor_sim {
@@ -27,9 +30,13 @@ double CpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// The Paho C++ engine: one connection, one publish() per message.
-Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
-                                    const std::atomic<bool>* stop) {
+using Message = std::pair<std::string, std::string>;
+
+// One Paho C++ connection with `o`'s settings: runs body(send, report, t0),
+// where send publishes one message and keeps at most o.window awaiting their ack, then
+// waits for every ack and disconnects. Paho exceptions become a Status.
+template <typename Body>
+Result<SimReport> WithPaho(const SimOptions& o, Body&& body) {
   HoldPahoLibrary();  // tests run many simulations in one process
   const int version = o.mqtt_version == "3.1.1" ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
   SimReport report;
@@ -48,7 +55,7 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
     if (version != MQTTVERSION_5) opts.set_clean_session(true);
     client.connect(opts)->wait();
     std::deque<mqtt::delivery_token_ptr> pending;
-    auto send = [&](const std::pair<std::string, std::string>& m) {
+    auto send = [&](const Message& m) {
       while (o.qos > 0 && pending.size() >= o.window) {
         pending.front()->wait();
         pending.pop_front();
@@ -58,6 +65,32 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
       ++report.published;
       if (o.qos > 0) pending.push_back(std::move(tok));
     };
+    body(send, report, t0);
+    for (auto& t : pending) {
+      t->wait();
+      ++report.acked;
+    }
+    if (o.qos == 0) report.acked = report.published;
+    client.disconnect()->wait();
+  } catch (const mqtt::exception& e) {
+    return Unavailable(std::string("mqtt: ") + e.what());
+  } catch (const std::exception& e) {
+    return Unavailable(e.what());
+  }
+  report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  report.cpu_seconds = CpuSeconds() - cpu0;
+  return report;
+}
+
+bool Expired(const SimOptions& o, Clock::time_point t0) {
+  return o.duration_s > 0 &&
+         std::chrono::duration<double>(Clock::now() - t0).count() >= o.duration_s;
+}
+
+// The Paho C++ engine: one connection, one publish() per message.
+Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
+                                    const std::atomic<bool>* stop) {
+  return WithPaho(o, [&](auto& send, SimReport& report, Clock::time_point t0) {
     if (o.format == "sparkplug") {
       for (std::uint32_t d = 0; d < o.devices; ++d) send(fleet.Birth(d, NowMs()));
     }
@@ -71,10 +104,7 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
     for (;;) {
       if (stop && stop->load()) break;
       if (o.count > 0 && sent >= o.count) break;
-      if (o.duration_s > 0 &&
-          std::chrono::duration<double>(Clock::now() - t0).count() >= o.duration_s) {
-        break;
-      }
+      if (Expired(o, t0)) break;
       const std::uint32_t device = static_cast<std::uint32_t>(sent % o.devices);
       const std::int64_t ms = NowMs();
       send(o.format == "json" ? fleet.Json(device, tick, ms) : fleet.Data(device, tick, ms));
@@ -94,20 +124,53 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
         last_published = report.published;
       }
     }
-    for (auto& t : pending) {
-      t->wait();
-      ++report.acked;
+  });
+}
+
+// One sensor replaying a file at its own pace (replay.h), over Paho.
+Result<SimReport> RunPahoReplay(const SimOptions& o, const ReplayData& data,
+                                const std::atomic<bool>* stop) {
+  const std::string sensor = !o.sensor.empty()
+                                 ? TopicLevel(o.sensor)
+                                 : TopicLevel(std::filesystem::path(o.dataset).stem().string());
+  ReplaySchedule schedule(data.times_ms, data.median_spacing_ms, o.speedup, NowMs());
+  auto r = WithPaho(o, [&](auto& send, SimReport& report, Clock::time_point t0) {
+    auto last_print = Clock::now();
+    for (bool done = false; !done;) {
+      if ((stop && stop->load()) || Expired(o, t0)) break;
+      for (const ReplayPoint& p : schedule.Due(NowMs())) {
+        for (std::size_t c = 0; c < data.channels.size() && !done; ++c) {
+          send(ReplayMessage(o.topic_prefix, sensor, data, c, p.row, p.ts_ms));
+          done = o.count > 0 && report.published >= o.count;
+        }
+        if (report.rows_sent++ == 0) report.first_ts_ms = p.ts_ms;
+        report.last_ts_ms = p.ts_ms;
+        if (done) break;
+      }
+      // Pacing, not waiting for an event: until the next row is due, waking
+      // at least every 100 ms for stop and duration.
+      const auto due = std::chrono::system_clock::time_point(
+          std::chrono::milliseconds(schedule.Next().ts_ms));
+      std::this_thread::sleep_until(
+          std::min(due, std::chrono::system_clock::now() + std::chrono::milliseconds(100)));
+      if (!o.quiet && Clock::now() - last_print >= std::chrono::seconds(1)) {
+        std::printf("sim: %llu rows replayed, %llu published, %llu acked\n",
+                    static_cast<unsigned long long>(report.rows_sent),
+                    static_cast<unsigned long long>(report.published),
+                    static_cast<unsigned long long>(report.acked));
+        std::fflush(stdout);
+        last_print = Clock::now();
+      }
     }
-    if (o.qos == 0) report.acked = report.published;
-    client.disconnect()->wait();
-  } catch (const mqtt::exception& e) {
-    return Unavailable(std::string("mqtt: ") + e.what());
-  } catch (const std::exception& e) {
-    return Unavailable(e.what());
-  }
-  report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  report.cpu_seconds = CpuSeconds() - cpu0;
-  return report;
+  });
+  if (!r.ok()) return r;
+  r->sensor = sensor;
+  r->file_rows = data.rows();
+  r->skipped_rows = data.skipped_rows;
+  r->channels = static_cast<std::uint32_t>(data.channels.size());
+  r->spacing_ms = data.median_spacing_ms;
+  r->rows_per_second = schedule.RowsPerSecond();
+  return r;
 }
 
 }  // namespace
@@ -132,7 +195,18 @@ void AddSimOptions(CLI::App& app, SimOptions& o) {
   app.add_option("--qos", o.qos, "0, 1 or 2")->capture_default_str();
   app.add_option("--topic-prefix", o.topic_prefix, "JSON topic prefix")->capture_default_str();
   app.add_option("--group", o.group, "Sparkplug group id")->capture_default_str();
-  app.add_option("--dataset", o.dataset, "CSV file whose numeric columns are replayed");
+  app.add_option("--dataset", o.dataset,
+                 "CSV file whose numeric columns are replayed (with --speedup: at the file's own "
+                 "timestamps)");
+  app.add_option("--speedup", o.speedup,
+                 "Replay --dataset as one sensor at its own timestamps, this many times faster, "
+                 "timestamps moved to now (paho engine; topics <topic-prefix>/<sensor>/<column>, "
+                 "payload {\"ts\":ms,\"value\":v})");
+  app.add_option("--sensor", o.sensor, "Replay: sensor name in the topic (default: the file's stem)");
+  app.add_option("--skip-rows", o.skip_rows, "Replay: start after this many data rows")
+      ->capture_default_str();
+  app.add_option("--columns", o.columns, "Replay: only these columns (default: every numeric one)")
+      ->delimiter(',');
   app.add_option("--window", o.window, "QoS 1/2 messages awaiting ack at most (wire: per connection)")
       ->capture_default_str();
   app.add_option("--connections", o.connections,
@@ -152,6 +226,16 @@ Result<SimReport> RunSimulation(const SimOptions& o, const std::atomic<bool>* st
   }
   if (o.devices == 0 || o.metrics == 0 || o.qos < 0 || o.qos > 2 || o.window == 0) {
     return InvalidArgument("devices, metrics and window must be > 0, qos 0..2");
+  }
+  if (o.speedup < 0) return InvalidArgument("speedup must be >= 0");
+  if (o.speedup > 0) {
+    if (o.dataset.empty()) return InvalidArgument("--speedup needs --dataset");
+    if (o.engine != "paho" || o.format != "json") {
+      return InvalidArgument("a replay (--speedup) publishes JSON with the paho engine");
+    }
+    auto d = LoadReplayData(o.dataset, o.skip_rows, o.columns);
+    if (!d.ok()) return d.status();
+    return RunPahoReplay(o, *d, stop);
   }
   Dataset data;
   if (!o.dataset.empty()) {
@@ -174,6 +258,21 @@ int RunSimulationMain(const SimOptions& options) {
     return 1;
   }
   const double s = r->seconds > 0 ? r->seconds : 1;
+  if (options.speedup > 0) {
+    std::printf("sim: replayed %s as sensor '%s': %llu of %llu rows x %u channels, %llu messages "
+                "published, %llu acknowledged in %.2f s; file spacing %.0f s (median), speedup "
+                "%g: %.2f rows/s; timestamps %lld .. %lld ms; %llu rows skipped (time not after "
+                "the previous row's)\n",
+                options.dataset.c_str(), r->sensor.c_str(),
+                static_cast<unsigned long long>(r->rows_sent),
+                static_cast<unsigned long long>(r->file_rows), r->channels,
+                static_cast<unsigned long long>(r->published),
+                static_cast<unsigned long long>(r->acked), r->seconds,
+                static_cast<double>(r->spacing_ms) / 1000.0, options.speedup, r->rows_per_second,
+                static_cast<long long>(r->first_ts_ms), static_cast<long long>(r->last_ts_ms),
+                static_cast<unsigned long long>(r->skipped_rows));
+    return 0;
+  }
   std::printf("sim: %llu messages published, %llu acknowledged in %.2f s: %.0f msg/s published, "
               "%.0f msg/s acknowledged (%u devices x %u metrics, %s, QoS %d)\n",
               static_cast<unsigned long long>(r->published),

@@ -2,6 +2,12 @@
 // metrics published over MQTT at a given rate, as JSON or Sparkplug B (with
 // births), optionally replaying real CSV data. `sluice simulate`.
 //
+// Two ways to use a CSV file: --dataset alone takes its numeric columns as a
+// pool of values for the fleet's ticks (the fleet keeps its own rate and
+// clock); --dataset with --speedup replays the file as one sensor at the
+// file's own pace, time-compressed, with timestamps moved to now (replay.h:
+// the schedule, topics and payloads).
+//
 // Two engines publish the same messages: `paho` (Paho C++, one connection,
 // one publish call per message) and `wire` (tools/mqtt_load: the packet
 // codec over plain TCP, `connections` connections, `batch` PUBLISH packets
@@ -18,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -42,6 +49,11 @@ struct SimOptions {
   std::string topic_prefix = "sim";
   std::string group = "sim";       // Sparkplug group id
   std::string dataset;             // CSV file of numeric columns to replay; empty: synthetic
+  double speedup = 0;              // > 0: replay `dataset` at its own timestamps, this many
+                                   // times faster (paho engine, one sensor); 0: off
+  std::string sensor;              // replay: the sensor's topic level; empty: the file's stem
+  std::uint64_t skip_rows = 0;     // replay: start after this many data rows
+  std::vector<std::string> columns;  // replay: only these columns; empty: every numeric one
   std::uint32_t window = 1000;     // QoS 1/2 messages awaiting their ack at most (wire: per
                                    // connection)
   std::uint32_t connections = 1;   // wire: publisher connections, at most devices (client ids
@@ -58,6 +70,15 @@ struct SimReport {
   // wire engine only:
   std::uint64_t errors = 0;     // acknowledgements with a failure reason code
   double ack_p50_us = 0, ack_p99_us = 0, ack_max_us = 0;  // publish-to-ack latency, QoS 1/2
+  // replay only:
+  std::string sensor;                  // topic level used
+  std::uint64_t file_rows = 0;         // rows kept from the file (after skip_rows)
+  std::uint64_t skipped_rows = 0;      // rows whose time was not after the previous row's
+  std::uint32_t channels = 0;          // series per row
+  std::int64_t spacing_ms = 0;         // the file's median spacing
+  double rows_per_second = 0;          // compressed, averaged over one pass
+  std::uint64_t rows_sent = 0;
+  std::int64_t first_ts_ms = 0, last_ts_ms = 0;  // timestamps of the rows sent
 };
 
 void AddSimOptions(CLI::App& app, SimOptions& options);
