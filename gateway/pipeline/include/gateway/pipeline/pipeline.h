@@ -131,6 +131,9 @@ struct PipelineCounters {
   // last slot: above every bound.
   std::array<std::uint64_t, kAckLatencyBoundsUs.size() + 1> ack_latency{};
   std::uint64_t ack_latency_sum_us = 0;
+  // Per ingest rule, in configuration order, summed over the shards'
+  // decoders.
+  std::vector<RuleCounts> rules;
   std::uint64_t ShedTotal() const;
 };
 
