@@ -29,6 +29,11 @@ std::vector<RuleCounts> IngestDecoder::rule_counts() const {
   return out;
 }
 
+std::pair<std::string, std::int64_t> IngestDecoder::last_malformed() const {
+  std::lock_guard lock(last_mu_);
+  return {last_malformed_, last_malformed_ns_};
+}
+
 DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& out,
                                    std::vector<OutboundMessage>& publish,
                                    PriorityClass* priority) {
@@ -67,6 +72,11 @@ DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& 
   } else {
     counts.malformed.fetch_add(1, std::memory_order_relaxed);
     malformed_.Add(s.reason);
+    {
+      std::lock_guard lock(last_mu_);
+      last_malformed_ = s.status.message();
+      last_malformed_ns_ = message.receive_time_ns;
+    }
     log_.Log(s.reason, s.status, message.receive_time_ns);
   }
   return s;

@@ -211,6 +211,11 @@ class PipelineImpl final : public Pipeline {
         c.rules[r].malformed += rules[r].malformed;
         c.rules[r].samples += rules[r].samples;
       }
+      auto [text, at] = s->decoder().last_malformed();
+      if (!text.empty() && (c.last_malformed.empty() || at > c.last_malformed_ns)) {
+        c.last_malformed = std::move(text);
+        c.last_malformed_ns = at;
+      }
     }
     c.level = pressure_.level();
     for (std::size_t i = 0; i < c.ack_latency.size(); ++i) c.ack_latency[i] = get(counters_.ack_latency[i]);

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +47,9 @@ class IngestDecoder {
   // One entry per rule, in configuration order. Thread-safe (relaxed
   // reads of counters the decoding thread writes).
   std::vector<RuleCounts> rule_counts() const;
+  // The last refusal (its status text, naming topic and reason) and the
+  // message's receive time; empty and 0 while there was none. Thread-safe.
+  std::pair<std::string, std::int64_t> last_malformed() const;
 
  private:
   IngestDecoder(RuleSet rules, const IngestOptions& options, MalformedLog::Sink sink);
@@ -62,6 +67,11 @@ class IngestDecoder {
     std::atomic<std::uint64_t> matched{0}, malformed{0}, samples{0};
   };
   std::unique_ptr<RuleCounters[]> rule_counters_;
+  // Written on refusals only (never for a message that decodes), read by
+  // the admin endpoint: a leaf lock, uncontended in practice.
+  mutable std::mutex last_mu_;
+  std::string last_malformed_;
+  std::int64_t last_malformed_ns_ = 0;
   RuleMatch match_;  // reused: its capture vector keeps its capacity
 };
 

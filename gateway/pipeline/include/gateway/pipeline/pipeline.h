@@ -134,6 +134,10 @@ struct PipelineCounters {
   // Per ingest rule, in configuration order, summed over the shards'
   // decoders.
   std::vector<RuleCounts> rules;
+  // The newest refusal over the shards' decoders: its text and receive
+  // time (wall clock, ns); empty and 0: none.
+  std::string last_malformed;
+  std::int64_t last_malformed_ns = 0;
   std::uint64_t ShedTotal() const;
 };
 
