@@ -449,6 +449,7 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
 Result<std::unique_ptr<MqttEndpoint>> MqttEndpoint::Start(const EndpointOptions& options,
                                                           Pipeline* pipeline) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
+  SLUICE_RETURN_IF_ERROR(options.CheckExposure());
   auto ep = std::make_unique<EndpointImpl>(options, pipeline);
   Status s = ep->Init();
   if (!s.ok()) {
