@@ -187,7 +187,8 @@ double MetricValue(const std::string& text, const std::string& name, const std::
   return std::strtod(text.c_str() + at + 1 + line.size(), nullptr);
 }
 
-TEST_CASE("status and sources after traffic: windows, reasons, rules and errors agree with /metrics") {
+TEST_CASE(
+    "status and sources after traffic: windows, reasons, rules and errors agree with /metrics") {
   AppFixture f;
   const auto offer = [&](const std::string& topic, const std::string& payload) {
     InboundMessage m;
@@ -214,7 +215,8 @@ TEST_CASE("status and sources after traffic: windows, reasons, rules and errors 
   for (const char* key :
        {R"("started_ns":)", R"("rate_records_per_s":)", R"("rate_messages_per_s":)",
         R"("shed_by_reason":{"qos0":0,"priority":0})", R"("malformed_by_reason":{)",
-        R"("not_a_number":1)", R"("ack_latency":{"window_s":60,"count":)", R"("since_start":{"count":)",
+        R"("not_a_number":1)", R"("ack_latency":{"window_s":60,"count":)",
+        R"("since_start":{"count":)",
         R"("last_errors":[{"where":"ingest","message":"topic 'plant/l2/temp': not_a_number)"}) {
     CAPTURE(key);
     CHECK(status.Has(key));
@@ -252,7 +254,8 @@ TEST_CASE("status and sources after traffic: windows, reasons, rules and errors 
   CHECK(sources.Has(R"("connections":[],"connections_total":0)"));
   CHECK(sources.Has(
       R"({"index":0,"topic":"plant/+/temp","format":"raw","priority":"normal","matched":21,"malformed":1,"samples":20})"));
-  CHECK(sources.Has(R"({"index":1,"topic":"blob/+","format":"raw","priority":"normal","matched":1,"malformed":0,"samples":1})"));
+  CHECK(sources.Has(
+      R"({"index":1,"topic":"blob/+","format":"raw","priority":"normal","matched":1,"malformed":0,"samples":1})"));
   CHECK(sources.Has(R"("unmatched":1})"));
 }
 

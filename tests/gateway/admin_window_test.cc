@@ -126,8 +126,9 @@ TEST_CASE("last errors come newest first with their module, capped") {
     if (i > 0) CHECK(errors[i - 1].at_ns >= errors[i].at_ns);
   }
   CHECK(errors[4].message == "sluice-0 (tcp://10.0.0.1:1883): connection lost: broker gone");
-  CHECK(LastErrorsJson(std::span(errors).first(1)) ==
-        R"([{"where":"store","message":"appends refused: disk budget: 10 of 10 bytes used","at_ns":60}])");
+  CHECK(
+      LastErrorsJson(std::span(errors).first(1)) ==
+      R"([{"where":"store","message":"appends refused: disk budget: 10 of 10 bytes used","at_ns":60}])");
 
   std::vector<MqttConnectionInfo> many(30, broker);
   CHECK(CollectLastErrors(AppStats{}, {}, many, 0).size() == kMaxLastErrors);

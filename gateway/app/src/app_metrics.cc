@@ -64,8 +64,7 @@ std::string LatencyJson(std::span<const std::uint64_t> buckets) {
     const auto ms = app::AckLatencyQuantileMs(buckets, p);
     return ms ? Rounded(*ms) : std::string("null");
   };
-  return "\"count\":" + std::to_string(count) + ",\"p50_ms\":" + q(0.5) +
-         ",\"p99_ms\":" + q(0.99);
+  return "\"count\":" + std::to_string(count) + ",\"p50_ms\":" + q(0.5) + ",\"p99_ms\":" + q(0.99);
 }
 
 // The write buffer's files on disk: the store's disk use less its segments.

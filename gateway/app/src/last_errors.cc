@@ -20,13 +20,14 @@ std::vector<LastError> CollectLastErrors(const AppStats& s, const store::StorePr
     add("sync", y.last_permanent_error, y.last_permanent_error_ns);
   }
   add("watermark", y.watermark_error, y.watermark_error_ns);
-  add("store", s.store.last_quarantine_reason.empty()
-                   ? std::string()
-                   : "quarantined: " + s.store.last_quarantine_reason,
+  add("store",
+      s.store.last_quarantine_reason.empty() ? std::string()
+                                             : "quarantined: " + s.store.last_quarantine_reason,
       s.store.last_quarantine_ns);
   if (pressure.full) add("store", "appends refused: " + pressure.full_reason, now_ns);
   for (const auto& b : brokers) {
-    if (!b.last_error.empty()) add("mqtt", b.client_id + " (" + b.uri + "): " + b.last_error, b.last_error_ns);
+    if (!b.last_error.empty())
+      add("mqtt", b.client_id + " (" + b.uri + "): " + b.last_error, b.last_error_ns);
   }
   add("endpoint", s.endpoint.last_error, s.endpoint.last_error_ns);
   add("ingest", s.pipeline.last_malformed, s.pipeline.last_malformed_ns);

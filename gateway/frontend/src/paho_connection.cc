@@ -282,8 +282,8 @@ Status PahoConnection::ConnectOnce() {
           if (codes[i] >= 0x80) {
             spdlog::error("mqtt {}: broker refused subscription '{}' (reason {})", client_id_,
                           subscriptions_[i].filter, static_cast<int>(codes[i]));
-            RecordError("broker refused subscription '" + subscriptions_[i].filter +
-                        "' (reason " + std::to_string(static_cast<int>(codes[i])) + ")");
+            RecordError("broker refused subscription '" + subscriptions_[i].filter + "' (reason " +
+                        std::to_string(static_cast<int>(codes[i])) + ")");
           }
         }
       }

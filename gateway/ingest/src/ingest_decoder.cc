@@ -10,11 +10,10 @@ Result<std::unique_ptr<IngestDecoder>> IngestDecoder::Create(const IngestOptions
       new IngestDecoder(std::move(*rules), options, std::move(log_sink)));
 }
 
-IngestDecoder::IngestDecoder(RuleSet rules, const IngestOptions& options,
-                             MalformedLog::Sink sink)
+IngestDecoder::IngestDecoder(RuleSet rules, const IngestOptions& options, MalformedLog::Sink sink)
     : rules_(std::move(rules)),
-      sparkplug_(SparkplugLimits{options.sparkplug_max_nodes,
-                                 options.sparkplug_max_metrics_per_node}),
+      sparkplug_(
+          SparkplugLimits{options.sparkplug_max_nodes, options.sparkplug_max_metrics_per_node}),
       log_(options.malformed_log_per_second, std::move(sink)),
       rule_counters_(std::make_unique<RuleCounters[]>(rules_.rules().size())) {}
 

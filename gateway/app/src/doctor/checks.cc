@@ -238,8 +238,8 @@ CheckResult CheckEndpointAccess(const EndpointOptions& e) {
   }
   if (!how.empty()) return Pass("endpoint", "on " + where + ": clients need " + how);
   if (e.loopback()) {
-    return Pass("endpoint", "on " + where +
-                                ": loopback only, clients on this box connect without credentials");
+    return Pass("endpoint",
+                "on " + where + ": loopback only, clients on this box connect without credentials");
   }
   const std::string fix =
       "set endpoint.password_file (mosquitto_passwd) or client certificates "
@@ -247,7 +247,8 @@ CheckResult CheckEndpointAccess(const EndpointOptions& e) {
   if (e.allow_anonymous) {
     return Warn("endpoint", "on " + where +
                                 " with endpoint.allow_anonymous = true: anyone on the network can "
-                                "write data; " + fix);
+                                "write data; " +
+                                fix);
   }
   return Fail("endpoint", "on " + where + " without client authentication (refused at start); " +
                               fix + ", or endpoint.allow_anonymous = true");

@@ -122,7 +122,6 @@ class App {
   std::mutex sampler_mu_;
   std::condition_variable sampler_cv_;
   bool sampler_stop_ = false;  // GUARDED_BY(sampler_mu_)
-
 };
 
 }  // namespace sluice::gateway

@@ -60,9 +60,9 @@ struct EndpointCounters {
 
 // One open client connection (admin /v1/sources).
 struct EndpointConnectionInfo {
-  std::string client_id;  // empty until its CONNECT was accepted
-  std::string peer;       // "127.0.0.1:50512"
-  std::string protocol;   // "3.1.1" or "5"; empty until CONNECT
+  std::string client_id;          // empty until its CONNECT was accepted
+  std::string peer;               // "127.0.0.1:50512"
+  std::string protocol;           // "3.1.1" or "5"; empty until CONNECT
   std::int64_t connected_ns = 0;  // wall clock of the accepted CONNECT; 0: not yet
   std::uint64_t publishes = 0;    // PUBLISH packets taken on this connection
   bool tls = false;
