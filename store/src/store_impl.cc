@@ -318,6 +318,7 @@ class StoreImpl final : public Store {
     s.recovered_records = recovered_records_;  // less what was already in blocks, below
     s.quarantined_records = quarantined_records_;
     s.last_quarantine_reason = last_quarantine_reason_;
+    s.last_quarantine_ns = last_quarantine_ns_;
     s.io_engine = io_engine_;
     s.write_buffer = options_.write_buffer == WriteBufferMode::kWal ? "wal" : "pmem " + PmemPath();
     if (index_) {
@@ -661,6 +662,7 @@ class StoreImpl final : public Store {
   Status Quarantine(std::string reason) {
     ++quarantined_records_;
     last_quarantine_reason_ = std::move(reason);
+    last_quarantine_ns_ = now_();
     return Status::Ok();
   }
 
@@ -774,6 +776,7 @@ class StoreImpl final : public Store {
   std::uint64_t missing_segments_ = 0;
   std::uint64_t recovery_us_ = 0;
   std::string last_quarantine_reason_;
+  std::int64_t last_quarantine_ns_ = 0;
   mutable std::mutex notes_mu_;
   std::vector<std::string> notes_;  // GUARDED_BY(notes_mu_)
   std::string io_engine_;

@@ -105,6 +105,7 @@ class Engine final : public SyncEngine {
       if (w.written_at_ns != 0) h.watermark_lag_ns = ctx_.wall_ns() - w.written_ns;
       h.watermark_late_records = w.late_records;
       h.watermark_error = w.error;
+      h.watermark_error_ns = w.error_ns;
     }
     const QueueStats q = queue_.stats(ctx_.now_ns());
     h.backlog_partitions = q.partitions;
@@ -291,6 +292,7 @@ class Engine final : public SyncEngine {
       ++LaneOf(w.lane).stuck_attempts;
       health_.last_error = *key + ": attempt still running after " +
                            std::to_string(options_.attempt_timeout_ms) + " ms";
+      health_.last_error_ns = ctx_.wall_ns();
       health_.last_stuck = health_.last_error;
     }
     if (w.abandoned && !w.abandoned->WaitIdle(Clock::now())) {
@@ -346,6 +348,7 @@ class Engine final : public SyncEngine {
         health_.last_success_ns = ctx_.wall_ns();
         health_.consecutive_failures = 0;
         health_.last_error.clear();
+        health_.last_error_ns = 0;
         health_.duplicates_dropped += dedup.dropped;
         health_.timestamp_conflicts += dedup.conflicts;
       }
@@ -362,11 +365,13 @@ class Engine final : public SyncEngine {
         --l.in_flight;
         consecutive = ++health_.consecutive_failures;
         health_.last_error = where + ": " + status.ToString();
+        health_.last_error_ns = ctx_.wall_ns();
         if (retryable) {
           ++l.retries;
         } else {
           ++l.permanent_failures;
           health_.last_permanent_error = health_.last_error;
+          health_.last_permanent_error_ns = health_.last_error_ns;
         }
       }
       const std::int64_t base = std::int64_t{options_.retry_base_ms} * kMs;

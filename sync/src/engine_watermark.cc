@@ -78,6 +78,7 @@ void WatermarkTracker::Load() {
   if (!w.ok()) {
     error_ = "state file " + options_.watermark_state_file + ": " + w.status().ToString() +
              " (ignored; T resumes from the upstream object)";
+    error_ns_ = wall_ns_();
     return;
   }
   t_ns_ = w->watermark_ns;
@@ -131,8 +132,10 @@ Watermark WatermarkTracker::DocumentLocked() const {
 
 Status WatermarkTracker::Write(Sink& sink) {
   const auto fail = [&](Status s) {
+    const std::int64_t at = wall_ns_();
     std::lock_guard lock(mu_);
     error_ = s.ToString();
+    error_ns_ = at;
     return s;
   };
   if (key_.empty()) return fail(InvalidArgument("no valid watermark key"));
@@ -187,6 +190,7 @@ Status WatermarkTracker::Write(Sink& sink) {
   std::lock_guard lock(mu_);
   last_written_ = doc;
   error_.clear();
+  error_ns_ = 0;
   return Status::Ok();
 }
 
@@ -239,6 +243,7 @@ WatermarkHealth WatermarkTracker::health() const {
   }
   h.late_records = late_;
   h.error = error_;
+  h.error_ns = error_ns_;
   return h;
 }
 

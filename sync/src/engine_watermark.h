@@ -31,6 +31,7 @@ struct WatermarkHealth {
   std::int64_t written_at_ns = 0;  // its wall clock
   std::uint64_t late_records = 0;  // over the gateway's life
   std::string error;               // of the last failed write; empty after a success
+  std::int64_t error_ns = 0;       // its wall clock; 0 with no error
 };
 
 class WatermarkTracker {
@@ -82,6 +83,7 @@ class WatermarkTracker {
   bool upstream_read_ = false;             // GUARDED_BY(mu_)
   std::optional<Watermark> last_written_;  // GUARDED_BY(mu_): upstream, this run
   std::string error_;                      // GUARDED_BY(mu_)
+  std::int64_t error_ns_ = 0;              // GUARDED_BY(mu_)
 };
 
 }  // namespace sluice::sync

@@ -8,3 +8,8 @@ sluice_test(admin_api_test unit SOURCES admin_api_test.cc LIBS sluice_app)
 sluice_test(admin_metrics_test unit SOURCES admin_metrics_test.cc LIBS sluice_app)
 
 sluice_test(admin_status_test unit SOURCES admin_status_test.cc LIBS sluice_app)
+
+# The windows of /v1/status (rates, ack-latency quantiles) and its last
+# errors, driven without a clock.
+sluice_test(admin_window_test unit SOURCES admin_window_test.cc LIBS sluice_app)
+target_include_directories(admin_window_test PRIVATE ${PROJECT_SOURCE_DIR}/gateway/app/src)

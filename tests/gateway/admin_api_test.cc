@@ -172,6 +172,93 @@ TEST_CASE("status, health and readiness of a running gateway") {
   CHECK(f.app->UnreadyReason().empty());
 }
 
+// The number after `"key":` (the first one) in `json`; -1 when absent.
+double NumberAfter(const std::string& json, const std::string& key) {
+  const auto at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return -1;
+  return std::strtod(json.c_str() + at + key.size() + 3, nullptr);
+}
+
+// The sample of `name` with exactly `labels` in Prometheus text; -1: none.
+double MetricValue(const std::string& text, const std::string& name, const std::string& labels) {
+  const std::string line = name + (labels.empty() ? "" : "{" + labels + "}") + " ";
+  const auto at = text.find("\n" + line);
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + 1 + line.size(), nullptr);
+}
+
+TEST_CASE(
+    "status and sources after traffic: windows, reasons, rules and errors agree with /metrics") {
+  AppFixture f;
+  const auto offer = [&](const std::string& topic, const std::string& payload) {
+    InboundMessage m;
+    m.topic = topic;
+    m.payload = payload;
+    m.qos = 1;
+    m.receive_time_ns = NowNs();
+    REQUIRE(f.app->pipeline().Offer(std::move(m)) == OfferResult::kQueued);
+  };
+  for (int i = 0; i < 20; ++i) offer("plant/l1/temp", std::to_string(i));
+  offer("plant/l2/temp", "warm");
+  offer("blob/a", "bytes");
+  offer("nowhere", "1");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (f.app->stats().pipeline.records_stored < 21 ||
+         f.app->stats().pipeline.messages_unmatched < 1 ||
+         f.app->stats().pipeline.messages_malformed < 1) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  const auto status = Get(f.port(), "/v1/status");
+  REQUIRE(status.status == 200);
+  for (const char* key :
+       {R"("started_ns":)", R"("rate_records_per_s":)", R"("rate_messages_per_s":)",
+        R"("shed_by_reason":{"qos0":0,"priority":0})", R"("malformed_by_reason":{)",
+        R"("not_a_number":1)", R"("ack_latency":{"window_s":60,"count":)",
+        R"("since_start":{"count":)",
+        R"("last_errors":[{"where":"ingest","message":"topic 'plant/l2/temp': not_a_number)"}) {
+    CAPTURE(key);
+    CHECK(status.Has(key));
+  }
+  CHECK(NumberAfter(status.body, "started_ns") <= static_cast<double>(NowNs()));
+  CHECK(NumberAfter(status.body, "started_ns") > static_cast<double>(NowNs() - 600 * kSecond));
+
+  const auto metrics = Get(f.port(), "/metrics");
+  REQUIRE(metrics.status == 200);
+  // Since start, the status counts what the histogram counts; the window
+  // (the gateway is younger than 60 s) counts the same batches.
+  const double acks = MetricValue(metrics.body, "sluice_durable_ack_latency_seconds_count", "");
+  CHECK(acks >= 1);
+  const auto since = status.body.substr(status.body.find(R"("since_start":)"));
+  CHECK(NumberAfter(since, "count") == acks);
+  CHECK(NumberAfter(status.body.substr(status.body.find(R"("ack_latency":)")), "count") == acks);
+  CHECK(NumberAfter(since, "p50_ms") > 0);
+  CHECK(NumberAfter(since, "p99_ms") >= NumberAfter(since, "p50_ms"));
+  CHECK(MetricValue(metrics.body, "sluice_ingest_malformed_total", R"(reason="not_a_number")") ==
+        NumberAfter(status.body, "not_a_number"));
+  // Per rule: the float rule won 21 messages and refused one; the bytes
+  // rule won one.
+  CHECK(MetricValue(metrics.body, "sluice_ingest_rule_messages_total",
+                    R"(rule="0",topic="plant/+/temp",result="matched")") == 21);
+  CHECK(MetricValue(metrics.body, "sluice_ingest_rule_messages_total",
+                    R"(rule="0",topic="plant/+/temp",result="malformed")") == 1);
+  CHECK(MetricValue(metrics.body, "sluice_ingest_rule_messages_total",
+                    R"(rule="1",topic="blob/+",result="matched")") == 1);
+
+  const auto sources = Get(f.port(), "/v1/sources");
+  REQUIRE(sources.status == 200);
+  CHECK(sources.HeadHas("application/json"));
+  CHECK(sources.Has(R"("brokers":[])"));
+  CHECK(sources.Has(R"("endpoint":{"enabled":false,"address":"127.0.0.1")"));
+  CHECK(sources.Has(R"("connections":[],"connections_total":0)"));
+  CHECK(sources.Has(
+      R"({"index":0,"topic":"plant/+/temp","format":"raw","priority":"normal","matched":21,"malformed":1,"samples":20})"));
+  CHECK(sources.Has(
+      R"({"index":1,"topic":"blob/+","format":"raw","priority":"normal","matched":1,"malformed":0,"samples":1})"));
+  CHECK(sources.Has(R"("unmatched":1})"));
+}
+
 // The real file system, except that it reports a file system with `free`
 // of `total` bytes free.
 class SpaceEnv final : public store::Env {

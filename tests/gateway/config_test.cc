@@ -214,3 +214,50 @@ TEST_CASE("a late_grace the user set beyond the window names both keys, where, a
 }
 
 }  // namespace sluice::gateway
+
+namespace sluice::gateway {
+
+TEST_CASE("an endpoint on a network address without authentication is refused, naming the fix") {
+  const auto m = ErrorOf("[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\n");
+  CHECK(Contains(m, "test.toml:3:"));
+  CHECK(Contains(m, "'endpoint.address'"));
+  CHECK(Contains(m, "no client authentication"));
+  CHECK(Contains(m, "endpoint.password_file"));
+  CHECK(Contains(m, "endpoint.require_client_cert = true"));
+  CHECK(Contains(m, "endpoint.allow_anonymous = true"));
+  CHECK(Contains(ErrorOf("[endpoint]\nenabled = true\naddress = \"::\"\n"), "'endpoint.address'"));
+  CHECK(Contains(ErrorOf("[endpoint]\nenabled = true\naddress = \"192.168.1.20\"\n"),
+                 "'endpoint.address'"));
+}
+
+TEST_CASE("an endpoint on loopback, with authentication or with allow_anonymous is accepted") {
+  const char* accepted[] = {
+      "[endpoint]\nenabled = true\n",  // 127.0.0.1 by default
+      "[endpoint]\nenabled = true\naddress = \"127.0.0.2\"\n",
+      "[endpoint]\nenabled = true\naddress = \"::1\"\n",
+      "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\npassword_file = \"/etc/sluice/p\"\n",
+      "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\ntls_cert_file = \"/c\"\n"
+      "tls_key_file = \"/k\"\ntls_ca_file = \"/ca\"\nrequire_client_cert = true\n",
+      "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\nallow_anonymous = true\n",
+      // Off, it listens nowhere.
+      "[endpoint]\nenabled = false\naddress = \"0.0.0.0\"\n",
+  };
+  for (const char* text : accepted) {
+    CAPTURE(text);
+    auto c = ParseConfig(text, "test.toml");
+    CHECK_MESSAGE(c.ok(), c.status().ToString());
+  }
+  auto c = ParseConfig("[endpoint]\nallow_anonymous = true\n", "test.toml");
+  REQUIRE(c.ok());
+  CHECK(c->endpoint.allow_anonymous);
+  CHECK_FALSE(Config{}.endpoint.allow_anonymous);
+}
+
+TEST_CASE("client certificates that are asked for but not required do not authenticate") {
+  const auto m = ErrorOf(
+      "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\ntls_cert_file = \"/c\"\n"
+      "tls_key_file = \"/k\"\ntls_ca_file = \"/ca\"\n");
+  CHECK(Contains(m, "'endpoint.address'"));
+}
+
+}  // namespace sluice::gateway

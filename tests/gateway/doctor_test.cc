@@ -187,3 +187,50 @@ TEST_CASE("file system: read-only or full fails, under the warning threshold war
 
 }  // namespace
 }  // namespace sluice::gateway::doctor
+
+namespace sluice::gateway::doctor {
+
+TEST_CASE("doctor warns when anonymous clients may publish from the network") {
+  EndpointOptions e;
+  e.enabled = true;
+  e.address = "0.0.0.0";
+  e.port = 1884;
+  e.allow_anonymous = true;
+  const CheckResult r = CheckEndpointAccess(e);
+  CHECK(r.level == Level::kWarn);
+  CHECK(r.name == "endpoint");
+  CHECK(r.message.find("anyone on the network can write data") != std::string::npos);
+  CHECK(r.message.find("endpoint.password_file") != std::string::npos);
+
+  e.allow_anonymous = false;
+  CHECK(CheckEndpointAccess(e).level == Level::kFail);
+}
+
+TEST_CASE("doctor says how endpoint clients are authenticated") {
+  EndpointOptions e;
+  e.enabled = true;
+  e.address = "0.0.0.0";
+  e.password_file = "/etc/sluice/endpoint.passwd";
+  CheckResult r = CheckEndpointAccess(e);
+  CHECK(r.level == Level::kPass);
+  CHECK(r.message.find("password from /etc/sluice/endpoint.passwd") != std::string::npos);
+
+  e.password_file.clear();
+  e.tls_cert_file = "/c";
+  e.tls_key_file = "/k";
+  e.tls_ca_file = "/ca.pem";
+  e.require_client_cert = true;
+  r = CheckEndpointAccess(e);
+  CHECK(r.level == Level::kPass);
+  CHECK(r.message.find("client certificate signed by a CA in /ca.pem") != std::string::npos);
+
+  EndpointOptions local;
+  local.enabled = true;  // 127.0.0.1
+  r = CheckEndpointAccess(local);
+  CHECK(r.level == Level::kPass);
+  CHECK(r.message.find("loopback only") != std::string::npos);
+
+  CHECK(CheckEndpointAccess(EndpointOptions{}).message == "off");
+}
+
+}  // namespace sluice::gateway::doctor

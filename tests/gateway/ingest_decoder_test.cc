@@ -78,6 +78,49 @@ TEST_CASE("the ingest decoder routes by first matching rule and counts what it r
   CHECK(out.size() == 2);
 }
 
+TEST_CASE("each rule counts the messages it won, those its decoder refused, and their samples") {
+  IngestOptions o;
+  RuleOptions json;
+  json.topic = "plant/{machine}/json";
+  json.format = PayloadFormat::kJson;
+  json.fields = {"t", "p"};
+  json.series = "{machine}.{field}";
+  o.rules.push_back(json);
+  RuleOptions raw;
+  raw.topic = "plant/#";  // also matches the json topics: first match wins
+  o.rules.push_back(raw);
+  RuleOptions idle;
+  idle.topic = "idle/#";
+  o.rules.push_back(idle);
+  auto d = IngestDecoder::Create(o, [](std::string_view) {});
+  REQUIRE(d.ok());
+  IngestDecoder& dec = **d;
+
+  std::vector<Sample> out;
+  std::vector<OutboundMessage> publish;
+  CHECK(dec.Decode(Msg("plant/m1/json", R"({"t": 1, "p": 2})"), out, publish).ok());
+  CHECK(dec.Decode(Msg("plant/m2/json", R"({"t": 3, "p": 4})"), out, publish).ok());
+  CHECK_FALSE(dec.Decode(Msg("plant/m1/json", "{"), out, publish).ok());
+  CHECK(dec.Decode(Msg("plant/m1/raw", "5"), out, publish).ok());
+  CHECK_FALSE(dec.Decode(Msg("plant/m1/raw", "warm"), out, publish).ok());
+  CHECK(dec.Decode(Msg("elsewhere", "1"), out, publish).status.code() == StatusCode::kNotFound);
+
+  const std::vector<RuleCounts> c = dec.rule_counts();
+  REQUIRE(c.size() == 3);
+  CHECK(c[0].matched == 3);
+  CHECK(c[0].malformed == 1);
+  CHECK(c[0].samples == 4);
+  CHECK(c[1].matched == 2);
+  CHECK(c[1].malformed == 1);
+  CHECK(c[1].samples == 1);
+  CHECK(c[2].matched == 0);
+  CHECK(dec.unmatched() == 1);  // counted apart: no rule won it
+
+  const auto [last, at] = dec.last_malformed();
+  CHECK(Contains(last, "plant/m1/raw"));
+  CHECK(at == Msg("plant/m1/raw", "warm").receive_time_ns);
+}
+
 TEST_CASE("series names the store would refuse are refused as bad_series_name") {
   IngestOptions o;
   RuleOptions raw;

@@ -3,7 +3,7 @@
 # publishers; and the `sluice` binary killed with SIGKILL in a loop.
 sluice_test(mqtt_ingest_test integration
   SOURCES mqtt_ingest_test.cc mqtt_test_util.cc
-  LIBS sluice_app sluice_sensor_sim)
+  LIBS sluice_app sluice_sensor_sim sluice_raw_mqtt_client)
 
 sluice_test(mqtt_kill_test integration
   SOURCES mqtt_kill_test.cc mqtt_test_util.cc

@@ -9,6 +9,7 @@
 #include "gateway/app/app.h"
 #include "mosquitto.h"
 #include "mqtt_test_util.h"
+#include "raw_mqtt_client.h"
 #include "sensor_sim/sensor_sim.h"
 #include "temp_dir.h"
 
@@ -138,6 +139,44 @@ TEST_CASE("malformed payloads are counted by reason and ingest goes on") {
   CHECK(c.malformed[static_cast<int>(gateway::MalformedReason::kNotANumber)] == 1);
   CHECK(c.malformed[static_cast<int>(gateway::MalformedReason::kBadProtobuf)] == 1);
   CHECK(Ints(app->store(), "seq.good") == std::vector<std::int64_t>{7});
+}
+
+TEST_CASE("/v1/sources shows the broker connection, an endpoint client and each rule's counts") {
+  Fixture f(false);
+  auto app = f.Start("[endpoint]\nenabled = true\nport = 0\n");
+  REQUIRE(MosquittoPub(f.broker->port(), "-q 1 -t seq/a -m 1") == 0);
+  REQUIRE(MosquittoPub(f.broker->port(), "-q 1 -t seq/a -m two") == 0);
+  auto client = RawMqttClient::Open(app->endpoint_port());
+  REQUIRE(client.ok());
+  REQUIRE(client->Handshake(MakeConnect("sensor-7")).ok());
+  REQUIRE(client->Publish(gateway::mqtt::ProtocolVersion::kV5, "seq/b", "3", 1, 1).ok());
+  REQUIRE(client->Read().ok());  // PUBACK: stored
+  REQUIRE(Eventually(
+      [&] { return Stored(*app) >= 2 && app->stats().pipeline.messages_malformed >= 1; }));
+
+  const std::string s = app->SourcesJson();
+  CAPTURE(s);
+  const std::string uri = f.broker->uri();
+  CHECK(
+      s.find(
+          R"({"index":0,"broker":0,"uri":")" + uri +
+          R"(","client_id":"sluice-test-gw-0","connected":true,"messages":2,"connects":1,"connect_failures":0,"connections_lost":0,"last_error":"")") !=
+      std::string::npos);
+  CHECK(s.find(R"("subscriptions":["plant/+/telemetry","seq/+","bulk/#","spBv1.0/#"])") !=
+        std::string::npos);
+  CHECK(s.find(R"("endpoint":{"enabled":true,"address":"127.0.0.1","port":)" +
+               std::to_string(app->endpoint_port()) + R"(,"tls":false,"auth":"anonymous")") !=
+        std::string::npos);
+  CHECK(s.find(R"({"client_id":"sensor-7","peer":"127.0.0.1:)") != std::string::npos);
+  CHECK(s.find(R"("protocol":"5")") != std::string::npos);
+  CHECK(
+      s.find(R"("publishes":1,"tls":false}],"connections_total":1,"connections_complete":true})") !=
+      std::string::npos);
+  CHECK(
+      s.find(
+          R"({"index":1,"topic":"seq/+","format":"raw","priority":"normal","matched":3,"malformed":1,"samples":2})") !=
+      std::string::npos);
+  CHECK(s.find(R"("unmatched":0})") != std::string::npos);
 }
 
 TEST_CASE("QoS 1 messages published while Sluice is stopped arrive after it restarts") {

@@ -127,6 +127,9 @@ Reply Route(const ServerState& s, const http::request<http::string_body>& req) {
   } else if (path == "/v1/status") {
     r.content_type = "application/json";
     r.body = h.status ? h.status() : "{}";
+  } else if (path == "/v1/sources" && h.sources) {
+    r.content_type = "application/json";
+    r.body = h.sources();
   } else if ((path == "/v1/series" || parsed->raw_path.starts_with("/v1/series/")) && h.series) {
     const AdminResponse a = h.series(*parsed);
     r.status = a.status;

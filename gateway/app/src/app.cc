@@ -7,8 +7,21 @@
 #include <sstream>
 
 #include "gateway/admin/series_api.h"
+#include "ingest_window.h"
 
 namespace sluice::gateway {
+
+namespace {
+
+std::int64_t MonoNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+App::App() : window_(std::make_unique<app::IngestWindow>()) {}
 
 Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   std::unique_ptr<App> app(new App());
@@ -72,11 +85,13 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   if (!pipeline.ok()) return pipeline.status().WithContext("pipeline");
   app->pipeline_ = std::move(*pipeline);
   for (auto& s : hooks.pressure_sources) app->pipeline_->AddPressureSource(std::move(s));
+  auto rules = RuleSet::Build(config.ingest);
+  if (!rules.ok()) return rules.status();
+  app->rules_ = std::move(*rules);
+  app->StartSampler();
 
   if (!config.mqtt.brokers.empty()) {
-    auto rules = RuleSet::Build(config.ingest);
-    if (!rules.ok()) return rules.status();
-    auto mqtt = MqttFrontend::Start(config.mqtt, *rules, app->pipeline_.get());
+    auto mqtt = MqttFrontend::Start(config.mqtt, app->rules_, app->pipeline_.get());
     if (!mqtt.ok()) return mqtt.status().WithContext("mqtt");
     app->mqtt_ = std::move(*mqtt);
     app->pipeline_->SetPublisher([m = app->mqtt_.get()](std::uint32_t source,
@@ -108,6 +123,7 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     AdminHandlers h;
     h.metrics = [self] { return self->MetricsText(); };
     h.status = [self] { return self->StatusJson(); };
+    h.sources = [self] { return self->SourcesJson(); };
     h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
     h.unready_reason = [self] { return self->UnreadyReason(); };
     h.series = [self](const AdminRequest& r) {
@@ -139,6 +155,7 @@ Status App::Stop() {
   if (stopped_) return close_status_;
   stopped_ = true;
   if (admin_) admin_->Stop();
+  StopSampler();
   // The endpoint stops reading but keeps sending acknowledgements while the
   // pipeline drains, so what became durable is acknowledged.
   if (endpoint_) endpoint_->StopIntake();
@@ -162,6 +179,37 @@ Status App::Stop() {
   if (store_) close_status_ = store_->Close();
   spdlog::info("stopped: {}", StatsLine());
   return close_status_;
+}
+
+void App::SampleIngest(std::int64_t mono_ns) {
+  if (pipeline_) window_->Add(app::SampleOf(pipeline_->counters(), mono_ns));
+}
+
+// A ticker of its own: nothing else in the App runs once a second, and
+// one counters() call a second costs next to nothing.
+void App::StartSampler() {
+  SampleIngest(MonoNs());  // the start of every window while the gateway is young
+  sampler_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sluice-sampler");
+    std::unique_lock lock(sampler_mu_);
+    auto next = std::chrono::steady_clock::now();
+    for (;;) {
+      next += std::chrono::seconds(1);
+      if (sampler_cv_.wait_until(lock, next, [this] { return sampler_stop_; })) return;
+      lock.unlock();
+      SampleIngest(MonoNs());
+      lock.lock();
+    }
+  });
+}
+
+void App::StopSampler() {
+  {
+    std::lock_guard lock(sampler_mu_);
+    sampler_stop_ = true;
+  }
+  sampler_cv_.notify_all();
+  if (sampler_.joinable()) sampler_.join();
 }
 
 AppStats App::stats() const {

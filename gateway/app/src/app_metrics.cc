@@ -7,6 +7,7 @@
 // with sluice_, counters end in _total, units are base units (seconds,
 // bytes), and every family has HELP and TYPE.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <vector>
@@ -15,11 +16,14 @@
 #include "gateway/admin/health.h"
 #include "gateway/app/app.h"
 #include "gateway/pipeline/store_space.h"
+#include "ingest_window.h"
+#include "last_errors.h"
 #include "version.h"
 
 namespace sluice::gateway {
 namespace {
 
+using admin::JsonDouble;
 using admin::JsonString;
 
 constexpr store::PartitionState kStates[] = {
@@ -41,6 +45,26 @@ std::int64_t WallNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::int64_t MonoNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Three decimals are plenty for a rate or a latency and keep the JSON short.
+std::string Rounded(double v) { return JsonDouble(std::round(v * 1000) / 1000); }
+
+// {"count":n,"p50_ms":x,"p99_ms":y}, quantiles null when count is 0.
+std::string LatencyJson(std::span<const std::uint64_t> buckets) {
+  std::uint64_t count = 0;
+  for (auto n : buckets) count += n;
+  auto q = [&](double p) {
+    const auto ms = app::AckLatencyQuantileMs(buckets, p);
+    return ms ? Rounded(*ms) : std::string("null");
+  };
+  return "\"count\":" + std::to_string(count) + ",\"p50_ms\":" + q(0.5) + ",\"p99_ms\":" + q(0.99);
 }
 
 // The write buffer's files on disk: the store's disk use less its segments.
@@ -100,6 +124,23 @@ std::string App::MetricsText() const {
                  Label("class", PriorityClassName(static_cast<PriorityClass>(c))) + "," +
                      Label("reason", ShedReasonName(static_cast<ShedReason>(r))));
       }
+    }
+  }
+  {
+    // One series pair per configured rule: rules are few (a configuration
+    // holds tens, not thousands), so the topic filter is a safe label.
+    auto& f = m.Family("sluice_ingest_rule_messages_total", "counter",
+                       "Messages whose topic a rule matched (it won: first match), by rule "
+                       "(its position from 0 and its topic filter) and result: matched (all), "
+                       "malformed (of those, refused by the rule's decoder).");
+    const auto rules = rules_.rules();
+    for (std::size_t i = 0; i < rules.size() && i < p.rules.size(); ++i) {
+      const std::string labels =
+          Label("rule", std::to_string(i)) + "," + Label("topic", rules[i].pattern.filter());
+      f.Sample("sluice_ingest_rule_messages_total", D(p.rules[i].matched),
+               labels + "," + Label("result", "matched"));
+      f.Sample("sluice_ingest_rule_messages_total", D(p.rules[i].malformed),
+               labels + "," + Label("result", "malformed"));
     }
   }
   Counter(m, "sluice_ingest_samples_total", "Samples decoded from messages.", D(p.samples));
@@ -391,10 +432,16 @@ std::string App::StatusJson() const {
   const auto& st = s.store;
   const auto& y = s.sync;
   std::ostringstream o;
+  const app::IngestRates rates = window_->Rates();
+  const app::AckLatencyHistogram recent = window_->LatencyWindow(app::SampleOf(p, MonoNs()));
+  std::vector<MqttConnectionInfo> brokers;
+  if (mqtt_) brokers = mqtt_->connections();
+  const auto errors = app::CollectLastErrors(s, pressure, brokers, now);
   o << "{\"gateway\":" << JsonString(config_.gateway.id)
     << ",\"site\":" << JsonString(config_.gateway.site)
     << ",\"version\":" << JsonString(SLUICE_VERSION) << ",\"now_ns\":" << now
     << ",\"uptime_s\":" << (now - start_wall_ns_) / 1'000'000'000
+    << ",\"started_ns\":" << start_wall_ns_
     << ",\"board\":{\"profile\":" << JsonString(config_.board.profile)
     << ",\"reason\":" << JsonString(config_.board.reason)
     << "}"
@@ -407,7 +454,24 @@ std::string App::StatusJson() const {
     << ",\"shed\":" << p.ShedTotal() << ",\"closed\":" << p.messages_closed
     << ",\"records_stored\":" << p.records_stored << ",\"records_dropped\":" << p.records_dropped
     << ",\"series_conflicts\":" << p.series_conflicts
-    << ",\"pressure\":" << JsonString(PressureLevelName(p.level)) << "}";
+    << ",\"pressure\":" << JsonString(PressureLevelName(p.level))
+    << ",\"rate_records_per_s\":" << Rounded(rates.records_per_s)
+    << ",\"rate_messages_per_s\":" << Rounded(rates.messages_per_s) << ",\"shed_by_reason\":{";
+  for (std::size_t r = 0; r < static_cast<std::size_t>(ShedReason::kCount); ++r) {
+    std::uint64_t n = 0;
+    for (const auto& by_class : p.shed) n += by_class[r];
+    o << (r ? "," : "") << JsonString(ShedReasonName(static_cast<ShedReason>(r))) << ":" << n;
+  }
+  o << "},\"malformed_by_reason\":{";
+  for (std::size_t r = 1; r < p.malformed.size(); ++r) {
+    o << (r > 1 ? "," : "") << JsonString(MalformedReasonName(static_cast<MalformedReason>(r)))
+      << ":" << p.malformed[r];
+  }
+  // The pipeline counts dropped records in one total, not by reason.
+  o << "}}";
+  o << ",\"ack_latency\":{\"window_s\":" << app::IngestWindow::kLatencyWindow.count() << ","
+    << LatencyJson(recent) << ",\"since_start\":{" << LatencyJson(p.ack_latency) << "}}";
+  o << ",\"last_errors\":" << app::LastErrorsJson(errors);
   o << ",\"mqtt\":{\"connected\":" << s.mqtt.connected << ",\"configured\":" << s.mqtt.total
     << ",\"connections_lost\":" << s.mqtt.connections_lost << "}";
   o << ",\"endpoint\":{\"enabled\":" << (config_.endpoint.enabled ? "true" : "false")

@@ -30,6 +30,8 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetBool(n, c.endpoint.require_client_cert); }},
     {{"endpoint.password_file", "string"},
      [](Config& c, const toml::node& n) { return GetString(n, c.endpoint.password_file); }},
+    {{"endpoint.allow_anonymous", "boolean"},
+     [](Config& c, const toml::node& n) { return GetBool(n, c.endpoint.allow_anonymous); }},
     {{"endpoint.max_connections", "integer"},
      [](Config& c, const toml::node& n) { return GetU32(n, 1, 100000, c.endpoint.max_connections); }},
     {{"endpoint.max_sessions", "integer"},

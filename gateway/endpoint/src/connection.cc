@@ -281,6 +281,7 @@ Connection::Step Connection::HandleConnect(const mqtt::FrameHeader& h,
   session_ = attached.session;
   keep_alive_s_ = connect_.keep_alive_s;
   connected_ = true;
+  connected_ns_ = NowNs();
 
   mqtt::ConnackPacket ack;
   ack.session_present = attached.present;
@@ -343,6 +344,7 @@ Connection::Step Connection::HandlePublish(const mqtt::FrameHeader& h,
       return Step::kPause;
     }
     st.Add(st.publishes[0]);
+    ++publishes_;
     return Step::kNext;
   }
   const std::uint64_t hash = ContentHash(topic, publish_.payload);
@@ -391,7 +393,21 @@ Connection::Step Connection::HandlePublish(const mqtt::FrameHeader& h,
       return Step::kPause;
   }
   st.Add(st.publishes[qos]);
+  ++publishes_;
   return Step::kNext;
+}
+
+EndpointConnectionInfo Connection::Info() const {
+  EndpointConnectionInfo i;
+  i.peer = peer();
+  i.tls = transport_->tls();
+  if (connected_) {
+    i.client_id = client_id_;
+    i.protocol = version_ == ProtocolVersion::kV5 ? "5" : "3.1.1";
+    i.connected_ns = connected_ns_;
+  }
+  i.publishes = publishes_;
+  return i;
 }
 
 void Connection::PauseFor(Pause why) {

@@ -17,6 +17,7 @@
 
 #include "endpoint_core.h"
 #include "gateway/codec/mqtt_codec.h"
+#include "gateway/endpoint/mqtt_endpoint.h"
 #include "session.h"
 #include "transport.h"
 
@@ -42,6 +43,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   bool finished() const { return finished_; }
   const std::string& peer() const { return transport_->peer(); }
+  // What /v1/sources shows of it. Network thread only.
+  EndpointConnectionInfo Info() const;
 
  private:
   enum class Step : std::uint8_t { kNext, kPause, kClosed };
@@ -76,6 +79,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string client_id_;
   std::uint16_t keep_alive_s_ = 0;
   std::int64_t started_ms_ = 0, last_rx_ms_ = 0;
+  std::int64_t connected_ns_ = 0;     // wall clock of the accepted CONNECT
+  std::uint64_t publishes_ = 0;       // PUBLISH packets taken
   std::vector<std::string> aliases_;  // topic alias n at [n - 1]
   mqtt::ConnectPacket connect_;
   mqtt::PublishPacket publish_;

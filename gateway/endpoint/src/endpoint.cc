@@ -131,6 +131,42 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
     connections_.clear();
   }
 
+  // The connections belong to the network thread and change on it alone.
+  // Rather than a registry under a mutex that every connect, disconnect and
+  // PUBLISH would have to update (a lock on the ingest path, for a page an
+  // operator opens now and then), the snapshot is taken on that thread: the
+  // request is posted to it and awaited with a timeout. Ingest pays
+  // nothing; the admin request waits for at most one turn of the loop.
+  EndpointConnectionList Connections(std::size_t limit) const override {
+    struct Reply {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      EndpointConnectionList list;
+    };
+    auto reply = std::make_shared<Reply>();
+    asio::post(io_, [this, reply, limit] {
+      EndpointConnectionList list;
+      list.total = connections_.size();
+      for (const auto& [c, conn] : connections_) {
+        if (list.connections.size() >= limit) break;
+        if (!conn->finished()) list.connections.push_back(conn->Info());
+      }
+      std::lock_guard lock(reply->mu);
+      reply->list = std::move(list);
+      reply->done = true;
+      reply->cv.notify_one();
+    });
+    std::unique_lock lock(reply->mu);
+    if (!reply->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return reply->done; })) {
+      EndpointConnectionList partial;
+      partial.total = stats_.connections_active.load(std::memory_order_relaxed);
+      partial.complete = false;
+      return partial;
+    }
+    return std::move(reply->list);
+  }
+
   EndpointCounters counters() const override {
     EndpointCounters c;
     auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
@@ -146,6 +182,11 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
     c.sessions_taken_over = get(stats_.sessions_taken_over);
     c.sessions_expired = get(stats_.sessions_expired);
     for (int q = 0; q < 3; ++q) c.publishes[q] = get(stats_.publishes[q]);
+    {
+      std::lock_guard lock(last_error_mu_);
+      c.last_error = last_error_;
+      c.last_error_ns = last_error_ns_;
+    }
     c.duplicates = get(stats_.duplicates);
     c.acks_sent = get(stats_.acks_sent);
     c.acks_negative = get(stats_.acks_negative);
@@ -238,6 +279,15 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
   }
 
   void LogLimited(const std::string& line) override {
+    {
+      // Only refusals and closures come here, never a PUBLISH that went well.
+      const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+      std::lock_guard lock(last_error_mu_);
+      last_error_ = line;
+      last_error_ns_ = wall;
+    }
     const auto now = NowMs();
     if (now - log_second_ms_ >= 1000) {
       if (log_suppressed_ > 0) spdlog::warn("endpoint: {} similar lines suppressed", log_suppressed_);
@@ -368,7 +418,7 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
 
   const EndpointOptions options_;
   Pipeline* const pipeline_;
-  asio::io_context io_;
+  mutable asio::io_context io_;  // mutable: Connections() posts to it
   tcp::acceptor acceptor_;
   asio::steady_timer ticker_;
   std::optional<asio::ssl::context> ssl_;
@@ -380,6 +430,9 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
   bool closing_all_ = false;
   std::mutex stop_mu_;
   bool stopped_ = false;
+  mutable std::mutex last_error_mu_;  // a leaf lock
+  std::string last_error_;
+  std::int64_t last_error_ns_ = 0;
   // Network thread only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   SessionMap sessions_;
@@ -396,6 +449,7 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
 Result<std::unique_ptr<MqttEndpoint>> MqttEndpoint::Start(const EndpointOptions& options,
                                                           Pipeline* pipeline) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
+  SLUICE_RETURN_IF_ERROR(options.CheckExposure());
   auto ep = std::make_unique<EndpointImpl>(options, pipeline);
   Status s = ep->Init();
   if (!s.ok()) {

@@ -1,7 +1,33 @@
 // EndpointOptions::Validate.
 #include "gateway/endpoint/endpoint_options.h"
 
+#include <arpa/inet.h>
+
+#include <cstring>
+
 namespace sluice::gateway {
+
+bool EndpointOptions::loopback() const {
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+Status EndpointOptions::CheckExposure() const {
+  if (loopback() || authenticates() || allow_anonymous) return Status::Ok();
+  return InvalidArgument(
+      "address: \"" + address +
+      "\" is not a loopback address and no client authentication is configured, so anyone "
+      "on the network could write data; set endpoint.password_file (a mosquitto_passwd "
+      "file), or endpoint.tls_ca_file with endpoint.require_client_cert = true (client "
+      "certificates, with endpoint.tls_cert_file and endpoint.tls_key_file), or, to accept "
+      "anonymous clients on purpose, endpoint.allow_anonymous = true");
+}
 
 Status EndpointOptions::Validate() const {
   if (address.empty()) return InvalidArgument("address: required");
@@ -15,6 +41,7 @@ Status EndpointOptions::Validate() const {
   if (require_client_cert && tls_ca_file.empty()) {
     return InvalidArgument("require_client_cert: needs tls_ca_file to verify client certificates");
   }
+  if (enabled) SLUICE_RETURN_IF_ERROR(CheckExposure());
   if (max_connections < 1 || max_connections > 100000) {
     return InvalidArgument("max_connections: must be 1 to 100000");
   }

@@ -54,7 +54,8 @@ class MqttFrontendImpl final : public MqttFrontend {
 
   Status Init(const MqttOptions& options, const RuleSet& rules, Pipeline* pipeline) {
     std::uint32_t source = 0;
-    for (const auto& broker : options.brokers) {
+    for (std::uint32_t b = 0; b < options.brokers.size(); ++b) {
+      const auto& broker = options.brokers[b];
       std::string password;
       if (!broker.password_file.empty()) {
         auto pw = ReadPassword(broker.password_file);
@@ -66,6 +67,7 @@ class MqttFrontendImpl final : public MqttFrontend {
         conns_.push_back(std::make_unique<PahoConnection>(
             broker, broker.client_id_prefix + "-" + std::to_string(i), password, plan[i],
             source++, pipeline, &counters_));
+        broker_of_.push_back(b);
       }
     }
     for (auto& c : conns_) SLUICE_RETURN_IF_ERROR(c->Start());
@@ -96,9 +98,20 @@ class MqttFrontendImpl final : public MqttFrontend {
     return c;
   }
 
+  std::vector<MqttConnectionInfo> connections() const override {
+    std::vector<MqttConnectionInfo> out;
+    out.reserve(conns_.size());
+    for (std::size_t i = 0; i < conns_.size(); ++i) {
+      out.push_back(conns_[i]->info());
+      out.back().broker = broker_of_[i];
+    }
+    return out;
+  }
+
  private:
   mqtt_internal::SharedCounters counters_;
   std::vector<std::unique_ptr<PahoConnection>> conns_;
+  std::vector<std::uint32_t> broker_of_;  // per connection: its broker's position
 };
 
 }  // namespace

@@ -282,6 +282,8 @@ Status PahoConnection::ConnectOnce() {
           if (codes[i] >= 0x80) {
             spdlog::error("mqtt {}: broker refused subscription '{}' (reason {})", client_id_,
                           subscriptions_[i].filter, static_cast<int>(codes[i]));
+            RecordError("broker refused subscription '" + subscriptions_[i].filter + "' (reason " +
+                        std::to_string(static_cast<int>(codes[i])) + ")");
           }
         }
       }
@@ -313,6 +315,7 @@ void PahoConnection::Supervise() {
     if (stop_) break;
     if (s.ok()) {
       counters_->connects.fetch_add(1, std::memory_order_relaxed);
+      connects_.fetch_add(1, std::memory_order_relaxed);
       connected_.store(true, std::memory_order_relaxed);
       backoff_ = std::chrono::milliseconds(0);
       cv_.wait(lock, [&] { return stop_ || lost_; });
@@ -320,6 +323,8 @@ void PahoConnection::Supervise() {
       if (stop_) break;
     } else {
       counters_->connect_failures.fetch_add(1, std::memory_order_relaxed);
+      connect_failures_.fetch_add(1, std::memory_order_relaxed);
+      RecordError("cannot connect: " + s.message());
       // Paho may hold a half-open connection after a failed subscribe.
       lock.unlock();
       try {
@@ -341,8 +346,34 @@ void PahoConnection::Supervise() {
   }
 }
 
+void PahoConnection::RecordError(std::string error) {
+  const std::int64_t now = NowNs();
+  std::lock_guard lock(info_mu_);
+  last_error_ = std::move(error);
+  last_error_ns_ = now;
+}
+
+MqttConnectionInfo PahoConnection::info() const {
+  MqttConnectionInfo i;
+  i.index = source_;
+  i.uri = broker_.uri;
+  i.client_id = client_id_;
+  i.connected = connected();
+  i.messages = messages_.load(std::memory_order_relaxed);
+  i.connects = connects_.load(std::memory_order_relaxed);
+  i.connect_failures = connect_failures_.load(std::memory_order_relaxed);
+  i.connections_lost = lost_count_.load(std::memory_order_relaxed);
+  for (const auto& s : subscriptions_) i.subscriptions.push_back(s.filter);
+  std::lock_guard lock(info_mu_);
+  i.last_error = last_error_;
+  i.last_error_ns = last_error_ns_;
+  return i;
+}
+
 void PahoConnection::OnLost(const std::string& cause) {
   counters_->lost.fetch_add(1, std::memory_order_relaxed);
+  lost_count_.fetch_add(1, std::memory_order_relaxed);
+  RecordError("connection lost: " + (cause.empty() ? std::string("no reason given") : cause));
   spdlog::warn("mqtt {}: connection to {} lost: {}", client_id_, broker_.uri,
                cause.empty() ? "no reason given" : cause);
   std::lock_guard lock(mu_);
@@ -355,6 +386,7 @@ void PahoConnection::OnMessage(const mqtt::const_message_ptr& m) {
   // does, Paho reads nothing more from this socket.
   try {
     counters_->messages.fetch_add(1, std::memory_order_relaxed);
+    messages_.fetch_add(1, std::memory_order_relaxed);
     InboundMessage in;
     in.topic = m->get_topic();
     const auto& payload = m->get_payload_ref();

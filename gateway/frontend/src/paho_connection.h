@@ -38,6 +38,9 @@ class PahoConnection {
   void Stop(int timeout_ms);
   void Publish(const OutboundMessage& message);
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // This connection's counters and last error. Takes only info_mu_, which
+  // no Paho call is ever made under, so it cannot wait on Paho's threads.
+  MqttConnectionInfo info() const;
 
  private:
   void Supervise();
@@ -53,6 +56,7 @@ class PahoConnection {
   // OpenSSL reported during it.
   Status DescribeConnectFailure(const mqtt::exception& e);
   std::chrono::milliseconds NextBackoff();
+  void RecordError(std::string error);
 
   const MqttBrokerOptions broker_;
   const std::string client_id_;
@@ -75,6 +79,12 @@ class PahoConnection {
   bool stop_ = false;
   bool lost_ = false;
   std::atomic<bool> connected_{false};
+  // Per connection, besides the shared totals; relaxed.
+  std::atomic<std::uint64_t> messages_{0}, connects_{0}, connect_failures_{0}, lost_count_{0};
+  // A leaf lock: nothing else is taken and no Paho call is made under it.
+  mutable std::mutex info_mu_;
+  std::string last_error_;
+  std::int64_t last_error_ns_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::minstd_rand rng_;
 };

@@ -10,12 +10,28 @@ Result<std::unique_ptr<IngestDecoder>> IngestDecoder::Create(const IngestOptions
       new IngestDecoder(std::move(*rules), options, std::move(log_sink)));
 }
 
-IngestDecoder::IngestDecoder(RuleSet rules, const IngestOptions& options,
-                             MalformedLog::Sink sink)
+IngestDecoder::IngestDecoder(RuleSet rules, const IngestOptions& options, MalformedLog::Sink sink)
     : rules_(std::move(rules)),
-      sparkplug_(SparkplugLimits{options.sparkplug_max_nodes,
-                                 options.sparkplug_max_metrics_per_node}),
-      log_(options.malformed_log_per_second, std::move(sink)) {}
+      sparkplug_(
+          SparkplugLimits{options.sparkplug_max_nodes, options.sparkplug_max_metrics_per_node}),
+      log_(options.malformed_log_per_second, std::move(sink)),
+      rule_counters_(std::make_unique<RuleCounters[]>(rules_.rules().size())) {}
+
+std::vector<RuleCounts> IngestDecoder::rule_counts() const {
+  std::vector<RuleCounts> out(rules_.rules().size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const RuleCounters& c = rule_counters_[i];
+    out[i].matched = c.matched.load(std::memory_order_relaxed);
+    out[i].malformed = c.malformed.load(std::memory_order_relaxed);
+    out[i].samples = c.samples.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::pair<std::string, std::int64_t> IngestDecoder::last_malformed() const {
+  std::lock_guard lock(last_mu_);
+  return {last_malformed_, last_malformed_ns_};
+}
 
 DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& out,
                                    std::vector<OutboundMessage>& publish,
@@ -26,6 +42,10 @@ DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& 
                                  "': no rule matches"),
                         MalformedReason::kNone, 0};
   }
+  // The rule's position in rules_ (its index: RuleSet keeps configuration
+  // order).
+  RuleCounters& counts = rule_counters_[match_.rule->index];
+  counts.matched.fetch_add(1, std::memory_order_relaxed);
   if (priority != nullptr) *priority = match_.rule->options.priority;
   const std::size_t start = out.size();
   DecodeStatus s;
@@ -46,8 +66,16 @@ DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& 
       out.resize(start);
     }
   }
-  if (!s.ok()) {
+  if (s.ok()) {
+    counts.samples.fetch_add(out.size() - start, std::memory_order_relaxed);
+  } else {
+    counts.malformed.fetch_add(1, std::memory_order_relaxed);
     malformed_.Add(s.reason);
+    {
+      std::lock_guard lock(last_mu_);
+      last_malformed_ = s.status.message();
+      last_malformed_ns_ = message.receive_time_ns;
+    }
     log_.Log(s.reason, s.status, message.receive_time_ns);
   }
   return s;

@@ -200,9 +200,21 @@ class PipelineImpl final : public Pipeline {
     c.append_retries = get(counters_.append_retries);
     c.rebirth_requests = get(counters_.rebirths);
     c.slowed_us = get(slowed_us_);
+    c.rules.resize(rules_.rules().size());
     for (const auto& s : shards_) {
       for (std::size_t r = 0; r < c.malformed.size(); ++r) {
         c.malformed[r] += s->decoder().malformed().Get(static_cast<MalformedReason>(r));
+      }
+      const std::vector<RuleCounts> rules = s->decoder().rule_counts();
+      for (std::size_t r = 0; r < rules.size() && r < c.rules.size(); ++r) {
+        c.rules[r].matched += rules[r].matched;
+        c.rules[r].malformed += rules[r].malformed;
+        c.rules[r].samples += rules[r].samples;
+      }
+      auto [text, at] = s->decoder().last_malformed();
+      if (!text.empty() && (c.last_malformed.empty() || at > c.last_malformed_ns)) {
+        c.last_malformed = std::move(text);
+        c.last_malformed_ns = at;
       }
     }
     c.level = pressure_.level();

@@ -37,6 +37,7 @@ struct StoreStats {
   std::uint64_t torn_tail_bytes = 0;    // discarded at Open
   std::uint64_t quarantined_records = 0;  // intact in the log but unusable, skipped at Open
   std::string last_quarantine_reason;
+  std::int64_t last_quarantine_ns = 0;  // wall clock when it was found; 0: none
   std::uint64_t blocks_written = 0;
   std::uint64_t block_bytes_written = 0;  // to segments, padded
   std::uint64_t block_write_failures = 0; // retried; the records stay in the write buffer

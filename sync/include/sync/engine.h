@@ -154,6 +154,7 @@ struct SyncHealth {
   // Failed attempts since the last success (retryable and permanent).
   std::uint64_t consecutive_failures = 0;
   std::string last_error;  // of the last failed attempt; empty after a success
+  std::int64_t last_error_ns = 0;  // its wall clock, ns since the epoch; 0 with no error
   // The last attempt found stuck (still running past attempt_timeout);
   // kept after later successes, so that a hang is never forgotten unseen.
   std::string last_stuck;
@@ -168,6 +169,7 @@ struct SyncHealth {
   // Partitions parked after a permanent failure, and the last such error.
   std::uint64_t parked_partitions = 0;
   std::string last_permanent_error;
+  std::int64_t last_permanent_error_ns = 0;  // its wall clock; 0: none
   // Over partitions synced since Open: exact duplicates dropped at encode,
   // and records kept that share series and timestamp with another value.
   std::uint64_t duplicates_dropped = 0;
@@ -184,6 +186,7 @@ struct SyncHealth {
   // The last failed watermark write (state file, sink); empty after a
   // success.
   std::string watermark_error;
+  std::int64_t watermark_error_ns = 0;  // its wall clock; 0 with no error
   SyncLaneHealth live, backfill;
 };
 

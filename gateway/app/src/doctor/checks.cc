@@ -227,4 +227,31 @@ CheckResult CheckClock(std::time_t now) {
   return Pass("clock", text);
 }
 
+CheckResult CheckEndpointAccess(const EndpointOptions& e) {
+  if (!e.enabled) return Pass("endpoint", "off");
+  const std::string where = e.address + ":" + std::to_string(e.port);
+  std::string how;
+  if (!e.password_file.empty()) how = "a user name and password from " + e.password_file;
+  if (e.tls() && e.require_client_cert && !e.tls_ca_file.empty()) {
+    how += (how.empty() ? "" : " and ") + std::string("a client certificate signed by a CA in ") +
+           e.tls_ca_file;
+  }
+  if (!how.empty()) return Pass("endpoint", "on " + where + ": clients need " + how);
+  if (e.loopback()) {
+    return Pass("endpoint",
+                "on " + where + ": loopback only, clients on this box connect without credentials");
+  }
+  const std::string fix =
+      "set endpoint.password_file (mosquitto_passwd) or client certificates "
+      "(endpoint.tls_ca_file with endpoint.require_client_cert = true)";
+  if (e.allow_anonymous) {
+    return Warn("endpoint", "on " + where +
+                                " with endpoint.allow_anonymous = true: anyone on the network can "
+                                "write data; " +
+                                fix);
+  }
+  return Fail("endpoint", "on " + where + " without client authentication (refused at start); " +
+                              fix + ", or endpoint.allow_anonymous = true");
+}
+
 }  // namespace sluice::gateway::doctor

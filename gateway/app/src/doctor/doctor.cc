@@ -35,6 +35,7 @@ int RunDoctor(const Config& config) {
     results.push_back(CheckSyncLatency(probe));
     results.push_back(CheckWriteBandwidth(probe));
   }
+  results.push_back(CheckEndpointAccess(config.endpoint));
   for (auto& r : CheckBrokers(config.mqtt, kConnectTimeoutMs)) results.push_back(std::move(r));
   for (auto& r : CheckUpstream(config.sync, kConnectTimeoutMs)) results.push_back(std::move(r));
 

@@ -53,6 +53,11 @@ CheckResult CheckTcp(const std::string& name, const std::string& host, int port,
 // Every [[mqtt.broker]] uri: TCP reachability (authorisation is the
 // gateway's first CONNECT; it is not repeated here).
 std::vector<CheckResult> CheckBrokers(const MqttOptions& mqtt, int timeout_ms);
+// Who may publish to the native endpoint: a warning while
+// endpoint.allow_anonymous opens a non-loopback address to anyone, a
+// failure for such an address with no authentication at all (the loader
+// refuses it), else a pass saying how clients are authenticated.
+CheckResult CheckEndpointAccess(const EndpointOptions& endpoint);
 // sync.s3.endpoint reachable; with credentials, a Head of a probe key.
 std::vector<CheckResult> CheckUpstream(const SyncConfig& sync, int timeout_ms);
 // Year 2024 or later (no box runs Sluice earlier: a reset RTC) and before

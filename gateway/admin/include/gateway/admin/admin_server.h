@@ -77,6 +77,8 @@ struct AdminHandlers {
   std::function<std::string()> unready_reason;
   // /v1/series and everything under it. Unset: 404.
   std::function<AdminResponse(const AdminRequest&)> series;
+  // /v1/sources: brokers, endpoint connections, rules (JSON). Unset: 404.
+  std::function<std::string()> sources;
 };
 
 // What the server saw since Start. Relaxed counters.

@@ -15,10 +15,12 @@
 // sync backlog) adds a Pipeline::PressureSource.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -30,6 +32,10 @@
 #include "store/store.h"
 
 namespace sluice::gateway {
+
+namespace app {
+class IngestWindow;
+}
 
 struct AppHooks {
   store::StoreContext store_context;  // tests: fault-injecting env, clock
@@ -61,6 +67,12 @@ class App {
   std::string MetricsText() const;
   // A JSON summary (/v1/status).
   std::string StatusJson() const;
+  // Brokers, endpoint connections and rules, as JSON (/v1/sources).
+  std::string SourcesJson() const;
+  // Takes one sample for the rate and latency windows of /v1/status; the
+  // sampler thread calls it once a second, tests may call it themselves.
+  // `mono_ns`: the monotonic clock, any epoch, in increasing order.
+  void SampleIngest(std::int64_t mono_ns);
   // Empty when live, else why not (/healthz): the store open, sync not
   // stuck past admin.sync_stuck_after. A full store is not a liveness
   // failure: restarting would meet the same full disk.
@@ -79,7 +91,9 @@ class App {
   Pipeline& pipeline() { return *pipeline_; }
 
  private:
-  App() = default;
+  App();
+  void StartSampler();
+  void StopSampler();
 
   Config config_;
   std::unique_ptr<store::Store> store_;
@@ -99,7 +113,15 @@ class App {
   bool stopped_ = false;
   Status close_status_;
   std::int64_t start_wall_ns_ = 0;  // when Start began: uptime, "sync stuck since"
+  RuleSet rules_;  // the ingest rules, for what /v1/sources and /metrics say of them
 
+  // Once-a-second samples of the pipeline's counters (ingest rates, the
+  // 60 s ack-latency window of /v1/status).
+  std::unique_ptr<app::IngestWindow> window_;
+  std::thread sampler_;
+  std::mutex sampler_mu_;
+  std::condition_variable sampler_cv_;
+  bool sampler_stop_ = false;  // GUARDED_BY(sampler_mu_)
 };
 
 }  // namespace sluice::gateway

@@ -30,6 +30,12 @@ struct EndpointOptions {
   // Set: every CONNECT must carry a user name and password found there.
   // Empty: anonymous clients are accepted. Read at start.
   std::string password_file;
+  // Accept clients without credentials on an address other than loopback.
+  // Off, as in Mosquitto 2: a non-loopback address needs password_file, or
+  // client certificates (tls_ca_file with require_client_cert), or this set
+  // on purpose (anyone who reaches the port can then write data). Loopback
+  // addresses are open either way. Default: false.
+  bool allow_anonymous = false;
   // Open connections at most; one more is refused (MQTT 5: CONNACK "server
   // busy"). Default: 1024. 1 to 100000.
   std::uint32_t max_connections = 1024;
@@ -57,8 +63,21 @@ struct EndpointOptions {
   std::uint32_t connect_timeout_ms = 10000;
 
   bool tls() const { return !tls_cert_file.empty() || !tls_key_file.empty(); }
-  // InvalidArgument naming the field ("receive_maximum: ...").
+  // True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; false for anything
+  // else, "0.0.0.0" and "::" included (every interface).
+  bool loopback() const;
+  // Clients must prove who they are: a password file, or required client
+  // certificates.
+  bool authenticates() const {
+    return !password_file.empty() || (tls() && require_client_cert && !tls_ca_file.empty());
+  }
+  // InvalidArgument naming the field ("receive_maximum: ..."). With
+  // `enabled`, also the exposure rule of allow_anonymous (CheckExposure).
   Status Validate() const;
+  // InvalidArgument ("address: ...", saying what is missing and which keys
+  // fix it) for a non-loopback address without authentication or
+  // allow_anonymous. MqttEndpoint::Start checks it whatever `enabled` says.
+  Status CheckExposure() const;
 };
 
 }  // namespace sluice::gateway

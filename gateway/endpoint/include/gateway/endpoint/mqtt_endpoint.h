@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "gateway/endpoint/endpoint_options.h"
@@ -50,6 +52,28 @@ struct EndpointCounters {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t paused_reads = 0;     // times a connection stopped reading (pipeline busy or in-flight limit)
+  // The last refused or closed connection, as logged ("endpoint: CONNECT
+  // from ... refused: ..."), and when (wall clock, ns); empty and 0: none.
+  std::string last_error;
+  std::int64_t last_error_ns = 0;
+};
+
+// One open client connection (admin /v1/sources).
+struct EndpointConnectionInfo {
+  std::string client_id;          // empty until its CONNECT was accepted
+  std::string peer;               // "127.0.0.1:50512"
+  std::string protocol;           // "3.1.1" or "5"; empty until CONNECT
+  std::int64_t connected_ns = 0;  // wall clock of the accepted CONNECT; 0: not yet
+  std::uint64_t publishes = 0;    // PUBLISH packets taken on this connection
+  bool tls = false;
+};
+
+struct EndpointConnectionList {
+  std::vector<EndpointConnectionInfo> connections;  // at most the limit asked for
+  std::uint64_t total = 0;                          // open connections, all of them
+  // False when the network thread did not answer in time (stopping, or
+  // stalled): the list is empty then, and `total` is the counter's value.
+  bool complete = true;
 };
 
 class MqttEndpoint {
@@ -74,6 +98,9 @@ class MqttEndpoint {
   // connection, joins the network thread. Idempotent.
   virtual void Stop() = 0;
   virtual EndpointCounters counters() const = 0;
+  // The open connections, at most `limit` of them. Thread-safe; waits at
+  // most about half a second for the network thread.
+  virtual EndpointConnectionList Connections(std::size_t limit) const = 0;
 };
 
 }  // namespace sluice::gateway

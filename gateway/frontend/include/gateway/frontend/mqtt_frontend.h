@@ -44,6 +44,25 @@ struct MqttFrontendCounters {
   std::uint32_t total = 0;             // connections configured
 };
 
+// One configured client connection as it is now (admin /v1/sources).
+struct MqttConnectionInfo {
+  std::uint32_t index = 0;   // across all brokers, as InboundMessage::source
+  std::uint32_t broker = 0;  // position of its [[mqtt.broker]], from 0
+  std::string uri;
+  std::string client_id;
+  bool connected = false;
+  std::uint64_t messages = 0;  // received on this connection
+  std::uint64_t connects = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t connections_lost = 0;
+  // The last failed connect or lost connection, and when (wall clock, ns
+  // since the epoch); empty and 0 while there was none. Kept after a
+  // reconnect: it says why the connection last went down.
+  std::string last_error;
+  std::int64_t last_error_ns = 0;
+  std::vector<std::string> subscriptions;  // filters as sent
+};
+
 class MqttFrontend {
  public:
   virtual ~MqttFrontend() = default;
@@ -65,6 +84,9 @@ class MqttFrontend {
   virtual void Publish(std::uint32_t source, const OutboundMessage& message) = 0;
 
   virtual MqttFrontendCounters counters() const = 0;
+  // Every configured connection, in source order. Thread-safe; never
+  // waits for Paho.
+  virtual std::vector<MqttConnectionInfo> connections() const = 0;
 };
 
 }  // namespace sluice::gateway

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -33,7 +35,7 @@ class IngestDecoder {
   // (Sparkplug rebirth requests) to `publish`; `priority` receives the
   // matched rule's class. A topic no rule matches gives NotFound and is
   // counted in unmatched(); a malformed payload gives InvalidArgument, is
-  // counted by reason and logged. Not thread-safe.
+  // counted by reason and per rule, and logged. Not thread-safe.
   DecodeStatus Decode(const Message& message, std::vector<Sample>& out,
                       std::vector<OutboundMessage>& publish, PriorityClass* priority = nullptr);
 
@@ -42,6 +44,12 @@ class IngestDecoder {
   const SparkplugStats& sparkplug() const { return sparkplug_.stats(); }
   std::uint64_t unmatched() const { return unmatched_.load(std::memory_order_relaxed); }
   std::uint64_t nulls() const { return nulls_.load(std::memory_order_relaxed); }
+  // One entry per rule, in configuration order. Thread-safe (relaxed
+  // reads of counters the decoding thread writes).
+  std::vector<RuleCounts> rule_counts() const;
+  // The last refusal (its status text, naming topic and reason) and the
+  // message's receive time; empty and 0 while there was none. Thread-safe.
+  std::pair<std::string, std::int64_t> last_malformed() const;
 
  private:
   IngestDecoder(RuleSet rules, const IngestOptions& options, MalformedLog::Sink sink);
@@ -53,6 +61,17 @@ class IngestDecoder {
   MalformedCounters malformed_;
   std::atomic<std::uint64_t> unmatched_{0};
   std::atomic<std::uint64_t> nulls_{0};
+  // Per rule, indexed like rules_.rules(). Written by the decoding thread
+  // only (relaxed), so matching stays free of contention.
+  struct RuleCounters {
+    std::atomic<std::uint64_t> matched{0}, malformed{0}, samples{0};
+  };
+  std::unique_ptr<RuleCounters[]> rule_counters_;
+  // Written on refusals only (never for a message that decodes), read by
+  // the admin endpoint: a leaf lock, uncontended in practice.
+  mutable std::mutex last_mu_;
+  std::string last_malformed_;
+  std::int64_t last_malformed_ns_ = 0;
   RuleMatch match_;  // reused: its capture vector keeps its capacity
 };
 

@@ -82,6 +82,14 @@ struct [[nodiscard]] DecodeStatus {
 
 // Malformed payloads by reason. Relaxed atomics: the pipeline thread counts,
 // the metrics endpoint reads at any time.
+// What one rule did, by its position in the configuration
+// (CompiledRule::index).
+struct RuleCounts {
+  std::uint64_t matched = 0;    // messages whose topic this rule won
+  std::uint64_t malformed = 0;  // of those, refused by its decoder
+  std::uint64_t samples = 0;    // samples decoded from the others
+};
+
 class MalformedCounters {
  public:
   void Add(MalformedReason reason) {

@@ -131,6 +131,13 @@ struct PipelineCounters {
   // last slot: above every bound.
   std::array<std::uint64_t, kAckLatencyBoundsUs.size() + 1> ack_latency{};
   std::uint64_t ack_latency_sum_us = 0;
+  // Per ingest rule, in configuration order, summed over the shards'
+  // decoders.
+  std::vector<RuleCounts> rules;
+  // The newest refusal over the shards' decoders: its text and receive
+  // time (wall clock, ns); empty and 0: none.
+  std::string last_malformed;
+  std::int64_t last_malformed_ns = 0;
   std::uint64_t ShedTotal() const;
 };
 
