@@ -6,6 +6,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "gateway/admin/partitions_api.h"
 #include "gateway/admin/series_api.h"
 
 namespace sluice::gateway {
@@ -116,13 +117,19 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
                            .count();
       return admin::ServeSeries(*self->store_, r, now);
     };
+    h.partitions = [self, window_ns = std::int64_t{config.store.partition_window_s} *
+                                      1'000'000'000](const AdminRequest& r) {
+      return admin::ServePartitions(*self->store_, self->sync_.get(), window_ns, r);
+    };
+    // h.asset: the console's embedded files, when the binary carries them.
     auto admin = AdminServer::Start(config.admin.http, std::move(h));
     // Observability never stops ingest: a taken port is logged, not fatal.
     // A bad or missing token file is: serving without it would expose the
     // data, and silently serving nothing would hide the mistake.
     if (admin.ok()) {
       app->admin_ = std::move(*admin);
-      spdlog::info("admin: http://{}:{}/metrics{}", config.admin.http.address, app->admin_->port(),
+      spdlog::info("admin: {}://{}:{}/metrics{}", config.admin.http.tls() ? "https" : "http",
+                   config.admin.http.address, app->admin_->port(),
                    config.admin.http.token_file.empty() ? "" : " (bearer token required)");
     } else if (admin.status().code() == StatusCode::kUnavailable) {
       spdlog::error("admin endpoint off: {}", admin.status().ToString());

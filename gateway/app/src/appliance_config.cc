@@ -208,6 +208,10 @@ const KeySpec kKeys[] = {
     {{"admin.port", "integer"},
      [](Config& c, const toml::node& n) { return GetIntInto(n, 0, 65535, c.admin.http.port); }},
     {{"admin.token_file", "string"}, ApplyAdminTokenFile},
+    {{"admin.tls_cert_file", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.tls_cert_file); }},
+    {{"admin.tls_key_file", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.tls_key_file); }},
     {{"admin.sync_stuck_after", "duration"},
      [](Config& c, const toml::node& n) { return GetSeconds(n, c.admin.http.sync_stuck_after_s); }},
 };
