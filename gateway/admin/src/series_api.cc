@@ -74,7 +74,7 @@ std::string ValueJson(const store::Value& v) {
 constexpr std::size_t kMaxGlobStars = 16;
 
 std::optional<AdminResponse> CheckGlob(const std::string& glob) {
-  const std::string named = "glob " + JsonString(glob);
+  const std::string named = "glob '" + glob + "'";
   if (glob.empty()) return BadRequest("glob: empty; leave it out to list every series");
   if (glob.size() > kMaxNameBytes) {
     return BadRequest("glob of " + std::to_string(glob.size()) + " bytes; at most " +
