@@ -117,6 +117,8 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
                            .count();
       return admin::ServeSeries(*self->store_, r, now);
     };
+    // The configured window, as the sync engine records it in objects (the
+    // store does not report the window it was created with).
     h.partitions = [self, window_ns = std::int64_t{config.store.partition_window_s} *
                                       1'000'000'000](const AdminRequest& r) {
       return admin::ServePartitions(*self->store_, self->sync_.get(), window_ns, r);
