@@ -439,9 +439,12 @@ class Engine final : public SyncEngine {
 
 const char* UploadStateName(UploadState state) {
   switch (state) {
-    case UploadState::kWaiting: return "waiting";
-    case UploadState::kUploading: return "uploading";
-    case UploadState::kParked: return "parked";
+    case UploadState::kWaiting:
+      return "waiting";
+    case UploadState::kUploading:
+      return "uploading";
+    case UploadState::kParked:
+      return "parked";
   }
   return "unknown";
 }

@@ -127,7 +127,8 @@ TEST_CASE("downsampled float64 buckets match a brute-force computation, empty on
   // records on both edges and just outside.
   for (int i = 0; i < 3000; ++i) {
     std::int64_t t = from + static_cast<std::int64_t>(rng() % (36000 * kSecond));
-    if (i % 3 == 0) t = from + 86400 * kSecond + static_cast<std::int64_t>(rng() % (20000 * kSecond));
+    if (i % 3 == 0)
+      t = from + 86400 * kSecond + static_cast<std::int64_t>(rng() % (20000 * kSecond));
     const double v = i % 97 == 0 ? std::nan("") : static_cast<double>(rng() % 100000) / 7.0 - 5000;
     points.emplace_back(t, v);
     if (i % 50 == 0) points.emplace_back(t, v + 1);  // same timestamp, appended later
@@ -163,8 +164,9 @@ TEST_CASE("downsampled int64 keeps exact values, bool counts as 0 and 1") {
   for (int i = 0; i < 2000; ++i) {
     const std::int64_t t = from + static_cast<std::int64_t>(rng() % (3600 * kSecond));
     // Beyond 2^53, where a double would round.
-    ints.emplace_back(t, static_cast<std::int64_t>((1LL << 60) + static_cast<std::int64_t>(rng() % 1000) -
-                                                   (i % 2 ? 0 : (1LL << 61))));
+    ints.emplace_back(
+        t, static_cast<std::int64_t>((1LL << 60) + static_cast<std::int64_t>(rng() % 1000) -
+                                     (i % 2 ? 0 : (1LL << 61))));
     bools.emplace_back(t + 1, rng() % 3 == 0);
   }
   PutAll(f, "counter", ints, store::ValueType::kInt64);

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "admin_test_util.h"
@@ -115,9 +115,9 @@ TEST_CASE("partitions are listed newest first with their states, counts and size
   REQUIRE(r.status == 200);
   std::map<store::PartitionState, int> counts;
   for (const auto& p : x.before) ++counts[p.state];
-  CHECK(Has(r, "{\"total\":" + std::to_string(x.before.size()) + ",\"counts\":{\"open\":" +
-                   std::to_string(counts[store::PartitionState::kOpen]) + ",\"sealed\":1," +
-                   "\"synced\":1,\"reclaimed\":1},\"partitions\":[{\"id\":"));
+  CHECK(Has(r, "{\"total\":" + std::to_string(x.before.size()) +
+                   ",\"counts\":{\"open\":" + std::to_string(counts[store::PartitionState::kOpen]) +
+                   ",\"sealed\":1," + "\"synced\":1,\"reclaimed\":1},\"partitions\":[{\"id\":"));
   CHECK(Has(r, "\"next_after\":null}"));
 
   // Every partition, newest (greatest id) first, each with its fields.
@@ -131,18 +131,15 @@ TEST_CASE("partitions are listed newest first with their states, counts and size
     CHECK(at >= last_at);
     last_at = at;
     const std::string e = EntryOf(r.body, p.id);
-    CHECK(e == "{\"id\":\"" + admin::PartitionIdText(p.id) +
-                   "\",\"window_start_ns\":" + std::to_string(p.id.window_start_ns) +
-                   ",\"window_start\":" +
+    CHECK(e == "{\"id\":\"" + admin::PartitionIdText(p.id) + "\",\"window_start_ns\":" +
+                   std::to_string(p.id.window_start_ns) + ",\"window_start\":" +
                    admin::JsonString(sync::FormatRfc3339Nanos(p.id.window_start_ns)) +
-                   ",\"window_ns\":" + std::to_string(kHour) +
-                   ",\"shard\":" + std::to_string(p.id.shard) +
-                   ",\"late\":" + (p.id.late ? "true" : "false") + ",\"state\":\"" +
-                   store::PartitionStateName(p.state) + "\",\"records\":" +
+                   ",\"window_ns\":" + std::to_string(kHour) + ",\"shard\":" +
+                   std::to_string(p.id.shard) + ",\"late\":" + (p.id.late ? "true" : "false") +
+                   ",\"state\":\"" + store::PartitionStateName(p.state) + "\",\"records\":" +
                    std::to_string(p.records) + ",\"blocks\":" + std::to_string(p.blocks) +
-                   ",\"bytes\":" + std::to_string(p.block_bytes) +
-                   ",\"t_min_ns\":" + std::to_string(p.t_min) +
-                   ",\"t_max_ns\":" + std::to_string(p.t_max) +
+                   ",\"bytes\":" + std::to_string(p.block_bytes) + ",\"t_min_ns\":" +
+                   std::to_string(p.t_min) + ",\"t_max_ns\":" + std::to_string(p.t_max) +
                    R"(,"upload":{"state":"none","attempts":0,"last_error":""}})");
   }
   CHECK(std::any_of(want.begin(), want.end(), [](const auto& p) { return p.id.late; }));
@@ -166,8 +163,8 @@ TEST_CASE("partitions filter by state and page with next_after, never repeating 
   std::vector<store::PartitionId> seen;
   std::string after;
   for (int page = 0; page < 100; ++page) {
-    const auto r = Serve(s, nullptr,
-                         "/v1/partitions?state=open&limit=2" + (after.empty() ? "" : "&after=" + after));
+    const auto r = Serve(
+        s, nullptr, "/v1/partitions?state=open&limit=2" + (after.empty() ? "" : "&after=" + after));
     REQUIRE(r.status == 200);
     CHECK(Has(r, "{\"total\":" + std::to_string(want.size()) + ","));
     for (const auto& id : want) {
@@ -184,8 +181,9 @@ TEST_CASE("partitions filter by state and page with next_after, never repeating 
 
   const auto bad_state = Serve(s, nullptr, "/v1/partitions?state=done");
   CHECK(bad_state.status == 400);
-  CHECK(Has(bad_state, "state: 'done' is not a partition state; allowed: open, sealed, synced, "
-                       "reclaimed"));
+  CHECK(Has(bad_state,
+            "state: 'done' is not a partition state; allowed: open, sealed, synced, "
+            "reclaimed"));
   CHECK(Serve(s, nullptr, "/v1/partitions?after=yesterday").status == 400);
   CHECK(Has(Serve(s, nullptr, "/v1/partitions?limit=0"), "limit: 0 is outside 1 .. 10000"));
   CHECK(Has(Serve(s, nullptr, "/v1/partitions?sate=open"), "unknown parameter 'sate'"));
@@ -198,16 +196,23 @@ TEST_CASE("each partition's upload state comes from the sync engine") {
   engine.uploads[x.sealed] = {sync::UploadState::kParked, 3,
                               "PermissionDenied: s3: 403 AccessDenied"};
   const auto r = Serve(x.f.app->store(), &engine, "/v1/partitions");
-  CHECK(EntryOf(r.body, x.sealed)
-            .ends_with(
-                R"("upload":{"state":"parked","attempts":3,"last_error":"PermissionDenied: s3: 403 AccessDenied"}})"));
-  CHECK(EntryOf(r.body, x.open).ends_with(R"("upload":{"state":"not sealed","attempts":0,"last_error":""}})"));
-  CHECK(EntryOf(r.body, x.synced).ends_with(R"("upload":{"state":"uploaded","attempts":0,"last_error":""}})"));
-  CHECK(EntryOf(r.body, x.reclaimed).ends_with(R"("upload":{"state":"uploaded",)" R"("attempts":0,"last_error":""}})"));
+  CHECK(
+      EntryOf(r.body, x.sealed)
+          .ends_with(
+              R"("upload":{"state":"parked","attempts":3,"last_error":"PermissionDenied: s3: 403 AccessDenied"}})"));
+  CHECK(EntryOf(r.body, x.open)
+            .ends_with(R"("upload":{"state":"not sealed","attempts":0,"last_error":""}})"));
+  CHECK(EntryOf(r.body, x.synced)
+            .ends_with(R"("upload":{"state":"uploaded","attempts":0,"last_error":""}})"));
+  CHECK(EntryOf(r.body, x.reclaimed)
+            .ends_with(R"("upload":{"state":"uploaded",)"
+                       R"("attempts":0,"last_error":""}})"));
 
   engine.uploads[x.sealed] = {sync::UploadState::kUploading, 4, "Unavailable: timeout"};
-  CHECK(EntryOf(Serve(x.f.app->store(), &engine, "/v1/partitions").body, x.sealed)
-            .ends_with(R"("upload":{"state":"uploading","attempts":4,"last_error":"Unavailable: timeout"}})"));
+  CHECK(
+      EntryOf(Serve(x.f.app->store(), &engine, "/v1/partitions").body, x.sealed)
+          .ends_with(
+              R"("upload":{"state":"uploading","attempts":4,"last_error":"Unavailable: timeout"}})"));
   // Sealed since the engine last looked: waiting, no attempt yet.
   engine.uploads.clear();
   CHECK(EntryOf(Serve(x.f.app->store(), &engine, "/v1/partitions").body, x.sealed)
@@ -223,8 +228,8 @@ TEST_CASE("a running gateway serves /v1/partitions, with uploads from its own sy
   }
   SUBCASE("with a directory sink a sealed partition becomes uploaded") {
     sluice::testing::TempDir sink("sluice-admin-sink");
-    AppFixture f("", "[sync]\nsink = \"dir\"\n[sync.dir]\nroot = \"" + sink.path().string() +
-                         "\"\n");
+    AppFixture f("",
+                 "[sync]\nsink = \"dir\"\n[sync.dir]\nroot = \"" + sink.path().string() + "\"\n");
     f.Put("m/1", {{NowNs(), 1.0}});
     const auto open = f.app->store().ListPartitions(store::PartitionState::kOpen);
     REQUIRE_FALSE(open.empty());

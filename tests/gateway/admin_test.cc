@@ -164,10 +164,10 @@ std::optional<StaticAsset> FakeAsset(std::string_view path) {
 }
 
 void CheckSecurityHeaders(const testing::HttpReply& r) {
-  CHECK(r.HeadHas(
-      "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-      "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
-      "form-action 'none'; frame-ancestors 'none'\r\n"));
+  CHECK(
+      r.HeadHas("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+                "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'none'\r\n"));
   CHECK(r.HeadHas("X-Content-Type-Options: nosniff\r\n"));
   CHECK(r.HeadHas("Referrer-Policy: no-referrer\r\n"));
   CHECK(r.HeadHas("X-Frame-Options: DENY\r\n"));
@@ -281,8 +281,9 @@ TEST_CASE("HTTPS needs both the certificate and the key, and they must load") {
         "HTTP)");
   o.tls_cert_file.clear();
   o.tls_key_file = "/etc/sluice/admin.key";
-  CHECK(o.Validate().message().starts_with("tls_cert_file: HTTPS needs both tls_cert_file and "
-                                           "tls_key_file"));
+  CHECK(
+      o.Validate().message().starts_with("tls_cert_file: HTTPS needs both tls_cert_file and "
+                                         "tls_key_file"));
   o.tls_cert_file = "/nonexistent/admin.pem";
   auto refused = AdminServer::Start(o, FakeHandlers());
   REQUIRE_FALSE(refused.ok());

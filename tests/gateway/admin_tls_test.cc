@@ -192,8 +192,10 @@ TEST_CASE("sluice status reads an HTTPS admin endpoint and never falls back to t
   CHECK(misuse.status().message().starts_with("--ca-file is for an https:// admin URL"));
   status::StatusOptions missing_ca = o;
   missing_ca.ca_file = (t.dir.path() / "absent.pem").string();
-  CHECK(status::TakeSnapshot(missing_ca).status().message().starts_with(
-      "--ca-file " + missing_ca.ca_file + ": "));
+  CHECK(status::TakeSnapshot(missing_ca)
+            .status()
+            .message()
+            .starts_with("--ca-file " + missing_ca.ca_file + ": "));
   status::StatusOptions ftp = o;
   ftp.admin = "ftp://127.0.0.1:1";
   CHECK(status::TakeSnapshot(ftp).status().message().find("http:// or https://") !=
@@ -203,8 +205,7 @@ TEST_CASE("sluice status reads an HTTPS admin endpoint and never falls back to t
 TEST_CASE("a gateway with admin.tls_cert_file and admin.tls_key_file serves HTTPS only") {
   sluice::testing::TempDir dir("sluice-admin-tls-app");
   const auto pki = sluice::testing::MakeTestPki(dir.path());
-  auto only_cert =
-      ParseConfig("[admin]\ntls_cert_file = \"" + pki.server_cert + "\"\n", "t.toml");
+  auto only_cert = ParseConfig("[admin]\ntls_cert_file = \"" + pki.server_cert + "\"\n", "t.toml");
   REQUIRE_FALSE(only_cert.ok());
   CHECK(only_cert.status().message().find(
             "'admin.tls_key_file': HTTPS needs both tls_cert_file and tls_key_file") !=

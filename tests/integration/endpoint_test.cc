@@ -14,9 +14,9 @@
 
 #include "base/paho_library.h"
 #include "gateway/app/app.h"
-#include "store/env.h"
 #include "mqtt_test_util.h"
 #include "raw_mqtt_client.h"
+#include "store/env.h"
 #include "temp_dir.h"
 #include "test_pki.h"
 

@@ -9,7 +9,8 @@ namespace sluice::testing {
 TestPki MakeTestPki(const std::filesystem::path& dir) {
   const std::string d = dir.string();
   const std::string cmd =
-      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
       "-keyout ca.key -out ca.pem 2>/dev/null && "
       "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr "
       "2>/dev/null && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "

@@ -8,9 +8,9 @@ namespace sluice::testing {
 
 // PEM file paths inside the directory MakeTestPki was given.
 struct TestPki {
-  std::string ca;                        // a self-signed CA (CN=test-ca)
-  std::string server_cert, server_key;   // CN=127.0.0.1, SAN IP:127.0.0.1, signed by ca
-  std::string client_cert, client_key;   // CN=sensor-1, signed by ca
+  std::string ca;                       // a self-signed CA (CN=test-ca)
+  std::string server_cert, server_key;  // CN=127.0.0.1, SAN IP:127.0.0.1, signed by ca
+  std::string client_cert, client_key;  // CN=sensor-1, signed by ca
 };
 
 // Makes a CA, a server certificate for 127.0.0.1 and a client certificate

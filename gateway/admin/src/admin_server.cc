@@ -155,8 +155,9 @@ Reply ServeAsset(const ServerState& s, const http::request<http::string_body>& r
   r.headers.emplace_back(http::field::cache_control, "no-cache");
   r.headers.emplace_back(http::field::etag, etag);
   const auto match = req.find(http::field::if_none_match);
-  if (match != req.end() && std::string_view(match->value().data(), match->value().size())
-                                    .find(etag) != std::string_view::npos) {
+  if (match != req.end() &&
+      std::string_view(match->value().data(), match->value().size()).find(etag) !=
+          std::string_view::npos) {
     r.status = 304;
     r.content_type.clear();
     return r;
@@ -229,13 +230,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
       // The bytes read while detecting TLS are the start of the handshake.
-      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
-                              [self = this->shared_from_this()](beast::error_code ec,
-                                                                std::size_t used) {
-                                self->buffer_.consume(used);
-                                if (ec) return;  // not TLS after all, or gone: drop
-                                self->Read();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+            self->buffer_.consume(used);
+            if (ec) return;  // not TLS after all, or gone: drop
+            self->Read();
+          });
     } else {
       Read();
     }
@@ -247,10 +248,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -330,11 +330,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void Drain() {
     if (drained_ > kLingerBytes || std::chrono::steady_clock::now() >= drain_until_) return;
     stream_.expires_at(drain_until_);
-    stream_.async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](
-                                                        beast::error_code ec, std::size_t n) {
-      self->drained_ += n;
-      if (!ec) self->Drain();
-    });
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec) self->Drain();
+                            });
   }
 
   Stream stream_;
@@ -355,10 +355,9 @@ class Detector : public std::enable_shared_from_this<Detector> {
 
   void Run() {
     stream_.expires_after(kIdleTimeout);
-    beast::async_detect_ssl(stream_, buffer_,
-                            [self = shared_from_this()](beast::error_code ec, bool tls) {
-                              self->OnDetect(ec, tls);
-                            });
+    beast::async_detect_ssl(
+        stream_, buffer_,
+        [self = shared_from_this()](beast::error_code ec, bool tls) { self->OnDetect(ec, tls); });
   }
 
  private:
@@ -366,8 +365,8 @@ class Detector : public std::enable_shared_from_this<Detector> {
     if (ec) return;  // closed or timed out before saying anything
     if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          beast::ssl_stream<beast::tcp_stream>(std::move(stream_), *state_.tls),
-          std::move(buffer_), state_)
+          beast::ssl_stream<beast::tcp_stream>(std::move(stream_), *state_.tls), std::move(buffer_),
+          state_)
           ->Run();
       return;
     }

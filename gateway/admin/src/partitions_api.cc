@@ -110,14 +110,13 @@ AdminResponse ServePartitions(const store::Store& store, const sync::SyncEngine*
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return b.id < a.id; });
   auto first = all.begin();
   if (after) {
-    first = std::upper_bound(all.begin(), all.end(), *after,
-                             [](const store::PartitionId& id, const store::PartitionInfo& p) {
-                               return p.id < id;
-                             });
+    first = std::upper_bound(
+        all.begin(), all.end(), *after,
+        [](const store::PartitionId& id, const store::PartitionInfo& p) { return p.id < id; });
   }
   const auto count = std::min<std::size_t>(limit, static_cast<std::size_t>(all.end() - first));
-  const auto uploads =
-      engine != nullptr ? engine->UploadStates() : std::map<store::PartitionId, sync::PartitionUpload>{};
+  const auto uploads = engine != nullptr ? engine->UploadStates()
+                                         : std::map<store::PartitionId, sync::PartitionUpload>{};
 
   std::string body = "{\"total\":" + std::to_string(all.size()) + ",\"counts\":{";
   for (std::size_t i = 0; i < kStates.size(); ++i) {
@@ -128,24 +127,22 @@ AdminResponse ServePartitions(const store::Store& store, const sync::SyncEngine*
   for (std::size_t i = 0; i < count; ++i) {
     const auto& p = first[static_cast<std::ptrdiff_t>(i)];
     body += i ? ",{" : "{";
-    body += "\"id\":" + JsonString(PartitionIdText(p.id)) +
-            ",\"window_start_ns\":" + std::to_string(p.id.window_start_ns) +
-            ",\"window_start\":" + JsonString(sync::FormatRfc3339Nanos(p.id.window_start_ns)) +
-            ",\"window_ns\":" + std::to_string(window_ns) +
-            ",\"shard\":" + std::to_string(p.id.shard) +
-            ",\"late\":" + (p.id.late ? "true" : "false") +
-            ",\"state\":" + JsonString(store::PartitionStateName(p.state)) +
-            ",\"records\":" + std::to_string(p.records) +
-            ",\"blocks\":" + std::to_string(p.blocks) +
-            ",\"bytes\":" + std::to_string(p.block_bytes) +
-            ",\"t_min_ns\":" + std::to_string(p.t_min) +
-            ",\"t_max_ns\":" + std::to_string(p.t_max) + ",\"upload\":" +
-            UploadJson(p, engine, uploads) + "}";
+    body +=
+        "\"id\":" + JsonString(PartitionIdText(p.id)) +
+        ",\"window_start_ns\":" + std::to_string(p.id.window_start_ns) +
+        ",\"window_start\":" + JsonString(sync::FormatRfc3339Nanos(p.id.window_start_ns)) +
+        ",\"window_ns\":" + std::to_string(window_ns) + ",\"shard\":" + std::to_string(p.id.shard) +
+        ",\"late\":" + (p.id.late ? "true" : "false") +
+        ",\"state\":" + JsonString(store::PartitionStateName(p.state)) +
+        ",\"records\":" + std::to_string(p.records) + ",\"blocks\":" + std::to_string(p.blocks) +
+        ",\"bytes\":" + std::to_string(p.block_bytes) + ",\"t_min_ns\":" + std::to_string(p.t_min) +
+        ",\"t_max_ns\":" + std::to_string(p.t_max) +
+        ",\"upload\":" + UploadJson(p, engine, uploads) + "}";
   }
   body += "],\"next_after\":";
   const bool more = first + static_cast<std::ptrdiff_t>(count) != all.end();
-  body += more ? JsonString(PartitionIdText(first[static_cast<std::ptrdiff_t>(count) - 1].id))
-               : "null";
+  body +=
+      more ? JsonString(PartitionIdText(first[static_cast<std::ptrdiff_t>(count) - 1].id)) : "null";
   return Json(200, body + "}\n");
 }
 

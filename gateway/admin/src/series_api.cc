@@ -3,8 +3,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <variant>
 #include <vector>
@@ -219,8 +219,9 @@ void Add(Bucket& b, const store::Record& rec) {
 AdminResponse Downsample(const store::Store& store, const store::SeriesInfo& s,
                          const AdminRequest& r, std::int64_t now_ns, const SeriesApiLimits& l) {
   if (r.query.contains("limit")) {
-    return BadRequest("limit and max_points together: max_points answers the whole range in "
-                      "buckets, limit pages through records; ask for one of them");
+    return BadRequest(
+        "limit and max_points together: max_points answers the whole range in "
+        "buckets, limit pages through records; ask for one of them");
   }
   const std::string& v = r.query.at("max_points");
   std::uint64_t n = 0;
@@ -316,7 +317,8 @@ AdminResponse Points(const store::Store& store, const store::SeriesInfo& s, cons
       next = std::to_string(t_next + 1);
     }
   }
-  std::string body = "{" + RangeFields(s, from, to) + ",\"count\":" + std::to_string(out.size()) + ",\"points\":[";
+  std::string body =
+      "{" + RangeFields(s, from, to) + ",\"count\":" + std::to_string(out.size()) + ",\"points\":[";
   for (std::size_t i = 0; i < out.size(); ++i) {
     body += (i ? ",[" : "[") + std::to_string(out[i].timestamp_ns) + "," + ValueJson(out[i].value) +
             "]";

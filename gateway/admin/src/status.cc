@@ -152,9 +152,9 @@ Result<HttpAnswer> Get(Client& c, const std::string& path) {
     boost::system::error_code not_ip;
     asio::ip::make_address(e.host, not_ip);
     // SSL_set_tlsext_host_name, whose macro form casts old-style.
-    if (not_ip && SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                           TLSEXT_NAMETYPE_host_name,
-                           static_cast<void*>(const_cast<char*>(e.host.c_str()))) != 1) {
+    if (not_ip &&
+        SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 static_cast<void*>(const_cast<char*>(e.host.c_str()))) != 1) {
       return Unavailable("TLS: cannot set the server name " + e.host);
     }
     tls.set_verify_callback(asio::ssl::host_name_verification(e.host));

@@ -376,8 +376,9 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand(
       "status", "Show a running gateway: rates, fills, sync backlog, errors (its admin endpoint)");
   status->group(kOperate);
-  status->add_option("--admin", status_options.admin,
-                     "Admin endpoint URL, http:// or https:// (admin.tls_cert_file set)")
+  status
+      ->add_option("--admin", status_options.admin,
+                   "Admin endpoint URL, http:// or https:// (admin.tls_cert_file set)")
       ->capture_default_str();
   status->add_option("--ca-file", status_options.ca_file,
                      "https: PEM CA bundle the admin certificate must verify against "

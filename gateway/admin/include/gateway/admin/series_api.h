@@ -48,7 +48,7 @@ struct SeriesApiLimits {
   std::uint32_t max_points = 10000;
   std::int64_t default_span_ns = 3600LL * 1'000'000'000;    // `from` absent: `to` - 1 h
   std::int64_t max_span_ns = 31LL * 86400 * 1'000'000'000;  // 31 days
-  std::uint32_t max_buckets = 10000;  // max_points of a downsampled answer
+  std::uint32_t max_buckets = 10000;                        // max_points of a downsampled answer
   // Records one downsampled answer may visit; a range holding more is
   // refused (400), not cut: the admin thread is busy for the whole scan.
   // Default: 50,000,000.
