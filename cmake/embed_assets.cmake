@@ -2,7 +2,7 @@
 # serves itself (the web console). Run by a custom command:
 #   cmake -DOUT=<file.cc> -DNAMESPACE=<ns> -DASSETS=<url>=<file>,... -P embed_assets.cmake
 # Each <url> is the path the asset is served at; the content type follows the
-# file's extension. The ETag is the first 16 hex digits of the file's SHA-256.
+# file's extension.
 string(REPLACE "," ";" pairs "${ASSETS}")
 set(arrays "")
 set(table "")
@@ -27,12 +27,10 @@ foreach(pair IN LISTS pairs)
     message(FATAL_ERROR "embed_assets: no content type for ${file}")
   endif()
   file(READ "${file}" hex HEX)
-  file(SHA256 "${file}" sha)
-  string(SUBSTRING "${sha}" 0 16 etag)
   file(SIZE "${file}" size)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(APPEND arrays "// ${file}\nconst unsigned char kAsset${index}[] = {\n${bytes}0};\n")
-  string(APPEND table "    {\"${url}\", \"${type}\", \"\\\"${etag}\\\"\", Bytes(kAsset${index}, ${size})},\n")
+  string(APPEND table "    {\"${url}\", \"${type}\", Bytes(kAsset${index}, ${size})},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 file(WRITE "${OUT}.tmp"

@@ -118,6 +118,19 @@ class Engine final : public SyncEngine {
     return h;
   }
 
+  std::map<store::PartitionId, PartitionUpload> UploadStates() const override {
+    std::map<store::PartitionId, PartitionUpload> out;
+    for (auto& [id, q] : queue_.Snapshot(ctx_.now_ns())) {
+      PartitionUpload& u = out[id];
+      u.state = q.in_flight ? UploadState::kUploading
+                : q.parked  ? UploadState::kParked
+                            : UploadState::kWaiting;
+      u.attempts = q.attempts;
+      u.last_error = std::move(q.last_error);
+    }
+    return out;
+  }
+
   Status WriteWatermark() override {
     if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
     std::lock_guard lock(watermark_mu_);
@@ -356,8 +369,8 @@ class Engine final : public SyncEngine {
       queue_.Finish(info.id, true);
       queue_.HoldAllUntil(0);
     } else {
-      const std::uint32_t failures = queue_.AddFailure(info.id);
       const bool retryable = IsRetryable(status);
+      const std::uint32_t failures = queue_.AddFailure(info.id, status.ToString());
       std::uint64_t consecutive = 0;
       {
         std::lock_guard lock(mu_);
@@ -428,6 +441,18 @@ class Engine final : public SyncEngine {
 };
 
 }  // namespace
+
+const char* UploadStateName(UploadState state) {
+  switch (state) {
+    case UploadState::kWaiting:
+      return "waiting";
+    case UploadState::kUploading:
+      return "uploading";
+    case UploadState::kParked:
+      return "parked";
+  }
+  return "unknown";
+}
 
 Result<std::unique_ptr<SyncEngine>> SyncEngine::Open(store::Store* store, SinkFactory sinks,
                                                      SyncEngineOptions options,

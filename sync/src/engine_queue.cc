@@ -23,6 +23,7 @@ std::optional<store::PartitionInfo> PartitionQueue::Claim(Lane lane, std::int64_
   const auto take = [&](Entry& e) {
     e.in_flight = true;
     e.parked = false;
+    ++e.attempts;
     return e.info;
   };
   if (lane == Lane::kLive) {
@@ -57,10 +58,12 @@ std::uint32_t PartitionQueue::Failures(const store::PartitionId& id) const {
   return it == entries_.end() ? 0 : it->second.failures;
 }
 
-std::uint32_t PartitionQueue::AddFailure(const store::PartitionId& id) {
+std::uint32_t PartitionQueue::AddFailure(const store::PartitionId& id, std::string error) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
-  return it == entries_.end() ? 1 : ++it->second.failures;
+  if (it == entries_.end()) return 1;
+  it->second.last_error = std::move(error);
+  return ++it->second.failures;
 }
 
 void PartitionQueue::HoldAllUntil(std::int64_t not_before_ns) {
@@ -99,6 +102,20 @@ QueueStats PartitionQueue::stats(std::int64_t now_ns) const {
     }
   }
   return s;
+}
+
+std::map<store::PartitionId, QueuedPartition> PartitionQueue::Snapshot(std::int64_t now_ns) const {
+  std::lock_guard lock(mu_);
+  std::map<store::PartitionId, QueuedPartition> out;
+  for (const auto& [id, e] : entries_) {
+    if (!e.listed && !e.in_flight) continue;
+    QueuedPartition& q = out[id];
+    q.in_flight = e.in_flight;
+    q.parked = !e.in_flight && e.parked && e.not_before_ns > now_ns;
+    q.attempts = e.attempts;
+    q.last_error = e.last_error;
+  }
+  return out;
 }
 
 }  // namespace sluice::sync

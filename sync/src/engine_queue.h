@@ -18,6 +18,14 @@ namespace sluice::sync {
 
 enum class Lane : std::uint8_t { kLive = 0, kBackfill = 1 };
 
+// One partition's place in the queue (PartitionQueue::Snapshot).
+struct QueuedPartition {
+  bool in_flight = false;
+  bool parked = false;         // failed permanently and still cooling down
+  std::uint32_t attempts = 0;  // claims since it entered the queue
+  std::string last_error;      // of its last failed attempt; empty when none
+};
+
 struct QueueStats {
   std::uint64_t partitions = 0;  // sealed, not synced
   std::uint64_t bytes = 0;       // their block bytes
@@ -46,8 +54,8 @@ class PartitionQueue {
 
   // Consecutive failures of a partition so far (0 when unknown).
   std::uint32_t Failures(const store::PartitionId& id) const;
-  // Records one more failure of `id` and returns the count.
-  std::uint32_t AddFailure(const store::PartitionId& id);
+  // Records one more failure of `id`, with its reason, and returns the count.
+  std::uint32_t AddFailure(const store::PartitionId& id, std::string error = {});
 
   // No partition is claimed before `not_before_ns` (the sink-wide backoff
   // after a retryable failure).
@@ -60,6 +68,10 @@ class PartitionQueue {
 
   QueueStats stats(std::int64_t now_ns) const;
 
+  // Every partition the queue knows (sealed at the last Refresh, or in
+  // flight), as of `now_ns`. One pass under the lock; no store access.
+  std::map<store::PartitionId, QueuedPartition> Snapshot(std::int64_t now_ns) const;
+
  private:
   struct Entry {
     store::PartitionInfo info;
@@ -67,7 +79,9 @@ class PartitionQueue {
     bool listed = true;        // still sealed at the last Refresh
     bool parked = false;
     std::uint32_t failures = 0;
+    std::uint32_t attempts = 0;
     std::int64_t not_before_ns = 0;
+    std::string last_error;
   };
   bool Due(const Entry& e, std::int64_t now_ns) const;  // REQUIRES: mu_ held
 

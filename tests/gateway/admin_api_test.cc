@@ -55,7 +55,7 @@ TEST_CASE("the series list is sorted, filtered by prefix and paged") {
   CHECK(Get(f.port(), "/v1/series?limit=0").status == 400);
   CHECK(Get(f.port(), "/v1/series?limit=ten").Has("limit: 'ten' is not a whole number"));
   CHECK(Get(f.port(), "/v1/series?limt=5")
-            .Has("unknown parameter 'limt'; allowed here: prefix, after, limit"));
+            .Has("unknown parameter 'limt'; allowed here: prefix, glob, after, limit"));
 }
 
 TEST_CASE("latest and range reads, with names holding slashes") {

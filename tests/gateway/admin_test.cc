@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "gateway/admin/admin_util.h"
 #include "gateway/admin/health.h"
@@ -154,6 +156,141 @@ TEST_CASE("with a token every request needs it: missing, wrong and right tokens"
   CHECK(server->counters().auth_failures == 14);
 }
 
+// A stand-in for the console's embedded files.
+std::optional<StaticAsset> FakeAsset(std::string_view path) {
+  if (path == "/") return StaticAsset{"text/html; charset=utf-8", "<!doctype html><p>login"};
+  if (path == "/console/app.js") return StaticAsset{"text/javascript; charset=utf-8", "go();"};
+  return std::nullopt;
+}
+
+void CheckSecurityHeaders(const testing::HttpReply& r) {
+  CHECK(
+      r.HeadHas("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+                "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'none'\r\n"));
+  CHECK(r.HeadHas("X-Content-Type-Options: nosniff\r\n"));
+  CHECK(r.HeadHas("Referrer-Policy: no-referrer\r\n"));
+  CHECK(r.HeadHas("X-Frame-Options: DENY\r\n"));
+}
+
+TEST_CASE("the console's files are served without a token, the data behind them only with one") {
+  sluice::testing::TempDir dir("sluice-admin-console");
+  const auto token_file = dir.path() / "token";
+  testing::WriteFile(token_file, std::string(kToken) + "\n", 0600);
+  AdminHandlers h = FakeHandlers();
+  h.asset = FakeAsset;
+  auto server = StartServer(std::move(h), token_file.string());
+  const auto port = server->port();
+
+  const auto page = Get(port, "/");
+  CHECK(page.status == 200);
+  CHECK(page.body == "<!doctype html><p>login");
+  CHECK(page.HeadHas("Content-Type: text/html; charset=utf-8"));
+  CHECK(page.HeadHas("Cache-Control: no-cache"));
+  CHECK_FALSE(page.HeadHas("WWW-Authenticate"));
+  const auto script = Get(port, "/console/app.js");
+  CHECK(script.status == 200);
+  CHECK(script.body == "go();");
+  CHECK(script.HeadHas("Content-Type: text/javascript; charset=utf-8"));
+
+  // The same file answers 304 to a client that holds it.
+  const auto etag_at = script.head.find("ETag: ");
+  REQUIRE(etag_at != std::string::npos);
+  const std::string etag =
+      script.head.substr(etag_at + 6, script.head.find("\r\n", etag_at) - etag_at - 6);
+  CHECK(etag.starts_with('"'));
+  const auto again =
+      Raw(port, "GET /console/app.js HTTP/1.0\r\nIf-None-Match: " + etag + "\r\n\r\n");
+  CHECK(again.status == 304);
+  CHECK(again.body.empty());
+  CHECK(Raw(port, "GET /console/app.js HTTP/1.0\r\nIf-None-Match: \"other\"\r\n\r\n").status ==
+        200);
+  const auto head = Raw(port, "HEAD /console/app.js HTTP/1.0\r\n\r\n");
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+
+  const auto unknown = Get(port, "/console/x");
+  CHECK(unknown.status == 404);
+  CHECK(unknown.Has("not found: '/console/x'"));
+  CHECK(Raw(port, "POST /console/app.js HTTP/1.0\r\nContent-Length: 0\r\n\r\n").status == 405);
+
+  // Everything else still needs the token, whatever the path looks like.
+  for (const char* path : {"/v1/status", "/metrics", "/v1/series", "/console", "/consolex",
+                           "/v1/status?x=/console/", "/index.html"}) {
+    CAPTURE(path);
+    CHECK(Get(port, path).status == 401);
+  }
+  CHECK(Get(port, "/v1/status", std::string("Bearer ") + kToken).status == 200);
+}
+
+TEST_CASE("without console files the root keeps its plain list and needs the token like any path") {
+  sluice::testing::TempDir dir("sluice-admin-console");
+  const auto token_file = dir.path() / "token";
+  testing::WriteFile(token_file, std::string(kToken) + "\n", 0600);
+  auto server = StartServer(FakeHandlers(), token_file.string());
+  CHECK(Get(server->port(), "/").status == 401);
+  CHECK(Get(server->port(), "/console/app.js").status == 401);
+  const auto root = Get(server->port(), "/", std::string("Bearer ") + kToken);
+  CHECK(root.status == 200);
+  CHECK(root.Has("sluice admin endpoint: /metrics"));
+  CHECK(root.Has("/v1/partitions"));
+  CHECK(Get(server->port(), "/console/app.js", std::string("Bearer ") + kToken).status == 404);
+}
+
+TEST_CASE("every answer carries the security headers: data, files, errors and refusals") {
+  sluice::testing::TempDir dir("sluice-admin-console");
+  const auto token_file = dir.path() / "token";
+  testing::WriteFile(token_file, std::string(kToken) + "\n", 0600);
+  AdminHandlers h = FakeHandlers();
+  h.asset = FakeAsset;
+  auto server = StartServer(std::move(h), token_file.string());
+  const auto port = server->port();
+  const std::string bearer = std::string("Bearer ") + kToken;
+  for (const auto& r :
+       {Get(port, "/"), Get(port, "/console/app.js"), Get(port, "/console/x"),
+        Get(port, "/v1/status"), Get(port, "/v1/status", bearer), Get(port, "/metrics", bearer),
+        Get(port, "/healthz", bearer), Get(port, "/nope", bearer),
+        Raw(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
+        Raw(port, "this is not http\r\n\r\n")}) {
+    CAPTURE(r.head);
+    CHECK(r.status != 0);
+    CheckSecurityHeaders(r);
+  }
+  CHECK(Get(port, "/v1/status", bearer).HeadHas("Cache-Control: no-store"));
+}
+
+TEST_CASE("the partitions handler answers /v1/partitions; unset, the path is not found") {
+  AdminHandlers h = FakeHandlers();
+  h.partitions = [](const AdminRequest& r) {
+    return AdminResponse{200, "application/json", "{\"p\":" + admin::JsonString(r.path) + "}"};
+  };
+  auto server = StartServer(std::move(h));
+  CHECK(Get(server->port(), "/v1/partitions?state=open").body == R"({"p":"/v1/partitions"})");
+  auto plain = StartServer(FakeHandlers());
+  CHECK(Get(plain->port(), "/v1/partitions").status == 404);
+}
+
+TEST_CASE("HTTPS needs both the certificate and the key, and they must load") {
+  AdminOptions o;
+  o.port = 0;
+  o.tls_cert_file = "/etc/sluice/admin.pem";
+  const Status only_cert = o.Validate();
+  REQUIRE_FALSE(only_cert.ok());
+  CHECK(only_cert.message() ==
+        "tls_key_file: HTTPS needs both tls_cert_file and tls_key_file (or neither, for plain "
+        "HTTP)");
+  o.tls_cert_file.clear();
+  o.tls_key_file = "/etc/sluice/admin.key";
+  CHECK(
+      o.Validate().message().starts_with("tls_cert_file: HTTPS needs both tls_cert_file and "
+                                         "tls_key_file"));
+  o.tls_cert_file = "/nonexistent/admin.pem";
+  auto refused = AdminServer::Start(o, FakeHandlers());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().message().starts_with("tls_cert_file: /nonexistent/admin.pem: "));
+}
+
 TEST_CASE("token files are refused when readable by others, missing, short or not one line") {
   sluice::testing::TempDir dir("sluice-admin-token");
   const auto file = dir.path() / "token";
@@ -178,9 +315,10 @@ TEST_CASE("token files are refused when readable by others, missing, short or no
   testing::WriteFile(file, std::string(kToken) + "\r\n", 0600);
   CHECK(*LoadAdminToken(file.string()) == kToken);
   CHECK_FALSE(LoadAdminToken((dir.path() / "absent").string()).ok());
-  CHECK(AdminServer::Start(AdminOptions{"127.0.0.1", 0, (dir.path() / "absent").string()}, {})
-            .status()
-            .code() == StatusCode::kInvalidArgument);
+  AdminOptions absent;
+  absent.port = 0;
+  absent.token_file = (dir.path() / "absent").string();
+  CHECK(AdminServer::Start(absent, {}).status().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("a non-loopback address needs a token, loopback does not") {

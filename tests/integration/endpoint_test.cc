@@ -14,10 +14,11 @@
 
 #include "base/paho_library.h"
 #include "gateway/app/app.h"
-#include "store/env.h"
 #include "mqtt_test_util.h"
 #include "raw_mqtt_client.h"
+#include "store/env.h"
 #include "temp_dir.h"
+#include "test_pki.h"
 
 namespace sluice::testing {
 namespace {
@@ -33,27 +34,8 @@ using mqtt::ReasonCode;
 
 const char* const kV311Name = "311";
 
-struct Pki {
-  std::string ca, server_cert, server_key, client_cert, client_key;
-};
-
-// A throwaway CA, a server certificate for 127.0.0.1 and a client one.
-Pki MakePki(const std::filesystem::path& dir) {
-  const std::string d = dir.string();
-  const std::string cmd =
-      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
-      "-keyout ca.key -out ca.pem 2>/dev/null && "
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr "
-      "2>/dev/null && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-      "-extfile san.ext -out server.pem 2>/dev/null && "
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=sensor-1 -keyout client.key -out client.csr "
-      "2>/dev/null && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-      "-days 2 -out client.pem 2>/dev/null";
-  REQUIRE_MESSAGE(Shell(cmd) == 0, "openssl could not make the test certificates");
-  return {d + "/ca.pem", d + "/server.pem", d + "/server.key", d + "/client.pem",
-          d + "/client.key"};
-}
+using Pki = TestPki;  // a throwaway CA, a server certificate for 127.0.0.1, a client one
+const auto MakePki = MakeTestPki;
 
 std::string EndpointToml(const std::string& store_dir, const std::string& endpoint_extra,
                          const std::string& extra = "") {

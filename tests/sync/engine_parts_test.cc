@@ -124,6 +124,31 @@ TEST_CASE("backing-off and parked partitions are skipped until due, a hold stops
   CHECK(q.Claim(Lane::kBackfill, 7000)->id == b->id);
 }
 
+TEST_CASE("a queue snapshot tells each partition's attempts, last error and whether it is parked") {
+  PartitionQueue q;
+  q.Refresh([] { return std::vector{Sealed(1), Sealed(2), Sealed(3)}; });
+  auto a = q.Claim(Lane::kBackfill, 0);  // 1
+  auto b = q.Claim(Lane::kBackfill, 0);  // 2
+  q.AddFailure(a->id, "Unavailable: sink down");
+  q.Finish(a->id, false, 100);
+  q.AddFailure(b->id, "PermissionDenied: bad key");
+  q.Finish(b->id, false, 5000, true);
+  auto snap = q.Snapshot(50);
+  REQUIRE(snap.size() == 3);
+  CHECK(snap[a->id].attempts == 1);
+  CHECK_FALSE(snap[a->id].parked);
+  CHECK(snap[a->id].last_error == "Unavailable: sink down");
+  CHECK(snap[b->id].parked);
+  CHECK(snap[b->id].last_error == "PermissionDenied: bad key");
+  CHECK(snap[Sealed(3).id].attempts == 0);
+  CHECK(snap[Sealed(3).id].last_error.empty());
+  auto c = q.Claim(Lane::kBackfill, 50);
+  CHECK(q.Snapshot(50)[c->id].in_flight);
+  CHECK_FALSE(q.Snapshot(6000)[b->id].parked);  // cooled down: waiting again
+  q.Finish(c->id, true);
+  CHECK(q.Snapshot(6000).count(c->id) == 0);
+}
+
 TEST_CASE("options refuse bad identities, lanes, backoff and bandwidth settings by name") {
   SyncEngineOptions o;
   o.gateway_id = "gw-1";

@@ -156,6 +156,11 @@ Status AdminOptions::Validate() const {
                            "'): without it anyone who reaches the port reads the box's data; "
                            "write a token to a file (chmod 600) and name it here");
   }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return InvalidArgument(std::string(tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file") +
+                           ": HTTPS needs both tls_cert_file and tls_key_file (or neither, for "
+                           "plain HTTP)");
+  }
   if (sync_stuck_after_s != 0 && (sync_stuck_after_s < 60 || sync_stuck_after_s > 2'592'000)) {
     return InvalidArgument("sync_stuck_after: " + std::to_string(sync_stuck_after_s) +
                            " s is outside 60 s .. 30 days (0 turns the check off)");

@@ -3,12 +3,17 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,12 +35,31 @@ constexpr auto kIdleTimeout = std::chrono::seconds(10);
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr std::size_t kLingerBytes = 1 << 20;
 
-constexpr const char* kEndpoints = "/metrics, /healthz, /readyz, /v1/status, /v1/series";
+constexpr const char* kEndpoints =
+    "/metrics, /healthz, /readyz, /v1/status, /v1/sources, /v1/series, /v1/partitions";
+
+// Sent with every answer. The console loads its scripts, styles, images
+// and fonts from this origin only, talks to this origin only, and is never
+// framed; nothing inline runs.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
+
+// What a plain HTTP client gets from a TLS port, before the close.
+constexpr std::string_view kPlainOnTls =
+    "HTTP/1.1 400 Bad Request\r\nServer: sluice\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Cache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; "
+    "frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
+    "Content-Length: 64\r\nConnection: close\r\n\r\n"
+    "this admin endpoint speaks HTTPS only: use https:// to reach it\n";
 
 // What every session reads; owned by the server, outlives the sessions.
 struct ServerState {
   AdminHandlers handlers;
   std::string token;  // empty: no token required
+  std::optional<asio::ssl::context> tls;  // set: TLS only
   std::atomic<std::uint64_t> requests{0}, client_errors{0}, auth_failures{0}, bad_requests{0};
 };
 
@@ -100,10 +124,54 @@ std::optional<Reply> CheckToken(const ServerState& s, const http::request<http::
   return r;
 }
 
+// A strong validator of an asset's bytes: FNV-1a, 64 bits, quoted.
+std::string ETagOf(std::string_view body) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : body) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool IsAssetPath(std::string_view path) { return path == "/" || path.starts_with("/console/"); }
+
+// The console's files: no token (they hold no data), GET and HEAD only.
+Reply ServeAsset(const ServerState& s, const http::request<http::string_body>& req,
+                 const std::string& path) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Reply r = Error(405, path, "method not allowed: only GET and HEAD");
+    r.headers.emplace_back(http::field::allow, "GET, HEAD");
+    return r;
+  }
+  const std::optional<StaticAsset> asset = s.handlers.asset(path);
+  if (!asset) return Error(404, path, "not found: '" + path + "'");
+  Reply r;
+  const std::string etag = ETagOf(asset->body);
+  // Not content-addressed paths: cached copies are revalidated every time,
+  // which costs a 304 when nothing changed.
+  r.headers.emplace_back(http::field::cache_control, "no-cache");
+  r.headers.emplace_back(http::field::etag, etag);
+  const auto match = req.find(http::field::if_none_match);
+  if (match != req.end() &&
+      std::string_view(match->value().data(), match->value().size()).find(etag) !=
+          std::string_view::npos) {
+    r.status = 304;
+    r.content_type.clear();
+    return r;
+  }
+  r.content_type = std::string(asset->content_type);
+  r.body = std::string(asset->body);
+  return r;
+}
+
 Reply Route(const ServerState& s, const http::request<http::string_body>& req) {
   const std::string target(req.target());
   auto parsed = admin::ParseTarget(target);
   const std::string path = parsed.ok() ? parsed->path : target;
+  if (parsed.ok() && s.handlers.asset && IsAssetPath(path)) return ServeAsset(s, req, path);
   if (auto denied = CheckToken(s, req, path)) return *denied;
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     Reply r = Error(405, path, "method not allowed: only GET and HEAD");
@@ -135,6 +203,11 @@ Reply Route(const ServerState& s, const http::request<http::string_body>& req) {
     r.status = a.status;
     r.content_type = a.content_type;
     r.body = a.body;
+  } else if ((path == "/v1/partitions" || path.starts_with("/v1/partitions/")) && h.partitions) {
+    const AdminResponse a = h.partitions(*parsed);
+    r.status = a.status;
+    r.content_type = a.content_type;
+    r.body = a.body;
   } else if (path == "/") {
     r.body = std::string("sluice admin endpoint: ") + kEndpoints + "\n";
   } else {
@@ -146,22 +219,41 @@ Reply Route(const ServerState& s, const http::request<http::string_body>& req) {
 // One connection: read a request, answer, repeat while keep-alive. Handlers
 // run on the server's single thread; they are cheap and bounded (the series
 // API caps what one request may return), so a slow request only delays the
-// admin surface, never ingest.
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {}
+// admin surface, never ingest. `Stream` is beast::tcp_stream (plain HTTP)
+// or beast::ssl_stream<beast::tcp_stream> (HTTPS, handshake already done).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
-  void Run() { Read(); }
+ public:
+  Session(Stream stream, beast::flat_buffer buffer, ServerState& state)
+      : stream_(std::move(stream)), buffer_(std::move(buffer)), state_(state) {}
+
+  void Run() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      // The bytes read while detecting TLS are the start of the handshake.
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+            self->buffer_.consume(used);
+            if (ec) return;  // not TLS after all, or gone: drop
+            self->Read();
+          });
+    } else {
+      Read();
+    }
+  }
 
  private:
   void Read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -202,14 +294,18 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->result(static_cast<http::status>(r.status));
     res->set(http::field::server, "sluice");
-    res->set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
+    res->set("Content-Security-Policy", kContentSecurityPolicy);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("Referrer-Policy", "no-referrer");
+    res->set("X-Frame-Options", "DENY");
     for (auto& [field, value] : r.headers) res->set(field, value);
     res->body() = std::move(r.body);
-    res->prepare_payload();  // Content-Length of the GET answer, also for HEAD
+    if (r.status != 304) res->prepare_payload();  // Content-Length of the GET answer, also for HEAD
     if (head) res->body().clear();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) {
                           self->Close();
                           return;
@@ -218,33 +314,92 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
-  // Half-closes, then reads and discards what the client still sends for a
-  // moment (a lingering close): closing with unread bytes would reset the
-  // connection and could destroy the answer before the client read it.
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    drain_until_ = std::chrono::steady_clock::now() + kLingerTime;
-    Drain();
+    if constexpr (kTls) {
+      // close_notify, bounded: a peer that never answers it is dropped.
+      beast::get_lowest_layer(stream_).expires_after(kLingerTime);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      // Half-closes, then reads and discards what the client still sends for
+      // a moment (a lingering close): closing with unread bytes would reset
+      // the connection and could destroy the answer before the client read it.
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain_until_ = std::chrono::steady_clock::now() + kLingerTime;
+      Drain();
+    }
   }
 
   void Drain() {
     if (drained_ > kLingerBytes || std::chrono::steady_clock::now() >= drain_until_) return;
     stream_.expires_at(drain_until_);
     stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->drained_ += n;
                               if (!ec) self->Drain();
                             });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ServerState& state_;
   std::array<char, 4096> discard_;
   std::size_t drained_ = 0;
   std::chrono::steady_clock::time_point drain_until_{};
+};
+
+// A new connection on a TLS port: looks at the first bytes. A TLS
+// ClientHello goes on to the handshake; anything else (plain HTTP) gets one
+// plain-text 400 saying to use https://, then the connection is closed.
+class Detector : public std::enable_shared_from_this<Detector> {
+ public:
+  Detector(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {}
+
+  void Run() {
+    stream_.expires_after(kIdleTimeout);
+    beast::async_detect_ssl(
+        stream_, buffer_,
+        [self = shared_from_this()](beast::error_code ec, bool tls) { self->OnDetect(ec, tls); });
+  }
+
+ private:
+  void OnDetect(beast::error_code ec, bool tls) {
+    if (ec) return;  // closed or timed out before saying anything
+    if (tls) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(std::move(stream_), *state_.tls), std::move(buffer_),
+          state_)
+          ->Run();
+      return;
+    }
+    state_.requests.fetch_add(1, std::memory_order_relaxed);
+    state_.client_errors.fetch_add(1, std::memory_order_relaxed);
+    state_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    asio::async_write(stream_, asio::buffer(kPlainOnTls.data(), kPlainOnTls.size()),
+                      [self = shared_from_this()](beast::error_code, std::size_t) {
+                        beast::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        // Read what the client still sends for a moment, so
+                        // that closing does not reset the answer away.
+                        self->stream_.expires_after(kLingerTime);
+                        self->Discard();
+                      });
+  }
+
+  void Discard() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < kLingerBytes) self->Discard();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  ServerState& state_;
+  std::array<char, 4096> discard_;
+  std::size_t drained_ = 0;
 };
 
 class AdminServerImpl final : public AdminServer {
@@ -254,6 +409,26 @@ class AdminServerImpl final : public AdminServer {
     state_.token = std::move(token);
   }
   ~AdminServerImpl() override { Stop(); }
+
+  // The endpoint's rules ([endpoint] tls_*): TLS 1.2 or later, the chain
+  // and key as PEM, errors naming the field and the file.
+  Status InitTls(const AdminOptions& o) {
+    try {
+      state_.tls.emplace(asio::ssl::context::tls_server);
+      state_.tls->set_options(asio::ssl::context::default_workarounds |
+                              asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                              asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                              asio::ssl::context::single_dh_use);
+    } catch (const boost::system::system_error& e) {
+      return Unavailable(std::string("TLS: ") + e.what());
+    }
+    beast::error_code ec;
+    state_.tls->use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) return InvalidArgument("tls_cert_file: " + o.tls_cert_file + ": " + ec.message());
+    state_.tls->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return InvalidArgument("tls_key_file: " + o.tls_key_file + ": " + ec.message());
+    return Status::Ok();
+  }
 
   Status Listen(const AdminOptions& o) {
     beast::error_code ec;
@@ -299,7 +474,13 @@ class AdminServerImpl final : public AdminServer {
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec) return;  // closed
-      std::make_shared<Session>(std::move(socket), state_)->Run();
+      if (state_.tls) {
+        std::make_shared<Detector>(std::move(socket), state_)->Run();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                     beast::flat_buffer(), state_)
+            ->Run();
+      }
       Accept();
     });
   }
@@ -324,6 +505,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminOptions& opti
     token = std::move(*t);
   }
   auto s = std::make_unique<AdminServerImpl>(std::move(handlers), std::move(token));
+  if (options.tls()) SLUICE_RETURN_IF_ERROR(s->InitTls(options));
   SLUICE_RETURN_IF_ERROR(s->Listen(options));
   return std::unique_ptr<AdminServer>(std::move(s));
 }

@@ -1,12 +1,15 @@
 #include "gateway/admin/series_api.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <charconv>
-#include <initializer_list>
+#include <cmath>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "api_params.h"
 #include "gateway/admin/admin_util.h"
 #include "sync/export.h"
 
@@ -15,45 +18,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "/v1/series";
 constexpr std::size_t kMaxNameBytes = 1024;  // the store's limit
-
-AdminResponse Json(int status, std::string body) {
-  return {status, "application/json", std::move(body)};
-}
-AdminResponse BadRequest(const std::string& why) { return Json(400, JsonError(why)); }
-
-// Refuses parameters the endpoint does not know: a typo ("form=") must not
-// silently fall back to a default.
-std::optional<AdminResponse> OnlyParams(const AdminRequest& r,
-                                        std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : r.query) {
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string list;
-    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    return BadRequest("unknown parameter '" + key +
-                      "'; allowed here: " + (list.empty() ? std::string("none") : list));
-  }
-  return std::nullopt;
-}
-
-// `limit` from the query: default when absent, 400 when not 1..max.
-std::optional<AdminResponse> GetLimit(const AdminRequest& r, std::uint32_t fallback,
-                                      std::uint32_t max, const char* what, std::uint32_t& out) {
-  out = fallback;
-  const auto it = r.query.find("limit");
-  if (it == r.query.end()) return std::nullopt;
-  const std::string& v = it->second;
-  std::uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) {
-    return BadRequest("limit: '" + v + "' is not a whole number");
-  }
-  if (n == 0 || n > max) {
-    return BadRequest("limit: " + v + " is outside 1 .. " + std::to_string(max) + " " + what +
-                      " per request; page through larger answers");
-  }
-  out = static_cast<std::uint32_t>(n);
-  return std::nullopt;
-}
 
 std::string SeriesFields(const store::SeriesInfo& s) {
   return "\"name\":" + JsonString(s.name) +
@@ -102,15 +66,50 @@ std::string ValueJson(const store::Value& v) {
       v);
 }
 
+// A glob is matched as `sluice export --series` matches one: fnmatch(3)
+// without flags. Refused: an empty one, one longer than a name may be, one
+// ending in a lone escaping backslash (it could match nothing), and one
+// with more than kMaxGlobStars '*' (fnmatch backtracks once per star, so
+// many stars over a long name cost time out of proportion).
+constexpr std::size_t kMaxGlobStars = 16;
+
+std::optional<AdminResponse> CheckGlob(const std::string& glob) {
+  const std::string named = "glob '" + glob + "'";
+  if (glob.empty()) return BadRequest("glob: empty; leave it out to list every series");
+  if (glob.size() > kMaxNameBytes) {
+    return BadRequest("glob of " + std::to_string(glob.size()) + " bytes; at most " +
+                      std::to_string(kMaxNameBytes));
+  }
+  std::size_t backslashes = 0;
+  for (auto it = glob.rbegin(); it != glob.rend() && *it == '\\'; ++it) ++backslashes;
+  if (backslashes % 2 == 1) {
+    return BadRequest(named + " ends in an escaping backslash with nothing to escape");
+  }
+  if (std::count(glob.begin(), glob.end(), '*') > static_cast<std::ptrdiff_t>(kMaxGlobStars)) {
+    return BadRequest(named + " has more than " + std::to_string(kMaxGlobStars) + " '*'");
+  }
+  const int probe = fnmatch(glob.c_str(), "", 0);
+  if (probe != 0 && probe != FNM_NOMATCH) return BadRequest(named + " is not a valid pattern");
+  return std::nullopt;
+}
+
 AdminResponse List(const store::Store& store, const AdminRequest& r, const SeriesApiLimits& l) {
-  if (auto bad = OnlyParams(r, {"prefix", "after", "limit"})) return *bad;
+  if (auto bad = OnlyParams(r, {"prefix", "glob", "after", "limit"})) return *bad;
   std::uint32_t limit = 0;
   if (auto bad = GetLimit(r, l.default_series, l.max_series, "series", limit)) return *bad;
   const auto prefix_it = r.query.find("prefix");
   const std::string prefix = prefix_it == r.query.end() ? "" : prefix_it->second;
+  const auto glob_it = r.query.find("glob");
+  const bool has_glob = glob_it != r.query.end();
+  if (has_glob) {
+    if (auto bad = CheckGlob(glob_it->second)) return *bad;
+  }
   const auto after_it = r.query.find("after");
   std::vector<store::SeriesInfo> all = store.ListSeries();
-  std::erase_if(all, [&](const store::SeriesInfo& s) { return !s.name.starts_with(prefix); });
+  std::erase_if(all, [&](const store::SeriesInfo& s) {
+    return !s.name.starts_with(prefix) ||
+           (has_glob && fnmatch(glob_it->second.c_str(), s.name.c_str(), 0) != 0);
+  });
   std::sort(all.begin(), all.end(),
             [](const store::SeriesInfo& a, const store::SeriesInfo& b) { return a.name < b.name; });
   auto first = all.begin();
@@ -157,12 +156,11 @@ std::string HumanSpan(std::uint64_t ns) {
   return buf;
 }
 
-AdminResponse Points(const store::Store& store, const store::SeriesInfo& s, const AdminRequest& r,
-                     std::int64_t now_ns, const SeriesApiLimits& l) {
-  if (auto bad = OnlyParams(r, {"from", "to", "limit"})) return *bad;
-  std::uint32_t limit = 0;
-  if (auto bad = GetLimit(r, l.default_points, l.max_points, "records", limit)) return *bad;
-  std::int64_t to = 0, from = 0;
+// [from, to) from the query: `to` defaults to now, `from` to `to` minus
+// default_span_ns; 400 for an empty or too large range.
+std::optional<AdminResponse> GetRange(const AdminRequest& r, std::int64_t now_ns,
+                                      const SeriesApiLimits& l, std::int64_t& from,
+                                      std::int64_t& to) {
   if (auto bad = GetTime(r, "to", now_ns, to)) return *bad;
   const std::int64_t from_default =
       to > INT64_MIN + l.default_span_ns ? to - l.default_span_ns : INT64_MIN;
@@ -178,6 +176,124 @@ AdminResponse Points(const store::Store& store, const store::SeriesInfo& s, cons
                       HumanSpan(static_cast<std::uint64_t>(l.max_span_ns)) +
                       " per request: ask for smaller ranges");
   }
+  return std::nullopt;
+}
+
+std::string RangeFields(const store::SeriesInfo& s, std::int64_t from, std::int64_t to) {
+  return SeriesFields(s) + ",\"from_ns\":" + std::to_string(from) +
+         ",\"to_ns\":" + std::to_string(to) +
+         ",\"from\":" + JsonString(sync::FormatRfc3339Nanos(from)) +
+         ",\"to\":" + JsonString(sync::FormatRfc3339Nanos(to));
+}
+
+// One bucket of a downsampled answer. Values are held as double for
+// float64 and bool, as int64 for int64 (exact beyond 2^53).
+struct Bucket {
+  std::int64_t t_first = 0, t_last = 0;
+  std::uint64_t count = 0;
+  double dmin = 0, dmax = 0, dlast = 0;
+  std::int64_t imin = 0, imax = 0, ilast = 0;
+};
+
+void Add(Bucket& b, const store::Record& rec) {
+  const bool first = b.count++ == 0;
+  // The scan visits in time order, equal timestamps in append order: the
+  // record visited first is the oldest, the one visited last the newest.
+  if (first) b.t_first = rec.timestamp_ns;
+  b.t_last = rec.timestamp_ns;
+  if (const auto* i = std::get_if<std::int64_t>(&rec.value)) {
+    b.imin = first ? *i : std::min(b.imin, *i);
+    b.imax = first ? *i : std::max(b.imax, *i);
+    b.ilast = *i;
+    return;
+  }
+  const double v = std::holds_alternative<bool>(rec.value) ? (std::get<bool>(rec.value) ? 1.0 : 0.0)
+                                                           : std::get<double>(rec.value);
+  // fmin/fmax pass over NaN: a bucket's min and max are NaN only when all
+  // its values are.
+  b.dmin = first ? v : std::fmin(b.dmin, v);
+  b.dmax = first ? v : std::fmax(b.dmax, v);
+  b.dlast = v;
+}
+
+AdminResponse Downsample(const store::Store& store, const store::SeriesInfo& s,
+                         const AdminRequest& r, std::int64_t now_ns, const SeriesApiLimits& l) {
+  if (r.query.contains("limit")) {
+    return BadRequest(
+        "limit and max_points together: max_points answers the whole range in "
+        "buckets, limit pages through records; ask for one of them");
+  }
+  const std::string& v = r.query.at("max_points");
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) {
+    return BadRequest("max_points: '" + v + "' is not a whole number");
+  }
+  if (n == 0 || n > l.max_buckets) {
+    return BadRequest("max_points: " + v + " is outside 1 .. " + std::to_string(l.max_buckets));
+  }
+  if (s.type == store::ValueType::kBytes) {
+    return BadRequest("cannot downsample bytes: series " + JsonString(s.name) +
+                      " holds opaque values; read its records with limit instead");
+  }
+  std::int64_t from = 0, to = 0;
+  if (auto bad = GetRange(r, now_ns, l, from, to)) return *bad;
+  const std::uint64_t span = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
+  const std::uint64_t width = (span + n - 1) / n;  // ceil; >= 1 since span >= 1
+
+  // Buckets are filled in time order, so only the current one is open.
+  std::string rows;
+  Bucket b;
+  std::uint64_t current = 0, records = 0, nonempty = 0;
+  const bool ints = s.type == store::ValueType::kInt64;
+  const auto flush = [&] {
+    if (b.count == 0) return;
+    rows += nonempty++ ? ",[" : "[";
+    rows += std::to_string(b.t_first) + ",";
+    if (ints) {
+      rows += std::to_string(b.imin) + "," + std::to_string(b.imax) + "," + std::to_string(b.ilast);
+    } else {
+      rows += JsonDouble(b.dmin) + "," + JsonDouble(b.dmax) + "," + JsonDouble(b.dlast);
+    }
+    rows += "," + std::to_string(b.count) + "," + std::to_string(b.t_last) + "]";
+    b = Bucket{};
+  };
+  bool over = false;
+  const Status scanned = store.Scan(s.id, from, to, [&](const store::Record& rec) {
+    if (++records > l.max_scan_records) {
+      over = true;
+      return false;
+    }
+    const std::uint64_t at =
+        (static_cast<std::uint64_t>(rec.timestamp_ns) - static_cast<std::uint64_t>(from)) / width;
+    if (at != current) {
+      flush();
+      current = at;
+    }
+    Add(b, rec);
+    return true;
+  });
+  if (!scanned.ok()) return Json(500, JsonError("scan: " + scanned.message()));
+  if (over) {
+    return BadRequest("range holds more than " + std::to_string(l.max_scan_records) +
+                      " records, the most one downsampled answer may scan "
+                      "(max_scan_records): ask for a shorter range");
+  }
+  flush();
+  std::string body = "{" + RangeFields(s, from, to) + ",\"max_points\":" + std::to_string(n) +
+                     ",\"bucket_ns\":" + std::to_string(width) +
+                     ",\"records\":" + std::to_string(records) + ",\"buckets\":[" + rows + "]}\n";
+  return Json(200, std::move(body));
+}
+
+AdminResponse Points(const store::Store& store, const store::SeriesInfo& s, const AdminRequest& r,
+                     std::int64_t now_ns, const SeriesApiLimits& l) {
+  if (auto bad = OnlyParams(r, {"from", "to", "limit", "max_points"})) return *bad;
+  if (r.query.contains("max_points")) return Downsample(store, s, r, now_ns, l);
+  std::uint32_t limit = 0;
+  if (auto bad = GetLimit(r, l.default_points, l.max_points, "records", limit)) return *bad;
+  std::int64_t from = 0, to = 0;
+  if (auto bad = GetRange(r, now_ns, l, from, to)) return *bad;
   std::vector<store::Record> out;
   out.reserve(std::min<std::uint32_t>(limit, 4096) + 1);
   const Status scanned = store.Scan(s.id, from, to, [&](const store::Record& rec) {
@@ -201,11 +317,8 @@ AdminResponse Points(const store::Store& store, const store::SeriesInfo& s, cons
       next = std::to_string(t_next + 1);
     }
   }
-  std::string body = "{" + SeriesFields(s) + ",\"from_ns\":" + std::to_string(from) +
-                     ",\"to_ns\":" + std::to_string(to) +
-                     ",\"from\":" + JsonString(sync::FormatRfc3339Nanos(from)) +
-                     ",\"to\":" + JsonString(sync::FormatRfc3339Nanos(to)) +
-                     ",\"count\":" + std::to_string(out.size()) + ",\"points\":[";
+  std::string body =
+      "{" + RangeFields(s, from, to) + ",\"count\":" + std::to_string(out.size()) + ",\"points\":[";
   for (std::size_t i = 0; i < out.size(); ++i) {
     body += (i ? ",[" : "[") + std::to_string(out[i].timestamp_ns) + "," + ValueJson(out[i].value) +
             "]";

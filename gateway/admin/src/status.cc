@@ -1,5 +1,5 @@
-// `sluice status`: fetches /v1/status and /metrics over plain HTTP (Beast,
-// synchronous, bounded by timeouts) and draws status_view's lines, once or
+// `sluice status`: fetches /v1/status and /metrics over HTTP or HTTPS
+// (Beast, synchronous, bounded by timeouts) and draws status_view's lines, once or
 // in place until Ctrl-C.
 #include "gateway/admin/status.h"
 
@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,16 +36,19 @@ void OnSignal(int) { g_interrupted.store(true); }
 
 struct Endpoint {
   std::string host, port, base;  // base: path prefix without a trailing '/'
+  bool tls = false;
 };
 
 Result<Endpoint> ParseUrl(std::string url) {
-  if (url.starts_with("https://")) {
-    return InvalidArgument("--admin " + url +
-                           ": the admin endpoint speaks plain HTTP; use http:// (through an SSH "
-                           "tunnel or a TLS proxy from afar)");
-  }
-  if (url.starts_with("http://")) url.erase(0, 7);
   Endpoint e;
+  if (url.starts_with("https://")) {
+    e.tls = true;
+    url.erase(0, 8);
+  } else if (url.starts_with("http://")) {
+    url.erase(0, 7);
+  } else if (url.find("://") != std::string::npos) {
+    return InvalidArgument("--admin " + url + ": the scheme must be http:// or https://");
+  }
   const auto slash = url.find('/');
   if (slash != std::string::npos) {
     e.base = url.substr(slash);
@@ -72,7 +77,60 @@ struct HttpAnswer {
   std::string body;
 };
 
-Result<HttpAnswer> Get(const Endpoint& e, const std::string& path, const std::string& token) {
+// What one reading needs: where, with which token, trusting what.
+struct Client {
+  Endpoint endpoint;
+  std::string token;
+  std::optional<asio::ssl::context> tls;  // set for https://
+};
+
+// TLS 1.2 or later, the peer verified against `ca_file` or the system store.
+Result<asio::ssl::context> ClientTls(const std::string& ca_file) {
+  try {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    if (ca_file.empty()) {
+      ctx.set_default_verify_paths(ec);
+      if (ec) return InvalidArgument("the system's trust store: " + ec.message());
+    } else {
+      ctx.load_verify_file(ca_file, ec);
+      if (ec) return InvalidArgument("--ca-file " + ca_file + ": " + ec.message());
+    }
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    return ctx;
+  } catch (const boost::system::system_error& e) {
+    return Unavailable(std::string("TLS: ") + e.what());
+  }
+}
+
+template <class Stream>
+Result<HttpAnswer> Exchange(Stream& stream, const Endpoint& e, const std::string& path,
+                            const std::string& token) {
+  beast::error_code ec;
+  http::request<http::empty_body> req(http::verb::get, e.base + path, 11);
+  req.set(http::field::host, e.host);
+  req.set(http::field::user_agent, "sluice-status");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  req.keep_alive(false);
+  beast::get_lowest_layer(stream).expires_after(kTimeout);
+  http::write(stream, req, ec);
+  if (ec) return Unavailable("send to " + e.host + ":" + e.port + ": " + ec.message());
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64u << 20);
+  http::read(stream, buffer, parser, ec);
+  if (ec) {
+    return Unavailable("read from " + e.host + ":" + e.port + ": " + ec.message() +
+                       (e.tls ? "" : " (does it speak https?)"));
+  }
+  return HttpAnswer{static_cast<int>(parser.get().result_int()), parser.get().body()};
+}
+
+Result<HttpAnswer> Get(Client& c, const std::string& path) {
+  const Endpoint& e = c.endpoint;
   try {
     asio::io_context io;
     tcp::resolver resolver(io);
@@ -83,29 +141,43 @@ Result<HttpAnswer> Get(const Endpoint& e, const std::string& path, const std::st
     stream.expires_after(kTimeout);
     stream.connect(results, ec);
     if (ec) return Unavailable("connect " + e.host + ":" + e.port + ": " + ec.message());
-    http::request<http::empty_body> req(http::verb::get, e.base + path, 11);
-    req.set(http::field::host, e.host);
-    req.set(http::field::user_agent, "sluice-status");
-    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-    req.keep_alive(false);
-    stream.expires_after(kTimeout);
-    http::write(stream, req, ec);
-    if (ec) return Unavailable("send to " + e.host + ":" + e.port + ": " + ec.message());
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64u << 20);
-    http::read(stream, buffer, parser, ec);
-    if (ec) return Unavailable("read from " + e.host + ":" + e.port + ": " + ec.message());
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return HttpAnswer{static_cast<int>(parser.get().result_int()), parser.get().body()};
+    if (!c.tls) {
+      auto a = Exchange(stream, e, path, c.token);
+      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      return a;
+    }
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), *c.tls);
+    // The name (or address) in the URL is what the certificate must name;
+    // a host name also goes out as SNI.
+    boost::system::error_code not_ip;
+    asio::ip::make_address(e.host, not_ip);
+    // SSL_set_tlsext_host_name, whose macro form casts old-style.
+    if (not_ip &&
+        SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 static_cast<void*>(const_cast<char*>(e.host.c_str()))) != 1) {
+      return Unavailable("TLS: cannot set the server name " + e.host);
+    }
+    tls.set_verify_callback(asio::ssl::host_name_verification(e.host));
+    beast::get_lowest_layer(tls).expires_after(kTimeout);
+    tls.handshake(asio::ssl::stream_base::client, ec);
+    if (ec) {
+      return Unavailable("TLS handshake with " + e.host + ":" + e.port + ": " + ec.message() +
+                         (ec.category() == asio::error::get_ssl_category()
+                              ? " (is --ca-file the CA that signed its certificate?)"
+                              : ""));
+    }
+    auto a = Exchange(tls, e, path, c.token);
+    beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(1));
+    tls.shutdown(ec);  // close_notify; a peer that skips its own is fine here
+    return a;
   } catch (const std::exception& ex) {  // Asio throws only on resource exhaustion here
     return Unavailable(std::string("admin endpoint: ") + ex.what());
   }
 }
 
-Result<Snapshot> Take(const Endpoint& e, const std::string& token, bool with_status) {
+Result<Snapshot> Take(Client& c, bool with_status) {
   Snapshot s;
-  auto metrics = Get(e, "/metrics", token);
+  auto metrics = Get(c, "/metrics");
   if (!metrics.ok()) return metrics.status();
   auto refused = [](const char* what, const HttpAnswer& a) {
     std::string body = a.body;
@@ -119,12 +191,35 @@ Result<Snapshot> Take(const Endpoint& e, const std::string& token, bool with_sta
                     .count();
   s.samples = ParseSamples(metrics->body);
   if (with_status) {
-    auto st = Get(e, "/v1/status", token);
+    auto st = Get(c, "/v1/status");
     if (!st.ok()) return st.status();
     if (st->status != 200) return refused("/v1/status", *st);
     s.status_json = std::move(st->body);
   }
   return s;
+}
+
+// The client of `options`: URL, token and trust; InvalidArgument naming
+// the option at fault.
+Result<Client> MakeClient(const StatusOptions& options) {
+  auto endpoint = ParseUrl(options.admin);
+  if (!endpoint.ok()) return endpoint.status();
+  Client c;
+  c.endpoint = std::move(*endpoint);
+  if (!options.ca_file.empty() && !c.endpoint.tls) {
+    return InvalidArgument("--ca-file is for an https:// admin URL, not " + options.admin);
+  }
+  if (c.endpoint.tls) {
+    auto tls = ClientTls(options.ca_file);
+    if (!tls.ok()) return tls.status();
+    c.tls.emplace(std::move(*tls));
+  }
+  if (!options.token_file.empty()) {
+    auto t = LoadAdminToken(options.token_file);
+    if (!t.ok()) return t.status();
+    c.token = std::move(*t);
+  }
+  return c;
 }
 
 // Sleeps up to `seconds`, waking early on Ctrl-C.
@@ -157,34 +252,32 @@ std::string SecondsText(double s) {
 
 }  // namespace
 
+Result<Snapshot> TakeSnapshot(const StatusOptions& options, bool with_status) {
+  auto client = MakeClient(options);
+  if (!client.ok()) return client.status();
+  return Take(*client, with_status);
+}
+
 int RunStatus(const StatusOptions& options) {
-  auto endpoint = ParseUrl(options.admin);
-  if (!endpoint.ok()) {
-    std::fprintf(stderr, "sluice status: %s\n", endpoint.status().message().c_str());
-    return 2;
-  }
   if (options.watch_s < 0 || (options.watch_s > 0 && options.watch_s < 0.2)) {
     std::fprintf(stderr, "sluice status: --watch: at least 0.2 seconds\n");
     return 2;
   }
-  std::string token;
-  if (!options.token_file.empty()) {
-    auto t = LoadAdminToken(options.token_file);
-    if (!t.ok()) {
-      std::fprintf(stderr, "sluice status: %s\n", t.status().message().c_str());
-      return 2;
-    }
-    token = std::move(*t);
+  auto made = MakeClient(options);
+  if (!made.ok()) {
+    std::fprintf(stderr, "sluice status: %s\n", made.status().message().c_str());
+    return 2;
   }
+  Client& client = *made;
   RenderOptions ro;
   ro.source = options.admin;
   ro.unicode = Utf8Terminal();
 
   if (options.watch_s == 0) {
     // Two samples a second apart, for the rates.
-    auto first = Take(*endpoint, token, false);
+    auto first = Take(client, false);
     if (first.ok()) SleepInterruptibly(1.0);
-    auto second = first.ok() ? Take(*endpoint, token, true) : first;
+    auto second = first.ok() ? Take(client, true) : first;
     if (!second.ok()) {
       std::fprintf(stderr, "sluice status: %s: %s\n", options.admin.c_str(),
                    second.status().message().c_str());
@@ -209,7 +302,7 @@ int RunStatus(const StatusOptions& options) {
   std::printf("%s", tty ? "\x1b[?25l\x1b[2J" : "");  // hide the cursor, clear
   std::optional<Snapshot> before;
   while (!g_interrupted.load()) {
-    auto now = Take(*endpoint, token, true);
+    auto now = Take(client, true);
     std::vector<std::string> lines;
     if (now.ok()) {
       auto r = Render(*now, before ? &*before : nullptr, ro);

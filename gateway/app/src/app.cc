@@ -6,6 +6,8 @@
 #include <chrono>
 #include <sstream>
 
+#include "gateway/admin/partitions_api.h"
+#include "gateway/console/console_assets.h"
 #include "gateway/admin/series_api.h"
 #include "ingest_window.h"
 
@@ -132,13 +134,27 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
                            .count();
       return admin::ServeSeries(*self->store_, r, now);
     };
+    // The configured window, as the sync engine records it in objects (the
+    // store does not report the window it was created with).
+    h.partitions = [self, window_ns = std::int64_t{config.store.partition_window_s} *
+                                      1'000'000'000](const AdminRequest& r) {
+      return admin::ServePartitions(*self->store_, self->sync_.get(), window_ns, r);
+    };
+    // The web console's files, embedded in the binary (gateway/console).
+    h.asset = [](std::string_view path) -> std::optional<StaticAsset> {
+      const console::ConsoleAsset* a = console::FindConsoleAsset(path);
+      if (a == nullptr) return std::nullopt;
+      return StaticAsset{a->content_type, a->body};
+    };
     auto admin = AdminServer::Start(config.admin.http, std::move(h));
     // Observability never stops ingest: a taken port is logged, not fatal.
     // A bad or missing token file is: serving without it would expose the
     // data, and silently serving nothing would hide the mistake.
     if (admin.ok()) {
       app->admin_ = std::move(*admin);
-      spdlog::info("admin: http://{}:{}/metrics{}", config.admin.http.address, app->admin_->port(),
+      spdlog::info("admin: {}://{}:{}/metrics, web console at /{}",
+                   config.admin.http.tls() ? "https" : "http", config.admin.http.address,
+                   app->admin_->port(),
                    config.admin.http.token_file.empty() ? "" : " (bearer token required)");
     } else if (admin.status().code() == StatusCode::kUnavailable) {
       spdlog::error("admin endpoint off: {}", admin.status().ToString());

@@ -115,7 +115,9 @@ const KeySpec kKeys[] = {
     {{"store.partition_window", "duration"},
      [](Config& c, const toml::node& n) { return GetSeconds(n, c.store.partition_window_s); }},
     {{"store.partition_shards", "integer"},
-     [](Config& c, const toml::node& n) { return GetIntInto(n, 1, 256, c.store.partition_shards); }},
+     [](Config& c, const toml::node& n) {
+       return GetIntInto(n, 1, 256, c.store.partition_shards);
+     }},
     {{"store.late_grace", "duration"},
      [](Config& c, const toml::node& n) { return GetSeconds(n, c.store.late_grace_s); }},
     {{"store.disk_budget", "size"},
@@ -143,21 +145,29 @@ const KeySpec kKeys[] = {
     {{"sync.poll_interval", "duration"},
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.poll_interval_ms); }},
     {{"sync.live_workers", "integer"},
-     [](Config& c, const toml::node& n) { return GetIntInto(n, 1, 16, c.sync.engine.live_workers); }},
+     [](Config& c, const toml::node& n) {
+       return GetIntInto(n, 1, 16, c.sync.engine.live_workers);
+     }},
     {{"sync.backfill_workers", "integer"},
      [](Config& c, const toml::node& n) {
        return GetIntInto(n, 1, 16, c.sync.engine.backfill_workers);
      }},
     {{"sync.bandwidth", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.sync.engine.bandwidth_bytes_per_s); }},
+     [](Config& c, const toml::node& n) {
+       return GetSize(n, c.sync.engine.bandwidth_bytes_per_s);
+     }},
     {{"sync.bandwidth_burst", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.sync.engine.bandwidth_burst_bytes); }},
+     [](Config& c, const toml::node& n) {
+       return GetSize(n, c.sync.engine.bandwidth_burst_bytes);
+     }},
     {{"sync.retry_base", "duration"},
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.retry_base_ms); }},
     {{"sync.retry_cap", "duration"},
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.retry_cap_ms); }},
     {{"sync.permanent_cooldown", "duration"},
-     [](Config& c, const toml::node& n) { return GetSeconds(n, c.sync.engine.permanent_cooldown_s); }},
+     [](Config& c, const toml::node& n) {
+       return GetSeconds(n, c.sync.engine.permanent_cooldown_s);
+     }},
     {{"sync.attempt_timeout", "duration"},
      [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.attempt_timeout_ms); }},
     {{"sync.zstd_level", "integer"},
@@ -192,7 +202,9 @@ const KeySpec kKeys[] = {
     {{"sync.s3.credentials_file", "string"},
      [](Config& c, const toml::node& n) { return GetString(n, c.sync.s3.credentials_file); }},
     {{"sync.s3.multipart_threshold", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.sync.s3.multipart_threshold_bytes); }},
+     [](Config& c, const toml::node& n) {
+       return GetSize(n, c.sync.s3.multipart_threshold_bytes);
+     }},
     {{"sync.s3.multipart_part_size", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.sync.s3.multipart_part_bytes); }},
 
@@ -208,6 +220,10 @@ const KeySpec kKeys[] = {
     {{"admin.port", "integer"},
      [](Config& c, const toml::node& n) { return GetIntInto(n, 0, 65535, c.admin.http.port); }},
     {{"admin.token_file", "string"}, ApplyAdminTokenFile},
+    {{"admin.tls_cert_file", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.tls_cert_file); }},
+    {{"admin.tls_key_file", "string"},
+     [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.tls_key_file); }},
     {{"admin.sync_stuck_after", "duration"},
      [](Config& c, const toml::node& n) { return GetSeconds(n, c.admin.http.sync_stuck_after_s); }},
 };

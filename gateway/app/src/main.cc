@@ -376,7 +376,13 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand(
       "status", "Show a running gateway: rates, fills, sync backlog, errors (its admin endpoint)");
   status->group(kOperate);
-  status->add_option("--admin", status_options.admin, "Admin endpoint URL")->capture_default_str();
+  status
+      ->add_option("--admin", status_options.admin,
+                   "Admin endpoint URL, http:// or https:// (admin.tls_cert_file set)")
+      ->capture_default_str();
+  status->add_option("--ca-file", status_options.ca_file,
+                     "https: PEM CA bundle the admin certificate must verify against "
+                     "(default: the system's trust store)");
   status->add_option("--token-file", status_options.token_file,
                      "File with the admin bearer token (admin.token_file)");
   status->add_option("--watch,-w", status_options.watch_s,

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,6 +191,20 @@ struct SyncHealth {
   SyncLaneHealth live, backfill;
 };
 
+// Where one sealed, not yet synced partition stands in the engine.
+enum class UploadState : std::uint8_t {
+  kWaiting = 1,    // due, or backing off after a retryable failure
+  kUploading = 2,  // an attempt is running (or stuck: see SyncHealth::last_stuck)
+  kParked = 3,     // failed permanently; tried again after permanent_cooldown_s
+};
+const char* UploadStateName(UploadState state);  // "waiting", "uploading", "parked"
+
+struct PartitionUpload {
+  UploadState state = UploadState::kWaiting;
+  std::uint32_t attempts = 0;  // attempts started on it since Open
+  std::string last_error;      // its last failed attempt (the park reason); empty: none
+};
+
 // What the engine needs from its surroundings; tests replace parts of it.
 struct SyncEngineContext {
   // Monotonic clock, ns: backoff, cool-downs and the token bucket.
@@ -229,6 +244,12 @@ class SyncEngine {
   // idle workers (also after a test clock moved).
   virtual void Kick() = 0;
   virtual SyncHealth health() const = 0;
+  // The sealed partitions the engine knows, by id: those seen at its last
+  // look at the store (every poll_interval_ms, or Kick()) and those in
+  // flight. A partition sealed since is not in it yet; a synced one is gone.
+  // Thread-safe; one pass over the engine's queue under its lock, no store
+  // access: cheap enough for every admin request.
+  virtual std::map<store::PartitionId, PartitionUpload> UploadStates() const = 0;
   // Computes T and writes the watermark now, on the caller's thread, as the
   // engine does every watermark_interval_s (tests, tools). Nothing is
   // written when T and the counts are what was written last. Unsupported

@@ -1,25 +1,46 @@
-// The admin HTTP endpoint: Prometheus metrics, health, status and a small
-// read-only series API. Loopback by default; Boost.Beast stays inside
-// admin_server.cc.
+// The admin HTTP endpoint: Prometheus metrics, health, status, a small
+// read-only data API and the web console's static files. Loopback by
+// default; Boost.Beast and OpenSSL stay inside admin_server.cc.
 //
 //   GET /metrics                     text/plain; version=0.0.4 (Prometheus)
 //   GET /healthz                     200 "ok", or 503 and why (liveness)
 //   GET /readyz                      200 "ready", or 503 and why not
 //   GET /v1/status                   application/json
 //   GET /v1/series[...]              application/json, AdminHandlers::series
+//                                    (series_api.h: list, glob, latest,
+//                                    range, downsampled range)
+//   GET /v1/partitions[?...]         application/json, AdminHandlers::partitions
+//                                    (partitions_api.h)
+//   GET / and GET /console/...       the console's files, AdminHandlers::asset
 //
 // With a token (AdminOptions::token_file) every request must carry
 // `Authorization: Bearer <token>`; anything else is answered 401 before a
 // handler runs. The token is compared in constant time and never logged.
-// Bad requests get a 4xx with a one-line reason: JSON {"error": ...} under
-// /v1/, plain text elsewhere.
+// The one exception is the console's files (`/` and `/console/...`, when
+// AdminHandlers::asset is set): they are the login page and its scripts,
+// hold no data, and are served without a token; every byte of data comes
+// from /v1/, which needs it. Bad requests get a 4xx with a one-line reason:
+// JSON {"error": ...} under /v1/, plain text elsewhere.
+//
+// Every answer carries a strict Content-Security-Policy (same-origin
+// scripts, styles, images, fonts and fetches only; no framing, no forms),
+// X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and
+// X-Frame-Options: DENY. Data answers are Cache-Control: no-store; console
+// files carry an ETag of their content and Cache-Control: no-cache (their
+// paths are not content-addressed, so a browser revalidates and gets a 304).
+//
+// With tls_cert_file and tls_key_file the port speaks TLS 1.2 or later only;
+// a plain HTTP request on it is answered once, in plain text, with a 400
+// saying to use https://, and the connection closed.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -39,9 +60,16 @@ struct AdminOptions {
   // confirmed for this long, s; 0: never. Used by the App, not the server.
   // Bounds: 0, or 60 .. 2592000 (30 days). Default: 3600.
   std::uint32_t sync_stuck_after_s = 3600;
+  // HTTPS: both set, the port speaks TLS 1.2 or later only. PEM files: the
+  // certificate chain (server certificate first) and its private key, read
+  // once by Start. Both empty: plain HTTP. Defaults: empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls() const { return !tls_cert_file.empty() || !tls_key_file.empty(); }
   // InvalidArgument "field: why" for a bad address, a missing token on a
-  // non-loopback address, or a stuck threshold out of bounds. Does not read
-  // the token file (Start does).
+  // non-loopback address, a stuck threshold out of bounds, or only one of
+  // the TLS files. Reads neither the token file nor the TLS files (Start
+  // does).
   Status Validate() const;
 };
 
@@ -67,6 +95,13 @@ struct AdminResponse {
   std::string body;
 };
 
+// A file of the web console, embedded in the binary: both views point into
+// storage that outlives the server.
+struct StaticAsset {
+  std::string_view content_type;  // e.g. "text/javascript; charset=utf-8"
+  std::string_view body;
+};
+
 struct AdminHandlers {
   std::function<std::string()> metrics;  // Prometheus text
   std::function<std::string()> status;   // JSON
@@ -79,6 +114,14 @@ struct AdminHandlers {
   std::function<AdminResponse(const AdminRequest&)> series;
   // /v1/sources: brokers, endpoint connections, rules (JSON). Unset: 404.
   std::function<std::string()> sources;
+  // /v1/partitions and everything under it. Unset: 404.
+  std::function<AdminResponse(const AdminRequest&)> partitions;
+  // The console's files by decoded path ("/", "/console/app.js"); nullopt:
+  // 404. Set: `/` and `/console/...` are served from it without a token.
+  // Unset: `/` answers the plain-text endpoint list (token required as for
+  // any path) and /console/... is 404. Called on the server thread; must
+  // be cheap (a lookup).
+  std::function<std::optional<StaticAsset>(std::string_view path)> asset;
 };
 
 // What the server saw since Start. Relaxed counters.
@@ -92,9 +135,10 @@ struct AdminCounters {
 class AdminServer {
  public:
   virtual ~AdminServer() = default;
-  // Reads the token file (if any), binds and starts serving on its own
-  // thread. Errors: InvalidArgument for bad options or a bad token file
-  // (the gateway must not start), Unavailable when the address cannot be
+  // Reads the token file and the TLS files (if any), binds and starts
+  // serving on its own thread. Errors: InvalidArgument for bad options, a
+  // bad token file or a TLS file that cannot be loaded (naming the field
+  // and the file; the gateway must not start), Unavailable when the address cannot be
   // bound (observability only: the caller may go on without it).
   static Result<std::unique_ptr<AdminServer>> Start(const AdminOptions& options,
                                                     AdminHandlers handlers);

@@ -2,7 +2,12 @@
 // endpoint (/v1/status and /metrics): identity and board, health, ingest
 // and upload rates, store fill and sync backlog with bars, recent errors.
 //
-//   sluice status [--admin URL] [--token-file F] [--watch [SECONDS]]
+//   sluice status [--admin URL] [--token-file F] [--ca-file F] [--watch [SECONDS]]
+//
+// An https:// URL speaks TLS 1.2 or later and verifies the server's
+// certificate (chain and host name or IP address) against --ca-file, or the
+// system's trust store without it; a failed verification is an error, never
+// a fallback to an unverified or plain connection.
 //
 // Rates need two samples: a single view takes them one second apart;
 // --watch redraws in place (ANSI) every SECONDS until Ctrl-C, each rate
@@ -20,8 +25,9 @@
 namespace sluice::gateway::status {
 
 struct StatusOptions {
-  std::string admin = "http://127.0.0.1:9464";  // scheme http, host, port
+  std::string admin = "http://127.0.0.1:9464";  // scheme http or https, host, port
   std::string token_file;                       // empty: no Authorization header
+  std::string ca_file;                          // https: PEM CAs to trust; empty: system store
   double watch_s = 0;                           // 0: draw once
 };
 
@@ -36,6 +42,12 @@ struct Snapshot {
   // Every sample of /metrics: "name{labels}" (as printed) -> value.
   std::map<std::string, double, std::less<>> samples;
 };
+
+// One reading of the admin endpoint of `options` (its watch_s unused):
+// /metrics and, with `with_status`, /v1/status. InvalidArgument for a bad
+// URL, token or CA file, or an answer other than 200; Unavailable when the
+// endpoint cannot be reached or its certificate does not verify.
+Result<Snapshot> TakeSnapshot(const StatusOptions& options, bool with_status = true);
 
 // The samples of a Prometheus text page; comments and blank lines skipped,
 // lines it cannot read ignored (this is a display, not a validator).

@@ -13,7 +13,6 @@ namespace sluice::gateway::console {
 struct ConsoleAsset {
   std::string_view path;          // as served: "/" or "/console/<file>"
   std::string_view content_type;  // from the file's extension
-  std::string_view etag;          // quoted: first 16 hex digits of its SHA-256
   std::string_view body;
 };
 
