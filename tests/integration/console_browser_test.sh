@@ -103,7 +103,7 @@ done
   --rate 200 --duration 3 --topic-prefix direct --client-id console-direct --quiet >"$tmp/sim2.log" 2>&1 ||
   fail "simulate to the endpoint: $(tail -3 "$tmp/sim2.log")"
 "$sluice" simulate --engine wire --uri "tcp://127.0.0.1:$endpoint_port" --devices 1 --metrics 1 \
-  --rate 0 --count 12000 --topic-prefix dense --client-id console-dense --quiet >"$tmp/sim3.log" 2>&1 ||
+  --rate 4000 --count 12000 --topic-prefix dense --client-id console-dense --quiet >"$tmp/sim3.log" 2>&1 ||
   fail "simulate the dense series: $(tail -3 "$tmp/sim3.log")"
 # A client that stays connected, so the endpoint's connection table has a row.
 "$sluice" simulate --engine wire --uri "tcp://127.0.0.1:$endpoint_port" --devices 1 --metrics 4 \

@@ -191,9 +191,12 @@ ok('right token: overview shown; token in session storage only');
     if (must === 'health.ready' || must === 'health.unready_reason') continue;  // shown as words, below
     check(figures.some((f) => f.field === must), 'overview lacks ' + must);
   }
-  const readyWords = await page.$eval('#view', (v) => v.textContent);
-  check(status.health.ready ? /\bready\b/.test(readyWords) : readyWords.includes(status.health.unready_reason),
-    'readiness not shown as /v1/status says');
+  const words = await page.evaluate(() => [document.getElementById('live-state').textContent,
+    document.getElementById('ready-state').textContent]);
+  const h = status.health;
+  check(words[0] === (h.healthy ? 'healthy' : 'unhealthy: ' + h.unhealthy_reason) &&
+    words[1] === (h.ready ? 'ready' : 'not ready: ' + h.unready_reason),
+    'health shown as ' + JSON.stringify(words) + ', /v1/status has ' + JSON.stringify(h));
   check(status.ingest.records_stored > 0, 'the gateway stored nothing: the simulator did not run');
   ok(`overview: ${figures.length} figures equal /v1/status (${ints} integers digit for digit), records stored ${status.ingest.records_stored}`);
   await shot(page, 'overview');
@@ -315,13 +318,23 @@ async function chartMatches(name, what) {
   ok(`series ${name}: zoomed to ${((zoomed.body.to_ns - zoomed.body.from_ns) / 1e9).toFixed(1)} s, ${zoomed.n} points, equal to the API`);
 
   if (args.dense) {
-    await page.goto(base + '/?freeze#/series?q=' + encodeURIComponent(args.dense) + '&name=' + encodeURIComponent(args.dense), { waitUntil: 'load' });
+    // The range its records span, so that they spread over many buckets.
+    const span = JSON.parse(await page.evaluate(async (n) => {
+      const auth = { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('sluice.admin.token') } };
+      const first = await (await fetch('/v1/series/' + encodeURIComponent(n) + '?limit=1', auth)).json();
+      const last = await (await fetch('/v1/series/' + encodeURIComponent(n) + '/latest', auth)).json();
+      return JSON.stringify([first.points[0][0], last.latest.timestamp_ns]);
+    }, args.dense));
+    const from = Math.floor(span[0] / 1e6), to = Math.ceil(span[1] / 1e6) + 1;
+    await page.goto(base + '/?freeze#/series?q=' + encodeURIComponent(args.dense) + '&name=' + encodeURIComponent(args.dense) +
+      '&from=' + from + '&to=' + to, { waitUntil: 'load' });
     await waitReady(page, 'series');
     await page.waitForSelector('#chart canvas', { timeout: 20_000 });
     const dense = await chartMatches(args.dense, 'dense series ' + args.dense);
     check(dense.body.buckets, 'the dense series was not downsampled');
     const records = dense.body.buckets.reduce((s, b) => s + b[4], 0);
     check(records === dense.body.records, 'bucket counts do not add up to records');
+    check(dense.n >= 100, 'only ' + dense.n + ' buckets over the span of the dense series');
     ok(`series ${args.dense}: ${dense.body.records} records drawn from ${dense.n} min/max/last buckets, equal to the API`);
     await shot(page, 'series-dense');
   }

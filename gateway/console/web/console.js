@@ -183,8 +183,8 @@
     const cards = [
       card('Health',
         kv([
-          ['live', hl.healthy ? okBad(true, 'healthy') : h('span', { class: 'state-bad' }, 'unhealthy: ', F('health.unhealthy_reason', 'text'))],
-          ['ready', hl.ready ? okBad(true, 'ready') : h('span', { class: 'state-bad' }, 'not ready: ', F('health.unready_reason', 'text'))],
+          ['live', h('span', { id: 'live-state', class: hl.healthy ? 'state-ok' : 'state-bad' }, hl.healthy ? 'healthy' : ['unhealthy: ', F('health.unhealthy_reason', 'text')])],
+          ['ready', h('span', { id: 'ready-state', class: hl.ready ? 'state-ok' : 'state-bad' }, hl.ready ? 'ready' : ['not ready: ', F('health.unready_reason', 'text')])],
           ['warnings', F('health.warnings', 'list', (hl.warnings || []).length ? 'state-warn' : 'muted')],
           ['board', [F('board.profile', 'text'), ' ', h('span', { class: 'muted' }, F('board.reason', 'text'))]],
           ['gateway', [F('gateway', 'text'), ' at site ', F('site', 'text')]],
@@ -223,7 +223,7 @@
       card('Store',
         h('div', {}, F('store.disk_used_bytes', 'bytes', 'big'),
           budget > 0 ? [' of ', F('store.disk_budget_bytes', 'bytes'), ' budget']
-            : [' used; ', h('span', { 'data-field': 'store.disk_budget_bytes', 'data-format': 'int', class: 'muted' }, '0'), ' budget set: the file system bounds it']),
+            : [' used (disk budget ', h('span', { 'data-field': 'store.disk_budget_bytes', 'data-format': 'int' }, fmt.int(st_.disk_budget_bytes)), ': none set; the file system bounds it)']),
         fill,
         kv([
           ['high watermark', F('store.high_watermark_bytes', 'bytes')],
