@@ -30,6 +30,7 @@
 
 #include "batch_format.h"
 #include "coding.h"
+#include "durable_cursor_impl.h"
 #include "log_file.h"
 #include "partition_index.h"
 #include "pmem_log.h"
@@ -133,6 +134,15 @@ class StoreImpl final : public Store {
     wo_.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
     wo_.max_group_bytes = options_.wal_max_group_bytes;
     wo_.first_seq = index_->max_seq() + 1;
+    if (options_.cursor_retain_bytes > 0) {
+      // Before the log is replayed: replay feeds it, and the log keeps what
+      // it has not confirmed from the first release on.
+      cursor_ = std::make_unique<DurableCursorImpl>(env_, options_.dir, wo_.dir,
+                                                    options_.cursor_retain_bytes,
+                                                    options_.cursor_memory_bytes,
+                                                    options_.max_value_bytes);
+      SLUICE_RETURN_IF_ERROR(cursor_->Load());
+    }
     if (Status w = OpenWriteBuffer(); !w.ok()) {
       if (w.code() != StatusCode::kNoSpace) return w;
       // Everything the log holds was replayed before the write that failed
@@ -226,10 +236,11 @@ class StoreImpl final : public Store {
                      // Durable in the WAL: acknowledged even if the block
                      // write below fails (it is retried; the WAL keeps it).
                      index_->Apply(*records, arrival, seq, *types, false);
+                     if (cursor_) cursor_->OnDurable(seq, arrival, records, payload->size());
                      if (fs_full_.load(std::memory_order_relaxed)) {
                        fs_full_.store(false, std::memory_order_release);
                      }
-                     wal_->Release(index_->ReleasableSeq());
+                     wal_->Release(ReleasableSeq());
                      appends_.fetch_add(1);
                      records_.fetch_add(records->size());
                      bytes_.fetch_add(payload->size());
@@ -286,6 +297,8 @@ class StoreImpl final : public Store {
   std::vector<PartitionInfo> ListPartitions(std::optional<PartitionState> state) const override {
     return index_->List(state);
   }
+
+  DurableCursor* durable_cursor() override { return cursor_.get(); }
 
   StorePressure pressure() const override {
     StorePressure p;
@@ -361,6 +374,7 @@ class StoreImpl final : public Store {
     }
     stop_cv_.notify_all();
     if (maintenance_.joinable()) maintenance_.join();
+    if (cursor_) cursor_->Close();
     if (!wal_ready_.load(std::memory_order_acquire)) {
       // Never writable: what was replayed is still in the log's files.
       if (index_) index_->Stop();
@@ -370,7 +384,7 @@ class StoreImpl final : public Store {
     // Writing the open blocks makes the next start replay nothing.
     Status f = index_->FlushAll();
     index_->Stop();
-    if (f.ok()) wal_->Release(index_->ReleasableSeq());
+    if (f.ok()) wal_->Release(ReleasableSeq());
     // On a full disk the open blocks stay in the write buffer, durable, and
     // the next start replays them: a clean stop, not a failure (a failed
     // stop would have systemd mark the unit failed for a full disk).
@@ -470,7 +484,13 @@ class StoreImpl final : public Store {
   }
 
   void ReleaseWal() {
-    if (wal_ready_.load(std::memory_order_acquire)) wal_->Release(index_->ReleasableSeq());
+    if (wal_ready_.load(std::memory_order_acquire)) wal_->Release(ReleasableSeq());
+  }
+
+  // Log records blocks no longer need and the cursor (if any) has confirmed.
+  std::uint64_t ReleasableSeq() const {
+    const std::uint64_t blocks = index_->ReleasableSeq();
+    return cursor_ ? std::min(blocks, cursor_->Pin()) : blocks;
   }
 
   // The store always starts: a write-ahead log damaged before its last write
@@ -653,6 +673,9 @@ class StoreImpl final : public Store {
       types.push_back(info->type);
     }
     index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
+    if (cursor_) {
+      cursor_->OnReplayed(r.seq, batch->arrival_ns, batch->records.size(), r.payload.size());
+    }
     last_arrival_ = std::max(last_arrival_, batch->arrival_ns);
     recovered_records_ += batch->records.size();
     records_.fetch_add(batch->records.size());
@@ -676,6 +699,10 @@ class StoreImpl final : public Store {
       SampleSpace();
       RetryWritable();
       if (index_->SealExpired(now_(), mono_()).ok()) ReleaseWal();
+      if (cursor_) {
+        cursor_->PersistLosses();
+        ReleaseWal();
+      }
       EnforceBudget();
       if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
         std::lock_guard r(reserve_mu_);
@@ -735,6 +762,7 @@ class StoreImpl final : public Store {
       evicted_partitions_{0}, evicted_records_{0};
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<PartitionIndex> index_;
+  std::unique_ptr<DurableCursorImpl> cursor_;  // when Options::cursor_retain_bytes > 0
   // Set once, under append_mu_, when the write buffer opens (at Open, or
   // later from Maintain after a full disk); read after wal_ready_.
   std::unique_ptr<Wal> wal_;

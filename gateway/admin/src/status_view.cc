@@ -284,6 +284,23 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
       add("", "watermark: " + d.Str("/sync/watermark_error"));
     }
   }
+  // The stream lane to Kafka, when configured.
+  if (d.Has("/stream/running")) {
+    add("stream", std::string(d.Bool("/stream/running") ? "" : "stopped, ") + "topic " +
+                      d.Str("/stream/topic") + " (" + d.Str("/stream/format") + ")" +
+                      Format(", delivered %.0f records", d.Num("/stream/records_delivered")) +
+                      Format(", p99 %.0f ms", d.Num("/stream/latency_p99_us") / 1000));
+    add("", Format("backlog %.0f records, ", d.Num("/stream/backlog_records")) +
+                Bytes(d.Num("/stream/backlog_bytes")) +
+                (d.Int("/stream/backlog_records") > 0
+                     ? ", oldest " + Duration(d.Int("/stream/oldest_age_s"))
+                     : "") +
+                Format(", lost %.0f", d.Num("/stream/lost_records")) +
+                Format(", delivery errors %.0f", d.Num("/stream/delivery_errors_total")) +
+                (d.Bool("/stream/brokers_down") ? ", ALL BROKERS DOWN" : ""));
+    if (!d.Str("/stream/auth_error").empty()) add("", "AUTH: " + d.Str("/stream/auth_error"));
+    else if (!d.Str("/stream/last_error").empty()) add("", "last error: " + d.Str("/stream/last_error"));
+  }
   const std::int64_t forward = d.Int("/clock/jumps_forward");
   const std::int64_t backward = d.Int("/clock/jumps_backward");
   if (forward + backward == 0) {

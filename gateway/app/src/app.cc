@@ -76,6 +76,15 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     spdlog::warn("sync.sink = \"none\": sealed partitions stay on this box");
   }
 
+  if (config.stream.enabled) {
+    auto lane = stream::KafkaLane::Start(app->store_.get(), config.stream.kafka);
+    if (!lane.ok()) return lane.status().WithContext("stream.kafka");
+    app->stream_ = std::move(*lane);
+    spdlog::info("stream: durable records to Kafka {} topic {} ({})",
+                 config.stream.kafka.bootstrap_servers, app->stream_->stats().topic,
+                 stream::MessageFormatName(config.stream.kafka.format));
+  }
+
   PipelineStoreLimits limits;
   limits.max_value_bytes = config.store.max_value_bytes;
   limits.max_batch_bytes = config.store.block_size / 2;
@@ -191,6 +200,7 @@ Status App::Stop() {
     last_endpoint_ = endpoint_->counters();
     endpoint_.reset();
   }
+  if (stream_) stream_->Stop();
   if (sync_) sync_->Stop();
   if (store_) close_status_ = store_->Close();
   spdlog::info("stopped: {}", StatsLine());
@@ -257,6 +267,7 @@ std::string App::StatsLine() const {
     << " block_bytes=" << s.store.block_bytes_written
     << " synced_objects=" << s.sync.live.uploaded_objects + s.sync.backfill.uploaded_objects
     << " synced_bytes=" << s.sync.live.uploaded_bytes + s.sync.backfill.uploaded_bytes;
+  if (stream_) o << " streamed_records=" << stream_->stats().records_delivered;
   return o.str();
 }
 

@@ -18,6 +18,7 @@
 #include "gateway/pipeline/store_space.h"
 #include "ingest_window.h"
 #include "last_errors.h"
+#include "stream_status.h"
 #include "version.h"
 
 namespace sluice::gateway {
@@ -421,6 +422,7 @@ std::string App::MetricsText() const {
           "Admin requests refused 401 (token missing or wrong).", D(a.auth_failures));
   Counter(m, "sluice_admin_bad_requests_total", "Unparsable or oversized HTTP requests.",
           D(a.bad_requests));
+  if (stream_) AppendStreamMetrics(m, stream_->stats(), WallNs());
   return m.str();
 }
 
@@ -515,6 +517,7 @@ std::string App::StatusJson() const {
     << ",\"watermark_written_ns\":" << y.watermark_written_ns
     << ",\"watermark_late_records\":" << y.watermark_late_records
     << ",\"watermark_error\":" << JsonString(y.watermark_error) << "}";
+  if (stream_) o << StreamStatusJson(stream_->stats(), now);
   o << ",\"partitions\":{";
   std::uint64_t counts[std::size(kStates)] = {};
   if (store_) {
@@ -552,6 +555,9 @@ std::string App::UnhealthyReason() const {
 std::string App::UnreadyReason() const {
   if (!store_) return "store not open";
   if (std::string full = pipeline::StoreFullReason(store_->pressure()); !full.empty()) return full;
+  if (stream_) {
+    if (std::string r = StreamUnreadyReason(stream_->stats()); !r.empty()) return r;
+  }
   if (mqtt_) {
     const auto c = mqtt_->counters();
     if (c.total > 0 && c.connected == 0) {

@@ -104,6 +104,8 @@ const KeySpec kKeys[] = {
 constexpr std::string_view kRuleArray = "ingest.rule";
 // The table array of brokers: `[[mqtt.broker]]`, keys in BrokerKeys().
 constexpr std::string_view kBrokerArray = "mqtt.broker";
+// The table of librdkafka properties: any name, each checked by librdkafka.
+constexpr std::string_view kKafkaProperties = "stream.kafka.properties";
 
 const KeySpec* FindKey(std::string_view name) {
   for (const auto& k : kKeys) {
@@ -117,6 +119,9 @@ const KeySpec* FindKey(std::string_view name) {
   }
   for (const auto& k : config::EndpointKeys()) {
     if (k.info.key == name) return &k;
+  }
+  for (const auto& k : config::StreamKeys()) {
+    if (k.info.key == name && k.apply != nullptr) return &k;
   }
   return nullptr;
 }
@@ -178,6 +183,10 @@ class Walker {
       }
       if (name == kBrokerArray) {
         SLUICE_RETURN_IF_ERROR(WalkBrokers(node, name));
+        continue;
+      }
+      if (name == kKafkaProperties) {
+        SLUICE_RETURN_IF_ERROR(WalkKafkaProperties(node, name));
         continue;
       }
       if (node.is_table() && IsSection(name)) {
@@ -262,6 +271,21 @@ class Walker {
                      m.substr(std::min(m.size(), field.size() + 2)));
       }
       config_.mqtt.brokers.push_back(std::move(broker));
+    }
+    return Status::Ok();
+  }
+
+  // `[stream.kafka.properties]`: each entry handed to librdkafka, an error
+  // naming the property and its line.
+  Status WalkKafkaProperties(const toml::node& node, const std::string& name) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return Error(node.source(), name, "write the properties as a [" + name + "] table");
+    }
+    for (auto&& [key, value] : *table) {
+      const std::string prop(key.str());
+      Status s = config::ApplyKafkaProperty(config_, prop, value);
+      if (!s.ok()) return Error(value.source(), name + "." + prop, s.message());
     }
     return Status::Ok();
   }
@@ -353,6 +377,7 @@ std::span<const ConfigKeyInfo> ConfigKeys() {
     for (const auto& k : config::PipelineKeys()) v.push_back(k.info);
     for (const auto& k : config::ApplianceKeys()) v.push_back(k.info);
     for (const auto& k : config::EndpointKeys()) v.push_back(k.info);
+    for (const auto& k : config::StreamKeys()) v.push_back(k.info);
     return v;
   }();
   return keys;
@@ -452,6 +477,25 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
   if (!s.ok()) {
     const std::string& m = s.message();
     return located(m.substr(0, m.find(':')), m.substr(std::min(m.size(), m.find(':') + 2)));
+  }
+  s = config::FinishStreamConfig(config);
+  if (!s.ok()) {
+    const std::string& m = s.message();
+    const std::string key = m.substr(0, m.find(':'));
+    const std::string why = m.substr(std::min(m.size(), m.find(':') + 2));
+    // A property refused as a whole ("stream.kafka.properties.acks") sits in
+    // a table the TOML path cannot address by its dotted name.
+    const std::string props = std::string(kKafkaProperties) + ".";
+    if (key.starts_with(props)) {
+      const toml::node* table = root.at_path(kKafkaProperties).node();
+      const toml::node* at = table != nullptr && table->is_table()
+                                 ? table->as_table()->get(key.substr(props.size()))
+                                 : nullptr;
+      toml::source_region where;
+      where.begin = {1, 1};
+      return walker.Error(at != nullptr ? at->source() : where, key, why);
+    }
+    return located(key, why);
   }
   return config;
 }

@@ -33,6 +33,13 @@ struct KeySpec {
 std::span<const KeySpec> PipelineKeys();  // [pipeline]
 std::span<const KeySpec> ApplianceKeys();
 std::span<const KeySpec> EndpointKeys();   // [endpoint]  // more [store], [sync], [sync.s3], [sync.dir], [admin]
+std::span<const KeySpec> StreamKeys();     // [stream.kafka]; "stream.kafka.properties" has no apply
+// One entry of [stream.kafka.properties], checked by librdkafka; the message
+// says why without the key, which the loader adds.
+Status ApplyKafkaProperty(Config& config, std::string_view name, const toml::node& n);
+// Checks [stream.kafka] as a whole and sets the store's cursor options; the
+// message starts with the key ("stream.kafka.topic: ...").
+Status FinishStreamConfig(Config& config);
 // Checks [sync] as a whole once every key is read; the message names the key.
 Status FinishSyncConfig(Config& config);
 // An integer in [lo, hi].

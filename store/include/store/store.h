@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/durable_cursor.h"
 #include "store/env.h"
 #include "store/options.h"
 #include "store/ticket.h"
@@ -159,6 +160,11 @@ class Store {
 
   virtual StoreStats stats() const = 0;
   virtual StorePressure pressure() const = 0;
+
+  // The cursor over durable records in commit order (store/durable_cursor.h),
+  // or nullptr unless Options::cursor_retain_bytes > 0. Owned by the store;
+  // valid until it is destroyed.
+  virtual DurableCursor* durable_cursor() = 0;
 
   // Waits for pending appends, stops background threads. Later calls fail
   // with Aborted. Also run by the destructor.

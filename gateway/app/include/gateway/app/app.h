@@ -2,12 +2,12 @@
 // together in the order they must start and stop. `sluice run` is a thin
 // shell around it; tests run it in-process.
 //
-// Start: store -> sync engine -> pipeline -> MQTT front-end -> endpoint
+// Start: store -> sync engine -> stream lane -> pipeline -> MQTT front-end -> endpoint
 //        -> admin HTTP
 // Stop:  admin HTTP -> endpoint stops reading -> MQTT disconnect ->
 //        pipeline intake closed -> pipeline drained (every queued message
 //        appended and durable, its acknowledgements sent) -> endpoint closed
-//        -> sync engine -> Store::Close
+//        -> stream lane (flushes what is in flight) -> sync engine -> Store::Close
 //
 // Adding a service: give it a member below, start it in App::Start where
 // the comment marks its place, stop it in App::Stop in reverse order, add
@@ -30,6 +30,7 @@
 #include "gateway/frontend/mqtt_frontend.h"
 #include "gateway/pipeline/pipeline.h"
 #include "store/store.h"
+#include "stream/kafka_lane.h"
 
 namespace sluice::gateway {
 
@@ -98,6 +99,7 @@ class App {
   Config config_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<sync::SyncEngine> sync_;  // after the store, stopped before it closes
+  std::unique_ptr<stream::KafkaLane> stream_;  // [stream.kafka]; after sync, stopped before it
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<MqttFrontend> mqtt_;
   std::unique_ptr<MqttEndpoint> endpoint_;  // native MQTT ingest, if enabled

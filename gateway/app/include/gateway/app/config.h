@@ -17,6 +17,7 @@
 #include "gateway/pipeline/pipeline_options.h"
 #include "gateway/admin/admin_server.h"
 #include "store/options.h"
+#include "stream/kafka_lane.h"
 #include "sync/engine.h"
 #include "sync/sink.h"
 
@@ -45,6 +46,14 @@ struct SyncConfig {
   sync::DirSinkOptions dir;            // [sync.dir]
 };
 
+// [stream.kafka]: durable records to Kafka as they become durable.
+struct StreamConfig {
+  bool enabled = false;                         // Default: off.
+  stream::KafkaLaneOptions kafka;               // identity filled from [gateway]
+  std::uint64_t backlog_disk_bytes = 256ull << 20;  // store cursor_retain_bytes
+  std::uint64_t backlog_memory_bytes = 32ull << 20; // store cursor_memory_bytes
+};
+
 struct AdminConfig {
   bool enabled = true;                 // Default: on, loopback only.
   AdminOptions http;                   // [admin] address, port
@@ -69,6 +78,7 @@ struct Config {
   EndpointOptions endpoint;  // [endpoint]: the native MQTT ingest endpoint
   PipelineOptions pipeline;  // [pipeline]
   SyncConfig sync;           // [sync], [sync.s3], [sync.dir]
+  StreamConfig stream;       // [stream.kafka], [stream.kafka.properties]
   AdminConfig admin;         // [admin]
 };
 

@@ -1,0 +1,113 @@
+#include "wal_reader.h"
+
+#include <algorithm>
+
+#include "batch_format.h"
+
+namespace sluice::store {
+
+void WalReader::Drop() {
+  number_ = 0;
+  records_.clear();
+  std::vector<std::byte>().swap(bytes_);
+}
+
+Status WalReader::Load(std::uint64_t number) {
+  Drop();
+  const std::string path = dir_ + "/" + WalFileName(number);
+  auto file = env_->OpenFile(path, FileOptions{.read_only = true});
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  bytes_.resize(static_cast<std::size_t>(*size));
+  auto got = (*file)->Read(0, bytes_);
+  if (!got.ok()) return got.status();
+  bytes_.resize(*got);
+  WalFileContents before_damage;
+  auto contents = ParseWalFile(bytes_, path, &before_damage);
+  // A file being written may show a write in progress; what precedes it is
+  // intact and is all the caller may ask for.
+  WalFileContents& c = contents.ok() ? *contents : before_damage;
+  if (c.header.file_number != number) return Status::Ok();  // recycled meanwhile: nothing
+  records_ = std::move(c.records);
+  number_ = number;
+  return Status::Ok();
+}
+
+Result<WalReadResult> WalReader::Read(std::uint64_t from, std::uint64_t upto,
+                                      std::size_t max_batches, std::uint64_t max_records) {
+  WalReadResult out;
+  if (from > upto) return out;
+  const bool cached = !records_.empty() && records_.front().seq <= from &&
+                      records_.back().seq >= from;
+  if (!cached) {
+    // The file whose first sequence number is the greatest not above `from`.
+    auto names = env_->ListDir(dir_);
+    if (!names.ok()) return names.status();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> files;  // first_seq, number
+    for (const auto& name : *names) {
+      std::uint64_t n = 0;
+      if (!ParseWalFileName(name, &n)) continue;
+      auto f = env_->OpenFile(dir_ + "/" + name, FileOptions{.read_only = true});
+      if (!f.ok()) continue;  // recycled meanwhile
+      std::vector<std::byte> head(kWalBlockSize);
+      auto got = (*f)->Read(0, head);
+      if (!got.ok() || *got != kWalBlockSize) continue;
+      auto h = DecodeWalHeader(head);
+      if (!h.ok() || h->file_number != n) continue;
+      files.emplace_back(h->first_seq, n);
+    }
+    std::sort(files.begin(), files.end());
+    std::uint64_t pick = 0;
+    std::uint64_t next_first = 0;  // first seq of the file after the pick
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (files[i].first <= from) {
+        pick = files[i].second;
+        next_first = i + 1 < files.size() ? files[i + 1].first : 0;
+      }
+    }
+    if (pick == 0) {
+      // Older than every file: recycled. Missing up to the oldest file.
+      const std::uint64_t oldest = files.empty() ? upto + 1 : files.front().first;
+      out.missing_from = from;
+      out.missing_to = std::min(upto, oldest - 1);
+      return out;
+    }
+    SLUICE_RETURN_IF_ERROR(Load(pick));
+    if (records_.empty() || records_.back().seq < from) {
+      // `from` is durable but not in its file: only possible when the file
+      // was recycled and its successor starts later. Skip to that start.
+      if (next_first > from) {
+        out.missing_from = from;
+        out.missing_to = std::min(upto, next_first - 1);
+      }
+      return out;
+    }
+  }
+  auto it = std::lower_bound(records_.begin(), records_.end(), from,
+                             [](const WalRecordView& r, std::uint64_t s) { return r.seq < s; });
+  std::uint64_t records = 0;
+  for (; it != records_.end() && it->seq <= upto; ++it) {
+    if (out.batches.size() >= max_batches || (records >= max_records && !out.batches.empty())) {
+      break;
+    }
+    out.scanned_to = it->seq;
+    if (it->type != static_cast<std::uint8_t>(WalRecordType::kBatch)) {
+      ++out.undecodable;
+      continue;
+    }
+    auto batch = DecodeBatch({reinterpret_cast<const char*>(it->payload.data()),
+                              it->payload.size()},
+                             max_value_bytes_);
+    if (!batch.ok()) {
+      ++out.undecodable;
+      continue;
+    }
+    records += batch->records.size();
+    out.batches.push_back(DurableBatch{it->seq, batch->arrival_ns, it->payload.size(),
+                                       std::make_shared<const Batch>(std::move(batch->records))});
+  }
+  return out;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,58 @@
+// Reads durable batches back from the write-ahead log's files, for the
+// durable-record cursor when the batches it needs are no longer in DRAM.
+//
+// It reads files the commit thread may be writing: only frames that parse
+// (wal_format.h's rules; on damage, the intact frames before it) and whose
+// sequence number the caller knows to be durable are returned. A file may
+// be recycled (renamed) underneath; frames of the wrong sequence number are
+// never returned, so the caller sees a gap, not wrong data.
+//
+// Thread-safety: none; the cursor calls it from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/durable_cursor.h"
+#include "store/env.h"
+#include "wal_format.h"
+
+namespace sluice::store {
+
+struct WalReadResult {
+  std::vector<DurableBatch> batches;  // ascending, first seq >= from
+  // Sequence numbers in [from, first returned) (or [from, upto] when none
+  // was returned) that no log file holds any more: lost to the caller.
+  std::uint64_t missing_from = 0, missing_to = 0;  // empty when missing_to < missing_from
+  std::uint64_t undecodable = 0;  // frames skipped: their payload does not decode
+  std::uint64_t scanned_to = 0;   // the last seq returned or skipped; 0: none
+};
+
+class WalReader {
+ public:
+  WalReader(Env* env, std::string wal_dir, std::uint32_t max_value_bytes)
+      : env_(env), dir_(std::move(wal_dir)), max_value_bytes_(max_value_bytes) {}
+
+  // Batches with from <= seq <= upto, at most `max_batches` and about
+  // `max_records` records (at least one batch).
+  Result<WalReadResult> Read(std::uint64_t from, std::uint64_t upto, std::size_t max_batches,
+                             std::uint64_t max_records);
+
+  // Lets go of the cached file (up to a whole log file of memory).
+  void Drop();
+
+ private:
+  Status Load(std::uint64_t number);
+
+  Env* env_;
+  std::string dir_;
+  std::uint32_t max_value_bytes_;
+  // The file read last: its number, bytes and the frames parsed from them.
+  std::uint64_t number_ = 0;
+  std::vector<std::byte> bytes_;
+  std::vector<WalRecordView> records_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,202 @@
+// The durable-record cursor: commit order, the persisted position, reading
+// back from the log past DRAM, the retain budget, and the position file.
+#include "store/durable_cursor.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "cursor_position_format.h"
+#include "store/store.h"
+#include "temp_dir.h"
+
+namespace sluice::store {
+namespace {
+
+Options CursorOptions(const testing::TempDir& dir) {
+  Options o;
+  o.dir = (dir.path() / "store").string();
+  o.wal_file_size = 1 << 20;
+  o.wal_max_group_bytes = 64 << 10;
+  o.cursor_retain_bytes = 8 << 20;
+  o.cursor_memory_bytes = 1 << 20;
+  return o;
+}
+
+std::unique_ptr<Store> MustOpen(const Options& o) {
+  auto s = Store::Open(o);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  return std::move(*s);
+}
+
+// Appends `n` batches of `per` records; record k of the run has value k and
+// timestamp 1000 + k.
+void AppendRun(Store& s, SeriesId id, int n, int per, std::int64_t& k) {
+  for (int b = 0; b < n; ++b) {
+    Batch batch;
+    for (int i = 0; i < per; ++i, ++k) batch.push_back({id, 1000 + k, static_cast<double>(k)});
+    REQUIRE(s.Append(std::move(batch)).Wait().ok());
+  }
+}
+
+// Reads until `want` records came back; checks that they continue `next`.
+std::uint64_t ReadRecords(DurableCursor& c, std::int64_t& next, std::int64_t want) {
+  std::uint64_t last_seq = 0;
+  std::int64_t got = 0;
+  while (got < want) {
+    auto r = c.Read(64, static_cast<std::uint64_t>(want - got), std::chrono::milliseconds(2000));
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    REQUIRE_MESSAGE(!r->empty(), "no batch within 2 s after " << got << " records");
+    for (const auto& b : *r) {
+      CHECK(b.seq > last_seq);
+      last_seq = b.seq;
+      for (const Record& rec : *b.records) {
+        REQUIRE(std::get<double>(rec.value) == static_cast<double>(next));
+        REQUIRE(rec.timestamp_ns == 1000 + next);
+        ++next;
+        ++got;
+      }
+    }
+  }
+  return last_seq;
+}
+
+}  // namespace
+
+TEST_CASE("the cursor hands out durable batches in commit order and resumes after its position") {
+  testing::TempDir dir;
+  const Options o = CursorOptions(dir);
+  std::int64_t written = 0, read = 0;
+  {
+    auto store = MustOpen(o);
+    DurableCursor* c = store->durable_cursor();
+    REQUIRE(c != nullptr);
+    const SeriesId id = *store->RegisterSeries("a/b", ValueType::kFloat64, "degC");
+    AppendRun(*store, id, 20, 10, written);
+    const std::uint64_t seq = ReadRecords(*c, read, 100);  // 10 batches
+    REQUIRE(c->Confirm(seq).ok());
+    CHECK(c->stats().position == seq);
+    CHECK(c->stats().backlog_records == 100);
+    CHECK(c->stats().memory_read_batches == 10);
+    // Read but not confirmed: read again after a rewind.
+    std::int64_t again = read;
+    ReadRecords(*c, again, 50);
+    c->Rewind();
+    again = read;
+    ReadRecords(*c, again, 50);
+    REQUIRE(store->Close().ok());
+  }
+  // After a restart: from the position on, read back from the log files.
+  auto store = MustOpen(o);
+  DurableCursor* c = store->durable_cursor();
+  CHECK(c->stats().position == c->stats().durable_seq - 10);
+  CHECK(c->stats().backlog_records == 100);
+  const SeriesId id = store->FindSeries("a/b")->id;
+  AppendRun(*store, id, 5, 10, written);
+  ReadRecords(*c, read, 150);
+  CHECK(c->stats().log_read_batches >= 10);
+  auto none = c->Read(8, 1000, std::chrono::milliseconds(10));
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
+TEST_CASE("batches that fell out of DRAM are read back from the write-ahead log in order") {
+  testing::TempDir dir;
+  const Options o = CursorOptions(dir);
+  auto store = MustOpen(o);
+  DurableCursor* c = store->durable_cursor();
+  const SeriesId id = *store->RegisterSeries("a/b", ValueType::kFloat64, "");
+  std::int64_t written = 0, read = 0;
+  // About 4 MiB of records: past the 1 MiB of DRAM, over several log files.
+  AppendRun(*store, id, 400, 1000, written);
+  const std::uint64_t last = ReadRecords(*c, read, written);
+  CHECK(c->stats().log_read_batches > 0);
+  CHECK(c->stats().memory_read_batches > 0);
+  REQUIRE(c->Confirm(last).ok());
+  CHECK(c->stats().backlog_records == 0);
+  CHECK(c->stats().lost_batches == 0);
+}
+
+TEST_CASE("past the retain budget the oldest unconfirmed batches are given up, counted and persisted") {
+  testing::TempDir dir;
+  Options o = CursorOptions(dir);
+  o.cursor_retain_bytes = 1 << 20;
+  std::uint64_t lost = 0;
+  std::int64_t written = 0;
+  {
+    auto store = MustOpen(o);
+    DurableCursor* c = store->durable_cursor();
+    const SeriesId id = *store->RegisterSeries("a/b", ValueType::kFloat64, "");
+    AppendRun(*store, id, 600, 1000, written);  // ~6 MiB, never confirmed
+    const CursorStats s = c->stats();
+    CHECK(s.lost_batches > 0);
+    CHECK(s.lost_records == s.lost_batches * 1000);
+    CHECK(s.backlog_bytes <= o.cursor_retain_bytes);
+    CHECK(s.backlog_records + s.lost_records == 600 * 1000);
+    lost = s.lost_records;
+    // What is read starts after what was given up, and goes on in order.
+    auto r = c->Read(1, 1000, std::chrono::milliseconds(100));
+    REQUIRE(r.ok());
+    REQUIRE(r->size() == 1);
+    CHECK(std::get<double>(r->front().records->front().value) == static_cast<double>(lost));
+    // The log does not grow without bound meanwhile.
+    std::size_t files = 0;
+    for (auto& e : std::filesystem::directory_iterator(o.dir + "/wal")) files += e.is_regular_file();
+    CHECK(files <= 4);
+    REQUIRE(store->Close().ok());
+  }
+  auto store = MustOpen(o);
+  CHECK(store->durable_cursor()->stats().lost_records >= lost);
+}
+
+TEST_CASE("the position file round-trips and refuses damage") {
+  const CursorPosition p{123456789, 7, 7000};
+  std::string bytes = EncodeCursorPosition(p);
+  REQUIRE(bytes.size() == kCursorPositionSize);
+  auto span = [](const std::string& s) {
+    return std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size());
+  };
+  auto back = DecodeCursorPosition(span(bytes));
+  REQUIRE(back.ok());
+  CHECK(*back == p);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x10;
+    CHECK_FALSE(DecodeCursorPosition(span(damaged)).ok());
+  }
+  CHECK_FALSE(DecodeCursorPosition(span(bytes.substr(0, 40))).ok());
+}
+
+TEST_CASE("a damaged position file stops the store from opening, naming the file") {
+  testing::TempDir dir;
+  const Options o = CursorOptions(dir);
+  {
+    auto store = MustOpen(o);
+    const SeriesId id = *store->RegisterSeries("a/b", ValueType::kFloat64, "");
+    std::int64_t k = 0;
+    AppendRun(*store, id, 2, 2, k);
+    REQUIRE(store->durable_cursor()->Confirm(1).ok());
+  }
+  {
+    FILE* f = std::fopen((o.dir + "/stream.pos").c_str(), "r+b");
+    REQUIRE(f != nullptr);
+    std::fseek(f, 16, SEEK_SET);
+    std::fputc(0x42, f);
+    std::fclose(f);
+  }
+  auto s = Store::Open(o);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find("stream.pos") != std::string::npos);
+}
+
+TEST_CASE("the cursor needs the write-ahead log and a retain budget of whole log files") {
+  Options o;
+  o.dir = "/tmp/x";
+  o.cursor_retain_bytes = 1;
+  CHECK(o.Validate().message().starts_with("cursor_retain_bytes"));
+  o.cursor_retain_bytes = o.wal_file_size;
+  o.write_buffer = WriteBufferMode::kPmem;
+  CHECK(o.Validate().message().find("write_buffer = wal") != std::string::npos);
+}
+
+}  // namespace sluice::store
