@@ -49,7 +49,8 @@ double Fleet::Value(std::uint32_t device, std::uint32_t metric, std::uint64_t ti
     const auto& col = data_.columns[metric % data_.columns.size()];
     return col[(tick + device * 7919ull) % col.size()];
   }
-  return 20.0 + device + metric * 0.5 + std::sin(static_cast<double>(tick) / 10.0 + metric);
+  return 20.0 + device + metric * 0.5 +
+         std::sin(static_cast<double>(tick) / 10.0 + metric + o_.phase);
 }
 
 std::pair<std::string, std::string> Fleet::Json(std::uint32_t device, std::uint64_t tick,

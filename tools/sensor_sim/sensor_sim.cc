@@ -194,6 +194,10 @@ void AddSimOptions(CLI::App& app, SimOptions& o) {
       ->capture_default_str();
   app.add_option("--qos", o.qos, "0, 1 or 2")->capture_default_str();
   app.add_option("--topic-prefix", o.topic_prefix, "JSON topic prefix")->capture_default_str();
+  app.add_option("--phase", o.phase,
+                 "Synthetic values: radians added to every sine wave (fleets side by side "
+                 "with different phases send different values)")
+      ->capture_default_str();
   app.add_option("--group", o.group, "Sparkplug group id")->capture_default_str();
   app.add_option("--dataset", o.dataset,
                  "CSV file whose numeric columns are replayed (with --speedup: at the file's own "

@@ -49,6 +49,8 @@ struct SimOptions {
   std::string topic_prefix = "sim";
   std::string group = "sim";       // Sparkplug group id
   std::string dataset;             // CSV file of numeric columns to replay; empty: synthetic
+  double phase = 0;                // synthetic: radians added to every sine wave, so that
+                                   // fleets publishing side by side send different values
   double speedup = 0;              // > 0: replay `dataset` at its own timestamps, this many
                                    // times faster (paho engine, one sensor); 0: off
   std::string sensor;              // replay: the sensor's topic level; empty: the file's stem
