@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The web console in a real browser: starts Mosquitto and `sluice run` (admin
-# token required, the native endpoint on), feeds it with `sluice simulate`
+# The web console in a real browser: starts Mosquitto, librdkafka's mock
+# cluster and `sluice run` (admin token required, the native endpoint and the
+# stream lane on), feeds it with `sluice simulate`
 # through the broker and through the endpoint, plus one dense series, then
 # runs tools/console_check/check.mjs (Debian's chromium, headless) against the
 # admin endpoint: login with no, wrong and right token, every page's figures
 # against the API answers they were drawn from, the chart against the data
 # handed to uPlot, no console error. Screenshots go to <build>/console-screenshots.
-#   console_browser_test.sh SLUICE SOURCE_DIR BUILD_DIR
+#   console_browser_test.sh SLUICE SOURCE_DIR BUILD_DIR KAFKA_MOCK_CLUSTER
 # Exits 77 (skipped) when chromium or the npm packages are missing, unless
 # SLUICE_TEST_REQUIRE_SERVICES=1 (scripts/test), where that is a failure.
 set -euo pipefail
-sluice=$1 src=$2 build=$3
+sluice=$1 src=$2 build=$3 kafka_mock=$4
 check_dir="$src/tools/console_check"
 shots="$build/console-screenshots"
 skip() {
@@ -41,6 +42,15 @@ $( [ "$(id -u)" -eq 0 ] && echo "user root" )
 CONF
 mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 pids+=($!)
+
+# A Kafka cluster for the stream lane, kept alive by its open stdin.
+coproc MOCK { exec "$kafka_mock" 1; }
+pids+=($MOCK_PID)
+read -r -t 10 -u "${MOCK[0]}" word bootstrap || fail "the mock Kafka cluster did not start"
+[ "$word" = bootstrap ] || fail "mock Kafka cluster: $word $bootstrap"
+echo "topic sluice.test-plant 2 1" >&"${MOCK[1]}"
+read -r -t 10 -u "${MOCK[0]}" answer || fail "mock Kafka cluster: no answer"
+[ "$answer" = ok ] || fail "mock Kafka cluster: $answer"
 
 (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/token")
 cat >"$tmp/sluice.toml" <<CONF
@@ -77,6 +87,10 @@ qos = 1
 enabled = true
 address = "127.0.0.1"
 port = $endpoint_port
+[stream.kafka]
+enabled = true
+bootstrap_servers = "$bootstrap"
+topic = "sluice.{site}"
 [admin]
 port = $admin_port
 token_file = "$tmp/token"
@@ -121,7 +135,8 @@ def get(path):
 deadline = time.monotonic() + 20
 while time.monotonic() < deadline:
     s = get("/v1/status")
-    if s["ingest"].get("rate_records_per_s", 0) > 0 and s["endpoint"]["connections"] >= 1:
+    if (s["ingest"].get("rate_records_per_s", 0) > 0 and s["endpoint"]["connections"] >= 1
+            and s.get("stream", {}).get("records_delivered", 0) > 0):
         break
     time.sleep(0.2)
 names = [x["name"] for x in get("/v1/series?prefix=dense/")["series"]]

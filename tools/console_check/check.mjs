@@ -198,6 +198,11 @@ ok('right token: overview shown; token in session storage only');
     words[1] === (h.ready ? 'ready' : 'not ready: ' + h.unready_reason),
     'health shown as ' + JSON.stringify(words) + ', /v1/status has ' + JSON.stringify(h));
   check(status.ingest.records_stored > 0, 'the gateway stored nothing: the simulator did not run');
+  if (status.stream) {
+    check(figures.some((f) => f.field === 'stream.records_delivered') && figures.some((f) => f.field === 'stream.backlog_records'),
+      'the stream lane is in /v1/status but not on the overview');
+    ok(`overview: the stream lane's card shows ${status.stream.records_delivered} records delivered to Kafka`);
+  }
   ok(`overview: ${figures.length} figures equal /v1/status (${ints} integers digit for digit), records stored ${status.ingest.records_stored}`);
   await shot(page, 'overview');
 }

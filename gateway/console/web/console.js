@@ -177,7 +177,23 @@
     shown.add('last_errors');
     const known = new Set(['gateway', 'site', 'version', 'now_ns', 'uptime_s', 'started_ns', 'board', 'health',
       'records_stored', 'messages_in', 'series', 'write_buffer', 'io_engine', 'segment_bytes', 'ingest',
-      'ack_latency', 'store', 'clock', 'sync', 'partitions', 'mqtt', 'endpoint', 'last_errors']);
+      'ack_latency', 'store', 'clock', 'sync', 'partitions', 'mqtt', 'endpoint', 'last_errors', 'stream']);
+    const sm = s.stream;
+    const streamCard = sm && typeof sm === 'object' ? card('Stream to Kafka',
+      kv([
+        ['running', F('stream.running', 'bool')],
+        ['topic', [F('stream.topic', 'text'), ' as ', F('stream.format', 'text')]],
+        ['delivered', F('stream.records_delivered', 'int')],
+        ['backlog', [F('stream.backlog_records', 'int'), ' records, ', F('stream.backlog_bytes', 'bytes')]],
+        ['oldest undelivered', F('stream.oldest_age_s', 'secs')],
+        ['brokers down', F('stream.brokers_down', 'bool', sm.brokers_down ? 'state-bad' : null)],
+        ['delivery errors', F('stream.delivery_errors_total', 'int', sm.delivery_errors_total ? 'state-warn' : null)],
+        ['lost', F('stream.lost_records', 'int', sm.lost_records ? 'state-bad' : null)],
+        ['ack to delivery p50', [F('stream.latency_p50_us', 'int'), ' us']],
+        ['ack to delivery p99', [F('stream.latency_p99_us', 'int'), ' us']],
+        ['last error', F('stream.last_error', 'text')],
+      ]),
+      rest(s, 'stream', shown)) : null;
     const others = Object.keys(s).filter((k) => !known.has(k) && s[k] && typeof s[k] === 'object');
     const rateChart = h('div', { id: 'rate-chart' });
     const cards = [
@@ -252,6 +268,7 @@
           ['late records', F('sync.watermark_late_records', 'int')],
         ]),
         rest(s, 'sync', shown)),
+      streamCard,
       card('Partitions',
         kv(Object.keys(s.partitions || {}).map((k) => [k, F('partitions.' + k, 'int')])),
         h('p', {}, h('a', { href: '#/partitions' }, 'all partitions'))),
