@@ -352,8 +352,16 @@ bool ShortestDecimal(double v, bool float32, int* digits, int* lead) {
   if (*p == '-') ++p;
   for (; p < r.ptr && *p != 'e'; ++p) n += *p >= '0' && *p <= '9';
   if (p == r.ptr) return false;
+  // The exponent ends at r.ptr: to_chars writes no terminating NUL, so
+  // reading on (as atoi would) takes in whatever bytes follow in `buf`.
+  ++p;
+  const bool negative = p < r.ptr && *p == '-';
+  if (p < r.ptr && (*p == '-' || *p == '+')) ++p;
+  int exponent = 0;
+  const auto [end, ec] = std::from_chars(p, r.ptr, exponent);
+  if (ec != std::errc() || end != r.ptr) return false;
   *digits = n;
-  *lead = std::atoi(p + 1);
+  *lead = negative ? -exponent : exponent;
   return true;
 }
 

@@ -321,6 +321,35 @@ TEST_CASE("decimal digits are bit-exact on NaN payloads, -0.0, infinities, subno
   CheckDigitsRoundTrip({}, {6, -3, true});
 }
 
+// Fills this much of the stack below the caller with `fill`, so that a
+// callee reading bytes it never wrote sees them.
+[[gnu::noinline]] void PaintStack(char fill) {
+  volatile char area[16384];
+  for (std::size_t i = 0; i < sizeof(area); ++i) area[i] = fill;
+}
+
+TEST_CASE("the decimal-digits choice does not depend on stale stack bytes") {
+  // Regression: the exponent of a shortest decimal was read with atoi from a
+  // to_chars buffer without a terminating NUL, so digits left on the stack
+  // by earlier calls became part of it, and the codec chosen for the same
+  // column changed from run to run.
+  const testing::CsvTable t = testing::Float32Readings(4, 600, 21);
+  for (const std::vector<double>& v : t.columns) {
+    std::vector<DecimalDigits> seen;
+    for (char fill : {'\0', '9', '5', 'e'}) {
+      PaintStack(fill);
+      seen.push_back(ChooseDecimalDigits(v, true));
+      PaintStack(fill);
+      seen.push_back(ChooseDecimalDigits(v, false));
+    }
+    for (std::size_t i = 2; i < seen.size(); ++i) {
+      CHECK(seen[i].digits == seen[i % 2].digits);
+      CHECK(seen[i].qmin == seen[i % 2].qmin);
+      CHECK(seen[i].float32 == seen[i % 2].float32);
+    }
+  }
+}
+
 TEST_CASE("readings that passed through float32 are float32 decimals plus small exceptions") {
   const testing::CsvTable t = testing::Float32Readings(8, 3600, 21);
   std::size_t k3_total = 0, k2_total = 0;
