@@ -395,6 +395,21 @@ Status WalImpl::Recover(const ReplayFn& replay) {
     return InitFile(1);
   }
 
+  // A crashed process may have left what no sync made durable: a file whose
+  // creation stopped before its directory entry was synced (InitFile cut
+  // short after the header), or frames of a write that never reached its
+  // sync, sitting whole in the page cache. Both read back as valid. Records
+  // appended now, and acknowledged, would be built on them, and a power cut
+  // would take the file's entry (every record in it) or the frames (and,
+  // with the gap, every record after them) away. So before anything is
+  // appended, every file replayed from is synced, and then the directory.
+  for (const LiveFile& f : live_) {
+    auto file = env_->OpenFile(PathOf(f.number), FileOptions{});
+    if (!file.ok()) return file.status();
+    SLUICE_RETURN_IF_ERROR((*file)->Sync().WithContext("wal sync at recovery " + PathOf(f.number)));
+  }
+  SLUICE_RETURN_IF_ERROR(env_->SyncDir(opt_.dir).WithContext("wal sync at recovery " + opt_.dir));
+
   // Continue in the last file right after its last valid record.
   auto file = env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true});
   if (!file.ok()) return file.status();
