@@ -134,16 +134,6 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-const char* TypeName(store::ValueType t) {
-  switch (t) {
-    case store::ValueType::kFloat64: return "float64";
-    case store::ValueType::kInt64: return "int64";
-    case store::ValueType::kBool: return "bool";
-    case store::ValueType::kBytes: return "bytes";
-  }
-  return "unknown";
-}
-
 // ---- Output targets. --------------------------------------------------------
 
 class Output {
@@ -276,9 +266,9 @@ void AppendLines(std::string* buf, ExportFormat format, const SeriesEntry& s,
       },
       cols.values);
   if (json) {
-    buf->append(",\"type\":\"").append(TypeName(s.info.type)).append("\"}\n");
+    buf->append(",\"type\":\"").append(store::ValueTypeName(s.info.type)).append("\"}\n");
   } else {
-    buf->append(",").append(TypeName(s.info.type)).append("\n");
+    buf->append(",").append(store::ValueTypeName(s.info.type)).append("\n");
   }
 }
 
