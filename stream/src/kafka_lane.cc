@@ -82,7 +82,7 @@ struct Slot {
   std::uint64_t sent = 0;       // records in its messages
   std::uint64_t read = 0;       // records read (sent or filtered)
   bool failed = false;
-  std::vector<std::int64_t> arrivals;  // of its batches
+  std::vector<std::int64_t> arrivals;  // of its batches: durable_ns, else arrival_ns
 };
 
 struct SeriesEntry {
@@ -338,7 +338,7 @@ class KafkaLaneImpl final : public KafkaLane {
     Slot& slot = slots_.emplace_back();
     slot.last_seq = batches.back().seq;
     for (const auto& b : batches) {
-      slot.arrivals.push_back(b.arrival_ns);
+      slot.arrivals.push_back(b.durable_ns != 0 ? b.durable_ns : b.arrival_ns);
       slot.read += b.records->size();
     }
     return slot;
