@@ -1,6 +1,7 @@
 #include "durable_cursor_impl.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "cursor_position_format.h"
 
@@ -64,6 +65,9 @@ void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
 
 void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
                                   std::shared_ptr<const Batch> records, std::uint64_t bytes) {
+  const std::int64_t durable_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
   {
     std::lock_guard lock(mu_);
     if (seen_first_ == 0) {
@@ -80,7 +84,7 @@ void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
       memory_.clear();
       memory_bytes_used_ = 0;
     }
-    memory_.push_back(DurableBatch{seq, arrival_ns, bytes, std::move(records)});
+    memory_.push_back(DurableBatch{seq, arrival_ns, bytes, std::move(records), durable_ns});
     memory_bytes_used_ += HeldBytes(memory_.back());
     while (memory_bytes_used_ > memory_bytes_ && memory_.size() > 1) {
       memory_bytes_used_ -= HeldBytes(memory_.front());

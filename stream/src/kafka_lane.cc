@@ -75,6 +75,12 @@ bool IsPurge(rd_kafka_resp_err_t e) {
 // well under the brokers' default message.max.bytes (1 MB).
 constexpr std::size_t kMaxBatchRecords = 20000;
 constexpr std::size_t kLatencySamples = 65536;
+// One cursor read (one slot) takes at most this share of the unconfirmed
+// window. A slot is confirmed only once all its messages are delivered: with
+// one read filling the whole window, the lane would wait for the producer to
+// drain completely before reading on; with eight, it keeps encoding while
+// the older slots are delivered.
+constexpr std::uint64_t kReadsPerWindow = 8;
 
 struct Slot {
   std::uint64_t last_seq = 0;
@@ -82,7 +88,7 @@ struct Slot {
   std::uint64_t sent = 0;       // records in its messages
   std::uint64_t read = 0;       // records read (sent or filtered)
   bool failed = false;
-  std::vector<std::int64_t> arrivals;  // of its batches
+  std::vector<std::int64_t> arrivals;  // of its batches: durable_ns, else arrival_ns
 };
 
 struct SeriesEntry {
@@ -331,14 +337,17 @@ class KafkaLaneImpl final : public KafkaLane {
 
   Result<std::vector<store::DurableBatch>> ReadSome(std::uint64_t budget,
                                                     std::chrono::milliseconds wait) {
-    return cursor_->Read(256, budget, slots_.empty() ? wait : std::chrono::milliseconds(1));
+    const std::uint64_t most =
+        std::max<std::uint64_t>(1, opt_.max_unconfirmed_records / kReadsPerWindow);
+    return cursor_->Read(256, std::min(budget, most),
+                         slots_.empty() ? wait : std::chrono::milliseconds(1));
   }
 
   Slot& NewSlot(const std::vector<store::DurableBatch>& batches) {
     Slot& slot = slots_.emplace_back();
     slot.last_seq = batches.back().seq;
     for (const auto& b : batches) {
-      slot.arrivals.push_back(b.arrival_ns);
+      slot.arrivals.push_back(b.durable_ns != 0 ? b.durable_ns : b.arrival_ns);
       slot.read += b.records->size();
     }
     return slot;

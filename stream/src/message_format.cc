@@ -20,10 +20,77 @@ const char* TypeName(store::ValueType t) {
   return "unknown";
 }
 
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or 0.
+std::size_t Utf8SequenceAt(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (at(i + k) < 0x80 || at(i + k) > 0xbf) return 0;
+  }
+  return n;
+}
+
+bool IsUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+
+// `s` with each byte that starts no well-formed sequence replaced by U+FFFD.
+std::string ToUtf8(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 void AppendJsonString(std::string_view s, std::string& out) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = Utf8SequenceAt(s, i);
+      if (n == 0) {
+        out += kReplacement;
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -102,6 +169,11 @@ void PutBytesField(int field, std::string_view v, std::string& out) {
   PutVarint(v.size(), out);
   out.append(v);
 }
+// A proto3 `string` field: readers refuse one that is not UTF-8.
+void PutStringField(int field, std::string_view v, std::string& out) {
+  if (IsUtf8(v)) PutBytesField(field, v, out);
+  else PutBytesField(field, ToUtf8(v), out);
+}
 void PutDouble(double d, std::string& out) {
   char b[8];
   std::memcpy(b, &d, 8);  // little-endian hosts only
@@ -110,36 +182,84 @@ void PutDouble(double d, std::string& out) {
 
 }  // namespace
 
-std::string FormatTimestamp(std::int64_t ns) {
+// Proleptic Gregorian calendar from days since 1970-01-01 (H. Hinnant's
+// civil_from_days), and the digits by hand: gmtime_r takes glibc's time zone
+// lock and snprintf parses its format, once per JSON message.
+void AppendTimestamp(std::int64_t ns, std::string& out) {
   std::int64_t secs = ns / 1'000'000'000;
   std::int64_t frac = ns % 1'000'000'000;
   if (frac < 0) {
     frac += 1'000'000'000;
     --secs;
   }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  std::int64_t days = secs / 86400;
+  std::int64_t sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<std::uint32_t>(z - era * 146097);
+  const std::uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::uint32_t mp = (5 * doy + 2) / 153;
+  const std::uint32_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::uint32_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
+  // int64 nanoseconds span the years 1677 to 2262: always four digits.
+  char buf[30];
+  auto put = [&buf](int at, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      buf[at + i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, static_cast<std::uint64_t>(year), 4);
+  buf[4] = '-';
+  put(5, month, 2);
+  buf[7] = '-';
+  put(8, day, 2);
+  buf[10] = 'T';
+  put(11, static_cast<std::uint64_t>(sod / 3600), 2);
+  buf[13] = ':';
+  put(14, static_cast<std::uint64_t>(sod / 60 % 60), 2);
+  buf[16] = ':';
+  put(17, static_cast<std::uint64_t>(sod % 60), 2);
+  buf[19] = '.';
+  put(20, static_cast<std::uint64_t>(frac), 9);
+  buf[29] = 'Z';
+  out.append(buf, sizeof buf);
+}
+
+std::string FormatTimestamp(std::int64_t ns) {
+  std::string out;
+  AppendTimestamp(ns, out);
+  return out;
 }
 
 void AppendJsonRecord(const SeriesMeta& series, const store::Record& r, std::string& out) {
   out += "{\"series\":";
   AppendJsonString(series.name, out);
   out += ",\"timestamp\":\"";
-  out += FormatTimestamp(r.timestamp_ns);
+  AppendTimestamp(r.timestamp_ns, out);
   out += "\",\"timestamp_ns\":";
   AppendNumber(r.timestamp_ns, out);
   out += ",\"value\":";
   switch (r.value.index()) {
     case 0: {
       const double d = std::get<double>(r.value);
-      if (std::isfinite(d)) AppendNumber(d, out);
-      else out += "null";
+      if (!std::isfinite(d)) {
+        out += "null";
+        break;
+      }
+      // Shortest round-trip text; where that is all digits ("21",
+      // "-710669857961265201152") ".0" keeps it a floating-point number:
+      // integer parsers refuse digits past 64 bits, and readers type the
+      // value by its text.
+      const std::size_t at = out.size();
+      AppendNumber(d, out);
+      if (out.find_first_of(".e", at) == std::string::npos) out += ".0";
       break;
     }
     case 1: AppendNumber(std::get<std::int64_t>(r.value), out); break;
@@ -157,14 +277,14 @@ void AppendJsonRecord(const SeriesMeta& series, const store::Record& r, std::str
 }
 
 void AppendProtoRecord(const SeriesMeta& series, const store::Record& r, std::string& out) {
-  PutBytesField(1, series.name, out);
+  PutStringField(1, series.name, out);
   if (r.timestamp_ns != 0) {
     PutTag(2, 0, out);
     PutVarint(static_cast<std::uint64_t>(r.timestamp_ns), out);
   }
   PutTag(3, 0, out);
   PutVarint(static_cast<std::uint64_t>(series.type), out);
-  if (!series.unit.empty()) PutBytesField(4, series.unit, out);
+  if (!series.unit.empty()) PutStringField(4, series.unit, out);
   // oneof members are written even when zero: presence says the type.
   switch (r.value.index()) {
     case 0:
@@ -185,10 +305,10 @@ void AppendProtoRecord(const SeriesMeta& series, const store::Record& r, std::st
 
 void AppendProtoBatch(const SeriesMeta& series, std::span<const store::Record* const> records,
                       std::string& out) {
-  PutBytesField(1, series.name, out);
+  PutStringField(1, series.name, out);
   PutTag(2, 0, out);
   PutVarint(static_cast<std::uint64_t>(series.type), out);
-  if (!series.unit.empty()) PutBytesField(3, series.unit, out);
+  if (!series.unit.empty()) PutStringField(3, series.unit, out);
   if (records.empty()) return;
   std::size_t size = 0;
   for (const auto* r : records) size += VarintSize(static_cast<std::uint64_t>(r->timestamp_ns));

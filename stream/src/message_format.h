@@ -25,6 +25,11 @@ struct SeriesMeta {
 //  "timestamp_ns":..,"value":..,"type":"float64","unit":..}
 // Non-finite doubles are written as null (JSON has no NaN); bytes values as
 // base64 (RFC 4648, padded). Appends to `out`.
+//
+// Series names and units are written as UTF-8 in every format (JSON and
+// proto3 `string` readers refuse anything else): a byte that starts no
+// well-formed sequence (a name from a Sparkplug B metric, which nothing
+// checks) becomes U+FFFD. The Kafka key keeps the name's own bytes.
 void AppendJsonRecord(const SeriesMeta& series, const store::Record& record, std::string& out);
 
 // A Record message (proto/stream_record.proto). Appends to `out`.
@@ -34,8 +39,10 @@ void AppendProtoRecord(const SeriesMeta& series, const store::Record& record, st
 void AppendProtoBatch(const SeriesMeta& series, std::span<const store::Record* const> records,
                       std::string& out);
 
-// "2024-05-01T12:00:00.123456789Z" (nine fraction digits, UTC).
+// "2024-05-01T12:00:00.123456789Z" (nine fraction digits, UTC, proleptic
+// Gregorian calendar: what gmtime_r gives). AppendTimestamp appends it.
 std::string FormatTimestamp(std::int64_t ns);
+void AppendTimestamp(std::int64_t ns, std::string& out);
 
 // Replaces {site} and {gateway} in a topic template. InvalidArgument for
 // any other {...}, an unbalanced brace, or a result that is not a valid

@@ -1,7 +1,7 @@
 # The native MQTT endpoint: in-process with independent clients
 # (mosquitto_pub, Python paho-mqtt, Paho C++) and the raw codec client; and
 # the `sluice` binary killed with SIGKILL under QoS 1 publishers.
-add_library(sluice_raw_mqtt_client STATIC raw_mqtt_client.cc)
+add_library(sluice_raw_mqtt_client STATIC raw_mqtt_client.cc qos1_publisher.cc)
 target_include_directories(sluice_raw_mqtt_client PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(sluice_raw_mqtt_client PUBLIC sluice_mqtt_codec sluice_base)
 sluice_target_defaults(sluice_raw_mqtt_client)

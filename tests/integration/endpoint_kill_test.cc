@@ -2,9 +2,10 @@
 // raw codec client, one thread each) publish numbered messages straight to
 // the native endpoint of the real `sluice run`, which is SIGKILLed at random
 // moments and restarted, at least 50 times (SLUICE_ENDPOINT_KILLS for more).
-// Each publisher keeps its own record of what was acknowledged and resends
-// what was not, with DUP, after every reconnect, as an MQTT client must. At
-// the end every acknowledged number must be in the store: zero loss.
+// Each publisher (qos1_publisher.h) keeps its own record of what was
+// acknowledged and resends what was not, with DUP, after every reconnect, as
+// an MQTT client must. At the end every acknowledged number must be in the
+// store: zero loss.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -19,7 +20,7 @@
 
 #include "mosquitto.h"
 #include "mqtt_test_util.h"
-#include "raw_mqtt_client.h"
+#include "qos1_publisher.h"
 #include "store/store.h"
 #include "temp_dir.h"
 
@@ -27,7 +28,6 @@ namespace sluice::testing {
 namespace {
 
 using namespace std::chrono_literals;
-namespace mqtt = gateway::mqtt;
 
 std::string KillToml(const std::string& store_dir, int port) {
   return "[gateway]\nid = \"kill-gw\"\n[log]\nlevel = \"warn\"\n[store]\ndir = \"" + store_dir +
@@ -36,92 +36,6 @@ std::string KillToml(const std::string& store_dir, int port) {
          "series = \"kill/{p}\"\n[endpoint]\nenabled = true\nport = " +
          std::to_string(port) + "\nreceive_maximum = 256\n";
 }
-
-// One QoS 1 publisher: numbers 0, 1, 2 ... on kill/p<index>, a window of
-// unacknowledged messages, reconnecting and resending until told to stop
-// and everything it sent is acknowledged.
-class Publisher {
- public:
-  Publisher(int port, int index) : port_(port), index_(index) {}
-
-  void Run(const std::atomic<bool>& stop_new, const std::atomic<bool>& give_up) {
-    const std::string topic = "kill/p" + std::to_string(index_);
-    const std::string id = "kill-pub-" + std::to_string(index_);
-    const auto v = mqtt::ProtocolVersion::kV5;
-    while (!give_up.load()) {
-      if (stop_new.load() && unacked_.empty()) return;
-      auto c = RawMqttClient::Open(port_);
-      if (!c.ok()) {
-        std::this_thread::sleep_for(20ms);  // sluice is restarting: poll for its port
-        continue;
-      }
-      auto ack = c->Handshake(MakeConnect(id, v, false, 300));
-      if (!ack.ok() || ack->reason != mqtt::ReasonCode::kSuccess) continue;
-      ++connects_;
-      std::string out;
-      for (const auto& [pid, seq] : unacked_) AppendPublish(v, topic, pid, seq, true, out);
-      for (;;) {
-        while (!stop_new.load() && unacked_.size() < kWindow) {
-          const std::uint16_t pid = NextPid();
-          unacked_[pid] = next_seq_;
-          AppendPublish(v, topic, pid, next_seq_++, false, out);
-        }
-        if (!out.empty() && !c->Send(out).ok()) break;
-        out.clear();
-        if (stop_new.load() && unacked_.empty()) return;
-        auto p = c->Read(200ms);
-        if (!p.ok()) {
-          if (p.status().code() == StatusCode::kUnavailable && !give_up.load()) continue;
-          break;  // closed by the kill: reconnect and resend
-        }
-        if (p->header.type != mqtt::PacketType::kPuback) continue;
-        mqtt::AckPacket a;
-        if (!mqtt::DecodeAck(v, mqtt::PacketType::kPuback, p->header.flags, p->bytes(), a).ok()) {
-          break;
-        }
-        auto it = unacked_.find(a.packet_id);
-        if (it == unacked_.end()) continue;
-        if (a.reason == mqtt::ReasonCode::kSuccess) acked_.push_back(it->second);
-        unacked_.erase(it);
-      }
-    }
-  }
-
-  const std::vector<std::int64_t>& acked() const { return acked_; }
-  std::int64_t sent() const { return next_seq_; }
-  int connects() const { return connects_; }
-  std::size_t unacked() const { return unacked_.size(); }
-
- private:
-  static constexpr std::size_t kWindow = 128;
-
-  std::uint16_t NextPid() {
-    do {
-      pid_ = static_cast<std::uint16_t>(pid_ == 65535 ? 1 : pid_ + 1);
-    } while (unacked_.contains(pid_));
-    return pid_;
-  }
-
-  static void AppendPublish(mqtt::ProtocolVersion v, const std::string& topic, std::uint16_t pid,
-                            std::int64_t seq, bool dup, std::string& out) {
-    const std::string payload = std::to_string(seq);
-    mqtt::PublishPacket p;
-    p.topic = topic;
-    p.payload = payload;
-    p.qos = 1;
-    p.packet_id = pid;
-    p.dup = dup;
-    mqtt::EncodePublish(v, p, out);
-  }
-
-  const int port_;
-  const int index_;
-  std::int64_t next_seq_ = 0;
-  std::uint16_t pid_ = 0;
-  int connects_ = 0;
-  std::map<std::uint16_t, std::int64_t> unacked_;
-  std::vector<std::int64_t> acked_;
-};
 
 }  // namespace
 
@@ -137,10 +51,10 @@ TEST_CASE("kill -9 of sluice run under QoS 1 publishers loses no acknowledged me
   const std::string log = (dir.path() / "sluice.log").string();
 
   std::atomic<bool> stop_new{false}, give_up{false};
-  std::vector<std::unique_ptr<Publisher>> pubs;
+  std::vector<std::unique_ptr<Qos1Publisher>> pubs;
   std::vector<std::thread> threads;
   for (int i = 0; i < kPublishers; ++i) {
-    pubs.push_back(std::make_unique<Publisher>(*port, i));
+    pubs.push_back(std::make_unique<Qos1Publisher>(*port, i, "kill/p", "kill-pub-"));
     threads.emplace_back([&, p = pubs.back().get()] { p->Run(stop_new, give_up); });
   }
 
@@ -225,7 +139,7 @@ TEST_CASE("SIGTERM drains, writes every open block and exits well within the sto
   const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
 
   std::atomic<bool> stop_new{false}, give_up{false};
-  Publisher pub(*port, 0);
+  Qos1Publisher pub(*port, 0, "kill/p", "kill-pub-");
   std::thread t([&] { pub.Run(stop_new, give_up); });
   REQUIRE(Eventually([&] { return pub.acked().size() >= 20000; }, 60s));
   stop_new = true;

@@ -95,6 +95,13 @@ TEST_CASE("the cursor hands out durable batches in commit order and resumes afte
   AppendRun(*store, id, 5, 10, written);
   ReadRecords(*c, read, 150);
   CHECK(c->stats().log_read_batches >= 10);
+  // A batch carries when it became durable, from DRAM; not from the log.
+  AppendRun(*store, id, 1, 10, written);
+  auto fresh = c->Read(8, 1000, std::chrono::seconds(5));
+  REQUIRE(fresh.ok());
+  REQUIRE(fresh->size() == 1);
+  CHECK(fresh->front().durable_ns >= fresh->front().arrival_ns);
+  CHECK(fresh->front().arrival_ns > 0);
   auto none = c->Read(8, 1000, std::chrono::milliseconds(10));
   REQUIRE(none.ok());
   CHECK(none->empty());

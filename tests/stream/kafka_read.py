@@ -10,7 +10,10 @@ Stops after --count records (protobuf_batch: records, not messages) or
 caller compares what it got.
 
   kafka_read.py --bootstrap B --topic T --count N --format json|protobuf|protobuf_batch
-                [--proto-dir DIR] [--timeout S]
+                [--proto-dir DIR] [--timeout S] [--summary]
+
+--summary prints one line instead, "records R messages M series S partitions P"
+(json: one record per message, not decoded).
 """
 import argparse
 import base64
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--format", default="json")
     ap.add_argument("--proto-dir")
     ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--summary", action="store_true")
     a = ap.parse_args()
     pb = None
     if a.format != "json":
@@ -59,6 +63,24 @@ def main():
         return str(v)
 
     names = {1: "float64", 2: "int64", 3: "bool", 4: "bytes"}
+    if a.summary:
+        messages, series, partitions = 0, set(), set()
+        for msg in consumer:
+            messages += 1
+            series.add(msg.key)
+            partitions.add(msg.partition)
+            if a.format == "protobuf_batch":
+                b = pb.RecordBatch()
+                b.ParseFromString(msg.value)
+                got += len(b.timestamp_ns)
+            else:
+                got += 1
+            if got >= a.count:
+                break
+        out.write(f"records {got} messages {messages} series {len(series)} "
+                  f"partitions {len(partitions)}\n")
+        consumer.close()
+        return
     for msg in consumer:
         key = msg.key.decode()
         if a.format == "json":

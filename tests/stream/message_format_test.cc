@@ -5,7 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <limits>
+#include <string>
 
 #include "stream_record.pb.h"
 
@@ -123,6 +127,113 @@ TEST_CASE("series patterns follow fnmatch without flags") {
   CHECK(SeriesMatches("plant/*/temp", "plant/l1/temp"));
   CHECK(SeriesMatches("plant/l?/temp", "plant/l1/temp"));
   CHECK_FALSE(SeriesMatches("plant/l2/*", "plant/l1/temp"));
+}
+
+}  // namespace sluice::stream
+
+namespace sluice::stream {
+namespace {
+
+// What gmtime_r and snprintf say, the reference for FormatTimestamp.
+std::string ReferenceTimestamp(std::int64_t ns) {
+  std::int64_t secs = ns / 1'000'000'000, frac = ns % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    --secs;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+}  // namespace
+
+TEST_CASE("timestamps are formatted as gmtime_r would, across the whole int64 range") {
+  CHECK(FormatTimestamp(1'714'564'800'123'456'789) == "2024-05-01T12:00:00.123456789Z");
+  CHECK(FormatTimestamp(0) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(FormatTimestamp(-1) == "1969-12-31T23:59:59.999999999Z");
+  CHECK(FormatTimestamp(951'782'400'000'000'000) == "2000-02-29T00:00:00.000000000Z");
+  for (std::int64_t ns : {INT64_MIN, INT64_MAX, INT64_MIN + 1, std::int64_t{-86'400'000'000'000},
+                          std::int64_t{4'107'542'400'000'000'000}}) {
+    CAPTURE(ns);
+    CHECK(FormatTimestamp(ns) == ReferenceTimestamp(ns));
+  }
+  // A day and a bit at a time over the range, and every day around leap years.
+  for (std::int64_t ns = INT64_MIN; ns < INT64_MAX - 90'061'000'000'007;
+       ns += 90'061'000'000'007) {
+    REQUIRE(FormatTimestamp(ns) == ReferenceTimestamp(ns));
+  }
+  for (std::int64_t d = 10950; d < 11700; ++d) {  // 2000 .. 2002
+    const std::int64_t ns = d * 86'400'000'000'000 + 3'723'000'000'017;
+    REQUIRE(FormatTimestamp(ns) == ReferenceTimestamp(ns));
+  }
+}
+
+}  // namespace sluice::stream
+
+namespace sluice::stream {
+
+// Found by stream_fuzz: a series name that is not UTF-8 (a Sparkplug B metric
+// name can be any bytes) made protobuf values that readers refuse (proto3
+// strings must be UTF-8) and JSON that is not JSON.
+TEST_CASE("series names and units that are not UTF-8 are written with U+FFFD in every format") {
+  const std::string name("plant/\xba\xba/temp\xe2\x82", 15), unit("deg\xff", 4);
+  const std::string fixed_name = "plant/\xef\xbf\xbd\xef\xbf\xbd/temp\xef\xbf\xbd\xef\xbf\xbd";
+  const store::Record r{{1}, 5, 1.5};
+  const SeriesMeta meta{name, store::ValueType::kFloat64, unit};
+  std::string json;
+  AppendJsonRecord(meta, r, json);
+  CHECK(json.find("\"series\":\"" + fixed_name + "\"") != std::string::npos);
+  CHECK(json.find("\"unit\":\"deg\xef\xbf\xbd\"") != std::string::npos);
+  std::string proto;
+  AppendProtoRecord(meta, r, proto);
+  sluice::stream::v1::Record p;
+  REQUIRE(p.ParseFromString(proto));
+  CHECK(p.series() == fixed_name);
+  CHECK(p.unit() == "deg\xef\xbf\xbd");
+  std::string batch;
+  const store::Record* one[] = {&r};
+  AppendProtoBatch(meta, one, batch);
+  sluice::stream::v1::RecordBatch b;
+  REQUIRE(b.ParseFromString(batch));
+  CHECK(b.series() == fixed_name);
+  // Well-formed names pass as they are, 4-byte sequences and all.
+  const std::string ok = "Halle/\xc3\xa4/\xe2\x82\xac/\xf0\x9f\x8c\xa1";
+  std::string again;
+  AppendProtoRecord({ok, store::ValueType::kFloat64, ""}, r, again);
+  REQUIRE(p.ParseFromString(again));
+  CHECK(p.series() == ok);
+  // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+  for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\xaf"}) {
+    std::string out;
+    AppendProtoRecord({bad, store::ValueType::kFloat64, ""}, r, out);
+    REQUIRE(p.ParseFromString(out));
+    CHECK(p.series().find("\xef\xbf\xbd") != std::string::npos);
+  }
+}
+
+// Found by stream_fuzz: -7.106698579612652e+20 came out as the 22 digits
+// -710669857961265201152, which JSON integer parsers refuse (simdjson) or
+// read as an integer.
+TEST_CASE("a float64 JSON value always reads as a floating-point number") {
+  const std::pair<double, const char*> cases[] = {{-7.106698579612652e+20, "-710669857961265201152.0"},
+                                                  {21.0, "21.0"},
+                                                  {0.0, "0.0"},
+                                                  {-0.0, "-0.0"},
+                                                  {1e300, "1e+300"},
+                                                  {21.375, "21.375"},
+                                                  {8.25e-322, "8.25e-322"}};
+  for (const auto& [d, text] : cases) {
+    std::string out;
+    AppendJsonRecord({"s", store::ValueType::kFloat64, ""}, {{1}, 0, d}, out);
+    CAPTURE(out);
+    CHECK(out.find(std::string("\"value\":") + text + ",") != std::string::npos);
+  }
 }
 
 }  // namespace sluice::stream

@@ -71,10 +71,11 @@ void AppendStreamMetrics(MetricsText& m, const stream::KafkaLaneStats& s, std::i
   gauge("sluice_stream_auth_failed", "1 while Kafka refuses the lane's credentials or rights.",
         s.auth_error.empty() ? 0 : 1);
   gauge("sluice_stream_delivery_latency_p50_seconds",
-        "Arrival at the store to delivery report, median of the last 65536 batches.",
+        "Durable acknowledgement to delivery report, median of the last 65536 batches.",
         static_cast<double>(s.latency_p50_us) / 1e6);
   gauge("sluice_stream_delivery_latency_p99_seconds",
-        "Arrival at the store to delivery report, 99th percentile of the last 65536 batches.",
+        "Durable acknowledgement to delivery report, 99th percentile of the last 65536 "
+        "batches.",
         static_cast<double>(s.latency_p99_us) / 1e6);
 }
 

@@ -41,6 +41,9 @@ struct DurableBatch {
   std::int64_t arrival_ns = 0;   // when the store accepted it (wall clock)
   std::uint64_t bytes = 0;       // its encoded size in the write buffer
   std::shared_ptr<const Batch> records;
+  // When the write buffer made it durable (wall clock: the moment the
+  // append's ticket completes); 0 for a batch read back from the log files.
+  std::int64_t durable_ns = 0;
 };
 
 struct CursorStats {

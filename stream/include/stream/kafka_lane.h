@@ -114,8 +114,10 @@ struct KafkaLaneStats {
   // successful delivery: /readyz reports it.
   std::string auth_error;
   bool brokers_down = false;             // librdkafka: all brokers down
-  // From a batch's arrival at the store to the delivery report of the last
-  // message made from it, over the last 65536 batches, microseconds.
+  // From a batch becoming durable (its append acknowledged) to the delivery
+  // report of the last message made from it, over the last 65536 batches,
+  // microseconds. A batch read back from the log files (after a restart)
+  // counts from its arrival at the store.
   std::uint64_t latency_p50_us = 0, latency_p99_us = 0;
   std::int64_t last_delivery_ns = 0;     // wall clock; 0: none yet
   store::CursorStats cursor;             // backlog, position, lost records
