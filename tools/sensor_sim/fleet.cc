@@ -49,8 +49,14 @@ double Fleet::Value(std::uint32_t device, std::uint32_t metric, std::uint64_t ti
     const auto& col = data_.columns[metric % data_.columns.size()];
     return col[(tick + device * 7919ull) % col.size()];
   }
+  // Each series on its own phase, an irrational multiple of its device and
+  // metric numbers: sine waves in step (or steps apart, as ticks are) differ
+  // only by an offset and share the low bytes of every value, which no real
+  // plant offers and a compressor that sees many series at once exploits.
+  constexpr double kDevicePhase = 1.4142135623730951, kMetricPhase = 0.5772156649015329;
   return 20.0 + device + metric * 0.5 +
-         std::sin(static_cast<double>(tick) / 10.0 + metric + o_.phase);
+         std::sin(static_cast<double>(tick) / 10.0 + kMetricPhase * metric +
+                  kDevicePhase * device + o_.phase);
 }
 
 std::pair<std::string, std::string> Fleet::Json(std::uint32_t device, std::uint64_t tick,

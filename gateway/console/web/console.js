@@ -296,6 +296,8 @@
     return { node, after: () => drawRates(rateChart) };
   }
 
+  // Axis labels that fit: 11600 -> "11.6k".
+  const compact = (v) => (Math.abs(v) >= 1e6 ? (v / 1e6).toFixed(1) + 'M' : Math.abs(v) >= 1e3 ? (v / 1e3).toFixed(1) + 'k' : String(v));
   let rateplot = null;
   function drawRates(el) {
     if (rateplot) { rateplot.destroy(); rateplot = null; }
@@ -303,7 +305,7 @@
     const data = [st.rates.map((r) => r[0]), st.rates.map((r) => r[1])];
     rateplot = new uPlot({
       width: Math.max(200, el.clientWidth), height: 90, legend: { show: false }, cursor: { show: false },
-      axes: [{ show: false }, { size: 50 }], scales: { x: { time: true } },
+      axes: [{ show: false }, { size: 60, values: (u, splits) => splits.map(compact) }], scales: { x: { time: true } },
       series: [{}, { stroke: '#1d4e89', width: 1.5, fill: 'rgba(29,78,137,.08)' }],
     }, data, el);
   }
