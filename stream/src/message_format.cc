@@ -10,16 +10,6 @@
 namespace sluice::stream {
 namespace {
 
-const char* TypeName(store::ValueType t) {
-  switch (t) {
-    case store::ValueType::kFloat64: return "float64";
-    case store::ValueType::kInt64: return "int64";
-    case store::ValueType::kBool: return "bool";
-    case store::ValueType::kBytes: return "bytes";
-  }
-  return "unknown";
-}
-
 // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
 // forms, no surrogates, nothing past U+10FFFF), or 0.
 std::size_t Utf8SequenceAt(std::string_view s, std::size_t i) {
@@ -270,7 +260,7 @@ void AppendJsonRecord(const SeriesMeta& series, const store::Record& r, std::str
       out.push_back('"');
   }
   out += ",\"type\":\"";
-  out += TypeName(series.type);
+  out += store::ValueTypeName(series.type);
   out += "\",\"unit\":";
   AppendJsonString(series.unit, out);
   out.push_back('}');
