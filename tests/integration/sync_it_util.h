@@ -67,15 +67,17 @@ if cmd == "list":
         print(o["Key"], o["Size"])
     print("pending", len(s3.list_multipart_uploads(Bucket=b).get("Uploads", [])))
 elif cmd == "download":
-    n = 0
-    for o in objects(b):
-        if o["Key"].startswith("_watermarks/") or "/_watermarks/" in o["Key"]:
-            continue
-        path = os.path.join(sys.argv[3], o["Key"])
+    # Many small objects: 16 at a time (one GET from Ceph RGW can take tens of ms).
+    from concurrent.futures import ThreadPoolExecutor
+    keys = [o["Key"] for o in objects(b)
+            if not (o["Key"].startswith("_watermarks/") or "/_watermarks/" in o["Key"])]
+    def fetch(key):
+        path = os.path.join(sys.argv[3], key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        s3.download_file(b, o["Key"], path)
-        n += 1
-    print(n)
+        s3.download_file(b, key, path)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(fetch, keys))
+    print(len(keys))
 )";
 
 // A bucket for one test, removed with its contents afterwards.
