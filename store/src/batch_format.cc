@@ -79,17 +79,33 @@ void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) 
   }
 }
 
-Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes) {
-  coding::Reader in(payload);
+namespace {
+
+Result<BatchHeader> ReadHeader(coding::Reader& in) {
   std::uint64_t count = 0, arrival = 0;
   if (!in.GetVarint64(count)) return Corruption("batch: truncated record count");
   if (!in.GetVarint64(arrival)) return Corruption("batch: truncated arrival time");
-  // Each record takes at least 4 bytes, which bounds the allocation below.
+  // Each record takes at least 4 bytes, which bounds allocations.
   if (count > in.remaining() / 4) {
     return Corruption("batch: record count " + std::to_string(count) + " exceeds the payload");
   }
+  return BatchHeader{count, coding::UnZigZag(arrival)};
+}
+
+}  // namespace
+
+Result<BatchHeader> DecodeBatchHeader(std::string_view payload) {
+  coding::Reader in(payload);
+  return ReadHeader(in);
+}
+
+Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes) {
+  coding::Reader in(payload);
+  auto header = ReadHeader(in);
+  if (!header.ok()) return header.status();
+  const std::uint64_t count = header->records;
   DecodedBatch decoded;
-  decoded.arrival_ns = coding::UnZigZag(arrival);
+  decoded.arrival_ns = header->arrival_ns;
   Batch& batch = decoded.records;
   batch.reserve(count);
   std::int64_t prev = 0;

@@ -50,6 +50,14 @@ struct DecodedBatch {
 // Decodes a whole payload; Corruption naming the record index and reason on
 // any malformation (truncated, trailing bytes, unknown tag, bool not 0/1,
 // bytes longer than `max_value_bytes`, count beyond what the bytes can hold).
+// The count and arrival time alone, without the records (checked only as
+// far as they go).
+struct BatchHeader {
+  std::uint64_t records = 0;
+  std::int64_t arrival_ns = 0;
+};
+Result<BatchHeader> DecodeBatchHeader(std::string_view payload);
+
 Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes);
 
 }  // namespace sluice::store

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "batch_format.h"
 #include "cursor_position_format.h"
 
 namespace sluice::store {
@@ -14,41 +15,93 @@ std::uint64_t HeldBytes(const DurableBatch& b) {
   return b.records->size() * sizeof(Record) + b.bytes;
 }
 
+std::int64_t WallNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-DurableCursorImpl::DurableCursorImpl(Env* env, std::string store_dir, std::string wal_dir,
-                                     std::uint64_t retain_bytes, std::uint64_t memory_bytes,
-                                     std::uint32_t max_value_bytes)
+DurableCursorImpl::DurableCursorImpl(Env* env, Config config)
     : env_(env),
-      dir_(std::move(store_dir)),
-      retain_bytes_(retain_bytes),
-      memory_bytes_(memory_bytes),
-      reader_(env, std::move(wal_dir), max_value_bytes) {}
+      cfg_(std::move(config)),
+      reader_(env, spills() ? cfg_.spill_dir : cfg_.wal_dir, cfg_.max_value_bytes) {}
 
-Status DurableCursorImpl::Load() {
-  const std::string path = dir_ + "/" + kCursorPositionFile;
-  if (!env_->Exists(path)) return Status::Ok();
-  auto file = env_->OpenFile(path, FileOptions{.read_only = true});
-  if (!file.ok()) return file.status();
-  std::vector<std::byte> bytes(kCursorPositionSize + 1);
-  auto got = (*file)->Read(0, bytes);
-  if (!got.ok()) return got.status();
-  bytes.resize(*got);
-  auto p = DecodeCursorPosition(bytes);
-  if (!p.ok()) {
-    return p.status().WithContext(path + " (delete it to restart the stream at the oldest "
-                                  "record the log holds)");
+DurableCursorImpl::~DurableCursorImpl() { Close(); }
+
+Status DurableCursorImpl::Load(std::function<void()> on_spilled) {
+  const std::string path = cfg_.store_dir + "/" + kCursorPositionFile;
+  if (env_->Exists(path)) {
+    auto file = env_->OpenFile(path, FileOptions{.read_only = true});
+    if (!file.ok()) return file.status();
+    std::vector<std::byte> bytes(kCursorPositionSize + 1);
+    auto got = (*file)->Read(0, bytes);
+    if (!got.ok()) return got.status();
+    bytes.resize(*got);
+    auto p = DecodeCursorPosition(bytes);
+    if (!p.ok()) {
+      return p.status().WithContext(path + " (delete it to restart the stream at the oldest "
+                                    "record the log holds)");
+    }
+    std::lock_guard lock(mu_);
+    have_position_ = true;
+    position_ = skip_to_ = read_seq_ = p->position;
+    lost_batches_ = p->lost_batches;
+    lost_records_ = p->lost_records;
   }
+  if (!spills()) return Status::Ok();
+  on_spilled_ = std::move(on_spilled);
+  SLUICE_RETURN_IF_ERROR(OpenSpill(0).WithContext("stream spill log"));
+  spill_thread_ = std::thread([this] { SpillLoop(); });
+  return Status::Ok();
+}
+
+// Opens the spill log; `first_seq` != 0 replaces it with an empty one that
+// starts there. Replayed batches above the position join the ledger: they
+// were unconfirmed when copied.
+Status DurableCursorImpl::OpenSpill(std::uint64_t first_seq) {
+  if (spill_) {
+    SLUICE_RETURN_IF_ERROR(spill_->Close());
+    spill_.reset();
+  }
+  SLUICE_RETURN_IF_ERROR(env_->CreateDirs(cfg_.spill_dir));
+  if (first_seq != 0) {
+    auto names = env_->ListDir(cfg_.spill_dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& n : *names) {
+      SLUICE_RETURN_IF_ERROR(env_->Remove(cfg_.spill_dir + "/" + n));
+    }
+    SLUICE_RETURN_IF_ERROR(env_->SyncDir(cfg_.spill_dir));
+  }
+  WalOptions wo;
+  wo.dir = cfg_.spill_dir;
+  wo.file_size = cfg_.spill_file_size;
+  wo.max_files = static_cast<std::uint32_t>(cfg_.retain_bytes / cfg_.spill_file_size + 2);
+  wo.first_seq = first_seq != 0 ? first_seq : 1;
+  std::uint64_t last = 0;
+  auto wal = Wal::Open(env_, wo, [&](const WalRecordView& r) {
+    last = r.seq;
+    if (first_seq == 0) {
+      // Only the header: the records are read when the lane gets to them.
+      auto h = DecodeBatchHeader({reinterpret_cast<const char*>(r.payload.data()), r.payload.size()});
+      OnReplayed(r.seq, h.ok() ? h->arrival_ns : 0, h.ok() ? h->records : 0, r.payload.size());
+    }
+    return Status::Ok();
+  });
+  if (!wal.ok()) return wal.status();
   std::lock_guard lock(mu_);
-  have_position_ = true;
-  position_ = skip_to_ = read_seq_ = p->position;
-  lost_batches_ = p->lost_batches;
-  lost_records_ = p->lost_records;
+  spill_ = std::move(*wal);
+  ++spill_generation_;
+  spill_next_ = last != 0 ? last + 1 : wo.first_seq;
+  spilled_to_ = spill_queued_ = spill_next_ - 1;
   return Status::Ok();
 }
 
 void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
-                                   std::uint64_t records, std::uint64_t bytes) {
+                                   std::uint64_t records, std::uint64_t bytes,
+                                   std::shared_ptr<const Batch> batch,
+                                   std::shared_ptr<const std::string> payload) {
   std::lock_guard lock(mu_);
   if (seen_first_ == 0) {
     seen_first_ = seq;
@@ -58,16 +111,19 @@ void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
       MarkLostLocked(position_ + 1, seq - 1);  // the log no longer holds them
     }
   }
-  if (seq <= std::max(position_, skip_to_)) return;
+  // pmem mode replays the spill log, then the ring: they overlap.
+  if (seq <= std::max(DoneLocked(), durable_seq_)) return;
+  if (durable_seq_ != 0 && seq > durable_seq_ + 1) MarkLostLocked(durable_seq_ + 1, seq - 1);
   durable_seq_ = seq;
   AddLocked({seq, arrival_ns, records, bytes});
+  if (batch) HoldLocked({DurableBatch{seq, arrival_ns, bytes, std::move(batch), 0}, std::move(payload)});
 }
 
 void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
-                                  std::shared_ptr<const Batch> records, std::uint64_t bytes) {
-  const std::int64_t durable_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+                                  std::shared_ptr<const Batch> records,
+                                  std::shared_ptr<const std::string> payload) {
+  const std::int64_t durable_ns = WallNowNs();
+  bool wake_spill = false;
   {
     std::lock_guard lock(mu_);
     if (seen_first_ == 0) {
@@ -78,21 +134,154 @@ void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
         MarkLostLocked(position_ + 1, seq - 1);
       }
     }
+    if (spills() && durable_seq_ != 0 && seq > durable_seq_ + 1) {
+      MarkLostLocked(durable_seq_ + 1, seq - 1);  // numbers the ring skipped (set aside)
+    }
     durable_seq_ = seq;
     const std::uint64_t n = records->size();
-    if (!memory_.empty() && memory_.back().seq + 1 != seq) {
+    const std::uint64_t bytes = payload->size();
+    if (!spills() && !memory_.empty() && memory_.back().batch.seq + 1 != seq) {
       memory_.clear();
       memory_bytes_used_ = 0;
     }
-    memory_.push_back(DurableBatch{seq, arrival_ns, bytes, std::move(records), durable_ns});
-    memory_bytes_used_ += HeldBytes(memory_.back());
-    while (memory_bytes_used_ > memory_bytes_ && memory_.size() > 1) {
-      memory_bytes_used_ -= HeldBytes(memory_.front());
-      memory_.pop_front();
-    }
     AddLocked({seq, arrival_ns, n, bytes});
+    if (seq > skip_to_) {
+      HoldLocked({DurableBatch{seq, arrival_ns, bytes, std::move(records), durable_ns},
+                  spills() ? std::move(payload) : nullptr});
+    }
+    wake_spill = spills() && SpillWantedLocked();
   }
   cv_.notify_one();
+  if (wake_spill) spill_cv_.notify_one();
+}
+
+void DurableCursorImpl::HoldLocked(Held h) {
+  memory_bytes_used_ += HeldBytes(h.batch);
+  memory_.push_back(std::move(h));
+  EvictLocked();
+}
+
+// Over budget, the oldest batches go; in pmem mode only copied ones.
+void DurableCursorImpl::EvictLocked() {
+  while (memory_bytes_used_ > cfg_.memory_bytes && memory_.size() > 1 &&
+         (!spills() || memory_.front().batch.seq <= std::max(spilled_to_, DoneLocked()))) {
+    memory_bytes_used_ -= HeldBytes(memory_.front().batch);
+    memory_.pop_front();
+  }
+}
+
+std::uint64_t DurableCursorImpl::DoneLocked() const { return std::max(position_, skip_to_); }
+
+void DurableCursorImpl::WantRelease(std::uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (seq <= want_release_) return;
+    want_release_ = seq;
+    if (!SpillWantedLocked()) return;
+  }
+  spill_cv_.notify_one();
+}
+
+// The first batch neither confirmed, given up nor handed to the spill log
+// is wanted: the ring would release it, or DRAM is over budget.
+bool DurableCursorImpl::SpillWantedLocked() const {
+  if (!spill_ || spill_failed_) return false;
+  const std::uint64_t next = std::max(spill_queued_, DoneLocked()) + 1;
+  if (next > durable_seq_) return false;
+  return next <= want_release_ || memory_bytes_used_ > cfg_.memory_bytes;
+}
+
+void DurableCursorImpl::SpillLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (spill_failed_) {
+      // A failed copy (I/O error, the spill log's files all in use): the
+      // ring stays pinned meanwhile, as blocks would pin it.
+      spill_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return closed_; });
+      spill_failed_ = false;
+      spill_queued_ = spilled_to_;
+    }
+    spill_cv_.wait(lock, [&] { return closed_ || spill_failed_ || SpillWantedLocked(); });
+    if (closed_) return;
+    if (spill_failed_) continue;
+    std::uint64_t next = std::max(spill_queued_, DoneLocked()) + 1;
+    if (next != spill_next_) {
+      // Everything the spill log holds is confirmed or given up (batches
+      // are copied in order from the oldest unconfirmed one): start it
+      // afresh at `next`, once the copies in flight are done.
+      if (spilled_to_ != spill_queued_) {
+        spill_cv_.wait_for(lock, std::chrono::milliseconds(10));
+        continue;
+      }
+      lock.unlock();
+      Status s = OpenSpill(next);
+      lock.lock();
+      if (!s.ok()) {
+        ++spill_errors_;
+        last_spill_error_ = s.WithContext("stream spill log").ToString();
+        spill_failed_ = true;
+        continue;
+      }
+      continue;
+    }
+    const std::uint64_t target = memory_bytes_used_ > cfg_.memory_bytes
+                                     ? durable_seq_
+                                     : std::min(want_release_, durable_seq_);
+    std::vector<Held> todo;
+    std::uint64_t bytes = 0;
+    if (!memory_.empty() && memory_.front().batch.seq <= next) {
+      for (std::size_t i = next - memory_.front().batch.seq; i < memory_.size(); ++i) {
+        const Held& h = memory_[i];
+        if (h.batch.seq > target || bytes >= (8u << 20)) break;
+        todo.push_back(h);
+        bytes += h.batch.bytes;
+      }
+    }
+    if (todo.empty()) {
+      // Cannot happen: unconfirmed, uncopied batches are never evicted.
+      ++spill_errors_;
+      last_spill_error_ = "batch " + std::to_string(next) + " to copy is not in memory";
+      spill_failed_ = true;
+      continue;
+    }
+    spill_queued_ = todo.back().batch.seq;
+    Wal* spill = spill_.get();
+    lock.unlock();
+    for (const Held& h : todo) {
+      const std::uint64_t seq = h.batch.seq;
+      spill->AppendAt(seq, static_cast<std::uint8_t>(WalRecordType::kBatch),
+                      {reinterpret_cast<const std::byte*>(h.payload->data()), h.payload->size()},
+                      [this, seq](Status s, std::uint64_t) { OnSpillDone(std::move(s), seq); });
+    }
+    todo.clear();
+    lock.lock();
+  }
+}
+
+void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (!s.ok()) {
+      if (!spill_failed_) {
+        ++spill_errors_;
+        last_spill_error_ = s.WithContext("stream spill log, batch " + std::to_string(seq)).ToString();
+      }
+      spill_failed_ = true;
+    } else {
+      spilled_to_ = std::max(spilled_to_, seq);
+      spill_next_ = std::max(spill_next_, seq + 1);
+      ++spilled_batches_;
+      for (auto it = memory_.rbegin(); it != memory_.rend(); ++it) {
+        if (it->batch.seq == seq) {
+          spilled_bytes_ += it->batch.bytes;
+          break;
+        }
+      }
+      EvictLocked();
+    }
+  }
+  spill_cv_.notify_one();
+  if (s.ok() && on_spilled_) on_spilled_();
 }
 
 void DurableCursorImpl::AddLocked(const Entry& e) {
@@ -105,7 +294,7 @@ void DurableCursorImpl::AddLocked(const Entry& e) {
 void DurableCursorImpl::EnforceBudgetLocked() {
   std::uint64_t bytes = ledger_bytes_, to = 0;
   for (const Entry& e : ledger_) {
-    if (bytes <= retain_bytes_) break;
+    if (bytes <= cfg_.retain_bytes) break;
     bytes -= e.bytes;
     to = e.seq;
   }
@@ -125,15 +314,15 @@ void DurableCursorImpl::MarkLostLocked(std::uint64_t from, std::uint64_t to) {
   // record counts are unknown.
   lost_batches_ += to - from + 1;
   skip_to_ = std::max(skip_to_, to);
-  while (!memory_.empty() && memory_.front().seq <= skip_to_) {
-    memory_bytes_used_ -= HeldBytes(memory_.front());
+  while (!memory_.empty() && memory_.front().batch.seq <= skip_to_) {
+    memory_bytes_used_ -= HeldBytes(memory_.front().batch);
     memory_.pop_front();
   }
 }
 
 std::uint64_t DurableCursorImpl::Pin() const {
   std::lock_guard lock(mu_);
-  return position_;
+  return spills() ? std::max(position_, spilled_to_) : position_;
 }
 
 void DurableCursorImpl::PersistLosses() {
@@ -152,6 +341,11 @@ void DurableCursorImpl::Close() {
     closed_ = true;
   }
   cv_.notify_all();
+  spill_cv_.notify_all();
+  if (spill_thread_.joinable()) spill_thread_.join();
+  // What was handed to the spill log is committed (its callbacks take mu_);
+  // batches still only in the ring stay pinned there for the next start.
+  if (spill_) (void)spill_->Close();
 }
 
 Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batches,
@@ -173,12 +367,12 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
       return out;
     }
   }
-  if (!memory_.empty() && memory_.front().seq <= next) {
+  if (!memory_.empty() && memory_.front().batch.seq <= next) {
     std::uint64_t records = 0;
-    for (std::size_t i = next - memory_.front().seq; i < memory_.size(); ++i) {
+    for (std::size_t i = next - memory_.front().batch.seq; i < memory_.size(); ++i) {
       if (out.size() >= max_batches || (records >= max_records && !out.empty())) break;
-      records += memory_[i].records->size();
-      out.push_back(memory_[i]);
+      records += memory_[i].batch.records->size();
+      out.push_back(memory_[i].batch);
     }
     read_seq_ = out.back().seq;
     memory_read_batches_ += out.size();
@@ -186,7 +380,11 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
     reader_.Drop();
     return out;
   }
-  const std::uint64_t upto = memory_.empty() ? durable_seq_ : memory_.front().seq - 1;
+  const std::uint64_t upto = memory_.empty() ? durable_seq_ : memory_.front().batch.seq - 1;
+  if (reader_generation_ != spill_generation_) {
+    reader_generation_ = spill_generation_;
+    reader_.Drop();  // the spill log was replaced: its file numbers start again
+  }
   lock.unlock();
   auto r = reader_.Read(next, upto, max_batches, max_records);
   lock.lock();
@@ -214,8 +412,8 @@ Status DurableCursorImpl::Persist(std::uint64_t position) {
     std::lock_guard lock(mu_);
     p = {position, lost_batches_, lost_records_};
   }
-  const std::string tmp = dir_ + "/" + kCursorPositionFile + ".tmp";
-  const std::string path = dir_ + "/" + kCursorPositionFile;
+  const std::string tmp = cfg_.store_dir + "/" + kCursorPositionFile + ".tmp";
+  const std::string path = cfg_.store_dir + "/" + kCursorPositionFile;
   const std::string bytes = EncodeCursorPosition(p);
   auto file = env_->OpenFile(tmp, FileOptions{.create = true});
   if (!file.ok()) return file.status();
@@ -224,7 +422,7 @@ Status DurableCursorImpl::Persist(std::uint64_t position) {
   SLUICE_RETURN_IF_ERROR((*file)->Sync());
   file->reset();
   SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path));
-  return env_->SyncDir(dir_);
+  return env_->SyncDir(cfg_.store_dir);
 }
 
 Status DurableCursorImpl::Confirm(std::uint64_t seq) {
@@ -246,10 +444,11 @@ Status DurableCursorImpl::Confirm(std::uint64_t seq) {
     ledger_records_ -= ledger_.front().records;
     ledger_.pop_front();
   }
-  while (!memory_.empty() && memory_.front().seq <= position_) {
-    memory_bytes_used_ -= HeldBytes(memory_.front());
+  while (!memory_.empty() && memory_.front().batch.seq <= position_) {
+    memory_bytes_used_ -= HeldBytes(memory_.front().batch);
     memory_.pop_front();
   }
+  if (spill_) spill_->Release(DoneLocked());
   read_seq_ = std::max(read_seq_, position_);
   return Status::Ok();
 }
@@ -274,6 +473,10 @@ CursorStats DurableCursorImpl::stats() const {
   s.log_read_batches = log_read_batches_;
   s.memory_read_batches = memory_read_batches_;
   s.positions_written = positions_written_;
+  s.spilled_batches = spilled_batches_;
+  s.spilled_bytes = spilled_bytes_;
+  s.spill_errors = spill_errors_;
+  s.last_spill_error = last_spill_error_;
   return s;
 }
 

@@ -1,40 +1,80 @@
 // The store's DurableCursor (store/durable_cursor.h): a ledger of durable
 // batches after the confirmed position, recent batches in DRAM, older ones
-// read back from the write-ahead log (WalReader), and the position file
+// read back from log files (WalReader), and the position file
 // (cursor_position_format.h).
 //
 // The store feeds it: OnReplayed() for each batch replayed at Open, in
 // order, then OnDurable() from the write buffer's commit thread, in commit
-// order. The store keeps log files above Pin() (min with what blocks need).
+// order. The store keeps write-buffer records above Pin() (min with what
+// blocks need).
+//
+// Where older batches come from depends on the write buffer:
+//  - wal: the write-ahead log's own files, which the store keeps (pins)
+//    above the confirmed position. Nothing is written twice.
+//  - pmem: the ring is small and wraps, and pinning it would stall ingest
+//    behind a slow stream. Unconfirmed batches stay in DRAM, and a spill
+//    thread copies them to a log of their own (<store>/stream-spill/, the
+//    write-ahead log's format, each batch under its own sequence number)
+//    when the ring wants their space (WantRelease) or DRAM is over budget.
+//    The ring is pinned only until the copy is durable (Pin()). While the
+//    stream keeps up, batches are confirmed long before the ring wants them
+//    and nothing is copied.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "store/durable_cursor.h"
 #include "store/env.h"
+#include "wal.h"
 #include "wal_reader.h"
 
 namespace sluice::store {
 
 class DurableCursorImpl final : public DurableCursor {
  public:
-  DurableCursorImpl(Env* env, std::string store_dir, std::string wal_dir,
-                    std::uint64_t retain_bytes, std::uint64_t memory_bytes,
-                    std::uint32_t max_value_bytes);
+  struct Config {
+    std::string store_dir;
+    // wal mode: the write-ahead log's directory, read back from.
+    std::string wal_dir;
+    // pmem mode (non-empty): the spill log's directory, and its file size.
+    std::string spill_dir;
+    std::uint64_t spill_file_size = 0;
+    std::uint64_t retain_bytes = 0;
+    std::uint64_t memory_bytes = 0;
+    std::uint32_t max_value_bytes = 0;
+  };
 
-  // Reads the position file, if any. At Open, before the log is replayed.
-  Status Load();
+  DurableCursorImpl(Env* env, Config config);
+  ~DurableCursorImpl() override;
+
+  // At Open, before the write buffer is replayed: reads the position file,
+  // if any, and in pmem mode opens the spill log (replaying what it holds)
+  // and starts the spill thread. `on_spilled` runs (on the spill log's
+  // commit thread) whenever Pin() rose through a copy.
+  Status Load(std::function<void()> on_spilled);
+  bool spills() const { return !cfg_.spill_dir.empty(); }
+  // A batch replayed from the write buffer at Open. In pmem mode the ring
+  // cannot be read later, so the batch itself comes along (`records` and
+  // its encoded `payload`); in wal mode both are null.
   void OnReplayed(std::uint64_t seq, std::int64_t arrival_ns, std::uint64_t records,
-                  std::uint64_t bytes);
-  void OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
-                 std::shared_ptr<const Batch> records, std::uint64_t bytes);
-  // Log records with seq <= Pin() may be recycled as far as the cursor is
-  // concerned: the persisted position, or what the budget gave up and the
-  // position file says so.
+                  std::uint64_t bytes, std::shared_ptr<const Batch> batch = nullptr,
+                  std::shared_ptr<const std::string> payload = nullptr);
+  void OnDurable(std::uint64_t seq, std::int64_t arrival_ns, std::shared_ptr<const Batch> records,
+                 std::shared_ptr<const std::string> payload);
+  // Write-buffer records with seq <= Pin() may be recycled as far as the
+  // cursor is concerned: the persisted position (with what the budget gave
+  // up, once the position file says so), or in pmem mode also what the
+  // spill log holds durably.
   std::uint64_t Pin() const;
+  // pmem mode: the store would release the ring up to `seq` (blocks hold
+  // it); unconfirmed batches up to it are copied to the spill log.
+  void WantRelease(std::uint64_t seq);
   // Writes the position file when batches were given up since it was last
   // written (the maintenance thread; Confirm writes it otherwise).
   void PersistLosses();
@@ -54,18 +94,36 @@ class DurableCursorImpl final : public DurableCursor {
     std::uint64_t records;
     std::uint64_t bytes;
   };
+  struct Held {
+    DurableBatch batch;
+    std::shared_ptr<const std::string> payload;  // pmem mode: what is spilled
+  };
   void AddLocked(const Entry& e);
+  void HoldLocked(Held h);
+  void EvictLocked();
   void EnforceBudgetLocked();
   void MarkLostLocked(std::uint64_t from, std::uint64_t to);
+  std::uint64_t DoneLocked() const;  // confirmed or given up
   Status Persist(std::uint64_t position);  // REQUIRES: persist_mu_ held
+  // Spill log.
+  Status OpenSpill(std::uint64_t first_seq);
+  bool SpillWantedLocked() const;
+  void SpillLoop();
+  void OnSpillDone(Status s, std::uint64_t seq);
 
   Env* const env_;
-  const std::string dir_;
-  const std::uint64_t retain_bytes_;
-  const std::uint64_t memory_bytes_;
+  const Config cfg_;
 
   std::mutex persist_mu_;  // one position write at a time; before mu_
   WalReader reader_;       // the reading thread's
+  std::uint64_t reader_generation_ = 0;  // the reading thread's: spill_generation_ it read
+
+  // pmem mode. The spill log is opened, replaced and appended to by the
+  // spill thread only (and Load/Close); its callbacks take mu_.
+  std::unique_ptr<Wal> spill_;
+  std::thread spill_thread_;
+  std::function<void()> on_spilled_;
+  std::condition_variable spill_cv_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -79,8 +137,18 @@ class DurableCursorImpl final : public DurableCursor {
   std::uint64_t seen_first_ = 0;        // first batch replayed or made durable
   std::deque<Entry> ledger_;            // durable, after the position (and skip_to_)
   std::uint64_t ledger_bytes_ = 0, ledger_records_ = 0;
-  std::deque<DurableBatch> memory_;     // recent durable batches, contiguous
+  std::deque<Held> memory_;             // recent durable batches, contiguous
   std::uint64_t memory_bytes_used_ = 0;
+  // pmem mode: every durable batch above DoneLocked() and spilled_to_ is in
+  // memory_ (only copied ones are evicted).
+  std::uint64_t want_release_ = 0;      // WantRelease
+  std::uint64_t spill_queued_ = 0;      // handed to the spill log
+  std::uint64_t spilled_to_ = 0;        // durable in the spill log (contiguous below)
+  std::uint64_t spill_next_ = 0;        // the spill log's next number
+  std::uint64_t spill_generation_ = 0;  // bumped when the spill log is replaced
+  bool spill_failed_ = false;           // the last copy failed: retry after a pause
+  std::uint64_t spilled_batches_ = 0, spilled_bytes_ = 0, spill_errors_ = 0;
+  std::string last_spill_error_;
   std::uint64_t lost_batches_ = 0, lost_records_ = 0;
   std::uint64_t log_read_batches_ = 0, memory_read_batches_ = 0, positions_written_ = 0;
 };

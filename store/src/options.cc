@@ -81,11 +81,6 @@ Status Options::Validate() const {
     return OutOfBounds("max_value_bytes", max_value_bytes, 1, 1u << 20);
   }
   if (cursor_retain_bytes != 0) {
-    if (write_buffer != WriteBufferMode::kWal) {
-      return InvalidArgument("cursor_retain_bytes: the durable-record cursor needs "
-                             "write_buffer = wal (the persistent-memory ring cannot be read "
-                             "back by it)");
-    }
     if (cursor_retain_bytes < wal_file_size || cursor_retain_bytes > 12 * wal_file_size) {
       return OutOfBounds("cursor_retain_bytes", cursor_retain_bytes, wal_file_size,
                          12 * wal_file_size);

@@ -135,13 +135,20 @@ class StoreImpl final : public Store {
     wo_.max_group_bytes = options_.wal_max_group_bytes;
     wo_.first_seq = index_->max_seq() + 1;
     if (options_.cursor_retain_bytes > 0) {
-      // Before the log is replayed: replay feeds it, and the log keeps what
-      // it has not confirmed from the first release on.
-      cursor_ = std::make_unique<DurableCursorImpl>(env_, options_.dir, wo_.dir,
-                                                    options_.cursor_retain_bytes,
-                                                    options_.cursor_memory_bytes,
-                                                    options_.max_value_bytes);
-      SLUICE_RETURN_IF_ERROR(cursor_->Load());
+      // Before the write buffer is replayed: replay feeds it, and the
+      // buffer keeps what it has not confirmed from the first release on.
+      DurableCursorImpl::Config cc;
+      cc.store_dir = options_.dir;
+      cc.wal_dir = wo_.dir;
+      if (options_.write_buffer == WriteBufferMode::kPmem) {
+        cc.spill_dir = options_.dir + "/stream-spill";
+        cc.spill_file_size = options_.wal_file_size;
+      }
+      cc.retain_bytes = options_.cursor_retain_bytes;
+      cc.memory_bytes = options_.cursor_memory_bytes;
+      cc.max_value_bytes = options_.max_value_bytes;
+      cursor_ = std::make_unique<DurableCursorImpl>(env_, std::move(cc));
+      SLUICE_RETURN_IF_ERROR(cursor_->Load([this] { ReleaseWal(); }));
     }
     if (Status w = OpenWriteBuffer(); !w.ok()) {
       if (w.code() != StatusCode::kNoSpace) return w;
@@ -236,7 +243,7 @@ class StoreImpl final : public Store {
                      // Durable in the WAL: acknowledged even if the block
                      // write below fails (it is retried; the WAL keeps it).
                      index_->Apply(*records, arrival, seq, *types, false);
-                     if (cursor_) cursor_->OnDurable(seq, arrival, records, payload->size());
+                     if (cursor_) cursor_->OnDurable(seq, arrival, records, payload);
                      if (fs_full_.load(std::memory_order_relaxed)) {
                        fs_full_.store(false, std::memory_order_release);
                      }
@@ -490,7 +497,9 @@ class StoreImpl final : public Store {
   // Log records blocks no longer need and the cursor (if any) has confirmed.
   std::uint64_t ReleasableSeq() const {
     const std::uint64_t blocks = index_->ReleasableSeq();
-    return cursor_ ? std::min(blocks, cursor_->Pin()) : blocks;
+    if (!cursor_) return blocks;
+    if (cursor_->spills()) cursor_->WantRelease(blocks);
+    return std::min(blocks, cursor_->Pin());
   }
 
   // The store always starts: a write-ahead log damaged before its last write
@@ -673,7 +682,14 @@ class StoreImpl final : public Store {
       types.push_back(info->type);
     }
     index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
-    if (cursor_) {
+    if (cursor_ && cursor_->spills()) {
+      // The ring cannot be read back later: the cursor keeps the batch.
+      const std::uint64_t n = batch->records.size();
+      cursor_->OnReplayed(r.seq, batch->arrival_ns, n, r.payload.size(),
+                          std::make_shared<const Batch>(std::move(batch->records)),
+                          std::make_shared<const std::string>(
+                              reinterpret_cast<const char*>(r.payload.data()), r.payload.size()));
+    } else if (cursor_) {
       cursor_->OnReplayed(r.seq, batch->arrival_ns, batch->records.size(), r.payload.size());
     }
     last_arrival_ = std::max(last_arrival_, batch->arrival_ns);
@@ -715,6 +731,12 @@ class StoreImpl final : public Store {
   std::uint64_t DiskUsed() const {
     std::uint64_t wal_files = 0;
     if (auto names = env_->ListDir(options_.dir + "/wal"); names.ok()) wal_files = names->size();
+    if (cursor_ && cursor_->spills()) {
+      // The stream cursor's spill log: files of the same size.
+      if (auto names = env_->ListDir(options_.dir + "/stream-spill"); names.ok()) {
+        wal_files += names->size();
+      }
+    }
     return index_->segment_bytes() + wal_files * options_.wal_file_size;
   }
 

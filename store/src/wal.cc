@@ -31,6 +31,7 @@ struct Pending {
   std::vector<std::byte> payload;
   Wal::DoneFn done;
   Clock::time_point queued_at;
+  std::uint64_t expect_seq = 0;  // AppendAt: the number it must get; 0: any
 };
 
 class WalImpl final : public Wal {
@@ -45,6 +46,17 @@ class WalImpl final : public Wal {
   void Start() { thread_ = std::thread([this] { CommitLoop(); }); }
 
   void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
+    Queue(0, type, payload, std::move(done));
+  }
+
+  void AppendAt(std::uint64_t seq, std::uint8_t type, std::span<const std::byte> payload,
+                DoneFn done) override {
+    SLUICE_CHECK(seq != 0);
+    Queue(seq, type, payload, std::move(done));
+  }
+
+  void Queue(std::uint64_t expect_seq, std::uint8_t type, std::span<const std::byte> payload,
+             DoneFn done) {
     SLUICE_CHECK(type != 0 && payload.size() <= opt_.file_size / 4);
     const std::uint64_t size = WalFrameSize(payload.size());
     std::unique_lock lock(mu_);
@@ -58,7 +70,8 @@ class WalImpl final : public Wal {
       done(Aborted("wal: closed"), 0);
       return;
     }
-    queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now()});
+    queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now(),
+                             expect_seq});
     queued_bytes_ += size;
     if (queue_.size() == 1 || queued_bytes_ >= opt_.max_group_bytes) work_cv_.notify_one();
   }
@@ -191,6 +204,15 @@ void WalImpl::CommitGroup(std::vector<Pending>& group) {
       if (!st.ok()) break;
       continue;
     }
+    // AppendAt: commit only the prefix numbered as it asks.
+    std::size_t m = i;
+    while (m < j && (group[m].expect_seq == 0 || group[m].expect_seq == next_seq_ + (m - i))) ++m;
+    if (m == i) {
+      st = Unavailable("wal: record to be numbered " + std::to_string(group[i].expect_seq) +
+                       ", the log is at " + std::to_string(next_seq_));
+      break;
+    }
+    j = m;
     const std::uint64_t first = next_seq_;
     st = CommitToFile(std::span(group).subspan(i, j - i));
     if (!st.ok()) break;
@@ -430,6 +452,10 @@ Status WalImpl::Recover(const ReplayFn& replay) {
 }
 
 }  // namespace
+
+void Wal::AppendAt(std::uint64_t, std::uint8_t, std::span<const std::byte>, DoneFn done) {
+  done(Unsupported("this write buffer cannot append at a given number"), 0);
+}
 
 Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options, const ReplayFn& replay) {
   if (options.dir.empty()) return InvalidArgument("wal: dir is empty");

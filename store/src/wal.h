@@ -62,6 +62,15 @@ class Wal {
   // it. REQUIRES: 1 <= type <= 255, payload no larger than file_size / 4.
   virtual void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) = 0;
 
+  // Append for a log that copies records numbered elsewhere (the stream
+  // cursor's spill): the record must get sequence number `seq`. When the
+  // log's next number is another one, it fails with Unavailable and takes
+  // no number, and so do the records queued behind it in its group: a copy
+  // is never stored under a wrong number. The persistent-memory ring does
+  // not offer it (Unsupported).
+  virtual void AppendAt(std::uint64_t seq, std::uint8_t type, std::span<const std::byte> payload,
+                        DoneFn done);
+
   // Everything with seq <= upto is no longer needed after a crash (it is
   // durable elsewhere); whole files below it may be recycled.
   virtual void Release(std::uint64_t upto) = 0;

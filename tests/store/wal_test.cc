@@ -131,6 +131,46 @@ TEST_CASE("records come back in order with their types and payloads after reopen
   }
 }
 
+TEST_CASE("a record appended at a given number gets it or fails and takes none") {
+  Fixture fx(IoEngine::kPwrite);
+  fx.options.first_seq = 40;
+  CHECK(fx.Open().empty());
+  auto at = [&](std::uint64_t want, const std::string& payload) {
+    std::promise<std::pair<Status, std::uint64_t>> done;
+    auto f = done.get_future();
+    fx.wal->AppendAt(want, 1, AsBytes(payload), [&](Status st, std::uint64_t seq) {
+      done.set_value({std::move(st), seq});
+    });
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
+    return f.get();
+  };
+  CHECK(at(40, "a").second == 40);
+  auto [skip, none] = at(42, "skipped a number");
+  CHECK(skip.code() == StatusCode::kUnavailable);
+  CHECK(skip.message().find("numbered 42, the log is at 41") != std::string::npos);
+  auto [back, zero] = at(40, "an old number");
+  CHECK(back.code() == StatusCode::kUnavailable);
+  // A queue of records behind a refused one, all in one group: none is
+  // stored under another record's number.
+  Countdown cd(3);
+  std::vector<std::pair<StatusCode, std::uint64_t>> got(3);
+  const std::uint64_t want[3] = {41, 43, 44};
+  for (int i = 0; i < 3; ++i) {
+    fx.wal->AppendAt(want[i], 1, AsBytes("q" + std::to_string(i)), [&, i](Status st, std::uint64_t seq) {
+      got[i] = {st.code(), seq};
+      cd.Done();
+    });
+  }
+  REQUIRE(cd.Wait());
+  CHECK(got[0] == std::pair{StatusCode::kOk, std::uint64_t{41}});
+  CHECK(got[1].first == StatusCode::kUnavailable);
+  CHECK(got[2].first == StatusCode::kUnavailable);
+  CHECK(at(42, "b").second == 42);
+  fx.Reopen();
+  const std::vector<Rec> expected{{40, 1, "a"}, {41, 1, "q0"}, {42, 1, "b"}};
+  CHECK(fx.Open() == expected);
+}
+
 TEST_CASE("concurrent appenders share groups and every callback fires once, in order") {
   for (IoEngine engine : Engines()) {
     CAPTURE(Name(engine));

@@ -99,10 +99,6 @@ Status FinishStreamConfig(Config& c) {
     return InvalidArgument("stream.kafka." + field + ": " +
                            m.substr(std::min(m.size(), m.find(':') + 2)));
   }
-  if (c.store.write_buffer != store::WriteBufferMode::kWal) {
-    return InvalidArgument("stream.kafka.enabled: the stream lane reads the write-ahead log; "
-                           "it needs store.write_buffer = \"wal\"");
-  }
   const std::uint64_t lo = c.store.wal_file_size, hi = 12 * c.store.wal_file_size;
   if (c.stream.backlog_disk_bytes < lo || c.stream.backlog_disk_bytes > hi) {
     return InvalidArgument("stream.kafka.backlog_disk: must be between one and twelve "

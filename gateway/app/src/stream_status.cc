@@ -66,6 +66,15 @@ void AppendStreamMetrics(MetricsText& m, const stream::KafkaLaneStats& s, std::i
               std::string("kind=\"") +
                   stream::DeliveryErrorName(static_cast<stream::DeliveryError>(k)) + "\"");
   }
+  counter("sluice_stream_spilled_batches_total",
+          "Persistent-memory write buffer: unconfirmed batches copied to the spill log because "
+          "the ring needed their space or DRAM was full.",
+          D(c.spilled_batches));
+  counter("sluice_stream_spilled_bytes_total", "Bytes of the batches copied to the spill log.",
+          D(c.spilled_bytes));
+  counter("sluice_stream_spill_errors_total",
+          "Failed copies to the spill log (retried; the ring stays pinned meanwhile).",
+          D(c.spill_errors));
   counter("sluice_stream_rewinds_total",
           "Restarts from the confirmed position after a delivery failed for good.", D(s.rewinds));
   gauge("sluice_stream_auth_failed", "1 while Kafka refuses the lane's credentials or rights.",
@@ -104,6 +113,9 @@ std::string StreamStatusJson(const stream::KafkaLaneStats& s, std::int64_t now_n
     << ",\"last_error\":" << JsonString(s.last_error)
     << ",\"last_delivery_ns\":" << s.last_delivery_ns
     << ",\"latency_p50_us\":" << s.latency_p50_us << ",\"latency_p99_us\":" << s.latency_p99_us
+    << ",\"spilled_batches\":" << c.spilled_batches << ",\"spilled_bytes\":" << c.spilled_bytes
+    << ",\"spill_errors\":" << c.spill_errors
+    << ",\"last_spill_error\":" << JsonString(c.last_spill_error)
     << ",\"position\":" << c.position << ",\"durable_seq\":" << c.durable_seq << "}";
   return o.str();
 }

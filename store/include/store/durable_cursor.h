@@ -12,15 +12,18 @@
 //    cursor starts after it. Batches read but not confirmed are read again:
 //    delivery is at-least-once, and the consumer bounds the duplicates by
 //    bounding what it holds unconfirmed.
-//  - The write-ahead log keeps every batch after the position (it pins log
-//    files) up to Options::cursor_retain_bytes of batches. Past that budget
-//    the oldest unconfirmed batches are given up, counted (lost_batches,
-//    lost_records, persisted with the position) and skipped by Read(); a
-//    copy the consumer already holds may still get through.
+//  - The store keeps every batch after the position up to
+//    Options::cursor_retain_bytes of batches: the write-ahead log pins its
+//    files; with the persistent-memory ring, which wraps, batches the ring
+//    needs room for are first copied to a spill log on disk
+//    (durable_cursor_impl.h). Past that budget the oldest unconfirmed
+//    batches are given up, counted (lost_batches, lost_records, persisted
+//    with the position) and skipped by Read(); a copy the consumer already
+//    holds may still get through.
 //  - Recent batches are served from DRAM (Options::cursor_memory_bytes);
-//    older ones are read back from the log files. No position file (a new
-//    store, or a cursor newly enabled) starts at the oldest batch the log
-//    still holds.
+//    older ones are read back from the log files (or the spill log). No
+//    position file (a new store, or a cursor newly enabled) starts at the
+//    oldest batch the log still holds.
 //
 // Thread-safety: every method may be called from any thread; one reader at
 // a time is expected (Read and Rewind from the same thread).
@@ -64,6 +67,12 @@ struct CursorStats {
   std::uint64_t log_read_batches = 0;     // read back from log files
   std::uint64_t memory_read_batches = 0;  // served from DRAM
   std::uint64_t positions_written = 0;
+  // pmem write buffer only: batches copied to the spill log because the
+  // ring wanted their space or DRAM was full, and failed copies (retried).
+  std::uint64_t spilled_batches = 0;
+  std::uint64_t spilled_bytes = 0;
+  std::uint64_t spill_errors = 0;
+  std::string last_spill_error;
 };
 
 class DurableCursor {

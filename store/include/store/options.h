@@ -114,15 +114,17 @@ struct Options {
   std::uint32_t max_value_bytes = 64u << 10;
 
   // The durable-record cursor (store/durable_cursor.h), for the stream
-  // lane: write-ahead log it may hold back for batches not yet confirmed,
-  // bytes of batches. 0: no cursor. Past it the oldest unconfirmed batches
-  // are given up and counted. Needs write_buffer = wal. Bounds: 0, or
+  // lane: bytes of batches not yet confirmed that the store may hold back,
+  // in the write-ahead log's files (wal mode) or in the cursor's spill log
+  // of wal_file_size files (pmem mode). 0: no cursor. Past it the oldest
+  // unconfirmed batches are given up and counted. Bounds: 0, or
   // wal_file_size .. 12 * wal_file_size (the log keeps at most 16 files).
   // Default: 0.
   std::uint64_t cursor_retain_bytes = 0;
 
   // DRAM for recent durable batches waiting for the cursor; older ones are
-  // read back from the log. Bounds: 1 MiB .. 4 GiB. Default: 32 MiB.
+  // read back from the log (pmem mode: copied to the spill log first).
+  // Bounds: 1 MiB .. 4 GiB. Default: 32 MiB.
   std::uint64_t cursor_memory_bytes = 32ull << 20;
 
   // Returns InvalidArgument on the first violation; the message starts with
