@@ -200,6 +200,7 @@ void DurableCursorImpl::SpillLoop() {
       spill_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return closed_; });
       spill_failed_ = false;
       spill_queued_ = spilled_to_;
+      ++spill_epoch_;  // failures of copies queued before this are old news
     }
     spill_cv_.wait(lock, [&] { return closed_ || spill_failed_ || SpillWantedLocked(); });
     if (closed_) return;
@@ -246,22 +247,27 @@ void DurableCursorImpl::SpillLoop() {
     }
     spill_queued_ = todo.back().batch.seq;
     Wal* spill = spill_.get();
+    const std::uint64_t epoch = spill_epoch_;
     lock.unlock();
     for (const Held& h : todo) {
-      const std::uint64_t seq = h.batch.seq;
+      const std::uint64_t seq = h.batch.seq, size = h.payload->size();
       spill->AppendAt(seq, static_cast<std::uint8_t>(WalRecordType::kBatch),
-                      {reinterpret_cast<const std::byte*>(h.payload->data()), h.payload->size()},
-                      [this, seq](Status s, std::uint64_t) { OnSpillDone(std::move(s), seq); });
+                      {reinterpret_cast<const std::byte*>(h.payload->data()), size},
+                      [this, seq, size, epoch](Status s, std::uint64_t) {
+                        OnSpillDone(std::move(s), seq, size, epoch);
+                      });
     }
     todo.clear();
     lock.lock();
   }
 }
 
-void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq) {
+void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq, std::uint64_t bytes,
+                                    std::uint64_t epoch) {
   {
     std::lock_guard lock(mu_);
     if (!s.ok()) {
+      if (epoch != spill_epoch_) return;  // queued behind a failure already handled
       if (!spill_failed_) {
         ++spill_errors_;
         last_spill_error_ = s.WithContext("stream spill log, batch " + std::to_string(seq)).ToString();
@@ -271,12 +277,7 @@ void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq) {
       spilled_to_ = std::max(spilled_to_, seq);
       spill_next_ = std::max(spill_next_, seq + 1);
       ++spilled_batches_;
-      for (auto it = memory_.rbegin(); it != memory_.rend(); ++it) {
-        if (it->batch.seq == seq) {
-          spilled_bytes_ += it->batch.bytes;
-          break;
-        }
-      }
+      spilled_bytes_ += bytes;
       EvictLocked();
     }
   }

@@ -109,7 +109,7 @@ class DurableCursorImpl final : public DurableCursor {
   Status OpenSpill(std::uint64_t first_seq);
   bool SpillWantedLocked() const;
   void SpillLoop();
-  void OnSpillDone(Status s, std::uint64_t seq);
+  void OnSpillDone(Status s, std::uint64_t seq, std::uint64_t bytes, std::uint64_t epoch);
 
   Env* const env_;
   const Config cfg_;
@@ -147,6 +147,7 @@ class DurableCursorImpl final : public DurableCursor {
   std::uint64_t spill_next_ = 0;        // the spill log's next number
   std::uint64_t spill_generation_ = 0;  // bumped when the spill log is replaced
   bool spill_failed_ = false;           // the last copy failed: retry after a pause
+  std::uint64_t spill_epoch_ = 0;       // bumped at each retry
   std::uint64_t spilled_batches_ = 0, spilled_bytes_ = 0, spill_errors_ = 0;
   std::string last_spill_error_;
   std::uint64_t lost_batches_ = 0, lost_records_ = 0;

@@ -301,6 +301,67 @@ TEST_CASE("kill -9 of sluice run with the stream lane: every acknowledged record
   KillLoop(false);
 }
 
+TEST_CASE("Kafka refusing the lane's rights shows in /readyz, /v1/status and /metrics, then clears") {
+  MockKafkaCluster cluster(3);
+  REQUIRE(cluster.Command("topic sluice.kill 2 1") == "ok");
+  TempDir dir("sluice-stream-auth");
+  auto port = PickFreePort();
+  auto admin_port = PickFreePort();
+  REQUIRE(port.ok());
+  REQUIRE(admin_port.ok());
+  for (int i = 0; i < 100 && *admin_port == *port; ++i) admin_port = PickFreePort();
+  const std::string config_file = (dir.path() / "sluice.toml").string();
+  std::ofstream(config_file) << KillToml((dir.path() / "store").string(), "", *port, *admin_port,
+                                         cluster.bootstrap());
+  const std::string log = (dir.path() / "sluice.log").string();
+  const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
+  CHECK(Eventually([&] { return AdminGet(*admin_port, "/readyz").status == 200; }, 30s));
+
+  // Produce (API key 0) answered with TOPIC_AUTHORIZATION_FAILED (29), as a
+  // broker whose ACLs refuse the lane's principal; while records flow in.
+  REQUIRE(cluster.Command("errors 0 29 20") == "ok");
+  std::atomic<bool> stop_new{false}, give_up{false};
+  Qos1Publisher pub(*port, 0, "kill/p", "stream-auth-pub-", kWindow, 500);
+  std::thread t([&] { pub.Run(stop_new, give_up); });
+  HttpReply ready, status;
+  double metric = -1;
+  const bool refused = Eventually(
+      [&] {
+        ready = AdminGet(*admin_port, "/readyz");
+        if (ready.status != 503) return false;
+        status = AdminGet(*admin_port, "/v1/status");
+        metric = MetricValue("\n" + AdminGet(*admin_port, "/metrics").body,
+                             "sluice_stream_auth_failed");
+        return true;
+      },
+      30s);
+  CHECK_MESSAGE(refused, "/readyz never reported the refusal");
+  CHECK(ready.body.find("stream: Kafka refused the lane's credentials or permissions") !=
+        std::string::npos);
+  CHECK(status.body.find("\"auth_error\":\"") != std::string::npos);
+  CHECK(status.body.find("\"auth_error\":\"\"") == std::string::npos);
+  CHECK(metric == 1);
+  // The errors run out (the ACL is fixed): ready again, nothing given up.
+  const bool cleared =
+      Eventually([&] { return AdminGet(*admin_port, "/readyz").status == 200; }, 60s);
+  CHECK_MESSAGE(cleared, "still refused: " << AdminGet(*admin_port, "/v1/status").body);
+  stop_new = true;
+  CHECK(Eventually([&] { return pub.unacked() == 0; }, 30s));
+  give_up = true;
+  t.join();
+  const std::string m = "\n" + AdminGet(*admin_port, "/metrics").body;
+  CHECK(MetricValue(m, "sluice_stream_auth_failed") == 0);
+  CHECK(m.find("sluice_stream_lost_records_total{reason=\"retain_budget\"} 0") != std::string::npos);
+  kill(sluice, SIGTERM);
+  int wstatus = 0;
+  waitpid(sluice, &wstatus, 0);
+  CHECK(WIFEXITED(wstatus));
+  if (!refused) {
+    std::ifstream in(log);
+    MESSAGE("sluice.log:\n" << std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+}
+
 TEST_CASE("kill -9 of sluice run with the stream lane on the persistent-memory ring: brokers "
           "down and the backlog spilled, nothing lost") {
   if (!std::filesystem::is_directory("/dev/shm")) {
