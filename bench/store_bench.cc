@@ -28,6 +28,9 @@
 //                thread wake-up latency, which bounds any hand-off
 //   synthetic    synthetic, wal, T threads; DRAM per point at many series
 //   bytes        4 KiB and 16 KiB values, wal, T threads, against fio
+//   registry     --series new series registered in batches of 100,000 (one
+//                sync each), against one at a time (a sync each) for the
+//                first 2,000 of them in another store
 //
 // "dev B/B" is what /proc/self/io counts as written to storage per payload
 // byte; the breakdown below the table comes from counting what the store
@@ -37,6 +40,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -154,6 +158,62 @@ class CountingEnv final : public st::Env {
   IoCounts* c_;
 };
 
+// The registry run: seconds to register `names` in batches of 100,000 into
+// a fresh store, and the rate of registering the first `one_by_one` of them
+// one at a time into another.
+struct RegistryResult {
+  std::size_t series = 0, one_by_one = 0;
+  double batch_s = 0, one_s = 0;
+};
+
+RegistryResult RunRegistry(const Args& a) {
+  constexpr std::size_t kBatch = 100'000;
+  RegistryResult r;
+  r.series = a.series;
+  r.one_by_one = std::min<std::size_t>(a.series, 2000);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < a.series; ++i) {
+    names.push_back("site-7/line-" + std::to_string(i / 1000) + "/tag-" + std::to_string(i));
+  }
+  auto open = [&](const std::string& sub) {
+    const std::string dir = a.dir + "/" + sub;
+    fs::remove_all(dir);
+    st::Options o;
+    o.dir = fs::absolute(dir).string();
+    auto s = st::Store::Open(o);
+    if (!s.ok()) Fail("open", s.status());
+    return std::move(*s);
+  };
+  {
+    auto store = open("registry-batch");
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < names.size(); i += kBatch) {
+      std::vector<st::SeriesSpec> specs;
+      for (std::size_t j = i; j < std::min(names.size(), i + kBatch); ++j) {
+        specs.push_back({names[j], st::ValueType::kFloat64, "degC"});
+      }
+      for (const auto& id : store->RegisterSeriesBatch(specs)) {
+        if (!id.ok()) Fail("register", id.status());
+      }
+    }
+    r.batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    (void)store->Close();
+  }
+  {
+    auto store = open("registry-one");
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < r.one_by_one; ++i) {
+      auto id = store->RegisterSeries(names[i], st::ValueType::kFloat64, "degC");
+      if (!id.ok()) Fail("register", id.status());
+    }
+    r.one_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    (void)store->Close();
+  }
+  fs::remove_all(a.dir + "/registry-batch");
+  fs::remove_all(a.dir + "/registry-one");
+  return r;
+}
+
 std::string LoadAverage() {
   std::ifstream in("/proc/loadavg");
   std::string a, b, c;
@@ -192,15 +252,10 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   ctx.now_ns = [&clock] { return clock.load(std::memory_order_relaxed); };
   auto store = st::Store::Open(o, ctx);
   if (!store.ok()) Fail("open", store.status());
-  const auto reg0 = Clock::now();
-  for (const auto& n : w.series) {
-    auto id = (*store)->RegisterSeries(n, w.type, "");
-    if (!id.ok()) Fail("register " + n, id.status());
-  }
-  const double reg_s = std::chrono::duration<double>(Clock::now() - reg0).count();
-  if (w.series.size() > 1000) {
-    std::printf("  (%zu series registered in %.1f s, one fdatasync each; not timed below)\n",
-                w.series.size(), reg_s);
+  std::vector<st::SeriesSpec> specs;
+  for (const auto& n : w.series) specs.push_back({n, w.type, ""});
+  for (const auto& id : (*store)->RegisterSeriesBatch(specs)) {
+    if (!id.ok()) Fail("register", id.status());
   }
   const IoBytes at_start = IoBytes::Of(counts);
   const std::uint64_t before = WriteBytes();
@@ -449,6 +504,16 @@ int Main(int argc, char** argv) {
       bytes_runs.push_back(r);
     }
   }
+  std::optional<RegistryResult> reg;
+  if (a.Wants("registry")) {
+    reg = RunRegistry(a);
+    const double batch_rate = static_cast<double>(reg->series) / reg->batch_s;
+    const double one_rate = static_cast<double>(reg->one_by_one) / reg->one_s;
+    std::printf("registry: %zu series in batches of 100,000 in %.3f s (%.0f series/s); one at a "
+                "time (first %zu): %.0f series/s; batch / one at a time: %.0fx\n",
+                reg->series, reg->batch_s, batch_rate, reg->one_by_one, one_rate,
+                batch_rate / one_rate);
+  }
   double fio = 0;
   if (a.fio && !bytes_runs.empty()) {
     fio = RunFio(a);
@@ -495,6 +560,12 @@ int Main(int argc, char** argv) {
     v = {"device bytes per payload byte, as measured", static_cast<double>(wal->device_bytes) /
          static_cast<double>(wal->records * wal->payload), 1.2, false, "B/B",
          "includes preallocating files a short run never fills", true};
+    PrintVerdict(v);
+  }
+  if (reg) {
+    v = {"registering 100,000 new series, durably", 100'000 * reg->batch_s /
+         static_cast<double>(reg->series), 1.0, false, "s", "", true};
+    v.note = "batches of 100,000, one sync each";
     PrintVerdict(v);
   }
   if (syn) {

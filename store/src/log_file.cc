@@ -106,12 +106,7 @@ Status LogFile::Rewrite(const LogFileFormat& format, const std::vector<std::stri
 }
 
 Status LogFile::Append(std::string_view payload) {
-  if (pending_) {
-    const std::vector<std::string_view> entries(pending_->entries.begin(),
-                                                pending_->entries.end());
-    SLUICE_RETURN_IF_ERROR(Rewrite(pending_->format, entries, pending_->set_aside));
-    pending_.reset();
-  }
+  SLUICE_RETURN_IF_ERROR(FinishPendingRewrite());
   const std::string entry = EncodeLogEntry(payload);
   Status s = file_->Write(end_, AsBytes(entry));
   KillPoint("manifest_append");
@@ -120,6 +115,34 @@ Status LogFile::Append(std::string_view payload) {
   // and until then recovery would discard it as a torn tail.
   if (!s.ok()) return s;
   end_ += entry.size();
+  return Status::Ok();
+}
+
+Status LogFile::FinishPendingRewrite() {
+  if (!pending_) return Status::Ok();
+  const std::vector<std::string_view> entries(pending_->entries.begin(), pending_->entries.end());
+  SLUICE_RETURN_IF_ERROR(Rewrite(pending_->format, entries, pending_->set_aside));
+  pending_.reset();
+  return Status::Ok();
+}
+
+Status LogFile::AppendBatch(std::span<const std::string> payloads) {
+  if (payloads.empty()) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(FinishPendingRewrite());
+  std::string entries;
+  for (const std::string& p : payloads) entries += EncodeLogEntry(p);
+  Status s = file_->Write(end_, AsBytes(entries));
+  KillPoint("manifest_append");
+  if (s.ok()) s = file_->Sync();
+  if (!s.ok()) {
+    // Whole stale entries past end_ could read back as valid after later
+    // appends that end exactly where one of them starts: zero them. If that
+    // fails too, recovery may keep some of them: entries a caller asked
+    // for (series with no records), after every entry appended since.
+    (void)file_->Write(end_, AsBytes(std::string(entries.size(), '\0')));
+    return s;
+  }
+  end_ += entries.size();
   return Status::Ok();
 }
 

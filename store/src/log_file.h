@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,11 +54,17 @@ class LogFile {
                                                Accept&& accept, LogRecovery* recovery);
 
   Status Append(std::string_view payload);
+  // Several entries, one write and one sync. A crash or failure part-way
+  // leaves a prefix of them readable, or none; on failure the bytes written
+  // are zeroed (best effort) so that the next append does not sit in front
+  // of stale entries.
+  Status AppendBatch(std::span<const std::string> payloads);
 
  private:
   LogFile(Env* env, std::string dir, std::string path)
       : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
   static Result<std::string> ReadAll(Env* env, const std::string& path);
+  Status FinishPendingRewrite();
   Status Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
                  bool set_aside);
   // Keeps a rewrite that met a full disk for the next Append.

@@ -86,25 +86,69 @@ Result<std::unique_ptr<Registry>> Registry::Open(Env* env, const std::string& di
 }
 
 Result<SeriesId> Registry::Register(std::string_view name, ValueType type, std::string_view unit) {
-  SLUICE_RETURN_IF_ERROR(CheckName(name, unit));
-  if (!ValidType(static_cast<std::uint8_t>(type))) return InvalidArgument("unknown value type");
+  const SeriesSpec spec{name, type, unit};
+  return std::move(RegisterBatch({&spec, 1}).front());
+}
+
+namespace {
+
+Status Mismatch(const SeriesInfo& s, const SeriesSpec& want) {
+  return InvalidArgument("series '" + s.name + "' is registered as " + ValueTypeName(s.type) +
+                         " [" + s.unit + "], not " + ValueTypeName(want.type) + " [" +
+                         std::string(want.unit) + "]");
+}
+
+}  // namespace
+
+std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec> specs) {
+  std::vector<Result<SeriesId>> out(specs.size(), Result<SeriesId>(SeriesId{}));
+  std::vector<SeriesInfo> added;
+  std::vector<std::string> payloads;
+  std::unordered_map<std::string_view, std::size_t> in_batch;  // name -> index in `added`
   std::unique_lock lock(mu_);
-  if (auto it = by_name_.find(std::string(name)); it != by_name_.end()) {
-    const SeriesInfo& s = series_[it->second - 1];
-    if (s.type != type || s.unit != unit) {
-      return InvalidArgument("series '" + s.name + "' is registered as " + ValueTypeName(s.type) +
-                             " [" + s.unit + "], not " + ValueTypeName(type) + " [" +
-                             std::string(unit) + "]");
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const SeriesSpec& spec = specs[i];
+    if (Status s = CheckName(spec.name, spec.unit); !s.ok()) {
+      out[i] = s;
+      continue;
     }
-    return s.id;
+    if (!ValidType(static_cast<std::uint8_t>(spec.type))) {
+      out[i] = InvalidArgument("series '" + std::string(spec.name) + "': unknown value type");
+      continue;
+    }
+    const SeriesInfo* known = nullptr;
+    if (auto it = by_name_.find(std::string(spec.name)); it != by_name_.end()) {
+      known = &series_[it->second - 1];
+    } else if (auto b = in_batch.find(spec.name); b != in_batch.end()) {
+      known = &added[b->second];
+    }
+    if (known != nullptr) {
+      if (known->type != spec.type || known->unit != spec.unit) out[i] = Mismatch(*known, spec);
+      else out[i] = known->id;
+      continue;
+    }
+    added.push_back({SeriesId{static_cast<std::uint32_t>(series_.size() + added.size() + 1)},
+                     std::string(spec.name), spec.type, std::string(spec.unit)});
+    in_batch.emplace(spec.name, added.size() - 1);  // the caller's bytes: stable
+    payloads.push_back(EncodeRegistryEntry(added.back()));
+    out[i] = added.back().id;
   }
-  SeriesInfo info{SeriesId{static_cast<std::uint32_t>(series_.size() + 1)}, std::string(name),
-                  type, std::string(unit)};
-  Status s = log_->Append(EncodeRegistryEntry(info));
-  if (!s.ok()) return s.WithContext("registering series '" + info.name + "'");
-  by_name_.emplace(info.name, info.id.value);
-  series_.push_back(std::move(info));
-  return series_.back().id;
+  if (added.empty()) return out;
+  if (Status s = log_->AppendBatch(payloads); !s.ok()) {
+    // None of the new ones is registered; known ones keep their ids.
+    const std::string what = added.size() == 1
+                                 ? "registering series '" + added.front().name + "'"
+                                 : "registering " + std::to_string(added.size()) + " series";
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (out[i].ok() && out[i]->value > series_.size()) out[i] = s.WithContext(what);
+    }
+    return out;
+  }
+  for (SeriesInfo& info : added) {
+    by_name_.emplace(info.name, info.id.value);
+    series_.push_back(std::move(info));
+  }
+  return out;
 }
 
 std::optional<SeriesInfo> Registry::Find(std::string_view name) const {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -48,6 +49,9 @@ class Registry {
 
   // Durable before it returns.
   Result<SeriesId> Register(std::string_view name, ValueType type, std::string_view unit);
+  // Store::RegisterSeriesBatch: the new series of `specs` in one append
+  // (one sync); a slot per spec.
+  std::vector<Result<SeriesId>> RegisterBatch(std::span<const SeriesSpec> specs);
 
   std::optional<SeriesInfo> Find(std::string_view name) const;
   std::optional<SeriesInfo> Get(SeriesId id) const;

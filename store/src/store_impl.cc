@@ -180,6 +180,10 @@ class StoreImpl final : public Store {
     if (closed_.load()) return Aborted("store is closed");
     return registry_->Register(name, type, unit);
   }
+  std::vector<Result<SeriesId>> RegisterSeriesBatch(std::span<const SeriesSpec> specs) override {
+    if (closed_.load()) return {specs.size(), Result<SeriesId>(Aborted("store is closed"))};
+    return registry_->RegisterBatch(specs);
+  }
   std::optional<SeriesInfo> FindSeries(std::string_view name) const override {
     return registry_->Find(name);
   }

@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "fault_env.h"
 #include "series_cache.h"
 #include "store/store.h"
 #include "temp_dir.h"
@@ -113,6 +114,47 @@ TEST_CASE("messages become durable records under their series names, each name r
   CHECK(temps.front() == 21.0);
   CHECK(temps.back() == 20.0 + 298);
   CHECK(Values(*store, "m2.rpm").size() == 100);
+}
+
+TEST_CASE("a message naming thousands of new series registers them with one sync") {
+  sluice::testing::TempDir dir("sluice-pipeline-birth");
+  auto posix = store::NewPosixEnv(store::IoEngine::kPwrite);
+  REQUIRE(posix.ok());
+  store::FaultInjectionEnv env(posix->get());  // only to count the calls
+  store::Options o;
+  o.dir = (dir.path() / "store").string();
+  store::StoreContext ctx;
+  ctx.env = &env;
+  auto store = store::Store::Open(o, ctx);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  // A new line's first scan: 3,000 tags in one JSON message.
+  constexpr int kTags = 3000;
+  IngestOptions ingest;
+  RuleOptions r;
+  r.topic = "line/{line}/scan";
+  r.format = PayloadFormat::kJson;
+  r.series = "line-{line}/{field}";
+  std::string payload = "{";
+  for (int i = 0; i < kTags; ++i) {
+    r.fields.push_back("tag" + std::to_string(i));
+    payload += (i ? ",\"tag" : "\"tag") + std::to_string(i) + "\":" + std::to_string(i) + ".5";
+  }
+  payload += "}";
+  ingest.rules.push_back(r);
+  auto p = Pipeline::Create(FastOptions(), ingest, {}, store->get());
+  REQUIRE_MESSAGE(p.ok(), p.status().ToString());
+  const std::uint64_t before = env.mutating_calls(store::FileKind::kMetadata);
+  REQUIRE((*p)->Offer(Msg("line/7/scan", payload)) == OfferResult::kQueued);
+  (*p)->Drain();
+  const std::uint64_t calls = env.mutating_calls(store::FileKind::kMetadata) - before;
+  const auto c = (*p)->counters();
+  CHECK(c.records_stored == kTags);
+  CHECK(c.series_registered == kTags);
+  CHECK((*store)->ListSeries().size() == kTags);
+  // One batch is a write and a sync of series.log (the partition's
+  // creation adds a few); one at a time would be 6,000.
+  CHECK_MESSAGE(calls <= 10, calls << " metadata calls");
+  CHECK(Values(**store, "line-7/tag2999") == std::vector<double>{2999.5});
 }
 
 TEST_CASE("the series cache registers a new name once and refuses a type change") {

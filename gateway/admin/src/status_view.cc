@@ -297,6 +297,9 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                      : "") +
                 Format(", lost %.0f", d.Num("/stream/lost_records")) +
                 Format(", delivery errors %.0f", d.Num("/stream/delivery_errors_total")) +
+                (d.Num("/stream/spilled_batches") > 0
+                     ? Format(", %.0f batches copied to the spill log", d.Num("/stream/spilled_batches"))
+                     : "") +
                 (d.Bool("/stream/brokers_down") ? ", ALL BROKERS DOWN" : ""));
     if (!d.Str("/stream/auth_error").empty()) add("", "AUTH: " + d.Str("/stream/auth_error"));
     else if (!d.Str("/stream/last_error").empty()) add("", "last error: " + d.Str("/stream/last_error"));

@@ -45,6 +45,25 @@ Result<store::SeriesId> SeriesCache::Resolve(std::string_view name, store::Value
   return entry.id;
 }
 
+void SeriesCache::Prefetch(std::span<const store::SeriesSpec> specs) {
+  std::vector<store::SeriesSpec> missing;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& spec : specs) {
+      if (map_.find(spec.name) == map_.end()) missing.push_back(spec);
+    }
+  }
+  if (missing.empty()) return;
+  const auto ids = store_->RegisterSeriesBatch(missing);
+  std::unique_lock lock(mu_);
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (!ids[i].ok()) continue;
+    if (map_.try_emplace(std::string(missing[i].name), Entry{*ids[i], missing[i].type}).second) {
+      registered_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 std::size_t SeriesCache::size() const {
   std::shared_lock lock(mu_);
   return map_.size();

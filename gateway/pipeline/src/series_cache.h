@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,10 @@ class SeriesCache {
   // the first registration is kept: a unit change is not an error).
   Result<store::SeriesId> Resolve(std::string_view name, store::ValueType type,
                                   std::string_view unit);
+  // Registers the names of `specs` it does not know in one batch (one
+  // sync: Store::RegisterSeriesBatch), so that the Resolve calls that
+  // follow find them. Conflicts are left for Resolve to report and count.
+  void Prefetch(std::span<const store::SeriesSpec> specs);
 
   std::uint64_t registered() const { return registered_.load(std::memory_order_relaxed); }
   std::uint64_t conflicts() const { return conflicts_.load(std::memory_order_relaxed); }
@@ -62,6 +67,23 @@ class SeriesCache {
 class LocalSeriesCache {
  public:
   explicit LocalSeriesCache(SeriesCache* shared) : shared_(shared) {}
+
+  bool Has(std::string_view name, store::ValueType type) const {
+    auto it = map_.find(name);
+    return it != map_.end() && it->second.type == type;
+  }
+
+  // A message naming many series this shard has not seen: the new ones are
+  // registered together (a Sparkplug NBIRTH, a new line's first scan).
+  // `keep(sample)` says which samples will be stored.
+  template <typename Sample, typename Keep>
+  void Prefetch(std::span<const Sample> samples, Keep&& keep) {
+    std::vector<store::SeriesSpec> specs;
+    for (const Sample& s : samples) {
+      if (!Has(s.series, s.type) && keep(s)) specs.push_back({s.series, s.type, s.unit});
+    }
+    if (specs.size() > 1) shared_->Prefetch(specs);
+  }
 
   Result<store::SeriesId> Resolve(std::string_view name, store::ValueType type,
                                   std::string_view unit) {

@@ -139,7 +139,17 @@ void Shard::Handle(InboundMessage& m) {
   env_.counters->samples.fetch_add(samples_.size(), std::memory_order_relaxed);
   const auto now = Clock::now();
   std::size_t added = 0;
-  for (auto& s : samples_) {
+  bool prefetched = false;
+  for (std::size_t k = 0; k < samples_.size(); ++k) {
+    auto& s = samples_[k];
+    if (!prefetched && k + 1 < samples_.size() && !series_.Has(s.series, s.type)) {
+      // The first unknown name of a message with more to come: register
+      // every new name from here on with one sync.
+      series_.Prefetch(std::span<const Sample>(samples_).subspan(k), [&](const Sample& x) {
+        return ValueBytes(x.value) <= env_.max_value_bytes;
+      });
+      prefetched = true;
+    }
     if (ValueBytes(s.value) > env_.max_value_bytes) {
       // The store would refuse the whole batch for it: drop this one alone.
       env_.counters->records_dropped.fetch_add(1, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,15 @@ class Store {
   // otherwise. Names: 1..1024 bytes, no NUL.
   virtual Result<SeriesId> RegisterSeries(std::string_view name, ValueType type,
                                           std::string_view unit) = 0;
+  // Registers many series with one sync: a Sparkplug NBIRTH of thousands
+  // of metrics, or a new line of 100,000 tags. Each slot of the result is
+  // what RegisterSeries would have returned for that spec: the id, or
+  // InvalidArgument for a bad name or a conflict with what is registered
+  // (or with an earlier spec of the same batch), which does not stop the
+  // others. An I/O error fails every new series of the batch: none of
+  // them is registered. A crash before it returns keeps a prefix of the
+  // new ones, in order, or none.
+  virtual std::vector<Result<SeriesId>> RegisterSeriesBatch(std::span<const SeriesSpec> specs) = 0;
   virtual std::optional<SeriesInfo> FindSeries(std::string_view name) const = 0;
   virtual std::optional<SeriesInfo> GetSeries(SeriesId id) const = 0;
   virtual std::vector<SeriesInfo> ListSeries() const = 0;

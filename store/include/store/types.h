@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -32,6 +33,13 @@ struct SeriesInfo {
   std::string name;   // e.g. "plant/line-1/press-3/temperature"
   ValueType type = ValueType::kFloat64;
   std::string unit;   // free text, e.g. "degC"; may be empty
+};
+
+// A series to register: what RegisterSeriesBatch takes.
+struct SeriesSpec {
+  std::string_view name;
+  ValueType type = ValueType::kFloat64;
+  std::string_view unit;
 };
 
 // bytes values are held in a std::string.
