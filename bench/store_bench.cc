@@ -35,11 +35,14 @@
 // "dev B/B" is what /proc/self/io counts as written to storage per payload
 // byte; the breakdown below the table comes from counting what the store
 // hands to its Env, by file kind.
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <optional>
 #include <functional>
 #include <string>
@@ -227,7 +230,17 @@ std::unique_ptr<st::Env> PosixEnv() {
   return std::move(*env);
 }
 
-void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, Result& r) {
+// CPU time of the whole process so far (all threads), seconds.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// `pmem_spin`: the pmem commit thread's polling limit (Options::pmem_max_spin).
+void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, Result& r,
+               std::chrono::microseconds pmem_spin = st::Options{}.pmem_max_spin) {
   const std::string dir = a.dir + "/sluice";
   fs::remove_all(dir);
   st::Options o;
@@ -241,6 +254,7 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
     o.write_buffer = st::WriteBufferMode::kPmem;
     o.pmem_path = "/dev/shm/sluice-store-bench.pmem";
     o.pmem_size = 256ull << 20;
+    o.pmem_max_spin = pmem_spin;
     fs::remove(o.pmem_path);
   }
   auto base = PosixEnv();
@@ -259,6 +273,7 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   }
   const IoBytes at_start = IoBytes::Of(counts);
   const std::uint64_t before = WriteBytes();
+  const double cpu0 = CpuSeconds();
   Drive(shape, w, r, [&](std::size_t first, std::size_t last, auto done) {
     Batch b(w.records.begin() + static_cast<std::ptrdiff_t>(first),
             w.records.begin() + static_cast<std::ptrdiff_t>(last));
@@ -271,6 +286,13 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
       done();
     });
   });
+  r.cpu_s = CpuSeconds() - cpu0;
+  if (pmem) {
+    // The store open and idle: what its threads cost when nothing comes.
+    const double idle0 = CpuSeconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    r.idle_cpu_pct = 100 * (CpuSeconds() - idle0);
+  }
   const auto s = (*store)->stats();
   r.dram_bytes = s.dram_index_bytes;
   r.groups = s.commit_groups;
@@ -477,6 +499,23 @@ int Main(int argc, char** argv) {
       lat_pmem1 = result("latency pmem*, 1/batch");
       RunSluice(a, small, {1, 1, 1}, true, *lat_pmem1);
       Print(*lat_pmem1, true);
+      // The same two without the commit thread's polling: it parks after
+      // every group, and each batch pays for waking it.
+      small = replay;
+      keep(2000 * static_cast<std::size_t>(a.batch));
+      Result* park = result("latency pmem*, no spin");
+      RunSluice(a, small, {1, a.batch, 1}, true, *park, std::chrono::microseconds(0));
+      Print(*park, true);
+      keep(20000);
+      Result* park1 = result("latency pmem*, 1/b, no spin");
+      RunSluice(a, small, {1, 1, 1}, true, *park1, std::chrono::microseconds(0));
+      Print(*park1, true);
+      std::printf("  CPU of the whole process per second of run (both cores = 200%%), and with the "
+                  "store open and idle for 1 s after it:\n");
+      for (const Result* x : {lat_pmem, lat_pmem1, park, park1}) {
+        std::printf("    %-28s under load %5.1f %%   idle %4.1f %%\n", x->name.c_str(),
+                    100 * x->cpu_s / x->seconds, x->idle_cpu_pct);
+      }
     }
     wake = WakeUpLatencies(20000);
     std::printf("%-24s %11s %8s %9.1f %9.1f %9.1f   (condition variable hand-off, 20000 rounds)\n",

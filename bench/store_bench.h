@@ -80,6 +80,8 @@ struct Result {
   std::uint64_t device_bytes = 0;    // /proc/self/io
   std::uint64_t dram_bytes = 0;
   double reopen_ms = 0;
+  double cpu_s = 0;         // process CPU time during the run
+  double idle_cpu_pct = 0;  // pmem runs: CPU % with the store open and idle for 1 s
   // Every partition read back after the reopen, as the sync engine reads
   // them (Store::ReadPartition).
   std::uint64_t read_records = 0, read_partitions = 0;

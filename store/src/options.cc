@@ -17,6 +17,11 @@ Status Options::Validate() const {
   if (dir.empty() || dir.front() != '/') {
     return InvalidArgument("dir: must be an absolute path, got '" + dir + "'");
   }
+  if (pmem_max_spin < std::chrono::microseconds(0) ||
+      pmem_max_spin > std::chrono::milliseconds(10)) {
+    return InvalidArgument("pmem_max_spin: must be between 0 and 10 ms, got " +
+                           std::to_string(pmem_max_spin.count()) + " us");
+  }
   if (pmem_size < (1ull << 20) || pmem_size > (64ull << 30) || pmem_size % kDirectAlignment) {
     return InvalidArgument("pmem_size: must be a multiple of 4096 in [1 MiB, 64 GiB], got " +
                            std::to_string(pmem_size));

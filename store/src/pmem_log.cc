@@ -39,6 +39,9 @@ Status PmemLogOptions::Validate() const {
     return InvalidArgument("pmem log: full_timeout must be between 0 and 60 s");
   }
   if (first_seq == 0) return InvalidArgument("pmem log: first_seq must be at least 1");
+  if (max_spin < 0us || max_spin > 10ms) {
+    return InvalidArgument("pmem log: max_spin must be between 0 and 10 ms");
+  }
   return Status::Ok();
 }
 
@@ -84,6 +87,7 @@ class PmemLog final : public Wal {
     }
     queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now()});
     queued_bytes_ += size;
+    queued_records_.store(queue_.size(), std::memory_order_release);
     if (queue_.size() == 1 || queued_bytes_ >= group_bytes_) work_cv_.notify_one();
   }
 
@@ -140,6 +144,7 @@ class PmemLog final : public Wal {
   }
 
   void CommitLoop();
+  void Spin(std::unique_lock<std::mutex>& lock);
   void CommitGroup(std::vector<Pending>& group);
   std::size_t Fitting(std::span<const Pending> records) const;
   Status WriteGroup(std::span<Pending> records);
@@ -169,6 +174,12 @@ class PmemLog final : public Wal {
 
   std::atomic<std::uint64_t> release_upto_{0};
   std::atomic<bool> space_waiting_{false};
+  // queue_.size(), for the commit thread to poll without mu_.
+  std::atomic<std::size_t> queued_records_{0};
+  // The commit thread's: how soon after a group's end the next record has
+  // come lately (a moving average), and when the last group ended.
+  Clock::duration gap_avg_ = Clock::duration::max() / 4;
+  Clock::time_point last_done_{};
   std::atomic<std::uint64_t> records_{0};
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> groups_{0};
@@ -189,11 +200,36 @@ class PmemLog final : public Wal {
   std::vector<std::byte> buf_;  // frames staged in DRAM, then copied in
 };
 
+// Polls for the next record (mu_ released meanwhile) when records have
+// lately come within max_spin of a group's end.
+void PmemLog::Spin(std::unique_lock<std::mutex>& lock) {
+  const Clock::duration limit = opt_.max_spin;
+  if (limit == Clock::duration::zero() || gap_avg_ > limit) return;
+  const Clock::time_point until = last_done_ + std::min(limit, 2 * gap_avg_ + limit / 20);
+  lock.unlock();
+  while (queued_records_.load(std::memory_order_acquire) == 0 && Clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+  lock.lock();
+}
+
 void PmemLog::CommitLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
+    if (queue_.empty() && !closing_) Spin(lock);
     work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
     if (queue_.empty()) return;  // closing, and everything committed
+    if (last_done_ != Clock::time_point{}) {
+      // How long after the last group this record came (0 when it queued
+      // during that group): the average decides whether to poll next time.
+      const Clock::duration gap =
+          std::max(Clock::duration::zero(), queue_.front().queued_at - last_done_);
+      gap_avg_ = gap_avg_ >= Clock::duration::max() / 8 ? gap : gap_avg_ + (gap - gap_avg_) / 8;
+    }
     const Clock::time_point deadline = queue_.front().queued_at + opt_.max_commit_delay;
     while (!closing_ && queued_bytes_ < group_bytes_ && Clock::now() < deadline) {
       work_cv_.wait_until(lock, deadline);
@@ -208,10 +244,12 @@ void PmemLog::CommitLoop() {
       queue_.pop_front();
     }
     queued_bytes_ -= bytes;
+    queued_records_.store(queue_.size(), std::memory_order_release);
     room_cv_.notify_all();
     lock.unlock();
     CommitGroup(group);
     lock.lock();
+    last_done_ = Clock::now();
   }
 }
 

@@ -459,6 +459,7 @@ class StoreImpl final : public Store {
     po.max_commit_delay = std::min(wo.max_commit_delay, std::chrono::microseconds(1000));
     po.max_group_bytes = std::min<std::uint64_t>(wo.max_group_bytes, options_.pmem_size / 8);
     po.first_seq = wo.first_seq;
+    po.max_spin = options_.pmem_max_spin;
     return OpenPmemLog(env_, po, replay);
   }
 

@@ -259,7 +259,7 @@ TEST_CASE("every answer carries the security headers: data, files, errors and re
   CHECK(Get(port, "/v1/status", bearer).HeadHas("Cache-Control: no-store"));
 }
 
-TEST_CASE("the partitions handler answers /v1/partitions; unset, the path is not found") {
+TEST_CASE("the partitions handler answers /v1/partitions, unset, the path is not found") {
   AdminHandlers h = FakeHandlers();
   h.partitions = [](const AdminRequest& r) {
     return AdminResponse{200, "application/json", "{\"p\":" + admin::JsonString(r.path) + "}"};

@@ -63,7 +63,7 @@ TEST_CASE("an unknown devicetree board on eMMC gets the eMMC profile") {
   CHECK(board::Detect(t.path().string()).name == "arm64-emmc-gateway");
 }
 
-TEST_CASE("precedence: built-in defaults < profile < user keys; reason recorded") {
+TEST_CASE("precedence: built-in defaults < profile < user keys, reason recorded") {
   testing::TempDir t("board");
   Write(t.path() / "sys/firmware/devicetree/base/model", "Raspberry Pi 5 Model B Rev 1.0");
   fs::create_directories(t.path() / "sys/block/nvme0n1");

@@ -304,7 +304,7 @@ shed = "low"
   CHECK(Contains(bad.status().message(), "pipeline.batch_linger"));
 }
 
-TEST_CASE("a full store is a readiness reason naming the cause; low space only a warning") {
+TEST_CASE("a full store is a readiness reason naming the cause, low space only a warning") {
   store::StorePressure p;
   CHECK(pipeline::StoreFullReason(p).empty());
   CHECK(pipeline::LowSpaceWarning(p).empty());

@@ -197,7 +197,7 @@ TEST_CASE("malformed and unmatched messages are counted and the next good one is
   CHECK(c.records_stored == 2);
 }
 
-TEST_CASE("while pressure says stop, Offer waits; when it clears, the message is stored") {
+TEST_CASE("while pressure says stop, Offer waits, when it clears, the message is stored") {
   sluice::testing::TempDir dir("sluice-pipeline");
   auto store = OpenStore(dir);
   auto p = Pipeline::Create(FastOptions(), JsonRules(), {}, store.get());

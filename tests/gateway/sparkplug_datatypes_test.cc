@@ -97,7 +97,7 @@ TEST_CASE("Float, Double, Boolean and DateTime map to float64, bool and int64") 
   CHECK(AsInt(DecodeOne(Long(sp::DateTime, 1'700'000'000'123))) == 1'700'000'000'123);
 }
 
-TEST_CASE("String, Text and UUID become bytes; Bytes and File keep their bytes") {
+TEST_CASE("String, Text and UUID become bytes, Bytes and File keep their bytes") {
   for (sp::DataType t : {sp::String, sp::Text, sp::UUID}) {
     sp::Payload::Metric m = Int(t, 0);
     m.set_string_value("hello");

@@ -132,7 +132,7 @@ TEST_CASE("a put creates the object, and boto3 reads back the same bytes and che
   CHECK(sink->Head("no/such/key").status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("PutMode::kReplace overwrites the watermark object; create-only still refuses") {
+TEST_CASE("PutMode::kReplace overwrites the watermark object, create-only still refuses") {
   const S3Env env = RequireS3Env();
   testing::TempDir dir("sluice-s3-sink");
   Bucket bucket;

@@ -89,7 +89,7 @@ TEST_CASE("a regular sensor series costs a few bytes per point in a block") {
   CHECK(per_point < 10.0);  // timestamps ~5 B, XOR'd values ~4-5 B
 }
 
-TEST_CASE("any flipped bit in header or directory is detected; in the body, by the body CRC") {
+TEST_CASE("any flipped bit in header or directory is detected, in the body, by the body CRC") {
   BlockBuilder b({0, 1, true});
   for (int i = 0; i < 50; ++i) b.Add({SeriesId{1u + i % 3}, i, i * 1.5}, ValueType::kFloat64, 1);
   const std::string block = b.Finish();

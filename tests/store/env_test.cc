@@ -609,7 +609,7 @@ TEST_CASE("sweep: ENOSPC from the k-th call on leaves half of that write and fai
   CHECK((*file)->Write(10, data).ok());
 }
 
-TEST_CASE("sweep: EIO hits exactly the k-th call; its failed sync syncs nothing") {
+TEST_CASE("sweep: EIO hits exactly the k-th call, its failed sync syncs nothing") {
   testing::TempDir dir;
   auto base = MakeEnv(IoEngine::kPwrite);
   FaultInjectionEnv env(base.get());

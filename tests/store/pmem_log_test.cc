@@ -195,6 +195,43 @@ TEST_CASE("pmem: options out of bounds are refused with the field named") {
   o.max_group_bytes = 4096;
   o.full_timeout = -1ms;
   CHECK(o.Validate().message().find("full_timeout") != std::string::npos);
+  o.full_timeout = 1s;
+  o.max_spin = 11ms;
+  CHECK(o.Validate().message().find("max_spin") != std::string::npos);
+}
+
+TEST_CASE("pmem: with the commit thread polling or parking every record is acknowledged in order") {
+  if (!HaveShm()) return;
+  // One writer with one record in flight (the pattern polling is for),
+  // then bursts from four writers, then a pause long enough to park.
+  for (auto spin : {0us, 100us, 10000us}) {
+    CAPTURE(spin.count());
+    Fixture fx;
+    fx.options.max_spin = spin;
+    CHECK(fx.Open().empty());
+    std::uint64_t next = 1;
+    for (int i = 0; i < 2000; ++i) {
+      auto [st, seq] = fx.AppendAndWait(1, "r" + std::to_string(i));
+      REQUIRE(st.ok());
+      CHECK(seq == next++);
+    }
+    Countdown cd(4 * 500);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+      writers.emplace_back([&] {
+        for (int i = 0; i < 500; ++i) fx.log->Append(2, AsBytes("burst"), [&](Status st, std::uint64_t) {
+          CHECK(st.ok());
+          cd.Done();
+        });
+      });
+    }
+    for (auto& t : writers) t.join();
+    REQUIRE(cd.Wait());
+    std::this_thread::sleep_for(50ms);
+    CHECK(fx.AppendAndWait(3, "after a pause").second == next + 2000);
+    fx.Close();
+    CHECK(fx.Open().size() == 2000 + 2000 + 1);
+  }
 }
 
 TEST_CASE("pmem: concurrent appenders share groups and every callback fires once, in order") {
@@ -408,7 +445,7 @@ TEST_CASE("pmem: a full ring fails with NoSpace after full_timeout, and a Releas
   CHECK(seq == last + 1);
 }
 
-TEST_CASE("pmem: Close persists what is queued; later appends fail with Aborted") {
+TEST_CASE("pmem: Close persists what is queued, later appends fail with Aborted") {
   if (!HaveShm()) return;
   Fixture fx;
   fx.Open();

@@ -231,7 +231,7 @@ TEST_CASE("marking synced and reclaiming succeed on a full disk by giving up the
   rig.env.ClearFaults();
 }
 
-TEST_CASE("a clean stop on a full disk succeeds; what could not reach blocks is replayed at the "
+TEST_CASE("a clean stop on a full disk succeeds, what could not reach blocks is replayed at the "
           "next start") {
   Rig rig;
   {

@@ -240,7 +240,7 @@ TEST_CASE("request errors and a leader change: retried by the idempotent produce
   CheckArrived(rig, testing::ReadTopic(cluster.bootstrap(), "sluice.plant-a", rig.total, "protobuf"));
 }
 
-TEST_CASE("an authorisation failure shows in the lane's status until a delivery succeeds; nothing is lost") {
+TEST_CASE("an authorisation failure shows in the lane's status until a delivery succeeds and nothing is lost") {
   testing::MockKafkaCluster cluster(3);
   REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
   Rig rig;

@@ -196,8 +196,8 @@ TEST_CASE("a late partition holding days of backfill becomes one object per data
   CHECK(up.Objects() == 50 + 2);
 }
 
-TEST_CASE("exact duplicates are dropped at encode and counted; same time with another value is "
-          "kept and counted; deduplicate = false keeps everything") {
+TEST_CASE("exact duplicates are dropped at encode and counted, same time with another value is "
+          "kept and counted, deduplicate = false keeps everything") {
   TestStore ts;
   const std::int64_t w = kT0;
   ts.now = w + kSec;

@@ -310,7 +310,7 @@ TEST_CASE("a failed watermark write is reported, retried, and T is saved before 
   CHECK(h.watermark_ns == Upstreamed(up).watermark_ns);
 }
 
-TEST_CASE("the engine writes the watermark every watermark_interval_s by itself; 0 turns it off") {
+TEST_CASE("the engine writes the watermark every watermark_interval_s by itself, 0 turns it off") {
   TestStore ts;
   ts.AddWindow(0);
   Upstream up;

@@ -195,7 +195,7 @@ TEST_CASE("the time range is half-open and unbounded where unset") {
   CHECK(lines[1].find(",1e+22,") != std::string::npos);
 }
 
-TEST_CASE("series are chosen by exact name or glob; misses are reported") {
+TEST_CASE("series are chosen by exact name or glob, misses are reported") {
   testing::TempDir dir;
   ExportOptions o;
   o.inputs = {WriteFile(dir.path() / "a.slp", EveryTypeObject())};
@@ -215,7 +215,7 @@ TEST_CASE("series are chosen by exact name or glob; misses are reported") {
   CHECK(Lines(Export(o)).size() == 3 + 2 + 4);
 }
 
-TEST_CASE("objects come out in input order; folders in path order") {
+TEST_CASE("objects come out in input order, folders in path order") {
   testing::TempDir dir;
   const auto f = dir.path() / "objs";
   WriteFile(f / "hour=01" / "b.slp", CounterObject("b", 100, 2));

@@ -185,7 +185,7 @@ TEST_CASE("the Parquet holds every record, series sorted by name and records by 
   CHECK(file.key_value.at("sluice.gateway") == "gw");
 }
 
-TEST_CASE("a damaged .slp fails alone; the others are converted") {
+TEST_CASE("a damaged .slp fails alone, the others are converted") {
   ::sluice::testing::TempDir dir("sluice-lake");
   const auto sources = Populate(dir.path() / "raw", 1, 3);
   const std::string bad = sources.begin()->first;
@@ -330,7 +330,7 @@ TEST_CASE("--prefix limits the run to matching relative keys") {
   }
 }
 
-TEST_CASE("locations: one inside the other is refused; s3:// URLs parse") {
+TEST_CASE("locations: one inside the other is refused, s3:// URLs parse") {
   ::sluice::testing::TempDir dir("sluice-lake");
   fs::create_directories(dir.path() / "raw");
   auto o = Options(dir.path() / "raw", dir.path() / "raw" / "lake");

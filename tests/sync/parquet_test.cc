@@ -336,7 +336,7 @@ TEST_CASE("the trial picks encodings that pay: doubles with few levels get a dic
   CHECK(PageEncodings(g.chunks[0][Col(ParquetColumn::kValueDouble)]) == std::set<int>{kPlain});
 }
 
-TEST_CASE("pages holding only NaN get no column index; long bytes get truncated bounds") {
+TEST_CASE("pages holding only NaN get no column index, long bytes get truncated bounds") {
   ParquetInput in;
   in.identity = Identity();
   ParquetSeries a;

@@ -74,7 +74,7 @@ TEST_CASE("every SKAB file round-trips bit-exact and beats CSV + zstd") {
   CHECK(per_point < 1.55);  // revision 2 measured 1.53 (revision 1: 1.66)
 }
 
-TEST_CASE("NAB files round-trip bit-exact; machine_temperature beats Gorilla") {
+TEST_CASE("NAB files round-trip bit-exact, machine_temperature beats Gorilla") {
   if (!HaveDatasets()) return;
   for (const char* name : {"machine_temperature_system_failure", "ambient_temperature_system_failure"}) {
     auto t = testing::LoadCsv(testing::DatasetsDir() + "/nab/" + name + ".csv", ',', 1);

@@ -47,7 +47,7 @@ Result<PutResult> Put(Sink& sink, const std::string& key, const std::vector<std:
 constexpr char kKey[] =
     "site=a/gateway=g/date=2025-11-25/hour=20/20251125T200000Z-0000-0000000001.slp";
 
-TEST_CASE("PutMode::kReplace replaces the object and its sha256sum file; create-only still "
+TEST_CASE("PutMode::kReplace replaces the object and its sha256sum file, create-only still "
           "refuses") {
   testing::TempDir dir("sluice-dir-sink");
   auto sink = Open(dir);

@@ -131,7 +131,7 @@ TEST_CASE("the directory sink lists complete objects only, by string prefix") {
   CHECK(seen == 2);
 }
 
-TEST_CASE("the directory sink deletes an object with its sidecar; deleting nothing succeeds") {
+TEST_CASE("the directory sink deletes an object with its sidecar, deleting nothing succeeds") {
   testing::TempDir dir("sluice-dir-list");
   auto sink = OpenDir(dir.path());
   const std::string body = "x";

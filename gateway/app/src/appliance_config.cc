@@ -104,6 +104,14 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetString(n, c.store.pmem_path); }},
     {{"store.pmem_size", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.pmem_size); }},
+    {{"store.pmem_max_spin", "duration"},
+     [](Config& c, const toml::node& n) {
+       std::uint64_t us = 0;
+       SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
+       if (us > 10'000) return InvalidArgument("must be at most \"10ms\"");
+       c.store.pmem_max_spin = std::chrono::microseconds(us);
+       return Status::Ok();
+     }},
     {{"store.block_size", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.block_size); }},
     {{"store.segment_size", "size"},

@@ -61,7 +61,7 @@ TEST_CASE("file timestamps read as UTC milliseconds, with 'T', a fraction and 'Z
   CHECK_FALSE(ParseDateTimeMs("2013-12-02 21:15:00+01:00").ok());
 }
 
-TEST_CASE("a NAB file gives its time column and one channel; a step back in time is skipped") {
+TEST_CASE("a NAB file gives its time column and one channel, a step back in time is skipped") {
   testing::TempDir dir;
   const auto path = WriteFile(dir, "nab.csv",
                               "timestamp,value\n"
@@ -85,7 +85,7 @@ TEST_CASE("a NAB file gives its time column and one channel; a step back in time
   CHECK(later->times_ms[0] == Ms("2014-01-07 03:00:00"));
 }
 
-TEST_CASE("a SKAB file: ';' separated, header names made topic levels, columns chosen") {
+TEST_CASE("a SKAB file: semicolon-separated, header names made topic levels, columns chosen") {
   testing::TempDir dir;
   const auto path = WriteFile(dir, "skab.csv",
                               "datetime;Accelerometer1RMS;Volume Flow RateRMS;anomaly\r\n"
@@ -137,7 +137,7 @@ TEST_CASE("5-minute rows at speedup 3000 are due every 100 ms from now, one at a
   }
 }
 
-TEST_CASE("gaps in the file stay gaps, compressed; a clock that jumps gets every row due") {
+TEST_CASE("gaps in the file stay gaps, compressed, a clock that jumps gets every row due") {
   const std::int64_t t0 = Ms("2013-10-14 19:00:00");
   // Hourly, then a 32-hour gap, at speedup 36000: 100 ms steps, then 3.2 s.
   ReplaySchedule s({t0, t0 + 3'600'000, t0 + 7'200'000, t0 + 7'200'000 + 32 * 3'600'000}, 3'600'000,
