@@ -284,6 +284,22 @@ double LaneDrain(const std::string& bootstrap, const std::string& topic, Message
 
 // --- b. under ingest --------------------------------------------------------
 
+// The part b writer: --batch records per append as fast as the store takes
+// them, for --seconds, then waits for every append. Records appended.
+std::uint64_t WriteFor(Appender& app, const BenchStore& bs, const Args& a, std::int64_t t0) {
+  std::uint64_t i = 0;
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(a.seconds));
+  while (Clock::now() < until) {
+    store::Batch b;
+    b.reserve(a.batch);
+    for (std::size_t j = 0; j < a.batch; ++j, ++i) b.push_back(MakeRecord(bs.ids, i, t0));
+    app.Append(std::move(b));
+  }
+  app.Drain();
+  return i;
+}
+
 struct IngestResult {
   double durable_rps = 0;    // appended and durable, per second of ingest
   double delivered_rps = 0;  // delivered, from the first append to the last delivery
@@ -297,17 +313,8 @@ IngestResult UnderIngest(const std::string& bootstrap, const std::string& topic,
   auto lane = KafkaLane::Start(bs.store.get(), LaneOptions(bootstrap, topic, format));
   if (!lane.ok()) Die("lane: " + lane.status().ToString());
   Appender app(bs.store.get(), 8);
-  std::uint64_t i = 0;
   const auto start = Clock::now();
-  const auto until = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(a.seconds));
-  while (Clock::now() < until) {
-    store::Batch b;
-    b.reserve(a.batch);
-    for (std::size_t j = 0; j < a.batch; ++j, ++i) b.push_back(MakeRecord(bs.ids, i, t0));
-    app.Append(std::move(b));
-  }
-  app.Drain();
+  const std::uint64_t i = WriteFor(app, bs, a, t0);
   const auto ingest_end = Clock::now();
   const auto done = WaitDelivered(**lane, i, std::chrono::seconds(300));
   IngestResult r;
@@ -371,17 +378,8 @@ DownResult IngestWithLaneDown(bool lane, const Args& a, std::int64_t t0) {
     down = std::move(*l);
   }
   Appender app(bs.store.get(), 8);
-  std::uint64_t i = 0;
   const auto start = Clock::now();
-  const auto until = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(a.seconds));
-  while (Clock::now() < until) {
-    store::Batch b;
-    b.reserve(a.batch);
-    for (std::size_t j = 0; j < a.batch; ++j, ++i) b.push_back(MakeRecord(bs.ids, i, t0));
-    app.Append(std::move(b));
-  }
-  app.Drain();
+  WriteFor(app, bs, a, t0);
   DownResult r;
   r.durable_rps = static_cast<double>(app.durable()) / Seconds(Clock::now() - start);
   if (down) {

@@ -169,6 +169,20 @@ std::size_t CheckArrived(const Rig& rig, const std::vector<ReadRecord>& got, boo
   return replayed;
 }
 
+// A mock cluster with the topic sluice.plant-a (4 partitions), a store and
+// a lane on it, started.
+struct LaneRig {
+  explicit LaneRig(MessageFormat format) {
+    REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
+    auto l = KafkaLane::Start(rig.store.get(), LaneOptions(cluster.bootstrap(), format));
+    REQUIRE_MESSAGE(l.ok(), l.status().ToString());
+    lane = std::move(*l);
+  }
+  testing::MockKafkaCluster cluster{3};
+  Rig rig;
+  std::unique_ptr<KafkaLane> lane;
+};
+
 }  // namespace
 
 TEST_CASE("every durable record reaches Kafka in order per series, in each format") {
@@ -196,35 +210,29 @@ TEST_CASE("every durable record reaches Kafka in order per series, in each forma
 }
 
 TEST_CASE("brokers down and up: the backlog waits in the store and nothing is lost") {
-  testing::MockKafkaCluster cluster(3);
-  REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
-  Rig rig;
-  auto lane = KafkaLane::Start(rig.store.get(), LaneOptions(cluster.bootstrap(), MessageFormat::kJson));
-  REQUIRE(lane.ok());
+  LaneRig t(MessageFormat::kJson);
+  auto& [cluster, rig, lane] = t;
   rig.Append(20, 50);
-  REQUIRE(Drained(**lane, std::chrono::seconds(30)));
+  REQUIRE(Drained(*lane, std::chrono::seconds(30)));
   for (int b = 1; b <= 3; ++b) REQUIRE(cluster.Command("down " + std::to_string(b)) == "ok");
   rig.Append(200, 50);  // 10,000 records, twice the unconfirmed window
   // Ingest went on; the lane holds its window and the rest waits in the log.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  auto s = (*lane)->stats();
+  auto s = lane->stats();
   CHECK(s.cursor.backlog_records > 0);
   CHECK(s.in_flight_records <= 5000 + 50);
   CHECK(s.cursor.oldest_arrival_ns > 0);
   for (int b = 1; b <= 3; ++b) REQUIRE(cluster.Command("up " + std::to_string(b)) == "ok");
-  REQUIRE(Drained(**lane, std::chrono::seconds(60)));
-  s = (*lane)->stats();
+  REQUIRE(Drained(*lane, std::chrono::seconds(60)));
+  s = lane->stats();
   CHECK(s.cursor.lost_records == 0);
-  (*lane)->Stop();
+  lane->Stop();
   CheckArrived(rig, testing::ReadTopic(cluster.bootstrap(), "sluice.plant-a", rig.total, "json"));
 }
 
 TEST_CASE("request errors and a leader change: retried by the idempotent producer, no gaps, no duplicates") {
-  testing::MockKafkaCluster cluster(3);
-  REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
-  Rig rig;
-  auto lane = KafkaLane::Start(rig.store.get(), LaneOptions(cluster.bootstrap(), MessageFormat::kProtobuf));
-  REQUIRE(lane.ok());
+  LaneRig t(MessageFormat::kProtobuf);
+  auto& [cluster, rig, lane] = t;
   rig.Append(10, 50);
   // Produce (API key 0): NOT_LEADER_FOR_PARTITION (6), REQUEST_TIMED_OUT (7),
   // NOT_ENOUGH_REPLICAS (19).
@@ -235,20 +243,17 @@ TEST_CASE("request errors and a leader change: retried by the idempotent produce
   REQUIRE(cluster.Command("leader sluice.plant-a 0 2") == "ok");
   REQUIRE(cluster.Command("leader sluice.plant-a 1 3") == "ok");
   rig.Append(40, 50);
-  REQUIRE(Drained(**lane, std::chrono::seconds(60)));
-  (*lane)->Stop();
+  REQUIRE(Drained(*lane, std::chrono::seconds(60)));
+  lane->Stop();
   CheckArrived(rig, testing::ReadTopic(cluster.bootstrap(), "sluice.plant-a", rig.total, "protobuf"));
 }
 
 TEST_CASE("an authorisation failure shows in the lane's status until a delivery succeeds and nothing is lost") {
-  testing::MockKafkaCluster cluster(3);
-  REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
-  Rig rig;
-  auto lane = KafkaLane::Start(rig.store.get(), LaneOptions(cluster.bootstrap(), MessageFormat::kJson));
-  REQUIRE(lane.ok());
+  LaneRig t(MessageFormat::kJson);
+  auto& [cluster, rig, lane] = t;
   rig.Append(5, 50);
-  REQUIRE(Drained(**lane, std::chrono::seconds(30)));
-  CHECK((*lane)->stats().auth_error.empty());
+  REQUIRE(Drained(*lane, std::chrono::seconds(30)));
+  CHECK(lane->stats().auth_error.empty());
   // Produce (API key 0): TOPIC_AUTHORIZATION_FAILED (29), as a broker whose
   // ACLs refuse the lane's principal answers.
   REQUIRE(cluster.Command("errors 0 29 40") == "ok");
@@ -256,7 +261,7 @@ TEST_CASE("an authorisation failure shows in the lane's status until a delivery 
   std::string seen;
   std::uint64_t auth_errors = 0;
   for (int i = 0; i < 500 && seen.empty(); ++i) {
-    const auto s = (*lane)->stats();
+    const auto s = lane->stats();
     seen = s.auth_error;
     auth_errors = s.delivery_errors[static_cast<int>(DeliveryError::kAuth)] +
                   s.client_errors[static_cast<int>(DeliveryError::kAuth)];
@@ -267,12 +272,12 @@ TEST_CASE("an authorisation failure shows in the lane's status until a delivery 
   CHECK(auth_errors > 0);
   // The errors run out, as when an operator fixes the ACL: the lane
   // delivers again and the failure clears.
-  REQUIRE(Drained(**lane, std::chrono::seconds(60)));
-  const auto s = (*lane)->stats();
+  REQUIRE(Drained(*lane, std::chrono::seconds(60)));
+  const auto s = lane->stats();
   CHECK(s.auth_error.empty());
   CHECK(s.rewinds > 0);
   CHECK(s.cursor.lost_records == 0);
-  (*lane)->Stop();
+  lane->Stop();
   const std::size_t replayed = CheckArrived(
       rig, testing::ReadTopic(cluster.bootstrap(), "sluice.plant-a", SIZE_MAX / 2, "json", 5),
       false, true);
@@ -280,23 +285,20 @@ TEST_CASE("an authorisation failure shows in the lane's status until a delivery 
 }
 
 TEST_CASE("a fatal idempotent-producer error gets a new producer and the lane goes on") {
-  testing::MockKafkaCluster cluster(3);
-  REQUIRE(cluster.Command("topic sluice.plant-a 4 1") == "ok");
-  Rig rig;
-  auto lane = KafkaLane::Start(rig.store.get(), LaneOptions(cluster.bootstrap(), MessageFormat::kProtobuf));
-  REQUIRE(lane.ok());
+  LaneRig t(MessageFormat::kProtobuf);
+  auto& [cluster, rig, lane] = t;
   rig.Append(5, 50);
-  REQUIRE(Drained(**lane, std::chrono::seconds(30)));
+  REQUIRE(Drained(*lane, std::chrono::seconds(30)));
   // Produce: OUT_OF_ORDER_SEQUENCE_NUMBER (45), which an idempotent
   // producer cannot recover from (librdkafka raises a fatal error).
   REQUIRE(cluster.Command("errors 0 45 1") == "ok");
   rig.Append(20, 50);
-  REQUIRE(Drained(**lane, std::chrono::seconds(60)));
-  const auto s = (*lane)->stats();
+  REQUIRE(Drained(*lane, std::chrono::seconds(60)));
+  const auto s = lane->stats();
   CHECK(s.producer_restarts >= 1);
   CHECK(s.client_errors[static_cast<int>(DeliveryError::kFatal)] >= 1);
   CHECK(s.cursor.lost_records == 0);
-  (*lane)->Stop();
+  lane->Stop();
   CheckArrived(rig, testing::ReadTopic(cluster.bootstrap(), "sluice.plant-a", SIZE_MAX / 2,
                                        "protobuf", 5),
                false, true);
