@@ -8,7 +8,7 @@ sluice_test(admin_test unit SOURCES admin_test.cc LIBS sluice_app)
 sluice_test(admin_api_test unit
   SOURCES admin_api_test.cc admin_downsample_test.cc admin_partitions_test.cc
   LIBS sluice_app)
-sluice_test(admin_metrics_test unit SOURCES admin_metrics_test.cc LIBS sluice_app)
+sluice_test(admin_metrics_test unit SOURCES admin_metrics_test.cc LIBS sluice_app simdjson::simdjson)
 
 sluice_test(admin_status_test unit SOURCES admin_status_test.cc LIBS sluice_app)
 

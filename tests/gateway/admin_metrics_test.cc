@@ -6,8 +6,13 @@
 // +Inf equal to _count, and a _sum.
 #include <doctest/doctest.h>
 
+#include <simdjson.h>
+
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -32,6 +37,7 @@ struct ParsedSample {
 struct Family {
   std::string type;  // counter, gauge, histogram, summary, untyped
   bool help = false;
+  std::string help_text;  // as written (escapes kept)
   std::vector<ParsedSample> samples;
 };
 
@@ -129,6 +135,7 @@ Exposition Parse(const std::string& text) {
         if (f.help) fail("second HELP for " + name);
         f.help = true;
         const std::string help = line.substr(std::min(line.size(), 7 + name.size() + 1));
+        f.help_text = help;
         for (std::size_t i = 0; i < help.size(); ++i) {
           if (help[i] == '\\' &&
               (i + 1 >= help.size() || (help[i + 1] != '\\' && help[i + 1] != 'n')))
@@ -421,6 +428,108 @@ TEST_CASE("the gateway's /metrics passes the strict exposition-format parser") {
               {{"direction", "backward"}}) >= 0);
   CHECK(e.families.at("sluice_durable_ack_latency_seconds").type == "histogram");
   CHECK(e.families.at("sluice_records_stored_total").type == "counter");
+}
+
+// --- Golden files --------------------------------------------------------
+//
+// The observable surface of a gateway with every part on (ingest rules,
+// the native endpoint, sync to a directory, the stream lane): each metric
+// family's name, TYPE, HELP and the label sets of its samples, and the
+// shape of /v1/status (every key path and the kind of its value). They are
+// kept in tests/gateway/golden/ and must not change when code moves:
+// refactoring metrics or status keeps them identical; a deliberate change
+// regenerates them (SLUICE_UPDATE_GOLDEN=1) and shows in the diff.
+
+namespace {
+
+std::string MetricsSurface(const Exposition& e) {
+  std::ostringstream o;
+  for (const auto& [name, f] : e.families) {
+    o << "# TYPE " << name << " " << f.type << "\n# HELP " << name << " " << f.help_text << "\n";
+    std::set<std::string> samples;
+    for (const auto& s : f.samples) {
+      std::string k = s.name + "{";
+      for (const auto& [l, v] : s.labels) k += l + "=\"" + v + "\",";
+      if (k.back() == ',') k.pop_back();
+      samples.insert(k + "}");
+    }
+    for (const auto& k : samples) o << k << "\n";
+  }
+  return o.str();
+}
+
+void Shape(simdjson::dom::element v, const std::string& path, std::set<std::string>& out) {
+  using simdjson::dom::element_type;
+  switch (v.type()) {
+    case element_type::OBJECT: {
+      out.insert(path + " object");
+      simdjson::dom::object object;
+      REQUIRE(v.get_object().get(object) == simdjson::SUCCESS);
+      for (auto field : object) Shape(field.value, path + "/" + std::string(field.key), out);
+      break;
+    }
+    case element_type::ARRAY: out.insert(path + " array"); break;
+    case element_type::STRING: out.insert(path + " string"); break;
+    case element_type::BOOL: out.insert(path + " bool"); break;
+    case element_type::NULL_VALUE: out.insert(path + " null"); break;
+    default: out.insert(path + " number"); break;
+  }
+}
+
+// Compares `actual` with the golden file `name`, or rewrites it.
+void Golden(const std::string& name, const std::string& actual) {
+  const std::filesystem::path path =
+      std::filesystem::path(SLUICE_SOURCE_DIR) / "tests/gateway/golden" / name;
+  if (const char* u = std::getenv("SLUICE_UPDATE_GOLDEN"); u != nullptr && std::string(u) == "1") {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << actual;
+    MESSAGE("rewrote " << path.string());
+    return;
+  }
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path.string() << " is missing; SLUICE_UPDATE_GOLDEN=1 writes it");
+  const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto lines = [](const std::string& t) {
+    std::set<std::string> out;
+    std::istringstream s(t);
+    for (std::string l; std::getline(s, l);) out.insert(l);
+    return out;
+  };
+  const auto w = lines(want), a = lines(actual);
+  std::string diff;
+  for (const auto& l : w)
+    if (!a.count(l)) diff += "- " + l + "\n";
+  for (const auto& l : a)
+    if (!w.count(l)) diff += "+ " + l + "\n";
+  CHECK_MESSAGE(diff.empty(), name << " differs (- golden, + now); if intended, rerun with "
+                                      "SLUICE_UPDATE_GOLDEN=1:\n" << diff);
+}
+
+}  // namespace
+
+TEST_CASE("metric names, types, HELP and labels and the /v1/status shape equal the golden files") {
+  sluice::testing::TempDir sink("sluice-golden-sink");
+  AppFixture f("",
+               "[endpoint]\nenabled = true\nport = 0\n"
+               "[sync]\nsink = \"dir\"\n[sync.dir]\nroot = \"" + sink.path().string() + "\"\n"
+               "[stream.kafka]\nenabled = true\nbootstrap_servers = \"127.0.0.1:1\"\n"
+               "topic = \"sluice.{site}\"\nbacklog_disk = \"16MiB\"\n");
+  const auto metrics = Get(f.port(), "/metrics");
+  REQUIRE(metrics.status == 200);
+  const Exposition e = Parse(metrics.body);
+  REQUIRE_MESSAGE(e.errors.empty(), Errors(e));
+  Golden("metrics.txt", MetricsSurface(e));
+
+  const auto status = Get(f.port(), "/v1/status");
+  REQUIRE(status.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(status.body).get(doc) == simdjson::SUCCESS);
+  std::set<std::string> shape;
+  Shape(doc, "", shape);
+  std::string text;
+  for (const auto& l : shape) text += l + "\n";
+  Golden("status_shape.txt", text);
 }
 
 }  // namespace sluice::gateway
