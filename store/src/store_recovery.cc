@@ -14,12 +14,9 @@ constexpr LogFileFormat kMetaFormat{0x544d4c53 /* "SLMT" */, 1, 64};
 
 const char* EngineName(IoEngine e) {
   switch (e) {
-    case IoEngine::kIoUring:
-      return "io_uring";
-    case IoEngine::kPwrite:
-      return "pwrite";
-    case IoEngine::kAuto:
-      return "auto";
+    case IoEngine::kIoUring: return "io_uring";
+    case IoEngine::kPwrite: return "pwrite";
+    case IoEngine::kAuto: return "auto";
   }
   return "unknown";
 }

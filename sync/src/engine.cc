@@ -1,30 +1,8 @@
-// The sync engine: a scanner thread mirrors the store's sealed partitions
-// into a PartitionQueue; live and backfill workers claim from opposite ends,
-// encode, take bandwidth tokens and hand the object to their Uploader; the
-// outcome (on the uploader's thread) marks the partition synced, or schedules
-// its retry, or parks it. A watermark thread, when watermarks are on, moves T
-// and writes it upstream every watermark_interval_s (engine_watermark.h).
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <limits>
-#include <mutex>
-#include <random>
-#include <thread>
-#include <vector>
-
-#include "engine_backoff.h"
-#include "engine_queue.h"
-#include "engine_token_bucket.h"
-#include "engine_uploader.h"
-#include "engine_watermark.h"
-#include "sync/engine.h"
+// The sync engine's code (engine_impl.h outlines the class).
+#include "engine_impl.h"
 
 namespace sluice::sync {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-constexpr std::int64_t kMs = 1'000'000;
 
 std::int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -36,411 +14,335 @@ std::int64_t WallNs() {
       .count();
 }
 
-// What encoding a partition made, dropped and found, counted once it is
-// synced.
-struct Dedup {
-  std::uint64_t objects = 1;
-  std::uint64_t dropped = 0;
-  std::uint64_t conflicts = 0;
-  std::uint64_t records = 0;
-  std::uint64_t late = 0;
-};
+}  // namespace
 
-class Engine final : public SyncEngine {
- public:
-  Engine(store::Store* store, SinkFactory sinks, SyncEngineOptions options,
-         SyncEngineContext context)
-      : store_(store),
-        sinks_(std::move(sinks)),
-        options_(std::move(options)),
-        ctx_(std::move(context)),
-        bucket_(options_.bandwidth_bytes_per_s, options_.bandwidth_burst_bytes, ctx_.now_ns()) {}
-
-  ~Engine() override { Stop(); }
-
-  Status Start() {
-    const std::uint32_t n = options_.live_workers + options_.backfill_workers;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      auto sink = sinks_();
-      if (!sink.ok()) return sink.status().WithContext("opening a sink");
-      auto w = std::make_unique<Worker>();
-      w->lane = i < options_.live_workers ? Lane::kLive : Lane::kBackfill;
-      w->uploader = std::make_unique<Uploader>(std::move(*sink));
-      workers_.push_back(std::move(w));
-    }
-    if (options_.watermark_interval_s > 0) {
-      auto sink = sinks_();
-      if (!sink.ok()) return sink.status().WithContext("opening the watermark sink");
-      watermark_sink_ = std::move(*sink);
-      watermark_ = std::make_unique<WatermarkTracker>(store_, options_, ctx_.wall_ns);
-      watermark_->Load();
-    }
-    running_ = true;
-    scanner_ = std::thread([this] { ScanLoop(); });
-    if (watermark_) watermark_thread_ = std::thread([this] { WatermarkLoop(); });
-    for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { WorkLoop(*w); });
-    return Status::Ok();
+Status Engine::Start() {
+  const std::uint32_t n = options_.live_workers + options_.backfill_workers;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto sink = sinks_();
+    if (!sink.ok()) return sink.status().WithContext("opening a sink");
+    auto w = std::make_unique<Worker>();
+    w->lane = i < options_.live_workers ? Lane::kLive : Lane::kBackfill;
+    w->uploader = std::make_unique<Uploader>(std::move(*sink));
+    workers_.push_back(std::move(w));
   }
+  if (options_.watermark_interval_s > 0) {
+    auto sink = sinks_();
+    if (!sink.ok()) return sink.status().WithContext("opening the watermark sink");
+    watermark_sink_ = std::move(*sink);
+    watermark_ = std::make_unique<WatermarkTracker>(store_, options_, ctx_.wall_ns);
+    watermark_->Load();
+  }
+  running_ = true;
+  scanner_ = std::thread([this] { ScanLoop(); });
+  if (watermark_) watermark_thread_ = std::thread([this] { WatermarkLoop(); });
+  for (auto& w : workers_) w->thread = std::thread([this, w = w.get()] { WorkLoop(*w); });
+  return Status::Ok();
+}
 
-  void Kick() override {
-    {
-      std::lock_guard lock(mu_);
-      ++wake_gen_;
-      scan_requested_ = true;
-    }
+void Engine::Kick() {
+  {
+    std::lock_guard lock(mu_);
+    ++wake_gen_;
+    scan_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+SyncHealth Engine::health() const {
+  SyncHealth h;
+  {
+    std::lock_guard lock(mu_);
+    h = health_;
+  }
+  h.running = running_;
+  if (watermark_) {
+    const WatermarkHealth w = watermark_->health();
+    h.watermark_ns = w.written_ns;
+    h.watermark_written_ns = w.written_at_ns;
+    if (w.written_at_ns != 0) h.watermark_lag_ns = ctx_.wall_ns() - w.written_ns;
+    h.watermark_late_records = w.late_records;
+    h.watermark_error = w.error;
+    h.watermark_error_ns = w.error_ns;
+  }
+  const QueueStats q = queue_.stats(ctx_.now_ns());
+  h.backlog_partitions = q.partitions;
+  h.backlog_bytes = q.bytes;
+  h.parked_partitions = q.parked;
+  if (q.oldest_window_ns) {
+    h.oldest_unsynced_window_ns = *q.oldest_window_ns;
+    h.oldest_unsynced_age_ns = ctx_.wall_ns() - *q.oldest_window_ns;
+  }
+  return h;
+}
+
+std::map<store::PartitionId, PartitionUpload> Engine::UploadStates() const {
+  std::map<store::PartitionId, PartitionUpload> out;
+  for (auto& [id, q] : queue_.Snapshot(ctx_.now_ns())) {
+    PartitionUpload& u = out[id];
+    u.state = q.in_flight ? UploadState::kUploading
+              : q.parked  ? UploadState::kParked
+                          : UploadState::kWaiting;
+    u.attempts = q.attempts;
+    u.last_error = std::move(q.last_error);
+  }
+  return out;
+}
+
+Status Engine::WriteWatermark() {
+  if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
+  std::lock_guard lock(watermark_mu_);
+  return watermark_->Write(*watermark_sink_);
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (scanner_.joinable()) scanner_.join();
+  if (watermark_thread_.joinable()) watermark_thread_.join();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Destroying an Uploader waits for its Put; the outcome is still handled.
+  workers_.clear();
+  // The counts of partitions confirmed since the last write; T itself was
+  // saved before it went upstream. A failure here costs only counts.
+  if (watermark_) (void)watermark_->SaveState();
+  running_ = false;
+}
+
+void Engine::SleepUntil(std::int64_t until_ns) {
+  if (ctx_.sleep_until) {
+    ctx_.sleep_until(until_ns);
+    return;
+  }
+  std::unique_lock lock(mu_);
+  const std::uint64_t gen = wake_gen_;
+  for (;;) {
+    const std::int64_t left = until_ns - ctx_.now_ns();
+    if (left <= 0 || stopping_ || wake_gen_ != gen) return;
+    cv_.wait_for(lock, std::chrono::nanoseconds(left));
+  }
+}
+
+void Engine::ScanLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    scan_requested_ = false;
+    lock.unlock();
+    queue_.Refresh([&] { return store_->ListPartitions(store::PartitionState::kSealed); });
+    lock.lock();
+    ++wake_gen_;  // new partitions may be due
     cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                 [&] { return stopping_ || scan_requested_; });
   }
+}
 
-  SyncHealth health() const override {
-    SyncHealth h;
-    {
-      std::lock_guard lock(mu_);
-      h = health_;
+void Engine::WatermarkLoop() {
+  const auto interval = std::chrono::seconds(options_.watermark_interval_s);
+  auto next = Clock::now() + interval;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (!cv_.wait_until(lock, next, [&] { return stopping_; })) {
+      lock.unlock();
+      (void)WriteWatermark();
+      lock.lock();
+      next = Clock::now() + interval;
     }
-    h.running = running_;
-    if (watermark_) {
-      const WatermarkHealth w = watermark_->health();
-      h.watermark_ns = w.written_ns;
-      h.watermark_written_ns = w.written_at_ns;
-      if (w.written_at_ns != 0) h.watermark_lag_ns = ctx_.wall_ns() - w.written_ns;
-      h.watermark_late_records = w.late_records;
-      h.watermark_error = w.error;
-      h.watermark_error_ns = w.error_ns;
-    }
-    const QueueStats q = queue_.stats(ctx_.now_ns());
-    h.backlog_partitions = q.partitions;
-    h.backlog_bytes = q.bytes;
-    h.parked_partitions = q.parked;
-    if (q.oldest_window_ns) {
-      h.oldest_unsynced_window_ns = *q.oldest_window_ns;
-      h.oldest_unsynced_age_ns = ctx_.wall_ns() - *q.oldest_window_ns;
-    }
-    return h;
   }
+}
 
-  std::map<store::PartitionId, PartitionUpload> UploadStates() const override {
-    std::map<store::PartitionId, PartitionUpload> out;
-    for (auto& [id, q] : queue_.Snapshot(ctx_.now_ns())) {
-      PartitionUpload& u = out[id];
-      u.state = q.in_flight ? UploadState::kUploading
-                : q.parked  ? UploadState::kParked
-                            : UploadState::kWaiting;
-      u.attempts = q.attempts;
-      u.last_error = std::move(q.last_error);
-    }
-    return out;
-  }
-
-  Status WriteWatermark() override {
-    if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
-    std::lock_guard lock(watermark_mu_);
-    return watermark_->Write(*watermark_sink_);
-  }
-
-  void Stop() override {
+void Engine::WorkLoop(Worker& w) {
+  for (;;) {
+    std::uint64_t gen = 0;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
-      stopping_ = true;
+      gen = wake_gen_;  // read before looking, so that no wake-up is missed
     }
-    cv_.notify_all();
-    if (scanner_.joinable()) scanner_.join();
-    if (watermark_thread_.joinable()) watermark_thread_.join();
-    for (auto& w : workers_) {
-      if (w->thread.joinable()) w->thread.join();
-    }
-    // Destroying an Uploader waits for its Put; the outcome is still handled.
-    workers_.clear();
-    // The counts of partitions confirmed since the last write; T itself was
-    // saved before it went upstream. A failure here costs only counts.
-    if (watermark_) (void)watermark_->SaveState();
-    running_ = false;
-  }
-
- private:
-  struct Worker {
-    Lane lane = Lane::kLive;
-    std::thread thread;
-    std::unique_ptr<Uploader> uploader;
-    // An uploader whose Put overran the deadline, kept until it returns. At
-    // most one per worker: that bounds threads and sinks.
-    std::unique_ptr<Uploader> abandoned;
-  };
-
-  bool stopping() const {
-    std::lock_guard lock(mu_);
-    return stopping_;
-  }
-
-  SyncLaneHealth& LaneOf(Lane lane) {  // REQUIRES: mu_ held
-    return lane == Lane::kLive ? health_.live : health_.backfill;
-  }
-
-  // Waits until now_ns() >= until_ns, Stop() or Kick().
-  void SleepUntil(std::int64_t until_ns) {
-    if (ctx_.sleep_until) {
-      ctx_.sleep_until(until_ns);
-      return;
-    }
-    std::unique_lock lock(mu_);
-    const std::uint64_t gen = wake_gen_;
-    for (;;) {
-      const std::int64_t left = until_ns - ctx_.now_ns();
-      if (left <= 0 || stopping_ || wake_gen_ != gen) return;
-      cv_.wait_for(lock, std::chrono::nanoseconds(left));
-    }
-  }
-
-  void ScanLoop() {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      scan_requested_ = false;
-      lock.unlock();
-      queue_.Refresh([&] { return store_->ListPartitions(store::PartitionState::kSealed); });
-      lock.lock();
-      ++wake_gen_;  // new partitions may be due
-      cv_.notify_all();
-      cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
-                   [&] { return stopping_ || scan_requested_; });
-    }
-  }
-
-  // Every watermark_interval_s on the steady clock (not the context's: a
-  // test clock that jumps at each sleep would spin this loop), until Stop().
-  // Failures are kept in health and tried again at the next interval.
-  void WatermarkLoop() {
-    const auto interval = std::chrono::seconds(options_.watermark_interval_s);
-    auto next = Clock::now() + interval;
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      if (!cv_.wait_until(lock, next, [&] { return stopping_; })) {
-        lock.unlock();
-        (void)WriteWatermark();
-        lock.lock();
-        next = Clock::now() + interval;
-      }
-    }
-  }
-
-  void WorkLoop(Worker& w) {
-    for (;;) {
-      std::uint64_t gen = 0;
-      {
-        std::lock_guard lock(mu_);
-        if (stopping_) return;
-        gen = wake_gen_;  // read before looking, so that no wake-up is missed
-      }
-      if (w.abandoned && w.abandoned->idle()) w.abandoned.reset();
-      const std::int64_t now = ctx_.now_ns();
-      if (auto claimed = queue_.Claim(w.lane, now)) {
-        Attempt(w, *claimed);
-        continue;
-      }
-      if (auto due = queue_.NextBackoffDue(now)) {
-        SleepUntil(*due);
-        continue;
-      }
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || wake_gen_ != gen; });
-    }
-  }
-
-  void Attempt(Worker& w, const store::PartitionInfo& info) {
-    {
-      std::lock_guard lock(mu_);
-      ++LaneOf(w.lane).in_flight;
-    }
-    auto key = SyncObjectKey(options_, info.id);
-    if (!key.ok()) return Handle(w.lane, info, "", 0, key.status());
-    // Read before the partition: see engine_watermark.h for why a record
-    // below it is late.
-    const std::int64_t late_before =
-        watermark_ ? watermark_->LateBefore() : std::numeric_limits<std::int64_t>::min();
-    auto encoded = EncodePartitionObjects(*store_, options_, info.id, late_before);
-    if (!encoded.ok()) return Handle(w.lane, info, *key, 0, encoded.status());
-    // Named by its first object; the rest are the same partition's other
-    // data hours.
-    if (!encoded->objects.empty()) {
-      *key = encoded->objects.front().key;
-      if (encoded->objects.size() > 1) {
-        *key += " (+" + std::to_string(encoded->objects.size() - 1) + " more hours)";
-      }
-    }
-    const std::uint64_t size = encoded->bytes();
-    const Dedup dedup{encoded->objects.size(), encoded->duplicates_dropped,
-                      encoded->timestamp_conflicts, encoded->records, encoded->late_records};
-    auto objects =
-        std::make_shared<const std::vector<PartitionObject>>(std::move(encoded->objects));
-
-    if (ctx_.on_upload_start) ctx_.on_upload_start(info.id, *key, size);
-    // Tokens are taken as the sink sends each chunk, not for the whole
-    // object up front: an attempt that fails early spends only what went
-    // out, and a retry after an outage does not wait for bytes never sent.
-    PaceFn pace;
-    if (options_.bandwidth_bytes_per_s > 0) {
-      pace = [this](std::uint64_t n) {
-        const std::int64_t at = bucket_.Reserve(n, ctx_.now_ns());
-        // SleepUntil also returns on every scan and Kick().
-        while (ctx_.now_ns() < at && !stopping()) SleepUntil(at);
-        return !stopping();
-      };
-    }
-    w.uploader->Start(std::move(objects), std::move(pace),
-                      [this, lane = w.lane, info, k = *key, size, dedup](Result<PutResult> r) {
-                        Handle(lane, info, k, size, std::move(r), dedup);
-                      });
-    // A paced attempt takes its bytes' time at its share of the limit (all
-    // workers sending at once): the stuck-attempt deadline starts after that.
-    auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
-    if (options_.bandwidth_bytes_per_s > 0) {
-      const std::uint64_t workers = options_.live_workers + options_.backfill_workers;
-      deadline += std::chrono::milliseconds(size * 1000 * workers / options_.bandwidth_bytes_per_s);
-    }
-    if (w.uploader->WaitIdle(deadline)) return;
-
-    // Stuck. The partition stays claimed until the call returns (no second
-    // upload of it meanwhile); the worker goes on with a fresh sink.
-    {
-      std::lock_guard lock(mu_);
-      ++LaneOf(w.lane).stuck_attempts;
-      health_.last_error = *key + ": attempt still running after " +
-                           std::to_string(options_.attempt_timeout_ms) + " ms";
-      health_.last_error_ns = ctx_.wall_ns();
-      health_.last_stuck = health_.last_error;
-    }
-    if (w.abandoned && !w.abandoned->WaitIdle(Clock::now())) {
-      // Two stuck calls on one worker: wait for the newer one rather than
-      // pile up threads.
-      w.uploader->WaitIdle(Clock::time_point::max());
-      return;
-    }
-    auto sink = sinks_();
-    if (!sink.ok()) {
-      w.uploader->WaitIdle(Clock::time_point::max());
-      return;
-    }
-    w.abandoned = std::move(w.uploader);
-    w.uploader = std::make_unique<Uploader>(std::move(*sink));
-  }
-
-  // The outcome of one attempt; on the uploader's thread after a Put, on the
-  // worker's when encoding failed.
-  void Handle(Lane lane, const store::PartitionInfo& info, const std::string& key,
-              std::uint64_t size, Result<PutResult> put, Dedup dedup = {}) {
-    Status status = put.status();
-    if (status.code() == StatusCode::kAborted && stopping()) {
-      // Given up while waiting for bandwidth at Stop(): not an attempt, due
-      // again at once for whoever runs next.
-      {
-        std::lock_guard lock(mu_);
-        --LaneOf(lane).in_flight;
-      }
-      queue_.Finish(info.id, false, 0);
-      return;
-    }
-    if (status.ok()) {
-      // Only now, with the sink's confirmation in hand.
-      status = store_->MarkSynced(info.id);
-      // Not sealed any more (synced or gone by other means): nothing to do.
-      if (status.code() == StatusCode::kInvalidArgument) {
-        status = Status::Ok();
-      }
-    }
+    if (w.abandoned && w.abandoned->idle()) w.abandoned.reset();
     const std::int64_t now = ctx_.now_ns();
-    const std::string where = key.empty() ? "partition" : key;
-    if (status.ok()) {
-      {  // Counters first: a partition gone from the backlog is counted.
-        std::lock_guard lock(mu_);
-        SyncLaneHealth& l = LaneOf(lane);
-        --l.in_flight;
-        if (put.ok()) {
-          l.uploaded_objects += dedup.objects;
-          l.uploaded_bytes += size;
-          if (put->outcome == PutOutcome::kAlreadyIdentical) ++l.already_identical;
-        }
-        health_.last_success_ns = ctx_.wall_ns();
-        health_.consecutive_failures = 0;
-        health_.last_error.clear();
-        health_.last_error_ns = 0;
-        health_.duplicates_dropped += dedup.dropped;
-        health_.timestamp_conflicts += dedup.conflicts;
+    if (auto claimed = queue_.Claim(w.lane, now)) {
+      Attempt(w, *claimed);
+      continue;
+    }
+    if (auto due = queue_.NextBackoffDue(now)) {
+      SleepUntil(*due);
+      continue;
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stopping_ || wake_gen_ != gen; });
+  }
+}
+
+void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
+  {
+    std::lock_guard lock(mu_);
+    ++LaneOf(w.lane).in_flight;
+  }
+  auto key = SyncObjectKey(options_, info.id);
+  if (!key.ok()) return Handle(w.lane, info, "", 0, key.status());
+  // Read before the partition: see engine_watermark.h for why a record
+  // below it is late.
+  const std::int64_t late_before =
+      watermark_ ? watermark_->LateBefore() : std::numeric_limits<std::int64_t>::min();
+  auto encoded = EncodePartitionObjects(*store_, options_, info.id, late_before);
+  if (!encoded.ok()) return Handle(w.lane, info, *key, 0, encoded.status());
+  // Named by its first object; the rest are the same partition's other
+  // data hours.
+  if (!encoded->objects.empty()) {
+    *key = encoded->objects.front().key;
+    if (encoded->objects.size() > 1) {
+      *key += " (+" + std::to_string(encoded->objects.size() - 1) + " more hours)";
+    }
+  }
+  const std::uint64_t size = encoded->bytes();
+  const Dedup dedup{encoded->objects.size(), encoded->duplicates_dropped,
+                    encoded->timestamp_conflicts, encoded->records, encoded->late_records};
+  auto objects =
+      std::make_shared<const std::vector<PartitionObject>>(std::move(encoded->objects));
+
+  if (ctx_.on_upload_start) ctx_.on_upload_start(info.id, *key, size);
+  // Tokens are taken as the sink sends each chunk, not for the whole
+  // object up front: an attempt that fails early spends only what went
+  // out, and a retry after an outage does not wait for bytes never sent.
+  PaceFn pace;
+  if (options_.bandwidth_bytes_per_s > 0) {
+    pace = [this](std::uint64_t n) {
+      const std::int64_t at = bucket_.Reserve(n, ctx_.now_ns());
+      // SleepUntil also returns on every scan and Kick().
+      while (ctx_.now_ns() < at && !stopping()) SleepUntil(at);
+      return !stopping();
+    };
+  }
+  w.uploader->Start(std::move(objects), std::move(pace),
+                    [this, lane = w.lane, info, k = *key, size, dedup](Result<PutResult> r) {
+                      Handle(lane, info, k, size, std::move(r), dedup);
+                    });
+  // A paced attempt takes its bytes' time at its share of the limit (all
+  // workers sending at once): the stuck-attempt deadline starts after that.
+  auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
+  if (options_.bandwidth_bytes_per_s > 0) {
+    const std::uint64_t workers = options_.live_workers + options_.backfill_workers;
+    deadline += std::chrono::milliseconds(size * 1000 * workers / options_.bandwidth_bytes_per_s);
+  }
+  if (w.uploader->WaitIdle(deadline)) return;
+
+  // Stuck. The partition stays claimed until the call returns (no second
+  // upload of it meanwhile); the worker goes on with a fresh sink.
+  {
+    std::lock_guard lock(mu_);
+    ++LaneOf(w.lane).stuck_attempts;
+    health_.last_error = *key + ": attempt still running after " +
+                         std::to_string(options_.attempt_timeout_ms) + " ms";
+    health_.last_error_ns = ctx_.wall_ns();
+    health_.last_stuck = health_.last_error;
+  }
+  if (w.abandoned && !w.abandoned->WaitIdle(Clock::now())) {
+    // Two stuck calls on one worker: wait for the newer one rather than
+    // pile up threads.
+    w.uploader->WaitIdle(Clock::time_point::max());
+    return;
+  }
+  auto sink = sinks_();
+  if (!sink.ok()) {
+    w.uploader->WaitIdle(Clock::time_point::max());
+    return;
+  }
+  w.abandoned = std::move(w.uploader);
+  w.uploader = std::make_unique<Uploader>(std::move(*sink));
+}
+
+void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::string& key,
+                    std::uint64_t size, Result<PutResult> put, Dedup dedup) {
+  Status status = put.status();
+  if (status.code() == StatusCode::kAborted && stopping()) {
+    // Given up while waiting for bandwidth at Stop(): not an attempt, due
+    // again at once for whoever runs next.
+    {
+      std::lock_guard lock(mu_);
+      --LaneOf(lane).in_flight;
+    }
+    queue_.Finish(info.id, false, 0);
+    return;
+  }
+  if (status.ok()) {
+    // Only now, with the sink's confirmation in hand.
+    status = store_->MarkSynced(info.id);
+    // Not sealed any more (synced or gone by other means): nothing to do.
+    if (status.code() == StatusCode::kInvalidArgument) {
+      status = Status::Ok();
+    }
+  }
+  const std::int64_t now = ctx_.now_ns();
+  const std::string where = key.empty() ? "partition" : key;
+  if (status.ok()) {
+    {  // Counters first: a partition gone from the backlog is counted.
+      std::lock_guard lock(mu_);
+      SyncLaneHealth& l = LaneOf(lane);
+      --l.in_flight;
+      if (put.ok()) {
+        l.uploaded_objects += dedup.objects;
+        l.uploaded_bytes += size;
+        if (put->outcome == PutOutcome::kAlreadyIdentical) ++l.already_identical;
       }
-      if (watermark_ && put.ok()) watermark_->AddConfirmed(dedup.objects, dedup.records, dedup.late);
-      queue_.Finish(info.id, true);
-      queue_.HoldAllUntil(0);
-    } else {
-      const bool retryable = IsRetryable(status);
-      const std::uint32_t failures = queue_.AddFailure(info.id, status.ToString());
-      std::uint64_t consecutive = 0;
-      {
-        std::lock_guard lock(mu_);
-        SyncLaneHealth& l = LaneOf(lane);
-        --l.in_flight;
-        consecutive = ++health_.consecutive_failures;
-        health_.last_error = where + ": " + status.ToString();
-        health_.last_error_ns = ctx_.wall_ns();
-        if (retryable) {
-          ++l.retries;
-        } else {
-          ++l.permanent_failures;
-          health_.last_permanent_error = health_.last_error;
-          health_.last_permanent_error_ns = health_.last_error_ns;
-        }
-      }
-      const std::int64_t base = std::int64_t{options_.retry_base_ms} * kMs;
-      const std::int64_t cap = std::int64_t{options_.retry_cap_ms} * kMs;
+      health_.last_success_ns = ctx_.wall_ns();
+      health_.consecutive_failures = 0;
+      health_.last_error.clear();
+      health_.last_error_ns = 0;
+      health_.duplicates_dropped += dedup.dropped;
+      health_.timestamp_conflicts += dedup.conflicts;
+    }
+    if (watermark_ && put.ok()) watermark_->AddConfirmed(dedup.objects, dedup.records, dedup.late);
+    queue_.Finish(info.id, true);
+    queue_.HoldAllUntil(0);
+  } else {
+    const bool retryable = IsRetryable(status);
+    const std::uint32_t failures = queue_.AddFailure(info.id, status.ToString());
+    std::uint64_t consecutive = 0;
+    {
+      std::lock_guard lock(mu_);
+      SyncLaneHealth& l = LaneOf(lane);
+      --l.in_flight;
+      consecutive = ++health_.consecutive_failures;
+      health_.last_error = where + ": " + status.ToString();
+      health_.last_error_ns = ctx_.wall_ns();
       if (retryable) {
-        queue_.Finish(info.id, false, now + FullJitterDelayNs(failures, base, cap, Random()));
-        // Most retryable errors are the sink's, not the partition's: hold
-        // every lane so that an outage does not see each backlog partition
-        // fail in turn.
-        const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(consecutive, 64));
-        queue_.HoldAllUntil(now + FullJitterDelayNs(n, base, cap, Random()));
+        ++l.retries;
       } else {
-        queue_.Finish(info.id, false,
-                      now + std::int64_t{options_.permanent_cooldown_s} * 1000 * kMs, true);
+        ++l.permanent_failures;
+        health_.last_permanent_error = health_.last_error;
+        health_.last_permanent_error_ns = health_.last_error_ns;
       }
     }
-    if (ctx_.on_upload_done) ctx_.on_upload_done(info.id, status);
-    Kick();  // a claim may have become possible
+    const std::int64_t base = std::int64_t{options_.retry_base_ms} * kMs;
+    const std::int64_t cap = std::int64_t{options_.retry_cap_ms} * kMs;
+    if (retryable) {
+      queue_.Finish(info.id, false, now + FullJitterDelayNs(failures, base, cap, Random()));
+      // Most retryable errors are the sink's, not the partition's: hold
+      // every lane so that an outage does not see each backlog partition
+      // fail in turn.
+      const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(consecutive, 64));
+      queue_.HoldAllUntil(now + FullJitterDelayNs(n, base, cap, Random()));
+    } else {
+      queue_.Finish(info.id, false,
+                    now + std::int64_t{options_.permanent_cooldown_s} * 1000 * kMs, true);
+    }
   }
+  if (ctx_.on_upload_done) ctx_.on_upload_done(info.id, status);
+  Kick();  // a claim may have become possible
+}
 
-  std::uint64_t Random() {
-    if (ctx_.random) return ctx_.random();
-    std::lock_guard lock(rng_mu_);
-    return rng_();
-  }
-
-  store::Store* const store_;
-  const SinkFactory sinks_;
-  const SyncEngineOptions options_;
-  const SyncEngineContext ctx_;
-  PartitionQueue queue_;
-  TokenBucket bucket_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;         // GUARDED_BY(mu_)
-  bool scan_requested_ = false;   // GUARDED_BY(mu_)
-  std::uint64_t wake_gen_ = 0;    // GUARDED_BY(mu_): bumped to wake sleeping workers
-  SyncHealth health_;             // GUARDED_BY(mu_); backlog fields filled by health()
-  std::atomic<bool> running_{false};
-
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_{std::random_device{}()};  // GUARDED_BY(rng_mu_)
-
-  // Watermarks (null when off). watermark_mu_ serialises writes (the thread
-  // and WriteWatermark()); the sink is used only under it.
-  std::unique_ptr<WatermarkTracker> watermark_;
-  std::mutex watermark_mu_;
-  std::unique_ptr<Sink> watermark_sink_;  // GUARDED_BY(watermark_mu_)
-
-  std::thread scanner_;
-  std::thread watermark_thread_;
-  std::vector<std::unique_ptr<Worker>> workers_;
-};
-
-}  // namespace
+std::uint64_t Engine::Random() {
+  if (ctx_.random) return ctx_.random();
+  std::lock_guard lock(rng_mu_);
+  return rng_();
+}
 
 const char* UploadStateName(UploadState state) {
   switch (state) {

@@ -1,35 +1,8 @@
-// The endpoint: listener, network thread, session registry, and the way
-// back from the pipeline's shard threads (OnAcks) to the connections.
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <thread>
-#include <unordered_map>
-
-#include "connection.h"
-#include "endpoint_core.h"
-#include "gateway/endpoint/mqtt_endpoint.h"
-#include "password_file.h"
-#include "session.h"
+// The endpoint's code (endpoint_impl.h outlines the class).
+#include "endpoint_impl.h"
 
 namespace sluice::gateway {
 namespace {
-
-namespace asio = boost::asio;
-using asio::ip::tcp;
-using endpoint::Connection;
-using endpoint::EndpointStats;
-using endpoint::NowMs;
-using endpoint::Session;
-using mqtt::ReasonCode;
 
 ReasonCode ReasonFor(MessageOutcome outcome) {
   switch (outcome) {
@@ -41,410 +14,355 @@ ReasonCode ReasonFor(MessageOutcome outcome) {
   return ReasonCode::kUnspecifiedError;
 }
 
-class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
- public:
-  EndpointImpl(const EndpointOptions& options, Pipeline* pipeline)
-      : options_(options), pipeline_(pipeline), acceptor_(io_), ticker_(io_) {}
+}  // namespace
 
-  ~EndpointImpl() override { Stop(); }
+Status EndpointImpl::Init() {
+  if (!options_.password_file.empty()) {
+    auto pw = endpoint::PasswordFile::Load(options_.password_file);
+    if (!pw.ok()) return Under("password_file", pw.status());
+    passwords_ = std::make_unique<endpoint::PasswordFile>(std::move(*pw));
+  }
+  if (options_.tls()) SLUICE_RETURN_IF_ERROR(InitTls());
+  const std::string where = options_.address + ":" + std::to_string(options_.port);
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.address, ec);
+  if (ec) return InvalidArgument("address: '" + options_.address + "' is not an IP address");
+  const tcp::endpoint ep(address, static_cast<std::uint16_t>(options_.port));
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Unavailable("endpoint: cannot listen on " + where + ": " + ec.message());
+  port_ = acceptor_.local_endpoint().port();
+  return Status::Ok();
+}
 
-  Status Init() {
-    if (!options_.password_file.empty()) {
-      auto pw = endpoint::PasswordFile::Load(options_.password_file);
-      if (!pw.ok()) return Under("password_file", pw.status());
-      passwords_ = std::make_unique<endpoint::PasswordFile>(std::move(*pw));
-    }
-    if (options_.tls()) SLUICE_RETURN_IF_ERROR(InitTls());
-    const std::string where = options_.address + ":" + std::to_string(options_.port);
+void EndpointImpl::Run() {
+  Accept();
+  Tick();
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sluice-endpoint");
+    io_.run();
+  });
+}
+
+void EndpointImpl::OnAcks(std::span<const MessageAck> acks) {
+  std::vector<MessageAck> mine;
+  for (const auto& a : acks) {
+    if (IsEndpointSource(a.source)) mine.push_back(a);
+  }
+  if (mine.empty()) return;
+  asio::post(io_, [this, acks = std::move(mine)] { Settle(acks); });
+}
+
+void EndpointImpl::StopIntake() {
+  if (intake_stopped_.exchange(true)) return;
+  asio::post(io_, [this] {
     boost::system::error_code ec;
-    const auto address = asio::ip::make_address(options_.address, ec);
-    if (ec) return InvalidArgument("address: '" + options_.address + "' is not an IP address");
-    const tcp::endpoint ep(address, static_cast<std::uint16_t>(options_.port));
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Unavailable("endpoint: cannot listen on " + where + ": " + ec.message());
-    port_ = acceptor_.local_endpoint().port();
-    return Status::Ok();
+    acceptor_.close(ec);
+    for (auto& [c, conn] : connections_) conn->StopReading();
+  });
+}
+
+void EndpointImpl::Stop() {
+  std::lock_guard lock(stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (!thread_.joinable()) return;  // never started
+  StopIntake();
+  // Say goodbye and let the DISCONNECTs go out, for a second at most.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;
+  asio::post(io_, [&] {
+    closing_all_ = true;
+    std::vector<std::shared_ptr<Connection>> all;
+    for (auto& [c, conn] : connections_) all.push_back(conn);
+    for (auto& conn : all) conn->Close(ReasonCode::kServerShuttingDown);
+    std::lock_guard l(mu);
+    closed = true;
+    cv.notify_one();
+  });
+  {
+    std::unique_lock l(mu);
+    cv.wait_for(l, std::chrono::seconds(2), [&] { return closed; });
   }
-
-  void Run() {
-    Accept();
-    Tick();
-    thread_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "sluice-endpoint");
-      io_.run();
-    });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (stats_.connections_active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // DISCONNECT writes draining
   }
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  connections_.clear();
+}
 
-  // MqttEndpoint
-  std::uint16_t port() const override { return port_; }
-
-  void OnAcks(std::span<const MessageAck> acks) override {
-    std::vector<MessageAck> mine;
-    for (const auto& a : acks) {
-      if (IsEndpointSource(a.source)) mine.push_back(a);
-    }
-    if (mine.empty()) return;
-    asio::post(io_, [this, acks = std::move(mine)] { Settle(acks); });
-  }
-
-  void StopIntake() override {
-    if (intake_stopped_.exchange(true)) return;
-    asio::post(io_, [this] {
-      boost::system::error_code ec;
-      acceptor_.close(ec);
-      for (auto& [c, conn] : connections_) conn->StopReading();
-    });
-  }
-
-  void Stop() override {
-    std::lock_guard lock(stop_mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    if (!thread_.joinable()) return;  // never started
-    StopIntake();
-    // Say goodbye and let the DISCONNECTs go out, for a second at most.
+EndpointConnectionList EndpointImpl::Connections(std::size_t limit) const {
+  struct Reply {
     std::mutex mu;
     std::condition_variable cv;
-    bool closed = false;
-    asio::post(io_, [&] {
-      closing_all_ = true;
-      std::vector<std::shared_ptr<Connection>> all;
-      for (auto& [c, conn] : connections_) all.push_back(conn);
-      for (auto& conn : all) conn->Close(ReasonCode::kServerShuttingDown);
-      std::lock_guard l(mu);
-      closed = true;
-      cv.notify_one();
-    });
-    {
-      std::unique_lock l(mu);
-      cv.wait_for(l, std::chrono::seconds(2), [&] { return closed; });
+    bool done = false;
+    EndpointConnectionList list;
+  };
+  auto reply = std::make_shared<Reply>();
+  asio::post(io_, [this, reply, limit] {
+    EndpointConnectionList list;
+    list.total = connections_.size();
+    for (const auto& [c, conn] : connections_) {
+      if (list.connections.size() >= limit) break;
+      if (!conn->finished()) list.connections.push_back(conn->Info());
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (stats_.connections_active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // DISCONNECT writes draining
-    }
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    connections_.clear();
+    std::lock_guard lock(reply->mu);
+    reply->list = std::move(list);
+    reply->done = true;
+    reply->cv.notify_one();
+  });
+  std::unique_lock lock(reply->mu);
+  if (!reply->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return reply->done; })) {
+    EndpointConnectionList partial;
+    partial.total = stats_.connections_active.load(std::memory_order_relaxed);
+    partial.complete = false;
+    return partial;
   }
+  return std::move(reply->list);
+}
 
-  // The connections belong to the network thread and change on it alone.
-  // Rather than a registry under a mutex that every connect, disconnect and
-  // PUBLISH would have to update (a lock on the ingest path, for a page an
-  // operator opens now and then), the snapshot is taken on that thread: the
-  // request is posted to it and awaited with a timeout. Ingest pays
-  // nothing; the admin request waits for at most one turn of the loop.
-  EndpointConnectionList Connections(std::size_t limit) const override {
-    struct Reply {
-      std::mutex mu;
-      std::condition_variable cv;
-      bool done = false;
-      EndpointConnectionList list;
-    };
-    auto reply = std::make_shared<Reply>();
-    asio::post(io_, [this, reply, limit] {
-      EndpointConnectionList list;
-      list.total = connections_.size();
-      for (const auto& [c, conn] : connections_) {
-        if (list.connections.size() >= limit) break;
-        if (!conn->finished()) list.connections.push_back(conn->Info());
-      }
-      std::lock_guard lock(reply->mu);
-      reply->list = std::move(list);
-      reply->done = true;
-      reply->cv.notify_one();
-    });
-    std::unique_lock lock(reply->mu);
-    if (!reply->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return reply->done; })) {
-      EndpointConnectionList partial;
-      partial.total = stats_.connections_active.load(std::memory_order_relaxed);
-      partial.complete = false;
-      return partial;
-    }
-    return std::move(reply->list);
+EndpointCounters EndpointImpl::counters() const {
+  EndpointCounters c;
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  c.connections_accepted = get(stats_.connections_accepted);
+  c.connections_active = get(stats_.connections_active);
+  c.connections_refused = get(stats_.connections_refused);
+  c.auth_failures = get(stats_.auth_failures);
+  c.tls_failures = get(stats_.tls_failures);
+  c.protocol_errors = get(stats_.protocol_errors);
+  c.keepalive_timeouts = get(stats_.keepalive_timeouts);
+  c.sessions_active = get(stats_.sessions_active);
+  c.sessions_resumed = get(stats_.sessions_resumed);
+  c.sessions_taken_over = get(stats_.sessions_taken_over);
+  c.sessions_expired = get(stats_.sessions_expired);
+  for (int q = 0; q < 3; ++q) c.publishes[q] = get(stats_.publishes[q]);
+  {
+    std::lock_guard lock(last_error_mu_);
+    c.last_error = last_error_;
+    c.last_error_ns = last_error_ns_;
   }
+  c.duplicates = get(stats_.duplicates);
+  c.acks_sent = get(stats_.acks_sent);
+  c.acks_negative = get(stats_.acks_negative);
+  c.not_stored = get(stats_.not_stored);
+  c.subscribes_refused = get(stats_.subscribes_refused);
+  c.reads = get(stats_.reads);
+  c.writes = get(stats_.writes);
+  c.bytes_in = get(stats_.bytes_in);
+  c.bytes_out = get(stats_.bytes_out);
+  c.paused_reads = get(stats_.paused_reads);
+  return c;
+}
 
-  EndpointCounters counters() const override {
-    EndpointCounters c;
-    auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-    c.connections_accepted = get(stats_.connections_accepted);
-    c.connections_active = get(stats_.connections_active);
-    c.connections_refused = get(stats_.connections_refused);
-    c.auth_failures = get(stats_.auth_failures);
-    c.tls_failures = get(stats_.tls_failures);
-    c.protocol_errors = get(stats_.protocol_errors);
-    c.keepalive_timeouts = get(stats_.keepalive_timeouts);
-    c.sessions_active = get(stats_.sessions_active);
-    c.sessions_resumed = get(stats_.sessions_resumed);
-    c.sessions_taken_over = get(stats_.sessions_taken_over);
-    c.sessions_expired = get(stats_.sessions_expired);
-    for (int q = 0; q < 3; ++q) c.publishes[q] = get(stats_.publishes[q]);
-    {
-      std::lock_guard lock(last_error_mu_);
-      c.last_error = last_error_;
-      c.last_error_ns = last_error_ns_;
-    }
-    c.duplicates = get(stats_.duplicates);
-    c.acks_sent = get(stats_.acks_sent);
-    c.acks_negative = get(stats_.acks_negative);
-    c.not_stored = get(stats_.not_stored);
-    c.subscribes_refused = get(stats_.subscribes_refused);
-    c.reads = get(stats_.reads);
-    c.writes = get(stats_.writes);
-    c.bytes_in = get(stats_.bytes_in);
-    c.bytes_out = get(stats_.bytes_out);
-    c.paused_reads = get(stats_.paused_reads);
-    return c;
-  }
+bool EndpointImpl::Authenticate(const mqtt::ConnectPacket& connect) const {
+  if (!passwords_) return true;
+  if (!connect.username || !connect.password) return false;
+  return passwords_->Check(*connect.username, *connect.password);
+}
 
-  // EndpointCore
-  const EndpointOptions& options() const override { return options_; }
-  Pipeline& pipeline() override { return *pipeline_; }
-  EndpointStats& stats() override { return stats_; }
-  bool intake_stopped() const override { return intake_stopped_.load(); }
-
-  bool Authenticate(const mqtt::ConnectPacket& connect) const override {
-    if (!passwords_) return true;
-    if (!connect.username || !connect.password) return false;
-    return passwords_->Check(*connect.username, *connect.password);
-  }
-
-  Attached AttachSession(Connection* connection, const std::string& client_id,
-                         bool clean_start, std::uint32_t expiry_s) override {
-    Attached out;
-    auto it = sessions_.find(client_id);
-    if (it != sessions_.end()) {
-      Session* s = it->second.get();
-      if (s->connection != nullptr) {
-        // MQTT 3.1.4-3: the existing connection of that client id is closed.
-        auto* old = static_cast<Connection*>(s->connection);
-        old->LoseSession();
-      }
-      if (clean_start) {
-        EraseSession(it);
-        it = sessions_.end();
-      } else {
-        stats_.Add(stats_.sessions_resumed);
-        out.present = true;
-      }
-    }
-    if (it == sessions_.end()) {
-      if (sessions_.size() >= options_.max_sessions) {
-        out.refusal = ReasonCode::kServerBusy;
-        return out;
-      }
-      auto s = std::make_unique<Session>(client_id, next_session_++, options_.receive_maximum);
-      by_number_[s->number()] = s.get();
-      it = sessions_.emplace(client_id, std::move(s)).first;
-      stats_.sessions_active.store(sessions_.size(), std::memory_order_relaxed);
-    }
+EndpointImpl::Attached EndpointImpl::AttachSession(Connection* connection,
+                                                   const std::string& client_id,
+                                                   bool clean_start, std::uint32_t expiry_s) {
+  Attached out;
+  auto it = sessions_.find(client_id);
+  if (it != sessions_.end()) {
     Session* s = it->second.get();
-    s->connection = connection;
-    s->expiry_s = expiry_s;
-    s->expires_at_ms = 0;
-    out.session = s;
-    return out;
-  }
-
-  void DetachSession(Connection* connection, Session* session) override {
-    if (session->connection != connection) return;
-    session->Detach();
-    if (session->expiry_s == 0) {
-      auto it = sessions_.find(session->client_id());
-      if (it != sessions_.end()) EraseSession(it);
-      return;
+    if (s->connection != nullptr) {
+      // MQTT 3.1.4-3: the existing connection of that client id is closed.
+      auto* old = static_cast<Connection*>(s->connection);
+      old->LoseSession();
     }
-    session->expires_at_ms = NowMs() + std::int64_t{session->expiry_s} * 1000;
-  }
-
-  void Forget(Connection* connection) override {
-    // Erasing may drop the last reference while this connection's own
-    // handler runs: let the handler finish first.
-    auto it = connections_.find(connection);
-    if (it == connections_.end()) return;
-    auto keep = std::move(it->second);
-    connections_.erase(it);
-    stats_.connections_active.store(connections_.size(), std::memory_order_relaxed);
-    asio::post(io_, [keep = std::move(keep)] {});
-  }
-
-  std::string AssignClientId() override {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id = "sluice-auto-";
-    for (int i = 0; i < 16; ++i) id += kHex[rng_() & 15];
-    return id;
-  }
-
-  void LogLimited(const std::string& line) override {
-    {
-      // Only refusals and closures come here, never a PUBLISH that went well.
-      const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-      std::lock_guard lock(last_error_mu_);
-      last_error_ = line;
-      last_error_ns_ = wall;
-    }
-    const auto now = NowMs();
-    if (now - log_second_ms_ >= 1000) {
-      if (log_suppressed_ > 0) spdlog::warn("endpoint: {} similar lines suppressed", log_suppressed_);
-      log_second_ms_ = now;
-      log_lines_ = 0;
-      log_suppressed_ = 0;
-    }
-    if (++log_lines_ <= 5) {
-      spdlog::warn("{}", line);
+    if (clean_start) {
+      EraseSession(it);
+      it = sessions_.end();
     } else {
-      ++log_suppressed_;
+      stats_.Add(stats_.sessions_resumed);
+      out.present = true;
     }
   }
-
- private:
-  static Status Under(std::string_view field, const Status& s) {
-    return Status(s.code(), std::string(field) + ": " + s.message());
-  }
-
-  Status InitTls() {
-    try {
-      ssl_.emplace(asio::ssl::context::tls_server);
-      ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-    } catch (const boost::system::system_error& e) {
-      return Unavailable(std::string("TLS: ") + e.what());
+  if (it == sessions_.end()) {
+    if (sessions_.size() >= options_.max_sessions) {
+      out.refusal = ReasonCode::kServerBusy;
+      return out;
     }
-    auto load = [&](std::string_view field, const std::string& file, auto&& fn) -> Status {
-      boost::system::error_code ec;
-      fn(file, ec);
-      if (ec) return InvalidArgument(std::string(field) + ": " + file + ": " + ec.message());
-      return Status::Ok();
-    };
-    SLUICE_RETURN_IF_ERROR(load("tls_cert_file", options_.tls_cert_file,
-                                [&](const std::string& f, boost::system::error_code& ec) {
-                                  ssl_->use_certificate_chain_file(f, ec);
-                                }));
-    SLUICE_RETURN_IF_ERROR(load("tls_key_file", options_.tls_key_file,
-                                [&](const std::string& f, boost::system::error_code& ec) {
-                                  ssl_->use_private_key_file(f, asio::ssl::context::pem, ec);
-                                }));
-    if (!options_.tls_ca_file.empty()) {
-      SLUICE_RETURN_IF_ERROR(load("tls_ca_file", options_.tls_ca_file,
-                                  [&](const std::string& f, boost::system::error_code& ec) {
-                                    ssl_->load_verify_file(f, ec);
-                                  }));
-      int mode = asio::ssl::verify_peer;
-      if (options_.require_client_cert) mode |= asio::ssl::verify_fail_if_no_peer_cert;
-      ssl_->set_verify_mode(mode);
-    }
-    return Status::Ok();
-  }
-
-  void Accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        LogLimited("endpoint: accept failed: " + ec.message());
-      } else if (intake_stopped_ || closing_all_) {
-        return;
-      } else if (connections_.size() >= options_.max_connections) {
-        stats_.Add(stats_.connections_refused);
-        LogLimited("endpoint: connection refused: endpoint.max_connections (" +
-                   std::to_string(options_.max_connections) + ") reached");
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else {
-        stats_.Add(stats_.connections_accepted);
-        auto transport = ssl_ ? endpoint::Transport::Tls(std::move(socket), *ssl_)
-                              : endpoint::Transport::Plain(std::move(socket));
-        auto conn = std::make_shared<Connection>(*this, std::move(transport), io_.get_executor());
-        connections_.emplace(conn.get(), conn);
-        stats_.connections_active.store(connections_.size(), std::memory_order_relaxed);
-        conn->Start();
-      }
-      Accept();
-    });
-  }
-
-  void Tick() {
-    ticker_.expires_after(std::chrono::seconds(1));
-    ticker_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      const auto now = NowMs();
-      std::vector<std::shared_ptr<Connection>> all;
-      for (auto& [c, conn] : connections_) all.push_back(conn);
-      for (auto& conn : all) conn->Tick(now);
-      for (auto it = sessions_.begin(); it != sessions_.end();) {
-        Session* s = it->second.get();
-        if (s->connection == nullptr && s->expires_at_ms != 0 && s->expires_at_ms <= now) {
-          stats_.Add(stats_.sessions_expired);
-          it = EraseSession(it);
-        } else {
-          ++it;
-        }
-      }
-      Tick();
-    });
-  }
-
-  using SessionMap = std::unordered_map<std::string, std::unique_ptr<Session>>;
-  SessionMap::iterator EraseSession(SessionMap::iterator it) {
-    // Outcomes still on their way for it find no session and are dropped;
-    // a client that comes back resends what it has not seen acknowledged.
-    by_number_.erase(it->second->number());
-    auto next = sessions_.erase(it);
+    auto s = std::make_unique<Session>(client_id, next_session_++, options_.receive_maximum);
+    by_number_[s->number()] = s.get();
+    it = sessions_.emplace(client_id, std::move(s)).first;
     stats_.sessions_active.store(sessions_.size(), std::memory_order_relaxed);
-    return next;
   }
+  Session* s = it->second.get();
+  s->connection = connection;
+  s->expiry_s = expiry_s;
+  s->expires_at_ms = 0;
+  out.session = s;
+  return out;
+}
 
-  void Settle(const std::vector<MessageAck>& acks) {
-    touched_.clear();
-    for (const auto& a : acks) {
-      auto it = by_number_.find(a.source - kEndpointSourceBase);
-      if (it == by_number_.end()) continue;
-      if (a.outcome != MessageOutcome::kStored) stats_.Add(stats_.not_stored);
-      if (!it->second->Settle(a.tag, ReasonFor(a.outcome))) continue;
-      if (touched_.empty() || touched_.back() != it->second) touched_.push_back(it->second);
-    }
-    for (Session* s : touched_) {
-      // A session in touched_ may have been erased by an earlier FlushAcks
-      // closing its connection; look it up again.
-      if (!by_number_.contains(s->number())) continue;
-      if (s->connection != nullptr) static_cast<Connection*>(s->connection)->FlushAcks();
-    }
+void EndpointImpl::DetachSession(Connection* connection, Session* session) {
+  if (session->connection != connection) return;
+  session->Detach();
+  if (session->expiry_s == 0) {
+    auto it = sessions_.find(session->client_id());
+    if (it != sessions_.end()) EraseSession(it);
+    return;
   }
+  session->expires_at_ms = NowMs() + std::int64_t{session->expiry_s} * 1000;
+}
 
-  const EndpointOptions options_;
-  Pipeline* const pipeline_;
-  mutable asio::io_context io_;  // mutable: Connections() posts to it
-  tcp::acceptor acceptor_;
-  asio::steady_timer ticker_;
-  std::optional<asio::ssl::context> ssl_;
-  std::unique_ptr<endpoint::PasswordFile> passwords_;  // null: anonymous
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-  EndpointStats stats_;
-  std::atomic<bool> intake_stopped_{false};
-  bool closing_all_ = false;
-  std::mutex stop_mu_;
-  bool stopped_ = false;
-  mutable std::mutex last_error_mu_;  // a leaf lock
-  std::string last_error_;
-  std::int64_t last_error_ns_ = 0;
-  // Network thread only:
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
-  SessionMap sessions_;
-  std::unordered_map<std::uint32_t, Session*> by_number_;
-  std::uint32_t next_session_ = 0;
-  std::vector<Session*> touched_;
-  std::minstd_rand rng_{std::random_device{}()};
-  std::int64_t log_second_ms_ = 0;
-  std::uint32_t log_lines_ = 0, log_suppressed_ = 0;
-};
+void EndpointImpl::Forget(Connection* connection) {
+  // Erasing may drop the last reference while this connection's own
+  // handler runs: let the handler finish first.
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) return;
+  auto keep = std::move(it->second);
+  connections_.erase(it);
+  stats_.connections_active.store(connections_.size(), std::memory_order_relaxed);
+  asio::post(io_, [keep = std::move(keep)] {});
+}
 
-}  // namespace
+std::string EndpointImpl::AssignClientId() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "sluice-auto-";
+  for (int i = 0; i < 16; ++i) id += kHex[rng_() & 15];
+  return id;
+}
+
+void EndpointImpl::LogLimited(const std::string& line) {
+  {
+    // Only refusals and closures come here, never a PUBLISH that went well.
+    const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    std::lock_guard lock(last_error_mu_);
+    last_error_ = line;
+    last_error_ns_ = wall;
+  }
+  const auto now = NowMs();
+  if (now - log_second_ms_ >= 1000) {
+    if (log_suppressed_ > 0) spdlog::warn("endpoint: {} similar lines suppressed", log_suppressed_);
+    log_second_ms_ = now;
+    log_lines_ = 0;
+    log_suppressed_ = 0;
+  }
+  if (++log_lines_ <= 5) {
+    spdlog::warn("{}", line);
+  } else {
+    ++log_suppressed_;
+  }
+}
+
+Status EndpointImpl::InitTls() {
+  try {
+    ssl_.emplace(asio::ssl::context::tls_server);
+    ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  } catch (const boost::system::system_error& e) {
+    return Unavailable(std::string("TLS: ") + e.what());
+  }
+  auto load = [&](std::string_view field, const std::string& file, auto&& fn) -> Status {
+    boost::system::error_code ec;
+    fn(file, ec);
+    if (ec) return InvalidArgument(std::string(field) + ": " + file + ": " + ec.message());
+    return Status::Ok();
+  };
+  SLUICE_RETURN_IF_ERROR(load("tls_cert_file", options_.tls_cert_file,
+                              [&](const std::string& f, boost::system::error_code& ec) {
+                                ssl_->use_certificate_chain_file(f, ec);
+                              }));
+  SLUICE_RETURN_IF_ERROR(load("tls_key_file", options_.tls_key_file,
+                              [&](const std::string& f, boost::system::error_code& ec) {
+                                ssl_->use_private_key_file(f, asio::ssl::context::pem, ec);
+                              }));
+  if (!options_.tls_ca_file.empty()) {
+    SLUICE_RETURN_IF_ERROR(load("tls_ca_file", options_.tls_ca_file,
+                                [&](const std::string& f, boost::system::error_code& ec) {
+                                  ssl_->load_verify_file(f, ec);
+                                }));
+    int mode = asio::ssl::verify_peer;
+    if (options_.require_client_cert) mode |= asio::ssl::verify_fail_if_no_peer_cert;
+    ssl_->set_verify_mode(mode);
+  }
+  return Status::Ok();
+}
+
+void EndpointImpl::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      LogLimited("endpoint: accept failed: " + ec.message());
+    } else if (intake_stopped_ || closing_all_) {
+      return;
+    } else if (connections_.size() >= options_.max_connections) {
+      stats_.Add(stats_.connections_refused);
+      LogLimited("endpoint: connection refused: endpoint.max_connections (" +
+                 std::to_string(options_.max_connections) + ") reached");
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      stats_.Add(stats_.connections_accepted);
+      auto transport = ssl_ ? endpoint::Transport::Tls(std::move(socket), *ssl_)
+                            : endpoint::Transport::Plain(std::move(socket));
+      auto conn = std::make_shared<Connection>(*this, std::move(transport), io_.get_executor());
+      connections_.emplace(conn.get(), conn);
+      stats_.connections_active.store(connections_.size(), std::memory_order_relaxed);
+      conn->Start();
+    }
+    Accept();
+  });
+}
+
+void EndpointImpl::Tick() {
+  ticker_.expires_after(std::chrono::seconds(1));
+  ticker_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const auto now = NowMs();
+    std::vector<std::shared_ptr<Connection>> all;
+    for (auto& [c, conn] : connections_) all.push_back(conn);
+    for (auto& conn : all) conn->Tick(now);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      Session* s = it->second.get();
+      if (s->connection == nullptr && s->expires_at_ms != 0 && s->expires_at_ms <= now) {
+        stats_.Add(stats_.sessions_expired);
+        it = EraseSession(it);
+      } else {
+        ++it;
+      }
+    }
+    Tick();
+  });
+}
+
+EndpointImpl::SessionMap::iterator EndpointImpl::EraseSession(SessionMap::iterator it) {
+  // Outcomes still on their way for it find no session and are dropped;
+  // a client that comes back resends what it has not seen acknowledged.
+  by_number_.erase(it->second->number());
+  auto next = sessions_.erase(it);
+  stats_.sessions_active.store(sessions_.size(), std::memory_order_relaxed);
+  return next;
+}
+
+void EndpointImpl::Settle(const std::vector<MessageAck>& acks) {
+  touched_.clear();
+  for (const auto& a : acks) {
+    auto it = by_number_.find(a.source - kEndpointSourceBase);
+    if (it == by_number_.end()) continue;
+    if (a.outcome != MessageOutcome::kStored) stats_.Add(stats_.not_stored);
+    if (!it->second->Settle(a.tag, ReasonFor(a.outcome))) continue;
+    if (touched_.empty() || touched_.back() != it->second) touched_.push_back(it->second);
+  }
+  for (Session* s : touched_) {
+    // A session in touched_ may have been erased by an earlier FlushAcks
+    // closing its connection; look it up again.
+    if (!by_number_.contains(s->number())) continue;
+    if (s->connection != nullptr) static_cast<Connection*>(s->connection)->FlushAcks();
+  }
+}
 
 Result<std::unique_ptr<MqttEndpoint>> MqttEndpoint::Start(const EndpointOptions& options,
                                                           Pipeline* pipeline) {
