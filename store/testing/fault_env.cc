@@ -1,3 +1,7 @@
+// FaultInjectionEnv (fault_env.h): files, persistent regions, call faults
+// and the power cut; directory entries are in fault_env_dirs.cc. Long
+// because the power cut has to undo every kind of write it tracks, and
+// keeping the tracking and the undoing together is what keeps them in step.
 #include "fault_env.h"
 
 #include <algorithm>

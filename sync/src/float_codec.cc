@@ -1,3 +1,7 @@
+// The float64 codecs of float_codec.h, encoders and decoders together.
+// Longer than most files on purpose: each encoder sits next to the decoder
+// that must undo it bit for bit (and next to the choice between them), so
+// that a change to one is made in sight of the other.
 #include "float_codec.h"
 
 #include <algorithm>

@@ -1,6 +1,9 @@
 // The decoders of sluice_reader._native: a twin of sync/src/codec_io.h and
 // {int_codec,float_codec,misc_codec,chunk_compression}.cc, check for check
 // and bit for bit (see codecs.h). Each section names its C++ original.
+// One file on purpose, though long: it is the reader's whole decoding side,
+// kept in the order of the C++ files it mirrors so that the two can be read
+// side by side.
 #include "codecs.h"
 
 #include <zstd.h>
