@@ -420,6 +420,10 @@ Status PartitionIndex::MarkSynced(const PartitionId& id) {
   std::unique_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
+  if (it->second.state == PartitionState::kSynced ||
+      it->second.state == PartitionState::kReclaimed) {
+    return Status::Ok();  // synced already, or beyond: nothing to do
+  }
   if (it->second.state != PartitionState::kSealed) {
     return InvalidArgument("cannot mark " + Describe(id) + " synced: it is " +
                            PartitionStateName(it->second.state) + ", not sealed");

@@ -273,11 +273,8 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
   }
   if (status.ok()) {
     // Only now, with the sink's confirmation in hand.
+    // Synced or reclaimed already (by other means): MarkSynced succeeds.
     status = store_->MarkSynced(info.id);
-    // Not sealed any more (synced or gone by other means): nothing to do.
-    if (status.code() == StatusCode::kInvalidArgument) {
-      status = Status::Ok();
-    }
   }
   const std::int64_t now = ctx_.now_ns();
   const std::string where = key.empty() ? "partition" : key;

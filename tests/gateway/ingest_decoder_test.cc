@@ -67,6 +67,7 @@ TEST_CASE("the ingest decoder routes by first matching rule and counts what it r
 
   auto unmatched = dec.Decode(Msg("other", "1"), out, publish);
   CHECK(unmatched.status.code() == StatusCode::kNotFound);
+  CHECK(unmatched.unmatched);
   CHECK(dec.unmatched() == 1);
 
   auto bad = dec.Decode(Msg("plant/m1/json", "{"), out, publish);

@@ -343,6 +343,10 @@ TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and 
                  }).ok());
     CHECK(in_first == std::vector<double>{1.0});
     REQUIRE(store.MarkSynced(first).ok());
+    // Confirmed twice (an upload retried after its answer was lost): the
+    // second changes nothing and is not an error.
+    CHECK(store.MarkSynced(first).ok());
+    CHECK(store.ListPartitions(PartitionState::kSynced).size() == 1);
   }
   auto s = Store::Open(o, TestContext([&] { return now; }));
   REQUIRE(s.ok());

@@ -37,7 +37,7 @@ DecodeStatus DecodeStatus::Malformed(MalformedReason reason, std::string_view to
   m += MalformedReasonName(reason);
   m += ": ";
   m += why;
-  return DecodeStatus{InvalidArgument(std::move(m)), reason, 0};
+  return DecodeStatus{InvalidArgument(std::move(m)), reason, 0, false};
 }
 
 std::uint64_t MalformedCounters::Total() const {

@@ -40,7 +40,7 @@ DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& 
     unmatched_.fetch_add(1, std::memory_order_relaxed);
     return DecodeStatus{NotFound("topic '" + std::string(message.topic.substr(0, 256)) +
                                  "': no rule matches"),
-                        MalformedReason::kNone, 0};
+                        MalformedReason::kNone, 0, true};
   }
   // The rule's position in rules_ (its index: RuleSet keeps configuration
   // order).

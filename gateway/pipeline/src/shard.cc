@@ -129,7 +129,7 @@ void Shard::Handle(InboundMessage& m) {
     if (*env_.publish) (*env_.publish)(m.source, out);
   }
   if (!st.ok()) {
-    const bool unmatched = st.status.code() == StatusCode::kNotFound;
+    const bool unmatched = st.unmatched;
     auto& c = unmatched ? env_.counters->unmatched : env_.counters->malformed;
     c.fetch_add(1, std::memory_order_relaxed);
     Settle(m, unmatched ? MessageOutcome::kUnmatched : MessageOutcome::kMalformed, false);

@@ -160,7 +160,9 @@ class Store {
   // durable before it returns. Seal writes the partition's open block first;
   // later records for its window go to the late partition of the current
   // window. Reclaim frees the partition's blocks. A step from the wrong
-  // state is InvalidArgument naming both states.
+  // state is InvalidArgument naming both states, except that MarkSynced of
+  // a partition already synced or reclaimed succeeds and changes nothing
+  // (an upload confirmed twice, or after the partition was evicted).
   virtual Status Seal(const PartitionId& id) = 0;
   virtual Status MarkSynced(const PartitionId& id) = 0;
   virtual Status Reclaim(const PartitionId& id) = 0;

@@ -69,11 +69,13 @@ enum class MalformedReason : std::uint8_t {
 std::string_view MalformedReasonName(MalformedReason reason);  // "bad_json"
 
 // Outcome of decoding one message. On error nothing was appended to the
-// sample output; `status` is InvalidArgument "topic 'a/b': <reason>: why".
+// sample output; `status` is InvalidArgument "topic 'a/b': <reason>: why",
+// or, when no rule matched the topic, NotFound with `unmatched` set.
 struct [[nodiscard]] DecodeStatus {
   Status status;
   MalformedReason reason = MalformedReason::kNone;
   std::uint32_t nulls = 0;  // null values skipped (no sample; not an error)
+  bool unmatched = false;   // no rule matched the topic
 
   bool ok() const { return status.ok(); }
   static DecodeStatus Malformed(MalformedReason reason, std::string_view topic,
