@@ -11,7 +11,7 @@
 //
 //   listener_bench [--count N] [--repeat R] [--qos 0,1] [--publishers 1,100]
 //                  [--format json|raw] [--inflight I]
-//                  [--endpoint-pipeline 'key = value; ...']
+//                  [--endpoint-pipeline 'key = value; ...'] [--store 'key = value; ...']
 //                  [--window W] [--batch B] [--devices D] [--verbose]
 //
 // Cells: QoS x publisher connections; per cell R runs (default 3) of each
@@ -67,6 +67,10 @@ struct Args {
   // publish-to-PUBACK latency of every batch that does not fill; see
   // bench/README.md.
   std::string endpoint_pipeline = "batch_linger = \"500us\"";
+  // More [store] keys for both paths, ';'-separated TOML lines: for
+  // instance open_blocks_bytes = "2MiB", to see the process's memory with
+  // almost no open blocks.
+  std::string store;
   int repeat = 3;
   bool verbose = false;
 };
@@ -332,7 +336,9 @@ class Bench {
  private:
   static double Ratio(const Run& e, const Run& b) { return b.rate() > 0 ? e.rate() / b.rate() : 0; }
 
-  static std::string StoreSettings() { return "wal_file_size 16MiB, segment_size 64MiB"; }
+  std::string StoreSettings() const {
+    return "wal_file_size 16MiB, segment_size 64MiB" + (a_.store.empty() ? "" : "; " + a_.store);
+  }
 
   std::string SluiceToml(Path path, const Cell& c, const fs::path& d, int admin_port,
                          int endpoint_port) const {
@@ -340,6 +346,7 @@ class Bench {
     t << "[gateway]\nid = \"bench\"\n[log]\nlevel = \"warn\"\n"
       << "[store]\ndir = \"" << (d / "store").string() << "\"\n"
       << "wal_file_size = \"16MiB\"\nsegment_size = \"64MiB\"\n";
+    for (const auto& kv : Split(a_.store, ';')) t << kv << "\n";
     if (a_.format == "json") {
       t << "[[ingest.rule]]\ntopic = \"bench/{device}/telemetry\"\nformat = \"json\"\n"
         << "fields = [\"m0\", \"m1\", \"m2\", \"m3\"]\nseries = \"bench/{device}/{field}\"\n"
@@ -389,6 +396,7 @@ int Main(int argc, char** argv) {
     } else if (k == "--format") a.format = next();
     else if (k == "--inflight") a.inflight = u32();
     else if (k == "--endpoint-pipeline") a.endpoint_pipeline = next();
+    else if (k == "--store") a.store = next();
     else if (k == "--window") a.window = u32();
     else if (k == "--batch") a.batch = u32();
     else if (k == "--devices") a.devices = u32();
