@@ -435,8 +435,13 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
   std::unique_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
-  Partition& p = it->second;
-  if (p.state != PartitionState::kSynced) {
+  if (it->second.state != PartitionState::kSynced) {
+    return InvalidArgument("cannot reclaim " + Describe(id) + ": it is " +
+                           PartitionStateName(it->second.state) + ", not synced");
+  }
+  SLUICE_RETURN_IF_ERROR(WaitQueuedBlocks(lock, id));
+  Partition& p = partitions_.at(id);
+  if (p.state != PartitionState::kSynced) {  // another thread was quicker
     return InvalidArgument("cannot reclaim " + Describe(id) + ": it is " +
                            PartitionStateName(p.state) + ", not synced");
   }
@@ -444,11 +449,27 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
   return DropBlocks(p);
 }
 
+// A partition turns sealed before its last blocks are written (Seal waits
+// for them without the lock), so a partition marked synced may still have
+// blocks in the writer's queue. Dropping its blocks before they land would
+// leave them behind, live, in a reclaimed partition, keeping their segment.
+Status PartitionIndex::WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock,
+                                        const PartitionId& id) {
+  if (partitions_.at(id).queued.empty()) return Status::Ok();
+  return WaitFlushed(lock, id);
+}
+
 Result<std::uint64_t> PartitionIndex::Evict(const PartitionId& id) {
   std::unique_lock lock(mu_);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
-  Partition& p = it->second;
+  const PartitionState before = it->second.state;
+  if (before != PartitionState::kSealed && before != PartitionState::kSynced) {
+    return InvalidArgument("cannot evict " + Describe(id) + ": it is " +
+                           PartitionStateName(before));
+  }
+  SLUICE_RETURN_IF_ERROR(WaitQueuedBlocks(lock, id));
+  Partition& p = partitions_.at(id);
   if (p.state != PartitionState::kSealed && p.state != PartitionState::kSynced) {
     return InvalidArgument("cannot evict " + Describe(id) + ": it is " +
                            PartitionStateName(p.state));

@@ -197,6 +197,7 @@ class PartitionIndex {
   void FlushLoop();
   // Waits until every block queued so far for `id` (all partitions when
   // nullopt) is written or a write failed. REQUIRES: lock holds mu_.
+  Status WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock, const PartitionId& id);
   Status WaitFlushed(std::unique_lock<std::shared_mutex>& lock, std::optional<PartitionId> id);
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
