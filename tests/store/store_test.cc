@@ -400,7 +400,9 @@ TEST_CASE("a partition marked synced while its seal is still writing is reclaime
   // still queued, as when the maintenance thread seals it.
   env.Close();
   std::thread seal([&] { CHECK(store.Seal(p).ok()); });
-  for (int i = 0; i < 5000 && !env.waiting(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 5000 && !env.waiting(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   REQUIRE(env.waiting());
   REQUIRE(store.MarkSynced(p).ok());
   std::atomic<bool> reclaimed{false};
