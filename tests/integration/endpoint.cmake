@@ -8,7 +8,8 @@ sluice_target_defaults(sluice_raw_mqtt_client)
 
 sluice_test(endpoint_test integration
   SOURCES endpoint_test.cc mqtt_test_util.cc
-  LIBS sluice_app sluice_raw_mqtt_client sluice_paho_library PahoMqttCpp::paho-mqttpp3)
+  LIBS sluice_app sluice_raw_mqtt_client sluice_paho_library PahoMqttCpp::paho-mqttpp3
+       sluice_store_testing)
 
 sluice_test(endpoint_kill_test integration
   SOURCES endpoint_kill_test.cc mqtt_test_util.cc

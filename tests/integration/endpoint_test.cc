@@ -14,6 +14,7 @@
 
 #include "base/paho_library.h"
 #include "gateway/app/app.h"
+#include "gated_env.h"
 #include "mqtt_test_util.h"
 #include "raw_mqtt_client.h"
 #include "store/env.h"
@@ -78,86 +79,16 @@ Gateway StartGateway(const std::string& toml) {
   return g;
 }
 
-// The real file system, except that WAL commits (WriteAndSync on wal-*
-// files) wait while the gate is closed: durability held back on purpose, so
-// a test can see what the endpoint does before and after it.
-class GatedEnv final : public store::Env {
- public:
-  GatedEnv() {
-    auto env = store::NewPosixEnv(store::IoEngine::kAuto);
-    REQUIRE(env.ok());
-    base_ = std::move(*env);
-  }
-  void Close() {
-    std::lock_guard l(mu_);
-    closed_ = true;
-  }
-  void Open() {
-    std::lock_guard l(mu_);
-    closed_ = false;
-    cv_.notify_all();
-  }
-  std::uint64_t held() const { return held_.load(); }
-
-  Result<std::unique_ptr<store::File>> OpenFile(const std::string& path,
-                                                store::FileOptions options) override {
-    auto f = base_->OpenFile(path, options);
-    if (!f.ok()) return f.status();
-    const bool wal = std::filesystem::path(path).filename().string().starts_with("wal");
-    if (!wal) return std::move(*f);
-    return std::unique_ptr<store::File>(new GatedFile(std::move(*f), this));
-  }
-  Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
-  Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
-  Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
-  Status Remove(const std::string& p) override { return base_->Remove(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override {
-    return base_->ListDir(d);
-  }
-  bool Exists(const std::string& p) override { return base_->Exists(p); }
-  store::IoEngine io_engine() const override { return base_->io_engine(); }
-
- private:
-  class GatedFile final : public store::File {
-   public:
-    GatedFile(std::unique_ptr<store::File> f, GatedEnv* env) : f_(std::move(f)), env_(env) {}
-    Status WriteAndSync(std::span<const store::WriteSlice> slices) override {
-      env_->Wait();
-      return f_->WriteAndSync(slices);
-    }
-    Status Write(std::uint64_t o, std::span<const std::byte> d) override { return f_->Write(o, d); }
-    Status Sync() override {
-      env_->Wait();
-      return f_->Sync();
-    }
-    Result<std::size_t> Read(std::uint64_t o, std::span<std::byte> d) override {
-      return f_->Read(o, d);
-    }
-    Status Preallocate(std::uint64_t size, store::Preallocation how) override {
-      return f_->Preallocate(size, how);
-    }
-    Result<std::uint64_t> Size() override { return f_->Size(); }
-    const std::string& path() const override { return f_->path(); }
-
-   private:
-    std::unique_ptr<store::File> f_;
-    GatedEnv* env_;
-  };
-
-  void Wait() {
-    std::unique_lock l(mu_);
-    if (closed_) ++held_;
-    cv_.wait(l, [&] { return !closed_; });
-  }
-
-  std::unique_ptr<store::Env> base_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool closed_ = false;
-  std::atomic<std::uint64_t> held_{0};
+// WAL commits held back while the gate is closed (GatedEnv, the store's
+// test double): what the endpoint does before durability and after.
+struct WalGate {
+  std::unique_ptr<store::Env> posix = store::NewPosixEnv(store::IoEngine::kAuto).value();
+  store::GatedEnv env{posix.get(), [](const std::string& path) {
+                        return std::filesystem::path(path).filename().string().starts_with("wal");
+                      }};
 };
 
-Gateway StartGateway(const std::string& toml, GatedEnv* env) {
+Gateway StartGateway(const std::string& toml, store::GatedEnv* env) {
   gateway::AppHooks hooks;
   hooks.store_context.env = env;
   auto app = gateway::App::Start(ParseOrDie(toml), std::move(hooks));
@@ -352,7 +283,8 @@ TEST_CASE("a malformed packet closes that one connection with its reason and no 
 
 TEST_CASE("PUBACK waits for durability, Receive Maximum is enforced for MQTT 5 and paces 3.1.1") {
   TempDir dir("sluice-endpoint-flow");
-  GatedEnv env;
+  WalGate gate;
+  store::GatedEnv& env = gate.env;
   Gateway g = StartGateway(
       EndpointToml((dir.path() / "store").string(), "receive_maximum = 4\n", "[pipeline]\nshards = 1\n"),
       &env);

@@ -3,13 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <filesystem>
 #include <cstdlib>
 #include <chrono>
 
+#include "gated_env.h"
 #include "store_context.h"
 #include "temp_dir.h"
 
@@ -312,83 +311,17 @@ TEST_CASE("a series spread over many blocks of two partitions is indexed by bloc
   for (int i = 0; i < kSeries; i += 7) check_series(store, i, 1);
 }
 
-namespace {
-
-// The real file system, with segment writes held at a gate until opened:
-// a partition's blocks are then still queued while its seal goes on.
-class GatedEnv final : public Env {
- public:
-  explicit GatedEnv(Env* base) : base_(base) {}
-  void Close() { open_ = false; }
-  void Open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  bool waiting() const { return waiting_.load(); }
-
-  Result<std::unique_ptr<File>> OpenFile(const std::string& path, FileOptions options) override {
-    auto f = base_->OpenFile(path, options);
-    if (!f.ok() || path.find("/segments/seg-") == std::string::npos) return f;
-    return std::unique_ptr<File>(new Gated(std::move(*f), this));
-  }
-  Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
-  Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
-  Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
-  Status Remove(const std::string& p) override { return base_->Remove(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override {
-    return base_->ListDir(d);
-  }
-  bool Exists(const std::string& p) override { return base_->Exists(p); }
-  IoEngine io_engine() const override { return base_->io_engine(); }
-
- private:
-  class Gated final : public File {
-   public:
-    Gated(std::unique_ptr<File> f, GatedEnv* env) : f_(std::move(f)), env_(env) {}
-    Status WriteAndSync(std::span<const WriteSlice> slices) override {
-      env_->Pass();
-      return f_->WriteAndSync(slices);
-    }
-    Status Write(std::uint64_t o, std::span<const std::byte> d) override { return f_->Write(o, d); }
-    Status Sync() override { return f_->Sync(); }
-    Result<std::size_t> Read(std::uint64_t o, std::span<std::byte> d) override {
-      return f_->Read(o, d);
-    }
-    Status Preallocate(std::uint64_t s, Preallocation h) override { return f_->Preallocate(s, h); }
-    Result<std::uint64_t> Size() override { return f_->Size(); }
-    const std::string& path() const override { return f_->path(); }
-
-   private:
-    std::unique_ptr<File> f_;
-    GatedEnv* env_;
-  };
-
-  void Pass() {
-    std::unique_lock lock(mu_);
-    waiting_ = !open_;
-    cv_.wait(lock, [&] { return open_; });
-    waiting_ = false;
-  }
-
-  Env* base_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;
-  std::atomic<bool> waiting_{false};
-};
-
-}  // namespace
-
 TEST_CASE("a partition marked synced while its seal is still writing is reclaimed only after the write") {
   testing::TempDir dir;
   Options o = OptionsIn(dir);
   o.partition_shards = 1;
   auto posix = NewPosixEnv(IoEngine::kPwrite);
   REQUIRE(posix.ok());
-  GatedEnv env(posix->get());
+  // Segment writes held at a gate: a partition's block still queued while
+  // its seal goes on.
+  GatedEnv env(posix->get(), [](const std::string& path) {
+    return path.find("/segments/seg-") != std::string::npos;
+  });
   const std::int64_t now = 1'700'000'000'000'000'000;
   auto opened = Store::Open(o, TestContext([now] { return now; }, &env));
   REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
@@ -400,10 +333,10 @@ TEST_CASE("a partition marked synced while its seal is still writing is reclaime
   // still queued, as when the maintenance thread seals it.
   env.Close();
   std::thread seal([&] { CHECK(store.Seal(p).ok()); });
-  for (int i = 0; i < 5000 && !env.waiting(); ++i) {
+  for (int i = 0; i < 5000 && env.held() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  REQUIRE(env.waiting());
+  REQUIRE(env.held() > 0);
   REQUIRE(store.MarkSynced(p).ok());
   std::atomic<bool> reclaimed{false};
   std::thread reclaim([&] {
