@@ -93,9 +93,21 @@ Status DurableCursorImpl::OpenSpill(std::uint64_t first_seq) {
   std::lock_guard lock(mu_);
   spill_ = std::move(*wal);
   ++spill_generation_;
-  spill_next_ = last != 0 ? last + 1 : wo.first_seq;
-  spilled_to_ = spill_queued_ = spill_next_ - 1;
+  spilled_to_ = spill_queued_ = (last != 0 ? last + 1 : wo.first_seq) - 1;
   return Status::Ok();
+}
+
+// The first batch the cursor hears of: without a position the cursor
+// starts there; with one, batches between it and this one are gone from the
+// log (recycled while the cursor was off, or set aside).
+void DurableCursorImpl::FirstSeenLocked(std::uint64_t seq) {
+  if (seen_first_ != 0) return;
+  seen_first_ = seq;
+  if (!have_position_) {
+    position_ = skip_to_ = read_seq_ = seq - 1;
+  } else if (seq > position_ + 1) {
+    MarkLostLocked(position_ + 1, seq - 1);
+  }
 }
 
 void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
@@ -103,14 +115,7 @@ void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
                                    std::shared_ptr<const Batch> batch,
                                    std::shared_ptr<const std::string> payload) {
   std::lock_guard lock(mu_);
-  if (seen_first_ == 0) {
-    seen_first_ = seq;
-    if (!have_position_) {
-      position_ = skip_to_ = read_seq_ = seq - 1;
-    } else if (seq > position_ + 1) {
-      MarkLostLocked(position_ + 1, seq - 1);  // the log no longer holds them
-    }
-  }
+  FirstSeenLocked(seq);
   // pmem mode replays the spill log, then the ring: they overlap.
   if (seq <= std::max(DoneLocked(), durable_seq_)) return;
   if (durable_seq_ != 0 && seq > durable_seq_ + 1) MarkLostLocked(durable_seq_ + 1, seq - 1);
@@ -126,14 +131,7 @@ void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
   bool wake_spill = false;
   {
     std::lock_guard lock(mu_);
-    if (seen_first_ == 0) {
-      seen_first_ = seq;
-      if (!have_position_) {
-        position_ = skip_to_ = read_seq_ = seq - 1;
-      } else if (seq > position_ + 1) {
-        MarkLostLocked(position_ + 1, seq - 1);
-      }
-    }
+    FirstSeenLocked(seq);
     if (spills() && durable_seq_ != 0 && seq > durable_seq_ + 1) {
       MarkLostLocked(durable_seq_ + 1, seq - 1);  // numbers the ring skipped (set aside)
     }
@@ -172,14 +170,20 @@ void DurableCursorImpl::EvictLocked() {
 
 std::uint64_t DurableCursorImpl::DoneLocked() const { return std::max(position_, skip_to_); }
 
-void DurableCursorImpl::WantRelease(std::uint64_t seq) {
+std::uint64_t DurableCursorImpl::Pin(std::uint64_t wanted) {
+  std::uint64_t pin;
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (seq <= want_release_) return;
-    want_release_ = seq;
-    if (!SpillWantedLocked()) return;
+    if (!spills()) return position_;
+    if (wanted > want_release_) {
+      want_release_ = wanted;
+      wake = SpillWantedLocked();
+    }
+    pin = std::max(position_, spilled_to_);
   }
-  spill_cv_.notify_one();
+  if (wake) spill_cv_.notify_one();
+  return pin;
 }
 
 // The first batch neither confirmed, given up nor handed to the spill log
@@ -205,10 +209,11 @@ void DurableCursorImpl::SpillLoop() {
     spill_cv_.wait(lock, [&] { return closed_ || spill_failed_ || SpillWantedLocked(); });
     if (closed_) return;
     if (spill_failed_) continue;
-    std::uint64_t next = std::max(spill_queued_, DoneLocked()) + 1;
-    if (next != spill_next_) {
-      // Everything the spill log holds is confirmed or given up (batches
-      // are copied in order from the oldest unconfirmed one): start it
+    const std::uint64_t next = std::max(spill_queued_, DoneLocked()) + 1;
+    if (next != spill_queued_ + 1) {
+      // Everything handed to the spill log is confirmed or given up
+      // (batches are copied in order from the oldest unconfirmed one), and
+      // the log would number the next copy spill_queued_ + 1: start it
       // afresh at `next`, once the copies in flight are done.
       if (spilled_to_ != spill_queued_) {
         spill_cv_.wait_for(lock, std::chrono::milliseconds(10));
@@ -221,7 +226,6 @@ void DurableCursorImpl::SpillLoop() {
         ++spill_errors_;
         last_spill_error_ = s.WithContext("stream spill log").ToString();
         spill_failed_ = true;
-        continue;
       }
       continue;
     }
@@ -275,7 +279,6 @@ void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq, std::uint64_t b
       spill_failed_ = true;
     } else {
       spilled_to_ = std::max(spilled_to_, seq);
-      spill_next_ = std::max(spill_next_, seq + 1);
       ++spilled_batches_;
       spilled_bytes_ += bytes;
       EvictLocked();
@@ -319,11 +322,6 @@ void DurableCursorImpl::MarkLostLocked(std::uint64_t from, std::uint64_t to) {
     memory_bytes_used_ -= HeldBytes(memory_.front().batch);
     memory_.pop_front();
   }
-}
-
-std::uint64_t DurableCursorImpl::Pin() const {
-  std::lock_guard lock(mu_);
-  return spills() ? std::max(position_, spilled_to_) : position_;
 }
 
 void DurableCursorImpl::PersistLosses() {

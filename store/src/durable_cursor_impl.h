@@ -5,8 +5,8 @@
 //
 // The store feeds it: OnReplayed() for each batch replayed at Open, in
 // order, then OnDurable() from the write buffer's commit thread, in commit
-// order. The store keeps write-buffer records above Pin() (min with what
-// blocks need).
+// order. The store keeps the write-buffer records above what Pin() returns
+// (min with what blocks need).
 //
 // Where older batches come from depends on the write buffer:
 //  - wal: the write-ahead log's own files, which the store keeps (pins)
@@ -15,8 +15,8 @@
 //    behind a slow stream. Unconfirmed batches stay in DRAM, and a spill
 //    thread copies them to a log of their own (<store>/stream-spill/, the
 //    write-ahead log's format, each batch under its own sequence number)
-//    when the ring wants their space (WantRelease) or DRAM is over budget.
-//    The ring is pinned only until the copy is durable (Pin()). While the
+//    when the ring wants their space (Pin's argument) or DRAM is over
+//    budget. The ring is pinned only until the copy is durable. While the
 //    stream keeps up, batches are confirmed long before the ring wants them
 //    and nothing is copied.
 #pragma once
@@ -56,7 +56,7 @@ class DurableCursorImpl final : public DurableCursor {
   // At Open, before the write buffer is replayed: reads the position file,
   // if any, and in pmem mode opens the spill log (replaying what it holds)
   // and starts the spill thread. `on_spilled` runs (on the spill log's
-  // commit thread) whenever Pin() rose through a copy.
+  // commit thread) whenever a copy lets Pin return more.
   Status Load(std::function<void()> on_spilled);
   bool spills() const { return !cfg_.spill_dir.empty(); }
   // A batch replayed from the write buffer at Open. In pmem mode the ring
@@ -67,14 +67,13 @@ class DurableCursorImpl final : public DurableCursor {
                   std::shared_ptr<const std::string> payload = nullptr);
   void OnDurable(std::uint64_t seq, std::int64_t arrival_ns, std::shared_ptr<const Batch> records,
                  std::shared_ptr<const std::string> payload);
-  // Write-buffer records with seq <= Pin() may be recycled as far as the
-  // cursor is concerned: the persisted position (with what the budget gave
-  // up, once the position file says so), or in pmem mode also what the
-  // spill log holds durably.
-  std::uint64_t Pin() const;
-  // pmem mode: the store would release the ring up to `seq` (blocks hold
-  // it); unconfirmed batches up to it are copied to the spill log.
-  void WantRelease(std::uint64_t seq);
+  // The store would release write-buffer records up to `wanted` (blocks
+  // hold them). Returns how far the cursor lets it: the persisted position
+  // (with what the budget gave up, once the position file says so), or in
+  // pmem mode also what the spill log holds durably; there, unconfirmed
+  // batches up to `wanted` are copied to the spill log so that the ring can
+  // go on.
+  std::uint64_t Pin(std::uint64_t wanted);
   // Writes the position file when batches were given up since it was last
   // written (the maintenance thread; Confirm writes it otherwise).
   void PersistLosses();
@@ -98,6 +97,7 @@ class DurableCursorImpl final : public DurableCursor {
     DurableBatch batch;
     std::shared_ptr<const std::string> payload;  // pmem mode: what is spilled
   };
+  void FirstSeenLocked(std::uint64_t seq);
   void AddLocked(const Entry& e);
   void HoldLocked(Held h);
   void EvictLocked();
@@ -141,10 +141,9 @@ class DurableCursorImpl final : public DurableCursor {
   std::uint64_t memory_bytes_used_ = 0;
   // pmem mode: every durable batch above DoneLocked() and spilled_to_ is in
   // memory_ (only copied ones are evicted).
-  std::uint64_t want_release_ = 0;      // WantRelease
+  std::uint64_t want_release_ = 0;      // the largest Pin(wanted)
   std::uint64_t spill_queued_ = 0;      // handed to the spill log
   std::uint64_t spilled_to_ = 0;        // durable in the spill log (contiguous below)
-  std::uint64_t spill_next_ = 0;        // the spill log's next number
   std::uint64_t spill_generation_ = 0;  // bumped when the spill log is replaced
   bool spill_failed_ = false;           // the last copy failed: retry after a pause
   std::uint64_t spill_epoch_ = 0;       // bumped at each retry

@@ -234,8 +234,7 @@ Status StoreImpl::Close() {
 std::uint64_t StoreImpl::ReleasableSeq() const {
   const std::uint64_t blocks = index_->ReleasableSeq();
   if (!cursor_) return blocks;
-  if (cursor_->spills()) cursor_->WantRelease(blocks);
-  return std::min(blocks, cursor_->Pin());
+  return std::min(blocks, cursor_->Pin(blocks));
 }
 
 void StoreImpl::SetReason(std::string reason) {

@@ -58,28 +58,11 @@ TEST_CASE("kill -9 of sluice run under QoS 1 publishers loses no acknowledged me
     threads.emplace_back([&, p = pubs.back().get()] { p->Run(stop_new, give_up); });
   }
 
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> run_ms(150, 700);
-  for (int k = 0; k < kills; ++k) {
-    const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-    // A random moment: the point of the test, not a wait for an event.
-    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    kill(sluice, SIGKILL);
-    int status = 0;
-    waitpid(sluice, &status, 0);
-    CHECK(WIFSIGNALED(status));
-  }
+  KillAtRandomMoments({SLUICE_BIN, "run", "--config", config_file}, log, kills, 150, 700);
   // A last clean run: the publishers get their remaining acknowledgements.
   stop_new = true;
   const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-  const bool drained = Eventually(
-      [&] {
-        for (const auto& p : pubs) {
-          if (p->unacked() > 0) return false;
-        }
-        return true;
-      },
-      60s);
+  const bool drained = AllAcknowledged(pubs, 60s);
   give_up = true;
   for (auto& t : threads) t.join();
   kill(sluice, SIGTERM);

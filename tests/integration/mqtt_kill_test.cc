@@ -85,17 +85,7 @@ TEST_CASE("kill -9 of sluice run loses at most the documented window of acknowle
              std::to_string(rate), acked_file},
             (dir.path() / "publisher.log").string());
 
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> run_ms(300, 1500);
-  for (int k = 0; k < kills; ++k) {
-    const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-    // A random moment: the point of the test, not a wait for an event.
-    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    kill(sluice, SIGKILL);
-    int status = 0;
-    waitpid(sluice, &status, 0);
-    CHECK(WIFSIGNALED(status));
-  }
+  KillAtRandomMoments({SLUICE_BIN, "run", "--config", config_file}, log, kills, 300, 1500);
   int pub_status = 0;
   waitpid(publisher, &pub_status, 0);
   const bool publisher_ok = WIFEXITED(pub_status) && WEXITSTATUS(pub_status) == 0;

@@ -5,8 +5,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,7 +16,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <thread>
+
+#include "qos1_publisher.h"
 
 extern char** environ;
 
@@ -75,6 +80,33 @@ std::vector<double> StoredDoubles(store::Store& store, const std::string& series
                  return true;
                }).ok());
   return out;
+}
+
+void KillAtRandomMoments(const std::vector<std::string>& args, const std::string& log, int kills,
+                         int min_ms, int max_ms, const std::function<void(int)>& before_each) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> run_ms(min_ms, max_ms);
+  for (int k = 0; k < kills; ++k) {
+    if (before_each) before_each(k);
+    const pid_t pid = SpawnLogged(args, log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+  }
+}
+
+bool AllAcknowledged(const std::vector<std::unique_ptr<Qos1Publisher>>& pubs,
+                     std::chrono::milliseconds limit) {
+  return Eventually(
+      [&] {
+        for (const auto& p : pubs) {
+          if (p->unacked() > 0) return false;
+        }
+        return true;
+      },
+      limit);
 }
 
 pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,21 @@ std::vector<double> StoredDoubles(store::Store& store, const std::string& series
 
 // Starts `args` (argv[0] a path) with stdout and stderr appended to `log`.
 pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log);
+
+// Starts `args` `kills` times, each time SIGKILLing it after a random
+// moment in [min_ms, max_ms] (the point of a kill test, not a wait for an
+// event), and checks that each run died by the signal. `before_each(k)`
+// runs before the k-th start.
+void KillAtRandomMoments(const std::vector<std::string>& args, const std::string& log, int kills,
+                         int min_ms, int max_ms,
+                         const std::function<void(int)>& before_each = {});
+
+class Qos1Publisher;
+
+// True once no publisher of `pubs` has a message unacknowledged, within
+// `limit`.
+bool AllAcknowledged(const std::vector<std::unique_ptr<Qos1Publisher>>& pubs,
+                     std::chrono::milliseconds limit);
 
 // An integer from the environment, or `fallback` when unset.
 int EnvInt(const char* name, int fallback);

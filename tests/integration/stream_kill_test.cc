@@ -79,6 +79,17 @@ double MetricValue(const std::string& text, const std::string& name) {
   return std::stod(text.substr(at + head.size()));
 }
 
+// The endpoint's and the admin server's ports: free, and not the same.
+std::pair<int, int> TwoPorts() {
+  auto port = PickFreePort();
+  auto admin_port = PickFreePort();
+  REQUIRE(port.ok());
+  REQUIRE(admin_port.ok());
+  for (int i = 0; i < 100 && *admin_port == *port; ++i) admin_port = PickFreePort();
+  REQUIRE(*admin_port != *port);
+  return {*port, *admin_port};
+}
+
 struct Identity {
   std::int64_t timestamp_ns;
   std::string value;
@@ -93,15 +104,10 @@ void KillLoop(bool pmem) {
   TempDir shm("sluice-stream-kill-pmem");
   const std::string pmem_path =
       pmem ? "/dev/shm/" + shm.path().filename().string() + ".pmem" : std::string();
-  auto port = PickFreePort();
-  auto admin_port = PickFreePort();
-  REQUIRE(port.ok());
-  REQUIRE(admin_port.ok());
-  for (int i = 0; i < 100 && *admin_port == *port; ++i) admin_port = PickFreePort();
-  REQUIRE(*admin_port != *port);
+  const auto [port, admin_port] = TwoPorts();
   const std::string store_dir = (dir.path() / "store").string();
   const std::string config_file = (dir.path() / "sluice.toml").string();
-  const std::string toml = KillToml(store_dir, pmem_path, *port, *admin_port, cluster.bootstrap());
+  const std::string toml = KillToml(store_dir, pmem_path, port, admin_port, cluster.bootstrap());
   std::ofstream(config_file) << toml;
   const std::string log = (dir.path() / "sluice.log").string();
 
@@ -109,47 +115,32 @@ void KillLoop(bool pmem) {
   std::vector<std::unique_ptr<Qos1Publisher>> pubs;
   std::vector<std::thread> threads;
   for (int i = 0; i < kPublishers; ++i) {
-    pubs.push_back(std::make_unique<Qos1Publisher>(*port, i, "kill/p", "stream-kill-pub-",
+    pubs.push_back(std::make_unique<Qos1Publisher>(port, i, "kill/p", "stream-kill-pub-",
                                                    kWindow, kRatePerPublisher));
     threads.emplace_back([&, p = pubs.back().get()] { p->Run(stop_new, give_up); });
   }
 
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> run_ms(300, 1500);
   auto brokers = [&](const char* how) {
     for (int b = 1; b <= 3; ++b) {
       REQUIRE(cluster.Command(std::string(how) + " " + std::to_string(b)) == "ok");
     }
   };
   if (pmem) brokers("down");
-  for (int k = 0; k < kills; ++k) {
-    if (pmem && k == kills / 2) brokers("up");
-    const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-    // A random moment: the point of the test, not a wait for an event.
-    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    kill(sluice, SIGKILL);
-    int status = 0;
-    waitpid(sluice, &status, 0);
-    CHECK(WIFSIGNALED(status));
-  }
+  KillAtRandomMoments({SLUICE_BIN, "run", "--config", config_file}, log, kills, 300, 1500,
+                      [&](int k) {
+                        if (pmem && k == kills / 2) brokers("up");
+                      });
   // A last clean run: the publishers get their remaining acknowledgements and
   // the lane delivers and confirms everything durable.
   stop_new = true;
   const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-  const bool drained = Eventually(
-      [&] {
-        for (const auto& p : pubs) {
-          if (p->unacked() > 0) return false;
-        }
-        return true;
-      },
-      30s);
+  const bool drained = AllAcknowledged(pubs, 30s);
   give_up = true;
   for (auto& t : threads) t.join();
   double delivered = -1, spilled = -1;
   const bool confirmed = Eventually(
       [&] {
-        const std::string m = "\n" + AdminGet(*admin_port, "/metrics").body;
+        const std::string m = "\n" + AdminGet(admin_port, "/metrics").body;
         delivered = MetricValue(m, "sluice_stream_records_delivered_total");
         spilled = MetricValue(m, "sluice_stream_spilled_batches_total");
         return MetricValue(m, "sluice_stream_running") == 1 &&
@@ -305,32 +296,28 @@ TEST_CASE("Kafka refusing the lane's rights shows in /readyz, /v1/status and /me
   MockKafkaCluster cluster(3);
   REQUIRE(cluster.Command("topic sluice.kill 2 1") == "ok");
   TempDir dir("sluice-stream-auth");
-  auto port = PickFreePort();
-  auto admin_port = PickFreePort();
-  REQUIRE(port.ok());
-  REQUIRE(admin_port.ok());
-  for (int i = 0; i < 100 && *admin_port == *port; ++i) admin_port = PickFreePort();
+  const auto [port, admin_port] = TwoPorts();
   const std::string config_file = (dir.path() / "sluice.toml").string();
-  std::ofstream(config_file) << KillToml((dir.path() / "store").string(), "", *port, *admin_port,
+  std::ofstream(config_file) << KillToml((dir.path() / "store").string(), "", port, admin_port,
                                          cluster.bootstrap());
   const std::string log = (dir.path() / "sluice.log").string();
   const pid_t sluice = SpawnLogged({SLUICE_BIN, "run", "--config", config_file}, log);
-  CHECK(Eventually([&] { return AdminGet(*admin_port, "/readyz").status == 200; }, 30s));
+  CHECK(Eventually([&] { return AdminGet(admin_port, "/readyz").status == 200; }, 30s));
 
   // Produce (API key 0) answered with TOPIC_AUTHORIZATION_FAILED (29), as a
   // broker whose ACLs refuse the lane's principal; while records flow in.
   REQUIRE(cluster.Command("errors 0 29 20") == "ok");
   std::atomic<bool> stop_new{false}, give_up{false};
-  Qos1Publisher pub(*port, 0, "kill/p", "stream-auth-pub-", kWindow, 500);
+  Qos1Publisher pub(port, 0, "kill/p", "stream-auth-pub-", kWindow, 500);
   std::thread t([&] { pub.Run(stop_new, give_up); });
   HttpReply ready, status;
   double metric = -1;
   const bool refused = Eventually(
       [&] {
-        ready = AdminGet(*admin_port, "/readyz");
+        ready = AdminGet(admin_port, "/readyz");
         if (ready.status != 503) return false;
-        status = AdminGet(*admin_port, "/v1/status");
-        metric = MetricValue("\n" + AdminGet(*admin_port, "/metrics").body,
+        status = AdminGet(admin_port, "/v1/status");
+        metric = MetricValue("\n" + AdminGet(admin_port, "/metrics").body,
                              "sluice_stream_auth_failed");
         return true;
       },
@@ -343,13 +330,13 @@ TEST_CASE("Kafka refusing the lane's rights shows in /readyz, /v1/status and /me
   CHECK(metric == 1);
   // The errors run out (the ACL is fixed): ready again, nothing given up.
   const bool cleared =
-      Eventually([&] { return AdminGet(*admin_port, "/readyz").status == 200; }, 60s);
-  CHECK_MESSAGE(cleared, "still refused: " << AdminGet(*admin_port, "/v1/status").body);
+      Eventually([&] { return AdminGet(admin_port, "/readyz").status == 200; }, 60s);
+  CHECK_MESSAGE(cleared, "still refused: " << AdminGet(admin_port, "/v1/status").body);
   stop_new = true;
   CHECK(Eventually([&] { return pub.unacked() == 0; }, 30s));
   give_up = true;
   t.join();
-  const std::string m = "\n" + AdminGet(*admin_port, "/metrics").body;
+  const std::string m = "\n" + AdminGet(admin_port, "/metrics").body;
   CHECK(MetricValue(m, "sluice_stream_auth_failed") == 0);
   CHECK(m.find("sluice_stream_lost_records_total{reason=\"retain_budget\"} 0") != std::string::npos);
   kill(sluice, SIGTERM);
