@@ -74,6 +74,25 @@ Result<std::string> LogFile::ReadAll(Env* env, const std::string& path) {
   return image;
 }
 
+Result<std::string> LogFile::ReadTail(Env* env, const std::string& path, std::uint64_t offset) {
+  std::string image;
+  if (offset < kHeaderBytes || !env->Exists(path)) return image;
+  auto f = env->OpenFile(path, {});
+  if (!f.ok()) return f.status();
+  auto size = (*f)->Size();
+  if (!size.ok()) return size.status();
+  if (*size < offset) return image;
+  image.resize(kHeaderBytes + (*size - offset));
+  auto head = (*f)->Read(0, {reinterpret_cast<std::byte*>(image.data()), kHeaderBytes});
+  if (!head.ok()) return head.status();
+  auto tail = (*f)->Read(offset, {reinterpret_cast<std::byte*>(image.data()) + kHeaderBytes,
+                                  image.size() - kHeaderBytes});
+  if (!tail.ok()) return tail.status();
+  if (*head != kHeaderBytes) return std::string();
+  image.resize(kHeaderBytes + *tail);
+  return image;
+}
+
 Status LogFile::Defer(Status why, const LogFileFormat& format,
                       const std::vector<std::string_view>& entries, bool set_aside) {
   if (why.ok() || why.code() != StatusCode::kNoSpace) return why;

@@ -53,6 +53,19 @@ class LogFile {
                                                const std::string& name, const LogFileFormat& format,
                                                Accept&& accept, LogRecovery* recovery);
 
+  // Like Open, for a caller that already knows the meaning of the first
+  // `offset` bytes (an index checkpoint took them in): reads only the
+  // header and the entries after it. When those do not end cleanly at the
+  // end of the file (a torn tail, an offset that is not an entry boundary,
+  // a file shorter than offset), falls back to Open, `accept` then seeing
+  // every entry from the first, and sets *whole.
+  template <typename Accept>
+  static Result<std::unique_ptr<LogFile>> OpenFrom(Env* env, const std::string& dir,
+                                                   const std::string& name,
+                                                   const LogFileFormat& format,
+                                                   std::uint64_t offset, Accept&& accept,
+                                                   bool* whole);
+
   Status Append(std::string_view payload);
   // Several entries, one write and one sync. A crash or failure part-way
   // leaves a prefix of them readable, or none; on failure the bytes written
@@ -60,10 +73,19 @@ class LogFile {
   // of stale entries.
   Status AppendBatch(std::span<const std::string> payloads);
 
+  // The file's length: where the next entry goes.
+  std::uint64_t size() const { return end_; }
+  // A repair that met a full disk waits for the next append: size() then
+  // does not describe the file.
+  bool rewrite_pending() const { return pending_.has_value(); }
+
  private:
   LogFile(Env* env, std::string dir, std::string path)
       : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
   static Result<std::string> ReadAll(Env* env, const std::string& path);
+  // The header and the bytes from `offset` on, joined; empty when the file
+  // is missing, shorter than `offset` or `offset` is inside the header.
+  static Result<std::string> ReadTail(Env* env, const std::string& path, std::uint64_t offset);
   Status FinishPendingRewrite();
   Status Rewrite(const LogFileFormat& format, const std::vector<std::string_view>& entries,
                  bool set_aside);
@@ -113,6 +135,31 @@ Result<std::unique_ptr<LogFile>> LogFile::Open(Env* env, const std::string& dir,
     log->end_ = image->size();
   }
   if (recovery) *recovery = rec;
+  return log;
+}
+
+template <typename Accept>
+Result<std::unique_ptr<LogFile>> LogFile::OpenFrom(Env* env, const std::string& dir,
+                                                   const std::string& name,
+                                                   const LogFileFormat& format,
+                                                   std::uint64_t offset, Accept&& accept,
+                                                   bool* whole) {
+  *whole = false;
+  std::unique_ptr<LogFile> log(new LogFile(env, dir, dir + "/" + name));
+  auto image = ReadTail(env, log->path_, offset);
+  if (!image.ok()) return image.status();
+  LogRecovery rec;
+  auto entries = ParseLogImage(*image, format, rec);
+  bool clean = !image->empty() && rec.discarded_bytes == 0 && !rec.header_corrupt;
+  for (std::size_t i = 0; clean && i < entries.size(); ++i) clean = accept(entries[i]);
+  if (!clean) {
+    *whole = true;
+    return Open(env, dir, name, format, std::forward<Accept>(accept), nullptr);
+  }
+  auto f = env->OpenFile(log->path_, {});
+  if (!f.ok()) return f.status();
+  log->file_ = std::move(*f);
+  log->end_ = offset + (image->size() - EncodeLogHeader(format).size());
   return log;
 }
 

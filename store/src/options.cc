@@ -75,6 +75,11 @@ Status Options::Validate() const {
     return OutOfBounds("free_space_warning_pct", free_space_warning_pct, 0, 50);
   }
   if (reserve_bytes > (64ull << 20)) return OutOfBounds("reserve_bytes", reserve_bytes, 0, 64ull << 20);
+  if (index_checkpoint_bytes != 0 &&
+      (index_checkpoint_bytes < (1ull << 20) || index_checkpoint_bytes > (64ull << 30))) {
+    return InvalidArgument("index_checkpoint_bytes: " + std::to_string(index_checkpoint_bytes) +
+                           " is neither 0 nor within 1 MiB .. 64 GiB");
+  }
   if (disk_low_watermark_pct < 1 || disk_low_watermark_pct > 99) {
     return OutOfBounds("disk_low_watermark_pct", disk_low_watermark_pct, 1, 99);
   }

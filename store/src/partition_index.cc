@@ -57,6 +57,28 @@ void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
 
 void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
   std::unique_lock lock(mu_);
+  // After a checkpoint: its blocks whose records the write buffer holds get
+  // the same check as the tail's. A damaged one loses its sequence range,
+  // so that replay puts its records back; it is never served.
+  for (const RecentBlock& b : recent_blocks_) {
+    if (b.seq_max < first_wal_seq) continue;
+    auto bytes = segments_->Read(b.address);
+    std::size_t need = 0;
+    auto h = bytes.ok() ? ParseBlockHeader(*bytes, need) : Result<BlockHeader>(bytes.status());
+    const bool intact =
+        h.ok() && h->header_len == b.header_len && h->body_len == b.body_len &&
+        h->body_crc == b.body_crc && h->seq_max == b.seq_max &&
+        VerifyBlockBody(std::string_view(*bytes).substr(b.header_len, b.body_len), *h).ok();
+    if (intact) continue;
+    auto& seqs = partitions_[b.partition].block_seqs;
+    std::erase(seqs, SeqRange{b.seq_min, b.seq_max});
+    damaged_.push_back(b);
+    if (bytes.ok() || bytes.status().code() == StatusCode::kCorruption) {
+      std::lock_guard c(counters_mu_);
+      ++counters_.quarantined_blocks;
+    }
+  }
+  recent_blocks_.clear();
   std::vector<FoundBlock> kept;
   for (auto& b : pending_) {
     if (b.header.seq_max >= first_wal_seq) {
@@ -88,6 +110,16 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
   for (std::size_t i = 0; i < kept.size(); ++i) {
     const FoundBlock& b = kept[i];
     if (last[{b.header.partition, b.header.seq_min, b.header.seq_max}] != i) continue;
+    if (!ready_) {
+      // After a checkpoint: replay needs the ranges now, the index the
+      // block once the checkpoint's blocks are in (LoadFull).
+      Partition& p = partitions_[b.header.partition];
+      NoteBlockSeqs(p, {b.header.seq_min, b.header.seq_max});
+      p.flushed_seq = std::max(p.flushed_seq, b.header.seq_max);
+      max_found_seq_ = std::max(max_found_seq_, b.header.seq_max);
+      deferred_.push_back(b);
+      continue;
+    }
     const auto n = static_cast<std::uint32_t>(blocks_.size());
     blocks_.push_back({b.address, b.header.partition, b.header.header_len, b.header.body_len,
                        b.header.body_crc, b.header.seq_max, true, 0});
@@ -96,13 +128,17 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
   pending_.clear();
 }
 
+void PartitionIndex::NoteBlockSeqs(Partition& p, const SeqRange& range) {
+  auto at = std::lower_bound(p.block_seqs.begin(), p.block_seqs.end(), range);
+  if (at == p.block_seqs.end() || *at != range) p.block_seqs.insert(at, range);
+}
+
 void PartitionIndex::IndexBlock(std::uint32_t block, const BlockHeader& h) {
   Partition& p = partitions_[h.partition];
   const auto position = static_cast<std::uint32_t>(p.blocks.size());
   blocks_[block].position = position;
   p.blocks.push_back(block);
-  const std::pair range{h.seq_min, h.seq_max};
-  p.block_seqs.insert(std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), range), range);
+  NoteBlockSeqs(p, {h.seq_min, h.seq_max});
   p.flushed_seq = std::max(p.flushed_seq, h.seq_max);
   p.records += h.records;
   p.t_min = std::min(p.t_min, h.t_min);
@@ -187,6 +223,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
   PartitionHint hint;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Record& r = batch[i];
+    if (!ready_ && NeedsFullIndex(r.timestamp_ns, arrival_ns)) AwaitReady(lock);
     bool skip = false;
     const PartitionId id = Place(r.series, r.timestamp_ns, arrival_ns, seq, &skip, &hint);
     if (r.series.value >= latest_.size()) latest_.resize(r.series.value + 1);
@@ -310,6 +347,9 @@ Result<bool> PartitionIndex::WriteFront() {
 void PartitionIndex::FlushLoop() {
   const auto max_age = std::chrono::seconds(options_.block_max_age_s);
   std::unique_lock lock(mu_);
+  // Nothing is written before the index is whole: new blocks are numbered
+  // after the checkpoint's.
+  queue_cv_.wait(lock, [this] { return ready_ || stop_; });
   while (!stop_) {
     // Blocks open too long are written too, so that the log can let go.
     const auto now = std::chrono::steady_clock::now();
@@ -394,6 +434,7 @@ Status PartitionIndex::SetState(const PartitionId& id, Partition& p, PartitionSt
 
 Status PartitionIndex::FlushAll() {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   for (auto& [id, p] : partitions_) Enqueue(id, p);
   return WaitFlushed(lock, std::nullopt);
 }
@@ -405,6 +446,7 @@ Status PartitionIndex::FlushAll() {
 // differently, never lost or duplicated.
 Status PartitionIndex::Seal(const PartitionId& id) {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
   Partition& p = it->second;
@@ -418,6 +460,7 @@ Status PartitionIndex::Seal(const PartitionId& id) {
 
 Status PartitionIndex::MarkSynced(const PartitionId& id) {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
   if (it->second.state == PartitionState::kSynced ||
@@ -433,6 +476,7 @@ Status PartitionIndex::MarkSynced(const PartitionId& id) {
 
 Status PartitionIndex::Reclaim(const PartitionId& id) {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
   if (it->second.state != PartitionState::kSynced) {
@@ -461,6 +505,7 @@ Status PartitionIndex::WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& loc
 
 Result<std::uint64_t> PartitionIndex::Evict(const PartitionId& id) {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
   const PartitionState before = it->second.state;
@@ -496,6 +541,7 @@ Status PartitionIndex::DropBlocks(Partition& p) {
 
 Status PartitionIndex::RemoveDeadSegments() {
   std::unique_lock lock(mu_);
+  AwaitReady(lock);
   return RemoveDeadSegmentsLocked();
 }
 
@@ -515,6 +561,7 @@ Status PartitionIndex::RemoveDeadSegmentsLocked() {
 
 std::vector<PartitionInfo> PartitionIndex::List(std::optional<PartitionState> state) const {
   std::shared_lock lock(mu_);
+  AwaitReady(lock);
   std::vector<PartitionInfo> out;
   for (const auto& [id, p] : partitions_) {
     if (state && p.state != *state) continue;
@@ -534,6 +581,7 @@ Status PartitionIndex::SealExpired(std::int64_t now_ns, std::int64_t mono_ns) {
   std::vector<PartitionId> due;
   {
     std::shared_lock lock(mu_);
+    AwaitReady(lock);
     std::map<PartitionId, std::pair<std::uint64_t, std::int64_t>> activity;
     for (const auto& [id, p] : partitions_) {
       if (p.state != PartitionState::kOpen || (!p.open && p.queued.empty() && p.blocks.empty())) {

@@ -23,11 +23,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "block_format.h"
+#include "index_checkpoint.h"
 #include "log_file.h"
 #include "segments.h"
 #include "store/options.h"
@@ -45,6 +47,7 @@ struct IndexCounters {
   std::uint64_t quarantined_blocks = 0;   // body CRC failed on read or at recovery
   std::uint64_t late_records = 0;
   std::uint64_t replay_skipped_records = 0;  // already in a block at recovery
+  std::uint64_t missing_blocks = 0;  // a checkpoint's blocks whose segment is gone
 };
 
 class PartitionIndex {
@@ -58,6 +61,35 @@ class PartitionIndex {
   // nothing more and joins it (the destructor calls it).
   void Start();
   void Stop();
+
+  // Open from an index checkpoint, before any recovered block or Apply:
+  // the states and sequence ranges of the partitions at or after its
+  // horizon (the manifest's later entries, given to the constructor, stay
+  // on top). Until LoadFull: a record bound for a window before the
+  // horizon waits (its partition's state is not known yet), reads and
+  // partition changes wait, and the flusher writes nothing.
+  void StartFromCheckpoint(const CheckpointRecent& recent);
+  // The rest of the index: the checkpoint's full section, or one rebuilt
+  // from a scan (Rebuild). Then indexes the blocks found after the
+  // checkpoint, drops the blocks of partitions reclaimed since, and marks
+  // those in segments no longer present as not live (counted in
+  // `missing_blocks`). Wakes everything waiting for it.
+  void LoadFull(CheckpointFull full);
+  // A full section made from blocks a scan found.
+  static CheckpointFull Rebuild(const Options& options, const std::vector<FoundBlock>& found,
+                                const std::map<PartitionId, PartitionState>& states);
+  // Whether the whole index is loaded (always, after a scan at Open).
+  bool ready() const;
+  // Whether applying `batch` would wait for LoadFull: a record of it is
+  // bound for a window before the checkpoint's horizon.
+  bool NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns) const;
+  // A checkpoint of the index as it is now: everything written, nothing in
+  // DRAM. `now_ns` (the wall clock) places the horizon. False while the
+  // index is loading or a metadata log has a repair pending.
+  // `wal_first_seq`: the oldest record the write buffer holds; blocks with
+  // records from there on are listed for the next Open to check.
+  bool Snapshot(std::int64_t now_ns, std::uint64_t wal_first_seq, CheckpointRecent* recent,
+                CheckpointFull* full) const;
 
   // Recovery, before any Apply: a block found in a segment. Blocks of
   // reclaimed partitions are not indexed; only their sequence ranges are
@@ -114,32 +146,14 @@ class PartitionIndex {
   IndexCounters counters() const;
   std::size_t queued_bytes() const;
   std::uint64_t segment_bytes() const { return segments_->bytes_on_disk(); }
+  Segments& segments() { return *segments_; }
   std::size_t dram_index_bytes() const;
 
  private:
-  struct BlockRef {
-    BlockAddress address;
-    PartitionId partition;
-    std::uint32_t header_len = 0;
-    std::uint32_t body_len = 0;
-    std::uint32_t body_crc = 0;
-    std::uint64_t seq_max = 0;
-    bool live = true;
-    std::uint32_t position = 0;  // in its partition's `blocks`
-  };
-  // Where one series is on disk: a run of consecutive blocks of one
-  // partition (positions blocks_[block].position .. + run - 1 of its
-  // `blocks`), each holding records of the series; count and time range
-  // over the run. A chunk's place in a block comes from the block's
-  // directory when the block is read. One extent per series per block made
-  // the index 16 B per point at 100,000 series; runs make it a few per
-  // series per partition.
-  struct Extent {
-    std::uint32_t block;
-    std::uint32_t run;
-    std::uint64_t count;
-    std::int64_t t_min, t_max;
-  };
+  using BlockRef = IndexBlockRef;
+  // One extent per series per block made the index 16 B per point at
+  // 100,000 series; runs of blocks make it a few per series per partition.
+  using Extent = IndexExtent;
   struct Partition {
     PartitionState state = PartitionState::kOpen;
     std::unique_ptr<BlockBuilder> open;
@@ -203,6 +217,16 @@ class PartitionIndex {
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
   Status RemoveDeadSegmentsLocked();                                      // REQUIRES: mu_
   void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
+  // Adds a block's sequence range to p (once). REQUIRES: mu_
+  static void NoteBlockSeqs(Partition& p, const SeqRange& range);
+  // Until the index is loaded. REQUIRES: lock holds mu_.
+  template <typename Lock>
+  void AwaitReady(Lock& lock) const {
+    queue_cv_.wait(lock, [this] { return ready_; });
+  }
+  // Whether placing a record needs partitions the index has not loaded.
+  bool NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) const;  // REQUIRES: mu_
+  CheckpointFull ExportFull() const;                                     // REQUIRES: mu_
   // Reads a block once and appends the records of `series` (every series in
   // it when nullopt). A bad header, body or chunk quarantines the block and
   // returns none of its records.
@@ -230,7 +254,18 @@ class PartitionIndex {
   std::size_t queued_bytes_ = 0;
   std::size_t open_bytes_ = 0;   // DRAM in open blocks
   Status flush_error_;           // the last failed write, cleared by a success
-  std::condition_variable_any queue_cv_;    // queue changed (flusher, waiters)
+  mutable std::condition_variable_any queue_cv_;  // queue changed, index loaded
+  // Open from a checkpoint: false until LoadFull. GUARDED_BY(mu_).
+  bool ready_ = true;
+  std::int64_t horizon_ns_ = INT64_MIN;
+  std::vector<FoundBlock> deferred_;  // blocks after the checkpoint, until LoadFull
+  // The checkpoint's blocks whose records the write buffer held, until
+  // VerifyTail; those it found damaged, until LoadFull.
+  std::vector<RecentBlock> recent_blocks_;
+  std::vector<RecentBlock> damaged_;
+  // Blocks that failed a check when read: not served now, checked again
+  // after a restart (a checkpoint keeps them live, as a scan would find them).
+  mutable std::set<std::uint32_t> read_failures_;  // GUARDED_BY(mu_)
   bool stop_ = false;
   bool running_ = false;
   std::thread flusher_;

@@ -22,9 +22,14 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
   }
   if (!ref.live) return Status::Ok();
   auto bytes = segments_->Read(ref.address);
-  if (!bytes.ok()) return bytes.status();
+  // A block cut short (a truncated segment) or whose segment is gone is
+  // damage, like a bad CRC; any other error (EIO) fails the read.
+  if (!bytes.ok() && bytes.status().code() != StatusCode::kCorruption &&
+      bytes.status().code() != StatusCode::kNotFound) {
+    return bytes.status();
+  }
   std::size_t need = 0;
-  auto header = ParseBlockHeader(*bytes, need);
+  auto header = bytes.ok() ? ParseBlockHeader(*bytes, need) : Result<BlockHeader>(bytes.status());
   bool good = header.ok() && header->body_len == ref.body_len && header->body_crc == ref.body_crc;
   const std::size_t start = out.size();
   if (good) {
@@ -48,6 +53,7 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
     std::unique_lock lock(mu_);
     if (blocks_[block].live) {
       blocks_[block].live = false;
+      read_failures_.insert(block);
       std::lock_guard c(counters_mu_);
       ++counters_.quarantined_blocks;
     }
@@ -61,6 +67,7 @@ Status PartitionIndex::Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
   std::vector<Record> records;
   {
     std::shared_lock lock(mu_);
+    AwaitReady(lock);
     if (series.value < extents_.size()) {
       for (const auto& e : extents_[series.value]) {
         if (e.t_max < t0 || e.t_min >= t1) continue;
@@ -101,6 +108,7 @@ Status PartitionIndex::ReadPartition(const PartitionId& id,
   std::vector<Record> in_dram;
   {
     std::shared_lock lock(mu_);
+    AwaitReady(lock);
     auto it = partitions_.find(id);
     if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
     const Partition& p = it->second;

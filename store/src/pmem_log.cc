@@ -126,7 +126,8 @@ class PmemLog final : public Wal {
   }
 
   WalStats stats() const override {
-    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_};
+    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
+                    first_held_.load()};
   }
 
  private:
@@ -191,6 +192,7 @@ class PmemLog final : public Wal {
   std::uint64_t tail_ = 0;       // logical position of the next frame (before Place)
   std::uint64_t head_ = 0;       // logical position of the durable head
   std::uint64_t head_seq_ = 1;   // its seq
+  std::atomic<std::uint64_t> first_held_{1};  // head_seq_, for stats()
   std::uint64_t generation_ = 0; // of the header in slot_
   int slot_ = 0;
   std::deque<GroupStart> starts_;  // some group starts from the durable head on, by seq
@@ -403,6 +405,7 @@ Status PmemLog::WriteHeader(std::uint64_t head_pos, std::uint64_t head_seq) {
   ++generation_;
   head_ = head_pos;
   head_seq_ = head_seq;
+  first_held_.store(head_seq);
   return Status::Ok();
 }
 
@@ -454,6 +457,7 @@ Status PmemLog::Recover(const ReplayFn& replay) {
   generation_ = h.generation;
   head_ = h.head_offset - kPmemRingOffset;
   head_seq_ = h.head_seq;
+  first_held_.store(h.head_seq);
   std::uint64_t pos = head_;
   for (const PmemRecord& r : contents->records) {
     if (r.offset != Phys(pos)) pos = pos - pos % ring_ + ring_;  // wrapped (PmemPlace)

@@ -1,6 +1,7 @@
 #include "segments.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -47,33 +48,43 @@ std::uint32_t ParseSegmentName(const std::string& name) {
 
 }  // namespace
 
-std::string Segments::PathOf(std::uint32_t id) const {
+std::string Segments::PathIn(const std::string& dir, std::uint32_t id) {
   char name[32];
   std::snprintf(name, sizeof name, "/seg-%08u.dat", id);
-  return options_.dir + name;
+  return dir + name;
 }
+
+std::string Segments::PathOf(std::uint32_t id) const { return PathIn(options_.dir, id); }
 
 Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions& options,
                                                  std::vector<FoundBlock>* found,
-                                                 SegmentRecovery* recovery) {
+                                                 SegmentRecovery* recovery,
+                                                 const SegmentStart* start) {
   std::unique_ptr<Segments> s(new Segments(env, options));
   SLUICE_RETURN_IF_ERROR(env->CreateDirs(options.dir));
   // A store made before segments.log existed has segments nobody logged:
   // those are adopted, never taken for leftovers.
   const bool had_log = env->Exists(options.dir + "/segments.log");
-  std::map<std::uint32_t, bool> logged;  // id -> created and not removed
-  auto log = LogFile::Open(
-      env, options.dir, "segments.log", kSegmentLogFormat,
-      [&](std::string_view e) {
-        SegmentEvent event;
-        std::uint32_t id = 0;
-        if (!DecodeSegmentLogEntry(e, event, id)) return false;
-        logged[id] = event == SegmentEvent::kCreated;
-        return true;
-      },
-      nullptr);
+  std::map<std::uint32_t, bool>& logged = s->logged_;  // id -> created and not removed
+  auto accept = [&](std::string_view e) {
+    SegmentEvent event;
+    std::uint32_t id = 0;
+    if (!DecodeSegmentLogEntry(e, event, id)) return false;
+    logged[id] = event == SegmentEvent::kCreated;
+    if (event == SegmentEvent::kCreated) s->max_created_ = std::max(s->max_created_, id);
+    return true;
+  };
+  bool whole = true;
+  auto log = start ? LogFile::OpenFrom(env, options.dir, "segments.log", kSegmentLogFormat,
+                                       start->log_bytes, accept, &whole)
+                   : LogFile::Open(env, options.dir, "segments.log", kSegmentLogFormat, accept,
+                                   nullptr);
   if (!log.ok()) return log.status().WithContext(options.dir + "/segments.log");
   s->log_ = std::move(*log);
+  // Segments up to the checkpoint's highest created id were logged created
+  // before it, even when only the entries after it were read.
+  const std::uint32_t known_created = start ? start->max_created : 0;
+  s->max_created_ = std::max(s->max_created_, known_created);
   auto names = env->ListDir(options.dir);
   if (!names.ok()) return names.status();
   SegmentRecovery rec;
@@ -100,9 +111,25 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     }
     auto f = env->OpenFile(s->PathOf(id), {});
     if (!f.ok()) return f.status();
-    auto scan = s->Scan(id, **f, found, &rec);
+    if (start && id < start->segment) {
+      // Covered by the checkpoint: neither read nor appended to. One cut
+      // short is said, as a scan would; its blocks past the cut fail their
+      // check when read.
+      if (auto size = (*f)->Size(); size.ok() && *size < options.segment_size) {
+        rec.notes.push_back(s->PathOf(id) + ": " + std::to_string(*size) + " bytes, not " +
+                            std::to_string(options.segment_size) +
+                            " (segment_size): truncated? blocks past the end are lost");
+      }
+      present.insert(id);
+      s->readers_[id] = std::move(*f);
+      ++rec.segments;
+      continue;
+    }
+    const std::uint64_t from =
+        start && id == start->segment ? std::max<std::uint64_t>(kPage, start->page * kPage) : kPage;
+    auto scan = s->Scan(id, **f, found, &rec, from);
     if (!scan.ok()) return scan.status();
-    if (!scan->header_ok && life == logged.end() && had_log) {
+    if (!scan->header_ok && life == logged.end() && had_log && id > known_created) {
       // Created, never logged, no valid header: an interrupted creation.
       f->reset();
       SLUICE_RETURN_IF_ERROR(env->Remove(s->PathOf(id)));
@@ -114,7 +141,7 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     }
     // Not logged but valid: made before the log existed, or a crash came
     // between the file becoming durable and its entry.
-    if (life == logged.end()) log_life(SegmentEvent::kCreated, id);
+    if (life == logged.end() && id > known_created) log_life(SegmentEvent::kCreated, id);
     present.insert(id);
     s->readers_[id] = std::move(*f);
     s->current_ = id;
@@ -131,6 +158,12 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
                         "blocks in it are lost, except records the write buffer still holds");
     log_life(SegmentEvent::kRemoved, id);
   }
+  if (!present.empty() && s->current_ < *present.rbegin()) {
+    // Every segment at or after the checkpoint's is gone: none is appended
+    // to, and new ids go above every one present.
+    s->current_ = *present.rbegin();
+    appendable = false;
+  }
   if (s->current_ != 0 && appendable) {
     auto w = env->OpenFile(s->PathOf(s->current_), {.direct = true});
     if (!w.ok()) return w.status();
@@ -144,12 +177,16 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
 
 Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
                                             std::vector<FoundBlock>* found,
-                                            SegmentRecovery* rec) {
+                                            SegmentRecovery* rec, std::uint64_t from,
+                                            std::uint64_t until) {
   const std::string path = PathOf(id);
-  auto size = file.Size();
-  if (!size.ok()) return size.status();
+  auto full_size = file.Size();
+  if (!full_size.ok()) return full_size.status();
+  // A walk that stops short of the end sees the file as ending there.
+  const std::uint64_t file_size = *full_size;
+  const std::optional<std::uint64_t> size = std::min(file_size, until);
   ScanResult result;
-  result.size = *size;
+  result.size = file_size;
   auto head = ReadAt(file, 0, kPage);
   if (!head.ok()) return head.status();
   if (*head != SegmentHeader(id)) {
@@ -162,8 +199,8 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
     return result;  // never appended to
   }
   result.header_ok = true;
-  std::uint64_t off = kPage;
-  std::uint64_t end = kPage;  // just past the last valid block
+  std::uint64_t off = from;
+  std::uint64_t end = from;  // just past the last valid block
   // After damage the walk cannot trust a page of zeros to mean "end of
   // segment" (block bodies may hold such pages), so it looks at every page
   // to the end for the next valid header.
@@ -208,7 +245,7 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   // segment_size, lost its end: blocks past it are gone unless the write
   // buffer still has them. Said (a segment made with another segment_size
   // earns the note too).
-  if (!after_damage && !at_zeros && *size < options_.segment_size) {
+  if (!after_damage && !at_zeros && *size < options_.segment_size && until == UINT64_MAX) {
     rec->notes.push_back(path + ": " + std::to_string(*size) + " bytes, ending in its blocks, not " +
                          std::to_string(options_.segment_size) +
                          " (segment_size): truncated? blocks past the end are lost");
@@ -217,7 +254,7 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   // nothing is written over bytes recovery could not explain; and only into
   // a whole segment.
   result.tail = after_damage ? (*size + kPage - 1) / kPage * kPage : end;
-  result.appendable = *size == options_.segment_size && result.tail < *size;
+  result.appendable = file_size == options_.segment_size && result.tail < file_size;
   return result;
 }
 
@@ -319,7 +356,58 @@ Status Segments::Remove(std::uint32_t segment) {
 
 Status Segments::LogLife(SegmentEvent event, std::uint32_t id) {
   std::lock_guard lock(log_mu_);
-  return log_->Append(EncodeSegmentLogEntry(event, id)).WithContext(options_.dir + "/segments.log");
+  SLUICE_RETURN_IF_ERROR(log_->Append(EncodeSegmentLogEntry(event, id))
+                             .WithContext(options_.dir + "/segments.log"));
+  if (event == SegmentEvent::kCreated) max_created_ = std::max(max_created_, id);
+  return Status::Ok();
+}
+
+Status Segments::ScanBefore(const SegmentStart& start, std::vector<FoundBlock>* found,
+                            SegmentRecovery* rec) {
+  std::vector<std::uint32_t> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, f] : readers_) {
+      if (id <= start.segment) ids.push_back(id);
+    }
+  }
+  for (std::uint32_t id : ids) {
+    auto f = env_->OpenFile(PathOf(id), {});
+    if (!f.ok()) return f.status();
+    auto scan = Scan(id, **f, found, rec, kPage,
+                     id == start.segment ? std::uint64_t{start.page} * kPage : UINT64_MAX);
+    if (!scan.ok()) return scan.status();
+  }
+  return Status::Ok();
+}
+
+std::uint32_t Segments::CheckLive(const std::vector<std::uint32_t>& live, SegmentRecovery* rec) {
+  std::uint32_t missing = 0;
+  for (std::uint32_t id : live) {
+    if (Has(id)) continue;
+    const auto life = logged_.find(id);
+    if (life != logged_.end() && !life->second) continue;  // removed by the store since
+    ++missing;
+    rec->notes.push_back(PathOf(id) + ": missing, though the store never removed it: the " +
+                         "blocks in it are lost, except records the write buffer still holds");
+    if (Status st = LogLife(SegmentEvent::kRemoved, id); !st.ok()) {
+      rec->notes.push_back("segments.log not updated for segment " + std::to_string(id) + " (" +
+                           st.message() + "); retried at the next start");
+    }
+  }
+  rec->missing_segments += missing;
+  return missing;
+}
+
+std::optional<SegmentLife> Segments::Life() const {
+  std::lock_guard log_lock(log_mu_);
+  if (log_->rewrite_pending()) return std::nullopt;
+  SegmentLife life;
+  life.log_bytes = log_->size();
+  life.max_created = max_created_;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, f] : readers_) life.live.push_back(id);
+  return life;
 }
 
 std::uint64_t Segments::bytes_on_disk() const {

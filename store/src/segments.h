@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,24 @@ struct SegmentRecovery {
   std::vector<std::string> notes;       // what was quarantined, where
 };
 
+// Where an index checkpoint (index_checkpoint.h) leaves off: segments below
+// `segment` and pages of it below `page` hold only blocks the checkpoint
+// covers, and segments.log's first `log_bytes` bytes are covered too.
+struct SegmentStart {
+  std::uint32_t segment = 0;
+  std::uint32_t page = 0;
+  std::uint32_t max_created = 0;  // the highest id logged created by then
+  std::uint64_t log_bytes = 0;
+};
+
+// What the checkpoint needs from segments.log and the files, taken at one
+// moment.
+struct SegmentLife {
+  std::uint64_t log_bytes = 0;
+  std::uint32_t max_created = 0;
+  std::vector<std::uint32_t> live;  // ascending
+};
+
 struct SegmentOptions {
   std::string dir;
   std::uint64_t segment_size = 256ull << 20;  // bytes, a multiple of 4096
@@ -78,10 +97,26 @@ struct SegmentOptions {
 class Segments {
  public:
   // Opens every segment in options.dir and reports each block found, in
-  // segment then offset order.
+  // segment then offset order. With `start` (an index checkpoint's), only
+  // blocks at or after it are looked for and reported: the segments before
+  // it are opened unread, and only segments.log's entries after
+  // start->log_bytes are read (all of it when those do not parse cleanly).
   static Result<std::unique_ptr<Segments>> Open(Env* env, const SegmentOptions& options,
                                                 std::vector<FoundBlock>* found,
-                                                SegmentRecovery* recovery);
+                                                SegmentRecovery* recovery,
+                                                const SegmentStart* start = nullptr);
+
+  // After an Open from a checkpoint: the blocks before `start`, scanned
+  // (the checkpoint's own copy of them could not be used).
+  Status ScanBefore(const SegmentStart& start, std::vector<FoundBlock>* found,
+                    SegmentRecovery* recovery);
+  // After an Open from a checkpoint: segments the checkpoint saw that are
+  // gone without the store removing them are counted and noted, as Open
+  // does for a full scan. Returns how many.
+  std::uint32_t CheckLive(const std::vector<std::uint32_t>& live, SegmentRecovery* recovery);
+  // segments.log's length, its highest created id and the segments present,
+  // at one moment. Empty when segments.log has a rewrite pending.
+  std::optional<SegmentLife> Life() const;
 
   // Writes a finished block (a multiple of 4096 bytes, at most
   // segment_size - 4096) at the tail, durably, starting a new segment when
@@ -95,6 +130,8 @@ class Segments {
   Status Remove(std::uint32_t segment);
 
   std::uint64_t bytes_on_disk() const;
+  // The path of segment `id` in a segments directory.
+  static std::string PathIn(const std::string& dir, std::uint32_t id);
   bool Has(std::uint32_t segment) const;
   std::uint32_t current_segment() const;
 
@@ -108,14 +145,20 @@ class Segments {
     std::uint64_t tail = 0;    // page-aligned when appendable
     std::uint64_t size = 0;
   };
+  // Walks blocks from byte `from` (after the header page) to `until`.
   Result<ScanResult> Scan(std::uint32_t id, File& file, std::vector<FoundBlock>* found,
-                          SegmentRecovery* recovery);
+                          SegmentRecovery* recovery, std::uint64_t from = kPage,
+                          std::uint64_t until = UINT64_MAX);
   Status LogLife(SegmentEvent event, std::uint32_t id);
 
   Env* env_;
   SegmentOptions options_;
-  std::mutex log_mu_;            // the flusher starts segments, Reclaim removes them
+  mutable std::mutex log_mu_;    // the flusher starts segments, Reclaim removes them
   std::unique_ptr<LogFile> log_; // segments.log
+  std::uint32_t max_created_ = 0;  // GUARDED_BY(log_mu_)
+  // segments.log entries read at Open (id -> created and not removed):
+  // after a checkpoint, only those past it.
+  std::map<std::uint32_t, bool> logged_;
   mutable std::mutex mu_;
   std::map<std::uint32_t, std::unique_ptr<File>> readers_;  // GUARDED_BY(mu_)
   std::unique_ptr<File> writer_;  // O_DIRECT handle of the current segment

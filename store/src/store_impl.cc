@@ -183,8 +183,15 @@ StoreStats StoreImpl::stats() const {
     s.segment_bytes = index_->segment_bytes();
     s.dram_index_bytes = index_->dram_index_bytes();
   }
-  s.quarantined_pages = quarantined_pages_;
-  s.missing_segments = missing_segments_;
+  s.quarantined_pages = quarantined_pages_.load();
+  s.missing_segments = missing_segments_.load();
+  s.recovery_path = recovery_path_;
+  s.index_ready = index_ && index_->ready();
+  s.index_load_us = index_load_us_.load();
+  s.missing_blocks = index_ ? index_->counters().missing_blocks : 0;
+  s.checkpoints_written = checkpoints_written_.load();
+  s.checkpoint_errors = checkpoint_errors_.load();
+  s.checkpoint_bytes = checkpoint_bytes_.load();
   s.write_buffer_set_aside = wal_set_aside_;
   s.rejected_full = rejected_full_.load();
   s.rejected_no_space = rejected_no_space_.load();
@@ -200,6 +207,7 @@ StoreStats StoreImpl::stats() const {
   {
     std::lock_guard lock(notes_mu_);
     s.notes = notes_;
+    s.last_checkpoint_error = last_checkpoint_error_;
   }
   return s;
 }
@@ -219,10 +227,12 @@ Status StoreImpl::Close() {
     return Status::Ok();
   }
   Status s = wal_->Close();
-  // Writing the open blocks makes the next start replay nothing.
+  // Writing the open blocks makes the next start replay nothing, and a
+  // checkpoint after them leaves it no segment to scan.
   Status f = index_->FlushAll();
   index_->Stop();
   if (f.ok()) wal_->Release(ReleasableSeq());
+  if (f.ok() && options_.index_checkpoint_bytes > 0) (void)WriteCheckpoint();
   // On a full disk the open blocks stay in the write buffer, durable, and
   // the next start replays them: a clean stop, not a failure (a failed
   // stop would have systemd mark the unit failed for a full disk).

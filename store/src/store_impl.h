@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -199,7 +200,20 @@ class StoreImpl final : public Store {
 
   // Seals partitions whose window and grace have passed and keeps the disk
   // budget. Periodic: there is no event to wait for, only time and space.
+  // After an Open from a checkpoint it first loads the rest of the index.
   void Maintain();
+
+  // The index checkpoint (index_checkpoint.h, docs/format/index-checkpoint.md).
+  std::string CheckpointPath() const { return options_.dir + "/index.ckpt"; }
+  // Its header and recent section, read at Open.
+  Result<std::pair<CheckpointHeader, CheckpointRecent>> ReadCheckpointRecent();
+  // The rest of the index after an Open from a checkpoint: its full
+  // section, or, when that cannot be used, a scan of the segments before it
+  // with the states of every partition from the whole manifest.
+  void LoadIndex();
+  // A new checkpoint when enough blocks were written since the last one.
+  void MaybeCheckpoint();
+  Status WriteCheckpoint();
 
   std::uint64_t DiskUsed() const;
 
@@ -258,9 +272,21 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> torn_tail_bytes_{0};
   std::uint64_t leftover_files_ = 0;
   std::uint64_t quarantined_records_ = 0;
-  std::uint64_t quarantined_pages_ = 0;
-  std::uint64_t missing_segments_ = 0;
+  std::atomic<std::uint64_t> quarantined_pages_{0};
+  std::atomic<std::uint64_t> missing_segments_{0};
   std::uint64_t recovery_us_ = 0;
+  // The checkpoint Open started from, until LoadIndex is done with it.
+  std::optional<std::pair<CheckpointHeader, CheckpointRecent>> checkpoint_;
+  std::string recovery_path_;  // written only during Open
+  std::chrono::steady_clock::time_point open_started_;
+  std::atomic<std::uint64_t> index_load_us_{0};
+  // MaybeCheckpoint, on the maintenance thread (and Close after it).
+  std::uint64_t checkpoint_block_bytes_ = 0;  // blocks written when the last was taken
+  std::int64_t checkpoint_mono_ = 0;
+  bool checkpoint_on_disk_ = false;
+  std::atomic<std::uint64_t> checkpoints_written_{0}, checkpoint_errors_{0},
+      checkpoint_bytes_{0};
+  std::string last_checkpoint_error_;  // GUARDED_BY(notes_mu_)
   std::string last_quarantine_reason_;
   std::int64_t last_quarantine_ns_ = 0;
   mutable std::mutex notes_mu_;

@@ -75,6 +75,7 @@ void StoreImpl::RetryWritable() {
 }
 
 void StoreImpl::Maintain() {
+  if (!index_->ready()) LoadIndex();
   std::unique_lock lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
     lock.unlock();
@@ -87,6 +88,7 @@ void StoreImpl::Maintain() {
       ReleaseWal();
     }
     EnforceBudget();
+    MaybeCheckpoint();
     if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
       std::lock_guard r(reserve_mu_);
       EnsureReserve();
@@ -114,6 +116,13 @@ void StoreImpl::EnforceBudget() {
   if (budget == 0) return;
   const std::uint64_t high = budget / 100 * options_.disk_high_watermark_pct;
   const std::uint64_t low = budget / 100 * options_.disk_low_watermark_pct;
+  if (used >= high && !index_->ready()) {
+    // Which partitions to reclaim is known once the index is loaded (the
+    // maintenance thread's first task): refuse appends until then.
+    disk_used_ = used;
+    full_ = true;
+    return;
+  }
   if (used >= high) {
     for (const auto& p : index_->List(PartitionState::kSynced)) {
       if (used < low) break;

@@ -25,6 +25,7 @@ const char* EngineName(IoEngine e) {
 
 Status StoreImpl::Init(const std::string& engine_why) {
   const auto started = std::chrono::steady_clock::now();
+  open_started_ = started;
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(options_.dir));
   SLUICE_RETURN_IF_ERROR(FixPartitionParameters());
 
@@ -37,23 +38,54 @@ Status StoreImpl::Init(const std::string& engine_why) {
                      std::to_string(reg.discarded_bytes) + " bytes");
   }
 
+  // Restart from the index checkpoint when there is a usable one: the
+  // manifest and segments.log are read from where it left off, the segments
+  // only after its position, and the rest of the index loads in the
+  // background (Maintain). Otherwise every segment is scanned, as a store
+  // made before checkpoints existed is.
+  const std::string segments_dir = options_.dir + "/segments";
+  recovery_path_ = "scan";
+  if (options_.index_checkpoint_bytes > 0 && env_->Exists(CheckpointPath())) {
+    auto ckpt = ReadCheckpointRecent();
+    if (ckpt.ok()) {
+      checkpoint_ = std::move(*ckpt);
+      checkpoint_bytes_ = kCheckpointHeaderBytes + checkpoint_->first.recent_len +
+                          checkpoint_->first.full_len;
+      checkpoint_on_disk_ = true;
+      recovery_path_ = "checkpoint";
+    } else {
+      recovery_path_ = "scan (index checkpoint not used: " + ckpt.status().message() + ")";
+      notes_.push_back("index checkpoint not used (" + ckpt.status().message() +
+                       "): every segment was scanned");
+    }
+  }
+
   std::map<PartitionId, PartitionState> states;
-  auto manifest = LogFile::Open(
-      env_, options_.dir, "partitions.log", kManifestFormat,
-      [&](std::string_view e) {
-        PartitionId id;
-        PartitionState s;
-        if (!DecodeManifestEntry(e, id, s)) return false;
-        states[id] = s;
-        return true;
-      },
-      nullptr);
+  auto accept_state = [&](std::string_view e) {
+    PartitionId id;
+    PartitionState s;
+    if (!DecodeManifestEntry(e, id, s)) return false;
+    states[id] = s;
+    return true;
+  };
+  bool whole = true;
+  auto manifest = checkpoint_ ? LogFile::OpenFrom(env_, options_.dir, "partitions.log",
+                                                  kManifestFormat,
+                                                  checkpoint_->second.manifest_bytes,
+                                                  accept_state, &whole)
+                              : LogFile::Open(env_, options_.dir, "partitions.log",
+                                              kManifestFormat, accept_state, nullptr);
   if (!manifest.ok()) return manifest.status().WithContext("partition manifest");
 
   std::vector<FoundBlock> found;
   SegmentRecovery seg;
-  auto segments =
-      Segments::Open(env_, {options_.dir + "/segments", options_.segment_size}, &found, &seg);
+  std::optional<SegmentStart> start;
+  if (checkpoint_) {
+    const CheckpointRecent& r = checkpoint_->second;
+    start = SegmentStart{r.segment, r.page, r.max_created_segment, r.segments_log_bytes};
+  }
+  auto segments = Segments::Open(env_, {segments_dir, options_.segment_size}, &found, &seg,
+                                 start ? &*start : nullptr);
   if (!segments.ok()) return segments.status().WithContext("segments");
   for (auto& n : seg.notes) notes_.push_back(std::move(n));
   quarantined_pages_ = seg.quarantined_pages;
@@ -61,6 +93,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
   missing_segments_ = seg.missing_segments;
   index_ = std::make_unique<PartitionIndex>(options_, env_, std::move(*segments),
                                             std::move(*manifest), std::move(states));
+  if (checkpoint_) index_->StartFromCheckpoint(checkpoint_->second);
   for (const auto& b : found) index_->AddRecoveredBlock(b);
 
   wo_.dir = options_.dir + "/wal";
@@ -100,6 +133,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
   recovery_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::steady_clock::now() - started)
                      .count();
+  if (!checkpoint_) index_load_us_ = recovery_us_;
   index_->Start();
   EnsureReserve();
   EnforceBudget();
@@ -189,6 +223,7 @@ Status StoreImpl::OpenWriteBuffer() {
 }
 
 Result<std::unique_ptr<Wal>> StoreImpl::SalvageWal(const Status& why, const Wal::ReplayFn& replay) {
+  if (!index_->ready()) LoadIndex();  // blocks are written only into a whole index
   SLUICE_RETURN_IF_ERROR(index_->FlushAll());
   const std::string damaged = options_.write_buffer == WriteBufferMode::kWal ? wo_.dir : PmemPath();
   std::string aside;
@@ -226,6 +261,10 @@ Status StoreImpl::Replay(const WalRecordView& r) {
     }
     types.push_back(info->type);
   }
+  // A record for a window before the checkpoint's horizon is placed by the
+  // states of older partitions: Open loads the whole index first (the
+  // maintenance thread, which would, starts only after Open).
+  if (!index_->ready() && index_->NeedsFullIndex(batch->records, batch->arrival_ns)) LoadIndex();
   index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
   if (cursor_ && cursor_->spills()) {
     // The ring cannot be read back later: the cursor keeps the batch.

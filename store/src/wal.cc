@@ -96,7 +96,8 @@ class WalImpl final : public Wal {
   }
 
   WalStats stats() const override {
-    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_};
+    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
+                    first_held_.load()};
   }
 
  private:
@@ -132,6 +133,7 @@ class WalImpl final : public Wal {
   std::thread thread_;
 
   std::atomic<std::uint64_t> release_upto_{0};
+  std::atomic<std::uint64_t> first_held_{0};  // live_.front().first_seq
   std::atomic<std::uint64_t> records_{0};
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> groups_{0};
@@ -292,6 +294,7 @@ Status WalImpl::InitFile(std::uint64_t number) {
   SLUICE_RETURN_IF_ERROR(env_->SyncDir(opt_.dir));
   file_ = std::move(*file);
   live_.push_back({number, next_seq_});
+  first_held_.store(live_.front().first_seq);
   block_start_ = kWalBlockSize;
   tail_len_ = 0;
   std::memset(tail_.get(), 0, kWalBlockSize);
@@ -312,6 +315,7 @@ Status WalImpl::Roll() {
     if (recyclable) {
       SLUICE_RETURN_IF_ERROR(env_->Rename(PathOf(live_.front().number), path));
       live_.pop_front();
+      first_held_.store(live_.front().first_seq);
     } else if (live_.size() >= opt_.max_files) {
       return NoSpace("wal: " + std::to_string(live_.size()) +
                      " files in use (max_files) and none released");
@@ -410,6 +414,7 @@ Status WalImpl::Recover(const ReplayFn& replay) {
     }
     next_seq_ = contents->header.first_seq + contents->records.size();
     live_.push_back({numbers[idx], contents->header.first_seq});
+    first_held_.store(live_.front().first_seq);
     if (is_last) last = std::move(*contents);
   }
   if (live_.empty()) {

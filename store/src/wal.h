@@ -42,6 +42,10 @@ struct WalStats {
   std::uint64_t bytes = 0;            // payload bytes appended
   std::uint64_t groups = 0;           // syncs
   std::uint64_t torn_tail_bytes = 0;  // discarded at recovery
+  // The oldest record a crash now would replay (what the log still holds
+  // may start earlier than what was released): blocks holding records from
+  // here on are checked at the next Open.
+  std::uint64_t first_seq = 0;
 };
 
 class Wal {

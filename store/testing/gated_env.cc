@@ -4,18 +4,21 @@ namespace sluice::store {
 
 class GatedEnv::GatedFile final : public File {
  public:
-  GatedFile(std::unique_ptr<File> f, GatedEnv* env) : f_(std::move(f)), env_(env) {}
+  GatedFile(std::unique_ptr<File> f, GatedEnv* env, bool gate_commits)
+      : f_(std::move(f)), env_(env), gate_commits_(gate_commits) {}
   Status WriteAndSync(std::span<const WriteSlice> slices) override {
-    env_->Wait();
+    if (gate_commits_) env_->Wait();
     return f_->WriteAndSync(slices);
   }
   Status Write(std::uint64_t o, std::span<const std::byte> d) override { return f_->Write(o, d); }
   Status Sync() override {
-    env_->Wait();
+    if (gate_commits_) env_->Wait();
     return f_->Sync();
   }
   Result<std::size_t> Read(std::uint64_t o, std::span<std::byte> d) override {
-    return f_->Read(o, d);
+    auto n = f_->Read(o, d);
+    if (n.ok()) env_->Read(*n);
+    return n;
   }
   Status Preallocate(std::uint64_t size, Preallocation how) override {
     return f_->Preallocate(size, how);
@@ -26,6 +29,7 @@ class GatedEnv::GatedFile final : public File {
  private:
   std::unique_ptr<File> f_;
   GatedEnv* env_;
+  bool gate_commits_;
 };
 
 void GatedEnv::Close() {
@@ -43,8 +47,48 @@ void GatedEnv::Open() {
 
 Result<std::unique_ptr<File>> GatedEnv::OpenFile(const std::string& path, FileOptions options) {
   auto f = base_->OpenFile(path, options);
-  if (!f.ok() || !gated_(path)) return f;
-  return std::unique_ptr<File>(new GatedFile(std::move(*f), this));
+  if (!f.ok()) return f;
+  // Files not gated for commits still have their reads counted (and held).
+  return std::unique_ptr<File>(new GatedFile(std::move(*f), this, gated_(path)));
+}
+
+void GatedEnv::Read(std::size_t n) {
+  std::unique_lock l(mu_);
+  const auto me = std::this_thread::get_id();
+  cv_.wait(l, [&] { return !reads_held_ || me == free_reader_; });
+  read_[me] += n;
+}
+
+void GatedEnv::HoldReadsExcept(std::thread::id free) {
+  std::lock_guard l(mu_);
+  reads_held_ = true;
+  free_reader_ = free;
+}
+
+void GatedEnv::ReleaseReads() {
+  {
+    std::lock_guard l(mu_);
+    reads_held_ = false;
+  }
+  cv_.notify_all();
+}
+
+std::uint64_t GatedEnv::bytes_read(std::thread::id thread) const {
+  std::lock_guard l(mu_);
+  auto it = read_.find(thread);
+  return it == read_.end() ? 0 : it->second;
+}
+
+std::uint64_t GatedEnv::bytes_read() const {
+  std::lock_guard l(mu_);
+  std::uint64_t n = 0;
+  for (const auto& [t, b] : read_) n += b;
+  return n;
+}
+
+void GatedEnv::ResetReadCounts() {
+  std::lock_guard l(mu_);
+  read_.clear();
 }
 
 void GatedEnv::Wait() {

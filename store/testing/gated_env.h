@@ -2,16 +2,21 @@
 // Sync) on the files `gated` selects wait while the gate is closed:
 // durability held back on purpose, so that a test can look at what happens
 // before it and after (the endpoint's PUBACK waiting for the log, a seal
-// whose block write is still in flight). Only tests use it.
+// whose block write is still in flight). It also counts the bytes each
+// thread reads from every file and can hold the reads of every thread but
+// one (a restart's background work held back while the foreground goes on).
+// Only tests use it.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/env.h"
@@ -28,6 +33,14 @@ class GatedEnv final : public Env {
   // Commits that found the gate closed (and waited or wait).
   std::uint64_t held() const { return held_.load(); }
 
+  // While held, reads on any thread but `free` wait.
+  void HoldReadsExcept(std::thread::id free);
+  void ReleaseReads();
+  // Bytes read, by `thread` and by all threads, since the last reset.
+  std::uint64_t bytes_read(std::thread::id thread) const;
+  std::uint64_t bytes_read() const;
+  void ResetReadCounts();
+
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, FileOptions options) override;
   Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
   Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
@@ -42,13 +55,17 @@ class GatedEnv final : public Env {
  private:
   class GatedFile;
   void Wait();
+  void Read(std::size_t n);
 
   Env* base_;
   std::function<bool(const std::string&)> gated_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;
   std::atomic<std::uint64_t> held_{0};
+  bool reads_held_ = false;            // GUARDED_BY(mu_)
+  std::thread::id free_reader_;        // GUARDED_BY(mu_)
+  std::map<std::thread::id, std::uint64_t> read_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace sluice::store

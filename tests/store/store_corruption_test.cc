@@ -13,9 +13,24 @@
 #include "wal_format.h"
 
 namespace sluice::store::crash {
+namespace {
+
+// Runs the calling test twice: restarting from the index checkpoint (what
+// a store does by default), and scanning every segment (a store made before
+// checkpoints, or one whose checkpoint is damaged). Damage must be found
+// and survived on both paths.
+std::uint64_t BothRestartPaths() {
+  std::uint64_t bytes = Options{}.index_checkpoint_bytes;
+  SUBCASE("restart from the index checkpoint") {}
+  SUBCASE("restart by scanning every segment") { bytes = 0; }
+  return bytes;
+}
+
+}  // namespace
 
 TEST_CASE("a damaged segment is quarantined and counted, the rest is served, the store starts") {
   Rig rig;
+  rig.options.index_checkpoint_bytes = BothRestartPaths();
   {
     auto store = rig.Open();
     auto id = *store->RegisterSeries("s1", ValueType::kFloat64, "");
@@ -61,9 +76,11 @@ TEST_CASE("a damaged segment is quarantined and counted, the rest is served, the
 }
 
 TEST_CASE("bits flipped in segment blocks as written: damaged blocks are quarantined and counted, the rest is served") {
+  const std::uint64_t checkpoint = BothRestartPaths();
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     CAPTURE(seed);
     Rig rig;
+    rig.options.index_checkpoint_bytes = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     {
       auto store = rig.Open();
@@ -270,9 +287,11 @@ void FillOneWindow(Rig& rig, std::uint32_t series) {
 }  // namespace
 
 TEST_CASE("a truncated segment file: blocks cut short are quarantined and counted, a cut at a block boundary is noted") {
+  const std::uint64_t checkpoint = BothRestartPaths();
   for (bool mid_block : {true, false}) {
     CAPTURE(mid_block);
     Rig rig;
+    rig.options.index_checkpoint_bytes = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     FillOneWindow(rig, kSeries);
     const auto seg = SegmentPath(rig.options, 2);
@@ -288,7 +307,9 @@ TEST_CASE("a truncated segment file: blocks cut short are quarantined and counte
     auto store = rig.Open();
     Verify(*store, rig.model, kSeries, may_lose);
     const auto st = store->stats();
-    if (mid_block) CHECK(st.quarantined_pages > 0);
+    // A scan at Open finds the torn block's pages; after a checkpoint, the
+    // read (Verify) finds the block cut short.
+    if (mid_block) CHECK(st.quarantined_pages + st.quarantined_blocks > 0);
     bool noted = false;
     for (const auto& n : st.notes) noted |= n.find(seg.filename().string()) != std::string::npos;
     CHECK(noted);
@@ -299,9 +320,11 @@ TEST_CASE("a truncated segment file: blocks cut short are quarantined and counte
 }
 
 TEST_CASE("a segment file deleted behind the store's back: counted and noted once, the rest served") {
+  const std::uint64_t checkpoint = BothRestartPaths();
   for (bool from_old_store : {false, true}) {
     CAPTURE(from_old_store);
     Rig rig;
+    rig.options.index_checkpoint_bytes = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     FillOneWindow(rig, kSeries);
     const auto segment_log = std::filesystem::path(rig.options.dir) / "segments" / "segments.log";

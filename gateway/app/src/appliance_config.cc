@@ -145,6 +145,9 @@ const KeySpec kKeys[] = {
     // Bounds (0 .. 64 MiB) are store::Options::Validate's, reported on this key.
     {{"store.reserve", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.reserve_bytes); }},
+    // Bounds (0, or 1 MiB .. 64 GiB) are store::Options::Validate's.
+    {{"store.index_checkpoint", "size"},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.index_checkpoint_bytes); }},
 
     // [sync]: the engine.
     {{"sync.sink", "string"}, ApplySink},

@@ -457,6 +457,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
         {"disk_low_watermark_pct", "disk_low_watermark"},
         {"free_space_warning_pct", "free_space_warning"},
         {"reserve_bytes", "reserve"},
+        {"index_checkpoint_bytes", "index_checkpoint"},
     };
     const std::string& m = s.message();
     std::string field = m.substr(0, m.find(':'));

@@ -117,6 +117,15 @@ struct Options {
   // Bounds: 0 (none) .. 64 MiB. Default: 1 MiB.
   std::uint64_t reserve_bytes = 1ull << 20;
 
+  // The index checkpoint (<dir>/index.ckpt): Open reads a small part of it
+  // and the segments written after it, resumes appends, and loads the rest
+  // of the index in the background, so a restart does not take longer as
+  // the store grows. Written again once this many bytes of blocks were
+  // written since the last one (or a partition window passed with any),
+  // and at Close. 0: none; every Open scans every segment.
+  // Bounds: 0, or 1 MiB .. 64 GiB. Default: 64 MiB.
+  std::uint64_t index_checkpoint_bytes = 64ull << 20;
+
   // Largest bytes value accepted in a record, bytes.
   // Bounds: 1 .. 1 MiB. Default: 64 KiB.
   std::uint32_t max_value_bytes = 64u << 10;

@@ -50,6 +50,18 @@ struct StoreStats {
   std::uint64_t segment_bytes = 0;        // segment files on disk
   std::uint64_t dram_index_bytes = 0;
   std::uint64_t recovery_us = 0;          // how long Open took
+  // Restart: "checkpoint" (Open read the index checkpoint's recent part and
+  // the segments after it; the rest loads in the background) or "scan"
+  // (every segment was read), with the reason when a checkpoint was there
+  // and not used.
+  std::string recovery_path;
+  bool index_ready = true;                // the whole index is loaded
+  std::uint64_t index_load_us = 0;        // Open to the whole index loaded
+  std::uint64_t missing_blocks = 0;       // a checkpoint's blocks whose segment is gone
+  std::uint64_t checkpoints_written = 0;
+  std::uint64_t checkpoint_errors = 0;    // the previous checkpoint stays
+  std::string last_checkpoint_error;
+  std::uint64_t checkpoint_bytes = 0;     // the last one written or read
   bool write_buffer_set_aside = false;    // damaged beyond its tail: see notes
   std::uint64_t rejected_full = 0;        // appends refused: disk budget full
   std::uint64_t reclaimed_partitions = 0; // synced partitions freed for space

@@ -1,0 +1,149 @@
+// StoreImpl (store_impl.h) and the index checkpoint (index_checkpoint.h):
+// reading its recent part at Open, loading the rest on the maintenance
+// thread, and writing new ones.
+#include <cstring>
+
+#include "store_impl.h"
+
+namespace sluice::store {
+
+namespace {
+
+Result<std::string> ReadExactly(File& f, std::uint64_t offset, std::uint64_t n,
+                                const std::string& path) {
+  std::string bytes(n, '\0');
+  auto got = f.Read(offset, {reinterpret_cast<std::byte*>(bytes.data()), bytes.size()});
+  if (!got.ok()) return got.status().WithContext(path);
+  if (*got != n) {
+    return Corruption(path + ": " + std::to_string(*got) + " bytes at offset " +
+                      std::to_string(offset) + ", expected " + std::to_string(n));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+Result<std::pair<CheckpointHeader, CheckpointRecent>> StoreImpl::ReadCheckpointRecent() {
+  const std::string path = CheckpointPath();
+  auto f = env_->OpenFile(path, {});
+  if (!f.ok()) return f.status();
+  auto head = ReadExactly(**f, 0, kCheckpointHeaderBytes, path);
+  if (!head.ok()) return head.status();
+  auto header = DecodeCheckpointHeader(*head);
+  if (!header.ok()) return header.status();
+  auto size = (*f)->Size();
+  if (!size.ok()) return size.status();
+  if (*size != kCheckpointHeaderBytes + header->recent_len + header->full_len) {
+    return Corruption("index checkpoint: " + std::to_string(*size) +
+                      " bytes, not what its header says");
+  }
+  auto bytes = ReadExactly(**f, kCheckpointHeaderBytes, header->recent_len, path);
+  if (!bytes.ok()) return bytes.status();
+  auto recent = DecodeCheckpointRecent(*bytes, *header);
+  if (!recent.ok()) return recent.status();
+  return std::pair{*header, std::move(*recent)};
+}
+
+void StoreImpl::LoadIndex() {
+  const CheckpointHeader& header = checkpoint_->first;
+  const CheckpointRecent& recent = checkpoint_->second;
+  Result<CheckpointFull> full = [&]() -> Result<CheckpointFull> {
+    auto f = env_->OpenFile(CheckpointPath(), {});
+    if (!f.ok()) return f.status();
+    auto bytes = ReadExactly(**f, kCheckpointHeaderBytes + header.recent_len, header.full_len,
+                             CheckpointPath());
+    if (!bytes.ok()) return bytes.status();
+    return DecodeCheckpointFull(*bytes, header);
+  }();
+  SegmentRecovery rec;
+  if (!full.ok()) {
+    // The slow path for what the checkpoint covered: every partition's
+    // state from the whole manifest, every block from a scan.
+    Note("index checkpoint: " + full.status().message() +
+         "; the index of the blocks before it was rebuilt by scanning the segments");
+    std::map<PartitionId, PartitionState> states;
+    if (auto f = env_->OpenFile(options_.dir + "/partitions.log", {}); f.ok()) {
+      auto size = (*f)->Size();
+      auto image = size.ok() ? ReadExactly(**f, 0, *size, "partitions.log")
+                             : Result<std::string>(size.status());
+      LogRecovery lr;
+      if (image.ok()) {
+        for (std::string_view e : ParseLogImage(*image, kManifestFormat, lr)) {
+          PartitionId id;
+          PartitionState s;
+          if (!DecodeManifestEntry(e, id, s)) break;
+          states[id] = s;
+        }
+      }
+    }
+    std::vector<FoundBlock> found;
+    const SegmentStart start{recent.segment, recent.page, recent.max_created_segment,
+                             recent.segments_log_bytes};
+    if (Status s = index_->segments().ScanBefore(start, &found, &rec); !s.ok()) {
+      Note("scanning the segments before the index checkpoint: " + s.message());
+    }
+    full = PartitionIndex::Rebuild(options_, found, states);
+  }
+  index_->segments().CheckLive(full->live_segments, &rec);
+  for (auto& n : rec.notes) Note(std::move(n));
+  quarantined_pages_.fetch_add(rec.quarantined_pages);
+  missing_segments_.fetch_add(rec.missing_segments);
+  index_->LoadFull(std::move(*full));
+  index_load_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - open_started_)
+                       .count();
+  checkpoint_block_bytes_ = 0;
+  checkpoint_mono_ = mono_();
+}
+
+void StoreImpl::MaybeCheckpoint() {
+  if (options_.index_checkpoint_bytes == 0 || !index_->ready()) return;
+  const IndexCounters c = index_->counters();
+  const std::uint64_t written = c.block_bytes_written - checkpoint_block_bytes_;
+  const std::int64_t window_ns = std::int64_t{options_.partition_window_s} * 1'000'000'000;
+  // A store opened by a scan (made before checkpoints, or its checkpoint
+  // unusable) gets one at once, so that the next start is quick.
+  const bool first = !checkpoint_on_disk_ && (written > 0 || index_->segment_bytes() > 0);
+  const bool due = written >= options_.index_checkpoint_bytes || first ||
+                   (written > 0 && mono_() - checkpoint_mono_ >= window_ns);
+  if (due) (void)WriteCheckpoint();
+}
+
+Status StoreImpl::WriteCheckpoint() {
+  const std::uint64_t block_bytes = index_->counters().block_bytes_written;
+  if (!wal_ready_.load(std::memory_order_acquire)) return Status::Ok();  // later
+  CheckpointRecent recent;
+  CheckpointFull full;
+  if (!index_->Snapshot(now_(), wal_->stats().first_seq, &recent, &full)) return Status::Ok();
+  const std::string bytes = EncodeCheckpoint(recent, full);
+  const std::string path = CheckpointPath();
+  const std::string tmp = path + ".tmp";
+  // Written aside, synced, then renamed over the last one: a crash leaves
+  // the old checkpoint or the new one, never a mix.
+  Status s = [&]() -> Status {
+    if (env_->Exists(tmp)) SLUICE_RETURN_IF_ERROR(env_->Remove(tmp));
+    auto f = env_->OpenFile(tmp, {.create = true});
+    if (!f.ok()) return f.status();
+    SLUICE_RETURN_IF_ERROR(
+        (*f)->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}));
+    SLUICE_RETURN_IF_ERROR((*f)->Sync());
+    f->reset();
+    SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path));
+    return env_->SyncDir(options_.dir);
+  }();
+  checkpoint_mono_ = mono_();
+  if (!s.ok()) {
+    (void)env_->Remove(tmp);
+    checkpoint_errors_.fetch_add(1);
+    std::lock_guard lock(notes_mu_);
+    last_checkpoint_error_ = s.message();
+    return s;
+  }
+  checkpoint_block_bytes_ = block_bytes;
+  checkpoint_on_disk_ = true;
+  checkpoints_written_.fetch_add(1);
+  checkpoint_bytes_ = bytes.size();
+  return Status::Ok();
+}
+
+}  // namespace sluice::store
