@@ -43,8 +43,9 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   if (!store.ok()) return store.status().WithContext("store " + config.store.dir);
   app->store_ = std::move(*store);
   const auto st = app->store_->stats();
-  spdlog::info("store {} open: {} series, {} records recovered, io {}, recovery {} us",
-               config.store.dir, st.series, st.recovered_records, st.io_engine, st.recovery_us);
+  spdlog::info("store {} open: {} series, {} records recovered, io {}, recovery {} us ({})",
+               config.store.dir, st.series, st.recovered_records, st.io_engine, st.recovery_us,
+               st.recovery_path);
   for (const auto& note : st.notes) spdlog::warn("store: {}", note);
 
   if (config.sync.sink != SinkKind::kNone) {

@@ -277,6 +277,18 @@ std::string App::MetricsText() const {
         D(st.recovered_records));
   Gauge(m, "sluice_store_recovery_seconds", "How long opening the store took.",
         st.recovery_us / 1e6);
+  Gauge(m, "sluice_store_index_ready",
+        "1 once the whole index is loaded (after a restart from the index checkpoint, "
+        "the index of older partitions loads in the background).",
+        st.index_ready ? 1 : 0);
+  Gauge(m, "sluice_store_index_load_seconds",
+        "From opening the store to the whole index loaded (0 while loading).",
+        st.index_load_us / 1e6);
+  Counter(m, "sluice_store_index_checkpoints_total", "Index checkpoints written.",
+          D(st.checkpoints_written));
+  Counter(m, "sluice_store_index_checkpoint_errors_total",
+          "Index checkpoints that could not be written (the previous one stays).",
+          D(st.checkpoint_errors));
   Counter(m, "sluice_store_late_records_total", "Records placed in a late partition.",
           D(st.late_records));
   Counter(m, "sluice_store_rejected_full_total", "Appends refused: disk budget full.",
@@ -494,6 +506,12 @@ std::string App::StatusJson() const {
     << ",\"write_buffer_bytes\":" << WriteBufferBytes(pressure, st) << ",\"records\":" << st.records
     << ",\"evicted_records\":" << st.evicted_records
     << ",\"quarantined_blocks\":" << st.quarantined_blocks
+    << ",\"recovery_path\":" << JsonString(st.recovery_path)
+    << ",\"recovery_ms\":" << st.recovery_us / 1000
+    << ",\"index_ready\":" << (st.index_ready ? "true" : "false")
+    << ",\"index_load_ms\":" << st.index_load_us / 1000
+    << ",\"index_checkpoint_bytes\":" << st.checkpoint_bytes
+    << ",\"last_checkpoint_error\":" << JsonString(st.last_checkpoint_error)
     << ",\"last_quarantine_reason\":" << JsonString(st.last_quarantine_reason) << ",\"notes\":[";
   for (std::size_t i = 0; i < st.notes.size(); ++i) o << (i ? "," : "") << JsonString(st.notes[i]);
   o << "]}";
