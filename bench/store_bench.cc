@@ -310,6 +310,15 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   auto again = st::Store::Open(o, ctx);
   r.reopen_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (!again.ok()) Fail("reopen", again.status());
+  {
+    // One record of the workload's first series, at its last timestamp.
+    const Record last = w.records.back();
+    sluice::Status acked = (*again)->Append({last}).Wait();
+    if (!acked.ok()) Fail("append after reopen", acked);
+    r.first_ack_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    while (!(*again)->stats().index_ready) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    r.index_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  }
   const auto r0 = Clock::now();
   for (const auto& part : (*again)->ListPartitions()) {
     ++r.read_partitions;
@@ -326,16 +335,19 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
 }
 
 void PrintHeader() {
-  std::printf("%-24s %11s %8s %9s %9s %9s %8s %9s %9s\n", "run", "records/s", "MB/s", "p50 us",
-              "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms");
+  std::printf("%-24s %11s %8s %9s %9s %9s %8s %9s %9s %8s %8s\n", "run", "records/s", "MB/s",
+              "p50 us", "p99 us", "p99.9 us", "dev B/B", "DRAM B/pt", "reopen ms", "ack ms",
+              "index ms");
 }
 
 void Print(const Result& r, bool show_submit = false) {
   const double payload = static_cast<double>(r.records * r.payload);
-  std::printf("%-24s %11.0f %8.1f %9.1f %9.1f %9.1f %8.2f %9.2f %9.1f\n", r.name.c_str(), r.Rate(),
-              r.MBps(), Percentile(r.latencies_us, 50), Percentile(r.latencies_us, 99),
-              Percentile(r.latencies_us, 99.9), static_cast<double>(r.device_bytes) / payload,
-              static_cast<double>(r.dram_bytes) / static_cast<double>(r.records), r.reopen_ms);
+  std::printf("%-24s %11.0f %8.1f %9.1f %9.1f %9.1f %8.2f %9.2f %9.1f %8.1f %8.1f\n",
+              r.name.c_str(), r.Rate(), r.MBps(), Percentile(r.latencies_us, 50),
+              Percentile(r.latencies_us, 99), Percentile(r.latencies_us, 99.9),
+              static_cast<double>(r.device_bytes) / payload,
+              static_cast<double>(r.dram_bytes) / static_cast<double>(r.records), r.reopen_ms,
+              r.first_ack_ms, r.index_ms);
   if (show_submit) {
     std::printf("%-24s %11s %8s %9.1f %9.1f %9.1f   (of which inside Append: check, encode, queue)\n",
                 "  in Append", "", "", Percentile(r.submit_us, 50), Percentile(r.submit_us, 99),

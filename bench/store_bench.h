@@ -79,7 +79,9 @@ struct Result {
   std::vector<double> submit_us;     // per batch, in the submitting call (Append)
   std::uint64_t device_bytes = 0;    // /proc/self/io
   std::uint64_t dram_bytes = 0;
-  double reopen_ms = 0;
+  double reopen_ms = 0;     // Open after the run's Close
+  double first_ack_ms = 0;  // Open, then one append durable
+  double index_ms = 0;      // Open to the whole index loaded
   double cpu_s = 0;         // process CPU time during the run
   double idle_cpu_pct = 0;  // pmem runs: CPU % with the store open and idle for 1 s
   // Every partition read back after the reopen, as the sync engine reads

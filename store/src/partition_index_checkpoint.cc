@@ -25,7 +25,8 @@ void PartitionIndex::StartFromCheckpoint(const CheckpointRecent& recent) {
 // The checkpoint holds every partition at or after the horizon, so one
 // missing there does not exist; before it, only the whole index knows.
 bool PartitionIndex::NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) const {
-  return WindowOf(ts) < horizon_ns_ || WindowOf(arrival_ns) < horizon_ns_;
+  // The horizon is a window start: a time before it is in an earlier window.
+  return ts < horizon_ns_ || arrival_ns < horizon_ns_;
 }
 
 bool PartitionIndex::NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns) const {

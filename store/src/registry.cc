@@ -164,6 +164,17 @@ std::optional<SeriesInfo> Registry::Get(SeriesId id) const {
   return series_[id.value - 1];
 }
 
+std::size_t Registry::TypesOf(const Batch& batch, std::vector<ValueType>& types) const {
+  std::shared_lock lock(mu_);
+  types.reserve(types.size() + batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::uint32_t id = batch[i].series.value;
+    if (id == 0 || id > series_.size()) return i;
+    types.push_back(series_[id - 1].type);
+  }
+  return batch.size();
+}
+
 std::vector<SeriesInfo> Registry::List() const {
   std::shared_lock lock(mu_);
   return series_;

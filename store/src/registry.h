@@ -55,6 +55,11 @@ class Registry {
 
   std::optional<SeriesInfo> Find(std::string_view name) const;
   std::optional<SeriesInfo> Get(SeriesId id) const;
+  // The value type of each record's series, in `types` (appended), under
+  // one lock and copying no names: the append and replay paths. Returns the
+  // index of the first record whose series is not registered (its type not
+  // appended), or batch.size().
+  std::size_t TypesOf(const Batch& batch, std::vector<ValueType>& types) const;
   std::vector<SeriesInfo> List() const;
   std::size_t size() const;
 

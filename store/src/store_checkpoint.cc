@@ -101,10 +101,11 @@ void StoreImpl::MaybeCheckpoint() {
   const IndexCounters c = index_->counters();
   const std::uint64_t written = c.block_bytes_written - checkpoint_block_bytes_;
   const std::int64_t window_ns = std::int64_t{options_.partition_window_s} * 1'000'000'000;
-  // A store opened by a scan (made before checkpoints, or its checkpoint
-  // unusable) gets one at once, so that the next start is quick.
-  const bool first = !checkpoint_on_disk_ && (written > 0 || index_->segment_bytes() > 0);
-  const bool due = written >= options_.index_checkpoint_bytes || first ||
+  // Only by volume and by time, never in reply to an operation: what a
+  // store writes for an operation stays the same from run to run (the
+  // fault sweeps count it). A store opened by a scan gets its first
+  // checkpoint at its next clean stop at the latest.
+  const bool due = written >= options_.index_checkpoint_bytes ||
                    (written > 0 && mono_() - checkpoint_mono_ >= window_ns);
   if (due) (void)WriteCheckpoint();
 }

@@ -255,17 +255,17 @@ void StoreImpl::SetReason(std::string reason) {
 
 Status StoreImpl::Check(const Batch& batch, std::vector<ValueType>& types) const {
   if (batch.empty()) return InvalidArgument("empty batch");
-  types.reserve(batch.size());
+  const std::size_t known = registry_->TypesOf(batch, types);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Record& r = batch[i];
     auto where = [&] { return "record " + std::to_string(i) + ": "; };
-    auto info = registry_->Get(r.series);
-    if (!info) {
+    if (i == known) {
       return InvalidArgument(where() + "series id " + std::to_string(r.series.value) +
                              " is not registered");
     }
     const ValueType t = TypeOf(r.value);
-    if (t != info->type) {
+    if (t != types[i]) {
+      auto info = registry_->Get(r.series);
       return InvalidArgument(where() + "series '" + info->name + "' holds " +
                              ValueTypeName(info->type) + ", got " + ValueTypeName(t));
     }
@@ -275,7 +275,6 @@ Status StoreImpl::Check(const Batch& batch, std::vector<ValueType>& types) const
           where() + "bytes value of " + std::to_string(std::get<std::string>(r.value).size()) +
           " bytes exceeds max_value_bytes (" + std::to_string(options_.max_value_bytes) + ")");
     }
-    types.push_back(t);
   }
   return Status::Ok();
 }

@@ -252,14 +252,14 @@ Status StoreImpl::Replay(const WalRecordView& r) {
                            options_.max_value_bytes);
   if (!batch.ok()) return Quarantine(where + ": " + batch.status().message());
   std::vector<ValueType> types;
-  for (const Record& rec : batch->records) {
-    auto info = registry_->Get(rec.series);
-    if (!info || info->type != TypeOf(rec.value)) {
-      return Quarantine(
-          where + ": series id " + std::to_string(rec.series.value) +
-          (info ? " has another type in the registry" : " is missing from the registry"));
+  const std::size_t known = registry_->TypesOf(batch->records, types);
+  for (std::size_t i = 0; i < batch->records.size(); ++i) {
+    const Record& rec = batch->records[i];
+    if (i == known || types[i] != TypeOf(rec.value)) {
+      return Quarantine(where + ": series id " + std::to_string(rec.series.value) +
+                        (i == known ? " is missing from the registry"
+                                    : " has another type in the registry"));
     }
-    types.push_back(info->type);
   }
   // A record for a window before the checkpoint's horizon is placed by the
   // states of older partitions: Open loads the whole index first (the

@@ -226,7 +226,7 @@ struct Proto {
   std::optional<PartitionId> sealed_w1;  // sealed, for mark-synced
 };
 
-enum class OpKind { kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim };
+enum class OpKind { kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim, kStop };
 
 const char* OpName(OpKind op) {
   switch (op) {
@@ -238,6 +238,7 @@ const char* OpName(OpKind op) {
     case OpKind::kSeal: return "seal";
     case OpKind::kMarkSynced: return "mark-synced";
     case OpKind::kReclaim: return "reclaim";
+    case OpKind::kStop: return "clean-stop";
   }
   return "?";
 }
@@ -306,7 +307,10 @@ class World {
   // A copy of the base with the operation's groundwork laid, closed.
   Proto Derive(OpKind op) {
     const Proto& base = protos_.at(OpKind::kOpen);
-    if (op == OpKind::kAppend || op == OpKind::kSeal || op == OpKind::kReclaim) return base;
+    if (op == OpKind::kAppend || op == OpKind::kSeal || op == OpKind::kReclaim ||
+        op == OpKind::kStop) {
+      return base;
+    }
     Proto p = base;
     p.dir = root_.path() / OpName(op);
     fs::copy(base.dir, p.dir, fs::copy_options::recursive);
@@ -489,6 +493,11 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
       exempt = proto.w0_keys;
       for (const PartitionId& id : proto.w0) (void)store->Reclaim(id);
       break;
+    case OpKind::kStop:
+      // A clean stop: the open blocks written, then the index checkpoint
+      // (written aside, synced, renamed over the last one).
+      (void)store->Close();
+      break;
   }
   result.calls = env.mutating_calls() - before;
 
@@ -564,6 +573,7 @@ SWEEP_CASE(kRoll, kWal, )
 SWEEP_CASE(kSeal, kWal, )
 SWEEP_CASE(kMarkSynced, kWal, )
 SWEEP_CASE(kReclaim, kWal, )
+SWEEP_CASE(kStop, kWal, )
 SWEEP_CASE(kOpen, kPmem, )
 SWEEP_CASE(kAppend, kPmem, )
 SWEEP_CASE(kBlock, kPmem, )
@@ -571,5 +581,6 @@ SWEEP_CASE(kSegment, kPmem, )
 SWEEP_CASE(kSeal, kPmem, )
 SWEEP_CASE(kMarkSynced, kPmem, )
 SWEEP_CASE(kReclaim, kPmem, )
+SWEEP_CASE(kStop, kPmem, )
 
 }  // namespace sluice::store::sweep
