@@ -4,22 +4,25 @@
 // store made before checkpoints) in the same run.
 //
 //   recovery_bench [--dir DIR] [--series N] [--windows W] [--small-windows S]
-//                  [--fill-seconds F] [--repeat R] [--keep]
+//                  [--fill-records F] [--repeat R] [--warm-only] [--keep]
 //
 // Preparing a store (a child process, through the store's API with the
 // default options of `sluice run`): N float64 series (default 1,000) at
 // 1 Hz for W hourly windows (default 168, a week: 604.8 M points), ending
-// now; then F seconds (default 20) of appends at full speed into the
-// current hour, to fill the write buffer as far as the store lets it; then
-// the child kills itself with SIGKILL while appends are in flight. A second
-// store of S windows (default 17, a tenth) is prepared the same way.
+// now; then F more records (default 100 M) appended at full speed, on into
+// the next hours, to fill the write buffer as far as the store lets it;
+// then the child kills itself with SIGKILL while appends are in flight. A
+// second store of S windows (default 17, a tenth) is prepared the same way.
 //
 // Each measurement copies a prepared store aside, starts `sluice run` on
 // it (its endpoint on loopback, a JSON rule for the series), and times from
 // the start of the process to the PUBACK of a QoS 1 publish (a Paho client
 // connecting every millisecond until the endpoint answers), then to
 // sluice_store_index_ready = 1 on /metrics; then kills it with SIGKILL. R
-// runs (default 3) of each path, alternating; medians reported.
+// runs (default 3) of each path, alternating; medians reported. Each is
+// done twice: with the page cache as the copy left it (warm, as after kill
+// -9), and cold, the kernel's caches dropped first (as after a power cut;
+// needs root, skipped otherwise or with --warm-only).
 //
 // Verdicts: first PUBACK <= 1 s and the whole index <= 5 s on the week's
 // store, from the checkpoint; and the first PUBACK on the week's store at
@@ -70,7 +73,8 @@ struct Args {
   std::uint32_t series = 1000;
   int windows = 168;
   int small_windows = 17;
-  int fill_seconds = 20;
+  std::uint64_t fill_records = 100'000'000;
+  bool warm_only = false;
   int repeat = 3;
   bool keep = false;
 };
@@ -157,10 +161,9 @@ std::uint64_t DiskBytes(const fs::path& dir) {
     if (batch.size() >= 10'000) submit(std::exchange(batch, {}));
   };
   while (ts < end) second();
-  // The write buffer: appends at full speed for fill_seconds, then the kill
-  // with appends in flight.
-  const std::int64_t stop = NowNs() + a.fill_seconds * kSecond;
-  while (NowNs() < stop) second();
+  // The write buffer: fill_records more at full speed, then the kill with
+  // appends in flight.
+  for (std::uint64_t n = 0; n < a.fill_records; n += a.series) second();
   std::fflush(stdout);
   ::kill(::getpid(), SIGKILL);
   std::abort();
@@ -179,6 +182,7 @@ Prepared Prepare(const Args& a, const fs::path& dir, int windows) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::int64_t t0 = NowNs();
+  std::fflush(stdout);  // or the child prints it again
   const pid_t pid = ::fork();
   if (pid < 0) Die("fork failed");
   if (pid == 0) PrepareChild(a, dir, windows);
@@ -214,11 +218,21 @@ std::string Toml(const fs::path& store, bool checkpoint, int admin, int endpoint
   return t.str();
 }
 
-Run Measure(const Prepared& p, const fs::path& work, bool checkpoint) {
+// Drops the kernel's page, dentry and inode caches (root only).
+bool DropCaches() {
+  ::sync();
+  std::ofstream f("/proc/sys/vm/drop_caches");
+  f << "3\n";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+Run Measure(const Prepared& p, const fs::path& work, bool checkpoint, bool cold) {
   fs::remove_all(work);
   fs::create_directories(work);
   // A copy, so that every run starts from the same killed store.
   fs::copy(p.dir, work / "store", fs::copy_options::recursive);
+  if (cold && !DropCaches()) Die("dropping the page cache needs root (or use --warm-only)");
   auto admin = sluice::testing::PickFreePort();
   auto port = sluice::testing::PickFreePort();
   if (!admin.ok() || !port.ok()) Die("no free port");
@@ -319,16 +333,22 @@ int main(int argc, char** argv) {
     else if (k == "--series") a.series = static_cast<std::uint32_t>(std::stoul(next()));
     else if (k == "--windows") a.windows = std::stoi(next());
     else if (k == "--small-windows") a.small_windows = std::stoi(next());
-    else if (k == "--fill-seconds") a.fill_seconds = std::stoi(next());
+    else if (k == "--fill-records") a.fill_records = std::stoull(next());
+    else if (k == "--warm-only") a.warm_only = true;
     else if (k == "--repeat") a.repeat = std::stoi(next());
     else if (k == "--keep") a.keep = true;
     else Die("usage: recovery_bench [--dir DIR] [--series N] [--windows W] [--small-windows S] "
-             "[--fill-seconds F] [--repeat R] [--keep]");
+             "[--fill-records F] [--repeat R] [--warm-only] [--keep]");
+  }
+  if (!a.warm_only && ::geteuid() != 0) {
+    std::printf("not root: cold runs skipped (they drop the kernel's caches)\n");
+    a.warm_only = true;
   }
   std::printf("recovery_bench: %u series at 1 Hz; a store of %d hourly windows and one of %d; "
-              "%d s of full-speed appends to fill the write buffer, then kill -9; %d runs per "
-              "path, medians\n",
-              a.series, a.windows, a.small_windows, a.fill_seconds, a.repeat);
+              "%llu more records at full speed to fill the write buffer, then kill -9; %d runs "
+              "per path and cache state, medians\n",
+              a.series, a.windows, a.small_windows,
+              static_cast<unsigned long long>(a.fill_records), a.repeat);
   std::vector<Prepared> stores;
   for (int w : {a.windows, a.small_windows}) {
     stores.push_back(Prepare(a, a.dir / ("store-" + std::to_string(w)), w));
@@ -340,39 +360,50 @@ int main(int argc, char** argv) {
                 p.seconds);
     std::fflush(stdout);
   }
-  std::printf("\n%-34s %12s %12s %12s %14s  %s\n", "restart", "first ack s", "index s",
+  std::printf("\n%-42s %12s %12s %12s %14s  %s\n", "restart", "first ack s", "index s",
               "store open s", "replayed", "path");
-  Summary sum[2][2];  // [store][checkpoint]
+  Summary sum[2][2][2];  // [store][cold][checkpoint]
+  std::vector<bool> caches = {false};
+  if (!a.warm_only) caches.push_back(true);
   for (int rep = 0; rep < a.repeat; ++rep) {
-    for (std::size_t s = 0; s < stores.size(); ++s) {
-      for (bool checkpoint : {true, false}) {
-        const Run r = Measure(stores[s], a.dir / "run", checkpoint);
-        sum[s][checkpoint].runs.push_back(r);
-        std::printf("%3d windows, %-22s %12.3f %12.3f %12.3f %14.0f  %s\n", stores[s].windows,
-                    checkpoint ? "from the checkpoint" : "scanning (no checkpoint)", r.first_ack_s,
-                    r.index_s, r.open_s, r.recovered, r.path.c_str());
-        std::fflush(stdout);
+    for (bool cold : caches) {
+      for (std::size_t s = 0; s < stores.size(); ++s) {
+        for (bool checkpoint : {true, false}) {
+          const Run r = Measure(stores[s], a.dir / "run", checkpoint, cold);
+          sum[s][cold][checkpoint].runs.push_back(r);
+          std::printf("%3d windows, %-4s %-24s %12.3f %12.3f %12.3f %14.0f  %s\n",
+                      stores[s].windows, cold ? "cold" : "warm",
+                      checkpoint ? "from the checkpoint" : "scanning (no checkpoint)",
+                      r.first_ack_s, r.index_s, r.open_s, r.recovered, r.path.c_str());
+          std::fflush(stdout);
+        }
       }
     }
   }
   std::printf("\nmedians:\n");
-  for (std::size_t s = 0; s < stores.size(); ++s) {
-    for (bool checkpoint : {true, false}) {
-      std::printf("  %3d windows, %-24s first ack %.3f s, whole index %.3f s\n", stores[s].windows,
-                  checkpoint ? "from the checkpoint" : "scanning", sum[s][checkpoint].ack(),
-                  sum[s][checkpoint].index());
+  for (bool cold : caches) {
+    for (std::size_t s = 0; s < stores.size(); ++s) {
+      for (bool checkpoint : {true, false}) {
+        std::printf("  %3d windows, %-4s %-20s first ack %.3f s, whole index %.3f s\n",
+                    stores[s].windows, cold ? "cold" : "warm",
+                    checkpoint ? "from the checkpoint" : "scanning", sum[s][cold][checkpoint].ack(),
+                    sum[s][cold][checkpoint].index());
+      }
     }
+    std::printf("  scanning / checkpoint, first ack, %d windows, %s: %.2fx\n", a.windows,
+                cold ? "cold" : "warm", sum[0][cold][false].ack() / sum[0][cold][true].ack());
   }
-  std::printf("  scanning / checkpoint, first ack, %d windows: %.1fx\n", a.windows,
-              sum[0][false].ack() / sum[0][true].ack());
-  std::printf("\ntargets:\n");
-  Verdict("first PUBACK after kill -9, " + std::to_string(a.windows) + " windows", sum[0][true].ack(),
-          1.0, "s");
-  Verdict("whole index ready, " + std::to_string(a.windows) + " windows", sum[0][true].index(), 5.0,
-          "s");
-  Verdict("first PUBACK, " + std::to_string(a.windows) + " / " + std::to_string(a.small_windows) +
-              " windows (not proportional)",
-          sum[0][true].ack() / sum[1][true].ack(), 1.5, "x");
+  std::printf("\ntargets (the week's store; cold: after a power cut):\n");
+  for (bool cold : caches) {
+    const std::string c = cold ? ", cold" : ", warm";
+    Verdict("first PUBACK after kill -9, " + std::to_string(a.windows) + " windows" + c,
+            sum[0][cold][true].ack(), 1.0, "s");
+    Verdict("whole index ready, " + std::to_string(a.windows) + " windows" + c,
+            sum[0][cold][true].index(), 5.0, "s");
+    Verdict("first PUBACK, " + std::to_string(a.windows) + " / " + std::to_string(a.small_windows) +
+                " windows (not proportional)" + c,
+            sum[0][cold][true].ack() / sum[1][cold][true].ack(), 1.5, "x");
+  }
   if (!a.keep) fs::remove_all(a.dir);
   return 0;
 }

@@ -1,7 +1,8 @@
 // Exhaustive fault sweeps over the store's operations, in the spirit of
 // SQLite's I/O error tests and RocksDB's fault injection. For each operation
 // (open, append, block write, segment creation, log roll, seal, mark-synced,
-// reclaim) the sweep first runs it once on a fresh copy of a prepared store
+// reclaim, a clean stop with its index checkpoint, a batch of series
+// registrations) the sweep first runs it once on a fresh copy of a prepared store
 // to count its mutating I/O calls N; then, for every k in 1..N (sampled in
 // the default run, all with SLUICE_SWEEP_FULL=1), on a fresh copy each time:
 //   nospace  ENOSPC from the k-th call on (the disk stays full),
@@ -226,7 +227,16 @@ struct Proto {
   std::optional<PartitionId> sealed_w1;  // sealed, for mark-synced
 };
 
-enum class OpKind { kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim, kStop };
+// The series a register-batch operation adds.
+const std::vector<std::string> kNewSeries = [] {
+  std::vector<std::string> v;
+  for (int i = 0; i < 500; ++i) v.push_back("new/line-" + std::to_string(i) + "/tag");
+  return v;
+}();
+
+enum class OpKind {
+  kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim, kStop, kRegister
+};
 
 const char* OpName(OpKind op) {
   switch (op) {
@@ -239,6 +249,7 @@ const char* OpName(OpKind op) {
     case OpKind::kMarkSynced: return "mark-synced";
     case OpKind::kReclaim: return "reclaim";
     case OpKind::kStop: return "clean-stop";
+    case OpKind::kRegister: return "register-batch";
   }
   return "?";
 }
@@ -308,7 +319,7 @@ class World {
   Proto Derive(OpKind op) {
     const Proto& base = protos_.at(OpKind::kOpen);
     if (op == OpKind::kAppend || op == OpKind::kSeal || op == OpKind::kReclaim ||
-        op == OpKind::kStop) {
+        op == OpKind::kStop || op == OpKind::kRegister) {
       return base;
     }
     Proto p = base;
@@ -426,6 +437,7 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
   FaultInjectionEnv env(world.posix());
   Model model = proto.model;
   Keys exempt;
+  std::vector<std::pair<std::string, SeriesId>> registered;  // kRegister: acknowledged
   std::unique_ptr<Store> store;
   if (op != OpKind::kOpen) store = world.MustOpen(dir, &env);
 
@@ -498,6 +510,16 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
       // (written aside, synced, renamed over the last one).
       (void)store->Close();
       break;
+    case OpKind::kRegister: {
+      // 500 new series in one batch: one write, one sync.
+      std::vector<SeriesSpec> specs;
+      for (const std::string& n : kNewSeries) specs.push_back({n, ValueType::kInt64, "u"});
+      const auto got = store->RegisterSeriesBatch(specs);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        if (got[i].ok()) registered.emplace_back(kNewSeries[i], *got[i]);
+      }
+      break;
+    }
   }
   result.calls = env.mutating_calls() - before;
 
@@ -513,6 +535,25 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
     return result;
   }
   result.problem = Check(**reopened, model, exempt);
+  // Registrations: every acknowledged one is there as it was answered; the
+  // others of the batch are all there or a prefix of them, never a gap.
+  if (op == OpKind::kRegister) {
+    for (const auto& [name, id] : registered) {
+      auto info = (*reopened)->FindSeries(name);
+      if (!info || info->id != id || info->type != ValueType::kInt64) {
+        result.problem += "registered series " + name + " lost or changed; ";
+        break;
+      }
+    }
+    const std::size_t have = (*reopened)->ListSeries().size() - kSeries;
+    for (std::size_t i = 0; i < kNewSeries.size(); ++i) {
+      if (((*reopened)->FindSeries(kNewSeries[i]).has_value()) != (i < have)) {
+        result.problem += "the batch's series are not a prefix (" + std::to_string(have) +
+                          " present); ";
+        break;
+      }
+    }
+  }
   // The reopened store works: it takes an append and writes its blocks.
   Status append = (*reopened)->Append({RecordAt(1, kW1 + 59 * kSecond)}).Wait();
   if (!append.ok()) result.problem += "append after reopen: " + append.ToString() + "; ";
@@ -574,6 +615,7 @@ SWEEP_CASE(kSeal, kWal, )
 SWEEP_CASE(kMarkSynced, kWal, )
 SWEEP_CASE(kReclaim, kWal, )
 SWEEP_CASE(kStop, kWal, )
+SWEEP_CASE(kRegister, kWal, )
 SWEEP_CASE(kOpen, kPmem, )
 SWEEP_CASE(kAppend, kPmem, )
 SWEEP_CASE(kBlock, kPmem, )
