@@ -210,6 +210,28 @@ std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFul
   return out;
 }
 
+std::string EncodeReplayMark(std::uint64_t seq) {
+  std::string out;
+  coding::PutFixed32(out, kReplayMarkMagic);
+  coding::PutFixed64(out, seq);
+  coding::PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
+  return out;
+}
+
+Result<std::uint64_t> DecodeReplayMark(std::string_view bytes) {
+  if (bytes.size() != kReplayMarkBytes) return Corruption("replay mark: not 16 bytes");
+  coding::Reader in(bytes);
+  std::uint32_t magic = 0, crc = 0;
+  std::uint64_t seq = 0;
+  in.GetFixed32(magic);
+  in.GetFixed64(seq);
+  in.GetFixed32(crc);
+  if (magic != kReplayMarkMagic || UnmaskCrc(crc) != Crc32c(bytes.data(), 12)) {
+    return Corruption("replay mark: bad magic or CRC");
+  }
+  return seq;
+}
+
 Result<CheckpointHeader> DecodeCheckpointHeader(std::string_view bytes) {
   if (bytes.size() < kCheckpointHeaderBytes) return Damaged("shorter than its header");
   coding::Reader in(bytes.substr(0, kCheckpointHeaderBytes));

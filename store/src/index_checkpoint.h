@@ -136,6 +136,16 @@ struct CheckpointHeader {
 
 std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFull& full);
 
+// The replay mark (<dir>/replay.mark, 16 bytes): a sequence number up to
+// which every record of the write buffer is in durable blocks.
+//   magic u32 0x4d524c53 "SLRM", seq u64, masked CRC32C of bytes [0, 12) u32
+// Written often and never synced: a mark a crash rolls back is only older,
+// and so still true; one that does not check is ignored.
+inline constexpr std::uint32_t kReplayMarkMagic = 0x4d524c53;
+inline constexpr std::size_t kReplayMarkBytes = 16;
+std::string EncodeReplayMark(std::uint64_t seq);
+Result<std::uint64_t> DecodeReplayMark(std::string_view bytes);
+
 Result<CheckpointHeader> DecodeCheckpointHeader(std::string_view bytes);
 // `bytes` is the recent (or full) section; its CRC is checked against the
 // header's.

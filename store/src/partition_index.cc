@@ -73,6 +73,7 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
     auto& seqs = partitions_[b.partition].block_seqs;
     std::erase(seqs, SeqRange{b.seq_min, b.seq_max});
     damaged_.push_back(b);
+    lowest_damaged_seq_ = std::min(lowest_damaged_seq_, b.seq_min);
     if (bytes.ok() || bytes.status().code() == StatusCode::kCorruption) {
       std::lock_guard c(counters_mu_);
       ++counters_.quarantined_blocks;
@@ -91,6 +92,7 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
                           b.header)
               .ok();
       if (!intact) {
+        lowest_damaged_seq_ = std::min(lowest_damaged_seq_, b.header.seq_min);
         std::lock_guard c(counters_mu_);
         ++counters_.quarantined_blocks;
         continue;

@@ -80,6 +80,9 @@ class PartitionIndex {
                                 const std::map<PartitionId, PartitionState>& states);
   // Whether the whole index is loaded (always, after a scan at Open).
   bool ready() const;
+  // The lowest sequence number of a block VerifyTail found damaged (its
+  // records must come back from the write buffer); UINT64_MAX: none.
+  std::uint64_t lowest_damaged_seq() const;
   // Whether applying `batch` would wait for LoadFull: a record of it is
   // bound for a window before the checkpoint's horizon.
   bool NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns) const;
@@ -263,6 +266,7 @@ class PartitionIndex {
   // VerifyTail; those it found damaged, until LoadFull.
   std::vector<RecentBlock> recent_blocks_;
   std::vector<RecentBlock> damaged_;
+  std::uint64_t lowest_damaged_seq_ = UINT64_MAX;  // GUARDED_BY(mu_)
   // Blocks that failed a check when read: not served now, checked again
   // after a restart (a checkpoint keeps them live, as a scan would find them).
   mutable std::set<std::uint32_t> read_failures_;  // GUARDED_BY(mu_)

@@ -38,6 +38,11 @@ bool PartitionIndex::NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns)
   return false;
 }
 
+std::uint64_t PartitionIndex::lowest_damaged_seq() const {
+  std::shared_lock lock(mu_);
+  return lowest_damaged_seq_;
+}
+
 bool PartitionIndex::ready() const {
   std::shared_lock lock(mu_);
   return ready_;

@@ -116,6 +116,7 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
       // short is said, as a scan would; its blocks past the cut fail their
       // check when read.
       if (auto size = (*f)->Size(); size.ok() && *size < options.segment_size) {
+        ++rec.truncated;
         rec.notes.push_back(s->PathOf(id) + ": " + std::to_string(*size) + " bytes, not " +
                             std::to_string(options.segment_size) +
                             " (segment_size): truncated? blocks past the end are lost");
@@ -246,6 +247,7 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   // buffer still has them. Said (a segment made with another segment_size
   // earns the note too).
   if (!after_damage && !at_zeros && *size < options_.segment_size && until == UINT64_MAX) {
+    ++rec->truncated;
     rec->notes.push_back(path + ": " + std::to_string(*size) + " bytes, ending in its blocks, not " +
                          std::to_string(options_.segment_size) +
                          " (segment_size): truncated? blocks past the end are lost");

@@ -68,6 +68,7 @@ struct SegmentRecovery {
   std::uint64_t blocks = 0;
   std::uint64_t quarantined_pages = 0;  // pages neither a block nor zeros
   std::uint32_t leftover_files = 0;     // interrupted creations, deleted
+  std::uint32_t truncated = 0;          // segments shorter than segment_size, ending in blocks
   std::vector<std::string> notes;       // what was quarantined, where
 };
 

@@ -96,6 +96,37 @@ void StoreImpl::LoadIndex() {
   checkpoint_mono_ = mono_();
 }
 
+std::uint64_t StoreImpl::ReplaySkipBound() {
+  // Blocks lost whole (a missing segment, a page no header can be read
+  // from at a scan) are not known to be damaged: no mark then.
+  if (cursor_ || missing_segments_.load() > 0 || quarantined_pages_.load() > 0 ||
+      truncated_segments_ > 0) {
+    return 0;
+  }
+  auto f = env_->OpenFile(ReplayMarkPath(), {});
+  if (!f.ok()) return 0;
+  std::string bytes(kReplayMarkBytes, '\0');
+  auto got = (*f)->Read(0, {reinterpret_cast<std::byte*>(bytes.data()), bytes.size()});
+  if (!got.ok() || *got != kReplayMarkBytes) return 0;
+  auto mark = DecodeReplayMark(bytes);
+  if (!mark.ok()) return 0;
+  const std::uint64_t damaged = index_->lowest_damaged_seq();
+  return std::min(*mark, damaged == 0 ? 0 : damaged - 1);
+}
+
+void StoreImpl::WriteReplayMark() {
+  if (!wal_ready_.load(std::memory_order_acquire)) return;
+  const std::uint64_t upto = index_->ReleasableSeq();
+  if (upto <= replay_mark_written_) return;
+  auto f = env_->OpenFile(ReplayMarkPath(), {.create = true});
+  if (!f.ok()) return;
+  const std::string bytes = EncodeReplayMark(upto);
+  // Not synced: see index_checkpoint.h.
+  if ((*f)->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}).ok()) {
+    replay_mark_written_ = upto;
+  }
+}
+
 void StoreImpl::MaybeCheckpoint() {
   if (options_.index_checkpoint_bytes == 0 || !index_->ready()) return;
   const IndexCounters c = index_->counters();

@@ -192,6 +192,7 @@ StoreStats StoreImpl::stats() const {
   s.checkpoints_written = checkpoints_written_.load();
   s.checkpoint_errors = checkpoint_errors_.load();
   s.checkpoint_bytes = checkpoint_bytes_.load();
+  s.replay_mark_skipped = replay_mark_skipped_;
   s.write_buffer_set_aside = wal_set_aside_;
   s.rejected_full = rejected_full_.load();
   s.rejected_no_space = rejected_no_space_.load();

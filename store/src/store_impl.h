@@ -213,6 +213,13 @@ class StoreImpl final : public Store {
   void LoadIndex();
   // A new checkpoint when enough blocks were written since the last one.
   void MaybeCheckpoint();
+  // The replay mark (index_checkpoint.h): written by the maintenance thread
+  // as blocks take records off the write buffer, read at Open. Replay skips
+  // the records at or below it without decoding them, unless a block that
+  // held some is damaged or missing, or a stream cursor replays them.
+  std::string ReplayMarkPath() const { return options_.dir + "/replay.mark"; }
+  void WriteReplayMark();
+  std::uint64_t ReplaySkipBound();
   Status WriteCheckpoint();
 
   std::uint64_t DiskUsed() const;
@@ -275,6 +282,10 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> quarantined_pages_{0};
   std::atomic<std::uint64_t> missing_segments_{0};
   std::uint64_t recovery_us_ = 0;
+  std::uint64_t replay_skip_upto_ = 0;     // Open
+  std::uint32_t truncated_segments_ = 0;   // Open
+  std::uint64_t replay_mark_skipped_ = 0;  // batches Open skipped by the mark
+  std::uint64_t replay_mark_written_ = 0;  // maintenance thread
   // The checkpoint Open started from, until LoadIndex is done with it.
   std::optional<std::pair<CheckpointHeader, CheckpointRecent>> checkpoint_;
   std::string recovery_path_;  // written only during Open

@@ -89,6 +89,7 @@ void StoreImpl::Maintain() {
     }
     EnforceBudget();
     MaybeCheckpoint();
+    WriteReplayMark();
     if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
       std::lock_guard r(reserve_mu_);
       EnsureReserve();

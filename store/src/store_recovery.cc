@@ -91,6 +91,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
   quarantined_pages_ = seg.quarantined_pages;
   leftover_files_ = seg.leftover_files;
   missing_segments_ = seg.missing_segments;
+  truncated_segments_ = seg.truncated;
   index_ = std::make_unique<PartitionIndex>(options_, env_, std::move(*segments),
                                             std::move(*manifest), std::move(states));
   if (checkpoint_) index_->StartFromCheckpoint(checkpoint_->second);
@@ -203,8 +204,13 @@ Status StoreImpl::OpenWriteBuffer() {
     if (!verified_) {
       index_->VerifyTail(r.seq);
       verified_ = true;
+      replay_skip_upto_ = ReplaySkipBound();
     }
     replayed_seq_ = r.seq;
+    if (r.seq <= replay_skip_upto_) {
+      ++replay_mark_skipped_;
+      return Status::Ok();
+    }
     return Replay(r);
   };
   auto wal = OpenLog(wo_, replay);

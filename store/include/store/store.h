@@ -62,6 +62,9 @@ struct StoreStats {
   std::uint64_t checkpoint_errors = 0;    // the previous checkpoint stays
   std::string last_checkpoint_error;
   std::uint64_t checkpoint_bytes = 0;     // the last one written or read
+  // Write-buffer records Open passed over without decoding: at or below
+  // the replay mark, so in durable blocks already.
+  std::uint64_t replay_mark_skipped = 0;
   bool write_buffer_set_aside = false;    // damaged beyond its tail: see notes
   std::uint64_t rejected_full = 0;        // appends refused: disk budget full
   std::uint64_t reclaimed_partitions = 0; // synced partitions freed for space
