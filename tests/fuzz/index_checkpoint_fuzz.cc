@@ -1,8 +1,9 @@
-// Any bytes as an index checkpoint (index_checkpoint.h): the header and
-// each section decode or give Corruption; a section that decodes encodes
-// back to what was decoded, and a full section that decodes can be loaded
-// into an index and listed without a crash: every cross reference the
-// index follows was checked.
+// Any bytes as an index checkpoint (index_checkpoint.h), and as a replay
+// mark: the checkpoint's header and each section decode or give
+// Corruption; a section (or mark) that decodes encodes back to what was
+// decoded, and a full section that decodes can be loaded into an index and
+// listed without a crash: every cross reference the index follows was
+// checked.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -37,6 +38,10 @@ std::string WithHeader(std::string_view recent, std::string_view full) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice::store;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  // The same bytes as a replay mark.
+  if (auto mark = DecodeReplayMark(bytes); mark.ok()) {
+    SLUICE_CHECK(EncodeReplayMark(*mark) == bytes);
+  }
   // First byte odd: the input is a whole file. Even: the next two bytes
   // give the recent section's length, and the rest are the two sections.
   std::string built;
