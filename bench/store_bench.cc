@@ -613,6 +613,15 @@ int Main(int argc, char** argv) {
          "includes preallocating files a short run never fills", true};
     PrintVerdict(v);
   }
+  if (wal) {
+    // After a clean stop; restarts after kill -9 on a week of data, with
+    // the write buffer full, are recovery_bench's.
+    v = {"reopen to the first durable ack, wal run", wal->first_ack_ms, 1000, false, "ms",
+         "after Close; recovery_bench measures kill -9", true};
+    PrintVerdict(v);
+    v = {"reopen to the whole index, wal run", wal->index_ms, 5000, false, "ms", "", true};
+    PrintVerdict(v);
+  }
   if (reg) {
     v = {"registering 100,000 new series, durably", 100'000 * reg->batch_s /
          static_cast<double>(reg->series), 1.0, false, "s", "", true};

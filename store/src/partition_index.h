@@ -246,7 +246,9 @@ class PartitionIndex {
   std::map<PartitionId, Partition> partitions_;
   mutable std::vector<BlockRef> blocks_;            // by block number; live flips on quarantine
   std::vector<std::vector<Extent>> extents_;        // by series id
-  std::vector<std::optional<Record>> latest_;       // by series id
+  // By series id: the newest applied since the start, or read from blocks
+  // by Latest (then kept).
+  mutable std::vector<std::optional<Record>> latest_;
   std::vector<ValueType> types_;                    // by series id
   std::uint64_t last_seq_ = 0;
   std::uint64_t max_found_seq_ = 0;                 // recovery: over every block found

@@ -8,9 +8,37 @@
 namespace sluice::store {
 
 std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
-  std::shared_lock lock(mu_);
-  if (series.value >= latest_.size()) return std::nullopt;
-  return latest_[series.value];
+  std::vector<std::uint32_t> blocks;
+  {
+    std::shared_lock lock(mu_);
+    if (series.value < latest_.size() && latest_[series.value]) return latest_[series.value];
+    // Nothing of it applied since the start (its records were all in blocks
+    // already, or passed over by the replay mark): the newest is in the run
+    // of blocks that reaches latest in time.
+    AwaitReady(lock);
+    if (series.value >= extents_.size() || extents_[series.value].empty()) return std::nullopt;
+    const auto& list = extents_[series.value];
+    const Extent& e = *std::max_element(list.begin(), list.end(), [](const Extent& a, const Extent& b) {
+      return a.t_max < b.t_max;
+    });
+    const BlockRef& first = blocks_[e.block];
+    const Partition& p = partitions_.at(first.partition);
+    for (std::uint32_t i = 0; i < e.run; ++i) blocks.push_back(p.blocks[first.position + i]);
+  }
+  std::vector<Record> records;
+  for (std::uint32_t b : blocks) {
+    if (!ReadBlock(b, series, records).ok()) return std::nullopt;
+  }
+  if (records.empty()) return std::nullopt;
+  const Record* newest = &records.front();
+  for (const Record& r : records) {
+    if (r.timestamp_ns >= newest->timestamp_ns) newest = &r;
+  }
+  std::unique_lock lock(mu_);
+  if (series.value >= latest_.size()) latest_.resize(series.value + 1);
+  auto& kept = latest_[series.value];
+  if (!kept || kept->timestamp_ns <= newest->timestamp_ns) kept = *newest;
+  return kept;
 }
 
 Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> series,

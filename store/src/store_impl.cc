@@ -234,6 +234,8 @@ Status StoreImpl::Close() {
   index_->Stop();
   if (f.ok()) wal_->Release(ReleasableSeq());
   if (f.ok() && options_.index_checkpoint_bytes > 0) (void)WriteCheckpoint();
+  // Every record is in blocks now: the next start decodes none of the log.
+  if (f.ok()) WriteReplayMark();
   // On a full disk the open blocks stay in the write buffer, durable, and
   // the next start replays them: a clean stop, not a failure (a failed
   // stop would have systemd mark the unit failed for a full disk).
