@@ -145,7 +145,7 @@ TEST_CASE("a restart reads the same bytes before its first acknowledgement from 
   CHECK(large.background_bytes > small.background_bytes);
 }
 
-TEST_CASE("a records bound for a window before the checkpoint's horizon waits for the whole index, and lands where a scan would put it") {
+TEST_CASE("a record bound for a window before the checkpoint's horizon waits for the whole index, and lands where a scan would put it") {
   Rig rig;
   rig.options.block_max_age_s = 3600;
   const std::int64_t t0 = kStart + 100 * kMinute;
