@@ -131,7 +131,8 @@ TEST_CASE("the status view says why appends are refused, warns of low space, cou
   s.status_json = Replaced(
       s.status_json, R"("full":false,)",
       R"j("full":true,"full_reason":"file system full (ENOSPC)","fs_free_bytes":1073741824,
-         "fs_total_bytes":42949672960,"low_space":true,)j");
+         "fs_total_bytes":42949672960,"low_space":true,"recovery_path":"checkpoint",
+         "index_ready":false,"recovery_ms":310,)j");
   s.status_json = Replaced(
       s.status_json, R"("ready":false,"unready_reason":"no broker connection"})",
       R"j("ready":false,"unready_reason":"appends refused: no space (file system full (ENOSPC))",
@@ -148,7 +149,8 @@ TEST_CASE("the status view says why appends are refused, warns of low space, cou
         "warning: 2.5% free on the store's file system (1.0 GiB of 40.0 GiB)",
         "8.0 GiB budget, FULL: appends refused (file system full (ENOSPC))",
         "file system 1.0 GiB free of 40.0 GiB (2.5%), LOW",
-        "clock      2 jumps (1 forward, 1 backward; last +365d)"}) {
+        "clock      2 jumps (1 forward, 1 backward; last +365d)",
+        "index of older partitions loading"}) {
     CAPTURE(needle);
     CHECK(text.find(needle) != std::string::npos);
   }
@@ -158,6 +160,7 @@ TEST_CASE("the status view says why appends are refused, warns of low space, cou
   const std::string old_text = Joined(*old);
   CHECK(old_text.find("warning:") == std::string::npos);
   CHECK(old_text.find("file system") == std::string::npos);
+  CHECK(old_text.find("loading") == std::string::npos);
   CHECK(old_text.find("clock      no jumps seen") != std::string::npos);
 }
 

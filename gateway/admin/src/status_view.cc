@@ -240,6 +240,12 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                 Format(" (%.1f%%)", 100 * fs_free / fs_total) +
                 (d.Bool("/store/low_space") ? ", LOW" : ""));
   }
+  // Right after a restart from the index checkpoint: reads wait for the rest.
+  if (!d.Str("/store/recovery_path").empty() && !d.Bool("/store/index_ready")) {
+    add("", "index of older partitions loading (restarted from the checkpoint; " +
+                Format("appends taken after %.0f ms", d.Num("/store/recovery_ms")) +
+                "); reads wait for it");
+  }
   add("", "write buffer " + Bytes(d.Num("/store/write_buffer_bytes")) + ", segments " +
               Bytes(d.Num("/store/segment_bytes")) + Format(", %.0f series", d.Num("/series")) +
               ", " + d.Str("/write_buffer") + ", io " + d.Str("/io_engine"));
