@@ -375,6 +375,12 @@ Result<CheckpointFull> DecodeCheckpointFull(std::string_view bytes, const Checkp
   if (!in.ok() || in.remaining() != 0) return Damaged("full section does not parse");
 
   // Cross references: what the index follows without checking again.
+  // (Every block's partition is in the list: it was named by its place.)
+  auto partition_of = [&f](const IndexBlockRef& b) -> const CheckpointPartition& {
+    return *std::lower_bound(
+        f.partitions.begin(), f.partitions.end(), b.partition,
+        [](const CheckpointPartition& a, const PartitionId& id) { return a.id < id; });
+  };
   for (const auto& p : f.partitions) {
     for (std::size_t i = 0; i < p.blocks.size(); ++i) {
       const std::uint32_t b = p.blocks[i];
@@ -386,9 +392,7 @@ Result<CheckpointFull> DecodeCheckpointFull(std::string_view bytes, const Checkp
   }
   for (const auto& b : f.blocks) {
     if (b.address.segment == 0 || b.address.pages == 0) return Damaged("a block has no address");
-    const auto& p = *std::lower_bound(
-        f.partitions.begin(), f.partitions.end(), b.partition,
-        [](const CheckpointPartition& a, const PartitionId& id) { return a.id < id; });
+    const CheckpointPartition& p = partition_of(b);
     if (b.live && (b.position >= p.blocks.size() ||
                    &f.blocks[p.blocks[b.position]] != &b)) {
       return Damaged("a live block is missing from its partition's list");
@@ -400,9 +404,7 @@ Result<CheckpointFull> DecodeCheckpointFull(std::string_view bytes, const Checkp
         return Damaged("an extent of series " + std::to_string(s) + " names no block");
       }
       const IndexBlockRef& first = f.blocks[e.block];
-      const auto& p = *std::lower_bound(
-          f.partitions.begin(), f.partitions.end(), first.partition,
-          [](const CheckpointPartition& a, const PartitionId& id) { return a.id < id; });
+      const CheckpointPartition& p = partition_of(first);
       if (std::uint64_t{first.position} + e.run > p.blocks.size() ||
           p.blocks[first.position] != e.block) {
         return Damaged("an extent of series " + std::to_string(s) + " runs past its partition");

@@ -12,8 +12,10 @@
 //    28  full_crc     u32  masked CRC32C of the full section
 //    32  header_crc   u32  masked CRC32C of bytes [0, 32)
 //
-//   recent  := what Open needs before the first append (varints, i64 as
-//              zigzag): the tail position (segment, page), the highest
+//   recent  := what Open needs before the first append (positions,
+//              lengths and sequence numbers at fixed width, so that its
+//              size never follows the store's): the tail position
+//              (segment, page), the highest
 //              segment id logged created, the blocks whose records the
 //              write buffer still held (address, partition, lengths, body
 //              CRC, sequence range: Open checks them as it checks the
@@ -24,7 +26,8 @@
 //              after the horizon: id, state, flushed seq, sequence ranges
 //              of its blocks. Its size follows the partitions of the last
 //              few windows, not the store.
-//   full    := the whole index, loaded in the background: live segment
+//   full    := the whole index, loaded in the background (varints, i64
+//              as zigzag): live segment
 //              ids, blocks (address, partition number, lengths, body CRC,
 //              seq_max, live, position), partitions (id, state, block
 //              numbers, sequence ranges, flushed seq, records, time

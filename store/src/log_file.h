@@ -58,13 +58,12 @@ class LogFile {
   // header and the entries after it. When those do not end cleanly at the
   // end of the file (a torn tail, an offset that is not an entry boundary,
   // a file shorter than offset), falls back to Open, `accept` then seeing
-  // every entry from the first, and sets *whole.
+  // every entry from the first.
   template <typename Accept>
   static Result<std::unique_ptr<LogFile>> OpenFrom(Env* env, const std::string& dir,
                                                    const std::string& name,
                                                    const LogFileFormat& format,
-                                                   std::uint64_t offset, Accept&& accept,
-                                                   bool* whole);
+                                                   std::uint64_t offset, Accept&& accept);
 
   Status Append(std::string_view payload);
   // Several entries, one write and one sync. A crash or failure part-way
@@ -72,6 +71,9 @@ class LogFile {
   // are zeroed (best effort) so that the next append does not sit in front
   // of stale entries.
   Status AppendBatch(std::span<const std::string> payloads);
+
+  // The whole file as it is on disk; empty when it is missing.
+  static Result<std::string> ReadAll(Env* env, const std::string& path);
 
   // The file's length: where the next entry goes.
   std::uint64_t size() const { return end_; }
@@ -82,7 +84,6 @@ class LogFile {
  private:
   LogFile(Env* env, std::string dir, std::string path)
       : env_(env), dir_(std::move(dir)), path_(std::move(path)) {}
-  static Result<std::string> ReadAll(Env* env, const std::string& path);
   // The header and the bytes from `offset` on, joined; empty when the file
   // is missing, shorter than `offset` or `offset` is inside the header.
   static Result<std::string> ReadTail(Env* env, const std::string& path, std::uint64_t offset);
@@ -142,9 +143,7 @@ template <typename Accept>
 Result<std::unique_ptr<LogFile>> LogFile::OpenFrom(Env* env, const std::string& dir,
                                                    const std::string& name,
                                                    const LogFileFormat& format,
-                                                   std::uint64_t offset, Accept&& accept,
-                                                   bool* whole) {
-  *whole = false;
+                                                   std::uint64_t offset, Accept&& accept) {
   std::unique_ptr<LogFile> log(new LogFile(env, dir, dir + "/" + name));
   auto image = ReadTail(env, log->path_, offset);
   if (!image.ok()) return image.status();
@@ -153,7 +152,6 @@ Result<std::unique_ptr<LogFile>> LogFile::OpenFrom(Env* env, const std::string& 
   bool clean = !image->empty() && rec.discarded_bytes == 0 && !rec.header_corrupt;
   for (std::size_t i = 0; clean && i < entries.size(); ++i) clean = accept(entries[i]);
   if (!clean) {
-    *whole = true;
     return Open(env, dir, name, format, std::forward<Accept>(accept), nullptr);
   }
   auto f = env->OpenFile(log->path_, {});

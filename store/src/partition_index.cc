@@ -63,13 +63,8 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
   for (const RecentBlock& b : recent_blocks_) {
     if (b.seq_max < first_wal_seq) continue;
     auto bytes = segments_->Read(b.address);
-    std::size_t need = 0;
-    auto h = bytes.ok() ? ParseBlockHeader(*bytes, need) : Result<BlockHeader>(bytes.status());
-    const bool intact =
-        h.ok() && h->header_len == b.header_len && h->body_len == b.body_len &&
-        h->body_crc == b.body_crc && h->seq_max == b.seq_max &&
-        VerifyBlockBody(std::string_view(*bytes).substr(b.header_len, b.body_len), *h).ok();
-    if (intact) continue;
+    auto h = CheckRead(bytes, b.header_len, b.body_len, b.body_crc);
+    if (h.ok() && h->seq_max == b.seq_max) continue;
     auto& seqs = partitions_[b.partition].block_seqs;
     std::erase(seqs, SeqRange{b.seq_min, b.seq_max});
     damaged_.push_back(b);

@@ -212,9 +212,10 @@ class PartitionIndex {
   // REQUIRES: only the flusher (or FlushAll without it) calls it.
   Result<bool> WriteFront();
   void FlushLoop();
+  // WaitFlushed for `id` when it has blocks queued. REQUIRES: lock holds mu_.
+  Status WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock, const PartitionId& id);
   // Waits until every block queued so far for `id` (all partitions when
   // nullopt) is written or a write failed. REQUIRES: lock holds mu_.
-  Status WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock, const PartitionId& id);
   Status WaitFlushed(std::unique_lock<std::shared_mutex>& lock, std::optional<PartitionId> id);
   Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
   Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
@@ -230,6 +231,11 @@ class PartitionIndex {
   // Whether placing a record needs partitions the index has not loaded.
   bool NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) const;  // REQUIRES: mu_
   CheckpointFull ExportFull() const;                                     // REQUIRES: mu_
+  // The header of a block read back, when it is the block the index knows
+  // (header and body lengths and body CRC as recorded) and its body
+  // checks; the read's error, or Corruption.
+  static Result<BlockHeader> CheckRead(const Result<std::string>& bytes, std::uint32_t header_len,
+                                       std::uint32_t body_len, std::uint32_t body_crc);
   // Reads a block once and appends the records of `series` (every series in
   // it when nullopt). A bad header, body or chunk quarantines the block and
   // returns none of its records.

@@ -41,6 +41,22 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
   return kept;
 }
 
+Result<BlockHeader> PartitionIndex::CheckRead(const Result<std::string>& bytes,
+                                              std::uint32_t header_len, std::uint32_t body_len,
+                                              std::uint32_t body_crc) {
+  if (!bytes.ok()) return bytes.status();
+  std::size_t need = 0;
+  auto header = ParseBlockHeader(*bytes, need);
+  if (!header.ok()) return header.status();
+  if (header->header_len != header_len || header->body_len != body_len ||
+      header->body_crc != body_crc) {
+    return Corruption("block: not the block the index recorded at this address");
+  }
+  SLUICE_RETURN_IF_ERROR(
+      VerifyBlockBody(std::string_view(*bytes).substr(header_len, body_len), *header));
+  return header;
+}
+
 Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> series,
                                  std::vector<Record>& out) const {
   BlockRef ref;
@@ -56,13 +72,11 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
       bytes.status().code() != StatusCode::kNotFound) {
     return bytes.status();
   }
-  std::size_t need = 0;
-  auto header = bytes.ok() ? ParseBlockHeader(*bytes, need) : Result<BlockHeader>(bytes.status());
-  bool good = header.ok() && header->body_len == ref.body_len && header->body_crc == ref.body_crc;
+  auto header = CheckRead(bytes, ref.header_len, ref.body_len, ref.body_crc);
+  bool good = header.ok();
   const std::size_t start = out.size();
   if (good) {
     const std::string_view body = std::string_view(*bytes).substr(ref.header_len, ref.body_len);
-    good = VerifyBlockBody(body, *header).ok();
     for (const BlockSeriesEntry& entry : header->series) {
       if (!good) break;
       if (series && entry.series != *series) continue;

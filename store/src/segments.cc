@@ -74,9 +74,8 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     if (event == SegmentEvent::kCreated) s->max_created_ = std::max(s->max_created_, id);
     return true;
   };
-  bool whole = true;
   auto log = start ? LogFile::OpenFrom(env, options.dir, "segments.log", kSegmentLogFormat,
-                                       start->log_bytes, accept, &whole)
+                                       start->log_bytes, accept)
                    : LogFile::Open(env, options.dir, "segments.log", kSegmentLogFormat, accept,
                                    nullptr);
   if (!log.ok()) return log.status().WithContext(options.dir + "/segments.log");
@@ -183,9 +182,9 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   const std::string path = PathOf(id);
   auto full_size = file.Size();
   if (!full_size.ok()) return full_size.status();
-  // A walk that stops short of the end sees the file as ending there.
   const std::uint64_t file_size = *full_size;
-  const std::optional<std::uint64_t> size = std::min(file_size, until);
+  // A walk that stops short of the end sees the file as ending there.
+  const std::uint64_t size = std::min(file_size, until);
   ScanResult result;
   result.size = file_size;
   auto head = ReadAt(file, 0, kPage);
@@ -195,7 +194,7 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
     // blocks are still in the write buffer if they were not yet released,
     // otherwise they are lost and counted. (The caller deletes it instead
     // when it is the leftover of an interrupted creation.)
-    rec->quarantined_pages += *size / kPage;
+    rec->quarantined_pages += size / kPage;
     rec->notes.push_back(path + ": bad segment header, segment ignored");
     return result;  // never appended to
   }
@@ -207,7 +206,7 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   // to the end for the next valid header.
   bool after_damage = false;
   bool at_zeros = false;  // the walk ended on a page of zeros, not at the end of the file
-  while (off + kPage <= *size) {
+  while (off + kPage <= size) {
     auto page = ReadAt(file, off, kPage);
     if (!page.ok()) return page.status();
     if (AllZero(*page)) {
@@ -218,13 +217,13 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
     }
     std::size_t need = 0;
     auto h = ParseBlockHeader(*page, need);
-    if (!h.ok() && need > 0 && off + need <= *size) {
+    if (!h.ok() && need > 0 && off + need <= size) {
       page = ReadAt(file, off, need);
       if (!page.ok()) return page.status();
       h = ParseBlockHeader(*page, need);
     }
     const std::uint64_t len = h.ok() ? PaddedBlockSize(h->header_len + h->body_len) : 0;
-    if (!h.ok() || off + len > *size) {
+    if (!h.ok() || off + len > size) {
       after_damage = true;
       ++rec->quarantined_pages;
       rec->notes.push_back(path + " at offset " + std::to_string(off) + ": " +
@@ -246,16 +245,16 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
   // segment_size, lost its end: blocks past it are gone unless the write
   // buffer still has them. Said (a segment made with another segment_size
   // earns the note too).
-  if (!after_damage && !at_zeros && *size < options_.segment_size && until == UINT64_MAX) {
+  if (!after_damage && !at_zeros && size < options_.segment_size && until == UINT64_MAX) {
     ++rec->truncated;
-    rec->notes.push_back(path + ": " + std::to_string(*size) + " bytes, ending in its blocks, not " +
+    rec->notes.push_back(path + ": " + std::to_string(size) + " bytes, ending in its blocks, not " +
                          std::to_string(options_.segment_size) +
                          " (segment_size): truncated? blocks past the end are lost");
   }
   // New blocks go after everything seen, damaged pages included, so that
   // nothing is written over bytes recovery could not explain; and only into
   // a whole segment.
-  result.tail = after_damage ? (*size + kPage - 1) / kPage * kPage : end;
+  result.tail = after_damage ? (size + kPage - 1) / kPage * kPage : end;
   result.appendable = file_size == options_.segment_size && result.tail < file_size;
   return result;
 }

@@ -62,18 +62,10 @@ void StoreImpl::LoadIndex() {
     Note("index checkpoint: " + full.status().message() +
          "; the index of the blocks before it was rebuilt by scanning the segments");
     std::map<PartitionId, PartitionState> states;
-    if (auto f = env_->OpenFile(options_.dir + "/partitions.log", {}); f.ok()) {
-      auto size = (*f)->Size();
-      auto image = size.ok() ? ReadExactly(**f, 0, *size, "partitions.log")
-                             : Result<std::string>(size.status());
+    if (auto image = LogFile::ReadAll(env_, options_.dir + "/partitions.log"); image.ok()) {
       LogRecovery lr;
-      if (image.ok()) {
-        for (std::string_view e : ParseLogImage(*image, kManifestFormat, lr)) {
-          PartitionId id;
-          PartitionState s;
-          if (!DecodeManifestEntry(e, id, s)) break;
-          states[id] = s;
-        }
+      for (std::string_view e : ParseLogImage(*image, kManifestFormat, lr)) {
+        if (!ApplyManifestEntry(e, states)) break;
       }
     }
     std::vector<FoundBlock> found;

@@ -26,6 +26,14 @@ bool DecodeManifestEntry(std::string_view entry, PartitionId& id, PartitionState
   return true;
 }
 
+bool ApplyManifestEntry(std::string_view entry, std::map<PartitionId, PartitionState>& states) {
+  PartitionId id;
+  PartitionState state;
+  if (!DecodeManifestEntry(entry, id, state)) return false;
+  states[id] = state;
+  return true;
+}
+
 std::string EncodeSegmentLogEntry(SegmentEvent event, std::uint32_t segment) {
   std::string entry(1, static_cast<char>(event));
   coding::PutFixed32(entry, segment);

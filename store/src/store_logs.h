@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ inline constexpr LogFileFormat kSegmentLogFormat{0x4c534c53 /* "SLSL" */, 1, 16}
 std::string EncodeManifestEntry(const PartitionId& id, PartitionState state);
 // False for anything that is not exactly one entry.
 bool DecodeManifestEntry(std::string_view entry, PartitionId& id, PartitionState& state);
+// Decodes one entry into `states` (the later entry for a partition wins);
+// false, and nothing changed, for anything that is not exactly one entry.
+bool ApplyManifestEntry(std::string_view entry, std::map<PartitionId, PartitionState>& states);
 
 enum class SegmentEvent : std::uint8_t { kCreated = 1, kRemoved = 2 };
 

@@ -61,18 +61,11 @@ Status StoreImpl::Init(const std::string& engine_why) {
   }
 
   std::map<PartitionId, PartitionState> states;
-  auto accept_state = [&](std::string_view e) {
-    PartitionId id;
-    PartitionState s;
-    if (!DecodeManifestEntry(e, id, s)) return false;
-    states[id] = s;
-    return true;
-  };
-  bool whole = true;
+  auto accept_state = [&](std::string_view e) { return ApplyManifestEntry(e, states); };
   auto manifest = checkpoint_ ? LogFile::OpenFrom(env_, options_.dir, "partitions.log",
                                                   kManifestFormat,
                                                   checkpoint_->second.manifest_bytes,
-                                                  accept_state, &whole)
+                                                  accept_state)
                               : LogFile::Open(env_, options_.dir, "partitions.log",
                                               kManifestFormat, accept_state, nullptr);
   if (!manifest.ok()) return manifest.status().WithContext("partition manifest");
@@ -270,7 +263,7 @@ Status StoreImpl::Replay(const WalRecordView& r) {
   // A record for a window before the checkpoint's horizon is placed by the
   // states of older partitions: Open loads the whole index first (the
   // maintenance thread, which would, starts only after Open).
-  if (!index_->ready() && index_->NeedsFullIndex(batch->records, batch->arrival_ns)) LoadIndex();
+  if (index_->NeedsFullIndex(batch->records, batch->arrival_ns)) LoadIndex();
   index_->Apply(batch->records, batch->arrival_ns, r.seq, types, true);
   if (cursor_ && cursor_->spills()) {
     // The ring cannot be read back later: the cursor keeps the batch.
