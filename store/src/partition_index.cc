@@ -359,6 +359,7 @@ void PartitionIndex::FlushLoop() {
     }
     lock.unlock();
     auto wrote = WriteFront();
+    if (wrote.ok() && *wrote && written_) written_();
     lock.lock();
     // A failed write (disk full, I/O error) is retried; the records stay
     // readable in DRAM and in the write buffer meanwhile.
@@ -366,8 +367,9 @@ void PartitionIndex::FlushLoop() {
   }
 }
 
-void PartitionIndex::Start() {
+void PartitionIndex::Start(std::function<void()> written) {
   std::unique_lock lock(mu_);
+  written_ = std::move(written);
   running_ = true;
   stop_ = false;
   flusher_ = std::thread([this] { FlushLoop(); });

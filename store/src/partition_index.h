@@ -58,8 +58,9 @@ class PartitionIndex {
   ~PartitionIndex();
 
   // Starts the background flusher; call after recovery. Stop() writes
-  // nothing more and joins it (the destructor calls it).
-  void Start();
+  // nothing more and joins it (the destructor calls it). `written` runs on
+  // the flusher after each block it writes, without the index lock.
+  void Start(std::function<void()> written = {});
   void Stop();
 
   // Open from an index checkpoint, before any recovered block or Apply:
@@ -281,6 +282,7 @@ class PartitionIndex {
   bool stop_ = false;
   bool running_ = false;
   std::thread flusher_;
+  std::function<void()> written_;  // set before the flusher starts
   mutable IndexCounters counters_;
   mutable std::mutex counters_mu_;
   // SealExpired's view of each open partition: its record count and the

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libpmem2.h>
 #include <liburing.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -34,6 +35,46 @@ AlignedBuffer AllocateAligned(std::size_t size) {
 Result<std::unique_ptr<PersistentRegion>> Env::MapPersistent(const std::string& path,
                                                              std::uint64_t /*size*/) {
   return Unsupported("map " + path + ": this environment cannot map persistent memory");
+}
+
+namespace {
+
+class BufferedFile final : public WholeFile {
+ public:
+  BufferedFile(std::unique_ptr<std::byte[]> data, std::size_t size)
+      : data_(std::move(data)), size_(size) {}
+  std::span<const std::byte> bytes() const override { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  std::size_t size_;
+};
+
+class MappedFile final : public WholeFile {
+ public:
+  MappedFile(void* addr, std::size_t size) : addr_(addr), size_(size) {}
+  ~MappedFile() override { ::munmap(addr_, size_); }
+  std::span<const std::byte> bytes() const override {
+    return {static_cast<const std::byte*>(addr_), size_};
+  }
+
+ private:
+  void* addr_;
+  std::size_t size_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WholeFile>> Env::ReadWholeFile(const std::string& path) {
+  auto file = OpenFile(path, FileOptions{.read_only = true});
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  // Not zero-filled: Read overwrites what it returns, and only that is kept.
+  std::unique_ptr<std::byte[]> data(new std::byte[std::max<std::uint64_t>(*size, 1)]);
+  auto got = (*file)->Read(0, {data.get(), static_cast<std::size_t>(*size)});
+  if (!got.ok()) return got.status();
+  return std::unique_ptr<WholeFile>(std::make_unique<BufferedFile>(std::move(data), *got));
 }
 
 Result<Env::Space> Env::FileSystemSpace(const std::string& path) {
@@ -506,6 +547,27 @@ class PosixEnv final : public Env {
   }
 
   IoEngine io_engine() const override { return engine_; }
+
+  Result<std::unique_ptr<WholeFile>> ReadWholeFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Env::ReadWholeFile(path);  // the same error, worded alike
+    struct stat st{};
+    void* addr = MAP_FAILED;
+    std::size_t size = 0;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      size = static_cast<std::size_t>(st.st_size);
+      addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ::close(fd);
+    if (addr == MAP_FAILED) return Env::ReadWholeFile(path);
+    // Every page read in now, or an error now: a page that cannot be read
+    // would otherwise raise SIGBUS when touched.
+    if (::madvise(addr, size, MADV_POPULATE_READ) != 0) {
+      ::munmap(addr, size);
+      return Env::ReadWholeFile(path);
+    }
+    return std::unique_ptr<WholeFile>(std::make_unique<MappedFile>(addr, size));
+  }
 
   Result<std::unique_ptr<PersistentRegion>> MapPersistent(const std::string& path,
                                                           std::uint64_t size) override {

@@ -108,6 +108,7 @@ std::uint64_t StoreImpl::ReplaySkipBound() {
 
 void StoreImpl::WriteReplayMark() {
   if (!wal_ready_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(mark_mu_);
   const std::uint64_t upto = index_->ReleasableSeq();
   if (upto <= replay_mark_written_) return;
   auto f = env_->OpenFile(ReplayMarkPath(), {.create = true});

@@ -285,7 +285,10 @@ class StoreImpl final : public Store {
   std::uint64_t replay_skip_upto_ = 0;     // Open
   std::uint32_t truncated_segments_ = 0;   // Open
   std::uint64_t replay_mark_skipped_ = 0;  // batches Open skipped by the mark
-  std::uint64_t replay_mark_written_ = 0;  // maintenance thread
+  // The flusher writes the mark after each block, the maintenance thread
+  // and Close after anything else that lets the log go.
+  std::mutex mark_mu_;
+  std::uint64_t replay_mark_written_ = 0;  // GUARDED_BY(mark_mu_)
   // The checkpoint Open started from, until LoadIndex is done with it.
   std::optional<std::pair<CheckpointHeader, CheckpointRecent>> checkpoint_;
   std::string recovery_path_;  // written only during Open

@@ -128,7 +128,9 @@ Status StoreImpl::Init(const std::string& engine_why) {
                      std::chrono::steady_clock::now() - started)
                      .count();
   if (!checkpoint_) index_load_us_ = recovery_us_;
-  index_->Start();
+  // The mark follows each block: a restart replays only what was still in
+  // open blocks (not what the maintenance tick had yet to note).
+  index_->Start([this] { WriteReplayMark(); });
   EnsureReserve();
   EnforceBudget();
   SampleSpace();
@@ -192,13 +194,17 @@ Status StoreImpl::OpenWriteBuffer() {
     SLUICE_RETURN_IF_ERROR(meta_->Append(meta_entry_).WithContext("store.meta"));
     meta_pending_ = false;
   }
-  Wal::ReplayFn replay = [this](const WalRecordView& r) {
+  // Blocks holding records from the log's first one on are checked before
+  // the replay mark is trusted (a damaged one lowers the bound).
+  auto begin = [this](std::uint64_t first_seq) {
+    if (verified_) return;
+    index_->VerifyTail(first_seq);
+    verified_ = true;
+    replay_skip_upto_ = ReplaySkipBound();
+  };
+  Wal::ReplayFn replay = [this, begin](const WalRecordView& r) {
     if (r.seq <= replayed_seq_) return Status::Ok();
-    if (!verified_) {
-      index_->VerifyTail(r.seq);
-      verified_ = true;
-      replay_skip_upto_ = ReplaySkipBound();
-    }
+    begin(r.seq);
     replayed_seq_ = r.seq;
     if (r.seq <= replay_skip_upto_) {
       ++replay_mark_skipped_;
@@ -206,12 +212,20 @@ Status StoreImpl::OpenWriteBuffer() {
     }
     return Replay(r);
   };
-  auto wal = OpenLog(wo_, replay);
+  // The log need not even read files below the bound (nor, on a second
+  // attempt, what the first one replayed).
+  WalOptions wo = wo_;
+  wo.needs_replay_above = [this, begin](std::uint64_t first_seq) {
+    begin(first_seq);
+    return std::max(replay_skip_upto_, replayed_seq_);
+  };
+  auto wal = OpenLog(wo, replay);
   if (!wal.ok() && wal.status().code() == StatusCode::kCorruption) {
     wal = SalvageWal(wal.status(), replay);
   }
   if (!wal.ok()) return wal.status().WithContext("write-ahead log");
   torn_tail_bytes_ += (*wal)->stats().torn_tail_bytes;
+  replay_mark_skipped_ += (*wal)->stats().passed_over;
   {
     std::lock_guard lock(append_mu_);
     wal_ = std::move(*wal);

@@ -43,6 +43,7 @@ class WalImpl final : public Wal {
   ~WalImpl() override { (void)Close(); }
 
   Status Recover(const ReplayFn& replay);
+  std::size_t PassOver(const std::vector<std::uint64_t>& numbers);
   void Start() { thread_ = std::thread([this] { CommitLoop(); }); }
 
   void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
@@ -97,7 +98,7 @@ class WalImpl final : public Wal {
 
   WalStats stats() const override {
     return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
-                    first_held_.load()};
+                    first_held_.load(), passed_over_};
   }
 
  private:
@@ -115,7 +116,6 @@ class WalImpl final : public Wal {
   Status Repair();
   Status Roll();
   Status InitFile(std::uint64_t number);
-  Status ReadWhole(const std::string& path, std::vector<std::byte>* bytes);
   Status ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>& bytes,
                              const ReplayFn& replay);
   std::byte* Buffer(std::size_t size);
@@ -138,6 +138,7 @@ class WalImpl final : public Wal {
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> groups_{0};
   std::uint64_t torn_tail_bytes_ = 0;  // set once in Open
+  std::uint64_t passed_over_ = 0;      // set once in Open
 
   // --- Writer state.
   std::deque<LiveFile> live_;  // oldest first; back() is the file being written
@@ -324,18 +325,6 @@ Status WalImpl::Roll() {
   return InitFile(number).WithContext("wal roll to " + path);
 }
 
-Status WalImpl::ReadWhole(const std::string& path, std::vector<std::byte>* bytes) {
-  auto file = env_->OpenFile(path, FileOptions{.read_only = true});
-  if (!file.ok()) return file.status();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.status();
-  bytes->resize(static_cast<std::size_t>(*size));
-  auto got = (*file)->Read(0, *bytes);
-  if (!got.ok()) return got.status();
-  bytes->resize(*got);
-  return Status::Ok();
-}
-
 // The newest file's header does not check. A crash while creating or
 // recycling the file leaves nothing in it: its frame area holds zeros, or
 // stale frames numbered below what the log holds. But frames that go on from
@@ -367,6 +356,40 @@ Status WalImpl::ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>
                     " records after it were replayed");
 }
 
+// The oldest files the caller needs no replay of (needs_replay_above): each
+// is entered as live from its header, the next file's header bounding its
+// records. Returns how many, a prefix of `numbers`.
+std::size_t WalImpl::PassOver(const std::vector<std::uint64_t>& numbers) {
+  if (!opt_.needs_replay_above || numbers.size() < 2) return 0;
+  std::vector<std::uint64_t> first_seqs;  // of the headers that check, oldest first
+  std::vector<std::byte> head(kWalBlockSize);
+  for (const std::uint64_t n : numbers) {
+    auto file = env_->OpenFile(PathOf(n), FileOptions{.read_only = true});
+    if (!file.ok()) break;
+    auto got = (*file)->Read(0, head);
+    if (!got.ok() || *got != kWalBlockSize) break;
+    auto header = DecodeWalHeader(head);
+    if (!header.ok() || header->file_number != n) break;
+    if (!first_seqs.empty() && header->first_seq < first_seqs.back()) break;
+    first_seqs.push_back(header->first_seq);
+  }
+  if (first_seqs.size() < 2) return 0;
+  const std::uint64_t upto = opt_.needs_replay_above(first_seqs[0]);
+  std::size_t passed = 0;
+  // File i holds first_seqs[i] .. first_seqs[i + 1] - 1; the last one read
+  // has no bound and is always read.
+  while (passed + 1 < first_seqs.size() && first_seqs[passed + 1] - 1 <= upto) {
+    live_.push_back({numbers[passed], first_seqs[passed]});
+    passed_over_ += first_seqs[passed + 1] - first_seqs[passed];
+    ++passed;
+  }
+  if (passed > 0) {
+    next_seq_ = first_seqs[passed];
+    first_held_.store(live_.front().first_seq);
+  }
+  return passed;
+}
+
 Status WalImpl::Recover(const ReplayFn& replay) {
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(opt_.dir));
   auto names = env_->ListDir(opt_.dir);
@@ -378,15 +401,20 @@ Status WalImpl::Recover(const ReplayFn& replay) {
   }
   std::sort(numbers.begin(), numbers.end());
 
-  std::vector<std::byte> bytes;
+  const std::size_t passed = PassOver(numbers);
   WalFileContents last;
-  for (std::size_t idx = 0; idx < numbers.size(); ++idx) {
+  for (std::size_t idx = passed; idx < numbers.size(); ++idx) {
     const std::string path = PathOf(numbers[idx]);
     const bool is_last = idx + 1 == numbers.size();
-    SLUICE_RETURN_IF_ERROR(ReadWhole(path, &bytes));
+    auto whole = env_->ReadWholeFile(path);
+    if (!whole.ok()) return whole.status();
+    const std::span<const std::byte> bytes = (*whole)->bytes();
     auto header = DecodeWalHeader(bytes);
     if (!header.ok() || header->file_number != numbers[idx]) {
-      if (is_last) return ReplayPastBadHeader(numbers[idx], bytes, replay);
+      if (is_last) {
+        std::vector<std::byte> copy(bytes.begin(), bytes.end());
+        return ReplayPastBadHeader(numbers[idx], copy, replay);
+      }
       return header.ok() ? Corruption(path + ": header names file " +
                                       std::to_string(header->file_number))
                          : header.status().WithContext(path);
@@ -415,7 +443,8 @@ Status WalImpl::Recover(const ReplayFn& replay) {
     next_seq_ = contents->header.first_seq + contents->records.size();
     live_.push_back({numbers[idx], contents->header.first_seq});
     first_held_.store(live_.front().first_seq);
-    if (is_last) last = std::move(*contents);
+    // Offsets only: the records point into bytes unmapped after this pass.
+    if (is_last) last = {contents->header, {}, contents->valid_end, contents->torn_end};
   }
   if (live_.empty()) {
     next_seq_ = std::max<std::uint64_t>(opt_.first_seq, 1);

@@ -29,6 +29,15 @@ struct WalOptions {
   // yet). The store passes one past the highest it holds in blocks, so that
   // a log set aside or lost never makes numbers repeat. Default 1.
   std::uint64_t first_seq = 1;
+  // Asked once at Open, when the log holds two files or more and the
+  // oldest one's header checks, with that file's first sequence number,
+  // before any record is replayed: the caller answers the highest number it
+  // needs no replay of (0: it needs all). Files that hold only records up
+  // to that answer, oldest first, are passed over: neither read nor
+  // checked, only their header block; their records are counted in
+  // WalStats::passed_over. Records of the files that are read go to replay
+  // as before, whatever the answer. Unset: every file is read.
+  std::function<std::uint64_t(std::uint64_t first_seq)> needs_replay_above;
 };
 
 struct WalRecordView {
@@ -46,6 +55,7 @@ struct WalStats {
   // may start earlier than what was released): blocks holding records from
   // here on are checked at the next Open.
   std::uint64_t first_seq = 0;
+  std::uint64_t passed_over = 0;  // records of files Open did not read
 };
 
 class Wal {

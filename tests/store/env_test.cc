@@ -175,6 +175,34 @@ TEST_CASE("O_DIRECT on tmpfs is refused with a clear error") {
   CHECK(file.status().message().find("O_DIRECT") != std::string::npos);
 }
 
+TEST_CASE("a whole file reads back the same mapped by the file system or read through an Env") {
+  testing::TempDir dir;
+  auto base = MakeEnv(IoEngine::kAuto);
+  FaultInjectionEnv faulty(base.get());
+  const std::string path = (dir.path() / "whole").string();
+  std::string content(3 * 4096 + 123, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 131 % 251);
+  std::ofstream(path, std::ios::binary) << content;
+  std::ofstream(path + ".empty", std::ios::binary).flush();
+  for (Env* env : {base.get(), static_cast<Env*>(&faulty)}) {
+    auto whole = env->ReadWholeFile(path);
+    REQUIRE(whole.ok());
+    CHECK(Text((*whole)->bytes()) == content);
+    auto empty = env->ReadWholeFile(path + ".empty");
+    REQUIRE(empty.ok());
+    CHECK((*empty)->bytes().empty());
+    auto missing = env->ReadWholeFile(path + ".missing");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.status().code() == StatusCode::kNotFound);
+    CHECK(missing.status().message().find("whole.missing") != std::string::npos);
+  }
+  // Through a fault-injecting Env the reads are its own: flipped bits show.
+  faulty.FlipBitsOnRead(BitFlips{.kind = FileKind::kMetadata});
+  auto flipped = faulty.ReadWholeFile(path);
+  REQUIRE(flipped.ok());
+  CHECK(Text((*flipped)->bytes()) != content);
+}
+
 TEST_CASE("a power cut drops exactly the unsynced writes") {
   testing::TempDir dir;
   auto base = MakeEnv(IoEngine::kAuto);

@@ -483,6 +483,71 @@ std::pair<std::vector<Rec>, std::uint64_t> FillAndClose(Fixture& fx, int count) 
   return {all, names->size()};
 }
 
+TEST_CASE("files holding only records the caller needs no replay of are passed over unread") {
+  Fixture fx(IoEngine::kAuto);
+  // 40 records in files of 11: seq 1-11, 12-22, 23-33, 34-40.
+  const auto [all, newest] = FillAndClose(fx, 40);
+  REQUIRE(newest == 4u);
+  std::vector<std::uint64_t> asked;
+  auto open_with_bound = [&](std::uint64_t bound) {
+    fx.options.needs_replay_above = [&asked, bound](std::uint64_t first_seq) {
+      asked.push_back(first_seq);
+      return bound;
+    };
+    return fx.Open();
+  };
+  SUBCASE("a bound inside the second file passes over the first only") {
+    // Damage the first file's records: unread, it cannot fail the Open.
+    Poke(fx.options.dir + "/" + WalFileName(1), kWalBlockSize + 30, '!');
+    const auto replayed = open_with_bound(15);
+    CHECK(asked == std::vector<std::uint64_t>{1});
+    REQUIRE(replayed.size() == 29);  // the second file whole, and on
+    CHECK(std::equal(replayed.begin(), replayed.end(), all.begin() + 11));
+    CHECK(fx.wal->stats().passed_over == 11);
+    CHECK(fx.wal->stats().first_seq == 1);  // still held until released
+    CHECK(fx.AppendAndWait(3, "more").second == 41);
+    // The passed-over file is recycled like any other.
+    fx.wal->Release(22);
+    for (int i = 0; i < 30; ++i) REQUIRE(fx.AppendAndWait(3, std::string(1000, 'm')).first.ok());
+    CHECK(fx.wal->stats().first_seq > 22);
+    CHECK_FALSE(fx.env.Exists(fx.options.dir + "/" + WalFileName(1)));
+  }
+  SUBCASE("a bound past every record still reads the newest file") {
+    const auto replayed = open_with_bound(1000);
+    CHECK(replayed.size() == 7);
+    CHECK(std::equal(replayed.begin(), replayed.end(), all.begin() + 33));
+    CHECK(fx.wal->stats().passed_over == 33);
+    CHECK(fx.AppendAndWait(3, "more").second == 41);
+  }
+  SUBCASE("a bound of 0 reads everything") {
+    CHECK(open_with_bound(0) == all);
+    CHECK(fx.wal->stats().passed_over == 0);
+  }
+  SUBCASE("a file whose header does not check ends the passing over before it") {
+    Poke(fx.options.dir + "/" + WalFileName(2), 20, '!');
+    std::vector<Rec> replayed;
+    fx.options.needs_replay_above = [](std::uint64_t) { return std::uint64_t{1000}; };
+    auto w = fx.TryOpen(replayed);
+    // Only the first file could be bounded, by a header that does not check:
+    // every file is read, and the damage is reported as without a bound.
+    REQUIRE_FALSE(w.ok());
+    CHECK(w.status().code() == StatusCode::kCorruption);
+    CHECK(w.status().message().find(WalFileName(2)) != std::string::npos);
+  }
+  SUBCASE("a sole file is read whatever the bound, and the caller is not asked") {
+    Fixture one(IoEngine::kAuto);
+    const auto [few, n] = FillAndClose(one, 5);
+    REQUIRE(n == 1u);
+    bool called = false;
+    one.options.needs_replay_above = [&](std::uint64_t) {
+      called = true;
+      return std::uint64_t{1000};
+    };
+    CHECK(one.Open() == few);
+    CHECK_FALSE(called);
+  }
+}
+
 TEST_CASE("a header damaged over live records: they are all replayed and the log is reported damaged") {
   for (int count : {5, 30}) {  // one file; three
     CAPTURE(count);

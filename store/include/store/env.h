@@ -102,6 +102,15 @@ class PersistentRegion {
   virtual const std::string& path() const = 0;
 };
 
+// A whole file's bytes, for one pass of reading (the write-ahead log at
+// recovery). Valid while the object lives, as long as nothing writes the
+// file meanwhile.
+class WholeFile {
+ public:
+  virtual ~WholeFile() = default;
+  virtual std::span<const std::byte> bytes() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -138,6 +147,14 @@ class Env {
   // say) to the caller. Default: Unsupported, for Envs without it.
   virtual Result<std::unique_ptr<PersistentRegion>> MapPersistent(const std::string& path,
                                                                   std::uint64_t size);
+
+  // Reads `path` whole. Default: through OpenFile and Read into memory, so
+  // that a fault-injecting Env sees the reads. The real file system maps
+  // the file read-only and has the kernel fill the mapping at once
+  // (MADV_POPULATE_READ): no copy, no zero-filled buffer, one call instead
+  // of a page fault per page. When that fails (an I/O error, an old
+  // kernel) it reads as the default does, which reports the error.
+  virtual Result<std::unique_ptr<WholeFile>> ReadWholeFile(const std::string& path);
 };
 
 // The real file system. With kAuto it probes io_uring once (a disabled
