@@ -232,6 +232,10 @@ Run Measure(const Prepared& p, const fs::path& work, bool checkpoint, bool cold)
   fs::create_directories(work);
   // A copy, so that every run starts from the same killed store.
   fs::copy(p.dir, work / "store", fs::copy_options::recursive);
+  // The killed process had synced everything it wrote; the copy's dirty
+  // pages would otherwise be written back during the restart (the log's
+  // files are synced at Open), which is no part of a real one.
+  ::sync();
   if (cold && !DropCaches()) Die("dropping the page cache needs root (or use --warm-only)");
   auto admin = sluice::testing::PickFreePort();
   auto port = sluice::testing::PickFreePort();

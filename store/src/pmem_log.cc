@@ -207,7 +207,12 @@ class PmemLog final : public Wal {
 void PmemLog::Spin(std::unique_lock<std::mutex>& lock) {
   const Clock::duration limit = opt_.max_spin;
   if (limit == Clock::duration::zero() || gap_avg_ > limit) return;
-  const Clock::time_point until = last_done_ + std::min(limit, 2 * gap_avg_ + limit / 20);
+  // The whole of max_spin, not a multiple of the average: a record later
+  // than usual (its sender was itself slow to wake) would otherwise find
+  // the thread parked and pay for waking it too, which is the tail this
+  // polling is for. It costs only when no record comes at all: once, at
+  // the end of a burst.
+  const Clock::time_point until = last_done_ + limit;
   lock.unlock();
   while (queued_records_.load(std::memory_order_acquire) == 0 && Clock::now() < until) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -61,10 +61,10 @@ struct PmemLogOptions {
   // before it parks on its condition variable. Waking a parked thread costs
   // about as much as a persist here (tens of microseconds at the 99th
   // percentile), so when records have lately come soon after a group ends
-  // (an average gap within this), the thread polls for up to twice that
-  // gap. When they come further apart, or the log is idle, it parks at
-  // once: an idle box stays idle. 0 never polls. Default 100 us; at most
-  // 10 ms.
+  // (an average gap within this), the thread polls for up to this long,
+  // stopping as soon as a record comes. When they come further apart, or
+  // the log is idle, it parks at once: an idle box stays idle. 0 never
+  // polls. Default 100 us; at most 10 ms.
   std::chrono::microseconds max_spin{100};
 
   // InvalidArgument naming the field when a value is out of bounds.

@@ -36,8 +36,8 @@ struct Options {
 
   // pmem mode: longest the commit thread polls for the next record after a
   // group before it parks, when records have lately come that soon (it
-  // then polls for twice their average gap; otherwise, and when idle, it
-  // parks at once). Saves the thread wake-up on the durable path at one
+  // stops polling as soon as one comes; otherwise, and when idle, it parks
+  // at once). Saves the thread wake-up on the durable path at one
   // batch in flight. 0: never polls. Bounds: 0 .. 10 ms. Default: 100 us.
   std::chrono::microseconds pmem_max_spin{100};
 
