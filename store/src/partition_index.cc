@@ -252,6 +252,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     }
     if (!p.open) {
       p.open = std::make_unique<BlockBuilder>(id);
+      releasable_stale_ = true;
       p.opened = std::chrono::steady_clock::now();
     }
     const std::size_t before = p.open->EncodedSize();
@@ -283,6 +284,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
 
 void PartitionIndex::Enqueue(const PartitionId& id, Partition& p) {
   if (!p.open) return;
+  releasable_stale_ = true;
   if (p.open->empty()) {
     p.open.reset();
     return;
@@ -330,6 +332,7 @@ Result<bool> PartitionIndex::WriteFront() {
   IndexBlock(n, *header);
   SLUICE_CHECK(!p.queued.empty() && p.queued.front() == builder);
   p.queued.pop_front();
+  releasable_stale_ = true;
   queue_.pop_front();
   queued_bytes_ -= std::min(queued_bytes_, builder->EncodedSize());
   {
@@ -412,12 +415,17 @@ Status PartitionIndex::WaitFlushed(std::unique_lock<std::shared_mutex>& lock,
 
 std::uint64_t PartitionIndex::ReleasableSeq() const {
   std::shared_lock lock(mu_);
-  std::uint64_t upto = last_seq_;
-  for (const auto& [id, p] : partitions_) {
-    if (p.open && !p.open->empty()) upto = std::min(upto, p.open->seq_min() - 1);
-    for (const auto& q : p.queued) upto = std::min(upto, q->seq_min() - 1);
+  std::lock_guard cached(releasable_mu_);
+  if (releasable_stale_) {
+    unwritten_seq_min_ = UINT64_MAX;
+    for (const auto& [id, p] : partitions_) {
+      if (p.open && !p.open->empty()) unwritten_seq_min_ = std::min(unwritten_seq_min_, p.open->seq_min());
+      for (const auto& q : p.queued) unwritten_seq_min_ = std::min(unwritten_seq_min_, q->seq_min());
+    }
+    releasable_stale_ = false;
   }
-  return upto;
+  return unwritten_seq_min_ == UINT64_MAX ? last_seq_
+                                          : std::min(last_seq_, unwritten_seq_min_ - 1);
 }
 
 std::uint64_t PartitionIndex::max_seq() const {

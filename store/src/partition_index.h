@@ -258,6 +258,16 @@ class PartitionIndex {
   mutable std::vector<std::optional<Record>> latest_;
   std::vector<ValueType> types_;                    // by series id
   std::uint64_t last_seq_ = 0;
+  // ReleasableSeq's view of the blocks not yet written: the lowest first
+  // sequence number of an open or queued block (UINT64_MAX: none). Every
+  // acknowledgement asks for it, so it is worked out again only after a
+  // block was opened, queued or written (which set the flag, holding mu_
+  // exclusively), not by walking every partition per append.
+  mutable std::mutex releasable_mu_;
+  // Set holding mu_ exclusively; read and cleared holding it shared and
+  // releasable_mu_.
+  mutable bool releasable_stale_ = true;
+  mutable std::uint64_t unwritten_seq_min_ = UINT64_MAX;  // GUARDED_BY(releasable_mu_)
   std::uint64_t max_found_seq_ = 0;                 // recovery: over every block found
   std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
 
