@@ -362,14 +362,9 @@ Status WalImpl::ReplayPastBadHeader(std::uint64_t number, std::vector<std::byte>
 std::size_t WalImpl::PassOver(const std::vector<std::uint64_t>& numbers) {
   if (!opt_.needs_replay_above || numbers.size() < 2) return 0;
   std::vector<std::uint64_t> first_seqs;  // of the headers that check, oldest first
-  std::vector<std::byte> head(kWalBlockSize);
   for (const std::uint64_t n : numbers) {
-    auto file = env_->OpenFile(PathOf(n), FileOptions{.read_only = true});
-    if (!file.ok()) break;
-    auto got = (*file)->Read(0, head);
-    if (!got.ok() || *got != kWalBlockSize) break;
-    auto header = DecodeWalHeader(head);
-    if (!header.ok() || header->file_number != n) break;
+    auto header = ReadWalFileHeader(env_, opt_.dir, n);
+    if (!header.ok()) break;
     if (!first_seqs.empty() && header->first_seq < first_seqs.back()) break;
     first_seqs.push_back(header->first_seq);
   }

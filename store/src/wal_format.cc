@@ -202,6 +202,20 @@ Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std:
   return out;
 }
 
+Result<WalFileHeader> ReadWalFileHeader(Env* env, const std::string& dir, std::uint64_t number) {
+  const std::string path = dir + "/" + WalFileName(number);
+  auto file = env->OpenFile(path, FileOptions{.read_only = true});
+  if (!file.ok()) return file.status();
+  std::vector<std::byte> head(kWalBlockSize);
+  auto got = (*file)->Read(0, head);
+  if (!got.ok()) return got.status();
+  if (*got != kWalBlockSize) return Corruption(path + ": shorter than its header block");
+  auto header = DecodeWalHeader(head);
+  if (!header.ok()) return header.status().WithContext(path);
+  if (header->file_number != number) return Corruption(path + ": header names another file");
+  return header;
+}
+
 std::string WalFileName(std::uint64_t file_number) {
   char name[32];
   std::snprintf(name, sizeof name, "wal-%08llu.log", static_cast<unsigned long long>(file_number));

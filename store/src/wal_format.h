@@ -136,6 +136,11 @@ std::uint64_t FirstFrameSeqField(std::span<const std::byte> file);
 Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std::string& file_name,
                                      WalFileContents* before_damage = nullptr);
 
+// Reads and checks the header block of log file `number` in `dir` (it must
+// name that number): what the reader and the log's Open use to bound files
+// without reading them.
+Result<WalFileHeader> ReadWalFileHeader(Env* env, const std::string& dir, std::uint64_t number);
+
 // "wal-00000042.log"; ParseWalFileName returns false for other names.
 std::string WalFileName(std::uint64_t file_number);
 bool ParseWalFileName(const std::string& name, std::uint64_t* file_number);

@@ -48,13 +48,8 @@ Result<WalReadResult> WalReader::Read(std::uint64_t from, std::uint64_t upto,
     for (const auto& name : *names) {
       std::uint64_t n = 0;
       if (!ParseWalFileName(name, &n)) continue;
-      auto f = env_->OpenFile(dir_ + "/" + name, FileOptions{.read_only = true});
-      if (!f.ok()) continue;  // recycled meanwhile
-      std::vector<std::byte> head(kWalBlockSize);
-      auto got = (*f)->Read(0, head);
-      if (!got.ok() || *got != kWalBlockSize) continue;
-      auto h = DecodeWalHeader(head);
-      if (!h.ok() || h->file_number != n) continue;
+      auto h = ReadWalFileHeader(env_, dir_, n);
+      if (!h.ok()) continue;  // recycled meanwhile, or not a log file now
       files.emplace_back(h->first_seq, n);
     }
     std::sort(files.begin(), files.end());
