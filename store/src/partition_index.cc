@@ -252,6 +252,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     }
     if (!p.open) {
       p.open = std::make_unique<BlockBuilder>(id);
+      unwritten_.insert(id);
       releasable_stale_ = true;
       p.opened = std::chrono::steady_clock::now();
     }
@@ -287,6 +288,7 @@ void PartitionIndex::Enqueue(const PartitionId& id, Partition& p) {
   releasable_stale_ = true;
   if (p.open->empty()) {
     p.open.reset();
+    if (p.queued.empty()) unwritten_.erase(id);
     return;
   }
   std::shared_ptr<const BlockBuilder> b(std::move(p.open));
@@ -332,6 +334,7 @@ Result<bool> PartitionIndex::WriteFront() {
   IndexBlock(n, *header);
   SLUICE_CHECK(!p.queued.empty() && p.queued.front() == builder);
   p.queued.pop_front();
+  if (!p.open && p.queued.empty()) unwritten_.erase(id);
   releasable_stale_ = true;
   queue_.pop_front();
   queued_bytes_ -= std::min(queued_bytes_, builder->EncodedSize());
@@ -418,7 +421,8 @@ std::uint64_t PartitionIndex::ReleasableSeq() const {
   std::lock_guard cached(releasable_mu_);
   if (releasable_stale_) {
     unwritten_seq_min_ = UINT64_MAX;
-    for (const auto& [id, p] : partitions_) {
+    for (const PartitionId& id : unwritten_) {
+      const Partition& p = partitions_.at(id);
       if (p.open && !p.open->empty()) unwritten_seq_min_ = std::min(unwritten_seq_min_, p.open->seq_min());
       for (const auto& q : p.queued) unwritten_seq_min_ = std::min(unwritten_seq_min_, q->seq_min());
     }

@@ -258,11 +258,14 @@ class PartitionIndex {
   mutable std::vector<std::optional<Record>> latest_;
   std::vector<ValueType> types_;                    // by series id
   std::uint64_t last_seq_ = 0;
+  // The partitions holding an open or queued block: a handful (the open
+  // windows' shards), however long the store's history.
+  std::set<PartitionId> unwritten_;  // GUARDED_BY(mu_)
   // ReleasableSeq's view of the blocks not yet written: the lowest first
   // sequence number of an open or queued block (UINT64_MAX: none). Every
-  // acknowledgement asks for it, so it is worked out again only after a
-  // block was opened, queued or written (which set the flag, holding mu_
-  // exclusively), not by walking every partition per append.
+  // acknowledgement asks for it, so it is worked out again (over
+  // unwritten_) only after a block was opened, queued or written, which
+  // set the flag holding mu_ exclusively.
   mutable std::mutex releasable_mu_;
   // Set holding mu_ exclusively; read and cleared holding it shared and
   // releasable_mu_.
