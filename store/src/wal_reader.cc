@@ -12,6 +12,9 @@ void WalReader::Drop() {
   std::vector<std::byte>().swap(bytes_);
 }
 
+// A copy, not Env::ReadWholeFile: the commit thread may be writing the
+// file, or recycling it, while its parsed records are served, and a
+// mapping would show those later bytes under views already checked.
 Status WalReader::Load(std::uint64_t number) {
   Drop();
   const std::string path = dir_ + "/" + WalFileName(number);
