@@ -496,6 +496,7 @@ Result<std::string> FaultInjectionEnv::SyncedImage(const std::string& path) {
   for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
     if (it->offset >= image.size()) continue;
     const std::size_t n = std::min<std::size_t>(it->pre_image.size(), image.size() - it->offset);
+    if (n == 0) continue;  // an empty pre-image may have no storage at all
     std::memcpy(image.data() + it->offset, it->pre_image.data(), n);
   }
   image.resize(static_cast<std::size_t>(state.synced_size));

@@ -4,6 +4,7 @@
 // could not start after a full disk and a crash.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +20,9 @@ namespace fs = std::filesystem;
 
 
 // A FaultInjectionEnv in front of which removing the reserve file frees
-// space: a full disk stays full until something is deleted.
+// space: a full disk stays full until something is deleted. While `tight`,
+// the file system reports no more free space than the reserve gave back, as
+// a full disk would, so the store does not take the reserve again.
 class FreedByReserve final : public Env {
  public:
   explicit FreedByReserve(FaultInjectionEnv* env) : env_(env) {}
@@ -43,9 +46,12 @@ class FreedByReserve final : public Env {
   bool Exists(const std::string& p) override { return env_->Exists(p); }
   IoEngine io_engine() const override { return env_->io_engine(); }
   Result<Space> FileSystemSpace(const std::string& p) override {
-    return env_->FileSystemSpace(p);
+    auto space = env_->FileSystemSpace(p);
+    if (space.ok() && tight.load()) space->free_bytes = 0;
+    return space;
   }
-  int reserve_removed = 0;
+  std::atomic<int> reserve_removed{0};
+  std::atomic<bool> tight{false};
 
  private:
   FaultInjectionEnv* env_;
@@ -214,6 +220,7 @@ TEST_CASE("marking synced and reclaiming succeed on a full disk by giving up the
   CHECK(fs::exists(fs::path(rig.options.dir) / "reserve"));
   const auto sealed = store->ListPartitions(PartitionState::kSealed);
   REQUIRE(!sealed.empty());
+  env.tight = true;
   rig.env.SetWriteError(StatusCode::kNoSpace);
   CHECK(store->MarkSynced(sealed[0].id).ok());
   CHECK(env.reserve_removed == 1);
@@ -223,8 +230,15 @@ TEST_CASE("marking synced and reclaiming succeed on a full disk by giving up the
     CHECK(s.code() == StatusCode::kNoSpace);  // the reserve is spent
   }
   rig.env.ClearFaults();
-  // The reserve is taken back once space returns, then saves a reclaim.
-  CHECK(Eventually([&] { return fs::exists(fs::path(rig.options.dir) / "reserve"); }));
+  env.tight = false;
+  // The reserve is taken back once space returns, then saves a reclaim. It
+  // is back once its file has its whole size: the file exists a moment
+  // before that, and a disk full in that moment would fail its reservation.
+  CHECK(Eventually([&] {
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(rig.options.dir) / "reserve", ec);
+    return !ec && size == rig.options.reserve_bytes;
+  }));
   rig.env.SetWriteError(StatusCode::kNoSpace);
   CHECK(store->Reclaim(sealed[0].id).ok());
   CHECK(env.reserve_removed == 2);
