@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "coding.h"
+#include "base/coding.h"
 
 namespace sluice::store {
 namespace {
@@ -37,22 +37,22 @@ bool AsDecimal(double v, int& digits, std::int64_t& m) {
 }  // namespace
 
 void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) {
-  coding::PutVarint64(out, batch.size());
-  coding::PutVarint64(out, coding::ZigZag(arrival_ns));
+  PutVarint64(out, batch.size());
+  PutVarint64(out, ZigZag(arrival_ns));
   std::int64_t prev = 0;
   for (const Record& r : batch) {
-    coding::PutVarint64(out, r.series.value);
+    PutVarint64(out, r.series.value);
     // Wrapping subtraction: any pair of int64 timestamps round-trips.
     const auto delta = static_cast<std::int64_t>(static_cast<std::uint64_t>(r.timestamp_ns) -
                                                  static_cast<std::uint64_t>(prev));
-    coding::PutVarint64(out, coding::ZigZag(delta));
+    PutVarint64(out, ZigZag(delta));
     prev = r.timestamp_ns;
     const ValueType type = TypeOf(r.value);
     int digits = 0;
     std::int64_t m = 0;
     if (type == ValueType::kFloat64 && AsDecimal(std::get<double>(r.value), digits, m)) {
       out.push_back(static_cast<char>(kDecimalTag + digits));
-      coding::PutVarint64(out, coding::ZigZag(m));
+      PutVarint64(out, ZigZag(m));
       continue;
     }
     out.push_back(static_cast<char>(type));
@@ -60,18 +60,18 @@ void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) 
       case ValueType::kFloat64: {
         std::uint64_t bits;
         std::memcpy(&bits, &std::get<double>(r.value), 8);
-        coding::PutFixed64(out, bits);
+        PutFixed64(out, bits);
         break;
       }
       case ValueType::kInt64:
-        coding::PutVarint64(out, coding::ZigZag(std::get<std::int64_t>(r.value)));
+        PutVarint64(out, ZigZag(std::get<std::int64_t>(r.value)));
         break;
       case ValueType::kBool:
         out.push_back(std::get<bool>(r.value) ? 1 : 0);
         break;
       case ValueType::kBytes: {
         const auto& s = std::get<std::string>(r.value);
-        coding::PutVarint64(out, s.size());
+        PutVarint64(out, s.size());
         out += s;
         break;
       }
@@ -81,7 +81,7 @@ void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) 
 
 namespace {
 
-Result<BatchHeader> ReadHeader(coding::Reader& in) {
+Result<BatchHeader> ReadHeader(ByteReader& in) {
   std::uint64_t count = 0, arrival = 0;
   if (!in.GetVarint64(count)) return Corruption("batch: truncated record count");
   if (!in.GetVarint64(arrival)) return Corruption("batch: truncated arrival time");
@@ -89,18 +89,18 @@ Result<BatchHeader> ReadHeader(coding::Reader& in) {
   if (count > in.remaining() / 4) {
     return Corruption("batch: record count " + std::to_string(count) + " exceeds the payload");
   }
-  return BatchHeader{count, coding::UnZigZag(arrival)};
+  return BatchHeader{count, UnZigZag(arrival)};
 }
 
 }  // namespace
 
 Result<BatchHeader> DecodeBatchHeader(std::string_view payload) {
-  coding::Reader in(payload);
+  ByteReader in(payload);
   return ReadHeader(in);
 }
 
 Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes) {
-  coding::Reader in(payload);
+  ByteReader in(payload);
   auto header = ReadHeader(in);
   if (!header.ok()) return header.status();
   const std::uint64_t count = header->records;
@@ -122,12 +122,12 @@ Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_val
     Record r;
     r.series = SeriesId{static_cast<std::uint32_t>(series)};
     r.timestamp_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev) +
-                                               static_cast<std::uint64_t>(coding::UnZigZag(dts)));
+                                               static_cast<std::uint64_t>(UnZigZag(dts)));
     prev = r.timestamp_ns;
     if (tag >= kDecimalTag && tag <= kDecimalTag + kMaxDecimalDigits) {
       std::uint64_t z = 0;
       if (!in.GetVarint64(z)) return bad("truncated decimal");
-      r.value = FromDecimal(coding::UnZigZag(z), tag - kDecimalTag);
+      r.value = FromDecimal(UnZigZag(z), tag - kDecimalTag);
       batch.push_back(std::move(r));
       continue;
     }
@@ -143,7 +143,7 @@ Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_val
       case ValueType::kInt64: {
         std::uint64_t z = 0;
         if (!in.GetVarint64(z)) return bad("truncated int64");
-        r.value = coding::UnZigZag(z);
+        r.value = UnZigZag(z);
         break;
       }
       case ValueType::kBool: {

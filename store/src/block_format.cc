@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "coding.h"
-#include "store/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 
 namespace sluice::store {
 namespace {
-
-void PutFixed16(std::string& out, std::uint16_t v) {
-  char b[2];
-  std::memcpy(b, &v, 2);
-  out.append(b, 2);
-}
 
 std::uint64_t Bits(const Value& v) {
   switch (v.index()) {
@@ -45,19 +39,19 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
   const std::uint64_t delta =
       static_cast<std::uint64_t>(r.timestamp_ns) - static_cast<std::uint64_t>(c.prev_ts);
   const std::uint64_t dod = delta - static_cast<std::uint64_t>(c.prev_delta);
-  coding::PutVarint64(c.ts, coding::ZigZag(static_cast<std::int64_t>(dod)));
+  PutVarint64(c.ts, ZigZag(static_cast<std::int64_t>(dod)));
   c.prev_ts = r.timestamp_ns;
   c.prev_delta = static_cast<std::int64_t>(delta);
   switch (type) {
     case ValueType::kFloat64: {
       const std::uint64_t bits = Bits(r.value);
-      coding::PutVarint64(c.values, bits ^ c.prev_bits);
+      PutVarint64(c.values, bits ^ c.prev_bits);
       c.prev_bits = bits;
       break;
     }
     case ValueType::kInt64: {
       const std::uint64_t v = Bits(r.value);
-      coding::PutVarint64(c.values, coding::ZigZag(static_cast<std::int64_t>(v - c.prev_bits)));
+      PutVarint64(c.values, ZigZag(static_cast<std::int64_t>(v - c.prev_bits)));
       c.prev_bits = v;
       break;
     }
@@ -69,7 +63,7 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
       break;
     case ValueType::kBytes: {
       const auto& s = std::get<std::string>(r.value);
-      coding::PutVarint64(c.values, s.size());
+      PutVarint64(c.values, s.size());
       c.values += s;
       break;
     }
@@ -105,34 +99,34 @@ std::string BlockBuilder::Finish() const {
     const std::size_t offset = body.size();
     body += c.ts;
     body += c.values;
-    coding::PutFixed32(dir, id.value);
-    coding::PutFixed32(dir, c.count);
-    coding::PutFixed64(dir, static_cast<std::uint64_t>(c.t_min));
-    coding::PutFixed64(dir, static_cast<std::uint64_t>(c.t_max));
-    coding::PutFixed32(dir, static_cast<std::uint32_t>(offset));
-    coding::PutFixed32(dir, static_cast<std::uint32_t>(body.size() - offset));
+    PutFixed32(dir, id.value);
+    PutFixed32(dir, c.count);
+    PutFixed64(dir, static_cast<std::uint64_t>(c.t_min));
+    PutFixed64(dir, static_cast<std::uint64_t>(c.t_max));
+    PutFixed32(dir, static_cast<std::uint32_t>(offset));
+    PutFixed32(dir, static_cast<std::uint32_t>(body.size() - offset));
     dir.push_back(static_cast<char>(c.type));
     dir.append(7, '\0');
   }
   std::string out;
   out.reserve(PaddedBlockSize(kBlockHeaderBytes + dir.size() + body.size()));
-  coding::PutFixed32(out, kBlockMagic);
+  PutFixed32(out, kBlockMagic);
   PutFixed16(out, kBlockVersion);
   out.push_back(partition_.late ? 1 : 0);
   out.push_back(0);
-  coding::PutFixed32(out, static_cast<std::uint32_t>(kBlockHeaderBytes + dir.size()));
-  coding::PutFixed32(out, static_cast<std::uint32_t>(body.size()));
-  coding::PutFixed64(out, static_cast<std::uint64_t>(partition_.window_start_ns));
-  coding::PutFixed32(out, partition_.shard);
-  coding::PutFixed32(out, static_cast<std::uint32_t>(chunks_.size()));
-  coding::PutFixed64(out, static_cast<std::uint64_t>(t_min_));
-  coding::PutFixed64(out, static_cast<std::uint64_t>(t_max_));
-  coding::PutFixed64(out, seq_min_);
-  coding::PutFixed64(out, seq_max_);
-  coding::PutFixed32(out, records_);
-  coding::PutFixed32(out, MaskCrc(Crc32c(body.data(), body.size())));
-  coding::PutFixed32(out, 0);
-  coding::PutFixed32(out, MaskCrc(HeaderCrc(out, dir)));
+  PutFixed32(out, static_cast<std::uint32_t>(kBlockHeaderBytes + dir.size()));
+  PutFixed32(out, static_cast<std::uint32_t>(body.size()));
+  PutFixed64(out, static_cast<std::uint64_t>(partition_.window_start_ns));
+  PutFixed32(out, partition_.shard);
+  PutFixed32(out, static_cast<std::uint32_t>(chunks_.size()));
+  PutFixed64(out, static_cast<std::uint64_t>(t_min_));
+  PutFixed64(out, static_cast<std::uint64_t>(t_max_));
+  PutFixed64(out, seq_min_);
+  PutFixed64(out, seq_max_);
+  PutFixed32(out, records_);
+  PutFixed32(out, MaskCrc(Crc32c(body.data(), body.size())));
+  PutFixed32(out, 0);
+  PutFixed32(out, MaskCrc(HeaderCrc(out, dir)));
   out += dir;
   out += body;
   out.resize(PaddedBlockSize(out.size()), '\0');
@@ -164,7 +158,7 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
     need = kBlockHeaderBytes;
     return Unavailable("short block header");
   }
-  coding::Reader in(bytes);
+  ByteReader in(bytes);
   std::uint32_t magic = 0, header_len = 0, body_len = 0, shard = 0, count = 0, records = 0,
                 body_crc = 0, reserved = 0, header_crc = 0;
   std::uint64_t window = 0, t_min = 0, t_max = 0, seq_min = 0, seq_max = 0;
@@ -216,7 +210,7 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
   h.header_len = header_len;
   h.body_len = body_len;
   h.body_crc = UnmaskCrc(body_crc);
-  coding::Reader d(dir);
+  ByteReader d(dir);
   std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     BlockSeriesEntry e;
@@ -262,7 +256,7 @@ Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const Block
   if (std::uint64_t{e.offset} + e.length > body.size()) {
     return Corruption("block: chunk outside the body");
   }
-  coding::Reader in(body.substr(e.offset, e.length));
+  ByteReader in(body.substr(e.offset, e.length));
   // Each record takes at least one byte of timestamp.
   if (e.count > e.length) return Corruption("block: chunk count exceeds its bytes");
   std::vector<Record> out(e.count);
@@ -270,7 +264,7 @@ Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const Block
   for (auto& r : out) {
     std::uint64_t z = 0;
     if (!in.GetVarint64(z)) return Corruption("block: truncated timestamps");
-    prev_delta += static_cast<std::uint64_t>(coding::UnZigZag(z));
+    prev_delta += static_cast<std::uint64_t>(UnZigZag(z));
     prev += prev_delta;
     r.series = e.series;
     r.timestamp_ns = static_cast<std::int64_t>(prev);
@@ -292,7 +286,7 @@ Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const Block
       case ValueType::kInt64: {
         std::uint64_t z = 0;
         if (!in.GetVarint64(z)) return Corruption("block: truncated int64 values");
-        prev_bits += static_cast<std::uint64_t>(coding::UnZigZag(z));
+        prev_bits += static_cast<std::uint64_t>(UnZigZag(z));
         r.value = static_cast<std::int64_t>(prev_bits);
         break;
       }

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "coding.h"
-#include "store/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 
 namespace sluice::store {
 namespace {
@@ -23,12 +23,12 @@ std::uint64_t Fixed64At(std::span<const std::byte> b, std::size_t at) {
 
 std::string EncodeCursorPosition(const CursorPosition& p) {
   std::string out(kCursorPositionMagic, sizeof kCursorPositionMagic);
-  coding::PutFixed32(out, kCursorPositionVersion);
-  coding::PutFixed32(out, 0);
-  coding::PutFixed64(out, p.position);
-  coding::PutFixed64(out, p.lost_batches);
-  coding::PutFixed64(out, p.lost_records);
-  coding::PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
+  PutFixed32(out, kCursorPositionVersion);
+  PutFixed32(out, 0);
+  PutFixed64(out, p.position);
+  PutFixed64(out, p.lost_batches);
+  PutFixed64(out, p.lost_records);
+  PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
   out.append(4, '\0');
   return out;
 }

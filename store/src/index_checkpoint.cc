@@ -2,15 +2,13 @@
 
 #include <algorithm>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "block_format.h"
-#include "coding.h"
-#include "store/crc32c.h"
 
 namespace sluice::store {
 namespace {
 
-using coding::PutVarint64;
-using coding::ZigZag;
 
 void PutI64(std::string& out, std::int64_t v) { PutVarint64(out, ZigZag(v)); }
 
@@ -47,7 +45,7 @@ class In {
     if (v > UINT32_MAX) ok_ = false;
     return ok_ ? static_cast<std::uint32_t>(v) : 0;
   }
-  std::int64_t I64() { return coding::UnZigZag(U64()); }
+  std::int64_t I64() { return UnZigZag(U64()); }
   std::uint32_t Fixed32() {
     std::uint32_t v = 0;
     if (ok_ && !r_.GetFixed32(v)) ok_ = false;
@@ -96,7 +94,7 @@ class In {
   }
 
  private:
-  coding::Reader r_;
+  ByteReader r_;
   bool ok_ = true;
 };
 
@@ -116,8 +114,6 @@ std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFul
   // The recent section writes positions, lengths and sequence numbers at
   // fixed width: its size then depends on the recent partitions and blocks
   // alone, not on how much the store ever held.
-  using coding::PutFixed32;
-  using coding::PutFixed64;
   std::string r;
   PutFixed32(r, recent.segment);
   PutFixed32(r, recent.page);
@@ -178,7 +174,7 @@ std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFul
     PutVarint64(f, static_cast<std::uint64_t>(at - ids.begin()));
     PutVarint64(f, b.header_len);
     PutVarint64(f, b.body_len);
-    coding::PutFixed32(f, b.body_crc);
+    PutFixed32(f, b.body_crc);
     PutVarint64(f, b.seq_max);
     f.push_back(b.live ? 1 : 0);
     PutVarint64(f, b.position);
@@ -198,13 +194,13 @@ std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFul
   }
 
   std::string out;
-  coding::PutFixed32(out, kCheckpointMagic);
-  coding::PutFixed32(out, kCheckpointVersion);
-  coding::PutFixed64(out, r.size());
-  coding::PutFixed64(out, f.size());
-  coding::PutFixed32(out, MaskCrc(Crc32c(r.data(), r.size())));
-  coding::PutFixed32(out, MaskCrc(Crc32c(f.data(), f.size())));
-  coding::PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
+  PutFixed32(out, kCheckpointMagic);
+  PutFixed32(out, kCheckpointVersion);
+  PutFixed64(out, r.size());
+  PutFixed64(out, f.size());
+  PutFixed32(out, MaskCrc(Crc32c(r.data(), r.size())));
+  PutFixed32(out, MaskCrc(Crc32c(f.data(), f.size())));
+  PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
   out += r;
   out += f;
   return out;
@@ -212,15 +208,15 @@ std::string EncodeCheckpoint(const CheckpointRecent& recent, const CheckpointFul
 
 std::string EncodeReplayMark(std::uint64_t seq) {
   std::string out;
-  coding::PutFixed32(out, kReplayMarkMagic);
-  coding::PutFixed64(out, seq);
-  coding::PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
+  PutFixed32(out, kReplayMarkMagic);
+  PutFixed64(out, seq);
+  PutFixed32(out, MaskCrc(Crc32c(out.data(), out.size())));
   return out;
 }
 
 Result<std::uint64_t> DecodeReplayMark(std::string_view bytes) {
   if (bytes.size() != kReplayMarkBytes) return Corruption("replay mark: not 16 bytes");
-  coding::Reader in(bytes);
+  ByteReader in(bytes);
   std::uint32_t magic = 0, crc = 0;
   std::uint64_t seq = 0;
   in.GetFixed32(magic);
@@ -234,7 +230,7 @@ Result<std::uint64_t> DecodeReplayMark(std::string_view bytes) {
 
 Result<CheckpointHeader> DecodeCheckpointHeader(std::string_view bytes) {
   if (bytes.size() < kCheckpointHeaderBytes) return Damaged("shorter than its header");
-  coding::Reader in(bytes.substr(0, kCheckpointHeaderBytes));
+  ByteReader in(bytes.substr(0, kCheckpointHeaderBytes));
   std::uint32_t magic = 0, version = 0, rcrc = 0, fcrc = 0, hcrc = 0;
   CheckpointHeader h;
   in.GetFixed32(magic);

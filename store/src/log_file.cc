@@ -1,8 +1,8 @@
 #include "log_file.h"
 
 #include "base/kill_point.h"
-#include "coding.h"
-#include "store/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 
 namespace sluice::store {
 namespace {
@@ -18,16 +18,16 @@ std::span<const std::byte> AsBytes(std::string_view s) {
 
 std::string EncodeLogHeader(const LogFileFormat& format) {
   std::string h;
-  coding::PutFixed32(h, format.magic);
-  coding::PutFixed32(h, format.version);
-  coding::PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
+  PutFixed32(h, format.magic);
+  PutFixed32(h, format.version);
+  PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
   return h;
 }
 
 std::string EncodeLogEntry(std::string_view payload) {
   std::string frame;
-  coding::PutFixed32(frame, static_cast<std::uint32_t>(payload.size()));
-  coding::PutFixed32(frame, MaskCrc(Crc32c(payload.data(), payload.size())));
+  PutFixed32(frame, static_cast<std::uint32_t>(payload.size()));
+  PutFixed32(frame, MaskCrc(Crc32c(payload.data(), payload.size())));
   frame += payload;
   return frame;
 }
@@ -44,7 +44,7 @@ std::vector<std::string_view> ParseLogImage(std::string_view image, const LogFil
   }
   std::size_t pos = kHeaderBytes;
   while (pos < image.size()) {
-    coding::Reader frame(image.substr(pos));
+    ByteReader frame(image.substr(pos));
     std::uint32_t len = 0, crc = 0;
     std::string_view payload;
     if (!frame.GetFixed32(len) || !frame.GetFixed32(crc) || len > format.max_entry_bytes ||

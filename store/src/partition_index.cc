@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <tuple>
 
-#include "coding.h"
 #include "store_logs.h"
 
 namespace sluice::store {

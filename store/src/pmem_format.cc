@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "store/crc32c.h"
+#include "base/crc32c.h"
 #include "wal_format.h"
 
 namespace sluice::store {

@@ -1,8 +1,8 @@
 #include "registry.h"
 
 
-#include "coding.h"
-#include "store/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 
 namespace sluice::store {
 namespace {
@@ -28,17 +28,17 @@ Status CheckName(std::string_view name, std::string_view unit) {
 
 std::string EncodeRegistryEntry(const SeriesInfo& info) {
   std::string payload;
-  coding::PutVarint64(payload, info.id.value);
+  PutVarint64(payload, info.id.value);
   payload.push_back(static_cast<char>(info.type));
-  coding::PutVarint64(payload, info.name.size());
+  PutVarint64(payload, info.name.size());
   payload += info.name;
-  coding::PutVarint64(payload, info.unit.size());
+  PutVarint64(payload, info.unit.size());
   payload += info.unit;
   return payload;
 }
 
 std::optional<SeriesInfo> DecodeRegistryEntry(std::string_view payload, std::uint32_t expected_id) {
-  coding::Reader in(payload);
+  ByteReader in(payload);
   std::uint64_t id = 0, name_len = 0, unit_len = 0;
   std::uint8_t type = 0;
   std::string_view name, unit;

@@ -5,20 +5,20 @@
 #include <cstring>
 #include <set>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "base/kill_point.h"
-#include "coding.h"
 #include "store_logs.h"
-#include "store/crc32c.h"
 
 namespace sluice::store {
 namespace {
 
 std::string SegmentHeader(std::uint32_t id) {
   std::string h;
-  coding::PutFixed32(h, kSegmentMagic);
-  coding::PutFixed32(h, kSegmentVersion);
-  coding::PutFixed32(h, id);
-  coding::PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
+  PutFixed32(h, kSegmentMagic);
+  PutFixed32(h, kSegmentVersion);
+  PutFixed32(h, id);
+  PutFixed32(h, MaskCrc(Crc32c(h.data(), h.size())));
   h.resize(kPage, '\0');
   return h;
 }

@@ -1,27 +1,27 @@
 #include "store_logs.h"
 
-#include "coding.h"
+#include "base/coding.h"
 
 namespace sluice::store {
 
 std::string EncodeManifestEntry(const PartitionId& id, PartitionState state) {
   std::string entry;
-  coding::PutVarint64(entry, coding::ZigZag(id.window_start_ns));
-  coding::PutVarint64(entry, id.shard);
+  PutVarint64(entry, ZigZag(id.window_start_ns));
+  PutVarint64(entry, id.shard);
   entry.push_back(id.late ? 1 : 0);
   entry.push_back(static_cast<char>(state));
   return entry;
 }
 
 bool DecodeManifestEntry(std::string_view entry, PartitionId& id, PartitionState& state) {
-  coding::Reader in(entry);
+  ByteReader in(entry);
   std::uint64_t w = 0, shard = 0;
   std::uint8_t late = 0, s = 0;
   if (!in.GetVarint64(w) || !in.GetVarint64(shard) || !in.GetByte(late) || !in.GetByte(s) ||
       in.remaining() != 0 || late > 1 || s < 1 || s > 4 || shard > UINT32_MAX) {
     return false;
   }
-  id = {coding::UnZigZag(w), static_cast<std::uint32_t>(shard), late == 1};
+  id = {UnZigZag(w), static_cast<std::uint32_t>(shard), late == 1};
   state = static_cast<PartitionState>(s);
   return true;
 }
@@ -36,12 +36,12 @@ bool ApplyManifestEntry(std::string_view entry, std::map<PartitionId, PartitionS
 
 std::string EncodeSegmentLogEntry(SegmentEvent event, std::uint32_t segment) {
   std::string entry(1, static_cast<char>(event));
-  coding::PutFixed32(entry, segment);
+  PutFixed32(entry, segment);
   return entry;
 }
 
 bool DecodeSegmentLogEntry(std::string_view entry, SegmentEvent& event, std::uint32_t& segment) {
-  coding::Reader in(entry);
+  ByteReader in(entry);
   std::uint8_t kind = 0;
   if (!in.GetByte(kind) || !in.GetFixed32(segment) || in.remaining() != 0 || segment == 0 ||
       (kind != 1 && kind != 2)) {

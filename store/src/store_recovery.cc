@@ -3,8 +3,8 @@
 // aside a damaged one.
 #include "store_impl.h"
 
+#include "base/coding.h"
 #include "batch_format.h"
-#include "coding.h"
 
 namespace sluice::store {
 
@@ -143,7 +143,7 @@ Status StoreImpl::FixPartitionParameters() {
   auto meta = LogFile::Open(
       env_, options_.dir, "store.meta", kMetaFormat,
       [&](std::string_view e) {
-        coding::Reader in(e);
+        ByteReader in(e);
         std::uint64_t w = 0, s = 0, g = 0;
         if (!in.GetVarint64(w) || !in.GetVarint64(s) || !in.GetVarint64(g)) return false;
         stored = {w, s, g};
@@ -153,9 +153,9 @@ Status StoreImpl::FixPartitionParameters() {
   if (!meta.ok()) return meta.status().WithContext("store.meta");
   meta_ = std::move(*meta);
   if (stored.empty()) {
-    coding::PutVarint64(meta_entry_, options_.partition_window_s);
-    coding::PutVarint64(meta_entry_, options_.partition_shards);
-    coding::PutVarint64(meta_entry_, options_.late_grace_s);
+    PutVarint64(meta_entry_, options_.partition_window_s);
+    PutVarint64(meta_entry_, options_.partition_shards);
+    PutVarint64(meta_entry_, options_.late_grace_s);
     Status s = meta_->Append(meta_entry_);
     // A new store on a full disk: written before the first append.
     meta_pending_ = s.code() == StatusCode::kNoSpace;

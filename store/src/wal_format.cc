@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "store/crc32c.h"
+#include "base/crc32c.h"
 
 namespace sluice::store {
 

@@ -2,10 +2,14 @@
 
 #include <fnmatch.h>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+
+#include "base/civil_time.h"
+#include "base/coding.h"
 
 namespace sluice::stream {
 namespace {
@@ -135,28 +139,13 @@ void AppendNumber(T v, std::string& out) {
   out.append(buf, r.ptr);
 }
 
-// Protobuf wire format.
-void PutVarint(std::uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-std::size_t VarintSize(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
+// Protobuf wire format: its varints and fixed64 are base/coding.h's.
 void PutTag(int field, int wire, std::string& out) {
-  PutVarint(static_cast<std::uint64_t>(field) << 3 | static_cast<std::uint64_t>(wire), out);
+  PutVarint64(out, static_cast<std::uint64_t>(field) << 3 | static_cast<std::uint64_t>(wire));
 }
 void PutBytesField(int field, std::string_view v, std::string& out) {
   PutTag(field, 2, out);
-  PutVarint(v.size(), out);
+  PutVarint64(out, v.size());
   out.append(v);
 }
 // A proto3 `string` field: readers refuse one that is not UTF-8.
@@ -164,69 +153,15 @@ void PutStringField(int field, std::string_view v, std::string& out) {
   if (IsUtf8(v)) PutBytesField(field, v, out);
   else PutBytesField(field, ToUtf8(v), out);
 }
-void PutDouble(double d, std::string& out) {
-  char b[8];
-  std::memcpy(b, &d, 8);  // little-endian hosts only
-  out.append(b, 8);
-}
+void PutDouble(double d, std::string& out) { PutFixed64(out, std::bit_cast<std::uint64_t>(d)); }
 
 }  // namespace
 
-// Proleptic Gregorian calendar from days since 1970-01-01 (H. Hinnant's
-// civil_from_days), and the digits by hand: gmtime_r takes glibc's time zone
-// lock and snprintf parses its format, once per JSON message.
 void AppendTimestamp(std::int64_t ns, std::string& out) {
-  std::int64_t secs = ns / 1'000'000'000;
-  std::int64_t frac = ns % 1'000'000'000;
-  if (frac < 0) {
-    frac += 1'000'000'000;
-    --secs;
-  }
-  std::int64_t days = secs / 86400;
-  std::int64_t sod = secs % 86400;
-  if (sod < 0) {
-    sod += 86400;
-    --days;
-  }
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<std::uint32_t>(z - era * 146097);
-  const std::uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::uint32_t mp = (5 * doy + 2) / 153;
-  const std::uint32_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
-  // int64 nanoseconds span the years 1677 to 2262: always four digits.
-  char buf[30];
-  auto put = [&buf](int at, std::uint64_t v, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
-      buf[at + i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-  };
-  put(0, static_cast<std::uint64_t>(year), 4);
-  buf[4] = '-';
-  put(5, month, 2);
-  buf[7] = '-';
-  put(8, day, 2);
-  buf[10] = 'T';
-  put(11, static_cast<std::uint64_t>(sod / 3600), 2);
-  buf[13] = ':';
-  put(14, static_cast<std::uint64_t>(sod / 60 % 60), 2);
-  buf[16] = ':';
-  put(17, static_cast<std::uint64_t>(sod % 60), 2);
-  buf[19] = '.';
-  put(20, static_cast<std::uint64_t>(frac), 9);
-  buf[29] = 'Z';
-  out.append(buf, sizeof buf);
+  AppendRfc3339(ns, Rfc3339Precision::kNanos, out);
 }
 
-std::string FormatTimestamp(std::int64_t ns) {
-  std::string out;
-  AppendTimestamp(ns, out);
-  return out;
-}
+std::string FormatTimestamp(std::int64_t ns) { return FormatRfc3339(ns, Rfc3339Precision::kNanos); }
 
 void AppendJsonRecord(const SeriesMeta& series, const store::Record& r, std::string& out) {
   out += "{\"series\":";
@@ -270,10 +205,10 @@ void AppendProtoRecord(const SeriesMeta& series, const store::Record& r, std::st
   PutStringField(1, series.name, out);
   if (r.timestamp_ns != 0) {
     PutTag(2, 0, out);
-    PutVarint(static_cast<std::uint64_t>(r.timestamp_ns), out);
+    PutVarint64(out, static_cast<std::uint64_t>(r.timestamp_ns));
   }
   PutTag(3, 0, out);
-  PutVarint(static_cast<std::uint64_t>(series.type), out);
+  PutVarint64(out, static_cast<std::uint64_t>(series.type));
   if (!series.unit.empty()) PutStringField(4, series.unit, out);
   // oneof members are written even when zero: presence says the type.
   switch (r.value.index()) {
@@ -283,11 +218,11 @@ void AppendProtoRecord(const SeriesMeta& series, const store::Record& r, std::st
       break;
     case 1:
       PutTag(6, 0, out);
-      PutVarint(static_cast<std::uint64_t>(std::get<std::int64_t>(r.value)), out);
+      PutVarint64(out, static_cast<std::uint64_t>(std::get<std::int64_t>(r.value)));
       break;
     case 2:
       PutTag(7, 0, out);
-      PutVarint(std::get<bool>(r.value) ? 1 : 0, out);
+      PutVarint64(out, std::get<bool>(r.value) ? 1 : 0);
       break;
     default: PutBytesField(8, std::get<std::string>(r.value), out);
   }
@@ -297,34 +232,34 @@ void AppendProtoBatch(const SeriesMeta& series, std::span<const store::Record* c
                       std::string& out) {
   PutStringField(1, series.name, out);
   PutTag(2, 0, out);
-  PutVarint(static_cast<std::uint64_t>(series.type), out);
+  PutVarint64(out, static_cast<std::uint64_t>(series.type));
   if (!series.unit.empty()) PutStringField(3, series.unit, out);
   if (records.empty()) return;
   std::size_t size = 0;
-  for (const auto* r : records) size += VarintSize(static_cast<std::uint64_t>(r->timestamp_ns));
+  for (const auto* r : records) size += VarintLength(static_cast<std::uint64_t>(r->timestamp_ns));
   PutTag(4, 2, out);  // packed
-  PutVarint(size, out);
-  for (const auto* r : records) PutVarint(static_cast<std::uint64_t>(r->timestamp_ns), out);
+  PutVarint64(out, size);
+  for (const auto* r : records) PutVarint64(out, static_cast<std::uint64_t>(r->timestamp_ns));
   switch (series.type) {
     case store::ValueType::kFloat64:
       PutTag(5, 2, out);
-      PutVarint(8 * records.size(), out);
+      PutVarint64(out, 8 * records.size());
       for (const auto* r : records) PutDouble(std::get<double>(r->value), out);
       break;
     case store::ValueType::kInt64:
       size = 0;
       for (const auto* r : records) {
-        size += VarintSize(static_cast<std::uint64_t>(std::get<std::int64_t>(r->value)));
+        size += VarintLength(static_cast<std::uint64_t>(std::get<std::int64_t>(r->value)));
       }
       PutTag(6, 2, out);
-      PutVarint(size, out);
+      PutVarint64(out, size);
       for (const auto* r : records) {
-        PutVarint(static_cast<std::uint64_t>(std::get<std::int64_t>(r->value)), out);
+        PutVarint64(out, static_cast<std::uint64_t>(std::get<std::int64_t>(r->value)));
       }
       break;
     case store::ValueType::kBool:
       PutTag(7, 2, out);
-      PutVarint(records.size(), out);
+      PutVarint64(out, records.size());
       for (const auto* r : records) out.push_back(std::get<bool>(r->value) ? 1 : 0);
       break;
     case store::ValueType::kBytes:

@@ -13,43 +13,15 @@
 #include <span>
 #include <unordered_set>
 
+#include "base/civil_time.h"
 #include "sync/partition.h"
 
 namespace sluice::sync {
 namespace {
 
-constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
-constexpr std::int64_t kSecondsPerDay = 86'400;
 // Lines are gathered and handed to the output in slices of about this size.
 constexpr std::size_t kFlushBytes = 1 << 20;
 constexpr std::uint64_t kCanonicalNan = 0x7ff8000000000000;
-
-// ---- Calendar (H. Hinnant's algorithms, proleptic Gregorian, UTC). --------
-
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(std::int64_t z, std::int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<std::int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
 
 // ---- Value spelling (the contract is in export.h). ------------------------
 
@@ -330,74 +302,6 @@ Result<ExportStats> Run(const ExportOptions& options, Output& out, store::Env* e
   return stats;
 }
 
-// Parses exactly `n` digits at `*p`.
-bool Digits(std::string_view s, std::size_t* p, std::size_t n, int* v) {
-  if (*p + n > s.size()) return false;
-  *v = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = s[*p + i];
-    if (c < '0' || c > '9') return false;
-    *v = *v * 10 + (c - '0');
-  }
-  *p += n;
-  return true;
-}
-
-// RFC 3339 into ns; false when malformed or outside int64.
-bool ParseRfc3339(std::string_view s, std::int64_t* ns) {
-  std::size_t p = 0;
-  int y, mo, d, h, mi, sec, nanos = 0, offset_s = 0;
-  auto lit = [&](char c) { return p < s.size() && s[p] == c ? (++p, true) : false; };
-  if (!Digits(s, &p, 4, &y) || !lit('-') || !Digits(s, &p, 2, &mo) || !lit('-') ||
-      !Digits(s, &p, 2, &d)) {
-    return false;
-  }
-  if (!(lit('T') || lit('t') || lit(' '))) return false;
-  if (!Digits(s, &p, 2, &h) || !lit(':') || !Digits(s, &p, 2, &mi) || !lit(':') ||
-      !Digits(s, &p, 2, &sec)) {
-    return false;
-  }
-  if (lit('.')) {
-    int digits = 0;
-    while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
-      if (++digits > 9) return false;  // below a nanosecond: refuse, never round
-      nanos = nanos * 10 + (s[p++] - '0');
-    }
-    if (digits == 0) return false;
-    for (int i = digits; i < 9; ++i) nanos *= 10;
-  }
-  if (lit('Z') || lit('z')) {
-    // UTC
-  } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
-    const int sign = s[p++] == '-' ? -1 : 1;
-    int oh, om;
-    if (!Digits(s, &p, 2, &oh) || !lit(':') || !Digits(s, &p, 2, &om) || oh > 23 || om > 59) {
-      return false;
-    }
-    offset_s = sign * (oh * 3600 + om * 60);
-  } else {
-    return false;
-  }
-  if (p != s.size()) return false;
-  static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > kMonthDays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-      h > 23 || mi > 59 || sec > 59) {
-    return false;  // leap seconds (:60) cannot be told apart in Unix time
-  }
-  const std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  const std::int64_t secs = days * kSecondsPerDay + h * 3600 + mi * 60 + sec - offset_s;
-  // Years 0000..9999 keep secs far inside int64, but secs * 1e9 alone may
-  // leave it even when adding the fraction comes back (1677-09-21T00:12:43.5Z).
-  const __int128 total = static_cast<__int128>(secs) * kNanosPerSecond + nanos;
-  if (total < std::numeric_limits<std::int64_t>::min() ||
-      total > std::numeric_limits<std::int64_t>::max()) {
-    return false;
-  }
-  *ns = static_cast<std::int64_t>(total);
-  return true;
-}
-
 }  // namespace
 
 Result<ExportFormat> ParseExportFormat(std::string_view name) {
@@ -479,8 +383,8 @@ Result<std::int64_t> ParseExportTime(std::string_view text) {
   if (integer) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ns);
     if (ec == std::errc() && ptr == text.data() + text.size()) return ns;
-  } else if (ParseRfc3339(text, &ns)) {
-    return ns;
+  } else if (auto t = ParseRfc3339(text); t.ok()) {
+    return *t;
   }
   return InvalidArgument("time '" + std::string(text) +
                          "': expected ns since the epoch or RFC 3339 "
@@ -489,21 +393,7 @@ Result<std::int64_t> ParseExportTime(std::string_view text) {
 }
 
 std::string FormatRfc3339Nanos(std::int64_t ns) {
-  // Not ns - secs * 1e9: near INT64_MIN that product overflows.
-  const std::int64_t secs = FloorDiv(ns, kNanosPerSecond);
-  std::int64_t frac = ns % kNanosPerSecond;
-  if (frac < 0) frac += kNanosPerSecond;  // [0, 1e9)
-  const std::int64_t days = FloorDiv(secs, kSecondsPerDay);
-  const std::int64_t sod = secs - days * kSecondsPerDay;
-  std::int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
-  char buf[80];  // 31 bytes for every int64; room for what the compiler cannot prove
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
-                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
-                static_cast<long long>(frac));
-  return buf;
+  return FormatRfc3339(ns, Rfc3339Precision::kNanos);
 }
 
 }  // namespace sluice::sync

@@ -15,6 +15,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "bit_io.h"
+
 namespace sluice::sync::codec {
 namespace {
 
@@ -65,7 +67,7 @@ Status DecodeFloatRaw(std::string_view data, std::size_t count, std::vector<doub
 // + 6 bits of (meaningful length - 1) + the meaningful bits.
 void EncodeFloatXor(std::span<const double> v, std::string* out) {
   if (v.empty()) return;
-  BitWriter bits(out);
+  BitWriter bits(*out);
   std::uint64_t prev = std::bit_cast<std::uint64_t>(v[0]);
   bits.Put(prev, 64);
   unsigned win_lead = 65, win_trail = 0;  // no window yet
@@ -106,19 +108,19 @@ Status DecodeFloatXor(std::string_view data, std::size_t count, std::vector<doub
   }
   BitReader bits(data);
   std::uint64_t prev = 0;
-  bits.Get(64, &prev);  // cannot fail: size checked above
+  bits.Get(64, prev);  // cannot fail: size checked above
   out->reserve(count);
   out->push_back(std::bit_cast<double>(prev));
   unsigned win_lead = 65, win_trail = 0;
   for (std::size_t i = 1; i < count; ++i) {
     std::uint64_t flag;
-    if (!bits.Get(1, &flag)) return Corruption("float xor: truncated");
+    if (!bits.Get(1, flag)) return Corruption("float xor: truncated");
     if (flag != 0) {
       std::uint64_t fresh, x;
-      if (!bits.Get(1, &fresh)) return Corruption("float xor: truncated");
+      if (!bits.Get(1, fresh)) return Corruption("float xor: truncated");
       if (fresh != 0) {
         std::uint64_t lead, sig_minus_1;
-        if (!bits.Get(5, &lead) || !bits.Get(6, &sig_minus_1)) {
+        if (!bits.Get(5, lead) || !bits.Get(6, sig_minus_1)) {
           return Corruption("float xor: truncated window");
         }
         if (lead + sig_minus_1 + 1 > 64) return Corruption("float xor: window beyond 64 bits");
@@ -127,7 +129,7 @@ Status DecodeFloatXor(std::string_view data, std::size_t count, std::vector<doub
       } else if (win_lead > 64) {
         return Corruption("float xor: reuse of a window before the first");
       }
-      if (!bits.Get(64 - win_lead - win_trail, &x)) return Corruption("float xor: truncated bits");
+      if (!bits.Get(64 - win_lead - win_trail, x)) return Corruption("float xor: truncated bits");
       prev ^= x << win_trail;
     }
     out->push_back(std::bit_cast<double>(prev));
@@ -188,13 +190,13 @@ std::size_t EncodeFloatDecimal(std::span<const double> v, int exponent, IntTrans
     ints[i] = prev;
   }
   out->push_back(static_cast<char>(exponent));
-  PutVarint(out, exceptions.size());
+  PutVarint64(*out, exceptions.size());
   std::size_t last = 0;
   for (std::size_t pos : exceptions) {
-    PutVarint(out, pos - last);
+    PutVarint64(*out, pos - last);
     last = pos;
   }
-  for (std::size_t pos : exceptions) PutFixed64(out, std::bit_cast<std::uint64_t>(v[pos]));
+  for (std::size_t pos : exceptions) PutFixed64(*out, std::bit_cast<std::uint64_t>(v[pos]));
   if (!packing) {
     std::vector<std::uint64_t> words =
         transform == IntTransform::kDelta ? Deltas(ints)
@@ -209,17 +211,17 @@ Status DecodeFloatDecimal(std::string_view data, std::size_t count, std::vector<
   ByteReader in(data);
   std::uint8_t exponent;
   std::uint64_t n_exc;
-  if (!in.GetByte(&exponent) || exponent > kMaxDecimalExponent) {
+  if (!in.GetByte(exponent) || exponent > kMaxDecimalExponent) {
     return Corruption("float decimal: bad exponent");
   }
-  if (!in.GetVarint(&n_exc) || n_exc > count || n_exc > in.remaining() / 9) {
+  if (!in.GetVarint64(n_exc) || n_exc > count || n_exc > in.remaining() / 9) {
     return Corruption("float decimal: bad exception count");
   }
   std::vector<std::size_t> positions(n_exc);
   std::uint64_t pos = 0;
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     std::uint64_t gap;
-    if (!in.GetVarint(&gap)) return Corruption("float decimal: truncated exception position");
+    if (!in.GetVarint64(gap)) return Corruption("float decimal: truncated exception position");
     // Positions strictly increase (the first may be 0) and stay below count.
     if ((i > 0 && gap == 0) || gap >= count || pos + gap >= count) {
       return Corruption("float decimal: exception position out of order or range");
@@ -228,9 +230,9 @@ Status DecodeFloatDecimal(std::string_view data, std::size_t count, std::vector<
     positions[i] = pos;
   }
   std::string_view raw;
-  if (!in.GetBytes(n_exc * 8, &raw)) return Corruption("float decimal: truncated exceptions");
+  if (!in.GetBytes(n_exc * 8, raw)) return Corruption("float decimal: truncated exceptions");
   std::string_view rest;
-  (void)in.GetBytes(in.remaining(), &rest);
+  (void)in.GetBytes(in.remaining(), rest);
   std::vector<std::int64_t> ints;
   SLUICE_RETURN_IF_ERROR(DecodeInt64s(rest, count, &ints));
   out->resize(count);
@@ -489,14 +491,14 @@ DecimalDigitsPlan PlanDecimalDigits(std::span<const double> v, DecimalDigits par
 void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transform, IntPacking packing,
                          std::string* out) {
   out->push_back(static_cast<char>(plan.params.digits));
-  PutVarint(out, ZigZag(plan.params.qmin));
-  PutVarint(out, plan.exception_positions.size());
+  PutVarint64(*out, ZigZag(plan.params.qmin));
+  PutVarint64(*out, plan.exception_positions.size());
   std::size_t last = 0;
   for (std::size_t pos : plan.exception_positions) {
-    PutVarint(out, pos - last);
+    PutVarint64(*out, pos - last);
     last = pos;
   }
-  for (std::uint64_t c : plan.exception_corrections) PutVarint(out, c);
+  for (std::uint64_t c : plan.exception_corrections) PutVarint64(*out, c);
   EncodeInt64s(plan.indices, transform, packing, out);
 }
 
@@ -505,23 +507,23 @@ Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::v
   ByteReader in(data);
   std::uint8_t digits;
   std::uint64_t zq, n_exc;
-  if (!in.GetByte(&digits) || digits < 1 || digits > kMaxDigits) {
+  if (!in.GetByte(digits) || digits < 1 || digits > kMaxDigits) {
     return Corruption("float decimal digits: bad digit count");
   }
-  if (!in.GetVarint(&zq)) return Corruption("float decimal digits: truncated exponent");
+  if (!in.GetVarint64(zq)) return Corruption("float decimal digits: truncated exponent");
   const std::int64_t qmin = UnZigZag(zq);
   if (qmin < kMinDigitsExponent || qmin > kMaxDigitsExponent) {
     return Corruption("float decimal digits: exponent out of range");
   }
   // Each exception takes at least two bytes (position, correction).
-  if (!in.GetVarint(&n_exc) || n_exc > count || n_exc > in.remaining() / 2) {
+  if (!in.GetVarint64(n_exc) || n_exc > count || n_exc > in.remaining() / 2) {
     return Corruption("float decimal digits: bad exception count");
   }
   std::vector<std::size_t> positions(n_exc);
   std::uint64_t pos = 0;
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     std::uint64_t gap;
-    if (!in.GetVarint(&gap)) return Corruption("float decimal digits: truncated exception position");
+    if (!in.GetVarint64(gap)) return Corruption("float decimal digits: truncated exception position");
     if ((i > 0 && gap == 0) || gap >= count || pos + gap >= count) {
       return Corruption("float decimal digits: exception position out of order or range");
     }
@@ -531,7 +533,7 @@ Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::v
   std::vector<std::uint64_t> corrections(n_exc);
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     std::uint64_t z;
-    if (!in.GetVarint(&z)) return Corruption("float decimal digits: truncated correction");
+    if (!in.GetVarint64(z)) return Corruption("float decimal digits: truncated correction");
     corrections[i] = static_cast<std::uint64_t>(UnZigZag(z));
   }
   std::vector<std::int64_t> indices;
@@ -586,9 +588,9 @@ bool BuildFloatDictionary(std::span<const double> v, std::size_t max_distinct, F
 
 void EncodeFloatDictionary(const FloatDictionary& dict, ChunkCodec inner_codec,
                            std::string_view inner, IntPacking packing, std::string* out) {
-  PutVarint(out, dict.values.size());
+  PutVarint64(*out, dict.values.size());
   out->push_back(static_cast<char>(inner_codec));
-  PutVarint(out, inner.size());
+  PutVarint64(*out, inner.size());
   out->append(inner);
   EncodeInt64s(dict.codes, IntTransform::kNone, packing, out);
 }
@@ -597,12 +599,12 @@ Status DecodeFloatDictionary(std::string_view data, std::size_t count, std::vect
   ByteReader in(data);
   std::uint64_t d, inner_length;
   std::uint8_t inner_codec;
-  if (!in.GetVarint(&d) || d > count || (d == 0 && count != 0)) {
+  if (!in.GetVarint64(d) || d > count || (d == 0 && count != 0)) {
     return Corruption("float dictionary: bad dictionary size");
   }
-  if (!in.GetByte(&inner_codec)) return Corruption("float dictionary: truncated codec");
+  if (!in.GetByte(inner_codec)) return Corruption("float dictionary: truncated codec");
   std::string_view inner;
-  if (!in.GetVarint(&inner_length) || !in.GetBytes(inner_length, &inner)) {
+  if (!in.GetVarint64(inner_length) || !in.GetBytes(inner_length, inner)) {
     return Corruption("float dictionary: truncated values");
   }
   std::vector<double> values;

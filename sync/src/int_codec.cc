@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "bit_io.h"
+
 namespace sluice::sync::codec {
 namespace {
 
@@ -84,9 +86,9 @@ void PutRice(std::string* out, std::span<const std::uint64_t> values) {
   for (std::size_t i = 0; i < values.size(); i += kIntBlockSize) {
     auto block = values.subspan(i, std::min(kIntBlockSize, values.size() - i));
     RiceBlock r = PlanRice(block, codes);
-    PutVarint(out, ZigZag(r.center));
+    PutVarint64(*out, ZigZag(r.center));
     out->push_back(static_cast<char>(r.k));
-    BitWriter bits(out);
+    BitWriter bits(*out);
     for (std::size_t j = 0; j < block.size(); ++j) {
       std::uint64_t q = codes[j] >> r.k;
       if (q < kRiceEscape) {
@@ -123,7 +125,7 @@ Status GetRice(ByteReader& in, std::size_t count, std::vector<std::uint64_t>* ou
     const std::size_t n = std::min(kIntBlockSize, count - i);
     std::uint64_t zcenter;
     std::uint8_t k;
-    if (!in.GetVarint(&zcenter) || !in.GetByte(&k)) return Bad("truncated Rice block header");
+    if (!in.GetVarint64(zcenter) || !in.GetByte(k)) return Bad("truncated Rice block header");
     if (k > 63) return Bad("Rice parameter above 63");
     const auto center = static_cast<std::uint64_t>(UnZigZag(zcenter));
     BitReader bits(in.rest());
@@ -134,9 +136,9 @@ Status GetRice(ByteReader& in, std::size_t count, std::vector<std::uint64_t>* ou
       if (q < kRiceEscape) {
         std::uint64_t low;
         // The one bit ending the unary code is real data, so Skip succeeds.
-        if (!bits.Skip(q + 1) || !bits.Get(k, &low)) return Bad("truncated Rice block");
+        if (!bits.Skip(q + 1) || !bits.Get(k, low)) return Bad("truncated Rice block");
         u = (std::uint64_t{q} << k) | low;
-      } else if (!bits.Skip(kRiceEscape) || !bits.Get(64, &u)) {
+      } else if (!bits.Skip(kRiceEscape) || !bits.Get(64, u)) {
         return Bad("truncated Rice escape");
       }
       out->push_back(center + static_cast<std::uint64_t>(UnZigZag(u)));
@@ -180,7 +182,7 @@ IntPacking SmallestPacking(std::span<const std::uint64_t> values, StreamRevision
 void PutIntStream(std::string* out, std::span<const std::uint64_t> values, IntPacking mode) {
   out->push_back(static_cast<char>(mode));
   if (mode == IntPacking::kZigzagVarint) {
-    for (std::uint64_t v : values) PutVarint(out, ZigZag(static_cast<std::int64_t>(v)));
+    for (std::uint64_t v : values) PutVarint64(*out, ZigZag(static_cast<std::int64_t>(v)));
     return;
   }
   if (mode == IntPacking::kRice) {
@@ -190,10 +192,10 @@ void PutIntStream(std::string* out, std::span<const std::uint64_t> values, IntPa
   for (std::size_t i = 0; i < values.size(); i += kIntBlockSize) {
     auto block = values.subspan(i, std::min(kIntBlockSize, values.size() - i));
     BlockFrame f = FrameOf(block);
-    PutVarint(out, ZigZag(f.min));
+    PutVarint64(*out, ZigZag(f.min));
     out->push_back(static_cast<char>(f.width));
     // Each block is byte-aligned so that a reader could skip blocks.
-    BitWriter bits(out);
+    BitWriter bits(*out);
     const auto base = static_cast<std::uint64_t>(f.min);
     for (std::uint64_t v : block) bits.Put(v - base, f.width);
     bits.Flush();
@@ -203,7 +205,7 @@ void PutIntStream(std::string* out, std::span<const std::uint64_t> values, IntPa
 Status GetIntStream(ByteReader& in, std::size_t count, std::vector<std::uint64_t>* out,
                     StreamRevision rev) {
   std::uint8_t mode;
-  if (!in.GetByte(&mode)) return Bad("missing packing byte");
+  if (!in.GetByte(mode)) return Bad("missing packing byte");
   out->clear();
   if (mode == static_cast<std::uint8_t>(IntPacking::kRice) && rev == StreamRevision::kV2) {
     return GetRice(in, count, out);
@@ -214,7 +216,7 @@ Status GetIntStream(ByteReader& in, std::size_t count, std::vector<std::uint64_t
     out->reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       std::uint64_t z;
-      if (!in.GetVarint(&z)) return Bad("truncated varint");
+      if (!in.GetVarint64(z)) return Bad("truncated varint");
       out->push_back(static_cast<std::uint64_t>(UnZigZag(z)));
     }
     return Status::Ok();
@@ -231,15 +233,15 @@ Status GetIntStream(ByteReader& in, std::size_t count, std::vector<std::uint64_t
     std::size_t n = std::min(kIntBlockSize, count - i);
     std::uint64_t zmin;
     std::uint8_t width;
-    if (!in.GetVarint(&zmin) || !in.GetByte(&width)) return Bad("truncated block header");
+    if (!in.GetVarint64(zmin) || !in.GetByte(width)) return Bad("truncated block header");
     if (width > 64) return Bad("bit width above 64");
     std::string_view packed;
-    if (!in.GetBytes((n * width + 7) / 8, &packed)) return Bad("truncated block");
+    if (!in.GetBytes((n * width + 7) / 8, packed)) return Bad("truncated block");
     const auto base = static_cast<std::uint64_t>(UnZigZag(zmin));
     BitReader bits(packed);
     for (std::size_t j = 0; j < n; ++j) {
       std::uint64_t off = 0;
-      bits.Get(width, &off);  // cannot fail: the span holds n * width bits
+      bits.Get(width, off);  // cannot fail: the span holds n * width bits
       out->push_back(base + off);
     }
   }
@@ -261,9 +263,9 @@ std::vector<std::uint64_t> Deltas(std::span<const std::int64_t> v) {
 // widen the first packed block; then t[i] - 2 t[i-1] + t[i-2] for i >= 2.
 void EncodeTimestamps(std::span<const std::int64_t> ts, IntPacking mode, std::string* out) {
   std::vector<std::uint64_t> dod;
-  if (ts.size() >= 1) PutVarint(out, ZigZag(ts[0]));
+  if (ts.size() >= 1) PutVarint64(*out, ZigZag(ts[0]));
   if (ts.size() >= 2) {
-    PutVarint(out, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(ts[1]) -
+    PutVarint64(*out, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(ts[1]) -
                                                     static_cast<std::uint64_t>(ts[0]))));
   }
   if (ts.size() >= 3) {
@@ -283,8 +285,8 @@ Status DecodeTimestamps(std::string_view data, std::size_t count, std::vector<st
   out->clear();
   if (count > data.size() * 64 + 2) return Corruption("timestamps: count exceeds data");
   std::uint64_t z0 = 0, z1 = 0;
-  if (count >= 1 && !in.GetVarint(&z0)) return Corruption("timestamps: truncated first value");
-  if (count >= 2 && !in.GetVarint(&z1)) return Corruption("timestamps: truncated first delta");
+  if (count >= 1 && !in.GetVarint64(z0)) return Corruption("timestamps: truncated first value");
+  if (count >= 2 && !in.GetVarint64(z1)) return Corruption("timestamps: truncated first delta");
   std::vector<std::uint64_t> dod;
   SLUICE_RETURN_IF_ERROR(GetIntStream(in, count >= 2 ? count - 2 : 0, &dod));
   if (in.remaining() != 0) return Corruption("timestamps: trailing bytes");
@@ -327,9 +329,9 @@ void EncodeScaledTimestamps(std::span<const std::int64_t> ts, std::uint64_t unit
     const std::uint64_t k = Magnitude(d) / unit;
     return static_cast<std::int64_t>(d) < 0 ? 0 - k : k;
   };
-  if (ts.size() >= 1) PutVarint(out, ZigZag(ts[0]));
-  PutVarint(out, unit);
-  if (ts.size() >= 2) PutVarint(out, ZigZag(static_cast<std::int64_t>(scaled(1))));
+  if (ts.size() >= 1) PutVarint64(*out, ZigZag(ts[0]));
+  PutVarint64(*out, unit);
+  if (ts.size() >= 2) PutVarint64(*out, ZigZag(static_cast<std::int64_t>(scaled(1))));
   std::vector<std::uint64_t> dod;
   if (ts.size() >= 3) dod.reserve(ts.size() - 2);
   for (std::size_t i = 2; i < ts.size(); ++i) dod.push_back(scaled(i) - scaled(i - 1));
@@ -342,9 +344,9 @@ Status DecodeScaledTimestamps(std::string_view data, std::size_t count,
   out->clear();
   if (count > data.size() * 64 + 2) return Corruption("timestamps: count exceeds data");
   std::uint64_t z0 = 0, unit = 0, z1 = 0;
-  if (count >= 1 && !in.GetVarint(&z0)) return Corruption("timestamps: truncated first value");
-  if (!in.GetVarint(&unit) || unit == 0) return Corruption("timestamps: bad unit");
-  if (count >= 2 && !in.GetVarint(&z1)) return Corruption("timestamps: truncated first delta");
+  if (count >= 1 && !in.GetVarint64(z0)) return Corruption("timestamps: truncated first value");
+  if (!in.GetVarint64(unit) || unit == 0) return Corruption("timestamps: bad unit");
+  if (count >= 2 && !in.GetVarint64(z1)) return Corruption("timestamps: truncated first delta");
   std::vector<std::uint64_t> dod;
   SLUICE_RETURN_IF_ERROR(GetIntStream(in, count >= 2 ? count - 2 : 0, &dod, StreamRevision::kV2));
   if (in.remaining() != 0) return Corruption("timestamps: trailing bytes");
@@ -399,7 +401,7 @@ void EncodeInt64s(std::span<const std::int64_t> v, IntTransform transform, IntPa
     codes[i] = static_cast<std::uint64_t>(std::lower_bound(dict.begin(), dict.end(), v[i]) -
                                           dict.begin());
   }
-  PutVarint(out, dict.size());
+  PutVarint64(*out, dict.size());
   std::vector<std::uint64_t> dict_deltas = Deltas(dict);
   PutIntStream(out, dict_deltas, SmallestPacking(dict_deltas, StreamRevision::kV2));
   PutIntStream(out, codes, mode);
@@ -410,14 +412,14 @@ Status DecodeInt64s(std::string_view data, std::size_t count, std::vector<std::i
   ByteReader in(data);
   std::uint8_t transform;
   const std::uint8_t max_transform = rev == StreamRevision::kV2 ? 2 : 1;
-  if (!in.GetByte(&transform) || transform > max_transform) {
+  if (!in.GetByte(transform) || transform > max_transform) {
     return Corruption("int64: bad transform byte");
   }
   std::vector<std::uint64_t> dict;
   if (transform == static_cast<std::uint8_t>(IntTransform::kDictionary)) {
     std::uint64_t d;
     // At least one byte per dictionary entry.
-    if (!in.GetVarint(&d) || d > in.remaining() || (d == 0 && count != 0)) {
+    if (!in.GetVarint64(d) || d > in.remaining() || (d == 0 && count != 0)) {
       return Corruption("int64: bad dictionary size");
     }
     SLUICE_RETURN_IF_ERROR(GetIntStream(in, d, &dict, rev));

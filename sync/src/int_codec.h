@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/coding.h"
 #include "base/status.h"
-#include "codec_io.h"
 #include "sync/partition_format.h"
 
 namespace sluice::sync::codec {

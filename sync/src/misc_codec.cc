@@ -49,7 +49,7 @@ Status DecodeBytes(std::string_view data, std::size_t count, std::vector<std::st
   out->reserve(count);
   for (std::uint64_t n : lengths) {
     std::string_view s;
-    (void)in.GetBytes(n, &s);
+    (void)in.GetBytes(n, s);
     out->emplace_back(s);
   }
   return Status::Ok();

@@ -1,11 +1,11 @@
 #include <algorithm>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "chunk_compression.h"
-#include "codec_io.h"
 #include "column_codec.h"
 #include "int_codec.h"
 #include "partition_metadata.h"
-#include "store/crc32c.h"
 #include "sync/partition.h"
 
 namespace sluice::sync {
@@ -29,8 +29,8 @@ Result<PartitionReader> PartitionReader::Open(std::string bytes, PartitionReader
                       " bytes is shorter than header and footer");
   }
   const char* h = bytes.data();
-  if (codec::LoadFixed32(h) != kPartitionMagic) return Corruption("header: bad magic");
-  if (store::UnmaskCrc(codec::LoadFixed32(h + 12)) != store::Crc32c(h, 12)) {
+  if (LoadFixed32(h) != kPartitionMagic) return Corruption("header: bad magic");
+  if (UnmaskCrc(LoadFixed32(h + 12)) != Crc32c(h, 12)) {
     return Corruption("header at offset 0: bad CRC");
   }
   if (Load16(h + 4) != kPartitionFormatVersion) {
@@ -40,26 +40,26 @@ Result<PartitionReader> PartitionReader::Open(std::string bytes, PartitionReader
 
   const std::size_t footer_at = bytes.size() - kPartitionFooterSize;
   const char* f = bytes.data() + footer_at;
-  if (codec::LoadFixed32(f + 28) != kPartitionMagic) {
+  if (LoadFixed32(f + 28) != kPartitionMagic) {
     return Corruption("footer at offset " + std::to_string(footer_at) + ": bad magic (truncated?)");
   }
-  if (store::UnmaskCrc(codec::LoadFixed32(f + 24)) != store::Crc32c(f, 24)) {
+  if (UnmaskCrc(LoadFixed32(f + 24)) != Crc32c(f, 24)) {
     return Corruption("footer at offset " + std::to_string(footer_at) + ": bad CRC");
   }
   const std::uint16_t footer_flags = Load16(f + 18);
   if (Load16(f + 16) != kPartitionFormatVersion || (footer_flags & ~kFooterFlagMetadataZstd) != 0) {
     return Corruption("footer: unsupported version or flags");
   }
-  const std::uint64_t meta_offset = codec::LoadFixed64(f);
-  const std::uint32_t meta_len = codec::LoadFixed32(f + 8);
+  const std::uint64_t meta_offset = LoadFixed64(f);
+  const std::uint32_t meta_len = LoadFixed32(f + 8);
   if (meta_offset < kPartitionHeaderSize || meta_offset > footer_at ||
       meta_len != footer_at - meta_offset) {
     return Corruption("footer: metadata at offset " + std::to_string(meta_offset) + " length " +
                       std::to_string(meta_len) + " does not end at the footer");
   }
   std::string_view meta_bytes(bytes.data() + meta_offset, meta_len);
-  if (store::UnmaskCrc(codec::LoadFixed32(f + 12)) !=
-      store::Crc32c(meta_bytes.data(), meta_bytes.size())) {
+  if (UnmaskCrc(LoadFixed32(f + 12)) !=
+      Crc32c(meta_bytes.data(), meta_bytes.size())) {
     return Corruption("metadata at offset " + std::to_string(meta_offset) + ": bad CRC");
   }
   std::string inflated;
@@ -101,7 +101,7 @@ Result<std::size_t> PartitionReader::FindSeries(std::string_view name) const {
 }
 
 bool PartitionReader::ChunkCrcMatches(const ChunkRef& c) const {
-  return store::UnmaskCrc(c.masked_crc) == store::Crc32c(bytes_.data() + c.offset, c.length);
+  return UnmaskCrc(c.masked_crc) == Crc32c(bytes_.data() + c.offset, c.length);
 }
 
 Result<std::string> PartitionReader::LoadChunk(const SeriesEntry& s, const ChunkRef& c,

@@ -4,10 +4,10 @@
 #include <map>
 #include <set>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "column_codec.h"
-#include "codec_io.h"
 #include "partition_metadata.h"
-#include "store/crc32c.h"
 #include "sync/partition.h"
 
 namespace sluice::sync {
@@ -102,7 +102,7 @@ ChunkRef Place(codec::EncodedChunk chunk, std::string* object) {
   r.offset = object->size();
   r.length = chunk.stored.size();
   r.raw_length = chunk.raw_length;
-  r.masked_crc = store::MaskCrc(store::Crc32c(chunk.stored.data(), chunk.stored.size()));
+  r.masked_crc = MaskCrc(Crc32c(chunk.stored.data(), chunk.stored.size()));
   r.codec = chunk.codec;
   r.compression = chunk.compression;
   object->append(chunk.stored);
@@ -111,26 +111,26 @@ ChunkRef Place(codec::EncodedChunk chunk, std::string* object) {
 
 void PutHeader(std::string* out) {
   std::size_t at = out->size();
-  codec::PutFixed32(out, kPartitionMagic);
+  PutFixed32(*out, kPartitionMagic);
   out->push_back(static_cast<char>(kPartitionFormatVersion & 0xff));
   out->push_back(static_cast<char>(kPartitionFormatVersion >> 8));
   out->append(2 + 4, '\0');  // flags, reserved
-  codec::PutFixed32(out, store::MaskCrc(store::Crc32c(out->data() + at, 12)));
+  PutFixed32(*out, MaskCrc(Crc32c(out->data() + at, 12)));
 }
 
 void PutFooter(std::string* out, std::uint64_t meta_offset, std::string_view meta,
                std::uint16_t flags) {
   std::size_t at = out->size();
-  codec::PutFixed64(out, meta_offset);
-  codec::PutFixed32(out, static_cast<std::uint32_t>(meta.size()));
-  codec::PutFixed32(out, store::MaskCrc(store::Crc32c(meta.data(), meta.size())));
+  PutFixed64(*out, meta_offset);
+  PutFixed32(*out, static_cast<std::uint32_t>(meta.size()));
+  PutFixed32(*out, MaskCrc(Crc32c(meta.data(), meta.size())));
   out->push_back(static_cast<char>(kPartitionFormatVersion & 0xff));
   out->push_back(static_cast<char>(kPartitionFormatVersion >> 8));
   out->push_back(static_cast<char>(flags & 0xff));
   out->push_back(static_cast<char>(flags >> 8));
   out->append(4, '\0');  // reserved
-  codec::PutFixed32(out, store::MaskCrc(store::Crc32c(out->data() + at, 24)));
-  codec::PutFixed32(out, kPartitionMagic);
+  PutFixed32(*out, MaskCrc(Crc32c(out->data() + at, 24)));
+  PutFixed32(*out, kPartitionMagic);
 }
 
 }  // namespace

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <climits>
-#include <cstdio>
 #include <map>
 
+#include "base/civil_time.h"
 #include "sync/object_key.h"
 
 namespace sluice::sync {
@@ -163,23 +162,7 @@ Result<std::string> WatermarkKey(std::string_view prefix, std::string_view site,
 }
 
 std::string FormatRfc3339(std::int64_t ns) {
-  using namespace std::chrono;
-  const sys_time<nanoseconds> t{nanoseconds{ns}};
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const auto in_day = t - day;
-  const hh_mm_ss hms{floor<seconds>(in_day)};
-  const auto frac = (in_day - floor<seconds>(in_day)).count();
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02lld",
-                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
-                        static_cast<long>(hms.minutes().count()),
-                        static_cast<long long>(hms.seconds().count()));
-  if (frac != 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%09lld", static_cast<long long>(frac));
-  }
-  return std::string(buf, n) + "Z";
+  return sluice::FormatRfc3339(ns, Rfc3339Precision::kNanosIfAny);
 }
 
 std::string FormatWatermark(const Watermark& w) {

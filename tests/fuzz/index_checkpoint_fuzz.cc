@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/crc32c.h"
 #include "index_checkpoint.h"
 #include "partition_index.h"
-#include "store/crc32c.h"
 
 namespace {
 

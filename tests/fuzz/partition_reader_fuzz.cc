@@ -12,8 +12,8 @@
 #include <string>
 #include <variant>
 
-#include "codec_io.h"
-#include "store/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "sync/partition.h"
 
 namespace {
@@ -22,12 +22,12 @@ void FixCrcs(std::string& b) {
   using namespace sluice;
   if (b.size() < sync::kPartitionHeaderSize + sync::kPartitionFooterSize) return;
   auto put32 = [&](std::size_t at, std::uint32_t v) { std::memcpy(b.data() + at, &v, 4); };
-  put32(12, store::MaskCrc(store::Crc32c(b.data(), 12)));
+  put32(12, MaskCrc(Crc32c(b.data(), 12)));
   const std::size_t f = b.size() - sync::kPartitionFooterSize;
-  std::uint64_t off = sync::codec::LoadFixed64(b.data() + f);
-  std::uint32_t len = sync::codec::LoadFixed32(b.data() + f + 8);
-  if (off <= f && len <= f - off) put32(f + 12, store::MaskCrc(store::Crc32c(b.data() + off, len)));
-  put32(f + 24, store::MaskCrc(store::Crc32c(b.data() + f, 24)));
+  std::uint64_t off = LoadFixed64(b.data() + f);
+  std::uint32_t len = LoadFixed32(b.data() + f + 8);
+  if (off <= f && len <= f - off) put32(f + 12, MaskCrc(Crc32c(b.data() + off, len)));
+  put32(f + 24, MaskCrc(Crc32c(b.data() + f, 24)));
 }
 
 void ReadAll(std::string bytes) {

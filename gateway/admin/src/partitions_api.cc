@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "api_params.h"
+#include "base/civil_time.h"
 #include "gateway/admin/admin_util.h"
-#include "sync/export.h"
 
 namespace sluice::gateway::admin {
 namespace {
@@ -130,7 +130,8 @@ AdminResponse ServePartitions(const store::Store& store, const sync::SyncEngine*
     body +=
         "\"id\":" + JsonString(PartitionIdText(p.id)) +
         ",\"window_start_ns\":" + std::to_string(p.id.window_start_ns) +
-        ",\"window_start\":" + JsonString(sync::FormatRfc3339Nanos(p.id.window_start_ns)) +
+        ",\"window_start\":" +
+        JsonString(FormatRfc3339(p.id.window_start_ns, Rfc3339Precision::kNanos)) +
         ",\"window_ns\":" + std::to_string(window_ns) + ",\"shard\":" + std::to_string(p.id.shard) +
         ",\"late\":" + (p.id.late ? "true" : "false") +
         ",\"state\":" + JsonString(store::PartitionStateName(p.state)) +

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api_params.h"
+#include "base/civil_time.h"
 #include "gateway/admin/admin_util.h"
 #include "sync/export.h"
 
@@ -182,8 +183,8 @@ std::optional<AdminResponse> GetRange(const AdminRequest& r, std::int64_t now_ns
 std::string RangeFields(const store::SeriesInfo& s, std::int64_t from, std::int64_t to) {
   return SeriesFields(s) + ",\"from_ns\":" + std::to_string(from) +
          ",\"to_ns\":" + std::to_string(to) +
-         ",\"from\":" + JsonString(sync::FormatRfc3339Nanos(from)) +
-         ",\"to\":" + JsonString(sync::FormatRfc3339Nanos(to));
+         ",\"from\":" + JsonString(FormatRfc3339(from, Rfc3339Precision::kNanos)) +
+         ",\"to\":" + JsonString(FormatRfc3339(to, Rfc3339Precision::kNanos));
 }
 
 // One bucket of a downsampled answer. Values are held as double for
@@ -332,7 +333,7 @@ AdminResponse Latest(const store::Store& store, const store::SeriesInfo& s, cons
   std::string body = "{" + SeriesFields(s) + ",\"latest\":";
   if (auto rec = store.Latest(s.id)) {
     body += "{\"timestamp_ns\":" + std::to_string(rec->timestamp_ns) +
-            ",\"time\":" + JsonString(sync::FormatRfc3339Nanos(rec->timestamp_ns)) +
+            ",\"time\":" + JsonString(FormatRfc3339(rec->timestamp_ns, Rfc3339Precision::kNanos)) +
             ",\"value\":" + ValueJson(rec->value) + "}";
   } else {
     body += "null";

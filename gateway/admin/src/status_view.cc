@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/civil_time.h"
 #include "gateway/admin/health.h"
 #include "gateway/admin/status.h"
-#include "sync/watermark.h"
 
 namespace sluice::gateway::status {
 namespace {
@@ -283,7 +283,8 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
     } else if (d.Int("/sync/watermark_written_ns") == 0) {
       add("", "watermark not written yet" + late);
     } else {
-      add("", "complete up to " + sync::FormatRfc3339(t / 1'000'000'000 * 1'000'000'000) +
+      add("", "complete up to " +
+                  FormatRfc3339(t / 1'000'000'000 * 1'000'000'000, Rfc3339Precision::kSeconds) +
                   " (lag " + Duration(d.Int("/sync/watermark_lag_s")) + ")" + late);
     }
     if (!d.Str("/sync/watermark_error").empty()) {

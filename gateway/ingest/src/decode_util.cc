@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "base/civil_time.h"
+
 namespace sluice::gateway {
 
 std::string_view MalformedReasonName(MalformedReason reason) {
@@ -59,26 +61,6 @@ std::int64_t NsPer(TimeUnit unit) {
   return 1;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool Digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
 }  // namespace
 
 bool ScaleToNs(std::int64_t value, TimeUnit unit, std::int64_t& ns) {
@@ -94,54 +76,13 @@ bool ScaleToNs(double value, TimeUnit unit, std::int64_t& ns) {
 }
 
 bool ParseRfc3339(std::string_view s, std::int64_t& ns) {
-  int year, month, day, hour, minute, second;
-  if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, month) ||
-      s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, second)) {
-    return false;
-  }
-  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] ||
-      (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 60) {
-    return false;
-  }
-  std::size_t pos = 19;
-  std::int64_t frac_ns = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const std::size_t begin = pos;
-    std::int64_t scale = 100'000'000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      frac_ns += (s[pos] - '0') * scale;  // digits past ns precision are dropped
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == begin) return false;
-  }
-  std::int64_t offset_s = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
-      return false;
-    }
-    offset_s = (s[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    pos += 6;
-  } else {
-    return false;  // RFC 3339 requires an offset
-  }
-  if (pos != s.size()) return false;
-  // A leap second (:60) is folded onto the next second, as POSIX time does.
-  const std::int64_t secs = DaysFromCivil(year, static_cast<unsigned>(month),
-                                          static_cast<unsigned>(day)) * 86400 +
-                            hour * 3600 + minute * 60 + second - offset_s;
-  std::int64_t whole = 0;
-  return ScaleToNs(secs, TimeUnit::kSeconds, whole) &&
-         !__builtin_add_overflow(whole, frac_ns, &ns);
+  Rfc3339ParseOptions options;
+  options.leap_second = LeapSecond::kFoldOntoNextSecond;
+  options.excess_fraction = ExcessFraction::kTruncate;
+  auto t = sluice::ParseRfc3339(s, options);
+  if (!t.ok()) return false;
+  ns = *t;
+  return true;
 }
 
 bool ParseTimestampText(std::string_view text, TimeUnit unit, std::int64_t& ns) {

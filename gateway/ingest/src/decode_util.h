@@ -18,6 +18,9 @@ bool ScaleToNs(double value, TimeUnit unit, std::int64_t& ns);
 
 // RFC 3339 date-time: "2024-05-01T12:00:00Z", "...T12:00:00.123456789+02:00".
 // 'T' may be 't' or ' '; 'Z' may be 'z'. Years 1678..2261 fit int64 ns.
+// Lenient where devices are: a leap second (:60) folds onto the next second,
+// as POSIX time does, and fraction digits past the nanosecond are dropped
+// (sluice::ParseRfc3339 in base/civil_time.h with those options).
 bool ParseRfc3339(std::string_view text, std::int64_t& ns);
 
 // A timestamp written as text: an integer in `unit`, or RFC 3339.

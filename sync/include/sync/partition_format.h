@@ -54,7 +54,7 @@
 //     28 magic u32 0x4f504c53 ("SLPO")
 //
 // Integers are little-endian; masked CRC is ((c >> 15) | (c << 17)) + 0xa282ead8
-// (store/crc32c.h). Writers are deterministic: the same records, identity and
+// (base/crc32c.h). Writers are deterministic: the same records, identity and
 // options give the same bytes, which keeps retried uploads idempotent.
 #pragma once
 

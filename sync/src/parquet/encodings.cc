@@ -5,24 +5,14 @@
 #include <cstring>
 #include <vector>
 
+#include "base/coding.h"
+
 namespace sluice::sync::parquet {
 
 static_assert(std::endian::native == std::endian::little,
               "PLAIN encodings memcpy little-endian values");
 
 namespace {
-
-void PutVarint(std::string* out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(static_cast<std::uint8_t>(v) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-std::uint64_t ZigZag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
 
 // Packs values LSB first into whole bytes. Holds fewer than 8 bits between
 // calls, so a value of up to 56 bits fits the accumulator in one step.
@@ -68,7 +58,7 @@ void Pack32(const U* v, int width, std::string* out) {
 template <typename T>
 void PutBitPackedRun(const T* v, std::size_t count, int width, std::string* out) {
   const std::size_t groups = (count + 7) / 8;
-  PutVarint(out, (static_cast<std::uint64_t>(groups) << 1) | 1);
+  PutVarint64(*out, (static_cast<std::uint64_t>(groups) << 1) | 1);
   BitPacker p(out);
   for (std::size_t i = 0; i < count; ++i) p.Put(static_cast<std::uint64_t>(v[i]), width);
   for (std::size_t i = count; i < groups * 8; ++i) p.Put(0, width);
@@ -77,7 +67,7 @@ void PutBitPackedRun(const T* v, std::size_t count, int width, std::string* out)
 
 template <typename T>
 void PutRleRun(T value, std::size_t count, int width, std::string* out) {
-  PutVarint(out, static_cast<std::uint64_t>(count) << 1);
+  PutVarint64(*out, static_cast<std::uint64_t>(count) << 1);
   auto u = static_cast<std::uint64_t>(value);
   for (int b = 0; b < (width + 7) / 8; ++b) out->push_back(static_cast<char>((u >> (8 * b)) & 0xff));
 }
@@ -113,10 +103,10 @@ void DeltaBinaryPacked(const S* v, std::size_t n, std::string* out) {
   constexpr std::size_t kBlock = 128;
   constexpr std::size_t kMiniblocks = 4;
   constexpr std::size_t kMini = kBlock / kMiniblocks;
-  PutVarint(out, kBlock);
-  PutVarint(out, kMiniblocks);
-  PutVarint(out, n);
-  PutVarint(out, ZigZag(n == 0 ? 0 : static_cast<std::int64_t>(v[0])));
+  PutVarint64(*out, kBlock);
+  PutVarint64(*out, kMiniblocks);
+  PutVarint64(*out, n);
+  PutVarint64(*out, ZigZag(n == 0 ? 0 : static_cast<std::int64_t>(v[0])));
   if (n <= 1) return;
   U rel[kBlock];
   U prev = static_cast<U>(v[0]);
@@ -132,7 +122,7 @@ void DeltaBinaryPacked(const S* v, std::size_t n, std::string* out) {
     }
     for (std::size_t k = 0; k < count; ++k) rel[k] = static_cast<U>(rel[k] - static_cast<U>(min_delta));
     std::fill(rel + count, rel + kBlock, U{0});  // padding of the last miniblock
-    PutVarint(out, ZigZag(static_cast<std::int64_t>(min_delta)));
+    PutVarint64(*out, ZigZag(static_cast<std::int64_t>(min_delta)));
     int widths[kMiniblocks];
     const std::size_t used = (count + kMini - 1) / kMini;
     for (std::size_t m = 0; m < kMiniblocks; ++m) {
@@ -145,12 +135,6 @@ void DeltaBinaryPacked(const S* v, std::size_t n, std::string* out) {
     }
     for (std::size_t m = 0; m < used; ++m) Pack32(rel + m * kMini, widths[m], out);
   }
-}
-
-void PutFixed32(std::string* out, std::uint32_t v) {
-  char b[4];
-  std::memcpy(b, &v, 4);
-  out->append(b, 4);
 }
 
 }  // namespace
@@ -178,7 +162,7 @@ void PutPlainBool(const std::uint8_t* v, std::size_t n, std::string* out) {
 
 void PutPlainByteArray(const std::string_view* v, std::size_t n, std::string* out) {
   for (std::size_t i = 0; i < n; ++i) {
-    PutFixed32(out, static_cast<std::uint32_t>(v[i].size()));
+    PutFixed32(*out, static_cast<std::uint32_t>(v[i].size()));
     out->append(v[i]);
   }
 }

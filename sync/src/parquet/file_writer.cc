@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 
+#include "base/coding.h"
 #include "column_writer.h"
 #include "metadata.h"
 #include "sync/parquet.h"
@@ -332,12 +333,6 @@ parquet::SchemaField FieldOf(ParquetColumn c) {
   return f;
 }
 
-void AppendFixed32(std::string* out, std::uint32_t v) {
-  char b[4];
-  std::memcpy(b, &v, 4);
-  out->append(b, 4);
-}
-
 }  // namespace
 
 Status ParquetOptions::Validate() const {
@@ -501,7 +496,7 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
 
   const std::size_t footer_at = file.size();
   parquet::SerializeFileMeta(meta, &file);
-  AppendFixed32(&file, static_cast<std::uint32_t>(file.size() - footer_at));
+  PutFixed32(file, static_cast<std::uint32_t>(file.size() - footer_at));
   file.append("PAR1");
   return file;
 }

@@ -40,7 +40,7 @@ def _u64(words):
 
 
 class Bytes:
-    """Sequential reader over untrusted bytes (ByteReader in codec_io.h)."""
+    """Sequential reader over untrusted bytes (ByteReader in base/coding.h)."""
 
     def __init__(self, data):
         self.data = bytes(data)
@@ -102,7 +102,7 @@ class Bytes:
 
 
 class BitStream:
-    """LSB-first bits over bytes (BitReader in codec_io.h)."""
+    """LSB-first bits over bytes (BitReader in sync/src/bit_io.h)."""
 
     def __init__(self, data):
         self.data = bytes(data)

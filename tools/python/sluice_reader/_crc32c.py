@@ -31,7 +31,7 @@ def crc32c(data, crc=0):
 
 
 def unmask(masked):
-    """Inverse of store/crc32c.h's MaskCrc: rotate right by 17 after subtracting."""
+    """Inverse of base/crc32c.h's MaskCrc: rotate right by 17 after subtracting."""
     rot = (masked - _MASK_DELTA) & 0xFFFFFFFF
     return ((rot >> 17) | (rot << 15)) & 0xFFFFFFFF
 

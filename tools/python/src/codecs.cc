@@ -1,6 +1,7 @@
-// The decoders of sluice_reader._native: a twin of sync/src/codec_io.h and
-// {int_codec,float_codec,misc_codec,chunk_compression}.cc, check for check
-// and bit for bit (see codecs.h). Each section names its C++ original.
+// The decoders of sluice_reader._native: a twin of base/coding.h,
+// sync/src/bit_io.h and {int_codec,float_codec,misc_codec,chunk_compression}.cc,
+// check for check and bit for bit (see codecs.h). Each section names its C++
+// original.
 // One file on purpose, though long: it is the reader's whole decoding side,
 // kept in the order of the C++ files it mirrors so that the two can be read
 // side by side.
@@ -92,7 +93,7 @@ std::uint32_t Unmask(std::uint32_t masked) {
   return (rot >> 17) | (rot << 15);
 }
 
-// ---- codec_io.h ------------------------------------------------------------
+// ---- base/coding.h, sync/src/bit_io.h ---------------------------------------
 
 inline std::int64_t UnZigZag(std::uint64_t u) {
   return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));

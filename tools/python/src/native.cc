@@ -4,12 +4,12 @@
 // zstd frame and decodes it, with the GIL released, so that a thread pool
 // decodes objects in parallel.
 //
-// A twin of sync/src/{int_codec,float_codec,misc_codec,chunk_compression}.cc
-// and codec_io.h, check for check and bit for bit: an object the C++ reader
-// refuses is refused here. The package keeps a pure-Python twin
-// (_codecs.py); tests compare both with `sluice export`. Standalone on
-// purpose: the package builds from tools/python alone (pip), so it cannot
-// include the C++ tree's headers.
+// A twin of sync/src/{int_codec,float_codec,misc_codec,chunk_compression}.cc,
+// sync/src/bit_io.h and base/coding.h, check for check and bit for bit: an
+// object the C++ reader refuses is refused here. The package keeps a
+// pure-Python twin (_codecs.py); tests compare both with `sluice export`.
+// Standalone on purpose: the package builds from tools/python alone (pip), so
+// it cannot include the C++ tree's headers.
 //
 // Errors: CorruptChunk (a ValueError) with the C++ reader's message; the
 // Python side adds the object, series and offset.

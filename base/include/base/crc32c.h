@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-namespace sluice::store {
+namespace sluice {
 
 // Extends `crc` (the CRC of the bytes before `data`) over `data`.
 std::uint32_t Crc32cExtend(std::uint32_t crc, const void* data, std::size_t n);
@@ -20,10 +20,12 @@ inline std::uint32_t Crc32c(std::span<const std::byte> bytes) {
 
 // Masked form for CRCs stored next to the data they cover, so that a CRC of
 // bytes that themselves contain CRCs stays well distributed (as LevelDB does).
-inline std::uint32_t MaskCrc(std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+inline std::uint32_t MaskCrc(std::uint32_t crc) {
+  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
 inline std::uint32_t UnmaskCrc(std::uint32_t masked) {
   std::uint32_t rot = masked - 0xa282ead8u;
   return (rot >> 17) | (rot << 15);
 }
 
-}  // namespace sluice::store
+}  // namespace sluice

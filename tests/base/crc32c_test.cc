@@ -1,13 +1,14 @@
-#include "store/crc32c.h"
+#include "base/crc32c.h"
 
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
-namespace sluice::store {
+namespace sluice {
 std::uint32_t Crc32cExtendPortableForTest(std::uint32_t crc, const void* data, std::size_t n);
 
 TEST_CASE("CRC32C matches the published check values") {
@@ -40,6 +41,19 @@ TEST_CASE("extending in pieces equals one pass") {
   }
 }
 
+TEST_CASE("the span overload and the empty input") {
+  const std::string s = "123456789";
+  CHECK(Crc32c(std::as_bytes(std::span(s.data(), s.size()))) == 0xe3069283u);
+  CHECK(Crc32c(nullptr, 0) == 0u);
+  CHECK(Crc32cExtend(0xe3069283u, nullptr, 0) == 0xe3069283u);
+}
+
+TEST_CASE("the masked form is LevelDB's: rotate right by 15, add 0xa282ead8") {
+  CHECK(MaskCrc(0) == 0xa282ead8u);
+  CHECK(MaskCrc(0xe3069283u) == ((0xe3069283u >> 15 | 0xe3069283u << 17) + 0xa282ead8u));
+  CHECK(UnmaskCrc(0xa282ead8u) == 0u);
+}
+
 TEST_CASE("masking round-trips and changes the value") {
   for (std::uint32_t v : {0u, 1u, 0xe3069283u, 0xffffffffu}) {
     CHECK(UnmaskCrc(MaskCrc(v)) == v);
@@ -47,4 +61,4 @@ TEST_CASE("masking round-trips and changes the value") {
   }
 }
 
-}  // namespace sluice::store
+}  // namespace sluice

@@ -1,4 +1,4 @@
-#include "store/crc32c.h"
+#include "base/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -11,7 +11,7 @@
 #include <sys/auxv.h>
 #endif
 
-namespace sluice::store {
+namespace sluice {
 namespace {
 
 constexpr std::uint32_t kPoly = 0x82f63b78u;  // reflected Castagnoli polynomial
@@ -101,4 +101,4 @@ std::uint32_t Crc32cExtendPortableForTest(std::uint32_t crc, const void* data, s
   return ExtendPortable(crc, static_cast<const unsigned char*>(data), n);
 }
 
-}  // namespace sluice::store
+}  // namespace sluice
