@@ -18,6 +18,8 @@ namespace {
 // fuzzer reaches the section decoders rather than stopping at a CRC.
 std::string WithHeader(std::string_view recent, std::string_view full) {
   using namespace sluice::store;
+  using sluice::Crc32c;
+  using sluice::MaskCrc;
   std::string out;
   auto put32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
   auto put64 = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
