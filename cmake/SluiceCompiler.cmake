@@ -15,6 +15,10 @@ set(SLUICE_WARNINGS -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wold-style-cast
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   list(APPEND SLUICE_WARNINGS -Wno-restrict)
 endif()
+# Clang checks the locking annotations of base/thread_annotations.h.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  list(APPEND SLUICE_WARNINGS -Wthread-safety)
+endif()
 if(SLUICE_WERROR)
   list(APPEND SLUICE_WARNINGS -Werror)
 endif()

@@ -7,10 +7,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace sluice {
 namespace {
@@ -22,7 +23,7 @@ struct Armed {
   };
   std::vector<Point> points;
   std::string log;
-  std::mutex mu;  // the generator
+  Mutex mu;  // the generator
   std::mt19937_64 rng{std::random_device{}()};
 };
 
@@ -64,7 +65,7 @@ void KillPoint(const char* name) {
   }
   if (odds == 0) return;
   {
-    std::lock_guard lock(armed->mu);
+    MutexLock lock(armed->mu);
     if (armed->rng() % 1000 >= odds) return;
   }
   if (!armed->log.empty()) {

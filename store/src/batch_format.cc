@@ -101,11 +101,10 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view payload) {
 
 Result<DecodedBatch> DecodeBatch(std::string_view payload, std::uint32_t max_value_bytes) {
   ByteReader in(payload);
-  auto header = ReadHeader(in);
-  if (!header.ok()) return header.status();
-  const std::uint64_t count = header->records;
+  SLUICE_ASSIGN_OR_RETURN(auto header, ReadHeader(in));
+  const std::uint64_t count = header.records;
   DecodedBatch decoded;
-  decoded.arrival_ns = header->arrival_ns;
+  decoded.arrival_ns = header.arrival_ns;
   Batch& batch = decoded.records;
   batch.reserve(count);
   std::int64_t prev = 0;

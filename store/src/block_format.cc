@@ -28,7 +28,8 @@ std::uint32_t HeaderCrc(std::string_view fixed76, std::string_view directory) {
 }  // namespace
 
 void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
-  const auto [at, added] = index_.try_emplace(r.series.value, static_cast<std::uint32_t>(chunks_.size()));
+  const auto [at, added] =
+      index_.try_emplace(r.series.value, static_cast<std::uint32_t>(chunks_.size()));
   if (added) {
     chunks_.emplace_back(r.series, Chunk{});
     chunks_.back().second.type = type;
@@ -86,8 +87,9 @@ std::size_t BlockBuilder::EncodedSize() const {
 std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
   std::vector<std::uint32_t> order(chunks_.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [this](std::uint32_t a, std::uint32_t b) { return chunks_[a].first < chunks_[b].first; });
+  std::sort(order.begin(), order.end(), [this](std::uint32_t a, std::uint32_t b) {
+    return chunks_[a].first < chunks_[b].first;
+  });
   return order;
 }
 

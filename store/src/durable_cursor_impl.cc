@@ -33,18 +33,16 @@ DurableCursorImpl::~DurableCursorImpl() { Close(); }
 Status DurableCursorImpl::Load(std::function<void()> on_spilled) {
   const std::string path = cfg_.store_dir + "/" + kCursorPositionFile;
   if (env_->Exists(path)) {
-    auto file = env_->OpenFile(path, FileOptions{.read_only = true});
-    if (!file.ok()) return file.status();
+    SLUICE_ASSIGN_OR_RETURN(auto file, env_->OpenFile(path, FileOptions{.read_only = true}));
     std::vector<std::byte> bytes(kCursorPositionSize + 1);
-    auto got = (*file)->Read(0, bytes);
-    if (!got.ok()) return got.status();
-    bytes.resize(*got);
+    SLUICE_ASSIGN_OR_RETURN(auto got, file->Read(0, bytes));
+    bytes.resize(got);
     auto p = DecodeCursorPosition(bytes);
     if (!p.ok()) {
       return p.status().WithContext(path + " (delete it to restart the stream at the oldest "
                                     "record the log holds)");
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     have_position_ = true;
     position_ = skip_to_ = read_seq_ = p->position;
     lost_batches_ = p->lost_batches;
@@ -67,9 +65,8 @@ Status DurableCursorImpl::OpenSpill(std::uint64_t first_seq) {
   }
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(cfg_.spill_dir));
   if (first_seq != 0) {
-    auto names = env_->ListDir(cfg_.spill_dir);
-    if (!names.ok()) return names.status();
-    for (const std::string& n : *names) {
+    SLUICE_ASSIGN_OR_RETURN(auto names, env_->ListDir(cfg_.spill_dir));
+    for (const std::string& n : names) {
       SLUICE_RETURN_IF_ERROR(env_->Remove(cfg_.spill_dir + "/" + n));
     }
     SLUICE_RETURN_IF_ERROR(env_->SyncDir(cfg_.spill_dir));
@@ -84,13 +81,14 @@ Status DurableCursorImpl::OpenSpill(std::uint64_t first_seq) {
     last = r.seq;
     if (first_seq == 0) {
       // Only the header: the records are read when the lane gets to them.
-      auto h = DecodeBatchHeader({reinterpret_cast<const char*>(r.payload.data()), r.payload.size()});
+      auto h =
+          DecodeBatchHeader({reinterpret_cast<const char*>(r.payload.data()), r.payload.size()});
       OnReplayed(r.seq, h.ok() ? h->arrival_ns : 0, h.ok() ? h->records : 0, r.payload.size());
     }
     return Status::Ok();
   });
   if (!wal.ok()) return wal.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   spill_ = std::move(*wal);
   ++spill_generation_;
   spilled_to_ = spill_queued_ = (last != 0 ? last + 1 : wo.first_seq) - 1;
@@ -114,14 +112,15 @@ void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
                                    std::uint64_t records, std::uint64_t bytes,
                                    std::shared_ptr<const Batch> batch,
                                    std::shared_ptr<const std::string> payload) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FirstSeenLocked(seq);
   // pmem mode replays the spill log, then the ring: they overlap.
   if (seq <= std::max(DoneLocked(), durable_seq_)) return;
   if (durable_seq_ != 0 && seq > durable_seq_ + 1) MarkLostLocked(durable_seq_ + 1, seq - 1);
   durable_seq_ = seq;
   AddLocked({seq, arrival_ns, records, bytes});
-  if (batch) HoldLocked({DurableBatch{seq, arrival_ns, bytes, std::move(batch), 0}, std::move(payload)});
+  if (batch)
+    HoldLocked({DurableBatch{seq, arrival_ns, bytes, std::move(batch), 0}, std::move(payload)});
 }
 
 void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
@@ -130,7 +129,7 @@ void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
   const std::int64_t durable_ns = WallNowNs();
   bool wake_spill = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     FirstSeenLocked(seq);
     if (spills() && durable_seq_ != 0 && seq > durable_seq_ + 1) {
       MarkLostLocked(durable_seq_ + 1, seq - 1);  // numbers the ring skipped (set aside)
@@ -149,8 +148,8 @@ void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
     }
     wake_spill = spills() && SpillWantedLocked();
   }
-  cv_.notify_one();
-  if (wake_spill) spill_cv_.notify_one();
+  cv_.NotifyOne();
+  if (wake_spill) spill_cv_.NotifyOne();
 }
 
 void DurableCursorImpl::HoldLocked(Held h) {
@@ -174,7 +173,7 @@ std::uint64_t DurableCursorImpl::Pin(std::uint64_t wanted) {
   std::uint64_t pin;
   bool wake = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!spills()) return position_;
     if (wanted > want_release_) {
       want_release_ = wanted;
@@ -182,7 +181,7 @@ std::uint64_t DurableCursorImpl::Pin(std::uint64_t wanted) {
     }
     pin = std::max(position_, spilled_to_);
   }
-  if (wake) spill_cv_.notify_one();
+  if (wake) spill_cv_.NotifyOne();
   return pin;
 }
 
@@ -196,17 +195,20 @@ bool DurableCursorImpl::SpillWantedLocked() const {
 }
 
 void DurableCursorImpl::SpillLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     if (spill_failed_) {
       // A failed copy (I/O error, the spill log's files all in use): the
       // ring stays pinned meanwhile, as blocks would pin it.
-      spill_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return closed_; });
+      spill_cv_.WaitFor(lock, std::chrono::milliseconds(500),
+                        [&]() SLUICE_REQUIRES(mu_) { return closed_; });
       spill_failed_ = false;
       spill_queued_ = spilled_to_;
       ++spill_epoch_;  // failures of copies queued before this are old news
     }
-    spill_cv_.wait(lock, [&] { return closed_ || spill_failed_ || SpillWantedLocked(); });
+    spill_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
+      return closed_ || spill_failed_ || SpillWantedLocked();
+    });
     if (closed_) return;
     if (spill_failed_) continue;
     const std::uint64_t next = std::max(spill_queued_, DoneLocked()) + 1;
@@ -216,12 +218,12 @@ void DurableCursorImpl::SpillLoop() {
       // the log would number the next copy spill_queued_ + 1: start it
       // afresh at `next`, once the copies in flight are done.
       if (spilled_to_ != spill_queued_) {
-        spill_cv_.wait_for(lock, std::chrono::milliseconds(10));
+        spill_cv_.WaitFor(lock, std::chrono::milliseconds(10));
         continue;
       }
-      lock.unlock();
+      lock.Unlock();
       Status s = OpenSpill(next);
-      lock.lock();
+      lock.Lock();
       if (!s.ok()) {
         ++spill_errors_;
         last_spill_error_ = s.WithContext("stream spill log").ToString();
@@ -252,7 +254,7 @@ void DurableCursorImpl::SpillLoop() {
     spill_queued_ = todo.back().batch.seq;
     Wal* spill = spill_.get();
     const std::uint64_t epoch = spill_epoch_;
-    lock.unlock();
+    lock.Unlock();
     for (const Held& h : todo) {
       const std::uint64_t seq = h.batch.seq, size = h.payload->size();
       spill->AppendAt(seq, static_cast<std::uint8_t>(WalRecordType::kBatch),
@@ -262,19 +264,20 @@ void DurableCursorImpl::SpillLoop() {
                       });
     }
     todo.clear();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq, std::uint64_t bytes,
                                     std::uint64_t epoch) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!s.ok()) {
       if (epoch != spill_epoch_) return;  // queued behind a failure already handled
       if (!spill_failed_) {
         ++spill_errors_;
-        last_spill_error_ = s.WithContext("stream spill log, batch " + std::to_string(seq)).ToString();
+        last_spill_error_ =
+            s.WithContext("stream spill log, batch " + std::to_string(seq)).ToString();
       }
       spill_failed_ = true;
     } else {
@@ -284,7 +287,7 @@ void DurableCursorImpl::OnSpillDone(Status s, std::uint64_t seq, std::uint64_t b
       EvictLocked();
     }
   }
-  spill_cv_.notify_one();
+  spill_cv_.NotifyOne();
   if (s.ok() && on_spilled_) on_spilled_();
 }
 
@@ -327,7 +330,7 @@ void DurableCursorImpl::MarkLostLocked(std::uint64_t from, std::uint64_t to) {
 void DurableCursorImpl::PersistLosses() {
   std::uint64_t seq;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (skip_to_ <= position_) return;
     seq = position_;
   }
@@ -336,11 +339,11 @@ void DurableCursorImpl::PersistLosses() {
 
 void DurableCursorImpl::Close() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
   }
-  cv_.notify_all();
-  spill_cv_.notify_all();
+  cv_.NotifyAll();
+  spill_cv_.NotifyAll();
   if (spill_thread_.joinable()) spill_thread_.join();
   // What was handed to the spill log is committed (its callbacks take mu_);
   // batches still only in the ring stay pinned there for the next start.
@@ -352,14 +355,14 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
                                                           std::chrono::milliseconds wait) {
   std::vector<DurableBatch> out;
   if (max_batches == 0) return out;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::uint64_t next = 0;
   for (;;) {
     if (closed_) return Aborted("store is closed");
     next = std::max(read_seq_, skip_to_) + 1;
     if (next <= durable_seq_) break;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!cv_.WaitUntil(lock, deadline)) {  // timed out
       if (closed_) return Aborted("store is closed");
       next = std::max(read_seq_, skip_to_) + 1;
       if (next <= durable_seq_) break;
@@ -375,7 +378,7 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
     }
     read_seq_ = out.back().seq;
     memory_read_batches_ += out.size();
-    lock.unlock();
+    lock.Unlock();
     reader_.Drop();
     return out;
   }
@@ -384,9 +387,9 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
     reader_generation_ = spill_generation_;
     reader_.Drop();  // the spill log was replaced: its file numbers start again
   }
-  lock.unlock();
+  lock.Unlock();
   auto r = reader_.Read(next, upto, max_batches, max_records);
-  lock.lock();
+  lock.Lock();
   if (!r.ok()) return r.status().WithContext("stream cursor reading the write-ahead log");
   if (r->missing_to >= r->missing_from && r->missing_to != 0) {
     MarkLostLocked(r->missing_from, r->missing_to);
@@ -408,33 +411,32 @@ Result<std::vector<DurableBatch>> DurableCursorImpl::Read(std::size_t max_batche
 Status DurableCursorImpl::Persist(std::uint64_t position) {
   CursorPosition p;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     p = {position, lost_batches_, lost_records_};
   }
   const std::string tmp = cfg_.store_dir + "/" + kCursorPositionFile + ".tmp";
   const std::string path = cfg_.store_dir + "/" + kCursorPositionFile;
   const std::string bytes = EncodeCursorPosition(p);
-  auto file = env_->OpenFile(tmp, FileOptions{.create = true});
-  if (!file.ok()) return file.status();
+  SLUICE_ASSIGN_OR_RETURN(auto file, env_->OpenFile(tmp, FileOptions{.create = true}));
   SLUICE_RETURN_IF_ERROR(
-      (*file)->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}));
-  SLUICE_RETURN_IF_ERROR((*file)->Sync());
-  file->reset();
+      file->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}));
+  SLUICE_RETURN_IF_ERROR(file->Sync());
+  file.reset();
   SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path));
   return env_->SyncDir(cfg_.store_dir);
 }
 
 Status DurableCursorImpl::Confirm(std::uint64_t seq) {
-  std::lock_guard persist(persist_mu_);
+  MutexLock persist(persist_mu_);
   std::uint64_t target;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     seq = std::min(seq, durable_seq_);
     target = std::max(seq, skip_to_);
     if (target <= position_) return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(Persist(target).WithContext("stream position"));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   have_position_ = true;
   ++positions_written_;
   position_ = std::max(position_, target);
@@ -453,12 +455,12 @@ Status DurableCursorImpl::Confirm(std::uint64_t seq) {
 }
 
 void DurableCursorImpl::Rewind() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   read_seq_ = std::max(position_, skip_to_);
 }
 
 CursorStats DurableCursorImpl::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   CursorStats s;
   s.durable_seq = durable_seq_;
   s.position = position_;

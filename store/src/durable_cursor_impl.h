@@ -21,14 +21,13 @@
 //    and nothing is copied.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "store/durable_cursor.h"
 #include "store/env.h"
 #include "wal.h"
@@ -97,24 +96,24 @@ class DurableCursorImpl final : public DurableCursor {
     DurableBatch batch;
     std::shared_ptr<const std::string> payload;  // pmem mode: what is spilled
   };
-  void FirstSeenLocked(std::uint64_t seq);
-  void AddLocked(const Entry& e);
-  void HoldLocked(Held h);
-  void EvictLocked();
-  void EnforceBudgetLocked();
-  void MarkLostLocked(std::uint64_t from, std::uint64_t to);
-  std::uint64_t DoneLocked() const;  // confirmed or given up
-  Status Persist(std::uint64_t position);  // REQUIRES: persist_mu_ held
+  void FirstSeenLocked(std::uint64_t seq) SLUICE_REQUIRES(mu_);
+  void AddLocked(const Entry& e) SLUICE_REQUIRES(mu_);
+  void HoldLocked(Held h) SLUICE_REQUIRES(mu_);
+  void EvictLocked() SLUICE_REQUIRES(mu_);
+  void EnforceBudgetLocked() SLUICE_REQUIRES(mu_);
+  void MarkLostLocked(std::uint64_t from, std::uint64_t to) SLUICE_REQUIRES(mu_);
+  std::uint64_t DoneLocked() const SLUICE_REQUIRES(mu_);  // confirmed or given up
+  Status Persist(std::uint64_t position) SLUICE_REQUIRES(persist_mu_);
   // Spill log.
   Status OpenSpill(std::uint64_t first_seq);
-  bool SpillWantedLocked() const;
+  bool SpillWantedLocked() const SLUICE_REQUIRES(mu_);
   void SpillLoop();
   void OnSpillDone(Status s, std::uint64_t seq, std::uint64_t bytes, std::uint64_t epoch);
 
   Env* const env_;
   const Config cfg_;
 
-  std::mutex persist_mu_;  // one position write at a time; before mu_
+  Mutex persist_mu_;  // one position write at a time; before mu_
   WalReader reader_;       // the reading thread's
   std::uint64_t reader_generation_ = 0;  // the reading thread's: spill_generation_ it read
 
@@ -123,16 +122,17 @@ class DurableCursorImpl final : public DurableCursor {
   std::unique_ptr<Wal> spill_;
   std::thread spill_thread_;
   std::function<void()> on_spilled_;
-  std::condition_variable spill_cv_;
+  CondVar spill_cv_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool closed_ = false;
-  bool have_position_ = false;          // a position file was found, or written
-  std::uint64_t position_ = 0;          // persisted
-  std::uint64_t persisted_skip_ = 0;    // given up, and persisted as such
-  std::uint64_t skip_to_ = 0;           // given up: Read starts above it
-  std::uint64_t durable_seq_ = 0;
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool closed_ SLUICE_GUARDED_BY(mu_) = false;
+  // A position file was found, or written.
+  bool have_position_ SLUICE_GUARDED_BY(mu_) = false;
+  std::uint64_t position_ SLUICE_GUARDED_BY(mu_) = 0;        // persisted
+  std::uint64_t persisted_skip_ SLUICE_GUARDED_BY(mu_) = 0;  // given up, and persisted as such
+  std::uint64_t skip_to_ SLUICE_GUARDED_BY(mu_) = 0;         // given up: Read starts above it
+  std::uint64_t durable_seq_ SLUICE_GUARDED_BY(mu_) = 0;
   std::uint64_t read_seq_ = 0;
   std::uint64_t seen_first_ = 0;        // first batch replayed or made durable
   std::deque<Entry> ledger_;            // durable, after the position (and skip_to_)

@@ -311,7 +311,8 @@ Result<CheckpointRecent> DecodeCheckpointRecent(std::string_view bytes,
   return r;
 }
 
-Result<CheckpointFull> DecodeCheckpointFull(std::string_view bytes, const CheckpointHeader& header) {
+Result<CheckpointFull> DecodeCheckpointFull(std::string_view bytes,
+                                            const CheckpointHeader& header) {
   SLUICE_RETURN_IF_ERROR(CheckCrc(bytes, header.full_len, header.full_crc, "full"));
   In in(bytes);
   CheckpointFull f;

@@ -63,32 +63,28 @@ std::vector<std::string_view> ParseLogImage(std::string_view image, const LogFil
 Result<std::string> LogFile::ReadAll(Env* env, const std::string& path) {
   std::string image;
   if (!env->Exists(path)) return image;
-  auto f = env->OpenFile(path, {});
-  if (!f.ok()) return f.status();
-  auto size = (*f)->Size();
-  if (!size.ok()) return size.status();
-  image.resize(*size);
-  auto n = (*f)->Read(0, {reinterpret_cast<std::byte*>(image.data()), image.size()});
-  if (!n.ok()) return n.status();
-  image.resize(*n);
+  SLUICE_ASSIGN_OR_RETURN(auto f, env->OpenFile(path, {}));
+  SLUICE_ASSIGN_OR_RETURN(auto size, f->Size());
+  image.resize(size);
+  SLUICE_ASSIGN_OR_RETURN(auto n,
+                          f->Read(0, {reinterpret_cast<std::byte*>(image.data()), image.size()}));
+  image.resize(n);
   return image;
 }
 
 Result<std::string> LogFile::ReadTail(Env* env, const std::string& path, std::uint64_t offset) {
   std::string image;
   if (offset < kHeaderBytes || !env->Exists(path)) return image;
-  auto f = env->OpenFile(path, {});
-  if (!f.ok()) return f.status();
-  auto size = (*f)->Size();
-  if (!size.ok()) return size.status();
-  if (*size < offset) return image;
-  image.resize(kHeaderBytes + (*size - offset));
-  auto head = (*f)->Read(0, {reinterpret_cast<std::byte*>(image.data()), kHeaderBytes});
-  if (!head.ok()) return head.status();
-  auto tail = (*f)->Read(offset, {reinterpret_cast<std::byte*>(image.data()) + kHeaderBytes,
+  SLUICE_ASSIGN_OR_RETURN(auto f, env->OpenFile(path, {}));
+  SLUICE_ASSIGN_OR_RETURN(auto size, f->Size());
+  if (size < offset) return image;
+  image.resize(kHeaderBytes + (size - offset));
+  SLUICE_ASSIGN_OR_RETURN(auto head,
+                          f->Read(0, {reinterpret_cast<std::byte*>(image.data()), kHeaderBytes}));
+  auto tail = f->Read(offset, {reinterpret_cast<std::byte*>(image.data()) + kHeaderBytes,
                                   image.size() - kHeaderBytes});
   if (!tail.ok()) return tail.status();
-  if (*head != kHeaderBytes) return std::string();
+  if (head != kHeaderBytes) return std::string();
   image.resize(kHeaderBytes + *tail);
   return image;
 }
@@ -110,16 +106,14 @@ Status LogFile::Rewrite(const LogFileFormat& format, const std::vector<std::stri
   for (auto e : entries) fresh += EncodeLogEntry(e);
   const std::string tmp = path_ + ".tmp";
   {
-    auto f = env_->OpenFile(tmp, {.create = true});
-    if (!f.ok()) return f.status();
-    SLUICE_RETURN_IF_ERROR((*f)->Write(0, AsBytes(fresh)));
-    SLUICE_RETURN_IF_ERROR((*f)->Sync());
+    SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(tmp, {.create = true}));
+    SLUICE_RETURN_IF_ERROR(f->Write(0, AsBytes(fresh)));
+    SLUICE_RETURN_IF_ERROR(f->Sync());
   }
   SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path_));
   SLUICE_RETURN_IF_ERROR(env_->SyncDir(dir_));
-  auto f = env_->OpenFile(path_, {});
-  if (!f.ok()) return f.status();
-  file_ = std::move(*f);
+  SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(path_, {}));
+  file_ = std::move(f);
   end_ = fresh.size();
   return Status::Ok();
 }

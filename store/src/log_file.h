@@ -114,10 +114,9 @@ Result<std::unique_ptr<LogFile>> LogFile::Open(Env* env, const std::string& dir,
                                                const LogFileFormat& format, Accept&& accept,
                                                LogRecovery* recovery) {
   std::unique_ptr<LogFile> log(new LogFile(env, dir, dir + "/" + name));
-  auto image = ReadAll(env, log->path_);
-  if (!image.ok()) return image.status();
+  SLUICE_ASSIGN_OR_RETURN(auto image, ReadAll(env, log->path_));
   LogRecovery rec;
-  auto entries = ParseLogImage(*image, format, rec);
+  auto entries = ParseLogImage(image, format, rec);
   std::size_t kept = 0;
   while (kept < entries.size() && accept(entries[kept])) ++kept;
   if (kept < entries.size()) {
@@ -125,15 +124,14 @@ Result<std::unique_ptr<LogFile>> LogFile::Open(Env* env, const std::string& dir,
     entries.resize(kept);
     rec.entries = kept;
   }
-  const bool clean = !image->empty() && rec.discarded_bytes == 0;
+  const bool clean = !image.empty() && rec.discarded_bytes == 0;
   if (!clean) {
     SLUICE_RETURN_IF_ERROR(log->Defer(log->Rewrite(format, entries, rec.header_corrupt), format,
                                       entries, rec.header_corrupt));
   } else {
-    auto f = env->OpenFile(log->path_, {});
-    if (!f.ok()) return f.status();
-    log->file_ = std::move(*f);
-    log->end_ = image->size();
+    SLUICE_ASSIGN_OR_RETURN(auto f, env->OpenFile(log->path_, {}));
+    log->file_ = std::move(f);
+    log->end_ = image.size();
   }
   if (recovery) *recovery = rec;
   return log;
@@ -145,19 +143,17 @@ Result<std::unique_ptr<LogFile>> LogFile::OpenFrom(Env* env, const std::string& 
                                                    const LogFileFormat& format,
                                                    std::uint64_t offset, Accept&& accept) {
   std::unique_ptr<LogFile> log(new LogFile(env, dir, dir + "/" + name));
-  auto image = ReadTail(env, log->path_, offset);
-  if (!image.ok()) return image.status();
+  SLUICE_ASSIGN_OR_RETURN(auto image, ReadTail(env, log->path_, offset));
   LogRecovery rec;
-  auto entries = ParseLogImage(*image, format, rec);
-  bool clean = !image->empty() && rec.discarded_bytes == 0 && !rec.header_corrupt;
+  auto entries = ParseLogImage(image, format, rec);
+  bool clean = !image.empty() && rec.discarded_bytes == 0 && !rec.header_corrupt;
   for (std::size_t i = 0; clean && i < entries.size(); ++i) clean = accept(entries[i]);
   if (!clean) {
     return Open(env, dir, name, format, std::forward<Accept>(accept), nullptr);
   }
-  auto f = env->OpenFile(log->path_, {});
-  if (!f.ok()) return f.status();
-  log->file_ = std::move(*f);
-  log->end_ = offset + (image->size() - EncodeLogHeader(format).size());
+  SLUICE_ASSIGN_OR_RETURN(auto f, env->OpenFile(log->path_, {}));
+  log->file_ = std::move(f);
+  log->end_ = offset + (image.size() - EncodeLogHeader(format).size());
   return log;
 }
 

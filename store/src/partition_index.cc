@@ -55,7 +55,7 @@ void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
 }
 
 void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   // After a checkpoint: its blocks whose records the write buffer holds get
   // the same check as the tail's. A damaged one loses its sequence range,
   // so that replay puts its records back; it is never served.
@@ -69,7 +69,7 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
     damaged_.push_back(b);
     lowest_damaged_seq_ = std::min(lowest_damaged_seq_, b.seq_min);
     if (bytes.ok() || bytes.status().code() == StatusCode::kCorruption) {
-      std::lock_guard c(counters_mu_);
+      MutexLock c(counters_mu_);
       ++counters_.quarantined_blocks;
     }
   }
@@ -87,7 +87,7 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
               .ok();
       if (!intact) {
         lowest_damaged_seq_ = std::min(lowest_damaged_seq_, b.header.seq_min);
-        std::lock_guard c(counters_mu_);
+        MutexLock c(counters_mu_);
         ++counters_.quarantined_blocks;
         continue;
       }
@@ -211,9 +211,11 @@ PartitionId PartitionIndex::Place(SeriesId series, std::int64_t ts, std::int64_t
 
 void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
                            const std::vector<ValueType>& types, bool replay) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   // Backpressure: the commit thread waits while the writer is behind.
-  queue_cv_.wait(lock, [&] { return !running_ || queued_bytes_ < options_.open_blocks_bytes; });
+  queue_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
+    return !running_ || queued_bytes_ < options_.open_blocks_bytes;
+  });
   last_seq_ = std::max(last_seq_, seq);
   std::vector<PartitionId> full;
   PartitionHint hint;
@@ -227,12 +229,12 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     if (!latest || latest->timestamp_ns <= r.timestamp_ns) latest = r;
     if (skip) {
       SLUICE_CHECK(replay);
-      std::lock_guard c(counters_mu_);
+      MutexLock c(counters_mu_);
       ++counters_.replay_skipped_records;
       continue;
     }
     if (id.late) {
-      std::lock_guard c(counters_mu_);
+      MutexLock c(counters_mu_);
       ++counters_.late_records;
     }
     if (r.series.value >= types_.size()) {
@@ -295,14 +297,14 @@ void PartitionIndex::Enqueue(const PartitionId& id, Partition& p) {
   queued_bytes_ += b->EncodedSize();
   p.queued.push_back(b);
   queue_.emplace_back(id, std::move(b));
-  queue_cv_.notify_all();
+  queue_cv_.NotifyAll();
 }
 
 Result<bool> PartitionIndex::WriteFront() {
   PartitionId id;
   std::shared_ptr<const BlockBuilder> builder;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (queue_.empty()) return false;
     id = queue_.front().first;
     builder = queue_.front().second;
@@ -312,12 +314,12 @@ Result<bool> PartitionIndex::WriteFront() {
   // or FlushAll when the flusher is stopped).
   const std::string block = builder->Finish();
   auto address = segments_->Append(block);
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (!address.ok()) {
-    std::lock_guard c(counters_mu_);
+    MutexLock c(counters_mu_);
     ++counters_.block_write_failures;
     flush_error_ = address.status().WithContext("writing a block of " + Describe(id));
-    queue_cv_.notify_all();
+    queue_cv_.NotifyAll();
     return flush_error_;
   }
   std::size_t need = 0;
@@ -338,20 +340,20 @@ Result<bool> PartitionIndex::WriteFront() {
   queue_.pop_front();
   queued_bytes_ -= std::min(queued_bytes_, builder->EncodedSize());
   {
-    std::lock_guard c(counters_mu_);
+    MutexLock c(counters_mu_);
     ++counters_.blocks_written;
     counters_.block_bytes_written += block.size();
   }
-  queue_cv_.notify_all();
+  queue_cv_.NotifyAll();
   return true;
 }
 
 void PartitionIndex::FlushLoop() {
   const auto max_age = std::chrono::seconds(options_.block_max_age_s);
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   // Nothing is written before the index is whole: new blocks are numbered
   // after the checkpoint's.
-  queue_cv_.wait(lock, [this] { return ready_ || stop_; });
+  queue_cv_.Wait(lock, [this]() SLUICE_REQUIRES(mu_) { return ready_ || stop_; });
   while (!stop_) {
     // Blocks open too long are written too, so that the log can let go.
     const auto now = std::chrono::steady_clock::now();
@@ -359,21 +361,21 @@ void PartitionIndex::FlushLoop() {
       if (p.open && now - p.opened >= max_age) Enqueue(id, p);
     }
     if (queue_.empty()) {
-      queue_cv_.wait_for(lock, std::chrono::seconds(1));
+      queue_cv_.WaitFor(lock, std::chrono::seconds(1));
       continue;
     }
-    lock.unlock();
+    lock.Unlock();
     auto wrote = WriteFront();
     if (wrote.ok() && *wrote && written_) written_();
-    lock.lock();
+    lock.Lock();
     // A failed write (disk full, I/O error) is retried; the records stay
     // readable in DRAM and in the write buffer meanwhile.
-    if (!wrote.ok()) queue_cv_.wait_for(lock, std::chrono::milliseconds(200));
+    if (!wrote.ok()) queue_cv_.WaitFor(lock, std::chrono::milliseconds(200));
   }
 }
 
 void PartitionIndex::Start(std::function<void()> written) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   written_ = std::move(written);
   running_ = true;
   stop_ = false;
@@ -382,20 +384,20 @@ void PartitionIndex::Start(std::function<void()> written) {
 
 void PartitionIndex::Stop() {
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     if (!running_) return;
     stop_ = true;
     running_ = false;
   }
-  queue_cv_.notify_all();
+  queue_cv_.NotifyAll();
   flusher_.join();
 }
 
 PartitionIndex::~PartitionIndex() { Stop(); }
 
-Status PartitionIndex::WaitFlushed(std::unique_lock<std::shared_mutex>& lock,
+Status PartitionIndex::WaitFlushed(WriterLock& lock,
                                    std::optional<PartitionId> id) {
-  auto pending = [&] {
+  auto pending = [&]() SLUICE_REQUIRES(mu_) {
     if (!id) return !queue_.empty();
     auto it = partitions_.find(*id);
     return it != partitions_.end() && !it->second.queued.empty();
@@ -403,27 +405,29 @@ Status PartitionIndex::WaitFlushed(std::unique_lock<std::shared_mutex>& lock,
   if (!running_) {
     // No flusher (recovery, or after Stop): write here.
     while (pending()) {
-      lock.unlock();
+      mu_.unlock();  // the caller's lock is held again before returning
       auto wrote = WriteFront();
-      lock.lock();
+      mu_.lock();
       if (!wrote.ok()) return wrote.status();
     }
     return Status::Ok();
   }
   flush_error_ = Status::Ok();
-  queue_cv_.wait(lock, [&] { return !pending() || !flush_error_.ok(); });
+  queue_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return !pending() || !flush_error_.ok(); });
   return pending() ? flush_error_ : Status::Ok();
 }
 
 std::uint64_t PartitionIndex::ReleasableSeq() const {
-  std::shared_lock lock(mu_);
-  std::lock_guard cached(releasable_mu_);
+  ReaderLock lock(mu_);
+  MutexLock cached(releasable_mu_);
   if (releasable_stale_) {
     unwritten_seq_min_ = UINT64_MAX;
     for (const PartitionId& id : unwritten_) {
       const Partition& p = partitions_.at(id);
-      if (p.open && !p.open->empty()) unwritten_seq_min_ = std::min(unwritten_seq_min_, p.open->seq_min());
-      for (const auto& q : p.queued) unwritten_seq_min_ = std::min(unwritten_seq_min_, q->seq_min());
+      if (p.open && !p.open->empty())
+        unwritten_seq_min_ = std::min(unwritten_seq_min_, p.open->seq_min());
+      for (const auto& q : p.queued)
+        unwritten_seq_min_ = std::min(unwritten_seq_min_, q->seq_min());
     }
     releasable_stale_ = false;
   }
@@ -432,7 +436,7 @@ std::uint64_t PartitionIndex::ReleasableSeq() const {
 }
 
 std::uint64_t PartitionIndex::max_seq() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return std::max(last_seq_, max_found_seq_);
 }
 
@@ -443,7 +447,7 @@ Status PartitionIndex::SetState(const PartitionId& id, Partition& p, PartitionSt
 }
 
 Status PartitionIndex::FlushAll() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   for (auto& [id, p] : partitions_) Enqueue(id, p);
   return WaitFlushed(lock, std::nullopt);
@@ -455,13 +459,14 @@ Status PartitionIndex::FlushAll() {
 // the block is written are replayed into the late partition too: placed
 // differently, never lost or duplicated.
 Status PartitionIndex::Seal(const PartitionId& id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
   Partition& p = it->second;
   if (p.state != PartitionState::kOpen) {
-    return InvalidArgument("cannot seal " + Describe(id) + ": it is " + PartitionStateName(p.state));
+    return InvalidArgument("cannot seal " + Describe(id) + ": it is " +
+                           PartitionStateName(p.state));
   }
   SLUICE_RETURN_IF_ERROR(SetState(id, p, PartitionState::kSealed));
   Enqueue(id, p);
@@ -469,7 +474,7 @@ Status PartitionIndex::Seal(const PartitionId& id) {
 }
 
 Status PartitionIndex::MarkSynced(const PartitionId& id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
@@ -485,7 +490,7 @@ Status PartitionIndex::MarkSynced(const PartitionId& id) {
 }
 
 Status PartitionIndex::Reclaim(const PartitionId& id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
@@ -507,14 +512,14 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
 // for them without the lock), so a partition marked synced may still have
 // blocks in the writer's queue. Dropping its blocks before they land would
 // leave them behind, live, in a reclaimed partition, keeping their segment.
-Status PartitionIndex::WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock,
+Status PartitionIndex::WaitQueuedBlocks(WriterLock& lock,
                                         const PartitionId& id) {
   if (partitions_.at(id).queued.empty()) return Status::Ok();
   return WaitFlushed(lock, id);
 }
 
 Result<std::uint64_t> PartitionIndex::Evict(const PartitionId& id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   auto it = partitions_.find(id);
   if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");
@@ -550,7 +555,7 @@ Status PartitionIndex::DropBlocks(Partition& p) {
 }
 
 Status PartitionIndex::RemoveDeadSegments() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   AwaitReady(lock);
   return RemoveDeadSegmentsLocked();
 }
@@ -570,14 +575,15 @@ Status PartitionIndex::RemoveDeadSegmentsLocked() {
 }
 
 std::vector<PartitionInfo> PartitionIndex::List(std::optional<PartitionState> state) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   AwaitReady(lock);
   std::vector<PartitionInfo> out;
   for (const auto& [id, p] : partitions_) {
     if (state && p.state != *state) continue;
     PartitionInfo info{id, p.state, p.records,
                        static_cast<std::uint32_t>(p.blocks.size()), 0, 0, 0};
-    for (std::uint32_t b : p.blocks) info.block_bytes += std::uint64_t{blocks_[b].address.pages} * kPage;
+    for (std::uint32_t b : p.blocks)
+      info.block_bytes += std::uint64_t{blocks_[b].address.pages} * kPage;
     if (p.t_min <= p.t_max) {
       info.t_min = p.t_min;
       info.t_max = p.t_max;
@@ -590,7 +596,7 @@ std::vector<PartitionInfo> PartitionIndex::List(std::optional<PartitionState> st
 Status PartitionIndex::SealExpired(std::int64_t now_ns, std::int64_t mono_ns) {
   std::vector<PartitionId> due;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     AwaitReady(lock);
     std::map<PartitionId, std::pair<std::uint64_t, std::int64_t>> activity;
     for (const auto& [id, p] : partitions_) {
@@ -614,17 +620,17 @@ Status PartitionIndex::SealExpired(std::int64_t now_ns, std::int64_t mono_ns) {
 }
 
 std::size_t PartitionIndex::queued_bytes() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return queued_bytes_;
 }
 
 IndexCounters PartitionIndex::counters() const {
-  std::lock_guard c(counters_mu_);
+  MutexLock c(counters_mu_);
   return counters_;
 }
 
 std::size_t PartitionIndex::dram_index_bytes() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::size_t n = blocks_.capacity() * sizeof(BlockRef) + latest_.capacity() * sizeof(latest_[0]);
   for (const auto& e : extents_) n += e.capacity() * sizeof(Extent);
   return n;

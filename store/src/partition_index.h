@@ -15,19 +15,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <thread>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "block_format.h"
 #include "index_checkpoint.h"
 #include "log_file.h"
@@ -121,7 +119,8 @@ class PartitionIndex {
   std::optional<Record> Latest(SeriesId series) const;
   Status Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
               const std::function<bool(const Record&)>& visit) const;
-  Status ReadPartition(const PartitionId& id, const std::function<bool(const Record&)>& visit) const;
+  Status ReadPartition(const PartitionId& id,
+                       const std::function<bool(const Record&)>& visit) const;
 
   // Writes every open block and waits for the queue to drain (a graceful
   // stop, or records whose write-buffer copy is about to be set aside).
@@ -199,39 +198,40 @@ class PartitionIndex {
     Partition* got_ = nullptr;
   };
 
-  // The partition a record goes to. REQUIRES: mu_ held.
+  // The partition a record goes to.
   PartitionId Place(SeriesId series, std::int64_t ts, std::int64_t arrival_ns,
-                    std::uint64_t seq, bool* skip, PartitionHint* hint) const;
+                    std::uint64_t seq, bool* skip, PartitionHint* hint) const
+      SLUICE_REQUIRES_SHARED(mu_);
   std::int64_t WindowOf(std::int64_t ts) const;
   // Whether a block of `p` holds the record with sequence number `seq`.
   static bool InBlocks(const Partition& p, std::uint64_t seq);
   // Whether a block of `p` starts strictly between two sequence numbers.
   static bool BlockBetween(const Partition& p, std::uint64_t after, std::uint64_t before);
-  // Moves p's open block to the flush queue. REQUIRES: mu_ held.
-  void Enqueue(const PartitionId& id, Partition& p);
+  // Moves p's open block to the flush queue.
+  void Enqueue(const PartitionId& id, Partition& p) SLUICE_REQUIRES(mu_);
   // Writes the queue's front block; false when the queue is empty.
   // REQUIRES: only the flusher (or FlushAll without it) calls it.
   Result<bool> WriteFront();
   void FlushLoop();
-  // WaitFlushed for `id` when it has blocks queued. REQUIRES: lock holds mu_.
-  Status WaitQueuedBlocks(std::unique_lock<std::shared_mutex>& lock, const PartitionId& id);
+  // WaitFlushed for `id` when it has blocks queued. `lock` holds mu_.
+  Status WaitQueuedBlocks(WriterLock& lock, const PartitionId& id) SLUICE_REQUIRES(mu_);
   // Waits until every block queued so far for `id` (all partitions when
-  // nullopt) is written or a write failed. REQUIRES: lock holds mu_.
-  Status WaitFlushed(std::unique_lock<std::shared_mutex>& lock, std::optional<PartitionId> id);
-  Status SetState(const PartitionId& id, Partition& p, PartitionState s);  // REQUIRES: mu_
-  Status DropBlocks(Partition& p);                                        // REQUIRES: mu_
-  Status RemoveDeadSegmentsLocked();                                      // REQUIRES: mu_
-  void IndexBlock(std::uint32_t block, const BlockHeader& header);      // REQUIRES: mu_
-  // Adds a block's sequence range to p (once). REQUIRES: mu_
+  // nullopt) is written or a write failed. `lock` holds mu_.
+  Status WaitFlushed(WriterLock& lock, std::optional<PartitionId> id) SLUICE_REQUIRES(mu_);
+  Status SetState(const PartitionId& id, Partition& p, PartitionState s) SLUICE_REQUIRES(mu_);
+  Status DropBlocks(Partition& p) SLUICE_REQUIRES(mu_);
+  Status RemoveDeadSegmentsLocked() SLUICE_REQUIRES(mu_);
+  void IndexBlock(std::uint32_t block, const BlockHeader& header) SLUICE_REQUIRES(mu_);
+  // Adds a block's sequence range to p (once); p is guarded by mu_.
   static void NoteBlockSeqs(Partition& p, const SeqRange& range);
-  // Until the index is loaded. REQUIRES: lock holds mu_.
+  // Until the index is loaded. `lock` holds mu_, shared or exclusive.
   template <typename Lock>
-  void AwaitReady(Lock& lock) const {
-    queue_cv_.wait(lock, [this] { return ready_; });
+  void AwaitReady(Lock& lock) const SLUICE_REQUIRES_SHARED(mu_) {
+    queue_cv_.Wait(lock, [this]() SLUICE_REQUIRES_SHARED(mu_) { return ready_; });
   }
   // Whether placing a record needs partitions the index has not loaded.
-  bool NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) const;  // REQUIRES: mu_
-  CheckpointFull ExportFull() const;                                     // REQUIRES: mu_
+  bool NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) const SLUICE_REQUIRES_SHARED(mu_);
+  CheckpointFull ExportFull() const SLUICE_REQUIRES_SHARED(mu_);
   // The header of a block read back, when it is the block the index knows
   // (header and body lengths and body CRC as recorded) and its body
   // checks; the read's error, or Corruption.
@@ -249,7 +249,7 @@ class PartitionIndex {
   std::unique_ptr<Segments> segments_;
   std::unique_ptr<LogFile> manifest_;
 
-  mutable std::shared_mutex mu_;
+  mutable SharedMutex mu_;
   std::map<PartitionId, Partition> partitions_;
   mutable std::vector<BlockRef> blocks_;            // by block number; live flips on quarantine
   std::vector<std::vector<Extent>> extents_;        // by series id
@@ -260,44 +260,45 @@ class PartitionIndex {
   std::uint64_t last_seq_ = 0;
   // The partitions holding an open or queued block: a handful (the open
   // windows' shards), however long the store's history.
-  std::set<PartitionId> unwritten_;  // GUARDED_BY(mu_)
+  std::set<PartitionId> unwritten_ SLUICE_GUARDED_BY(mu_);
   // ReleasableSeq's view of the blocks not yet written: the lowest first
   // sequence number of an open or queued block (UINT64_MAX: none). Every
   // acknowledgement asks for it, so it is worked out again (over
   // unwritten_) only after a block was opened, queued or written, which
   // set the flag holding mu_ exclusively.
-  mutable std::mutex releasable_mu_;
+  mutable Mutex releasable_mu_;
   // Set holding mu_ exclusively; read and cleared holding it shared and
   // releasable_mu_.
   mutable bool releasable_stale_ = true;
-  mutable std::uint64_t unwritten_seq_min_ = UINT64_MAX;  // GUARDED_BY(releasable_mu_)
+  mutable std::uint64_t unwritten_seq_min_ SLUICE_GUARDED_BY(releasable_mu_) = UINT64_MAX;
   std::uint64_t max_found_seq_ = 0;                 // recovery: over every block found
   std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
 
-  // The flush queue, in order. GUARDED_BY(mu_).
-  std::deque<std::pair<PartitionId, std::shared_ptr<const BlockBuilder>>> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t open_bytes_ = 0;   // DRAM in open blocks
-  Status flush_error_;           // the last failed write, cleared by a success
-  mutable std::condition_variable_any queue_cv_;  // queue changed, index loaded
-  // Open from a checkpoint: false until LoadFull. GUARDED_BY(mu_).
-  bool ready_ = true;
+  // The flush queue, in order.
+  std::deque<std::pair<PartitionId, std::shared_ptr<const BlockBuilder>>> queue_
+      SLUICE_GUARDED_BY(mu_);
+  std::size_t queued_bytes_ SLUICE_GUARDED_BY(mu_) = 0;
+  std::size_t open_bytes_ SLUICE_GUARDED_BY(mu_) = 0;  // DRAM in open blocks
+  Status flush_error_ SLUICE_GUARDED_BY(mu_);  // the last failed write, cleared by a success
+  mutable CondVarAny queue_cv_;  // queue changed, index loaded
+  // Open from a checkpoint: false until LoadFull.
+  bool ready_ SLUICE_GUARDED_BY(mu_) = true;
   std::int64_t horizon_ns_ = INT64_MIN;
   std::vector<FoundBlock> deferred_;  // blocks after the checkpoint, until LoadFull
   // The checkpoint's blocks whose records the write buffer held, until
   // VerifyTail; those it found damaged, until LoadFull.
   std::vector<RecentBlock> recent_blocks_;
   std::vector<RecentBlock> damaged_;
-  std::uint64_t lowest_damaged_seq_ = UINT64_MAX;  // GUARDED_BY(mu_)
+  std::uint64_t lowest_damaged_seq_ SLUICE_GUARDED_BY(mu_) = UINT64_MAX;
   // Blocks that failed a check when read: not served now, checked again
   // after a restart (a checkpoint keeps them live, as a scan would find them).
-  mutable std::set<std::uint32_t> read_failures_;  // GUARDED_BY(mu_)
+  mutable std::set<std::uint32_t> read_failures_ SLUICE_GUARDED_BY(mu_);
   bool stop_ = false;
   bool running_ = false;
   std::thread flusher_;
   std::function<void()> written_;  // set before the flusher starts
   mutable IndexCounters counters_;
-  mutable std::mutex counters_mu_;
+  mutable Mutex counters_mu_;
   // SealExpired's view of each open partition: its record count and the
   // monotonic time it last changed. Only SealExpired touches it.
   std::map<PartitionId, std::pair<std::uint64_t, std::int64_t>> activity_;

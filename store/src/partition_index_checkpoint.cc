@@ -8,7 +8,7 @@
 namespace sluice::store {
 
 void PartitionIndex::StartFromCheckpoint(const CheckpointRecent& recent) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   ready_ = false;
   horizon_ns_ = recent.horizon_ns;
   recent_blocks_ = recent.blocks;
@@ -30,7 +30,7 @@ bool PartitionIndex::NeedsFullIndex(std::int64_t ts, std::int64_t arrival_ns) co
 }
 
 bool PartitionIndex::NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (ready_) return false;
   for (const Record& r : batch) {
     if (NeedsFullIndex(r.timestamp_ns, arrival_ns)) return true;
@@ -39,17 +39,17 @@ bool PartitionIndex::NeedsFullIndex(const Batch& batch, std::int64_t arrival_ns)
 }
 
 std::uint64_t PartitionIndex::lowest_damaged_seq() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return lowest_damaged_seq_;
 }
 
 bool PartitionIndex::ready() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return ready_;
 }
 
 void PartitionIndex::LoadFull(CheckpointFull full) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   SLUICE_CHECK(blocks_.empty());  // nothing is written or indexed before
   blocks_ = std::move(full.blocks);
   for (auto& cp : full.partitions) {
@@ -120,11 +120,11 @@ void PartitionIndex::LoadFull(CheckpointFull full) {
   deferred_.shrink_to_fit();
   if (!dropped.empty() && segments_) (void)RemoveDeadSegmentsLocked();  // retried by Reclaim
   {
-    std::lock_guard c(counters_mu_);
+    MutexLock c(counters_mu_);
     counters_.missing_blocks += missing;
   }
   ready_ = true;
-  queue_cv_.notify_all();
+  queue_cv_.NotifyAll();
 }
 
 CheckpointFull PartitionIndex::Rebuild(const Options& options,
@@ -133,7 +133,7 @@ CheckpointFull PartitionIndex::Rebuild(const Options& options,
   PartitionIndex scratch(options, nullptr, nullptr, nullptr, states);
   for (const FoundBlock& b : found) scratch.AddRecoveredBlock(b);
   scratch.VerifyTail(UINT64_MAX);  // their records left the write buffer: nothing to verify
-  std::shared_lock lock(scratch.mu_);
+  ReaderLock lock(scratch.mu_);
   return scratch.ExportFull();
 }
 
@@ -158,7 +158,7 @@ CheckpointFull PartitionIndex::ExportFull() const {
 
 bool PartitionIndex::Snapshot(std::int64_t now_ns, std::uint64_t wal_first_seq,
                               CheckpointRecent* recent, CheckpointFull* full) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (!ready_ || manifest_->rewrite_pending()) return false;
   auto life = segments_->Life();
   if (!life) return false;

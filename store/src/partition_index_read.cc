@@ -10,7 +10,7 @@ namespace sluice::store {
 std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
   std::vector<std::uint32_t> blocks;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (series.value < latest_.size() && latest_[series.value]) return latest_[series.value];
     // Nothing of it applied since the start (its records were all in blocks
     // already, or passed over by the replay mark): the newest is in the run
@@ -18,9 +18,9 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
     AwaitReady(lock);
     if (series.value >= extents_.size() || extents_[series.value].empty()) return std::nullopt;
     const auto& list = extents_[series.value];
-    const Extent& e = *std::max_element(list.begin(), list.end(), [](const Extent& a, const Extent& b) {
-      return a.t_max < b.t_max;
-    });
+    const Extent& e =
+        *std::max_element(list.begin(), list.end(),
+                          [](const Extent& a, const Extent& b) { return a.t_max < b.t_max; });
     const BlockRef& first = blocks_[e.block];
     const Partition& p = partitions_.at(first.partition);
     for (std::uint32_t i = 0; i < e.run; ++i) blocks.push_back(p.blocks[first.position + i]);
@@ -34,7 +34,7 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
   for (const Record& r : records) {
     if (r.timestamp_ns >= newest->timestamp_ns) newest = &r;
   }
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (series.value >= latest_.size()) latest_.resize(series.value + 1);
   auto& kept = latest_[series.value];
   if (!kept || kept->timestamp_ns <= newest->timestamp_ns) kept = *newest;
@@ -46,14 +46,13 @@ Result<BlockHeader> PartitionIndex::CheckRead(const Result<std::string>& bytes,
                                               std::uint32_t body_crc) {
   if (!bytes.ok()) return bytes.status();
   std::size_t need = 0;
-  auto header = ParseBlockHeader(*bytes, need);
-  if (!header.ok()) return header.status();
-  if (header->header_len != header_len || header->body_len != body_len ||
-      header->body_crc != body_crc) {
+  SLUICE_ASSIGN_OR_RETURN(auto header, ParseBlockHeader(*bytes, need));
+  if (header.header_len != header_len || header.body_len != body_len ||
+      header.body_crc != body_crc) {
     return Corruption("block: not the block the index recorded at this address");
   }
   SLUICE_RETURN_IF_ERROR(
-      VerifyBlockBody(std::string_view(*bytes).substr(header_len, body_len), *header));
+      VerifyBlockBody(std::string_view(*bytes).substr(header_len, body_len), header));
   return header;
 }
 
@@ -61,7 +60,7 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
                                  std::vector<Record>& out) const {
   BlockRef ref;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     ref = blocks_[block];
   }
   if (!ref.live) return Status::Ok();
@@ -92,11 +91,11 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
   if (!good) {
     // Never served again; counted once. Nothing of it is returned.
     out.resize(start);
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     if (blocks_[block].live) {
       blocks_[block].live = false;
       read_failures_.insert(block);
-      std::lock_guard c(counters_mu_);
+      MutexLock c(counters_mu_);
       ++counters_.quarantined_blocks;
     }
   }
@@ -108,7 +107,7 @@ Status PartitionIndex::Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
   std::vector<std::uint32_t> blocks;  // holding the series in [t0, t1), in write order
   std::vector<Record> records;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     AwaitReady(lock);
     if (series.value < extents_.size()) {
       for (const auto& e : extents_[series.value]) {
@@ -136,8 +135,9 @@ Status PartitionIndex::Scan(SeriesId series, std::int64_t t0, std::int64_t t1,
   for (std::uint32_t b : blocks) SLUICE_RETURN_IF_ERROR(ReadBlock(b, series, from_disk));
   from_disk.insert(from_disk.end(), std::make_move_iterator(records.begin()),
                    std::make_move_iterator(records.end()));
-  std::stable_sort(from_disk.begin(), from_disk.end(),
-                   [](const Record& a, const Record& b) { return a.timestamp_ns < b.timestamp_ns; });
+  std::stable_sort(from_disk.begin(), from_disk.end(), [](const Record& a, const Record& b) {
+    return a.timestamp_ns < b.timestamp_ns;
+  });
   for (const auto& r : from_disk) {
     if (r.timestamp_ns >= t0 && r.timestamp_ns < t1 && !visit(r)) break;
   }
@@ -149,7 +149,7 @@ Status PartitionIndex::ReadPartition(const PartitionId& id,
   std::vector<std::uint32_t> blocks;
   std::vector<Record> in_dram;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     AwaitReady(lock);
     auto it = partitions_.find(id);
     if (it == partitions_.end()) return NotFound(Describe(id) + " does not exist");

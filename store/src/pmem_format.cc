@@ -112,7 +112,8 @@ void EncodePmemSlot(const PmemHeader& header, std::span<std::byte> slot) {
 Result<PmemHeader> DecodePmemSlot(std::span<const std::byte> slot, std::uint64_t file_size) {
   if (slot.size() < kPmemSlotSize) return Corruption("header slot: truncated");
   const std::byte* p = slot.data();
-  if (std::memcmp(p, kPmemMagic, sizeof kPmemMagic) != 0) return Corruption("header slot: bad magic");
+  if (std::memcmp(p, kPmemMagic, sizeof kPmemMagic) != 0)
+    return Corruption("header slot: bad magic");
   if (UnmaskCrc(Get32(p + kSlotCrcOffset)) != Crc32c(p, kSlotCrcOffset)) {
     return Corruption("header slot: bad CRC");
   }
@@ -177,7 +178,8 @@ Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::st
       // The wrap rule: the writer went to the ring start only when the
       // frame did not fit before the end.
       const char* ignored = nullptr;
-      if (ReadFrame(file, kPmemRingOffset, &f, &ignored) && f.seq == expected && f.size > size - p) {
+      if (ReadFrame(file, kPmemRingOffset, &f, &ignored) && f.seq == expected &&
+          f.size > size - p) {
         ok = true;
         at = kPmemRingOffset;
         gap = size - p;
@@ -199,8 +201,9 @@ Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::st
   // it twice.)
   Frame at_end;
   const char* at_end_why = nullptr;
-  if (size - std::min(p, size) >= kWalFrameHeaderSize && Get64(file.data() + p + kFrameSeq) == expected &&
-      file[p + kFrameType] != std::byte{0} && !ReadFrame(file, p, &at_end, &at_end_why)) {
+  if (size - std::min(p, size) >= kWalFrameHeaderSize &&
+      Get64(file.data() + p + kFrameSeq) == expected && file[p + kFrameType] != std::byte{0} &&
+      !ReadFrame(file, p, &at_end, &at_end_why)) {
     const std::uint64_t claimed = WalFrameSize(Get32(file.data() + p + kFrameLength));
     out.torn_bytes += std::min({claimed, size - p, ring - used});
   }

@@ -10,14 +10,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "pmem_format.h"
 #include "wal_format.h"
 
@@ -70,25 +69,27 @@ class PmemLog final : public Wal {
 
   void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
     if (type == 0 || WalFrameSize(payload.size()) > ring_ / 4) {
-      done(InvalidArgument("pmem log: record type 0 or payload of " + std::to_string(payload.size()) +
+      done(InvalidArgument("pmem log: record type 0 or payload of " +
+                           std::to_string(payload.size()) +
                            " bytes larger than a quarter of the ring"),
            0);
       return;
     }
     const std::uint64_t size = WalFrameSize(payload.size());
-    std::unique_lock lock(mu_);
-    room_cv_.wait(lock, [&] {
+    MutexLock lock(mu_);
+    room_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
       return closing_ || queued_bytes_ == 0 || queued_bytes_ + size <= 4 * group_bytes_;
     });
     if (closing_) {
-      lock.unlock();
+      lock.Unlock();
       done(Aborted("pmem log: closed"), 0);
       return;
     }
-    queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now()});
+    queue_.push_back(
+        Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now()});
     queued_bytes_ += size;
     queued_records_.store(queue_.size(), std::memory_order_release);
-    if (queue_.size() == 1 || queued_bytes_ >= group_bytes_) work_cv_.notify_one();
+    if (queue_.size() == 1 || queued_bytes_ >= group_bytes_) work_cv_.NotifyOne();
   }
 
   void Release(std::uint64_t upto) override {
@@ -98,19 +99,19 @@ class PmemLog final : public Wal {
     // Seq-cst store above, load here; the waiter sets the flag under mu_
     // before testing release_upto_: no lost wake-up.
     if (space_waiting_.load()) {
-      std::lock_guard lock(mu_);
-      release_cv_.notify_all();
+      MutexLock lock(mu_);
+      release_cv_.NotifyAll();
     }
   }
 
   Status Close() override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       closing_ = true;
     }
-    work_cv_.notify_all();
-    room_cv_.notify_all();
-    release_cv_.notify_all();
+    work_cv_.NotifyAll();
+    room_cv_.NotifyAll();
+    release_cv_.NotifyAll();
     Status st;
     if (thread_.joinable()) {
       thread_.join();
@@ -121,7 +122,7 @@ class PmemLog final : public Wal {
       if (st.ok()) st = AdvanceHead(0);
     }
     region_.reset();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return last_status_.ok() ? st : last_status_;
   }
 
@@ -145,7 +146,7 @@ class PmemLog final : public Wal {
   }
 
   void CommitLoop();
-  void Spin(std::unique_lock<std::mutex>& lock);
+  void Spin() SLUICE_REQUIRES(mu_);
   void CommitGroup(std::vector<Pending>& group);
   std::size_t Fitting(std::span<const Pending> records) const;
   Status WriteGroup(std::span<Pending> records);
@@ -163,14 +164,14 @@ class PmemLog final : public Wal {
   // gap at the end of the ring of less than a record).
   const std::uint64_t group_bytes_;
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;     // commit thread: records queued, or closing
-  std::condition_variable room_cv_;     // appenders: room in the queue, or closing
-  std::condition_variable release_cv_;  // commit thread, ring full: released, or closing
-  std::deque<Pending> queue_;           // GUARDED_BY(mu_)
-  std::uint64_t queued_bytes_ = 0;      // GUARDED_BY(mu_), framed sizes
-  bool closing_ = false;                // GUARDED_BY(mu_)
-  Status last_status_;                  // GUARDED_BY(mu_), of the last commit
+  Mutex mu_;
+  CondVar work_cv_;     // commit thread: records queued, or closing
+  CondVar room_cv_;     // appenders: room in the queue, or closing
+  CondVar release_cv_;  // commit thread, ring full: released, or closing
+  std::deque<Pending> queue_ SLUICE_GUARDED_BY(mu_);
+  std::uint64_t queued_bytes_ SLUICE_GUARDED_BY(mu_) = 0;  // framed sizes
+  bool closing_ SLUICE_GUARDED_BY(mu_) = false;
+  Status last_status_ SLUICE_GUARDED_BY(mu_);  // of the last commit
   std::thread thread_;
 
   std::atomic<std::uint64_t> release_upto_{0};
@@ -204,7 +205,7 @@ class PmemLog final : public Wal {
 
 // Polls for the next record (mu_ released meanwhile) when records have
 // lately come within max_spin of a group's end.
-void PmemLog::Spin(std::unique_lock<std::mutex>& lock) {
+void PmemLog::Spin() {
   const Clock::duration limit = opt_.max_spin;
   if (limit == Clock::duration::zero() || gap_avg_ > limit) return;
   // The whole of max_spin, not a multiple of the average: a record later
@@ -213,7 +214,7 @@ void PmemLog::Spin(std::unique_lock<std::mutex>& lock) {
   // polling is for. It costs only when no record comes at all: once, at
   // the end of a burst.
   const Clock::time_point until = last_done_ + limit;
-  lock.unlock();
+  mu_.unlock();  // the caller's lock is held again before returning
   while (queued_records_.load(std::memory_order_acquire) == 0 && Clock::now() < until) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -221,14 +222,14 @@ void PmemLog::Spin(std::unique_lock<std::mutex>& lock) {
     asm volatile("yield");
 #endif
   }
-  lock.lock();
+  mu_.lock();
 }
 
 void PmemLog::CommitLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    if (queue_.empty() && !closing_) Spin(lock);
-    work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    if (queue_.empty() && !closing_) Spin();
+    work_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return closing_ || !queue_.empty(); });
     if (queue_.empty()) return;  // closing, and everything committed
     if (last_done_ != Clock::time_point{}) {
       // How long after the last group this record came (0 when it queued
@@ -239,7 +240,7 @@ void PmemLog::CommitLoop() {
     }
     const Clock::time_point deadline = queue_.front().queued_at + opt_.max_commit_delay;
     while (!closing_ && queued_bytes_ < group_bytes_ && Clock::now() < deadline) {
-      work_cv_.wait_until(lock, deadline);
+      work_cv_.WaitUntil(lock, deadline);
     }
     std::vector<Pending> group;
     std::uint64_t bytes = 0;
@@ -252,10 +253,10 @@ void PmemLog::CommitLoop() {
     }
     queued_bytes_ -= bytes;
     queued_records_.store(queue_.size(), std::memory_order_release);
-    room_cv_.notify_all();
-    lock.unlock();
+    room_cv_.NotifyAll();
+    lock.Unlock();
     CommitGroup(group);
-    lock.lock();
+    lock.Lock();
     last_done_ = Clock::now();
   }
 }
@@ -288,7 +289,7 @@ void PmemLog::CommitGroup(std::vector<Pending>& group) {
     i += n;
   }
   for (; i < group.size(); ++i) group[i].done(st, 0);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   last_status_ = st;
 }
 
@@ -356,15 +357,18 @@ Status PmemLog::MakeRoom(std::uint64_t frame_size) {
     const std::uint64_t seen = release_upto_.load();
     SLUICE_RETURN_IF_ERROR(AdvanceHead(1));
     if (Place(tail_, frame_size) + frame_size - head_ <= ring_) return Status::Ok();
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (closing_ || Clock::now() >= deadline) break;
     space_waiting_ = true;
-    release_cv_.wait_until(lock, deadline, [&] { return closing_ || release_upto_.load() != seen; });
+    release_cv_.WaitUntil(lock, deadline, [&]() SLUICE_REQUIRES(mu_) {
+      return closing_ || release_upto_.load() != seen;
+    });
     space_waiting_ = false;
   }
-  return NoSpace("pmem log " + opt_.path + ": ring full (" + std::to_string(tail_ - head_) + " of " +
-                 std::to_string(ring_) + " bytes unreleased after " +
-                 std::to_string(opt_.full_timeout.count()) + " ms); records must be released faster, "
+  return NoSpace("pmem log " + opt_.path + ": ring full (" + std::to_string(tail_ - head_) +
+                 " of " + std::to_string(ring_) + " bytes unreleased after " +
+                 std::to_string(opt_.full_timeout.count()) +
+                 " ms); records must be released faster, "
                  "or the pmem file made larger");
 }
 
@@ -383,7 +387,8 @@ Status PmemLog::AdvanceHead(std::uint64_t min_progress) {
     pos = it->pos;
     seq = it->seq;
   }
-  if (seq <= head_seq_ || pos - head_ < std::max<std::uint64_t>(min_progress, 1)) return Status::Ok();
+  if (seq <= head_seq_ || pos - head_ < std::max<std::uint64_t>(min_progress, 1))
+    return Status::Ok();
   SLUICE_RETURN_IF_ERROR(WriteHeader(pos, seq));
   while (!starts_.empty() && starts_.front().seq < seq) starts_.pop_front();
   return Status::Ok();
@@ -431,9 +436,8 @@ Status PmemLog::Recover(const ReplayFn& replay) {
   const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(dir));
   const bool existed = env_->Exists(opt_.path);
-  auto region = env_->MapPersistent(opt_.path, opt_.size);
-  if (!region.ok()) return region.status();
-  region_ = std::move(*region);
+  SLUICE_ASSIGN_OR_RETURN(auto region, env_->MapPersistent(opt_.path, opt_.size));
+  region_ = std::move(region);
   if (region_->granularity() == PersistGranularity::kPage) {
     return Unsupported(
         opt_.path + " is not on persistent memory: its mapping has PAGE store granularity (no "

@@ -14,8 +14,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
+
+#include "base/mutex.h"
 
 #include "store/env.h"
 
@@ -66,15 +67,12 @@ class MappedFile final : public WholeFile {
 }  // namespace
 
 Result<std::unique_ptr<WholeFile>> Env::ReadWholeFile(const std::string& path) {
-  auto file = OpenFile(path, FileOptions{.read_only = true});
-  if (!file.ok()) return file.status();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.status();
+  SLUICE_ASSIGN_OR_RETURN(auto file, OpenFile(path, FileOptions{.read_only = true}));
+  SLUICE_ASSIGN_OR_RETURN(auto size, file->Size());
   // Not zero-filled: Read overwrites what it returns, and only that is kept.
-  std::unique_ptr<std::byte[]> data(new std::byte[std::max<std::uint64_t>(*size, 1)]);
-  auto got = (*file)->Read(0, {data.get(), static_cast<std::size_t>(*size)});
-  if (!got.ok()) return got.status();
-  return std::unique_ptr<WholeFile>(std::make_unique<BufferedFile>(std::move(data), *got));
+  std::unique_ptr<std::byte[]> data(new std::byte[std::max<std::uint64_t>(size, 1)]);
+  SLUICE_ASSIGN_OR_RETURN(auto got, file->Read(0, {data.get(), static_cast<std::size_t>(size)}));
+  return std::unique_ptr<WholeFile>(std::make_unique<BufferedFile>(std::move(data), got));
 }
 
 Result<Env::Space> Env::FileSystemSpace(const std::string& path) {
@@ -146,7 +144,8 @@ int InitRing(io_uring* ring) {
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path, bool direct) : fd_(fd), path_(std::move(path)), direct_(direct) {}
+  PosixFile(int fd, std::string path, bool direct)
+      : fd_(fd), path_(std::move(path)), direct_(direct) {}
   ~PosixFile() override {
     if (ring_ok_) io_uring_queue_exit(&ring_);
     ::close(fd_);
@@ -169,7 +168,7 @@ class PosixFile final : public File {
       }
       return Fdatasync(fd_, path_);
     }
-    std::lock_guard lock(ring_mu_);  // the ring is not thread-safe
+    MutexLock lock(ring_mu_);  // the ring is not thread-safe
     return UringWriteAndSync(slices);
   }
 
@@ -201,9 +200,8 @@ class PosixFile final : public File {
   }
 
   Status Preallocate(std::uint64_t size, Preallocation how) override {
-    auto current = Size();
-    if (!current.ok()) return current.status();
-    const std::uint64_t start = *current;
+    SLUICE_ASSIGN_OR_RETURN(auto current, Size());
+    const std::uint64_t start = current;
     if (size <= start) return Status::Ok();
     // Reserve the extents in one go where the file system can (contiguous
     // blocks); the zeros below are what makes the first syncs cheap.
@@ -227,7 +225,8 @@ class PosixFile final : public File {
     std::memset(zeros.get(), 0, kZeroChunk);
     Status st;
     for (std::uint64_t off = start; off < size && st.ok();) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunk, size - off));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunk, size - off));
       st = PwriteAll(fd, off, zeros.get(), n, path_);
       off += n;
     }
@@ -265,8 +264,8 @@ class PosixFile final : public File {
   // All writes and a linked IORING_OP_FSYNC (DATASYNC) go out in one
   // submission. A short or cancelled write breaks the link, so the fsync is
   // cancelled too: the remainder is resubmitted with a new fsync until a
-  // round completes whole. REQUIRES: ring_mu_ held.
-  Status UringWriteAndSync(std::span<const WriteSlice> slices) {
+  // round completes whole.
+  Status UringWriteAndSync(std::span<const WriteSlice> slices) SLUICE_REQUIRES(ring_mu_) {
     std::vector<Pending> pending;
     pending.reserve(slices.size());
     for (const auto& s : slices) {
@@ -314,7 +313,8 @@ class PosixFile final : public File {
         }
         if (p.size > 0) next.push_back(p);
       }
-      next.insert(next.end(), pending.begin() + static_cast<std::ptrdiff_t>(nwrites), pending.end());
+      next.insert(next.end(), pending.begin() + static_cast<std::ptrdiff_t>(nwrites),
+                  pending.end());
       pending = std::move(next);
       if (with_sync && pending.empty()) {
         if (sync_result == 0) return Status::Ok();
@@ -369,7 +369,7 @@ class PosixFile final : public File {
   const int fd_;
   const std::string path_;
   const bool direct_;
-  std::mutex ring_mu_;
+  Mutex ring_mu_;
   io_uring ring_{};
   bool ring_ok_ = false;
 };
@@ -399,7 +399,8 @@ class Pmem2Region final : public PersistentRegion {
     if (offset > bytes_.size() || data.size() > bytes_.size() - offset) {
       return InvalidArgument("write to " + path_ + " past the end of the mapping");
     }
-    if (!data.empty()) memcpy_(bytes_.data() + offset, data.data(), data.size(), PMEM2_F_MEM_NODRAIN);
+    if (!data.empty())
+      memcpy_(bytes_.data() + offset, data.data(), data.size(), PMEM2_F_MEM_NODRAIN);
     return Status::Ok();
   }
 
@@ -599,7 +600,8 @@ class PosixEnv final : public Env {
     }
     if (::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0) {
       if (errno != EOPNOTSUPP && errno != ENOSYS) return ErrnoStatus("fallocate " + path, errno);
-      if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return ErrnoStatus("ftruncate " + path, errno);
+      if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
+        return ErrnoStatus("ftruncate " + path, errno);
     }
     return Fdatasync(fd, path);
   }

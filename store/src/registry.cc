@@ -105,7 +105,7 @@ std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec
   std::vector<SeriesInfo> added;
   std::vector<std::string> payloads;
   std::unordered_map<std::string_view, std::size_t> in_batch;  // name -> index in `added`
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const SeriesSpec& spec = specs[i];
     if (Status s = CheckName(spec.name, spec.unit); !s.ok()) {
@@ -152,20 +152,20 @@ std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec
 }
 
 std::optional<SeriesInfo> Registry::Find(std::string_view name) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return std::nullopt;
   return series_[it->second - 1];
 }
 
 std::optional<SeriesInfo> Registry::Get(SeriesId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (id.value == 0 || id.value > series_.size()) return std::nullopt;
   return series_[id.value - 1];
 }
 
 std::size_t Registry::TypesOf(const Batch& batch, std::vector<ValueType>& types) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   types.reserve(types.size() + batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::uint32_t id = batch[i].series.value;
@@ -176,12 +176,12 @@ std::size_t Registry::TypesOf(const Batch& batch, std::vector<ValueType>& types)
 }
 
 std::vector<SeriesInfo> Registry::List() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return series_;
 }
 
 std::size_t Registry::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return series_.size();
 }
 

@@ -9,15 +9,14 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "log_file.h"
 #include "store/env.h"
@@ -45,7 +44,9 @@ std::string EncodeRegistryEntry(const SeriesInfo& info);  // the payload
 class Registry {
  public:
   static Result<std::unique_ptr<Registry>> Open(Env* env, const std::string& dir,
-                                                RegistryRecovery* recovery);
+                                                RegistryRecovery* recovery)
+      // Fills in the new object before any other thread can see it.
+      SLUICE_NO_THREAD_SAFETY_ANALYSIS;
 
   // Durable before it returns.
   Result<SeriesId> Register(std::string_view name, ValueType type, std::string_view unit);
@@ -66,8 +67,8 @@ class Registry {
  private:
   Registry() = default;
 
-  mutable std::shared_mutex mu_;
-  std::unique_ptr<LogFile> log_;    // GUARDED_BY(mu_) for appends
+  mutable SharedMutex mu_;
+  std::unique_ptr<LogFile> log_ SLUICE_GUARDED_BY(mu_);  // for appends
   std::vector<SeriesInfo> series_;  // index id-1
   std::unordered_map<std::string, std::uint32_t> by_name_;
 };

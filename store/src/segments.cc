@@ -29,9 +29,8 @@ bool AllZero(std::string_view s) {
 
 Result<std::string> ReadAt(File& f, std::uint64_t offset, std::size_t n) {
   std::string buf(n, '\0');
-  auto got = f.Read(offset, {reinterpret_cast<std::byte*>(buf.data()), n});
-  if (!got.ok()) return got.status();
-  buf.resize(*got);
+  SLUICE_ASSIGN_OR_RETURN(auto got, f.Read(offset, {reinterpret_cast<std::byte*>(buf.data()), n}));
+  buf.resize(got);
   return buf;
 }
 
@@ -66,7 +65,7 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
   // those are adopted, never taken for leftovers.
   const bool had_log = env->Exists(options.dir + "/segments.log");
   std::map<std::uint32_t, bool>& logged = s->logged_;  // id -> created and not removed
-  auto accept = [&](std::string_view e) {
+  auto accept = [&](std::string_view e) SLUICE_NO_THREAD_SAFETY_ANALYSIS {  // from Open
     SegmentEvent event;
     std::uint32_t id = 0;
     if (!DecodeSegmentLogEntry(e, event, id)) return false;
@@ -84,8 +83,7 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
   // before it, even when only the entries after it were read.
   const std::uint32_t known_created = start ? start->max_created : 0;
   s->max_created_ = std::max(s->max_created_, known_created);
-  auto names = env->ListDir(options.dir);
-  if (!names.ok()) return names.status();
+  SLUICE_ASSIGN_OR_RETURN(auto names, env->ListDir(options.dir));
   SegmentRecovery rec;
   std::set<std::uint32_t> present;
   // Entries the log should get but could not (a full disk): the next Open
@@ -97,7 +95,7 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     }
   };
   bool appendable = false;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     const std::uint32_t id = ParseSegmentName(name);
     if (id == 0) continue;
     const auto life = logged.find(id);
@@ -108,45 +106,43 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
       SLUICE_RETURN_IF_ERROR(env->SyncDir(options.dir));
       continue;
     }
-    auto f = env->OpenFile(s->PathOf(id), {});
-    if (!f.ok()) return f.status();
+    SLUICE_ASSIGN_OR_RETURN(auto f, env->OpenFile(s->PathOf(id), {}));
     if (start && id < start->segment) {
       // Covered by the checkpoint: neither read nor appended to. One cut
       // short is said, as a scan would; its blocks past the cut fail their
       // check when read.
-      if (auto size = (*f)->Size(); size.ok() && *size < options.segment_size) {
+      if (auto size = f->Size(); size.ok() && *size < options.segment_size) {
         ++rec.truncated;
         rec.notes.push_back(s->PathOf(id) + ": " + std::to_string(*size) + " bytes, not " +
                             std::to_string(options.segment_size) +
                             " (segment_size): truncated? blocks past the end are lost");
       }
       present.insert(id);
-      s->readers_[id] = std::move(*f);
+      s->readers_[id] = std::move(f);
       ++rec.segments;
       continue;
     }
     const std::uint64_t from =
         start && id == start->segment ? std::max<std::uint64_t>(kPage, start->page * kPage) : kPage;
-    auto scan = s->Scan(id, **f, found, &rec, from);
-    if (!scan.ok()) return scan.status();
-    if (!scan->header_ok && life == logged.end() && had_log && id > known_created) {
+    SLUICE_ASSIGN_OR_RETURN(auto scan, s->Scan(id, *f, found, &rec, from));
+    if (!scan.header_ok && life == logged.end() && had_log && id > known_created) {
       // Created, never logged, no valid header: an interrupted creation.
-      f->reset();
+      f.reset();
       SLUICE_RETURN_IF_ERROR(env->Remove(s->PathOf(id)));
       SLUICE_RETURN_IF_ERROR(env->SyncDir(options.dir));
       ++rec.leftover_files;
       rec.notes.push_back(s->PathOf(id) + ": left by an interrupted segment creation (" +
-                          std::to_string(scan->size) + " bytes, no header); deleted");
+                          std::to_string(scan.size) + " bytes, no header); deleted");
       continue;
     }
     // Not logged but valid: made before the log existed, or a crash came
     // between the file becoming durable and its entry.
     if (life == logged.end() && id > known_created) log_life(SegmentEvent::kCreated, id);
     present.insert(id);
-    s->readers_[id] = std::move(*f);
+    s->readers_[id] = std::move(f);
     s->current_ = id;
-    s->tail_ = scan->tail;
-    appendable = scan->appendable;
+    s->tail_ = scan.tail;
+    appendable = scan.appendable;
     ++rec.segments;
   }
   for (const auto& [id, alive] : logged) {
@@ -165,9 +161,8 @@ Result<std::unique_ptr<Segments>> Segments::Open(Env* env, const SegmentOptions&
     appendable = false;
   }
   if (s->current_ != 0 && appendable) {
-    auto w = env->OpenFile(s->PathOf(s->current_), {.direct = true});
-    if (!w.ok()) return w.status();
-    s->writer_ = std::move(*w);
+    SLUICE_ASSIGN_OR_RETURN(auto w, env->OpenFile(s->PathOf(s->current_), {.direct = true}));
+    s->writer_ = std::move(w);
   } else if (s->current_ != 0) {
     s->tail_ = options.segment_size;  // the next block starts a new segment
   }
@@ -180,16 +175,14 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
                                             SegmentRecovery* rec, std::uint64_t from,
                                             std::uint64_t until) {
   const std::string path = PathOf(id);
-  auto full_size = file.Size();
-  if (!full_size.ok()) return full_size.status();
-  const std::uint64_t file_size = *full_size;
+  SLUICE_ASSIGN_OR_RETURN(auto full_size, file.Size());
+  const std::uint64_t file_size = full_size;
   // A walk that stops short of the end sees the file as ending there.
   const std::uint64_t size = std::min(file_size, until);
   ScanResult result;
   result.size = file_size;
-  auto head = ReadAt(file, 0, kPage);
-  if (!head.ok()) return head.status();
-  if (*head != SegmentHeader(id)) {
+  SLUICE_ASSIGN_OR_RETURN(auto head, ReadAt(file, 0, kPage));
+  if (head != SegmentHeader(id)) {
     // An unreadable segment header: the file is not trusted at all. Its
     // blocks are still in the write buffer if they were not yet released,
     // otherwise they are lost and counted. (The caller deletes it instead
@@ -226,8 +219,9 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
     if (!h.ok() || off + len > size) {
       after_damage = true;
       ++rec->quarantined_pages;
-      rec->notes.push_back(path + " at offset " + std::to_string(off) + ": " +
-                           (h.ok() ? std::string("block runs past the end") : h.status().message()));
+      rec->notes.push_back(
+          path + " at offset " + std::to_string(off) + ": " +
+          (h.ok() ? std::string("block runs past the end") : h.status().message()));
       off += kPage;
       continue;
     }
@@ -261,34 +255,32 @@ Result<Segments::ScanResult> Segments::Scan(std::uint32_t id, File& file,
 
 Status Segments::StartSegment(std::uint32_t id) {
   const std::string path = PathOf(id);
-  auto w = env_->OpenFile(path, {.create = true, .direct = true});
-  if (!w.ok()) return w.status();
+  SLUICE_ASSIGN_OR_RETURN(auto w, env_->OpenFile(path, {.create = true, .direct = true}));
   // Until it is logged created, a failure leaves a file no block was ever
   // written to: deleted here, to give its space back, or at the next Open.
   auto unmake = [&](Status st) {
-    w->reset();
+    w.reset();
     (void)env_->Remove(path);
     return st;
   };
-  Status st = (*w)->Preallocate(options_.segment_size, Preallocation::kReserve);
+  Status st = w->Preallocate(options_.segment_size, Preallocation::kReserve);
   if (!st.ok()) return unmake(st);
   KillPoint("segment_create");
   const std::string header = SegmentHeader(id);
   AlignedBuffer buf = AllocateAligned(kPage);
   std::memcpy(buf.get(), header.data(), kPage);
   const WriteSlice slice{0, {buf.get(), kPage}};
-  st = (*w)->WriteAndSync({&slice, 1});
+  st = w->WriteAndSync({&slice, 1});
   if (st.ok()) st = env_->SyncDir(options_.dir);
   if (st.ok()) KillPoint("segment_create");
   if (st.ok()) st = LogLife(SegmentEvent::kCreated, id);
   if (!st.ok()) return unmake(st);
-  auto r = env_->OpenFile(path, {});
-  if (!r.ok()) return r.status();
+  SLUICE_ASSIGN_OR_RETURN(auto r, env_->OpenFile(path, {}));
   {
-    std::lock_guard lock(mu_);
-    readers_[id] = std::move(*r);
+    MutexLock lock(mu_);
+    readers_[id] = std::move(r);
   }
-  writer_ = std::move(*w);
+  writer_ = std::move(w);
   current_ = id;
   tail_ = kPage;
   return Status::Ok();
@@ -326,16 +318,16 @@ Result<BlockAddress> Segments::Append(std::string_view block) {
 Result<std::string> Segments::Read(const BlockAddress& a) const {
   File* f = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = readers_.find(a.segment);
     if (it == readers_.end()) {
       return NotFound("segment " + std::to_string(a.segment) + " is gone");
     }
     f = it->second.get();
   }
-  auto bytes = ReadAt(*f, std::uint64_t{a.page} * kPage, std::size_t{a.pages} * kPage);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->size() != std::size_t{a.pages} * kPage) {
+  SLUICE_ASSIGN_OR_RETURN(auto bytes,
+                          ReadAt(*f, std::uint64_t{a.page} * kPage, std::size_t{a.pages} * kPage));
+  if (bytes.size() != std::size_t{a.pages} * kPage) {
     return Corruption(PathOf(a.segment) + ": short read of block at page " +
                       std::to_string(a.page));
   }
@@ -348,7 +340,7 @@ Status Segments::Remove(std::uint32_t segment) {
   // a later Remove tries again.
   SLUICE_RETURN_IF_ERROR(LogLife(SegmentEvent::kRemoved, segment));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     readers_.erase(segment);
   }
   SLUICE_RETURN_IF_ERROR(env_->Remove(PathOf(segment)));
@@ -356,7 +348,7 @@ Status Segments::Remove(std::uint32_t segment) {
 }
 
 Status Segments::LogLife(SegmentEvent event, std::uint32_t id) {
-  std::lock_guard lock(log_mu_);
+  MutexLock lock(log_mu_);
   SLUICE_RETURN_IF_ERROR(log_->Append(EncodeSegmentLogEntry(event, id))
                              .WithContext(options_.dir + "/segments.log"));
   if (event == SegmentEvent::kCreated) max_created_ = std::max(max_created_, id);
@@ -367,15 +359,14 @@ Status Segments::ScanBefore(const SegmentStart& start, std::vector<FoundBlock>* 
                             SegmentRecovery* rec) {
   std::vector<std::uint32_t> ids;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [id, f] : readers_) {
       if (id <= start.segment) ids.push_back(id);
     }
   }
   for (std::uint32_t id : ids) {
-    auto f = env_->OpenFile(PathOf(id), {});
-    if (!f.ok()) return f.status();
-    auto scan = Scan(id, **f, found, rec, kPage,
+    SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(PathOf(id), {}));
+    auto scan = Scan(id, *f, found, rec, kPage,
                      id == start.segment ? std::uint64_t{start.page} * kPage : UINT64_MAX);
     if (!scan.ok()) return scan.status();
   }
@@ -401,23 +392,23 @@ std::uint32_t Segments::CheckLive(const std::vector<std::uint32_t>& live, Segmen
 }
 
 std::optional<SegmentLife> Segments::Life() const {
-  std::lock_guard log_lock(log_mu_);
+  MutexLock log_lock(log_mu_);
   if (log_->rewrite_pending()) return std::nullopt;
   SegmentLife life;
   life.log_bytes = log_->size();
   life.max_created = max_created_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [id, f] : readers_) life.live.push_back(id);
   return life;
 }
 
 std::uint64_t Segments::bytes_on_disk() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return readers_.size() * options_.segment_size;
 }
 
 bool Segments::Has(std::uint32_t segment) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return readers_.count(segment) != 0;
 }
 

@@ -33,11 +33,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "block_format.h"
 #include "log_file.h"
@@ -105,7 +105,9 @@ class Segments {
   static Result<std::unique_ptr<Segments>> Open(Env* env, const SegmentOptions& options,
                                                 std::vector<FoundBlock>* found,
                                                 SegmentRecovery* recovery,
-                                                const SegmentStart* start = nullptr);
+                                                const SegmentStart* start = nullptr)
+      // Fills in the new object before any other thread can see it.
+      SLUICE_NO_THREAD_SAFETY_ANALYSIS;
 
   // After an Open from a checkpoint: the blocks before `start`, scanned
   // (the checkpoint's own copy of them could not be used).
@@ -154,14 +156,14 @@ class Segments {
 
   Env* env_;
   SegmentOptions options_;
-  mutable std::mutex log_mu_;    // the flusher starts segments, Reclaim removes them
+  mutable Mutex log_mu_;    // the flusher starts segments, Reclaim removes them
   std::unique_ptr<LogFile> log_; // segments.log
-  std::uint32_t max_created_ = 0;  // GUARDED_BY(log_mu_)
+  std::uint32_t max_created_ SLUICE_GUARDED_BY(log_mu_) = 0;
   // segments.log entries read at Open (id -> created and not removed):
   // after a checkpoint, only those past it.
   std::map<std::uint32_t, bool> logged_;
-  mutable std::mutex mu_;
-  std::map<std::uint32_t, std::unique_ptr<File>> readers_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::uint32_t, std::unique_ptr<File>> readers_ SLUICE_GUARDED_BY(mu_);
   std::unique_ptr<File> writer_;  // O_DIRECT handle of the current segment
   std::uint32_t current_ = 0;     // 0: none yet
   std::uint64_t tail_ = 0;        // next free offset in the current segment

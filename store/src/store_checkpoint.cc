@@ -25,32 +25,26 @@ Result<std::string> ReadExactly(File& f, std::uint64_t offset, std::uint64_t n,
 
 Result<std::pair<CheckpointHeader, CheckpointRecent>> StoreImpl::ReadCheckpointRecent() {
   const std::string path = CheckpointPath();
-  auto f = env_->OpenFile(path, {});
-  if (!f.ok()) return f.status();
-  auto head = ReadExactly(**f, 0, kCheckpointHeaderBytes, path);
-  if (!head.ok()) return head.status();
-  auto header = DecodeCheckpointHeader(*head);
-  if (!header.ok()) return header.status();
-  auto size = (*f)->Size();
-  if (!size.ok()) return size.status();
-  if (*size != kCheckpointHeaderBytes + header->recent_len + header->full_len) {
-    return Corruption("index checkpoint: " + std::to_string(*size) +
+  SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(path, {}));
+  SLUICE_ASSIGN_OR_RETURN(auto head, ReadExactly(*f, 0, kCheckpointHeaderBytes, path));
+  SLUICE_ASSIGN_OR_RETURN(auto header, DecodeCheckpointHeader(head));
+  SLUICE_ASSIGN_OR_RETURN(auto size, f->Size());
+  if (size != kCheckpointHeaderBytes + header.recent_len + header.full_len) {
+    return Corruption("index checkpoint: " + std::to_string(size) +
                       " bytes, not what its header says");
   }
-  auto bytes = ReadExactly(**f, kCheckpointHeaderBytes, header->recent_len, path);
-  if (!bytes.ok()) return bytes.status();
-  auto recent = DecodeCheckpointRecent(*bytes, *header);
-  if (!recent.ok()) return recent.status();
-  return std::pair{*header, std::move(*recent)};
+  SLUICE_ASSIGN_OR_RETURN(auto bytes,
+                          ReadExactly(*f, kCheckpointHeaderBytes, header.recent_len, path));
+  SLUICE_ASSIGN_OR_RETURN(auto recent, DecodeCheckpointRecent(bytes, header));
+  return std::pair{header, std::move(recent)};
 }
 
 void StoreImpl::LoadIndex() {
   const CheckpointHeader& header = checkpoint_->first;
   const CheckpointRecent& recent = checkpoint_->second;
   Result<CheckpointFull> full = [&]() -> Result<CheckpointFull> {
-    auto f = env_->OpenFile(CheckpointPath(), {});
-    if (!f.ok()) return f.status();
-    auto bytes = ReadExactly(**f, kCheckpointHeaderBytes + header.recent_len, header.full_len,
+    SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(CheckpointPath(), {}));
+    auto bytes = ReadExactly(*f, kCheckpointHeaderBytes + header.recent_len, header.full_len,
                              CheckpointPath());
     if (!bytes.ok()) return bytes.status();
     return DecodeCheckpointFull(*bytes, header);
@@ -108,7 +102,7 @@ std::uint64_t StoreImpl::ReplaySkipBound() {
 
 void StoreImpl::WriteReplayMark() {
   if (!wal_ready_.load(std::memory_order_acquire)) return;
-  std::lock_guard lock(mark_mu_);
+  MutexLock lock(mark_mu_);
   const std::uint64_t upto = index_->ReleasableSeq();
   if (upto <= replay_mark_written_) return;
   auto f = env_->OpenFile(ReplayMarkPath(), {.create = true});
@@ -147,12 +141,11 @@ Status StoreImpl::WriteCheckpoint() {
   // the old checkpoint or the new one, never a mix.
   Status s = [&]() -> Status {
     if (env_->Exists(tmp)) SLUICE_RETURN_IF_ERROR(env_->Remove(tmp));
-    auto f = env_->OpenFile(tmp, {.create = true});
-    if (!f.ok()) return f.status();
+    SLUICE_ASSIGN_OR_RETURN(auto f, env_->OpenFile(tmp, {.create = true}));
     SLUICE_RETURN_IF_ERROR(
-        (*f)->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}));
-    SLUICE_RETURN_IF_ERROR((*f)->Sync());
-    f->reset();
+        f->Write(0, {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}));
+    SLUICE_RETURN_IF_ERROR(f->Sync());
+    f.reset();
     SLUICE_RETURN_IF_ERROR(env_->Rename(tmp, path));
     return env_->SyncDir(options_.dir);
   }();
@@ -160,7 +153,7 @@ Status StoreImpl::WriteCheckpoint() {
   if (!s.ok()) {
     (void)env_->Remove(tmp);
     checkpoint_errors_.fetch_add(1);
-    std::lock_guard lock(notes_mu_);
+    MutexLock lock(notes_mu_);
     last_checkpoint_error_ = s.message();
     return s;
   }

@@ -58,7 +58,7 @@ Ticket StoreImpl::Append(Batch batch, Ticket::Callback callback) {
   // Arrival times are stored with each batch, so replay places records
   // exactly as they were placed whatever the clock did. They stay
   // monotonic through small wobble and follow a large step back.
-  std::lock_guard lock(append_mu_);
+  MutexLock lock(append_mu_);
   if (!wal_ready_.load(std::memory_order_acquire)) {
     rejected_no_space_.fetch_add(1);
     ticket.Complete(NoSpace(UnwritableReason()));
@@ -206,7 +206,7 @@ StoreStats StoreImpl::stats() const {
   s.recovery_us = recovery_us_;
   s.torn_tail_bytes = torn_tail_bytes_.load();
   {
-    std::lock_guard lock(notes_mu_);
+    MutexLock lock(notes_mu_);
     s.notes = notes_;
     s.last_checkpoint_error = last_checkpoint_error_;
   }
@@ -216,10 +216,10 @@ StoreStats StoreImpl::stats() const {
 Status StoreImpl::Close() {
   if (closed_.exchange(true)) return Status::Ok();
   {
-    std::lock_guard lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (maintenance_.joinable()) maintenance_.join();
   if (cursor_) cursor_->Close();
   if (!wal_ready_.load(std::memory_order_acquire)) {
@@ -251,7 +251,7 @@ std::uint64_t StoreImpl::ReleasableSeq() const {
 }
 
 void StoreImpl::SetReason(std::string reason) {
-  std::lock_guard lock(unwritable_mu_);
+  MutexLock lock(unwritable_mu_);
   unwritable_reason_ = std::move(reason);
   unwritable_since_mono_ = mono_();
 }
@@ -288,9 +288,8 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, StoreContext 
   std::string why;
   Env* env = context.env;
   if (env == nullptr) {
-    auto e = NewPosixEnv(options.io_engine, &why);
-    if (!e.ok()) return e.status();
-    owned = std::move(*e);
+    SLUICE_ASSIGN_OR_RETURN(auto e, NewPosixEnv(options.io_engine, &why));
+    owned = std::move(e);
     env = owned.get();
   }
   auto now = context.now_ns ? context.now_ns : SystemNow;

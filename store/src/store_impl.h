@@ -30,15 +30,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "store/store.h"
 #include "durable_cursor_impl.h"
 #include "log_file.h"
@@ -74,7 +73,9 @@ class StoreImpl final : public Store {
         evict_unsynced_(std::move(evict_unsynced)) {}
   ~StoreImpl() override { (void)Close(); }
 
-  Status Init(const std::string& engine_why);
+  // Opens and recovers everything, before the store is shared and before
+  // its threads start: its members need no lock yet.
+  Status Init(const std::string& engine_why) SLUICE_NO_THREAD_SAFETY_ANALYSIS;
 
   Result<SeriesId> RegisterSeries(std::string_view name, ValueType type,
                                   std::string_view unit) override;
@@ -120,7 +121,7 @@ class StoreImpl final : public Store {
   // The partition window, shards and grace decide where records go, also at
   // replay; they are fixed when the store is created (store.meta) and later
   // different options are overridden, with a note.
-  Status FixPartitionParameters();
+  Status FixPartitionParameters() SLUICE_NO_THREAD_SAFETY_ANALYSIS;  // from Init
 
   std::string PmemPath() const {
     return options_.pmem_path.empty() ? options_.dir + "/wal.pmem" : options_.pmem_path;
@@ -147,7 +148,7 @@ class StoreImpl final : public Store {
   Result<std::unique_ptr<Wal>> SalvageWal(const Status& why, const Wal::ReplayFn& replay);
 
   void Note(std::string note) {
-    std::lock_guard lock(notes_mu_);
+    MutexLock lock(notes_mu_);
     notes_.push_back(std::move(note));
   }
 
@@ -161,14 +162,14 @@ class StoreImpl final : public Store {
   }
   void SetReason(std::string reason);
   std::string UnwritableReason() const {
-    std::lock_guard lock(unwritable_mu_);
+    MutexLock lock(unwritable_mu_);
     return unwritable_reason_.empty() ? "write buffer not open" : unwritable_reason_;
   }
 
   // The reserve: a preallocated, synced file given up when marking synced or
   // reclaiming meets a full disk, taken back once space returns.
   std::string ReservePath() const { return options_.dir + "/reserve"; }
-  void EnsureReserve();
+  void EnsureReserve() SLUICE_REQUIRES(reserve_mu_);
   // True when there was a reserve to give up.
   bool ReleaseReserve();
 
@@ -194,7 +195,7 @@ class StoreImpl final : public Store {
   // A record that passed the log's CRC but cannot be used (unknown type,
   // undecodable payload, a series the registry lost) is quarantined: counted,
   // its reason kept, and the rest of the log served. The store always starts.
-  Status Replay(const WalRecordView& r);
+  Status Replay(const WalRecordView& r) SLUICE_NO_THREAD_SAFETY_ANALYSIS;  // from Init
 
   Status Quarantine(std::string reason);
 
@@ -256,20 +257,20 @@ class StoreImpl final : public Store {
   // Appends refused for want of space (the file system, not the budget).
   std::atomic<bool> unwritable_{false};  // no write buffer: appends refused
   std::atomic<bool> fs_full_{false};     // the last append met a full file system
-  mutable std::mutex unwritable_mu_;
-  std::string unwritable_reason_;          // GUARDED_BY(unwritable_mu_)
-  std::int64_t unwritable_since_mono_ = 0; // GUARDED_BY(unwritable_mu_)
+  mutable Mutex unwritable_mu_;
+  std::string unwritable_reason_ SLUICE_GUARDED_BY(unwritable_mu_);
+  std::int64_t unwritable_since_mono_ SLUICE_GUARDED_BY(unwritable_mu_) = 0;
   std::atomic<std::uint64_t> fs_free_{0}, fs_total_{0}, rejected_no_space_{0},
       reserve_releases_{0}, clock_jumps_forward_{0}, clock_jumps_backward_{0};
   std::atomic<bool> fs_read_only_{false};
   std::atomic<std::int64_t> last_clock_jump_ns_{0};
-  std::mutex reserve_mu_;
+  Mutex reserve_mu_;
   std::atomic<bool> reserve_held_{false};
   // WatchClock, on the maintenance thread.
   bool clock_seen_ = false;
   std::int64_t last_wall_ = 0, last_mono_ = 0;
-  std::mutex append_mu_;
-  std::int64_t last_arrival_ = INT64_MIN;  // GUARDED_BY(append_mu_) after Open
+  Mutex append_mu_;
+  std::int64_t last_arrival_ SLUICE_GUARDED_BY(append_mu_) = INT64_MIN;  // after Open
   std::atomic<bool> closed_{false};
   bool wal_set_aside_ = false;  // written only during Open
   std::atomic<std::uint64_t> appends_{0}, records_{0}, bytes_{0}, rejected_batches_{0},
@@ -287,8 +288,8 @@ class StoreImpl final : public Store {
   std::uint64_t replay_mark_skipped_ = 0;  // batches Open skipped by the mark
   // The flusher writes the mark after each block, the maintenance thread
   // and Close after anything else that lets the log go.
-  std::mutex mark_mu_;
-  std::uint64_t replay_mark_written_ = 0;  // GUARDED_BY(mark_mu_)
+  Mutex mark_mu_;
+  std::uint64_t replay_mark_written_ SLUICE_GUARDED_BY(mark_mu_) = 0;
   // The checkpoint Open started from, until LoadIndex is done with it.
   std::optional<std::pair<CheckpointHeader, CheckpointRecent>> checkpoint_;
   std::string recovery_path_;  // written only during Open
@@ -300,17 +301,17 @@ class StoreImpl final : public Store {
   bool checkpoint_on_disk_ = false;
   std::atomic<std::uint64_t> checkpoints_written_{0}, checkpoint_errors_{0},
       checkpoint_bytes_{0};
-  std::string last_checkpoint_error_;  // GUARDED_BY(notes_mu_)
+  std::string last_checkpoint_error_ SLUICE_GUARDED_BY(notes_mu_);
   std::string last_quarantine_reason_;
   std::int64_t last_quarantine_ns_ = 0;
-  mutable std::mutex notes_mu_;
-  std::vector<std::string> notes_;  // GUARDED_BY(notes_mu_)
+  mutable Mutex notes_mu_;
+  std::vector<std::string> notes_ SLUICE_GUARDED_BY(notes_mu_);
   std::string io_engine_;
 
   std::thread maintenance_;
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;
+  Mutex stop_mu_;
+  CondVar stop_cv_;
+  bool stop_ SLUICE_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace sluice::store

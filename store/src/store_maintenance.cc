@@ -21,7 +21,7 @@ void StoreImpl::EnsureReserve() {
 }
 
 bool StoreImpl::ReleaseReserve() {
-  std::lock_guard lock(reserve_mu_);
+  MutexLock lock(reserve_mu_);
   if (!reserve_held_ && !env_->Exists(ReservePath())) return false;
   if (!env_->Remove(ReservePath()).ok()) return false;
   (void)env_->SyncDir(options_.dir);
@@ -58,7 +58,7 @@ void StoreImpl::RetryWritable() {
   }
   std::int64_t since;
   {
-    std::lock_guard lock(unwritable_mu_);
+    MutexLock lock(unwritable_mu_);
     since = unwritable_since_mono_;
   }
   const bool room = !fs_read_only_.load() && fs_free_.load() >= ResumeBytes();
@@ -76,9 +76,10 @@ void StoreImpl::RetryWritable() {
 
 void StoreImpl::Maintain() {
   if (!index_->ready()) LoadIndex();
-  std::unique_lock lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) {
-    lock.unlock();
+  MutexLock lock(stop_mu_);
+  while (!stop_cv_.WaitFor(lock, std::chrono::milliseconds(200),
+                           [&]() SLUICE_REQUIRES(stop_mu_) { return stop_; })) {
+    lock.Unlock();
     WatchClock();
     SampleSpace();
     RetryWritable();
@@ -91,10 +92,10 @@ void StoreImpl::Maintain() {
     MaybeCheckpoint();
     WriteReplayMark();
     if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
-      std::lock_guard r(reserve_mu_);
+      MutexLock r(reserve_mu_);
       EnsureReserve();
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

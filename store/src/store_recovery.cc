@@ -227,7 +227,7 @@ Status StoreImpl::OpenWriteBuffer() {
   torn_tail_bytes_ += (*wal)->stats().torn_tail_bytes;
   replay_mark_skipped_ += (*wal)->stats().passed_over;
   {
-    std::lock_guard lock(append_mu_);
+    MutexLock lock(append_mu_);
     wal_ = std::move(*wal);
     wal_ready_.store(true, std::memory_order_release);
   }

@@ -1,49 +1,47 @@
 #include "store/ticket.h"
 
-#include <condition_variable>
-#include <mutex>
+#include "base/mutex.h"
 
 namespace sluice::store {
 
 struct Ticket::State {
-  mutable std::mutex mu;
-  mutable std::condition_variable cv;
-  bool done = false;
-  Status status;
-  Callback callback;
+  explicit State(Status s) : done(true), status(std::move(s)) {}
+  explicit State(Callback cb) : callback(std::move(cb)) {}
+
+  mutable Mutex mu;
+  mutable CondVar cv;
+  bool done SLUICE_GUARDED_BY(mu) = false;
+  Status status SLUICE_GUARDED_BY(mu);
+  Callback callback SLUICE_GUARDED_BY(mu);
 };
 
 Ticket Ticket::Completed(Status status) {
-  auto s = std::make_shared<State>();
-  s->done = true;
-  s->status = std::move(status);
-  return Ticket(std::move(s));
+  return Ticket(std::make_shared<State>(std::move(status)));
 }
 
 Ticket Ticket::Pending(Callback callback) {
-  auto s = std::make_shared<State>();
-  s->callback = std::move(callback);
-  return Ticket(std::move(s));
+  return Ticket(std::make_shared<State>(std::move(callback)));
 }
 
 bool Ticket::done() const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->done;
 }
 
 Status Ticket::Wait() const {
-  std::unique_lock lock(state_->mu);
-  state_->cv.wait(lock, [&] { return state_->done; });
+  MutexLock lock(state_->mu);
+  state_->cv.Wait(lock, [&]() SLUICE_REQUIRES(state_->mu) { return state_->done; });
   return state_->status;
 }
 
 bool Ticket::WaitFor(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(state_->mu);
-  return state_->cv.wait_for(lock, timeout, [&] { return state_->done; });
+  MutexLock lock(state_->mu);
+  return state_->cv.WaitFor(lock, timeout,
+                            [&]() SLUICE_REQUIRES(state_->mu) { return state_->done; });
 }
 
 Status Ticket::status() const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   SLUICE_CHECK(state_->done);
   return state_->status;
 }
@@ -51,13 +49,13 @@ Status Ticket::status() const {
 void Ticket::Complete(Status status) const {
   Callback cb;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     SLUICE_CHECK(!state_->done);
     state_->done = true;
     state_->status = status;
     cb = std::move(state_->callback);
   }
-  state_->cv.notify_all();
+  state_->cv.NotifyAll();
   if (cb) cb(status);
 }
 

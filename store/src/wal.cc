@@ -7,14 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "base/kill_point.h"
+#include "base/mutex.h"
 #include "wal_format.h"
 
 namespace sluice::store {
@@ -60,21 +59,21 @@ class WalImpl final : public Wal {
              DoneFn done) {
     SLUICE_CHECK(type != 0 && payload.size() <= opt_.file_size / 4);
     const std::uint64_t size = WalFrameSize(payload.size());
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     // Bounded queue: wait for room rather than drop. One record always fits
     // an empty queue, whatever its size.
-    space_cv_.wait(lock, [&] {
+    space_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
       return closing_ || queued_bytes_ == 0 || queued_bytes_ + size <= MaxQueuedBytes();
     });
     if (closing_) {
-      lock.unlock();
+      lock.Unlock();
       done(Aborted("wal: closed"), 0);
       return;
     }
     queue_.push_back(Pending{type, {payload.begin(), payload.end()}, std::move(done), Clock::now(),
                              expect_seq});
     queued_bytes_ += size;
-    if (queue_.size() == 1 || queued_bytes_ >= opt_.max_group_bytes) work_cv_.notify_one();
+    if (queue_.size() == 1 || queued_bytes_ >= opt_.max_group_bytes) work_cv_.NotifyOne();
   }
 
   void Release(std::uint64_t upto) override {
@@ -85,14 +84,14 @@ class WalImpl final : public Wal {
 
   Status Close() override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       closing_ = true;
     }
-    work_cv_.notify_all();
-    space_cv_.notify_all();
+    work_cv_.NotifyAll();
+    space_cv_.NotifyAll();
     if (thread_.joinable()) thread_.join();
     file_.reset();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return last_status_;
   }
 
@@ -123,13 +122,13 @@ class WalImpl final : public Wal {
   Env* const env_;
   const WalOptions opt_;
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;   // commit thread: records queued, or closing
-  std::condition_variable space_cv_;  // appenders: room in the queue, or closing
-  std::deque<Pending> queue_;         // GUARDED_BY(mu_)
-  std::uint64_t queued_bytes_ = 0;    // GUARDED_BY(mu_), framed sizes
-  bool closing_ = false;              // GUARDED_BY(mu_)
-  Status last_status_;                // GUARDED_BY(mu_), of the last commit
+  Mutex mu_;
+  CondVar work_cv_;   // commit thread: records queued, or closing
+  CondVar space_cv_;  // appenders: room in the queue, or closing
+  std::deque<Pending> queue_ SLUICE_GUARDED_BY(mu_);
+  std::uint64_t queued_bytes_ SLUICE_GUARDED_BY(mu_) = 0;  // framed sizes
+  bool closing_ SLUICE_GUARDED_BY(mu_) = false;
+  Status last_status_ SLUICE_GUARDED_BY(mu_);  // of the last commit
   std::thread thread_;
 
   std::atomic<std::uint64_t> release_upto_{0};
@@ -163,14 +162,14 @@ std::byte* WalImpl::Buffer(std::size_t size) {
 }
 
 void WalImpl::CommitLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    work_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return closing_ || !queue_.empty(); });
     if (queue_.empty()) return;  // closing, and everything committed
     // The oldest record waits at most max_commit_delay for company.
     const Clock::time_point deadline = queue_.front().queued_at + opt_.max_commit_delay;
     while (!closing_ && queued_bytes_ < opt_.max_group_bytes && Clock::now() < deadline) {
-      work_cv_.wait_until(lock, deadline);
+      work_cv_.WaitUntil(lock, deadline);
     }
     std::vector<Pending> group;
     std::uint64_t bytes = 0;
@@ -182,10 +181,10 @@ void WalImpl::CommitLoop() {
       queue_.pop_front();
     }
     queued_bytes_ -= bytes;
-    space_cv_.notify_all();
-    lock.unlock();
+    space_cv_.NotifyAll();
+    lock.Unlock();
     CommitGroup(group);
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -226,7 +225,7 @@ void WalImpl::CommitGroup(std::vector<Pending>& group) {
     i = j;
   }
   for (; i < group.size(); ++i) group[i].done(st, 0);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   last_status_ = st;
 }
 
@@ -284,16 +283,16 @@ Status WalImpl::Repair() {
 // first_seq = next_seq_, synced, directory entry synced.
 Status WalImpl::InitFile(std::uint64_t number) {
   const std::string path = PathOf(number);
-  auto file = env_->OpenFile(path, FileOptions{.create = true, .direct = true});
-  if (!file.ok()) return file.status();
-  SLUICE_RETURN_IF_ERROR((*file)->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
+  SLUICE_ASSIGN_OR_RETURN(auto file,
+                          env_->OpenFile(path, FileOptions{.create = true, .direct = true}));
+  SLUICE_RETURN_IF_ERROR(file->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
   KillPoint("log_roll");
   AlignedBuffer block = AllocateAligned(kWalBlockSize);
   EncodeWalHeader({number, next_seq_}, {block.get(), kWalBlockSize});
   const WriteSlice slice{0, {block.get(), kWalBlockSize}};
-  SLUICE_RETURN_IF_ERROR((*file)->WriteAndSync({&slice, 1}));
+  SLUICE_RETURN_IF_ERROR(file->WriteAndSync({&slice, 1}));
   SLUICE_RETURN_IF_ERROR(env_->SyncDir(opt_.dir));
-  file_ = std::move(*file);
+  file_ = std::move(file);
   live_.push_back({number, next_seq_});
   first_held_.store(live_.front().first_seq);
   block_start_ = kWalBlockSize;
@@ -387,10 +386,9 @@ std::size_t WalImpl::PassOver(const std::vector<std::uint64_t>& numbers) {
 
 Status WalImpl::Recover(const ReplayFn& replay) {
   SLUICE_RETURN_IF_ERROR(env_->CreateDirs(opt_.dir));
-  auto names = env_->ListDir(opt_.dir);
-  if (!names.ok()) return names.status();
+  SLUICE_ASSIGN_OR_RETURN(auto names, env_->ListDir(opt_.dir));
   std::vector<std::uint64_t> numbers;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     std::uint64_t n = 0;
     if (ParseWalFileName(name, &n)) numbers.push_back(n);
   }
@@ -401,9 +399,8 @@ Status WalImpl::Recover(const ReplayFn& replay) {
   for (std::size_t idx = passed; idx < numbers.size(); ++idx) {
     const std::string path = PathOf(numbers[idx]);
     const bool is_last = idx + 1 == numbers.size();
-    auto whole = env_->ReadWholeFile(path);
-    if (!whole.ok()) return whole.status();
-    const std::span<const std::byte> bytes = (*whole)->bytes();
+    SLUICE_ASSIGN_OR_RETURN(auto whole, env_->ReadWholeFile(path));
+    const std::span<const std::byte> bytes = whole->bytes();
     auto header = DecodeWalHeader(bytes);
     if (!header.ok() || header->file_number != numbers[idx]) {
       if (is_last) {
@@ -455,22 +452,20 @@ Status WalImpl::Recover(const ReplayFn& replay) {
   // with the gap, every record after them) away. So before anything is
   // appended, every file replayed from is synced, and then the directory.
   for (const LiveFile& f : live_) {
-    auto file = env_->OpenFile(PathOf(f.number), FileOptions{});
-    if (!file.ok()) return file.status();
-    SLUICE_RETURN_IF_ERROR((*file)->Sync().WithContext("wal sync at recovery " + PathOf(f.number)));
+    SLUICE_ASSIGN_OR_RETURN(auto file, env_->OpenFile(PathOf(f.number), FileOptions{}));
+    SLUICE_RETURN_IF_ERROR(file->Sync().WithContext("wal sync at recovery " + PathOf(f.number)));
   }
   SLUICE_RETURN_IF_ERROR(env_->SyncDir(opt_.dir).WithContext("wal sync at recovery " + opt_.dir));
 
   // Continue in the last file right after its last valid record.
-  auto file = env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true});
-  if (!file.ok()) return file.status();
-  file_ = std::move(*file);
+  SLUICE_ASSIGN_OR_RETURN(auto file,
+                          env_->OpenFile(PathOf(live_.back().number), FileOptions{.direct = true}));
+  file_ = std::move(file);
   // A no-op unless the file was cut short.
   SLUICE_RETURN_IF_ERROR(file_->Preallocate(opt_.file_size, Preallocation::kWriteZeros));
   block_start_ = AlignDown(last.valid_end);
   tail_len_ = static_cast<std::size_t>(last.valid_end - block_start_);
-  auto got = file_->Read(block_start_, {tail_.get(), kWalBlockSize});
-  if (!got.ok()) return got.status();
+  SLUICE_RETURN_IF_ERROR(file_->Read(block_start_, {tail_.get(), kWalBlockSize}).status());
   std::memset(tail_.get() + tail_len_, 0, kWalBlockSize - tail_len_);
   torn_tail_bytes_ = last.torn_end - last.valid_end;
   if (last.torn_end > last.valid_end) {
@@ -486,7 +481,8 @@ void Wal::AppendAt(std::uint64_t, std::uint8_t, std::span<const std::byte>, Done
   done(Unsupported("this write buffer cannot append at a given number"), 0);
 }
 
-Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options, const ReplayFn& replay) {
+Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options,
+                                       const ReplayFn& replay) {
   if (options.dir.empty()) return InvalidArgument("wal: dir is empty");
   if (options.file_size < 4 * kWalBlockSize || options.file_size % kWalBlockSize != 0) {
     return InvalidArgument("wal: file_size must be a multiple of 4096, at least 16 KiB");

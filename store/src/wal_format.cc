@@ -204,12 +204,10 @@ Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std:
 
 Result<WalFileHeader> ReadWalFileHeader(Env* env, const std::string& dir, std::uint64_t number) {
   const std::string path = dir + "/" + WalFileName(number);
-  auto file = env->OpenFile(path, FileOptions{.read_only = true});
-  if (!file.ok()) return file.status();
+  SLUICE_ASSIGN_OR_RETURN(auto file, env->OpenFile(path, FileOptions{.read_only = true}));
   std::vector<std::byte> head(kWalBlockSize);
-  auto got = (*file)->Read(0, head);
-  if (!got.ok()) return got.status();
-  if (*got != kWalBlockSize) return Corruption(path + ": shorter than its header block");
+  SLUICE_ASSIGN_OR_RETURN(auto got, file->Read(0, head));
+  if (got != kWalBlockSize) return Corruption(path + ": shorter than its header block");
   auto header = DecodeWalHeader(head);
   if (!header.ok()) return header.status().WithContext(path);
   if (header->file_number != number) return Corruption(path + ": header names another file");

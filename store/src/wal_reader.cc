@@ -18,14 +18,11 @@ void WalReader::Drop() {
 Status WalReader::Load(std::uint64_t number) {
   Drop();
   const std::string path = dir_ + "/" + WalFileName(number);
-  auto file = env_->OpenFile(path, FileOptions{.read_only = true});
-  if (!file.ok()) return file.status();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.status();
-  bytes_.resize(static_cast<std::size_t>(*size));
-  auto got = (*file)->Read(0, bytes_);
-  if (!got.ok()) return got.status();
-  bytes_.resize(*got);
+  SLUICE_ASSIGN_OR_RETURN(auto file, env_->OpenFile(path, FileOptions{.read_only = true}));
+  SLUICE_ASSIGN_OR_RETURN(auto size, file->Size());
+  bytes_.resize(static_cast<std::size_t>(size));
+  SLUICE_ASSIGN_OR_RETURN(auto got, file->Read(0, bytes_));
+  bytes_.resize(got);
   WalFileContents before_damage;
   auto contents = ParseWalFile(bytes_, path, &before_damage);
   // A file being written may show a write in progress; what precedes it is
@@ -45,10 +42,9 @@ Result<WalReadResult> WalReader::Read(std::uint64_t from, std::uint64_t upto,
                       records_.back().seq >= from;
   if (!cached) {
     // The file whose first sequence number is the greatest not above `from`.
-    auto names = env_->ListDir(dir_);
-    if (!names.ok()) return names.status();
+    SLUICE_ASSIGN_OR_RETURN(auto names, env_->ListDir(dir_));
     std::vector<std::pair<std::uint64_t, std::uint64_t>> files;  // first_seq, number
-    for (const auto& name : *names) {
+    for (const auto& name : names) {
       std::uint64_t n = 0;
       if (!ParseWalFileName(name, &n)) continue;
       auto h = ReadWalFileHeader(env_, dir_, n);

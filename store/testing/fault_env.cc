@@ -134,7 +134,7 @@ class FaultFile final : public File {
   Result<std::size_t> Read(std::uint64_t offset, std::span<std::byte> data) override {
     auto got = base_->Read(offset, data);
     if (!got.ok()) return got;
-    for (const std::uint64_t b : env_->PlanFlips(env_->read_flips_, kind_, *got)) {
+    for (const std::uint64_t b : env_->PlanFlips(&FaultInjectionEnv::read_flips_, kind_, *got)) {
       data[b / 8] ^= std::byte{static_cast<unsigned char>(1u << (b % 8))};
       env_->NoteFlip(path(), offset + b / 8, static_cast<std::uint8_t>(b % 8), false);
     }
@@ -143,9 +143,8 @@ class FaultFile final : public File {
 
   Status Preallocate(std::uint64_t size, Preallocation how) override {
     const auto v = env_->CountCall(kind_);
-    auto current = base_->Size();
-    if (!current.ok()) return current.status();
-    const std::uint64_t grow = size > *current ? size - *current : 0;
+    SLUICE_ASSIGN_OR_RETURN(auto current, base_->Size());
+    const std::uint64_t grow = size > current ? size - current : 0;
     Status error = v.error;
     if (error.ok() && (env_->Admit(grow, &error) != grow || !error.ok()) && error.ok()) {
       error = FaultStatus(StatusCode::kIoError);
@@ -157,8 +156,8 @@ class FaultFile final : public File {
       if (grow == 0) return base_->Preallocate(size, how);
       // ENOSPC part-way: the file grew to an unaligned size, and that
       // survives a power cut (its unsynced writes do not).
-      const std::uint64_t partial = PartialSize(*current, size);
-      if (partial > *current) {
+      const std::uint64_t partial = PartialSize(current, size);
+      if (partial > current) {
         SLUICE_RETURN_IF_ERROR(base_->Preallocate(partial, how));
         env_->KeepSize(path(), partial);
       }
@@ -191,7 +190,7 @@ class FaultFile final : public File {
   std::span<const WriteSlice> WithFlips(std::span<const WriteSlice> slices, std::uint64_t total,
                                         std::vector<AlignedBuffer>& copies,
                                         std::vector<WriteSlice>& flipped) {
-    const auto bits = env_->PlanFlips(env_->write_flips_, kind_, total);
+    const auto bits = env_->PlanFlips(&FaultInjectionEnv::write_flips_, kind_, total);
     if (bits.empty()) return slices;
     std::uint64_t start = 0;  // of the current slice within the operation
     auto next = bits.begin();
@@ -258,7 +257,7 @@ class FaultRegion final : public PersistentRegion {
     if (n > 0) {
       env_->RecordRegionWrite(*base_, offset, n);
       const auto bits = n == data.size() && error.ok()
-                            ? env_->PlanFlips(env_->write_flips_, FileKind::kPmem, n)
+                            ? env_->PlanFlips(&FaultInjectionEnv::write_flips_, FileKind::kPmem, n)
                             : std::vector<std::uint64_t>{};
       if (!bits.empty()) {
         std::vector<std::byte> copy(data.begin(), data.end());
@@ -300,13 +299,13 @@ class FaultRegion final : public PersistentRegion {
 };
 
 void FaultInjectionEnv::SetWriteError(StatusCode code) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   error_ = code;
 }
 
 void FaultInjectionEnv::FailAfterBytes(std::uint64_t n, StatusCode code,
                                        std::uint64_t sector_seed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   budget_armed_ = true;
   budget_ = n;
   budget_code_ = code;
@@ -315,22 +314,22 @@ void FaultInjectionEnv::FailAfterBytes(std::uint64_t n, StatusCode code,
 }
 
 void FaultInjectionEnv::FlipBitsOnWrite(const BitFlips& flips) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   write_flips_ = {true, flips, 0};
 }
 
 void FaultInjectionEnv::FlipBitsOnRead(const BitFlips& flips) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   read_flips_ = {true, flips, 0};
 }
 
 std::vector<FlippedBit> FaultInjectionEnv::flipped_bits() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return flipped_;
 }
 
 void FaultInjectionEnv::FailCall(CallFault fault, std::uint64_t k, FileKind kind) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   call_fault_ = fault;
   call_armed_ = true;
   call_k_ = k;
@@ -339,22 +338,22 @@ void FaultInjectionEnv::FailCall(CallFault fault, std::uint64_t k, FileKind kind
 }
 
 std::uint64_t FaultInjectionEnv::mutating_calls(FileKind kind) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return calls_[static_cast<int>(kind)];
 }
 
 void FaultInjectionEnv::PowerOff() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   powered_off_ = true;
 }
 
 bool FaultInjectionEnv::powered_off() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return powered_off_;
 }
 
 FaultInjectionEnv::Verdict FaultInjectionEnv::CountCall(FileKind kind) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++calls_[static_cast<int>(FileKind::kAny)];
   if (kind != FileKind::kAny) ++calls_[static_cast<int>(kind)];
   if (powered_off_) return {{StatusCode::kIoError, "injected fault: the machine is off"}, false};
@@ -384,13 +383,13 @@ bool FaultInjectionEnv::FullLocked() const {
 Result<Env::Space> FaultInjectionEnv::FileSystemSpace(const std::string& path) {
   auto space = base_->FileSystemSpace(path);
   if (!space.ok()) return space;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (FullLocked()) space->free_bytes = 0;
   return space;
 }
 
 void FaultInjectionEnv::ClearFaults() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   call_armed_ = false;
   disk_full_ = false;
   powered_off_ = false;
@@ -403,7 +402,7 @@ void FaultInjectionEnv::ClearFaults() {
 }
 
 std::uint64_t FaultInjectionEnv::Admit(std::uint64_t n, Status* error, std::uint64_t* sector_seed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (error_ != StatusCode::kOk) {
     *error = FaultStatus(error_);
     return 0;
@@ -426,9 +425,10 @@ std::uint64_t FaultInjectionEnv::Admit(std::uint64_t n, Status* error, std::uint
   return n;
 }
 
-std::vector<std::uint64_t> FaultInjectionEnv::PlanFlips(FlipState& state, FileKind kind,
-                                                        std::uint64_t n) {
-  std::lock_guard lock(mu_);
+std::vector<std::uint64_t> FaultInjectionEnv::PlanFlips(FlipState FaultInjectionEnv::*which,
+                                                        FileKind kind, std::uint64_t n) {
+  MutexLock lock(mu_);
+  FlipState& state = this->*which;
   if (!state.armed || n == 0) return {};
   if (state.spec.kind != FileKind::kAny && state.spec.kind != kind) return {};
   const std::uint64_t ordinal = state.seen++;
@@ -448,37 +448,35 @@ std::vector<std::uint64_t> FaultInjectionEnv::PlanFlips(FlipState& state, FileKi
 
 void FaultInjectionEnv::NoteFlip(const std::string& path, std::uint64_t offset, std::uint8_t bit,
                                  bool on_write) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   flipped_.push_back({path, offset, bit, on_write});
 }
 
 Status FaultInjectionEnv::RecordWrite(File* shadow, const std::string& path, std::uint64_t offset,
                                       std::uint64_t n) {
   SLUICE_CHECK(shadow != nullptr);  // writing a read-only file
-  auto size = shadow->Size();
-  if (!size.ok()) return size.status();
+  SLUICE_ASSIGN_OR_RETURN(auto size, shadow->Size());
   Undo undo{offset, {}};
-  if (offset < *size) {
-    undo.pre_image.resize(static_cast<std::size_t>(std::min(n, *size - offset)));
-    auto got = shadow->Read(offset, undo.pre_image);
-    if (!got.ok()) return got.status();
-    undo.pre_image.resize(*got);
+  if (offset < size) {
+    undo.pre_image.resize(static_cast<std::size_t>(std::min(n, size - offset)));
+    SLUICE_ASSIGN_OR_RETURN(auto got, shadow->Read(offset, undo.pre_image));
+    undo.pre_image.resize(got);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FileState& state = files_[path];
-  if (state.undo.empty()) state.synced_size = *size;
+  if (state.undo.empty()) state.synced_size = size;
   state.undo.push_back(std::move(undo));
   state.unsynced += n;
   return Status::Ok();
 }
 
 void FaultInjectionEnv::MarkSynced(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   files_.erase(path);
 }
 
 void FaultInjectionEnv::KeepSize(const std::string& path, std::uint64_t size) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = files_.find(path);
   if (it != files_.end()) it->second.durable_size = std::max(it->second.durable_size, size);
 }
@@ -486,7 +484,7 @@ void FaultInjectionEnv::KeepSize(const std::string& path, std::uint64_t size) {
 Result<std::string> FaultInjectionEnv::SyncedImage(const std::string& path) {
   FileState state;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = files_.find(path); it != files_.end()) state = it->second;
   }
   std::ifstream in(path, std::ios::binary);
@@ -500,12 +498,13 @@ Result<std::string> FaultInjectionEnv::SyncedImage(const std::string& path) {
     std::memcpy(image.data() + it->offset, it->pre_image.data(), n);
   }
   image.resize(static_cast<std::size_t>(state.synced_size));
-  if (state.durable_size > state.synced_size) image.resize(static_cast<std::size_t>(state.durable_size));
+  if (state.durable_size > state.synced_size)
+    image.resize(static_cast<std::size_t>(state.durable_size));
   return image;
 }
 
 std::uint64_t FaultInjectionEnv::unsynced_bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::uint64_t total = 0;
   for (const auto& [path, state] : files_) total += state.unsynced;
   return total;
@@ -513,14 +512,15 @@ std::uint64_t FaultInjectionEnv::unsynced_bytes() const {
 
 void FaultInjectionEnv::RecordRegionWrite(const PersistentRegion& region, std::uint64_t offset,
                                           std::uint64_t n) {
-  const auto pre = region.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
-  std::lock_guard lock(mu_);
+  const auto pre =
+      region.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
+  MutexLock lock(mu_);
   regions_[region.path()].push_back(Undo{offset, {pre.begin(), pre.end()}});
   unpersisted_ += n;
 }
 
 void FaultInjectionEnv::MarkPersisted(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = regions_.find(path);
   if (it == regions_.end()) return;
   for (const auto& u : it->second) unpersisted_ -= u.pre_image.size();
@@ -528,7 +528,7 @@ void FaultInjectionEnv::MarkPersisted(const std::string& path) {
 }
 
 std::uint64_t FaultInjectionEnv::unpersisted_bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return unpersisted_;
 }
 
@@ -544,13 +544,12 @@ Status FaultInjectionEnv::DropUnpersisted(std::uint64_t seed) {
   };
   std::map<std::string, std::vector<Undo>> regions;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     regions.swap(regions_);
     unpersisted_ = 0;
   }
   for (auto& [path, undo] : regions) {
-    auto file = base_->OpenFile(path, FileOptions{});
-    if (!file.ok()) return file.status();
+    SLUICE_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, FileOptions{}));
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
       const std::uint64_t end = it->offset + it->pre_image.size();
       for (std::uint64_t p = it->offset; p < end;) {
@@ -559,12 +558,12 @@ Status FaultInjectionEnv::DropUnpersisted(std::uint64_t seed) {
           const auto chunk = std::span<const std::byte>(it->pre_image)
                                  .subspan(static_cast<std::size_t>(p - it->offset),
                                           static_cast<std::size_t>(next - p));
-          SLUICE_RETURN_IF_ERROR((*file)->Write(p, chunk));
+          SLUICE_RETURN_IF_ERROR(file->Write(p, chunk));
         }
         p = next;
       }
     }
-    SLUICE_RETURN_IF_ERROR((*file)->Sync());
+    SLUICE_RETURN_IF_ERROR(file->Sync());
   }
   return Status::Ok();
 }
@@ -572,24 +571,22 @@ Status FaultInjectionEnv::DropUnpersisted(std::uint64_t seed) {
 Result<std::unique_ptr<PersistentRegion>> FaultInjectionEnv::MapPersistent(const std::string& path,
                                                                            std::uint64_t size) {
   const bool created = !base_->Exists(path);
-  auto base = base_->MapPersistent(path, size);
-  if (!base.ok()) return base.status();
+  SLUICE_ASSIGN_OR_RETURN(auto base, base_->MapPersistent(path, size));
   if (created) RecordCreate(path);
-  return std::unique_ptr<PersistentRegion>(std::make_unique<FaultRegion>(this, std::move(*base)));
+  return std::unique_ptr<PersistentRegion>(std::make_unique<FaultRegion>(this, std::move(base)));
 }
 
 Status FaultInjectionEnv::DropUnsyncedData() {
   SLUICE_RETURN_IF_ERROR(DropUnpersisted(0));
   std::map<std::string, FileState> files;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     files.swap(files_);
   }
   for (auto& [path, state] : files) {
-    auto file = base_->OpenFile(path, FileOptions{});
-    if (!file.ok()) return file.status();
+    SLUICE_ASSIGN_OR_RETURN(auto file, base_->OpenFile(path, FileOptions{}));
     for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
-      SLUICE_RETURN_IF_ERROR((*file)->Write(it->offset, it->pre_image));
+      SLUICE_RETURN_IF_ERROR(file->Write(it->offset, it->pre_image));
     }
     std::error_code ec;
     std::filesystem::resize_file(path, state.synced_size, ec);
@@ -597,7 +594,7 @@ Status FaultInjectionEnv::DropUnsyncedData() {
       std::filesystem::resize_file(path, state.durable_size, ec);
     }
     if (ec) return ErrnoStatus("truncate " + path, ec.value());
-    SLUICE_RETURN_IF_ERROR((*file)->Sync());
+    SLUICE_RETURN_IF_ERROR(file->Sync());
   }
   return UndoDirOps();
 }
@@ -609,17 +606,15 @@ Result<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& pat
     if (auto v = CountCall(FileKindOf(path)); !v.error.ok()) return v.error;
     created = !base_->Exists(path);
   }
-  auto base = base_->OpenFile(path, options);
-  if (!base.ok()) return base.status();
+  SLUICE_ASSIGN_OR_RETURN(auto base, base_->OpenFile(path, options));
   if (created) RecordCreate(path);
   std::unique_ptr<File> shadow;
   if (!options.read_only) {
-    auto s = base_->OpenFile(path, FileOptions{});
-    if (!s.ok()) return s.status();
-    shadow = std::move(*s);
+    SLUICE_ASSIGN_OR_RETURN(auto s, base_->OpenFile(path, FileOptions{}));
+    shadow = std::move(s);
   }
   return std::unique_ptr<File>(
-      std::make_unique<FaultFile>(this, std::move(*base), std::move(shadow)));
+      std::make_unique<FaultFile>(this, std::move(base), std::move(shadow)));
 }
 
 }  // namespace sluice::store

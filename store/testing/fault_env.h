@@ -49,11 +49,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "store/env.h"
 
 namespace sluice::store {
@@ -250,7 +250,9 @@ class FaultInjectionEnv final : public Env {
   std::uint64_t Admit(std::uint64_t n, Status* error, std::uint64_t* sector_seed = nullptr);
   // The bit positions (in [0, 8 * n)) to flip in an operation of `n` bytes
   // on `path` of `kind`; empty when none. Records nothing yet.
-  std::vector<std::uint64_t> PlanFlips(FlipState& state, FileKind kind, std::uint64_t n);
+  // `which` is write_flips_ or read_flips_.
+  std::vector<std::uint64_t> PlanFlips(FlipState FaultInjectionEnv::*which, FileKind kind,
+                                       std::uint64_t n);
   void NoteFlip(const std::string& path, std::uint64_t offset, std::uint8_t bit, bool on_write);
   // Saves the pre-image of [offset, offset+n) of `path` before it is written.
   Status RecordWrite(File* shadow, const std::string& path, std::uint64_t offset, std::uint64_t n);
@@ -263,16 +265,17 @@ class FaultInjectionEnv final : public Env {
   // FailCall, PowerOff and a spent FailAfterBytes (SetWriteError and the
   // byte budget of file and region data are Admit's).
   Verdict CountCall(FileKind kind);
-  // Whether the disk is full now (see FileSystemSpace). REQUIRES: mu_ held.
-  bool FullLocked() const;
+  // Whether the disk is full now (see FileSystemSpace).
+  bool FullLocked() const SLUICE_REQUIRES(mu_);
   // The content `path` would have after a power cut (its synced bytes).
   Result<std::string> SyncedImage(const std::string& path);
   // Directory entries: recorded after the wrapped Env made the change.
   void RecordCreate(const std::string& path);
   // Moves what is tracked under `from` (a file, or a directory and
   // everything below it) to `to`; also in the pending directory operations
-  // before position `ops_end` of dir_ops_. REQUIRES: mu_ held.
-  void RekeyLocked(const std::string& from, const std::string& to, std::size_t ops_end);
+  // before position `ops_end` of dir_ops_.
+  void RekeyLocked(const std::string& from, const std::string& to, std::size_t ops_end)
+      SLUICE_REQUIRES(mu_);
   static void RekeyOps(std::vector<DirOp>& ops, std::size_t end, const std::string& from,
                        const std::string& to);
   // A partial preallocation of `path` to `size` that a power cut keeps.
@@ -281,7 +284,7 @@ class FaultInjectionEnv final : public Env {
   Status UndoDirOps();
 
   Env* const base_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, FileState> files_;
   std::map<std::string, std::vector<Undo>> regions_;  // by path, in write order
   std::uint64_t unpersisted_ = 0;
@@ -291,18 +294,19 @@ class FaultInjectionEnv final : public Env {
   StatusCode budget_code_ = StatusCode::kIoError;
   std::uint64_t sector_seed_ = 0;  // tear the crossing write by sectors
   bool tripped_ = false;           // the budget ran out: the machine is off
-  FlipState write_flips_, read_flips_;  // GUARDED_BY(mu_)
-  std::vector<DirOp> dir_ops_;          // GUARDED_BY(mu_), in order
-  // Sweeps. GUARDED_BY(mu_).
-  std::uint64_t calls_[5] = {};  // by FileKind
-  CallFault call_fault_ = CallFault::kNoSpaceFrom;
-  bool call_armed_ = false;
-  std::uint64_t call_k_ = 0;
+  FlipState write_flips_ SLUICE_GUARDED_BY(mu_);
+  FlipState read_flips_ SLUICE_GUARDED_BY(mu_);
+  std::vector<DirOp> dir_ops_ SLUICE_GUARDED_BY(mu_);  // in order
+  // Sweeps.
+  std::uint64_t calls_[5] SLUICE_GUARDED_BY(mu_) = {};  // by FileKind
+  CallFault call_fault_ SLUICE_GUARDED_BY(mu_) = CallFault::kNoSpaceFrom;
+  bool call_armed_ SLUICE_GUARDED_BY(mu_) = false;
+  std::uint64_t call_k_ SLUICE_GUARDED_BY(mu_) = 0;
   FileKind call_kind_ = FileKind::kAny;
   std::uint64_t call_seen_ = 0;  // matching calls since armed
   bool disk_full_ = false;       // kNoSpaceFrom came
   bool powered_off_ = false;     // kCrashAfter came, or PowerOff()
-  std::vector<FlippedBit> flipped_;     // GUARDED_BY(mu_)
+  std::vector<FlippedBit> flipped_ SLUICE_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::store

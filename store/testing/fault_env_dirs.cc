@@ -27,7 +27,8 @@ std::string ParentOf(const std::string& path) {
 
 // Whether `path` is `dir` or below it.
 bool Under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
 FileKind DirKindOf(const std::string& dir) {
@@ -44,7 +45,7 @@ void FaultInjectionEnv::RecordCreate(const std::string& path) {
   op.type = DirOp::Type::kCreate;
   op.path = Norm(path);
   op.unsynced = {ParentOf(path)};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   dir_ops_.push_back(std::move(op));
 }
 
@@ -90,7 +91,7 @@ Status FaultInjectionEnv::UndoDirOps() {
   namespace fs = std::filesystem;
   std::vector<DirOp> ops;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ops.swap(dir_ops_);
   }
   const auto write_whole = [](const std::string& path, const std::string& image) {
@@ -145,7 +146,7 @@ Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to)
     op.image = std::move(*image);
   }
   SLUICE_RETURN_IF_ERROR(base_->Rename(from, to));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RekeyLocked(op.path, op.to, dir_ops_.size());
   dir_ops_.push_back(std::move(op));
   return Status::Ok();
@@ -167,7 +168,7 @@ Status FaultInjectionEnv::Remove(const std::string& path) {
     op.image = std::move(*image);
   }
   SLUICE_RETURN_IF_ERROR(base_->Remove(path));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(files_, [&](const auto& e) { return Under(Norm(e.first), op.path); });
   dir_ops_.push_back(std::move(op));
   return Status::Ok();
@@ -177,7 +178,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
   if (auto v = CountCall(DirKindOf(path)); !v.error.ok()) return v.error;
   SLUICE_RETURN_IF_ERROR(base_->SyncDir(path));
   const std::string dir = Norm(path);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& op : dir_ops_) op.unsynced.erase(dir);
   std::erase_if(dir_ops_, [](const DirOp& op) { return op.unsynced.empty(); });
   return Status::Ok();

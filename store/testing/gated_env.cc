@@ -33,16 +33,16 @@ class GatedEnv::GatedFile final : public File {
 };
 
 void GatedEnv::Close() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   closed_ = true;
 }
 
 void GatedEnv::Open() {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     closed_ = false;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 Result<std::unique_ptr<File>> GatedEnv::OpenFile(const std::string& path, FileOptions options) {
@@ -53,48 +53,48 @@ Result<std::unique_ptr<File>> GatedEnv::OpenFile(const std::string& path, FileOp
 }
 
 void GatedEnv::Read(std::size_t n) {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   const auto me = std::this_thread::get_id();
-  cv_.wait(l, [&] { return !reads_held_ || me == free_reader_; });
+  cv_.Wait(l, [&]() SLUICE_REQUIRES(mu_) { return !reads_held_ || me == free_reader_; });
   read_[me] += n;
 }
 
 void GatedEnv::HoldReadsExcept(std::thread::id free) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   reads_held_ = true;
   free_reader_ = free;
 }
 
 void GatedEnv::ReleaseReads() {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     reads_held_ = false;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::uint64_t GatedEnv::bytes_read(std::thread::id thread) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = read_.find(thread);
   return it == read_.end() ? 0 : it->second;
 }
 
 std::uint64_t GatedEnv::bytes_read() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::uint64_t n = 0;
   for (const auto& [t, b] : read_) n += b;
   return n;
 }
 
 void GatedEnv::ResetReadCounts() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   read_.clear();
 }
 
 void GatedEnv::Wait() {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   if (closed_) ++held_;
-  cv_.wait(l, [&] { return !closed_; });
+  cv_.Wait(l, [&]() SLUICE_REQUIRES(mu_) { return !closed_; });
 }
 
 }  // namespace sluice::store

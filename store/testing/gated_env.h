@@ -9,16 +9,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "store/env.h"
 
 namespace sluice::store {
@@ -59,13 +58,13 @@ class GatedEnv final : public Env {
 
   Env* base_;
   std::function<bool(const std::string&)> gated_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  CondVar cv_;
   bool closed_ = false;
   std::atomic<std::uint64_t> held_{0};
-  bool reads_held_ = false;            // GUARDED_BY(mu_)
-  std::thread::id free_reader_;        // GUARDED_BY(mu_)
-  std::map<std::thread::id, std::uint64_t> read_;  // GUARDED_BY(mu_)
+  bool reads_held_ SLUICE_GUARDED_BY(mu_) = false;
+  std::thread::id free_reader_ SLUICE_GUARDED_BY(mu_);
+  std::map<std::thread::id, std::uint64_t> read_ SLUICE_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::store

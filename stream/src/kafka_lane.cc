@@ -57,7 +57,10 @@ Status KafkaLaneImpl::Init() {
   rd_kafka_header_add(headers_, "site", -1, opt_.site.data(),
                       static_cast<ssize_t>(opt_.site.size()));
   SLUICE_RETURN_IF_ERROR(CreateProducer());
-  latencies_.reserve(kLatencySamples);
+  {
+    MutexLock lock(stats_mu_);
+    latencies_.reserve(kLatencySamples);
+  }
   running_ = true;
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -65,7 +68,7 @@ Status KafkaLaneImpl::Init() {
 
 void KafkaLaneImpl::Stop(std::uint32_t flush_ms) {
   {
-    std::lock_guard lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     if (stop_requested_) {
       if (thread_.joinable()) thread_.join();
       return;
@@ -81,7 +84,7 @@ void KafkaLaneImpl::Stop(std::uint32_t flush_ms) {
 KafkaLaneStats KafkaLaneImpl::stats() const {
   KafkaLaneStats s;
   {
-    std::lock_guard lock(stats_mu_);
+    MutexLock lock(stats_mu_);
     s = stats_;
     if (!latencies_.empty()) {
       std::vector<std::uint64_t> v = latencies_;
@@ -103,15 +106,14 @@ KafkaLaneStats KafkaLaneImpl::stats() const {
 }
 
 Status KafkaLaneImpl::CreateProducer() {
-  auto conf = BuildProducerConf(opt_);
-  if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_opaque(conf->get(), this);
-  rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaLaneImpl::OnDelivery);
-  rd_kafka_conf_set_error_cb(conf->get(), &KafkaLaneImpl::OnError);
+  SLUICE_ASSIGN_OR_RETURN(auto conf, BuildProducerConf(opt_));
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaLaneImpl::OnDelivery);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaLaneImpl::OnError);
   char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
   if (rk == nullptr) return InvalidArgument(std::string("kafka producer: ") + err);
-  (void)conf->release();  // owned by rk now
+  (void)conf.release();  // owned by rk now
   rk_ = rk;
   rkt_ = rd_kafka_topic_new(rk_, topic_.c_str(), nullptr);
   if (rkt_ == nullptr) {
@@ -158,7 +160,7 @@ void KafkaLaneImpl::ClientError(rd_kafka_t* rk, rd_kafka_resp_err_t err, const c
 }
 
 void KafkaLaneImpl::NoteError(DeliveryError kind, const std::string& what, bool delivery) {
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(stats_mu_);
   auto& counters = delivery ? stats_.delivery_errors : stats_.client_errors;
   ++counters[static_cast<int>(kind)];
   stats_.last_error = std::string(DeliveryErrorName(kind)) + ": " + what;
@@ -182,8 +184,8 @@ const SeriesEntry& KafkaLaneImpl::Series(store::SeriesId id) {
   return e;
 }
 
-bool KafkaLaneImpl::Produce(const std::string& key, const std::string& value, std::int64_t timestamp_ns,
-                            Slot* slot) {
+bool KafkaLaneImpl::Produce(const std::string& key, const std::string& value,
+                            std::int64_t timestamp_ns, Slot* slot) {
   const std::int64_t ms = timestamp_ns >= 0 ? timestamp_ns / 1'000'000 : 0;
   for (;;) {
     rd_kafka_headers_t* h = rd_kafka_headers_copy(headers_);
@@ -279,11 +281,10 @@ Slot& KafkaLaneImpl::NewSlot(const std::vector<store::DurableBatch>& batches) {
 }
 
 Status KafkaLaneImpl::ProduceRecords(std::uint64_t budget, std::string& value) {
-  auto batches = ReadSome(budget, std::chrono::milliseconds(50));
-  if (!batches.ok()) return batches.status();
-  if (batches->empty()) return Status::Ok();
-  Slot& slot = NewSlot(*batches);
-  for (const auto& b : *batches) {
+  SLUICE_ASSIGN_OR_RETURN(auto batches, ReadSome(budget, std::chrono::milliseconds(50)));
+  if (batches.empty()) return Status::Ok();
+  Slot& slot = NewSlot(batches);
+  for (const auto& b : batches) {
     for (const store::Record& r : *b.records) {
       const SeriesEntry& e = Series(r.series);
       if (!e.send) {
@@ -308,11 +309,13 @@ Status KafkaLaneImpl::ProduceBatches(std::uint64_t budget, std::string& value) {
   std::uint64_t records = 0;
   const auto deadline = Clock::now() + std::chrono::milliseconds(opt_.linger_ms);
   while (records < budget && !stop_.load()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0 && !group.empty()) break;
     auto batches = cursor_->Read(256, budget - records,
-                                 group.empty() && slots_.empty() ? std::chrono::milliseconds(50)
-                                                                 : std::max(left, std::chrono::milliseconds(0)));
+                                 group.empty() && slots_.empty()
+                                     ? std::chrono::milliseconds(50)
+                                     : std::max(left, std::chrono::milliseconds(0)));
     if (!batches.ok()) {
       if (group.empty()) return batches.status();
       break;
@@ -381,7 +384,7 @@ void KafkaLaneImpl::CollectCompleted() {
     confirm_target_ = s.last_seq;
     delivered = true;
     {
-      std::lock_guard lock(stats_mu_);
+      MutexLock lock(stats_mu_);
       for (std::int64_t a : s.arrivals) {
         const std::uint64_t us = now > a ? static_cast<std::uint64_t>(now - a) / 1000 : 0;
         if (latencies_.size() < kLatencySamples) latencies_.push_back(us);
@@ -392,7 +395,7 @@ void KafkaLaneImpl::CollectCompleted() {
   }
   if (delivered) {
     brokers_down_ = false;
-    std::lock_guard lock(stats_mu_);
+    MutexLock lock(stats_mu_);
     stats_.auth_error.clear();
     stats_.last_delivery_ns = now;
   }
@@ -429,7 +432,8 @@ void KafkaLaneImpl::Rewind() {
     confirm_target_ = it->last_seq;
   }
   MaybeConfirm(true);
-  if (fatal_ || rd_kafka_fatal_error(rk_, fatal_why_, sizeof fatal_why_) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (fatal_ ||
+      rd_kafka_fatal_error(rk_, fatal_why_, sizeof fatal_why_) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     DestroyProducer();
     slots_.clear();
     fatal_ = false;
@@ -455,7 +459,7 @@ void KafkaLaneImpl::Rewind() {
 }
 
 void KafkaLaneImpl::PublishCounters() {
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(stats_mu_);
   stats_.records_sent = records_sent_;
   stats_.records_delivered = records_delivered_;
   stats_.records_filtered = records_filtered_;

@@ -16,10 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "stream/kafka_lane.h"
 #include "message_format.h"
 #include "producer_conf.h"
@@ -145,8 +145,8 @@ class KafkaLaneImpl final : public KafkaLane {
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> brokers_down_{false};
-  std::mutex stop_mu_;
-  bool stop_requested_ = false;     // GUARDED_BY(stop_mu_)
+  Mutex stop_mu_;
+  bool stop_requested_ SLUICE_GUARDED_BY(stop_mu_) = false;
   std::uint32_t flush_ms_ = 2000;   // set before stop_
 
   // The lane thread's (delivery reports run on it too, in rd_kafka_poll).
@@ -165,10 +165,10 @@ class KafkaLaneImpl final : public KafkaLane {
                 messages_delivered_ = 0, bytes_delivered_ = 0, rewinds_ = 0,
                 producer_restarts_ = 0;
 
-  mutable std::mutex stats_mu_;
-  KafkaLaneStats stats_;                // GUARDED_BY(stats_mu_): counters, errors
-  std::vector<std::uint64_t> latencies_;  // GUARDED_BY(stats_mu_)
-  std::size_t latency_next_ = 0;          // GUARDED_BY(stats_mu_)
+  mutable Mutex stats_mu_;
+  KafkaLaneStats stats_ SLUICE_GUARDED_BY(stats_mu_);  // counters, errors
+  std::vector<std::uint64_t> latencies_ SLUICE_GUARDED_BY(stats_mu_);
+  std::size_t latency_next_ SLUICE_GUARDED_BY(stats_mu_) = 0;
 };
 
 }  // namespace sluice::stream

@@ -261,16 +261,13 @@ Status DirSink::WriteSidecar(const std::string& dir, const std::string& path,
 }
 
 Result<PutResult> DirSink::Put(const PutRequest& request) {
-  auto path = PathFor(request.key);
-  if (!path.ok()) return path.status();
-  auto source = detail::OpenSource(request);
-  if (!source.ok()) return source.status();
-  ObjectSource& src = **source;
-  auto digests = detail::DigestRange(src, 0, src.size());
-  if (!digests.ok()) return digests.status();
+  SLUICE_ASSIGN_OR_RETURN(auto path, PathFor(request.key));
+  SLUICE_ASSIGN_OR_RETURN(auto source, detail::OpenSource(request));
+  ObjectSource& src = *source;
+  SLUICE_ASSIGN_OR_RETURN(auto digests, detail::DigestRange(src, 0, src.size()));
   PutResult result;
   result.size = src.size();
-  result.sha256 = Hex(digests->sha256);
+  result.sha256 = Hex(digests.sha256);
   if (!request.expected_sha256.empty() && request.expected_sha256 != result.sha256) {
     return Corruption("object for key '" + request.key + "' (" + src.name() + ") has SHA-256 " +
                       result.sha256 + ", expected " + request.expected_sha256);
@@ -281,32 +278,30 @@ Result<PutResult> DirSink::Put(const PutRequest& request) {
   const std::string dir = key_dir.empty() ? options_.root : options_.root + "/" + key_dir;
   SLUICE_RETURN_IF_ERROR(MakeDirs(key_dir));
   if (request.mode == PutMode::kReplace) {
-    const std::string sidecar = *path + std::string(kSidecarSuffix);
+    const std::string sidecar = path + std::string(kSidecarSuffix);
     if (::unlink(sidecar.c_str()) == 0) {
       if (options_.sync) SLUICE_RETURN_IF_ERROR(SyncPath(dir, true));
     } else if (errno != ENOENT) {
       return ErrnoStatus("unlink " + sidecar, errno);
     }
     SLUICE_RETURN_IF_ERROR(
-        WriteAtomically(dir, *path, &src, {}, &request.pace, PutMode::kReplace)
+        WriteAtomically(dir, path, &src, {}, &request.pace, PutMode::kReplace)
             .WithContext("put '" + request.key + "'"));
-    SLUICE_RETURN_IF_ERROR(WriteSidecar(dir, *path, result.sha256));
+    SLUICE_RETURN_IF_ERROR(WriteSidecar(dir, path, result.sha256));
     return result;
   }
-  Status st = WriteAtomically(dir, *path, &src, {}, &request.pace);
+  Status st = WriteAtomically(dir, path, &src, {}, &request.pace);
   if (st.code() == StatusCode::kAlreadyExists) {
     // Idempotent retry or a conflict: compare the bytes themselves; reading
     // a local file back is cheap and leaves no doubt.
     PutRequest existing_req;
-    existing_req.file = *path;
-    auto existing = detail::OpenSource(existing_req);
-    if (!existing.ok()) return existing.status();
-    Result<detail::Digests> have = detail::DigestRange(**existing, 0, (*existing)->size());
-    if (!have.ok()) return have.status();
-    if ((*existing)->size() != result.size || have->sha256 != digests->sha256) {
+    existing_req.file = path;
+    SLUICE_ASSIGN_OR_RETURN(auto existing, detail::OpenSource(existing_req));
+    SLUICE_ASSIGN_OR_RETURN(auto have, detail::DigestRange(*existing, 0, existing->size()));
+    if (existing->size() != result.size || have.sha256 != digests.sha256) {
       return AlreadyExists("key '" + request.key + "' already holds a different object (" +
-                           std::to_string((*existing)->size()) + " bytes, SHA-256 " +
-                           Hex(have->sha256) + "; refused to overwrite with " +
+                           std::to_string(existing->size()) + " bytes, SHA-256 " +
+                           Hex(have.sha256) + "; refused to overwrite with " +
                            std::to_string(result.size) + " bytes, SHA-256 " + result.sha256 +
                            ")");
     }
@@ -316,25 +311,24 @@ Result<PutResult> DirSink::Put(const PutRequest& request) {
   }
   // Also after kAlreadyIdentical: a crash may have come between the object's
   // rename and its sidecar's.
-  SLUICE_RETURN_IF_ERROR(WriteSidecar(dir, *path, result.sha256));
+  SLUICE_RETURN_IF_ERROR(WriteSidecar(dir, path, result.sha256));
   return result;
 }
 
 Result<ObjectInfo> DirSink::Head(std::string_view key) {
-  auto path = PathFor(key);
-  if (!path.ok()) return path.status();
+  SLUICE_ASSIGN_OR_RETURN(auto path, PathFor(key));
   struct stat st {};
-  if (::stat(path->c_str(), &st) != 0) {
+  if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT)
       return NotFound("key '" + std::string(key) + "' not found in " + options_.root);
-    return ErrnoStatus("stat " + *path, errno);
+    return ErrnoStatus("stat " + path, errno);
   }
   if (!S_ISREG(st.st_mode)) {
-    return InvalidArgument("key '" + std::string(key) + "': " + *path + " is not a regular file");
+    return InvalidArgument("key '" + std::string(key) + "': " + path + " is not a regular file");
   }
   ObjectInfo info;
   info.size = static_cast<std::uint64_t>(st.st_size);
-  auto sidecar = ReadSmallFile(*path + std::string(kSidecarSuffix), 4096);
+  auto sidecar = ReadSmallFile(path + std::string(kSidecarSuffix), 4096);
   if (sidecar.ok() && sidecar->size() > 64 && detail::IsSha256Hex(sidecar->substr(0, 64))) {
     info.sha256 = sidecar->substr(0, 64);
   }
@@ -342,18 +336,16 @@ Result<ObjectInfo> DirSink::Head(std::string_view key) {
 }
 
 Result<std::vector<std::byte>> DirSink::Get(std::string_view key) {
-  auto path = PathFor(key);
-  if (!path.ok()) return path.status();
+  SLUICE_ASSIGN_OR_RETURN(auto path, PathFor(key));
   PutRequest req;
-  req.file = *path;
+  req.file = path;
   struct stat st {};
-  if (::stat(path->c_str(), &st) != 0 && errno == ENOENT) {
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
     return NotFound("key '" + std::string(key) + "' not found in " + options_.root);
   }
-  auto source = detail::OpenSource(req);
-  if (!source.ok()) return source.status();
-  std::vector<std::byte> out(static_cast<std::size_t>((*source)->size()));
-  SLUICE_RETURN_IF_ERROR((*source)->ReadAt(0, out));
+  SLUICE_ASSIGN_OR_RETURN(auto source, detail::OpenSource(req));
+  std::vector<std::byte> out(static_cast<std::size_t>(source->size()));
+  SLUICE_RETURN_IF_ERROR(source->ReadAt(0, out));
   return out;
 }
 
@@ -410,15 +402,14 @@ Result<bool> DirSink::Walk(const std::string& rel_dir, std::string_view prefix,
 }
 
 Status DirSink::Delete(std::string_view key) {
-  auto path = PathFor(key);
-  if (!path.ok()) return path.status();
+  SLUICE_ASSIGN_OR_RETURN(auto path, PathFor(key));
   // The object first: a crash in between leaves a sidecar without an object,
   // which lists as nothing, rather than an object that looks incomplete.
-  for (const std::string& p : {*path, *path + std::string(kSidecarSuffix)}) {
+  for (const std::string& p : {path, path + std::string(kSidecarSuffix)}) {
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("unlink " + p, errno);
   }
   if (options_.sync) {
-    const std::string dir = path->substr(0, path->rfind('/'));
+    const std::string dir = path.substr(0, path.rfind('/'));
     SLUICE_RETURN_IF_ERROR(SyncPath(dir, true));
   }
   return Status::Ok();

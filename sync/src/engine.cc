@@ -29,6 +29,7 @@ Status Engine::Start() {
   if (options_.watermark_interval_s > 0) {
     auto sink = sinks_();
     if (!sink.ok()) return sink.status().WithContext("opening the watermark sink");
+    MutexLock lock(watermark_mu_);
     watermark_sink_ = std::move(*sink);
     watermark_ = std::make_unique<WatermarkTracker>(store_, options_, ctx_.wall_ns);
     watermark_->Load();
@@ -42,17 +43,17 @@ Status Engine::Start() {
 
 void Engine::Kick() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++wake_gen_;
     scan_requested_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 SyncHealth Engine::health() const {
   SyncHealth h;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     h = health_;
   }
   h.running = running_;
@@ -91,17 +92,17 @@ std::map<store::PartitionId, PartitionUpload> Engine::UploadStates() const {
 
 Status Engine::WriteWatermark() {
   if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
-  std::lock_guard lock(watermark_mu_);
+  MutexLock lock(watermark_mu_);
   return watermark_->Write(*watermark_sink_);
 }
 
 void Engine::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (scanner_.joinable()) scanner_.join();
   if (watermark_thread_.joinable()) watermark_thread_.join();
   for (auto& w : workers_) {
@@ -120,38 +121,38 @@ void Engine::SleepUntil(std::int64_t until_ns) {
     ctx_.sleep_until(until_ns);
     return;
   }
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const std::uint64_t gen = wake_gen_;
   for (;;) {
     const std::int64_t left = until_ns - ctx_.now_ns();
     if (left <= 0 || stopping_ || wake_gen_ != gen) return;
-    cv_.wait_for(lock, std::chrono::nanoseconds(left));
+    cv_.WaitFor(lock, std::chrono::nanoseconds(left));
   }
 }
 
 void Engine::ScanLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     scan_requested_ = false;
-    lock.unlock();
+    lock.Unlock();
     queue_.Refresh([&] { return store_->ListPartitions(store::PartitionState::kSealed); });
-    lock.lock();
+    lock.Lock();
     ++wake_gen_;  // new partitions may be due
-    cv_.notify_all();
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
-                 [&] { return stopping_ || scan_requested_; });
+    cv_.NotifyAll();
+    cv_.WaitFor(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                 [&]() SLUICE_REQUIRES(mu_) { return stopping_ || scan_requested_; });
   }
 }
 
 void Engine::WatermarkLoop() {
   const auto interval = std::chrono::seconds(options_.watermark_interval_s);
   auto next = Clock::now() + interval;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
-    if (!cv_.wait_until(lock, next, [&] { return stopping_; })) {
-      lock.unlock();
+    if (!cv_.WaitUntil(lock, next, [&]() SLUICE_REQUIRES(mu_) { return stopping_; })) {
+      lock.Unlock();
       (void)WriteWatermark();
-      lock.lock();
+      lock.Lock();
       next = Clock::now() + interval;
     }
   }
@@ -161,7 +162,7 @@ void Engine::WorkLoop(Worker& w) {
   for (;;) {
     std::uint64_t gen = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return;
       gen = wake_gen_;  // read before looking, so that no wake-up is missed
     }
@@ -175,14 +176,14 @@ void Engine::WorkLoop(Worker& w) {
       SleepUntil(*due);
       continue;
     }
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return stopping_ || wake_gen_ != gen; });
+    MutexLock lock(mu_);
+    cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return stopping_ || wake_gen_ != gen; });
   }
 }
 
 void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++LaneOf(w.lane).in_flight;
   }
   auto key = SyncObjectKey(options_, info.id);
@@ -236,7 +237,7 @@ void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
   // Stuck. The partition stays claimed until the call returns (no second
   // upload of it meanwhile); the worker goes on with a fresh sink.
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++LaneOf(w.lane).stuck_attempts;
     health_.last_error = *key + ": attempt still running after " +
                          std::to_string(options_.attempt_timeout_ms) + " ms";
@@ -265,7 +266,7 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
     // Given up while waiting for bandwidth at Stop(): not an attempt, due
     // again at once for whoever runs next.
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       --LaneOf(lane).in_flight;
     }
     queue_.Finish(info.id, false, 0);
@@ -280,7 +281,7 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
   const std::string where = key.empty() ? "partition" : key;
   if (status.ok()) {
     {  // Counters first: a partition gone from the backlog is counted.
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       SyncLaneHealth& l = LaneOf(lane);
       --l.in_flight;
       if (put.ok()) {
@@ -303,7 +304,7 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
     const std::uint32_t failures = queue_.AddFailure(info.id, status.ToString());
     std::uint64_t consecutive = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       SyncLaneHealth& l = LaneOf(lane);
       --l.in_flight;
       consecutive = ++health_.consecutive_failures;
@@ -337,7 +338,7 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
 
 std::uint64_t Engine::Random() {
   if (ctx_.random) return ctx_.random();
-  std::lock_guard lock(rng_mu_);
+  MutexLock lock(rng_mu_);
   return rng_();
 }
 

@@ -167,8 +167,7 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
     }
   }
   for (const auto& [hour, h] : hours) {
-    auto key = SyncObjectKey(options, id, hour);
-    if (!key.ok()) return key.status();
+    SLUICE_ASSIGN_OR_RETURN(auto key, SyncObjectKey(options, id, hour));
     Result<std::string> bytes = std::string();
     if (options.format == ObjectFormat::kParquet) {
       ParquetInputBuilder builder(identity);
@@ -190,20 +189,19 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
       bytes = writer.Finish();
     }
     if (!bytes.ok()) return bytes.status();
-    out.objects.push_back({std::move(*key), std::move(*bytes), hour, h.records});
+    out.objects.push_back({std::move(key), std::move(*bytes), hour, h.records});
   }
   return out;
 }
 
 Result<std::string> EncodePartition(const store::Store& store, const SyncEngineOptions& options,
                                     const store::PartitionId& id) {
-  auto encoded = EncodePartitionObjects(store, options, id);
-  if (!encoded.ok()) return encoded.status();
-  if (encoded->objects.size() != 1) {
-    return InvalidArgument("partition holds data of " + std::to_string(encoded->objects.size()) +
+  SLUICE_ASSIGN_OR_RETURN(auto encoded, EncodePartitionObjects(store, options, id));
+  if (encoded.objects.size() != 1) {
+    return InvalidArgument("partition holds data of " + std::to_string(encoded.objects.size()) +
                            " hours, not one");
   }
-  return std::move(encoded->objects.front().bytes);
+  return std::move(encoded.objects.front().bytes);
 }
 
 }  // namespace sluice::sync

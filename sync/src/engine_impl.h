@@ -10,13 +10,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "engine_backoff.h"
 #include "engine_queue.h"
 #include "engine_token_bucket.h"
@@ -75,11 +74,11 @@ class Engine final : public SyncEngine {
   };
 
   bool stopping() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return stopping_;
   }
 
-  SyncLaneHealth& LaneOf(Lane lane) {  // REQUIRES: mu_ held
+  SyncLaneHealth& LaneOf(Lane lane) SLUICE_REQUIRES(mu_) {
     return lane == Lane::kLive ? health_.live : health_.backfill;
   }
 
@@ -111,22 +110,22 @@ class Engine final : public SyncEngine {
   PartitionQueue queue_;
   TokenBucket bucket_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;         // GUARDED_BY(mu_)
-  bool scan_requested_ = false;   // GUARDED_BY(mu_)
-  std::uint64_t wake_gen_ = 0;    // GUARDED_BY(mu_): bumped to wake sleeping workers
-  SyncHealth health_;             // GUARDED_BY(mu_); backlog fields filled by health()
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stopping_ SLUICE_GUARDED_BY(mu_) = false;
+  bool scan_requested_ SLUICE_GUARDED_BY(mu_) = false;
+  std::uint64_t wake_gen_ SLUICE_GUARDED_BY(mu_) = 0;  // bumped to wake sleeping workers
+  SyncHealth health_ SLUICE_GUARDED_BY(mu_);  // backlog fields filled by health()
   std::atomic<bool> running_{false};
 
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_{std::random_device{}()};  // GUARDED_BY(rng_mu_)
+  Mutex rng_mu_;
+  std::mt19937_64 rng_ SLUICE_GUARDED_BY(rng_mu_){std::random_device{}()};
 
   // Watermarks (null when off). watermark_mu_ serialises writes (the thread
   // and WriteWatermark()); the sink is used only under it.
   std::unique_ptr<WatermarkTracker> watermark_;
-  std::mutex watermark_mu_;
-  std::unique_ptr<Sink> watermark_sink_;  // GUARDED_BY(watermark_mu_)
+  Mutex watermark_mu_;
+  std::unique_ptr<Sink> watermark_sink_ SLUICE_GUARDED_BY(watermark_mu_);
 
   std::thread scanner_;
   std::thread watermark_thread_;

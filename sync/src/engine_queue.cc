@@ -3,7 +3,7 @@
 namespace sluice::sync {
 
 void PartitionQueue::Refresh(const std::function<std::vector<store::PartitionInfo>()>& list) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [id, e] : entries_) e.listed = false;
   for (const auto& info : list()) {
     auto [it, added] = entries_.try_emplace(info.id);
@@ -18,7 +18,7 @@ bool PartitionQueue::Due(const Entry& e, std::int64_t now_ns) const {
 }
 
 std::optional<store::PartitionInfo> PartitionQueue::Claim(Lane lane, std::int64_t now_ns) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (now_ns < hold_until_ns_) return std::nullopt;
   const auto take = [&](Entry& e) {
     e.in_flight = true;
@@ -40,7 +40,7 @@ std::optional<store::PartitionInfo> PartitionQueue::Claim(Lane lane, std::int64_
 
 void PartitionQueue::Finish(const store::PartitionId& id, bool synced, std::int64_t not_before_ns,
                             bool parked) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   if (synced || !it->second.listed) {
@@ -53,13 +53,13 @@ void PartitionQueue::Finish(const store::PartitionId& id, bool synced, std::int6
 }
 
 std::uint32_t PartitionQueue::Failures(const store::PartitionId& id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   return it == entries_.end() ? 0 : it->second.failures;
 }
 
 std::uint32_t PartitionQueue::AddFailure(const store::PartitionId& id, std::string error) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return 1;
   it->second.last_error = std::move(error);
@@ -67,12 +67,12 @@ std::uint32_t PartitionQueue::AddFailure(const store::PartitionId& id, std::stri
 }
 
 void PartitionQueue::HoldAllUntil(std::int64_t not_before_ns) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   hold_until_ns_ = not_before_ns;
 }
 
 std::optional<std::int64_t> PartitionQueue::NextBackoffDue(std::int64_t now_ns) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::optional<std::int64_t> next;
   bool any_idle = false;
   for (const auto& [id, e] : entries_) {
@@ -88,7 +88,7 @@ std::optional<std::int64_t> PartitionQueue::NextBackoffDue(std::int64_t now_ns) 
 }
 
 QueueStats PartitionQueue::stats(std::int64_t now_ns) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   QueueStats s;
   for (const auto& [id, e] : entries_) {
     // In flight counts until its attempt ends, even once the store lists it
@@ -105,7 +105,7 @@ QueueStats PartitionQueue::stats(std::int64_t now_ns) const {
 }
 
 std::map<store::PartitionId, QueuedPartition> PartitionQueue::Snapshot(std::int64_t now_ns) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::map<store::PartitionId, QueuedPartition> out;
   for (const auto& [id, e] : entries_) {
     if (!e.listed && !e.in_flight) continue;

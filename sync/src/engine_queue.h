@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "store/store.h"
 
 namespace sluice::sync {
@@ -83,11 +83,11 @@ class PartitionQueue {
     std::int64_t not_before_ns = 0;
     std::string last_error;
   };
-  bool Due(const Entry& e, std::int64_t now_ns) const;  // REQUIRES: mu_ held
+  bool Due(const Entry& e, std::int64_t now_ns) const SLUICE_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<store::PartitionId, Entry> entries_;  // GUARDED_BY(mu_)
-  std::int64_t hold_until_ns_ = 0;               // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<store::PartitionId, Entry> entries_ SLUICE_GUARDED_BY(mu_);
+  std::int64_t hold_until_ns_ SLUICE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::sync

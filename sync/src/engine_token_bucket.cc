@@ -22,7 +22,7 @@ void TokenBucket::Refill(std::int64_t now_ns) {
 
 std::int64_t TokenBucket::Reserve(std::uint64_t bytes, std::int64_t now_ns) {
   if (rate_ <= 0) return now_ns;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Refill(now_ns);
   tokens_ -= static_cast<double>(bytes);
   if (tokens_ >= 0) return now_ns;
@@ -32,7 +32,7 @@ std::int64_t TokenBucket::Reserve(std::uint64_t bytes, std::int64_t now_ns) {
 }
 
 double TokenBucket::Available(std::int64_t now_ns) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Refill(now_ns);
   return tokens_;
 }

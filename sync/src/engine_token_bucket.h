@@ -6,7 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
+
+#include "base/mutex.h"
 
 namespace sluice::sync {
 
@@ -24,13 +25,13 @@ class TokenBucket {
   double Available(std::int64_t now_ns);
 
  private:
-  void Refill(std::int64_t now_ns);  // REQUIRES: mu_ held
+  void Refill(std::int64_t now_ns) SLUICE_REQUIRES(mu_);
 
   const double rate_;   // bytes per ns
   const double burst_;  // bytes
-  std::mutex mu_;
-  double tokens_;          // GUARDED_BY(mu_)
-  std::int64_t last_ns_;   // GUARDED_BY(mu_)
+  Mutex mu_;
+  double tokens_ SLUICE_GUARDED_BY(mu_);
+  std::int64_t last_ns_ SLUICE_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::sync

@@ -11,46 +11,46 @@ Uploader::Uploader(std::unique_ptr<Sink> sink)
 
 Uploader::~Uploader() {
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !busy_; });
+    MutexLock lock(mu_);
+    cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return !busy_; });
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   thread_.join();
 }
 
 void Uploader::Start(std::shared_ptr<const std::vector<PartitionObject>> objects, PaceFn pace,
                      Done done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SLUICE_CHECK(!busy_);
     busy_ = true;
     objects_ = std::move(objects);
     pace_ = std::move(pace);
     done_ = std::move(done);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool Uploader::WaitIdle(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] { return !busy_; });
+  MutexLock lock(mu_);
+  return cv_.WaitUntil(lock, deadline, [&]() SLUICE_REQUIRES(mu_) { return !busy_; });
 }
 
 bool Uploader::idle() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return !busy_;
 }
 
 void Uploader::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return busy_ || stopping_; });
+    cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return busy_ || stopping_; });
     if (!busy_) return;  // stopping, nothing to do
     auto objects = std::move(objects_);
     PaceFn pace = std::move(pace_);
     Done done = std::move(done_);
-    lock.unlock();
+    lock.Unlock();
     PutResult total;
     total.outcome = PutOutcome::kAlreadyIdentical;
     Result<PutResult> result = total;
@@ -71,9 +71,9 @@ void Uploader::Run() {
     }
     done(std::move(result));
     objects.reset();  // the objects' memory goes with the attempt
-    lock.lock();
+    lock.Lock();
     busy_ = false;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 }
 

@@ -6,13 +6,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "sync/engine.h"
 #include "sync/sink.h"
 
@@ -43,13 +42,13 @@ class Uploader {
   void Run();
 
   std::unique_ptr<Sink> sink_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool busy_ = false;      // GUARDED_BY(mu_): a job was started and has not finished
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::shared_ptr<const std::vector<PartitionObject>> objects_;  // GUARDED_BY(mu_)
-  PaceFn pace_;                               // GUARDED_BY(mu_)
-  Done done_;                                 // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool busy_ SLUICE_GUARDED_BY(mu_) = false;  // a job was started and has not finished
+  bool stopping_ SLUICE_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const std::vector<PartitionObject>> objects_ SLUICE_GUARDED_BY(mu_);
+  PaceFn pace_ SLUICE_GUARDED_BY(mu_);
+  Done done_ SLUICE_GUARDED_BY(mu_);
   std::thread thread_;  // last: starts after the members above exist
 };
 

@@ -72,7 +72,7 @@ WatermarkTracker::WatermarkTracker(store::Store* store, const SyncEngineOptions&
 void WatermarkTracker::Load() {
   if (options_.watermark_state_file.empty()) return;
   auto text = ReadFile(options_.watermark_state_file);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (text.status().code() == StatusCode::kNotFound) return;
   Result<Watermark> w = text.ok() ? ParseWatermark(*text) : Result<Watermark>(text.status());
   if (!w.ok()) {
@@ -89,13 +89,13 @@ void WatermarkTracker::Load() {
 }
 
 std::int64_t WatermarkTracker::LateBefore() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return t_ns_.value_or(std::numeric_limits<std::int64_t>::min());
 }
 
 void WatermarkTracker::AddConfirmed(std::uint64_t objects, std::uint64_t records,
                                     std::uint64_t late) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   objects_ += objects;
   records_ += records;
   late_ += late;
@@ -133,7 +133,7 @@ Watermark WatermarkTracker::DocumentLocked() const {
 Status WatermarkTracker::Write(Sink& sink) {
   const auto fail = [&](Status s) {
     const std::int64_t at = wall_ns_();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     error_ = s.ToString();
     error_ns_ = at;
     return s;
@@ -141,7 +141,7 @@ Status WatermarkTracker::Write(Sink& sink) {
   if (key_.empty()) return fail(InvalidArgument("no valid watermark key"));
   bool read_upstream = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     read_upstream = !upstream_read_;
   }
   if (read_upstream) {
@@ -156,19 +156,19 @@ Status WatermarkTracker::Write(Sink& sink) {
             "upstream watermark " + key_ +
             " is unreadable; not overwritten (delete it to let the gateway start afresh)"));
       }
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       Merge(*w);
     } else if (got.status().code() != StatusCode::kNotFound) {
       return fail(got.status().WithContext("reading upstream watermark " + key_));
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     upstream_read_ = true;
   }
 
   Watermark doc;
   {
     // Listing and moving T under one lock: see the header.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const auto partitions = store_->ListPartitions();
     const std::int64_t wall = wall_ns_();
     t_ns_ = NextWatermark(partitions, t_ns_.value_or(std::numeric_limits<std::int64_t>::min()),
@@ -187,7 +187,7 @@ Status WatermarkTracker::Write(Sink& sink) {
   request.mode = PutMode::kReplace;
   auto put = sink.Put(request);
   if (!put.ok()) return fail(put.status().WithContext("writing watermark " + key_));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   last_written_ = doc;
   error_.clear();
   error_ns_ = 0;
@@ -197,7 +197,7 @@ Status WatermarkTracker::Write(Sink& sink) {
 Status WatermarkTracker::SaveState() {
   Watermark doc;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!t_ns_) return Status::Ok();  // nothing computed yet: nothing worth keeping
     doc = DocumentLocked();
     doc.written_at_ns = last_written_ ? last_written_->written_at_ns : wall_ns_();
@@ -224,7 +224,9 @@ Status WatermarkTracker::SaveDocument(const Watermark& w) const {
     return s;
   }
   const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return ErrnoStatus("open " + dir, errno);
   const int rc = ::fsync(dfd);
@@ -235,7 +237,7 @@ Status WatermarkTracker::SaveDocument(const Watermark& w) const {
 }
 
 WatermarkHealth WatermarkTracker::health() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WatermarkHealth h;
   if (last_written_) {
     h.written_ns = last_written_->watermark_ns;

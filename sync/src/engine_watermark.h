@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "base/mutex.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync/sink.h"
@@ -66,24 +66,26 @@ class WatermarkTracker {
   WatermarkHealth health() const;
 
  private:
-  Watermark DocumentLocked() const;  // REQUIRES: mu_ held
+  Watermark DocumentLocked() const SLUICE_REQUIRES(mu_);
   Status SaveDocument(const Watermark& w) const;
-  void Merge(const Watermark& w);    // REQUIRES: mu_ held; T and counts never go down
+  void Merge(const Watermark& w) SLUICE_REQUIRES(mu_);  // T and counts never go down
 
   store::Store* const store_;
   const std::string key_;            // the object key; empty when the options allow none
   const SyncEngineOptions& options_;
   const std::function<std::int64_t()> wall_ns_;
 
-  mutable std::mutex mu_;
-  // T in effect (the late threshold), and the counts. GUARDED_BY(mu_)
-  std::optional<std::int64_t> t_ns_;
-  std::uint64_t records_ = 0, objects_ = 0, late_ = 0;
-  bool local_loaded_ = false;              // GUARDED_BY(mu_): counts came from the state file
-  bool upstream_read_ = false;             // GUARDED_BY(mu_)
-  std::optional<Watermark> last_written_;  // GUARDED_BY(mu_): upstream, this run
-  std::string error_;                      // GUARDED_BY(mu_)
-  std::int64_t error_ns_ = 0;              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  // T in effect (the late threshold), and the counts.
+  std::optional<std::int64_t> t_ns_ SLUICE_GUARDED_BY(mu_);
+  std::uint64_t records_ SLUICE_GUARDED_BY(mu_) = 0;
+  std::uint64_t objects_ SLUICE_GUARDED_BY(mu_) = 0;
+  std::uint64_t late_ SLUICE_GUARDED_BY(mu_) = 0;
+  bool local_loaded_ SLUICE_GUARDED_BY(mu_) = false;  // counts came from the state file
+  bool upstream_read_ SLUICE_GUARDED_BY(mu_) = false;
+  std::optional<Watermark> last_written_ SLUICE_GUARDED_BY(mu_);  // upstream, this run
+  std::string error_ SLUICE_GUARDED_BY(mu_);
+  std::int64_t error_ns_ SLUICE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::sync

@@ -247,9 +247,8 @@ void AppendLines(std::string* buf, ExportFormat format, const SeriesEntry& s,
 // The real file system unless the caller brought an Env (tests inject faults).
 Status DefaultEnv(store::Env** env, std::unique_ptr<store::Env>* own) {
   if (*env != nullptr) return Status::Ok();
-  auto e = store::NewPosixEnv(store::IoEngine::kPwrite);
-  if (!e.ok()) return e.status();
-  *own = std::move(e).value();
+  SLUICE_ASSIGN_OR_RETURN(auto e, store::NewPosixEnv(store::IoEngine::kPwrite));
+  *own = std::move(e);
   *env = own->get();
   return Status::Ok();
 }
@@ -257,8 +256,7 @@ Status DefaultEnv(store::Env** env, std::unique_ptr<store::Env>* own) {
 // REQUIRES: env != nullptr.
 Result<ExportStats> Run(const ExportOptions& options, Output& out, store::Env* env) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
-  auto files = ExpandInputs(options.inputs);
-  if (!files.ok()) return files.status();
+  SLUICE_ASSIGN_OR_RETURN(auto files, ExpandInputs(options.inputs));
 
   TimeRange range;
   if (options.start_ns) range.min_ns = *options.start_ns;
@@ -270,7 +268,7 @@ Result<ExportStats> Run(const ExportOptions& options, Output& out, store::Env* e
   if (options.header && options.format == ExportFormat::kCsv) {
     buf = "series,timestamp_ns,timestamp,value,type\n";
   }
-  for (const std::string& path : *files) {
+  for (const std::string& path : files) {
     auto reader = PartitionReader::OpenFile(*env, path);
     if (!reader.ok()) {
       // OpenFile names the path in its own messages ("open <path>: ...",
@@ -378,7 +376,8 @@ Result<ExportStats> ExportObjectsToFile(const ExportOptions& options,
 }
 
 Result<std::int64_t> ParseExportTime(std::string_view text) {
-  const bool integer = !text.empty() && text.find_first_not_of("-0123456789") == std::string_view::npos;
+  const bool integer =
+      !text.empty() && text.find_first_not_of("-0123456789") == std::string_view::npos;
   std::int64_t ns = 0;
   if (integer) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ns);

@@ -158,9 +158,10 @@ int ChooseDecimalExponent(std::span<const double> v) {
         ++exceptions;
       }
     }
-    unsigned width = ok == 0 ? 0
-                             : static_cast<unsigned>(std::bit_width(
-                                   static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo)));
+    unsigned width = ok == 0
+                         ? 0
+                         : static_cast<unsigned>(std::bit_width(static_cast<std::uint64_t>(hi) -
+                                                                static_cast<std::uint64_t>(lo)));
     // An exception costs its 8 raw bytes plus about two bytes of position.
     std::uint64_t cost = ok * width + exceptions * 80;
     if (cost < best_cost) {
@@ -279,7 +280,8 @@ class DigitsMap {
 
   // False when the index lies above the largest power of ten (10^22).
   bool Value(std::int64_t i, double* out) const {
-    const std::uint64_t u = i < 0 ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i);
+    const std::uint64_t u =
+        i < 0 ? 0 - static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(i);
     double a;
     if (u < sub_) {
       a = Scale(static_cast<double>(u), qmin_);
@@ -442,7 +444,8 @@ DecimalDigits ChooseDecimalDigits(std::span<const double> v, bool float32) {
         std::int64_t idx;
         double back;
         if (map.Nearest(v[i], &idx) && map.Value(idx, &back)) {
-          std::uint64_t diff = std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
+          std::uint64_t diff =
+              std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
           if (diff != 0) cost += 8 + 8 * VarintLength(ZigZag(static_cast<std::int64_t>(diff)));
           if (i > b) {
             cost += std::bit_width(ZigZag(static_cast<std::int64_t>(
@@ -476,7 +479,8 @@ DecimalDigitsPlan PlanDecimalDigits(std::span<const double> v, DecimalDigits par
       SLUICE_CHECK(map.Value(idx, &back));
     }
     plan.indices[i] = prev = idx;
-    const std::uint64_t diff = std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
+    const std::uint64_t diff =
+        std::bit_cast<std::uint64_t>(v[i]) - std::bit_cast<std::uint64_t>(back);
     if (diff != 0) {
       plan.exception_positions.push_back(i);
       plan.exception_corrections.push_back(ZigZag(static_cast<std::int64_t>(diff)));
@@ -488,8 +492,8 @@ DecimalDigitsPlan PlanDecimalDigits(std::span<const double> v, DecimalDigits par
 // digits u8, varint(zigzag(qmin)), varint(exception count), exception
 // position gaps (varints), corrections (varints), then an int64 column
 // (int_codec.h, Rice allowed) of the indices.
-void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transform, IntPacking packing,
-                         std::string* out) {
+void EncodeFloatDecimalDigits(const DecimalDigitsPlan& plan, IntTransform transform,
+                              IntPacking packing, std::string* out) {
   out->push_back(static_cast<char>(plan.params.digits));
   PutVarint64(*out, ZigZag(plan.params.qmin));
   PutVarint64(*out, plan.exception_positions.size());
@@ -523,7 +527,8 @@ Status DecodeFloatDecimalDigits(std::string_view data, std::size_t count, std::v
   std::uint64_t pos = 0;
   for (std::uint64_t i = 0; i < n_exc; ++i) {
     std::uint64_t gap;
-    if (!in.GetVarint64(gap)) return Corruption("float decimal digits: truncated exception position");
+    if (!in.GetVarint64(gap))
+      return Corruption("float decimal digits: truncated exception position");
     if ((i > 0 && gap == 0) || gap >= count || pos + gap >= count) {
       return Corruption("float decimal digits: exception position out of order or range");
     }
@@ -565,7 +570,8 @@ std::uint64_t OrderKey(double d) {
 
 }  // namespace
 
-bool BuildFloatDictionary(std::span<const double> v, std::size_t max_distinct, FloatDictionary* out) {
+bool BuildFloatDictionary(std::span<const double> v, std::size_t max_distinct,
+                          FloatDictionary* out) {
   std::unordered_map<std::uint64_t, std::int64_t> index;
   for (double d : v) {
     if (index.emplace(OrderKey(d), 0).second && index.size() > max_distinct) return false;
@@ -614,7 +620,8 @@ Status DecodeFloatDictionary(std::string_view data, std::size_t count, std::vect
     case ChunkCodec::kFloatDecimalDigits:
     case ChunkCodec::kFloatDecimalDigits32:
       SLUICE_RETURN_IF_ERROR(DecodeFloatDecimalDigits(
-          inner, d, &values, static_cast<ChunkCodec>(inner_codec) == ChunkCodec::kFloatDecimalDigits32));
+          inner, d, &values,
+          static_cast<ChunkCodec>(inner_codec) == ChunkCodec::kFloatDecimalDigits32));
       break;
     default: return Corruption("float dictionary: values codec " + std::to_string(inner_codec));
   }

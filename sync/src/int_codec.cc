@@ -68,7 +68,9 @@ RiceBlock PlanRice(std::span<const std::uint64_t> block, std::uint64_t* codes) {
     sum += static_cast<double>(codes[i]);
   }
   const double mean = sum / static_cast<double>(block.size());
-  const int k0 = mean < 2 ? 0 : mean >= 0x1p63 ? 63 : std::bit_width(static_cast<std::uint64_t>(mean)) - 1;
+  const int k0 = mean < 2         ? 0
+                 : mean >= 0x1p63 ? 63
+                                  : std::bit_width(static_cast<std::uint64_t>(mean)) - 1;
   std::span<const std::uint64_t> u(codes, block.size());
   r.bits = std::numeric_limits<std::uint64_t>::max();
   for (int k = std::max(0, k0 - 2); k <= std::min(63, k0 + 1); ++k) {
@@ -316,7 +318,8 @@ std::uint64_t Magnitude(std::uint64_t d) {
 std::uint64_t TimestampUnit(std::span<const std::int64_t> ts) {
   std::uint64_t g = 0;
   for (std::size_t i = 1; i < ts.size() && g != 1; ++i) {
-    g = std::gcd(g, Magnitude(static_cast<std::uint64_t>(ts[i]) - static_cast<std::uint64_t>(ts[i - 1])));
+    g = std::gcd(
+        g, Magnitude(static_cast<std::uint64_t>(ts[i]) - static_cast<std::uint64_t>(ts[i - 1])));
   }
   return g == 0 ? 1 : g;
 }
@@ -325,7 +328,8 @@ void EncodeScaledTimestamps(std::span<const std::int64_t> ts, std::uint64_t unit
                             std::string* out) {
   // Exact: unit divides every delta's magnitude, so signed division is exact.
   auto scaled = [&](std::size_t i) {
-    const std::uint64_t d = static_cast<std::uint64_t>(ts[i]) - static_cast<std::uint64_t>(ts[i - 1]);
+    const std::uint64_t d =
+        static_cast<std::uint64_t>(ts[i]) - static_cast<std::uint64_t>(ts[i - 1]);
     const std::uint64_t k = Magnitude(d) / unit;
     return static_cast<std::int64_t>(d) < 0 ? 0 - k : k;
   };

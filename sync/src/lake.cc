@@ -9,13 +9,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "base/kill_point.h"
+#include "base/mutex.h"
 #include "lake_internal.h"
 #include "s3_source.h"
 
@@ -39,8 +38,8 @@ struct Shared {
   std::atomic<std::uint64_t> done{0}, bytes_done{0}, points{0}, bytes_written{0};
   std::atomic<std::uint64_t> converted{0}, already_there{0}, copied{0}, failed{0}, deleted{0};
   std::atomic<unsigned> running{0};
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   std::vector<std::pair<std::string, std::string>> errors;  // key, status
 };
 
@@ -73,17 +72,16 @@ Status ProcessOne(const Task& t, Sink& source, Sink& target, Shared& shared) {
     return InvalidArgument("object of " + std::to_string(t.size) + " bytes exceeds the limit of " +
                            std::to_string(o.max_object_bytes));
   }
-  auto got = WithRetry(o.attempts, [&] { return source.Get(t.source_key); });
-  if (!got.ok()) return got.status();
-  std::string body(reinterpret_cast<const char*>(got->data()), got->size());
-  const std::uint64_t read = got->size();
-  std::vector<std::byte>().swap(*got);
+  SLUICE_ASSIGN_OR_RETURN(auto got,
+                          WithRetry(o.attempts, [&] { return source.Get(t.source_key); }));
+  std::string body(reinterpret_cast<const char*>(got.data()), got.size());
+  const std::uint64_t read = got.size();
+  std::vector<std::byte>().swap(got);
   std::uint64_t points = 0;
   if (t.convert) {
-    auto converted = ConvertSlpToParquet(std::move(body), o.parquet);
-    if (!converted.ok()) return converted.status();
-    points = converted->points;
-    body = std::move(converted->parquet);
+    SLUICE_ASSIGN_OR_RETURN(auto converted, ConvertSlpToParquet(std::move(body), o.parquet));
+    points = converted.points;
+    body = std::move(converted.parquet);
   }
   const auto bytes = std::as_bytes(std::span(body));
   const std::string sha = detail::Hex(detail::DigestOf(bytes).sha256);
@@ -111,9 +109,8 @@ Status ProcessOne(const Task& t, Sink& source, Sink& target, Shared& shared) {
     put.key = t.target_key;
     put.bytes = bytes;
     put.expected_sha256 = sha;
-    auto r = WithRetry(o.attempts, [&] { return target.Put(put); });
-    if (!r.ok()) return r.status();
-    identical = r->outcome == PutOutcome::kAlreadyIdentical;
+    SLUICE_ASSIGN_OR_RETURN(auto r, WithRetry(o.attempts, [&] { return target.Put(put); }));
+    identical = r.outcome == PutOutcome::kAlreadyIdentical;
   }
   KillPoint("lake_after_put");
   if (t.convert && o.delete_source) {
@@ -142,15 +139,15 @@ void Work(Shared& shared, std::unique_ptr<Sink> source, std::unique_ptr<Sink> ta
     const Status st = ProcessOne(t, *source, *target, shared);
     if (!st.ok()) {
       shared.failed.fetch_add(1);
-      std::lock_guard lock(shared.mu);
+      MutexLock lock(shared.mu);
       shared.errors.emplace_back(t.source_key, st.ToString());
     }
     shared.bytes_done.fetch_add(t.size);
     shared.done.fetch_add(1);
   }
-  std::lock_guard lock(shared.mu);
+  MutexLock lock(shared.mu);
   shared.running.fetch_sub(1);
-  shared.cv.notify_all();
+  shared.cv.NotifyAll();
 }
 
 }  // namespace
@@ -162,8 +159,7 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
   if (!from.ok()) return from.status().WithContext("--from");
   auto to = ParseLakeLocation(options.to);
   if (!to.ok()) return to.status().WithContext("--to");
-  auto places = detail::ComparePlaces(*from, *to);
-  if (!places.ok()) return places.status();
+  SLUICE_ASSIGN_OR_RETURN(auto places, detail::ComparePlaces(*from, *to));
   SLUICE_RETURN_IF_ERROR(detail::EnsureTargetDir(options, *to));
   auto source = detail::OpenLakeSink(options, *from);
   if (!source.ok()) return source.status().WithContext("source " + from->ToString());
@@ -209,7 +205,7 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
     if (in.slp) {
       tasks.push_back({in.slp->key, target_key, in.slp->size, true});
       if (in.parquet) ++stats.skipped_parquet;
-    } else if (*places == detail::LakePlaces::kSame) {
+    } else if (places == detail::LakePlaces::kSame) {
       ++stats.skipped_parquet;
       continue;
     } else {
@@ -255,11 +251,9 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
   std::vector<std::pair<std::unique_ptr<Sink>, std::unique_ptr<Sink>>> sinks;
   sinks.emplace_back(std::move(*source), std::move(*target));
   for (unsigned i = 1; i < n; ++i) {
-    auto s = detail::OpenLakeSink(options, *from);
-    if (!s.ok()) return s.status();
-    auto t = detail::OpenLakeSink(options, *to);
-    if (!t.ok()) return t.status();
-    sinks.emplace_back(std::move(*s), std::move(*t));
+    SLUICE_ASSIGN_OR_RETURN(auto s, detail::OpenLakeSink(options, *from));
+    SLUICE_ASSIGN_OR_RETURN(auto t, detail::OpenLakeSink(options, *to));
+    sinks.emplace_back(std::move(s), std::move(t));
   }
   const auto snapshot = [&] {
     LakeProgress p;
@@ -269,7 +263,8 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
     p.bytes_done = shared.bytes_done.load();
     p.points = shared.points.load();
     p.bytes_written = shared.bytes_written.load();
-    p.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    p.elapsed_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
     return p;
   };
   std::vector<std::thread> threads;
@@ -278,13 +273,13 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
     threads.emplace_back(Work, std::ref(shared), std::move(s), std::move(t));
   }
   {
-    std::unique_lock lock(shared.mu);
+    MutexLock lock(shared.mu);
     while (shared.running.load() > 0) {
-      shared.cv.wait_for(lock, std::chrono::milliseconds(200));
+      shared.cv.WaitFor(lock, std::chrono::milliseconds(200));
       if (progress && shared.running.load() > 0) {
-        lock.unlock();
+        lock.Unlock();
         progress(snapshot());
-        lock.lock();
+        lock.Lock();
       }
     }
   }
@@ -304,7 +299,8 @@ Result<LakeStats> RunLake(const LakeOptions& options, const LakeProgressFn& prog
     if (stats.errors.size() >= 100) break;
     stats.errors.push_back(key + ": " + status);
   }
-  stats.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  stats.elapsed_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
   return stats;
 }
 

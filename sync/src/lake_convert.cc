@@ -62,19 +62,17 @@ Result<std::string> LakeTargetKey(std::string_view source_key) {
 }
 
 Result<LakeConverted> ConvertSlpToParquet(std::string slp, const ParquetOptions& options) {
-  auto reader = PartitionReader::Open(std::move(slp));
-  if (!reader.ok()) return reader.status();
+  SLUICE_ASSIGN_OR_RETURN(auto reader, PartitionReader::Open(std::move(slp)));
   ParquetInput input;
-  input.identity = reader->metadata().identity;
-  input.series.reserve(reader->series_count());
+  input.identity = reader.metadata().identity;
+  input.series.reserve(reader.series_count());
   LakeConverted out;
-  for (std::size_t i = 0; i < reader->series_count(); ++i) {
-    const SeriesEntry& entry = reader->series(i);
-    auto columns = reader->ReadColumns(i);
-    if (!columns.ok()) return columns.status();
-    SortByTime(*columns);
-    out.points += columns->timestamps.size();
-    input.series.push_back({entry.info.name, entry.info.unit, std::move(*columns)});
+  for (std::size_t i = 0; i < reader.series_count(); ++i) {
+    const SeriesEntry& entry = reader.series(i);
+    SLUICE_ASSIGN_OR_RETURN(auto columns, reader.ReadColumns(i));
+    SortByTime(columns);
+    out.points += columns.timestamps.size();
+    input.series.push_back({entry.info.name, entry.info.unit, std::move(columns)});
   }
   std::sort(input.series.begin(), input.series.end(),
             [](const ParquetSeries& a, const ParquetSeries& b) { return a.name < b.name; });

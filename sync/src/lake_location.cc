@@ -77,12 +77,10 @@ Result<std::string> PlaceOf(const LakeLocation& loc) {
 }
 
 Result<LakePlaces> ComparePlaces(const LakeLocation& from, const LakeLocation& to) {
-  auto a = PlaceOf(from);
-  if (!a.ok()) return a.status();
-  auto b = PlaceOf(to);
-  if (!b.ok()) return b.status();
-  if (*a == *b) return LakePlaces::kSame;
-  if (a->starts_with(*b) || b->starts_with(*a)) {
+  SLUICE_ASSIGN_OR_RETURN(auto a, PlaceOf(from));
+  SLUICE_ASSIGN_OR_RETURN(auto b, PlaceOf(to));
+  if (a == b) return LakePlaces::kSame;
+  if (a.starts_with(b) || b.starts_with(a)) {
     return InvalidArgument("lake: " + from.ToString() + " and " + to.ToString() +
                            " overlap (one lies inside the other); use the same place or two apart");
   }

@@ -72,7 +72,8 @@ Result<PartitionReader> PartitionReader::Open(std::string bytes, PartitionReader
     meta_bytes = inflated;
   }
   auto meta = ParseMetadata(meta_bytes, meta_offset, options.max_chunk_bytes);
-  if (!meta.ok()) return meta.status().WithContext("metadata at offset " + std::to_string(meta_offset));
+  if (!meta.ok())
+    return meta.status().WithContext("metadata at offset " + std::to_string(meta_offset));
   return PartitionReader(std::move(bytes), std::move(meta).value(), options);
 }
 
@@ -80,14 +81,12 @@ Result<PartitionReader> PartitionReader::OpenFile(store::Env& env, const std::st
                                                   PartitionReaderOptions options) {
   store::FileOptions fo;
   fo.read_only = true;
-  auto file = env.OpenFile(path, fo);
-  if (!file.ok()) return file.status();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.status();
-  std::string bytes(*size, '\0');
-  auto n = (*file)->Read(0, std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())));
-  if (!n.ok()) return n.status();
-  if (*n != bytes.size()) return IoError(path + ": short read");
+  SLUICE_ASSIGN_OR_RETURN(auto file, env.OpenFile(path, fo));
+  SLUICE_ASSIGN_OR_RETURN(auto size, file->Size());
+  std::string bytes(size, '\0');
+  SLUICE_ASSIGN_OR_RETURN(
+      auto n, file->Read(0, std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size()))));
+  if (n != bytes.size()) return IoError(path + ": short read");
   auto r = Open(std::move(bytes), options);
   if (!r.ok()) return r.status().WithContext(path);
   return r;
@@ -127,13 +126,11 @@ Result<SeriesColumns> PartitionReader::ReadColumns(std::size_t index, TimeRange 
     out.values = codec::EmptyColumn(s.info.type);
     return out;
   }
-  auto t = LoadChunk(s, s.timestamps, "timestamps");
-  if (!t.ok()) return t.status();
-  Status st = codec::DecodeTimestampColumn(s.timestamps.codec, *t, count, &out.timestamps);
+  SLUICE_ASSIGN_OR_RETURN(auto t, LoadChunk(s, s.timestamps, "timestamps"));
+  Status st = codec::DecodeTimestampColumn(s.timestamps.codec, t, count, &out.timestamps);
   if (!st.ok()) return st.WithContext(Where(s, "timestamps", s.timestamps.offset));
-  auto v = LoadChunk(s, s.values, "values");
-  if (!v.ok()) return v.status();
-  st = codec::DecodeValues(s.values.codec, s.info.type, *v, count, &out.values);
+  SLUICE_ASSIGN_OR_RETURN(auto v, LoadChunk(s, s.values, "values"));
+  st = codec::DecodeValues(s.values.codec, s.info.type, v, count, &out.values);
   if (!st.ok()) return st.WithContext(Where(s, "values", s.values.offset));
   if (range.min_ns == TimeRange{}.min_ns && range.max_ns == TimeRange{}.max_ns) return out;
 
@@ -157,17 +154,16 @@ Result<SeriesColumns> PartitionReader::ReadColumns(std::size_t index, TimeRange 
 
 Result<std::vector<store::Record>> PartitionReader::ReadRecords(std::size_t index,
                                                                 TimeRange range) const {
-  auto cols = ReadColumns(index, range);
-  if (!cols.ok()) return cols.status();
+  SLUICE_ASSIGN_OR_RETURN(auto cols, ReadColumns(index, range));
   const store::SeriesId id = meta_.series[index].info.id;
   std::vector<store::Record> out;
-  out.reserve(cols->timestamps.size());
+  out.reserve(cols.timestamps.size());
   std::visit(
       [&](auto& col) {
         for (std::size_t i = 0; i < col.size(); ++i) {
           store::Record r;
           r.series = id;
-          r.timestamp_ns = cols->timestamps[i];
+          r.timestamp_ns = cols.timestamps[i];
           using T = typename std::decay_t<decltype(col)>::value_type;
           if constexpr (std::is_same_v<T, std::uint8_t>) {
             r.value = col[i] != 0;
@@ -177,7 +173,7 @@ Result<std::vector<store::Record>> PartitionReader::ReadRecords(std::size_t inde
           out.push_back(std::move(r));
         }
       },
-      cols->values);
+      cols.values);
   return out;
 }
 

@@ -158,7 +158,8 @@ Status PartitionWriter::AddSeries(const store::SeriesInfo& info, Tags tags) {
     return InvalidArgument("series name or unit is not UTF-8");
   }
   for (const auto& [k, v] : tags) {
-    if (!IsUtf8(k) || !IsUtf8(v)) return InvalidArgument("series '" + info.name + "': tag not UTF-8");
+    if (!IsUtf8(k) || !IsUtf8(v))
+      return InvalidArgument("series '" + info.name + "': tag not UTF-8");
   }
   if (info.type < store::ValueType::kFloat64 || info.type > store::ValueType::kBytes) {
     return InvalidArgument("series '" + info.name + "': unknown value type");
@@ -279,8 +280,10 @@ Result<std::string> PartitionWriter::Finish() {
                                         opt.selection, compressor.get()),
                      &object);
     if (e.stats.count > 0) {
-      meta.min_time_ns = any ? std::min(meta.min_time_ns, e.stats.min_time_ns) : e.stats.min_time_ns;
-      meta.max_time_ns = any ? std::max(meta.max_time_ns, e.stats.max_time_ns) : e.stats.max_time_ns;
+      meta.min_time_ns =
+          any ? std::min(meta.min_time_ns, e.stats.min_time_ns) : e.stats.min_time_ns;
+      meta.max_time_ns =
+          any ? std::max(meta.max_time_ns, e.stats.max_time_ns) : e.stats.max_time_ns;
       any = true;
     }
     meta.record_count += e.stats.count;

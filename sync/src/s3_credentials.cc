@@ -69,9 +69,9 @@ Result<S3Credentials> ParseCredentials(std::string_view text, std::string_view s
 }
 
 Result<S3Credentials> LoadCredentialsFile(const std::string& path) {
-  auto text = ReadSecretFile(path, "S3 credentials file " + path, 64 * 1024);
-  if (!text.ok()) return text.status();
-  return ParseCredentials(*text, path);
+  SLUICE_ASSIGN_OR_RETURN(auto text,
+                          ReadSecretFile(path, "S3 credentials file " + path, 64 * 1024));
+  return ParseCredentials(text, path);
 }
 
 Result<S3Credentials> LoadCredentialsFromEnv() {

@@ -206,8 +206,7 @@ std::string StripETag(std::string_view etag) {
 }  // namespace detail
 
 Status S3SinkOptions::Validate() const {
-  auto ep = detail::ParseEndpoint(endpoint);
-  if (!ep.ok()) return ep.status();
+  SLUICE_ASSIGN_OR_RETURN(auto ep, detail::ParseEndpoint(endpoint));
   SLUICE_RETURN_IF_ERROR(detail::ValidateBucketName(bucket));
   if (region.empty() || region.size() > 64 ||
       !std::all_of(region.begin(), region.end(), [](char c) {
@@ -219,11 +218,11 @@ Status S3SinkOptions::Validate() const {
     SLUICE_RETURN_IF_ERROR(ValidateSinkKey(key_prefix).WithContext("S3 key_prefix"));
   }
   if (addressing == S3Addressing::kVirtualHost) {
-    if (ep->host_is_ip) {
+    if (ep.host_is_ip) {
       return InvalidArgument("S3 virtual-host addressing needs a DNS name endpoint, not " +
-                             ep->host);
+                             ep.host);
     }
-    if (bucket.find('.') != std::string::npos && ep->scheme == "https") {
+    if (bucket.find('.') != std::string::npos && ep.scheme == "https") {
       return InvalidArgument(
           "S3 bucket '" + bucket +
           "' has a '.', which breaks TLS with virtual-host addressing; use path");

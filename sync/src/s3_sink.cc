@@ -94,9 +94,8 @@ class S3Sink final : public Sink {
 Result<PutResult> S3Sink::Put(const PutRequest& request) {
   SLUICE_RETURN_IF_ERROR(ValidateSinkKey(request.key));
   const std::string full_key = detail::FullKey(options_.key_prefix, request.key);
-  auto source = detail::OpenSource(request);
-  if (!source.ok()) return source.status();
-  ObjectSource& src = **source;
+  SLUICE_ASSIGN_OR_RETURN(auto source, detail::OpenSource(request));
+  ObjectSource& src = *source;
   const bool multipart = src.size() >= options_.multipart_threshold_bytes;
   if (multipart && request.mode == PutMode::kReplace) {
     return InvalidArgument("object for key '" + request.key + "' is too large to replace (" +
@@ -109,18 +108,17 @@ Result<PutResult> S3Sink::Put(const PutRequest& request) {
     return InvalidArgument("object for key '" + request.key + "' needs more than 10000 parts of " +
                            std::to_string(options_.multipart_part_bytes) + " bytes");
   }
-  auto digests = detail::DigestRange(src, 0, src.size());
-  if (!digests.ok()) return digests.status();
+  SLUICE_ASSIGN_OR_RETURN(auto digests, detail::DigestRange(src, 0, src.size()));
   PutResult result;
   result.size = src.size();
-  result.sha256 = Hex(digests->sha256);
+  result.sha256 = Hex(digests.sha256);
   if (!request.expected_sha256.empty() && request.expected_sha256 != result.sha256) {
     return Corruption("object for key '" + request.key + "' (" + src.name() + ") has SHA-256 " +
                       result.sha256 + ", expected " + request.expected_sha256);
   }
   auto outcome =
-      multipart ? PutMultipart(full_key, src, *digests, request.pace)
-                : PutSingle(full_key, src, *digests, request.pace, request.mode);
+      multipart ? PutMultipart(full_key, src, digests, request.pace)
+                : PutSingle(full_key, src, digests, request.pace, request.mode);
   if (!outcome.ok()) return outcome.status();
   result.outcome = *outcome;
   return result;
@@ -139,11 +137,10 @@ Result<PutOutcome> S3Sink::PutSingle(const std::string& full_key, ObjectSource& 
   req.length = src.size();
   req.pace = &pace;
   req.payload_sha256 = Hex(d.sha256);
-  auto r = http_->Perform(req);
-  if (!r.ok()) return r.status();
-  if (r->status == 200) return PutOutcome::kCreated;
-  if (r->status == 412) return CheckExisting(full_key, src.size(), d);
-  return ErrorFrom(*r, "PUT key '" + full_key + "'");
+  SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
+  if (r.status == 200) return PutOutcome::kCreated;
+  if (r.status == 412) return CheckExisting(full_key, src.size(), d);
+  return ErrorFrom(r, "PUT key '" + full_key + "'");
 }
 
 Result<PutOutcome> S3Sink::CheckExisting(const std::string& full_key, std::uint64_t size,
@@ -191,10 +188,9 @@ Result<PutOutcome> S3Sink::PutMultipart(const std::string& full_key, ObjectSourc
   create.url = Url(full_key, {{"uploads", ""}});
   create.headers = {"Content-Type: application/octet-stream", "x-amz-meta-sha256: " + sha};
   create.payload_sha256 = detail::kEmptySha256;
-  auto cr = http_->Perform(create);
-  if (!cr.ok()) return cr.status();
-  if (cr->status != 200) return ErrorFrom(*cr, "CreateMultipartUpload key '" + full_key + "'");
-  const std::string upload_id = detail::XmlTagText(cr->body, "UploadId");
+  SLUICE_ASSIGN_OR_RETURN(auto cr, http_->Perform(create));
+  if (cr.status != 200) return ErrorFrom(cr, "CreateMultipartUpload key '" + full_key + "'");
+  const std::string upload_id = detail::XmlTagText(cr.body, "UploadId");
   if (upload_id.empty()) {
     return Unavailable("CreateMultipartUpload key '" + full_key + "': no UploadId in the response");
   }
@@ -287,20 +283,19 @@ Result<ObjectInfo> S3Sink::HeadFull(const std::string& full_key) {
   req.method = "HEAD";
   req.url = Url(full_key);
   req.payload_sha256 = detail::kEmptySha256;
-  auto r = http_->Perform(req);
-  if (!r.ok()) return r.status();
-  if (r->status == 404)
+  SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
+  if (r.status == 404)
     return NotFound("key '" + full_key + "' not found in bucket " + options_.bucket);
   // HEAD responses have no body, hence no S3 error code.
-  if (r->status != 200) return ErrorFrom(*r, "HEAD key '" + full_key + "'");
+  if (r.status != 200) return ErrorFrom(r, "HEAD key '" + full_key + "'");
   ObjectInfo info;
-  const std::string length = r->header("content-length");
+  const std::string length = r.header("content-length");
   if (length.empty() || length.find_first_not_of("0123456789") != std::string::npos) {
     return Unavailable("HEAD key '" + full_key + "': no valid Content-Length");
   }
   info.size = std::stoull(length);
-  info.etag = detail::StripETag(r->header("etag"));
-  const std::string sha = r->header("x-amz-meta-sha256");
+  info.etag = detail::StripETag(r.header("etag"));
+  const std::string sha = r.header("x-amz-meta-sha256");
   if (detail::IsSha256Hex(sha)) info.sha256 = sha;
   return info;
 }
@@ -318,12 +313,11 @@ Result<std::vector<std::byte>> S3Sink::Get(std::string_view key) {
   req.url = Url(full_key);
   req.payload_sha256 = detail::kEmptySha256;
   req.max_response_bytes = std::size_t{1} << 32;
-  auto r = http_->Perform(req);
-  if (!r.ok()) return r.status();
-  if (r->status == 404)
+  SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
+  if (r.status == 404)
     return NotFound("key '" + full_key + "' not found in bucket " + options_.bucket);
-  if (r->status != 200) return ErrorFrom(*r, "GET key '" + full_key + "'");
-  const auto bytes = std::as_bytes(std::span(r->body));
+  if (r.status != 200) return ErrorFrom(r, "GET key '" + full_key + "'");
+  const auto bytes = std::as_bytes(std::span(r.body));
   return std::vector<std::byte>(bytes.begin(), bytes.end());
 }
 
@@ -339,21 +333,19 @@ Status S3Sink::List(std::string_view prefix, const ListFn& visit) {
     req.url = Url("", std::move(query));
     req.payload_sha256 = detail::kEmptySha256;
     req.max_response_bytes = std::size_t{16} << 20;
-    auto r = http_->Perform(req);
-    if (!r.ok()) return r.status();
-    if (r->status != 200) return ErrorFrom(*r, "ListObjectsV2 prefix '" + full_prefix + "'");
-    auto page = detail::ParseListObjectsV2(r->body);
-    if (!page.ok()) return page.status();
-    for (auto& o : page->objects) {
+    SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
+    if (r.status != 200) return ErrorFrom(r, "ListObjectsV2 prefix '" + full_prefix + "'");
+    SLUICE_ASSIGN_OR_RETURN(auto page, detail::ParseListObjectsV2(r.body));
+    for (auto& o : page.objects) {
       o.key = Relative(o.key);
       if (o.key.empty() || !ValidateSinkKey(o.key).ok()) continue;  // not one of ours
       if (!visit(o)) return Status::Ok();
     }
-    if (!page->truncated) return Status::Ok();
-    if (page->next_token == token) {
+    if (!page.truncated) return Status::Ok();
+    if (page.next_token == token) {
       return Unavailable("ListObjectsV2 prefix '" + full_prefix + "': continuation token repeats");
     }
-    token = std::move(page->next_token);
+    token = std::move(page.next_token);
   }
 }
 
@@ -364,11 +356,10 @@ Status S3Sink::Delete(std::string_view key) {
   req.method = "DELETE";
   req.url = Url(full_key);
   req.payload_sha256 = detail::kEmptySha256;
-  auto r = http_->Perform(req);
-  if (!r.ok()) return r.status();
+  SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
   // S3 answers 204 also for a key that holds nothing; some servers 404.
-  if (r->status == 204 || r->status == 200 || r->status == 404) return Status::Ok();
-  return ErrorFrom(*r, "DELETE key '" + full_key + "'");
+  if (r.status == 204 || r.status == 200 || r.status == 404) return Status::Ok();
+  return ErrorFrom(r, "DELETE key '" + full_key + "'");
 }
 
 Status S3Sink::ListIncompleteUploads(std::string_view prefix, const IncompleteUploadFn& visit) {
@@ -384,22 +375,20 @@ Status S3Sink::ListIncompleteUploads(std::string_view prefix, const IncompleteUp
     req.url = Url("", std::move(query));
     req.payload_sha256 = detail::kEmptySha256;
     req.max_response_bytes = std::size_t{16} << 20;
-    auto r = http_->Perform(req);
-    if (!r.ok()) return r.status();
-    if (r->status != 200) return ErrorFrom(*r, "ListMultipartUploads prefix '" + full_prefix + "'");
-    auto page = detail::ParseListMultipartUploads(r->body);
-    if (!page.ok()) return page.status();
-    for (auto& u : page->uploads) {
+    SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(req));
+    if (r.status != 200) return ErrorFrom(r, "ListMultipartUploads prefix '" + full_prefix + "'");
+    SLUICE_ASSIGN_OR_RETURN(auto page, detail::ParseListMultipartUploads(r.body));
+    for (auto& u : page.uploads) {
       u.key = Relative(u.key);
       if (u.key.empty() || !ValidateSinkKey(u.key).ok()) continue;
       if (!visit(u)) return Status::Ok();
     }
-    if (!page->truncated) return Status::Ok();
-    if (page->next_key_marker == key_marker && page->next_upload_id_marker == id_marker) {
+    if (!page.truncated) return Status::Ok();
+    if (page.next_key_marker == key_marker && page.next_upload_id_marker == id_marker) {
       return Unavailable("ListMultipartUploads prefix '" + full_prefix + "': markers repeat");
     }
-    key_marker = std::move(page->next_key_marker);
-    id_marker = std::move(page->next_upload_id_marker);
+    key_marker = std::move(page.next_key_marker);
+    id_marker = std::move(page.next_upload_id_marker);
   }
 }
 
@@ -410,18 +399,16 @@ Status S3Sink::AbortIncompleteUpload(const IncompleteUpload& upload) {
   del.method = "DELETE";
   del.url = Url(full_key, {{"uploadId", upload.upload_id}});
   del.payload_sha256 = detail::kEmptySha256;
-  auto r = http_->Perform(del);
-  if (!r.ok()) return r.status();
-  if (r->status == 204 || r->status == 200 || r->status == 404) return Status::Ok();
-  return ErrorFrom(*r, "AbortMultipartUpload key '" + full_key + "'");
+  SLUICE_ASSIGN_OR_RETURN(auto r, http_->Perform(del));
+  if (r.status == 204 || r.status == 200 || r.status == 404) return Status::Ok();
+  return ErrorFrom(r, "AbortMultipartUpload key '" + full_key + "'");
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Sink>> OpenS3Sink(const S3SinkOptions& options) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
-  auto ep = detail::ParseEndpoint(options.endpoint);
-  if (!ep.ok()) return ep.status();
+  SLUICE_ASSIGN_OR_RETURN(auto ep, detail::ParseEndpoint(options.endpoint));
   auto creds = options.credentials_file.empty()
                    ? detail::LoadCredentialsFromEnv()
                    : detail::LoadCredentialsFile(options.credentials_file);
@@ -432,9 +419,9 @@ Result<std::unique_ptr<Sink>> OpenS3Sink(const S3SinkOptions& options) {
   http.connect_timeout_ms = options.connect_timeout_ms;
   http.low_speed_limit_bytes_per_s = options.low_speed_limit_bytes_per_s;
   http.low_speed_time_s = options.low_speed_time_s;
-  auto client = detail::HttpClient::Create(std::move(http), std::move(*creds));
-  if (!client.ok()) return client.status();
-  return std::unique_ptr<Sink>(new S3Sink(options, std::move(*ep), std::move(*client)));
+  SLUICE_ASSIGN_OR_RETURN(auto client,
+                          detail::HttpClient::Create(std::move(http), std::move(*creds)));
+  return std::unique_ptr<Sink>(new S3Sink(options, std::move(ep), std::move(client)));
 }
 
 }  // namespace sluice::sync

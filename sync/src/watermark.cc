@@ -34,25 +34,23 @@ class FlatJson {
     if (Eat('}')) return Finish(std::move(out));
     for (;;) {
       Space();
-      auto name = String();
-      if (!name.ok()) return name.status();
+      SLUICE_ASSIGN_OR_RETURN(auto name, String());
       Space();
-      if (!Eat(':')) return Bad("expected ':' after \"" + *name + "\"");
+      if (!Eat(':')) return Bad("expected ':' after \"" + name + "\"");
       Space();
       Field f;
       if (Peek() == '"') {
-        auto v = String();
-        if (!v.ok()) return v.status();
+        SLUICE_ASSIGN_OR_RETURN(auto v, String());
         f.is_string = true;
-        f.text = std::move(*v);
+        f.text = std::move(v);
       } else {
         const std::size_t start = pos_;
         if (Peek() == '-') ++pos_;
         while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') ++pos_;
-        if (pos_ == start) return Bad("field \"" + *name + "\": expected a string or an integer");
+        if (pos_ == start) return Bad("field \"" + name + "\": expected a string or an integer");
         f.text = std::string(in_.substr(start, pos_ - start));
       }
-      if (!out.emplace(*name, std::move(f)).second) return Bad("field \"" + *name + "\" twice");
+      if (!out.emplace(name, std::move(f)).second) return Bad("field \"" + name + "\" twice");
       Space();
       if (Eat('}')) return Finish(std::move(out));
       if (!Eat(',')) return Bad("expected ',' or '}'");
@@ -125,7 +123,8 @@ class FlatJson {
 template <typename T>
 Status GetInt(const std::map<std::string, Field>& fields, const char* name, T& out) {
   auto it = fields.find(name);
-  if (it == fields.end()) return InvalidArgument(std::string("watermark document: no \"") + name + "\"");
+  if (it == fields.end())
+    return InvalidArgument(std::string("watermark document: no \"") + name + "\"");
   const Field& f = it->second;
   const char* end = f.text.data() + f.text.size();
   if (f.is_string || std::from_chars(f.text.data(), end, out).ptr != end) {
@@ -153,8 +152,7 @@ Result<std::string> WatermarkKey(std::string_view prefix, std::string_view site,
   parts.prefix = std::string(prefix);
   parts.site = std::string(site);
   parts.gateway_id = std::string(gateway_id);
-  auto data_key = BuildObjectKey(parts);
-  if (!data_key.ok()) return data_key.status();
+  SLUICE_ASSIGN_OR_RETURN(auto data_key, BuildObjectKey(parts));
   std::string key;
   if (!prefix.empty()) key = std::string(prefix) + "/";
   key += "_watermarks/site=" + std::string(site) + "/gateway=" + std::string(gateway_id) + ".json";
@@ -188,21 +186,20 @@ Result<Watermark> ParseWatermark(std::string_view text) {
     return InvalidArgument("watermark document of " + std::to_string(text.size()) +
                            " bytes is larger than " + std::to_string(kMaxDocumentBytes));
   }
-  auto fields = FlatJson(text).Parse();
-  if (!fields.ok()) return fields.status();
+  SLUICE_ASSIGN_OR_RETURN(auto fields, FlatJson(text).Parse());
   std::string format;
-  SLUICE_RETURN_IF_ERROR(GetString(*fields, "format", format));
+  SLUICE_RETURN_IF_ERROR(GetString(fields, "format", format));
   if (format != kWatermarkFormat) {
     return InvalidArgument("watermark document: format \"" + format + "\", expected \"" +
                            std::string(kWatermarkFormat) + "\"");
   }
   std::int64_t version = 0;
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "version", version));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "version", version));
   // Later versions only add fields; what this reader needs keeps its meaning.
   if (version < 1) return InvalidArgument("watermark document: version " + std::to_string(version));
   Watermark w;
-  SLUICE_RETURN_IF_ERROR(GetString(*fields, "site", w.site));
-  SLUICE_RETURN_IF_ERROR(GetString(*fields, "gateway", w.gateway_id));
+  SLUICE_RETURN_IF_ERROR(GetString(fields, "site", w.site));
+  SLUICE_RETURN_IF_ERROR(GetString(fields, "gateway", w.gateway_id));
   // Both are object key components, written without escapes.
   for (auto [what, value] : {std::pair<const char*, const std::string*>{"site", &w.site},
                              {"gateway", &w.gateway_id}}) {
@@ -210,11 +207,11 @@ Result<Watermark> ParseWatermark(std::string_view text) {
       return InvalidArgument("watermark document: " + s.message());
     }
   }
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "watermark_ns", w.watermark_ns));
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "records_confirmed", w.records_confirmed));
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "objects_confirmed", w.objects_confirmed));
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "late_records", w.late_records));
-  SLUICE_RETURN_IF_ERROR(GetInt(*fields, "written_at_ns", w.written_at_ns));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "watermark_ns", w.watermark_ns));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "records_confirmed", w.records_confirmed));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "objects_confirmed", w.objects_confirmed));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "late_records", w.late_records));
+  SLUICE_RETURN_IF_ERROR(GetInt(fields, "written_at_ns", w.written_at_ns));
   return w;
 }
 

@@ -49,7 +49,8 @@ void ReadAll(std::string bytes) {
     std::size_t n = std::visit([](const auto& v) { return v.size(); }, cols->values);
     SLUICE_CHECK(n == cols->timestamps.size());
     SLUICE_CHECK(n == s.stats.count || (n == 0 && s.stats.count > 0));
-    auto part = reader->ReadRecords(i, sluice::sync::TimeRange{s.stats.min_time_ns, s.stats.min_time_ns});
+    auto part =
+        reader->ReadRecords(i, sluice::sync::TimeRange{s.stats.min_time_ns, s.stats.min_time_ns});
     if (part.ok()) SLUICE_CHECK(part->size() <= n);
   }
 }

@@ -372,7 +372,9 @@ TEST_CASE("the gateway's /metrics passes the strict exposition-format parser") {
   const Exposition e = Parse(reply.body);
   CHECK_MESSAGE(e.errors.empty(), Errors(e));
 
-  for (const auto& [name, fam] : e.families) {
+  for (const auto& family : e.families) {
+    const auto& name = family.first;
+    const auto& fam = family.second;
     CAPTURE(name);
     CHECK(name.starts_with("sluice_"));
     CHECK(fam.help);

@@ -236,8 +236,8 @@ TEST_CASE("an endpoint on loopback, with authentication or with allow_anonymous 
       "[endpoint]\nenabled = true\naddress = \"127.0.0.2\"\n",
       "[endpoint]\nenabled = true\naddress = \"::1\"\n",
       "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\npassword_file = \"/etc/sluice/p\"\n",
-      "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\ntls_cert_file = \"/c\"\n"
-      "tls_key_file = \"/k\"\ntls_ca_file = \"/ca\"\nrequire_client_cert = true\n",
+      ("[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\ntls_cert_file = \"/c\"\n"
+       "tls_key_file = \"/k\"\ntls_ca_file = \"/ca\"\nrequire_client_cert = true\n"),
       "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\nallow_anonymous = true\n",
       // Off, it listens nowhere.
       "[endpoint]\nenabled = false\naddress = \"0.0.0.0\"\n",

@@ -262,7 +262,9 @@ TEST_CASE("PublishSize equals what EncodePublish appends on every length boundar
     // Remaining lengths on each side of where the length takes 2, 3, 4 bytes.
     const std::pair<std::uint32_t, std::uint32_t> cases[] = {
         {127, 2}, {128, 3}, {16383, 3}, {16384, 4}, {2097151, 4}, {2097152, 5}};
-    for (auto [remaining, header_size] : cases) {
+    for (const auto& c : cases) {
+      const std::uint32_t remaining = c.first;
+      const std::uint32_t header_size = c.second;
       CAPTURE(remaining);
       p.payload = std::string_view(big).substr(0, remaining - base);
       std::string wire;

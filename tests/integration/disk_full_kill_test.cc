@@ -371,7 +371,9 @@ class DiskFullRun {
   }
 
   void CheckKillPointsHit() const {
-    for (const auto& [name, n] : sluice_->KillPointHits()) {
+    for (const auto& hit : sluice_->KillPointHits()) {
+      const auto& name = hit.first;
+      const auto n = hit.second;
       CHECK_MESSAGE(n >= 1, "kill point '" << name << "' never fired: does the store call "
                                            << "KillPoint(\"" << name << "\") yet?");
     }

@@ -194,9 +194,10 @@ void CheckMatrix(const std::string& endpoint_extra, const Pki* pki, const std::s
       CHECK(PahoPublish(g.port, version, qos, "m/paho-" + cell, std::to_string(value + 2), pki));
       // QoS 1 and 2 were acknowledged only once durable: in the store now.
       // QoS 0 has no acknowledgement to wait for.
-      for (const auto& [client, v] : {std::pair{"mp", value}, std::pair{"py", value + 1},
-                                      std::pair{"paho", value + 2}}) {
-        const std::string series = std::string("m/") + client + "-" + cell;
+      for (const auto& sent : {std::pair{"mp", value}, std::pair{"py", value + 1},
+                               std::pair{"paho", value + 2}}) {
+        const std::string series = std::string("m/") + sent.first + "-" + cell;
+        const auto v = sent.second;
         if (qos == 0) {
           CHECK_MESSAGE(Eventually([&] { return g.Latest(series) == v; }, 10s), series);
         } else {

@@ -104,7 +104,8 @@ void KillLoop(bool pmem) {
   TempDir shm("sluice-stream-kill-pmem");
   const std::string pmem_path =
       pmem ? "/dev/shm/" + shm.path().filename().string() + ".pmem" : std::string();
-  const auto [port, admin_port] = TwoPorts();
+  const std::pair<int, int> ports = TwoPorts();
+  const int port = ports.first, admin_port = ports.second;
   const std::string store_dir = (dir.path() / "store").string();
   const std::string config_file = (dir.path() / "sluice.toml").string();
   const std::string toml = KillToml(store_dir, pmem_path, port, admin_port, cluster.bootstrap());
@@ -296,7 +297,8 @@ TEST_CASE("Kafka refusing the lane's rights shows in /readyz, /v1/status and /me
   MockKafkaCluster cluster(3);
   REQUIRE(cluster.Command("topic sluice.kill 2 1") == "ok");
   TempDir dir("sluice-stream-auth");
-  const auto [port, admin_port] = TwoPorts();
+  const std::pair<int, int> ports = TwoPorts();
+  const int port = ports.first, admin_port = ports.second;
   const std::string config_file = (dir.path() / "sluice.toml").string();
   std::ofstream(config_file) << KillToml((dir.path() / "store").string(), "", port, admin_port,
                                          cluster.bootstrap());

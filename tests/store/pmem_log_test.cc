@@ -292,7 +292,9 @@ TEST_CASE("pmem: after a power cut every acknowledged record is replayed, as a p
     torn += fx.log->stats().torn_tail_bytes;
     std::map<std::uint64_t, std::string> now;
     for (const Rec& r : replayed) now[r.seq] = r.payload;
-    for (const auto& [seq, payload] : model) {
+    for (const auto& kept : model) {
+      const std::uint64_t seq = kept.first;
+      const std::string& payload = kept.second;
       if (seq <= released) continue;  // may be gone: its space was reused
       REQUIRE_MESSAGE(now.count(seq) == 1, "acknowledged seq " << seq << " lost");
       CHECK(now[seq] == payload);
@@ -365,7 +367,9 @@ TEST_CASE("pmem: released space is reused lap after lap and replay stays exact")
   std::uint64_t released = 0;
   for (int i = 0; i < 3000; ++i) {  // ~10 laps of a 60 KiB ring
     const std::string payload = std::to_string(i) + std::string(static_cast<std::size_t>(i % 300), 'p');
-    auto [st, seq] = fx.AppendAndWait(3, payload);
+    const auto appended = fx.AppendAndWait(3, payload);
+    const Status& st = appended.first;
+    const std::uint64_t seq = appended.second;
     REQUIRE_MESSAGE(st.ok(), st.ToString());
     all[seq] = payload;
     if (i % 10 == 9) fx.log->Release(released = seq - 5);

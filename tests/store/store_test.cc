@@ -323,7 +323,7 @@ TEST_CASE("a partition marked synced while its seal is still writing is reclaime
     return path.find("/segments/seg-") != std::string::npos;
   });
   const std::int64_t now = 1'700'000'000'000'000'000;
-  auto opened = Store::Open(o, TestContext([now] { return now; }, &env));
+  auto opened = Store::Open(o, TestContext([] { return now; }, &env));
   REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
   Store& store = **opened;
   const SeriesId id = *store.RegisterSeries("gate", ValueType::kFloat64, "");

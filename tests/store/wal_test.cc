@@ -250,7 +250,9 @@ TEST_CASE("after a power cut every acknowledged record is replayed, as a prefix"
       // Released records may be gone (recycled); everything after is there.
       std::map<std::uint64_t, std::string> now;
       for (const Rec& r : replayed) now[r.seq] = r.payload;
-      for (const auto& [seq, payload] : model) {
+      for (const auto& kept : model) {
+        const std::uint64_t seq = kept.first;
+        const std::string& payload = kept.second;
         if (seq <= released) continue;
         REQUIRE_MESSAGE(now.count(seq) == 1, "acknowledged seq " << seq << " lost");
         CHECK(now[seq] == payload);

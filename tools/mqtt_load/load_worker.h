@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "latency_histogram.h"
 #include "mqtt_load/mqtt_load.h"
 
@@ -47,8 +47,8 @@ struct Shared {
   std::vector<int> wake_fds;  // one eventfd per thread
 
   std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status error;  // the first failure, under mu
+  Mutex mu;
+  Status error SLUICE_GUARDED_BY(mu);  // the first failure
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint32_t> connected{0};
@@ -63,7 +63,7 @@ struct Shared {
   }
   void Fail(Status s) {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (error.ok()) error = std::move(s);
     }
     failed.store(true);

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "latency_histogram.h"
 #include "load_worker.h"
 
@@ -51,7 +52,8 @@ Status Resolve(const LoadOptions& o, Shared& s) {
 Status LoadOptions::Validate() const {
   if (host.empty() || port == 0) return InvalidArgument("mqtt load: host and port are required");
   if (connections < 1 || connections > 1000) {
-    return InvalidArgument("mqtt load: connections must be 1 to 1000, got " + std::to_string(connections));
+    return InvalidArgument("mqtt load: connections must be 1 to 1000, got " +
+                           std::to_string(connections));
   }
   if (threads < 1 || threads > 16) {
     return InvalidArgument("mqtt load: threads must be 1 to 16, got " + std::to_string(threads));
@@ -92,7 +94,8 @@ Result<LoadReport> RunLoad(const LoadOptions& o, const MessageGenerator& generat
     s.wake_fds.push_back(fd);
   }
   std::vector<std::unique_ptr<Worker>> workers;
-  for (std::uint32_t t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(s, t, threads));
+  for (std::uint32_t t = 0; t < threads; ++t)
+    workers.push_back(std::make_unique<Worker>(s, t, threads));
 
   const double cpu0 = CpuSeconds();
   const std::int64_t t0 = NowNs();
@@ -122,7 +125,7 @@ Result<LoadReport> RunLoad(const LoadOptions& o, const MessageGenerator& generat
   }
   if (o.qos == 0 || r.window == std::numeric_limits<std::uint32_t>::max()) r.window = 0;
   if (s.failed.load()) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     return s.error.WithContext("mqtt load (" + std::to_string(r.sent) + " sent, " +
                                std::to_string(r.acked) + " acknowledged in all)");
   }
@@ -150,7 +153,8 @@ std::string FormatReport(const LoadReport& r) {
                         r.cpu_seconds, r.cpu_us_per_message());
   std::string out(buf, static_cast<std::size_t>(std::max(0, n)));
   if (r.latency.samples > 0) {
-    std::snprintf(buf, sizeof buf, "; ack latency p50 %.0f us, p99 %.0f us, max %.0f us (window %u)",
+    std::snprintf(buf, sizeof buf,
+                  "; ack latency p50 %.0f us, p99 %.0f us, max %.0f us (window %u)",
                   r.latency.p50_us, r.latency.p99_us, r.latency.max_us, r.window);
     out += buf;
   }

@@ -237,15 +237,13 @@ Result<SimReport> RunSimulation(const SimOptions& o, const std::atomic<bool>* st
     if (o.engine != "paho" || o.format != "json") {
       return InvalidArgument("a replay (--speedup) publishes JSON with the paho engine");
     }
-    auto d = LoadReplayData(o.dataset, o.skip_rows, o.columns);
-    if (!d.ok()) return d.status();
-    return RunPahoReplay(o, *d, stop);
+    SLUICE_ASSIGN_OR_RETURN(auto d, LoadReplayData(o.dataset, o.skip_rows, o.columns));
+    return RunPahoReplay(o, d, stop);
   }
   Dataset data;
   if (!o.dataset.empty()) {
-    auto d = LoadDataset(o.dataset);
-    if (!d.ok()) return d.status();
-    data = std::move(*d);
+    SLUICE_ASSIGN_OR_RETURN(auto d, LoadDataset(o.dataset));
+    data = std::move(d);
   }
   Fleet fleet(o, std::move(data));
   if (o.engine == "wire") return RunWireSimulation(o, fleet, stop);

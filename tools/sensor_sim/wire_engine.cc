@@ -79,17 +79,17 @@ Result<SimReport> RunWireSimulation(const SimOptions& o, Fleet& fleet,
       last = p.sent;
     };
   }
-  auto r = mqtt_load::RunLoad(lo, FleetGenerator(o, fleet, lo.connections), stop);
-  if (!r.ok()) return r.status();
+  SLUICE_ASSIGN_OR_RETURN(auto r,
+                          mqtt_load::RunLoad(lo, FleetGenerator(o, fleet, lo.connections), stop));
   SimReport report;
-  report.published = r->sent;
-  report.acked = r->acked;
-  report.seconds = r->seconds;
-  report.cpu_seconds = r->cpu_seconds;
-  report.errors = r->errors;
-  report.ack_p50_us = r->latency.p50_us;
-  report.ack_p99_us = r->latency.p99_us;
-  report.ack_max_us = r->latency.max_us;
+  report.published = r.sent;
+  report.acked = r.acked;
+  report.seconds = r.seconds;
+  report.cpu_seconds = r.cpu_seconds;
+  report.errors = r.errors;
+  report.ack_p50_us = r.latency.p50_us;
+  report.ack_p99_us = r.latency.p99_us;
+  report.ack_max_us = r.latency.max_us;
   return report;
 }
 

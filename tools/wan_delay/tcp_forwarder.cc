@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <list>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace sluice::wan {
 namespace {
@@ -70,7 +70,7 @@ class Forwarder final : public TcpForwarder {
 
   ~Forwarder() override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
     Wake();
@@ -86,25 +86,25 @@ class Forwarder final : public TcpForwarder {
   std::uint16_t port() const override { return port_; }
 
   void Cut() override {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     cut_ = true;
     const std::uint64_t gen = ++cut_requests_;
-    lock.unlock();
+    lock.Unlock();
     Wake();
-    lock.lock();
-    cv_.wait(lock, [&] { return cut_done_ >= gen || stop_; });
+    lock.Lock();
+    cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return cut_done_ >= gen || stop_; });
   }
 
   void Restore() override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       cut_ = false;
     }
     Wake();
   }
 
   TcpForwarderCounters counters() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return counters_;
   }
 
@@ -125,7 +125,7 @@ class Forwarder final : public TcpForwarder {
           p.off = 0;
         }
         p.buf.append(tmp, static_cast<std::size_t>(n));
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         *counter += static_cast<std::uint64_t>(n);
         continue;
       }
@@ -167,12 +167,12 @@ class Forwarder final : public TcpForwarder {
       if (fd < 0) return;  // EAGAIN, or a transient error: poll again
       bool cut = false;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         cut = cut_;  // now, not when the poll started: Restore() may have come since
       }
       if (cut) {
         CloseWithReset(fd);
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++counters_.refused;
         continue;
       }
@@ -181,7 +181,7 @@ class Forwarder final : public TcpForwarder {
       if (s < 0 || ::connect(s, reinterpret_cast<const sockaddr*>(&target_), sizeof target_) != 0) {
         if (s >= 0) ::close(s);
         CloseWithReset(fd);
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++counters_.refused;
         continue;
       }
@@ -193,7 +193,7 @@ class Forwarder final : public TcpForwarder {
       c.client = fd;
       c.server = s;
       conns_.push_back(std::move(c));
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++counters_.connections;
     }
   }
@@ -205,7 +205,7 @@ class Forwarder final : public TcpForwarder {
       bool cut = false;
       std::uint64_t cut_gen = 0;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (stop_) break;
         cut = cut_;
         cut_gen = cut_requests_;
@@ -217,17 +217,17 @@ class Forwarder final : public TcpForwarder {
           CloseWithReset(c.server);
           c.client = c.server = -1;
           c.dead = true;
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           ++counters_.reset;
         }
       }
       conns_.remove_if([](const Conn& c) { return c.dead; });
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         counters_.open = static_cast<std::uint32_t>(conns_.size());
         if (cut && cut_done_ < cut_gen) {
           cut_done_ = cut_gen;
-          cv_.notify_all();
+          cv_.NotifyAll();
         }
       }
 
@@ -276,8 +276,8 @@ class Forwarder final : public TcpForwarder {
         }
       }
     }
-    std::lock_guard lock(mu_);
-    cv_.notify_all();
+    MutexLock lock(mu_);
+    cv_.NotifyAll();
   }
 
   const int listen_fd_, wake_fd_;
@@ -285,13 +285,13 @@ class Forwarder final : public TcpForwarder {
   const sockaddr_in target_;
   std::list<Conn> conns_;  // the loop thread's only
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                // GUARDED_BY(mu_)
-  bool cut_ = false;                 // GUARDED_BY(mu_)
-  std::uint64_t cut_requests_ = 0;   // GUARDED_BY(mu_)
-  std::uint64_t cut_done_ = 0;       // GUARDED_BY(mu_)
-  TcpForwarderCounters counters_;    // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stop_ SLUICE_GUARDED_BY(mu_) = false;
+  bool cut_ SLUICE_GUARDED_BY(mu_) = false;
+  std::uint64_t cut_requests_ SLUICE_GUARDED_BY(mu_) = 0;
+  std::uint64_t cut_done_ SLUICE_GUARDED_BY(mu_) = 0;
+  TcpForwarderCounters counters_ SLUICE_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -327,27 +327,25 @@ NetnsScope::~NetnsScope() {
 
 Result<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(const TcpForwarderOptions& o) {
   if (o.target_port == 0) return InvalidArgument("tcp forwarder: no target port");
-  auto listen_addr = Ipv4(o.listen_address, o.listen_port);
-  if (!listen_addr.ok()) return listen_addr.status();
-  auto target = Ipv4(o.target_address, o.target_port);
-  if (!target.ok()) return target.status();
+  SLUICE_ASSIGN_OR_RETURN(auto listen_addr, Ipv4(o.listen_address, o.listen_port));
+  SLUICE_ASSIGN_OR_RETURN(auto target, Ipv4(o.target_address, o.target_port));
 
   int fd = -1;
   {
     std::unique_ptr<NetnsScope> scope;
     if (!o.listen_netns.empty()) {
-      auto s = NetnsScope::Enter(o.listen_netns);
-      if (!s.ok()) return s.status();
-      scope = std::move(*s);
+      SLUICE_ASSIGN_OR_RETURN(auto s, NetnsScope::Enter(o.listen_netns));
+      scope = std::move(s);
     }
     fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   }  // back in the caller's namespace; the socket stays where it was made
   if (fd < 0) return IoError(Errno("socket"));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&*listen_addr), sizeof *listen_addr) != 0 ||
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&listen_addr), sizeof listen_addr) != 0 ||
       ::listen(fd, 128) != 0) {
-    const Status s = IoError(Errno("bind " + o.listen_address + ":" + std::to_string(o.listen_port)));
+    const Status s =
+        IoError(Errno("bind " + o.listen_address + ":" + std::to_string(o.listen_port)));
     ::close(fd);
     return s;
   }
@@ -359,7 +357,7 @@ Result<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(const TcpForwarderOpti
     ::close(fd);
     return IoError(Errno("eventfd"));
   }
-  return std::unique_ptr<TcpForwarder>(new Forwarder(fd, wake, ntohs(bound.sin_port), *target));
+  return std::unique_ptr<TcpForwarder>(new Forwarder(fd, wake, ntohs(bound.sin_port), target));
 }
 
 }  // namespace sluice::wan

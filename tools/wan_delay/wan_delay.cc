@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   std::string netns;
   unsigned long queue_num = 0, delay_ms = 0, max_seconds = 600, max_held = 100'000;
   bool have_queue = false, have_delay = false;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc; i += 2) {  // every option takes a value
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (a == "--netns" && v) {
@@ -163,7 +163,6 @@ int main(int argc, char** argv) {
     } else {
       Usage(("unknown or incomplete argument '" + a + "'").c_str());
     }
-    ++i;
   }
   if (netns.empty() || !have_queue || !have_delay) Usage("--netns, --queue and --delay-ms are required");
 

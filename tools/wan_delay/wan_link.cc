@@ -149,8 +149,7 @@ std::atomic<int> g_links{0};
 
 Result<std::string> RunCommand(const std::vector<std::string>& argv) {
   int fd = -1;
-  auto pid = Spawn(argv, {}, &fd);
-  if (!pid.ok()) return pid.status();
+  SLUICE_ASSIGN_OR_RETURN(auto pid, Spawn(argv, {}, &fd));
   std::string out;
   char buf[4096];
   for (;;) {
@@ -163,7 +162,7 @@ Result<std::string> RunCommand(const std::vector<std::string>& argv) {
     break;
   }
   ::close(fd);
-  const int rc = WaitExit(*pid);
+  const int rc = WaitExit(pid);
   if (rc != 0) {
     std::string cmd;
     for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
@@ -326,9 +325,8 @@ Result<WanLinkStats> WanLink::Stats() const {
     stats.download_dropped = *down;
   }
   if (options_.delay_ms > 0) {
-    auto delayed = count(server_ns_, "NFQUEUE");
-    if (!delayed.ok()) return delayed.status();
-    stats.upload_delayed = *delayed;
+    SLUICE_ASSIGN_OR_RETURN(auto delayed, count(server_ns_, "NFQUEUE"));
+    stats.upload_delayed = delayed;
   }
   return stats;
 }

@@ -115,3 +115,19 @@ void Result<T>::Check() const {
     ::sluice::Status sluice_status_ = (expr); \
     if (!sluice_status_.ok()) return sluice_status_; \
   } while (0)
+
+// Evaluates the expression, a Result<T>: returns its Status from the enclosing
+// function when it is not OK, else moves its value into `lhs`, a new
+// variable (`auto file`) or an existing one.
+//
+//   SLUICE_ASSIGN_OR_RETURN(auto file, env->OpenFile(path, {}));
+//   SLUICE_ASSIGN_OR_RETURN(size, file->Size());
+#define SLUICE_ASSIGN_OR_RETURN(lhs, ...)                                               \
+  SLUICE_ASSIGN_OR_RETURN_IMPL_(SLUICE_STATUS_CONCAT_(sluice_result_, __LINE__), lhs, \
+                                (__VA_ARGS__))
+#define SLUICE_ASSIGN_OR_RETURN_IMPL_(result, lhs, rexpr) \
+  auto result = (rexpr);                                  \
+  if (!result.ok()) return result.status();               \
+  lhs = std::move(result).value()
+#define SLUICE_STATUS_CONCAT_(a, b) SLUICE_STATUS_CONCAT_INNER_(a, b)
+#define SLUICE_STATUS_CONCAT_INNER_(a, b) a##b

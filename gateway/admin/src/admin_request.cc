@@ -170,9 +170,9 @@ Status AdminOptions::Validate() const {
 
 Result<std::string> LoadAdminToken(const std::string& path) {
   const std::string what = "admin token file " + path;
-  auto read = ReadSecretFile(path, what, 4097, ": it should hold one token");
-  if (!read.ok()) return read.status();
-  std::string text = std::move(*read);
+  SLUICE_ASSIGN_OR_RETURN(auto read,
+                          ReadSecretFile(path, what, 4097, ": it should hold one token"));
+  std::string text = std::move(read);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.size() < 16 || text.size() > 4096) {

@@ -500,9 +500,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminOptions& opti
   SLUICE_RETURN_IF_ERROR(options.Validate());
   std::string token;
   if (!options.token_file.empty()) {
-    auto t = LoadAdminToken(options.token_file);
-    if (!t.ok()) return t.status();
-    token = std::move(*t);
+    SLUICE_ASSIGN_OR_RETURN(auto t, LoadAdminToken(options.token_file));
+    token = std::move(t);
   }
   auto s = std::make_unique<AdminServerImpl>(std::move(handlers), std::move(token));
   if (options.tls()) SLUICE_RETURN_IF_ERROR(s->InitTls(options));

@@ -177,24 +177,22 @@ Result<HttpAnswer> Get(Client& c, const std::string& path) {
 
 Result<Snapshot> Take(Client& c, bool with_status) {
   Snapshot s;
-  auto metrics = Get(c, "/metrics");
-  if (!metrics.ok()) return metrics.status();
+  SLUICE_ASSIGN_OR_RETURN(auto metrics, Get(c, "/metrics"));
   auto refused = [](const char* what, const HttpAnswer& a) {
     std::string body = a.body;
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
     return InvalidArgument(std::string(what) + " answered " + std::to_string(a.status) + ": " +
                            body + (a.status == 401 ? " (pass --token-file)" : ""));
   };
-  if (metrics->status != 200) return refused("/metrics", *metrics);
+  if (metrics.status != 200) return refused("/metrics", metrics);
   s.steady_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                     std::chrono::steady_clock::now().time_since_epoch())
                     .count();
-  s.samples = ParseSamples(metrics->body);
+  s.samples = ParseSamples(metrics.body);
   if (with_status) {
-    auto st = Get(c, "/v1/status");
-    if (!st.ok()) return st.status();
-    if (st->status != 200) return refused("/v1/status", *st);
-    s.status_json = std::move(st->body);
+    SLUICE_ASSIGN_OR_RETURN(auto st, Get(c, "/v1/status"));
+    if (st.status != 200) return refused("/v1/status", st);
+    s.status_json = std::move(st.body);
   }
   return s;
 }
@@ -210,14 +208,12 @@ Result<Client> MakeClient(const StatusOptions& options) {
     return InvalidArgument("--ca-file is for an https:// admin URL, not " + options.admin);
   }
   if (c.endpoint.tls) {
-    auto tls = ClientTls(options.ca_file);
-    if (!tls.ok()) return tls.status();
-    c.tls.emplace(std::move(*tls));
+    SLUICE_ASSIGN_OR_RETURN(auto tls, ClientTls(options.ca_file));
+    c.tls.emplace(std::move(tls));
   }
   if (!options.token_file.empty()) {
-    auto t = LoadAdminToken(options.token_file);
-    if (!t.ok()) return t.status();
-    c.token = std::move(*t);
+    SLUICE_ASSIGN_OR_RETURN(auto t, LoadAdminToken(options.token_file));
+    c.token = std::move(t);
   }
   return c;
 }
@@ -253,9 +249,8 @@ std::string SecondsText(double s) {
 }  // namespace
 
 Result<Snapshot> TakeSnapshot(const StatusOptions& options, bool with_status) {
-  auto client = MakeClient(options);
-  if (!client.ok()) return client.status();
-  return Take(*client, with_status);
+  SLUICE_ASSIGN_OR_RETURN(auto client, MakeClient(options));
+  return Take(client, with_status);
 }
 
 int RunStatus(const StatusOptions& options) {

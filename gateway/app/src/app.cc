@@ -57,8 +57,8 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
       // half of each worker's share of the limit.
       const auto& e = config.sync.engine;
       if (e.bandwidth_bytes_per_s > 0) {
-        const std::uint64_t share =
-            e.bandwidth_bytes_per_s / std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
+        const std::uint64_t share = e.bandwidth_bytes_per_s /
+                                    std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
         s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::min<std::uint64_t>(
             std::max<std::uint64_t>(share / 2, 1), s3.low_speed_limit_bytes_per_s));
       }
@@ -97,32 +97,30 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   if (!pipeline.ok()) return pipeline.status().WithContext("pipeline");
   app->pipeline_ = std::move(*pipeline);
   for (auto& s : hooks.pressure_sources) app->pipeline_->AddPressureSource(std::move(s));
-  auto rules = RuleSet::Build(config.ingest);
-  if (!rules.ok()) return rules.status();
-  app->rules_ = std::move(*rules);
+  SLUICE_ASSIGN_OR_RETURN(auto rules, RuleSet::Build(config.ingest));
+  app->rules_ = std::move(rules);
   app->StartSampler();
 
   if (!config.mqtt.brokers.empty()) {
     auto mqtt = MqttFrontend::Start(config.mqtt, app->rules_, app->pipeline_.get());
     if (!mqtt.ok()) return mqtt.status().WithContext("mqtt");
     app->mqtt_ = std::move(*mqtt);
-    app->pipeline_->SetPublisher([m = app->mqtt_.get()](std::uint32_t source,
+    app->pipeline_->SetPublisher([m = app->mqtt_.get()](MessageSource source,
                                                          const OutboundMessage& msg) {
       // Sparkplug rebirth requests go back through the broker the message
       // came from; the endpoint is not a broker and cannot deliver them.
-      if (!IsEndpointSource(source)) m->Publish(source, msg);
+      if (source.kind == MessageSource::Kind::kFrontend) m->Publish(source.id, msg);
     });
   }
   if (config.endpoint.enabled) {
-    auto endpoint = MqttEndpoint::Start(config.endpoint, app->pipeline_.get());
-    if (!endpoint.ok()) return endpoint.status();
-    app->endpoint_ = std::move(*endpoint);
+    SLUICE_ASSIGN_OR_RETURN(auto endpoint,
+                            MqttEndpoint::Start(config.endpoint, app->pipeline_.get()));
+    app->endpoint_ = std::move(endpoint);
     // Store callbacks may still be running when the endpoint goes away:
     // they reach it through a route that Stop() cuts first.
-    app->ack_route_ = std::make_shared<AckRoute>();
-    app->ack_route_->endpoint = app->endpoint_.get();
+    app->ack_route_ = std::make_shared<AckRoute>(app->endpoint_.get());
     app->pipeline_->SetAcker([route = app->ack_route_](std::span<const MessageAck> acks) {
-      std::lock_guard lock(route->mu);
+      MutexLock lock(route->mu);
       if (route->endpoint != nullptr) route->endpoint->OnAcks(acks);
     });
   }
@@ -194,7 +192,7 @@ Status App::Stop() {
   if (pipeline_) pipeline_->Drain();
   if (endpoint_) {
     if (ack_route_) {
-      std::lock_guard lock(ack_route_->mu);
+      MutexLock lock(ack_route_->mu);
       ack_route_->endpoint = nullptr;
     }
     endpoint_->Stop();
@@ -218,24 +216,26 @@ void App::StartSampler() {
   SampleIngest(MonoNs());  // the start of every window while the gateway is young
   sampler_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sluice-sampler");
-    std::unique_lock lock(sampler_mu_);
+    MutexLock lock(sampler_mu_);
     auto next = std::chrono::steady_clock::now();
     for (;;) {
       next += std::chrono::seconds(1);
-      if (sampler_cv_.wait_until(lock, next, [this] { return sampler_stop_; })) return;
-      lock.unlock();
+      if (sampler_cv_.WaitUntil(lock, next,
+                                [this]() SLUICE_REQUIRES(sampler_mu_) { return sampler_stop_; }))
+        return;
+      lock.Unlock();
       SampleIngest(MonoNs());
-      lock.lock();
+      lock.Lock();
     }
   });
 }
 
 void App::StopSampler() {
   {
-    std::lock_guard lock(sampler_mu_);
+    MutexLock lock(sampler_mu_);
     sampler_stop_ = true;
   }
-  sampler_cv_.notify_all();
+  sampler_cv_.NotifyAll();
   if (sampler_.joinable()) sampler_.join();
 }
 

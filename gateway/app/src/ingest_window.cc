@@ -33,13 +33,13 @@ std::optional<double> AckLatencyQuantileMs(std::span<const std::uint64_t> bucket
 }
 
 void IngestWindow::Add(const IngestSample& sample) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   samples_.push_back(sample);
   while (samples_.size() > kCapacity) samples_.pop_front();
 }
 
 IngestRates IngestWindow::Rates() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (samples_.size() < 2) return {};
   const IngestSample& newest = samples_.back();
   const std::int64_t from = newest.at_ns - std::chrono::nanoseconds(kRateWindow).count();
@@ -55,7 +55,7 @@ IngestRates IngestWindow::Rates() const {
 
 AckLatencyHistogram IngestWindow::LatencyWindow(const IngestSample& now) const {
   AckLatencyHistogram h = now.ack_latency;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const std::int64_t from = now.at_ns - std::chrono::nanoseconds(kLatencyWindow).count();
   const auto base = std::find_if(samples_.begin(), samples_.end(),
                                  [&](const IngestSample& s) { return s.at_ns >= from; });

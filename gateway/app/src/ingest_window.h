@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <span>
 
+#include "base/mutex.h"
 #include "gateway/pipeline/pipeline.h"
 
 namespace sluice::gateway::app {
@@ -61,8 +61,8 @@ class IngestWindow {
   AckLatencyHistogram LatencyWindow(const IngestSample& now) const;
 
  private:
-  mutable std::mutex mu_;
-  std::deque<IngestSample> samples_;  // GUARDED_BY(mu_), oldest first
+  mutable Mutex mu_;
+  std::deque<IngestSample> samples_ SLUICE_GUARDED_BY(mu_);  // oldest first
 };
 
 }  // namespace sluice::gateway::app

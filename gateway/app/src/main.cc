@@ -6,16 +6,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/mutex.h"
 #include "doctor/doctor.h"
 #include "gateway/app/app.h"
 #include "gateway/app/config.h"
@@ -69,9 +68,10 @@ int Run(const std::string& file) {
   spdlog::set_level(SpdLevel(config->log.level));
   spdlog::info("sluice {} starting: gateway {}, site {}, config {}", SLUICE_VERSION,
                config->gateway.id, config->gateway.site, file);
-  spdlog::info("board profile {} ({}): {}", config->board.profile,
-               config->board.profile_path.empty() ? "built-in defaults" : config->board.profile_path,
-               config->board.reason);
+  spdlog::info(
+      "board profile {} ({}): {}", config->board.profile,
+      config->board.profile_path.empty() ? "built-in defaults" : config->board.profile_path,
+      config->board.reason);
   auto app = sluice::gateway::App::Start(*config);
   if (!app.ok()) {
     spdlog::error("cannot start: {}", app.status().ToString());
@@ -81,15 +81,16 @@ int Run(const std::string& file) {
   // systemd (Type=notify): READY once serving, WATCHDOG at half the
   // configured interval with a status line. Without systemd these are no-ops.
   sd_notify(0, "READY=1\nSTATUS=running");
-  std::mutex mu;
-  std::condition_variable cv;
+  sluice::Mutex mu;
+  sluice::CondVar cv;
   bool stopping = false;
   std::thread watchdog;
   std::uint64_t watchdog_us = 0;
   if (sd_watchdog_enabled(0, &watchdog_us) > 0) {
     watchdog = std::thread([&] {
-      std::unique_lock lock(mu);
-      while (!cv.wait_for(lock, std::chrono::microseconds(watchdog_us / 2), [&] { return stopping; })) {
+      sluice::MutexLock lock(mu);
+      const auto period = std::chrono::microseconds(watchdog_us / 2);
+      while (!cv.WaitFor(lock, period, [&]() SLUICE_REQUIRES(mu) { return stopping; })) {
         const std::string line = "WATCHDOG=1\nSTATUS=" + (*app)->StatsLine();
         sd_notify(0, line.c_str());
       }
@@ -100,10 +101,10 @@ int Run(const std::string& file) {
   spdlog::info("signal {}: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   sd_notify(0, "STOPPING=1\nSTATUS=draining");
   {
-    std::lock_guard lock(mu);
+    sluice::MutexLock lock(mu);
     stopping = true;
   }
-  cv.notify_all();
+  cv.NotifyAll();
   if (watchdog.joinable()) watchdog.join();
   const sluice::Status closed = (*app)->Stop();
   std::printf("%s\n", (*app)->StatsLine().c_str());
@@ -123,11 +124,13 @@ int Export(sluice::sync::ExportOptions options, const std::string& format,
     return 2;
   }
   options.format = *f;
-  for (auto [text, slot] : {std::pair{&start, &options.start_ns}, std::pair{&end, &options.end_ns}}) {
+  for (auto [text, slot] :
+       {std::pair{&start, &options.start_ns}, std::pair{&end, &options.end_ns}}) {
     if (text->empty()) continue;
     auto t = sluice::sync::ParseExportTime(*text);
     if (!t.ok()) {
-      std::fprintf(stderr, "sluice export: '%s': %s\n", text->c_str(), t.status().message().c_str());
+      std::fprintf(stderr, "sluice export: '%s': %s\n", text->c_str(),
+                   t.status().message().c_str());
       return 2;
     }
     *slot = *t;
@@ -206,12 +209,12 @@ void DrawLakeProgress(const sluice::sync::LakeProgress& p) {
     std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", left / 3600, left / 60 % 60, left % 60);
     eta = buf;
   }
-  std::fprintf(stderr, "\r\033[K[%s] %llu/%llu objects  %s points  %s/%s  %s/s  %s points/s  ETA %s",
-               bar.c_str(), static_cast<unsigned long long>(p.objects_done),
-               static_cast<unsigned long long>(p.objects_total), HumanCount(p.points).c_str(),
-               HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(),
-               HumanBytes(rate).c_str(), HumanCount(secs > 0 ? p.points / secs : 0).c_str(),
-               eta.c_str());
+  std::fprintf(
+      stderr, "\r\033[K[%s] %llu/%llu objects  %s points  %s/%s  %s/s  %s points/s  ETA %s",
+      bar.c_str(), static_cast<unsigned long long>(p.objects_done),
+      static_cast<unsigned long long>(p.objects_total), HumanCount(p.points).c_str(),
+      HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(), HumanBytes(rate).c_str(),
+      HumanCount(secs > 0 ? p.points / secs : 0).c_str(), eta.c_str());
   std::fflush(stderr);
 }
 
@@ -275,10 +278,12 @@ int Lake(LakeArgs& args) {
       static_cast<unsigned long long>(stats->already_there),
       static_cast<unsigned long long>(stats->copied),
       static_cast<unsigned long long>(stats->skipped_parquet),
-      static_cast<unsigned long long>(stats->failed), static_cast<unsigned long long>(stats->points),
+      static_cast<unsigned long long>(stats->failed),
+      static_cast<unsigned long long>(stats->points),
       static_cast<unsigned long long>(stats->bytes_read),
       static_cast<unsigned long long>(stats->bytes_written), secs,
-      static_cast<double>(stats->points) * per_s, static_cast<double>(stats->bytes_read) * per_s / 1e6,
+      static_cast<double>(stats->points) * per_s,
+      static_cast<double>(stats->bytes_read) * per_s / 1e6,
       static_cast<unsigned long long>(stats->deleted_sources),
       static_cast<unsigned long long>(stats->aborted_uploads),
       static_cast<unsigned long long>(stats->other_shards),
@@ -338,7 +343,8 @@ int main(int argc, char** argv) {
     auto& o = lake_args.options;
     lake->add_option("--from", o.from, "Source: directory or s3://bucket/prefix")->required();
     lake->add_option("--to", o.to, "Target: directory or s3://bucket/prefix")->required();
-    lake->add_option("--workers,-j", o.workers, "Parallel conversions (1..64)")->capture_default_str();
+    lake->add_option("--workers,-j", o.workers, "Parallel conversions (1..64)")
+        ->capture_default_str();
     lake->add_option("--shard", lake_args.shard,
                      "Only objects of shard i of N (i/N; hash of the target key, docs/central.md)")
         ->capture_default_str();

@@ -33,9 +33,8 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) {
        std::string v;
        SLUICE_RETURN_IF_ERROR(GetString(n, v));
-       auto f = stream::ParseMessageFormat(v);
-       if (!f.ok()) return f.status();
-       c.stream.kafka.format = *f;
+       SLUICE_ASSIGN_OR_RETURN(auto f, stream::ParseMessageFormat(v));
+       c.stream.kafka.format = f;
        return Status::Ok();
      }},
     {{"stream.kafka.compression", "string"},

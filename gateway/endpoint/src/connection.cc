@@ -334,7 +334,7 @@ Connection::Step Connection::HandlePublish(const mqtt::FrameHeader& h,
   }
   m.qos = qos;
   m.receive_time_ns = NowNs();
-  m.source = kEndpointSourceBase + session_->number();
+  m.source = MessageSource::Endpoint(session_->number());
   Pipeline& pipeline = core_.pipeline();
 
   if (qos == 0) {

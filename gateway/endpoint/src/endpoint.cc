@@ -49,7 +49,7 @@ void EndpointImpl::Run() {
 void EndpointImpl::OnAcks(std::span<const MessageAck> acks) {
   std::vector<MessageAck> mine;
   for (const auto& a : acks) {
-    if (IsEndpointSource(a.source)) mine.push_back(a);
+    if (a.source.kind == MessageSource::Kind::kEndpoint) mine.push_back(a);
   }
   if (mine.empty()) return;
   asio::post(io_, [this, acks = std::move(mine)] { Settle(acks); });
@@ -65,27 +65,27 @@ void EndpointImpl::StopIntake() {
 }
 
 void EndpointImpl::Stop() {
-  std::lock_guard lock(stop_mu_);
+  MutexLock lock(stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   if (!thread_.joinable()) return;  // never started
   StopIntake();
   // Say goodbye and let the DISCONNECTs go out, for a second at most.
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   bool closed = false;
   asio::post(io_, [&] {
     closing_all_ = true;
     std::vector<std::shared_ptr<Connection>> all;
     for (auto& [c, conn] : connections_) all.push_back(conn);
     for (auto& conn : all) conn->Close(ReasonCode::kServerShuttingDown);
-    std::lock_guard l(mu);
+    MutexLock l(mu);
     closed = true;
-    cv.notify_one();
+    cv.NotifyOne();
   });
   {
-    std::unique_lock l(mu);
-    cv.wait_for(l, std::chrono::seconds(2), [&] { return closed; });
+    MutexLock l(mu);
+    cv.WaitFor(l, std::chrono::seconds(2), [&]() SLUICE_REQUIRES(mu) { return closed; });
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (stats_.connections_active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -98,8 +98,8 @@ void EndpointImpl::Stop() {
 
 EndpointConnectionList EndpointImpl::Connections(std::size_t limit) const {
   struct Reply {
-    std::mutex mu;
-    std::condition_variable cv;
+    Mutex mu;
+    CondVar cv;
     bool done = false;
     EndpointConnectionList list;
   };
@@ -111,13 +111,14 @@ EndpointConnectionList EndpointImpl::Connections(std::size_t limit) const {
       if (list.connections.size() >= limit) break;
       if (!conn->finished()) list.connections.push_back(conn->Info());
     }
-    std::lock_guard lock(reply->mu);
+    MutexLock lock(reply->mu);
     reply->list = std::move(list);
     reply->done = true;
-    reply->cv.notify_one();
+    reply->cv.NotifyOne();
   });
-  std::unique_lock lock(reply->mu);
-  if (!reply->cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return reply->done; })) {
+  MutexLock lock(reply->mu);
+  if (!reply->cv.WaitFor(lock, std::chrono::milliseconds(500),
+                         [&]() SLUICE_REQUIRES(reply->mu) { return reply->done; })) {
     EndpointConnectionList partial;
     partial.total = stats_.connections_active.load(std::memory_order_relaxed);
     partial.complete = false;
@@ -142,7 +143,7 @@ EndpointCounters EndpointImpl::counters() const {
   c.sessions_expired = get(stats_.sessions_expired);
   for (int q = 0; q < 3; ++q) c.publishes[q] = get(stats_.publishes[q]);
   {
-    std::lock_guard lock(last_error_mu_);
+    MutexLock lock(last_error_mu_);
     c.last_error = last_error_;
     c.last_error_ns = last_error_ns_;
   }
@@ -174,7 +175,7 @@ EndpointImpl::Attached EndpointImpl::AttachSession(Connection* connection,
     Session* s = it->second.get();
     if (s->connection != nullptr) {
       // MQTT 3.1.4-3: the existing connection of that client id is closed.
-      auto* old = static_cast<Connection*>(s->connection);
+      Connection* old = s->connection;
       old->LoseSession();
     }
     if (clean_start) {
@@ -238,7 +239,7 @@ void EndpointImpl::LogLimited(const std::string& line) {
     const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-    std::lock_guard lock(last_error_mu_);
+    MutexLock lock(last_error_mu_);
     last_error_ = line;
     last_error_ns_ = wall;
   }
@@ -350,7 +351,7 @@ EndpointImpl::SessionMap::iterator EndpointImpl::EraseSession(SessionMap::iterat
 void EndpointImpl::Settle(const std::vector<MessageAck>& acks) {
   touched_.clear();
   for (const auto& a : acks) {
-    auto it = by_number_.find(a.source - kEndpointSourceBase);
+    auto it = by_number_.find(a.source.id);
     if (it == by_number_.end()) continue;
     if (a.outcome != MessageOutcome::kStored) stats_.Add(stats_.not_stored);
     if (!it->second->Settle(a.tag, ReasonFor(a.outcome))) continue;
@@ -360,7 +361,7 @@ void EndpointImpl::Settle(const std::vector<MessageAck>& acks) {
     // A session in touched_ may have been erased by an earlier FlushAcks
     // closing its connection; look it up again.
     if (!by_number_.contains(s->number())) continue;
-    if (s->connection != nullptr) static_cast<Connection*>(s->connection)->FlushAcks();
+    if (s->connection != nullptr) s->connection->FlushAcks();
   }
 }
 

@@ -11,13 +11,12 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "connection.h"
 #include "endpoint_core.h"
 #include "gateway/endpoint/mqtt_endpoint.h"
@@ -111,11 +110,11 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
   EndpointStats stats_;
   std::atomic<bool> intake_stopped_{false};
   bool closing_all_ = false;
-  std::mutex stop_mu_;
-  bool stopped_ = false;
-  mutable std::mutex last_error_mu_;  // a leaf lock
-  std::string last_error_;
-  std::int64_t last_error_ns_ = 0;
+  Mutex stop_mu_;
+  bool stopped_ SLUICE_GUARDED_BY(stop_mu_) = false;
+  mutable Mutex last_error_mu_;  // a leaf lock
+  std::string last_error_ SLUICE_GUARDED_BY(last_error_mu_);
+  std::int64_t last_error_ns_ SLUICE_GUARDED_BY(last_error_mu_) = 0;
   // Network thread only:
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   SessionMap sessions_;

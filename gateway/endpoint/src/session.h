@@ -26,6 +26,8 @@
 
 namespace sluice::gateway::endpoint {
 
+class Connection;
+
 class Session {
  public:
   Session(std::string client_id, std::uint32_t number, std::uint32_t receive_maximum)
@@ -77,7 +79,7 @@ class Session {
   std::uint32_t receive_maximum() const { return receive_maximum_; }
 
   // Set by the endpoint; the connection using the session, if any.
-  void* connection = nullptr;
+  Connection* connection = nullptr;
   std::uint32_t expiry_s = 0;        // granted session expiry
   std::int64_t expires_at_ms = 0;    // when offline: steady clock ms; 0: connected
 

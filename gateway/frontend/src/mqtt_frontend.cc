@@ -58,9 +58,8 @@ class MqttFrontendImpl final : public MqttFrontend {
       const auto& broker = options.brokers[b];
       std::string password;
       if (!broker.password_file.empty()) {
-        auto pw = ReadPassword(broker.password_file);
-        if (!pw.ok()) return pw.status();
-        password = std::move(*pw);
+        SLUICE_ASSIGN_OR_RETURN(auto pw, ReadPassword(broker.password_file));
+        password = std::move(pw);
       }
       auto plan = PlanSubscriptions(broker, rules);
       for (std::uint32_t i = 0; i < broker.connections; ++i) {

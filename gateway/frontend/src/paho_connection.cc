@@ -121,8 +121,8 @@ PahoConnection::~PahoConnection() { Stop(1000); }
 Status PahoConnection::Start() {
   HoldPahoLibrary();  // connections come and go with App restarts in one process
   try {
-    client_ = std::make_unique<mqtt::async_client>(broker_.uri, client_id_,
-                                                   mqtt::create_options(PahoVersion(broker_.version)));
+    client_ = std::make_unique<mqtt::async_client>(
+        broker_.uri, client_id_, mqtt::create_options(PahoVersion(broker_.version)));
     client_->set_message_callback([this](mqtt::const_message_ptr m) { OnMessage(m); });
     client_->set_connection_lost_handler([this](const std::string& cause) { OnLost(cause); });
     client_->set_disconnected_handler([this](const mqtt::properties&, mqtt::ReasonCode rc) {
@@ -201,7 +201,7 @@ Status PahoConnection::DescribeConnectFailure(const mqtt::exception& e) {
   const bool tls = broker_.uri.starts_with("ssl://");
   std::string tls_error;
   {
-    std::lock_guard lock(tls_mu_);
+    MutexLock lock(tls_mu_);
     tls_error = tls_error_;
   }
   if (tls && !tls_error.empty()) {
@@ -248,7 +248,7 @@ Status PahoConnection::ConnectOnce() {
     }
   }
   {
-    std::lock_guard lock(tls_mu_);
+    MutexLock lock(tls_mu_);
     tls_error_.clear();
   }
   bool session_present = false;
@@ -306,19 +306,19 @@ std::chrono::milliseconds PahoConnection::NextBackoff() {
 }
 
 void PahoConnection::Supervise() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
     lost_ = false;
-    lock.unlock();
+    lock.Unlock();
     const Status s = ConnectOnce();
-    lock.lock();
+    lock.Lock();
     if (stop_) break;
     if (s.ok()) {
       counters_->connects.fetch_add(1, std::memory_order_relaxed);
       connects_.fetch_add(1, std::memory_order_relaxed);
       connected_.store(true, std::memory_order_relaxed);
       backoff_ = std::chrono::milliseconds(0);
-      cv_.wait(lock, [&] { return stop_ || lost_; });
+      cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) { return stop_ || lost_; });
       connected_.store(false, std::memory_order_relaxed);
       if (stop_) break;
     } else {
@@ -326,12 +326,12 @@ void PahoConnection::Supervise() {
       connect_failures_.fetch_add(1, std::memory_order_relaxed);
       RecordError("cannot connect: " + s.message());
       // Paho may hold a half-open connection after a failed subscribe.
-      lock.unlock();
+      lock.Unlock();
       try {
         if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(1));
       } catch (const std::exception&) {
       }
-      lock.lock();
+      lock.Lock();
     }
     const auto wait = NextBackoff();
     if (!s.ok()) {
@@ -342,13 +342,13 @@ void PahoConnection::Supervise() {
           "mqtt {}: cannot connect to {}: {}; retrying in {} ms", client_id_, broker_.uri,
           s.message(), wait.count());
     }
-    cv_.wait_for(lock, wait, [&] { return stop_; });
+    cv_.WaitFor(lock, wait, [&]() SLUICE_REQUIRES(mu_) { return stop_; });
   }
 }
 
 void PahoConnection::RecordError(std::string error) {
   const std::int64_t now = NowNs();
-  std::lock_guard lock(info_mu_);
+  MutexLock lock(info_mu_);
   last_error_ = std::move(error);
   last_error_ns_ = now;
 }
@@ -364,7 +364,7 @@ MqttConnectionInfo PahoConnection::info() const {
   i.connect_failures = connect_failures_.load(std::memory_order_relaxed);
   i.connections_lost = lost_count_.load(std::memory_order_relaxed);
   for (const auto& s : subscriptions_) i.subscriptions.push_back(s.filter);
-  std::lock_guard lock(info_mu_);
+  MutexLock lock(info_mu_);
   i.last_error = last_error_;
   i.last_error_ns = last_error_ns_;
   return i;
@@ -376,9 +376,9 @@ void PahoConnection::OnLost(const std::string& cause) {
   RecordError("connection lost: " + (cause.empty() ? std::string("no reason given") : cause));
   spdlog::warn("mqtt {}: connection to {} lost: {}", client_id_, broker_.uri,
                cause.empty() ? "no reason given" : cause);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   lost_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void PahoConnection::OnMessage(const mqtt::const_message_ptr& m) {
@@ -393,7 +393,7 @@ void PahoConnection::OnMessage(const mqtt::const_message_ptr& m) {
     in.payload.assign(payload.data(), payload.size());
     in.qos = m->get_qos();
     in.receive_time_ns = NowNs();
-    in.source = source_;
+    in.source = MessageSource::Frontend(source_);
     const MQTTProperties& props = m->get_properties().c_struct();
     for (int i = 0; i < props.count; ++i) {
       const MQTTProperty& p = props.array[i];
@@ -424,10 +424,10 @@ void PahoConnection::Publish(const OutboundMessage& out) {
 
 void PahoConnection::Stop(int timeout_ms) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_ && !supervisor_.joinable()) return;
     stop_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   if (supervisor_.joinable()) supervisor_.join();
   connected_.store(false, std::memory_order_relaxed);

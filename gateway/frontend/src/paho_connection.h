@@ -4,10 +4,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -15,6 +13,7 @@
 
 #include <mqtt/async_client.h>
 
+#include "base/mutex.h"
 #include "gateway/frontend/mqtt_frontend.h"
 #include "gateway/pipeline/pipeline.h"
 
@@ -68,23 +67,23 @@ class PahoConnection {
 
   // OpenSSL errors of the current connect attempt; Paho reports them on its
   // own thread. Declared before client_ so that they outlive it.
-  std::mutex tls_mu_;
-  std::string tls_error_;
+  Mutex tls_mu_;
+  std::string tls_error_ SLUICE_GUARDED_BY(tls_mu_);
 
   std::unique_ptr<mqtt::ssl_options> ssl_;  // see ConnectOptions(); before client_
   std::unique_ptr<mqtt::async_client> client_;
   std::thread supervisor_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool lost_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ SLUICE_GUARDED_BY(mu_) = false;
+  bool lost_ SLUICE_GUARDED_BY(mu_) = false;
   std::atomic<bool> connected_{false};
   // Per connection, besides the shared totals; relaxed.
   std::atomic<std::uint64_t> messages_{0}, connects_{0}, connect_failures_{0}, lost_count_{0};
   // A leaf lock: nothing else is taken and no Paho call is made under it.
-  mutable std::mutex info_mu_;
-  std::string last_error_;
-  std::int64_t last_error_ns_ = 0;
+  mutable Mutex info_mu_;
+  std::string last_error_ SLUICE_GUARDED_BY(info_mu_);
+  std::int64_t last_error_ns_ SLUICE_GUARDED_BY(info_mu_) = 0;
   std::chrono::milliseconds backoff_{0};
   std::minstd_rand rng_;
 };

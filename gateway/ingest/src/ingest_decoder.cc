@@ -4,10 +4,9 @@ namespace sluice::gateway {
 
 Result<std::unique_ptr<IngestDecoder>> IngestDecoder::Create(const IngestOptions& options,
                                                              MalformedLog::Sink log_sink) {
-  auto rules = RuleSet::Build(options);
-  if (!rules.ok()) return rules.status();
+  SLUICE_ASSIGN_OR_RETURN(auto rules, RuleSet::Build(options));
   return std::unique_ptr<IngestDecoder>(
-      new IngestDecoder(std::move(*rules), options, std::move(log_sink)));
+      new IngestDecoder(std::move(rules), options, std::move(log_sink)));
 }
 
 IngestDecoder::IngestDecoder(RuleSet rules, const IngestOptions& options, MalformedLog::Sink sink)
@@ -29,7 +28,7 @@ std::vector<RuleCounts> IngestDecoder::rule_counts() const {
 }
 
 std::pair<std::string, std::int64_t> IngestDecoder::last_malformed() const {
-  std::lock_guard lock(last_mu_);
+  MutexLock lock(last_mu_);
   return {last_malformed_, last_malformed_ns_};
 }
 
@@ -72,7 +71,7 @@ DecodeStatus IngestDecoder::Decode(const Message& message, std::vector<Sample>& 
     counts.malformed.fetch_add(1, std::memory_order_relaxed);
     malformed_.Add(s.reason);
     {
-      std::lock_guard lock(last_mu_);
+      MutexLock lock(last_mu_);
       last_malformed_ = s.status.message();
       last_malformed_ns_ = message.receive_time_ns;
     }

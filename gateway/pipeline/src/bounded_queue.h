@@ -9,12 +9,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <algorithm>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace sluice::gateway::pipeline {
@@ -29,35 +28,38 @@ class BoundedQueue {
 
   // Waits while full. False (item untouched) once Close() was called.
   bool Push(T& item) {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    MutexLock lock(mu_);
+    not_full_.Wait(lock,
+                   [&]() SLUICE_REQUIRES(mu_) { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
-    if (items_.size() >= wake_at_) not_empty_.notify_one();
+    if (items_.size() >= wake_at_) not_empty_.NotifyOne();
     return true;
   }
 
   enum class TryPushResult { kPushed, kFull, kClosed };
   // Never waits: kFull (item untouched) when the queue is full.
   TryPushResult TryPush(T& item) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return TryPushResult::kClosed;
     if (items_.size() >= capacity_) return TryPushResult::kFull;
     items_.push_back(std::move(item));
-    if (items_.size() >= wake_at_) not_empty_.notify_one();
+    if (items_.size() >= wake_at_) not_empty_.NotifyOne();
     return TryPushResult::kPushed;
   }
 
   // Takes the oldest item, waiting until `deadline` at most. kWoken on
   // timeout or Wake(); kClosed once closed and empty.
   Pop PopUntil(T& out, Clock::time_point deadline) {
-    std::unique_lock lock(mu_);
-    not_empty_.wait_until(lock, deadline, [&] { return !items_.empty() || closed_ || woken_; });
+    MutexLock lock(mu_);
+    not_empty_.WaitUntil(lock, deadline, [&]() SLUICE_REQUIRES(mu_) {
+      return !items_.empty() || closed_ || woken_;
+    });
     woken_ = false;
     if (!items_.empty()) {
       out = std::move(items_.front());
       items_.pop_front();
-      not_full_.notify_one();
+      not_full_.NotifyOne();
       return Pop::kItem;
     }
     return closed_ ? Pop::kClosed : Pop::kWoken;
@@ -71,10 +73,10 @@ class BoundedQueue {
   // that takes events.
   Pop PopAllUntil(std::deque<T>& out, Clock::time_point deadline, std::size_t min_items,
                   bool events = true) {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     wake_at_ = std::max<std::size_t>(1, std::min(min_items, capacity_));
     events_ = events;
-    not_empty_.wait_until(lock, deadline, [&] {
+    not_empty_.WaitUntil(lock, deadline, [&]() SLUICE_REQUIRES(mu_) {
       return items_.size() >= wake_at_ || closed_ || (events_ && woken_);
     });
     wake_at_ = 1;
@@ -83,7 +85,7 @@ class BoundedQueue {
     if (!items_.empty()) {
       for (auto& item : items_) out.push_back(std::move(item));
       items_.clear();
-      not_full_.notify_all();
+      not_full_.NotifyAll();
       return Pop::kItem;
     }
     return closed_ ? Pop::kClosed : Pop::kWoken;
@@ -92,34 +94,36 @@ class BoundedQueue {
   // Makes the consumer's current or next PopUntil return (the next
   // PopAllUntil that takes events).
   void Wake() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     woken_ = true;
-    if (events_) not_empty_.notify_one();
+    if (events_) not_empty_.NotifyOne();
   }
 
   // Pushers are released with false; the consumer drains what is left.
   void Close() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
-    not_full_.notify_all();
-    not_empty_.notify_all();
+    not_full_.NotifyAll();
+    not_empty_.NotifyAll();
   }
 
   std::size_t size() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return items_.size();
   }
   std::size_t capacity() const { return capacity_; }
 
  private:
   const std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<T> items_;
-  bool closed_ = false;
-  bool woken_ = false;
-  bool events_ = true;  // whether a Wake() ends the consumer's current wait
-  std::size_t wake_at_ = 1;  // items at which a push wakes the consumer
+  mutable Mutex mu_;
+  CondVar not_full_, not_empty_;
+  std::deque<T> items_ SLUICE_GUARDED_BY(mu_);
+  bool closed_ SLUICE_GUARDED_BY(mu_) = false;
+  bool woken_ SLUICE_GUARDED_BY(mu_) = false;
+  // Whether a Wake() ends the consumer's current wait.
+  bool events_ SLUICE_GUARDED_BY(mu_) = true;
+  // Items at which a push wakes the consumer.
+  std::size_t wake_at_ SLUICE_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace sluice::gateway::pipeline

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <mutex>
 #include <thread>
 
+#include "base/mutex.h"
 #include "gateway/ingest/topic_rules.h"
 #include "pressure.h"
 #include "series_cache.h"
@@ -92,9 +92,8 @@ class PipelineImpl final : public Pipeline {
 
   Status Init(const IngestOptions& ingest) {
     for (std::uint32_t i = 0; i < options_.shards; ++i) {
-      auto decoder = IngestDecoder::Create(ingest);
-      if (!decoder.ok()) return decoder.status();
-      shards_.push_back(std::make_unique<Shard>(env_, std::move(*decoder), i));
+      SLUICE_ASSIGN_OR_RETURN(auto decoder, IngestDecoder::Create(ingest));
+      shards_.push_back(std::make_unique<Shard>(env_, std::move(decoder), i));
     }
     return Status::Ok();
   }
@@ -169,7 +168,7 @@ class PipelineImpl final : public Pipeline {
   }
 
   void Drain() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (drained_) return;
     CloseIntake();
     for (auto& s : shards_) s->Join();
@@ -179,7 +178,9 @@ class PipelineImpl final : public Pipeline {
 
   PipelineCounters counters() const override {
     PipelineCounters c;
-    auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    auto get = [](const std::atomic<std::uint64_t>& a) {
+      return a.load(std::memory_order_relaxed);
+    };
     c.messages_in = get(in_);
     c.messages_queued = get(queued_);
     c.messages_closed = get(closed_count_);
@@ -218,7 +219,8 @@ class PipelineImpl final : public Pipeline {
       }
     }
     c.level = pressure_.level();
-    for (std::size_t i = 0; i < c.ack_latency.size(); ++i) c.ack_latency[i] = get(counters_.ack_latency[i]);
+    for (std::size_t i = 0; i < c.ack_latency.size(); ++i)
+      c.ack_latency[i] = get(counters_.ack_latency[i]);
     c.ack_latency_sum_us = get(counters_.ack_latency_sum_us);
     return c;
   }
@@ -264,7 +266,7 @@ class PipelineImpl final : public Pipeline {
   pipeline::ShedCounters shed_;
   std::atomic<bool> closed_{false};
   std::atomic<std::uint64_t> in_{0}, queued_{0}, closed_count_{0}, slowed_us_{0};
-  std::mutex mu_;
+  Mutex mu_;
   bool drained_ = false;
 };
 
@@ -275,9 +277,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
                                                    const PipelineStoreLimits& limits,
                                                    store::Store* store) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
-  auto rules = RuleSet::Build(ingest);
-  if (!rules.ok()) return rules.status();
-  auto p = std::make_unique<PipelineImpl>(options, std::move(*rules), limits, store);
+  SLUICE_ASSIGN_OR_RETURN(auto rules, RuleSet::Build(ingest));
+  auto p = std::make_unique<PipelineImpl>(options, std::move(rules), limits, store);
   SLUICE_RETURN_IF_ERROR(p->Init(ingest));
   p->Start();
   return std::unique_ptr<Pipeline>(std::move(p));

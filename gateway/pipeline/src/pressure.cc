@@ -53,7 +53,7 @@ PressureController::PressureController(store::Store* store, std::uint64_t disk_s
 PressureController::~PressureController() { Stop(); }
 
 void PressureController::AddSource(Pipeline::PressureSource source) {
-  std::lock_guard lock(sources_mu_);
+  MutexLock lock(sources_mu_);
   sources_.push_back(std::move(source));
 }
 
@@ -64,10 +64,10 @@ void PressureController::Start() {
 
 void PressureController::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -79,7 +79,7 @@ void PressureController::Sample() {
   in.slow_queue_pct = slow_queue_pct_;
   in.store_refusing = refusing_.load(std::memory_order_relaxed);
   {
-    std::lock_guard lock(sources_mu_);
+    MutexLock lock(sources_mu_);
     for (const auto& s : sources_) in.extra = std::max(in.extra, s());
   }
   for (const auto& e : StoreSpaceEvents(last_store_, in.store)) {
@@ -97,8 +97,8 @@ void PressureController::Sample() {
                 PressureLevelName(prev), PressureLevelName(next), in.store.disk_used_bytes,
                 in.store.disk_budget_bytes, in.store.full ? ", full" : "", in.queue_fill_pct,
                 in.store_refusing ? ", appends refused" : "");
-    std::lock_guard lock(mu_);
-    changed_.notify_all();
+    MutexLock lock(mu_);
+    changed_.NotifyAll();
   }
 }
 
@@ -116,26 +116,26 @@ void PressureController::ReportStoreAccepting() {
 }
 
 void PressureController::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
-    changed_.wait_for(lock, poll_, [&] { return stop_; });
+    changed_.WaitFor(lock, poll_, [&]() SLUICE_REQUIRES(mu_) { return stop_; });
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     Sample();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void PressureController::WaitWhileStopped(const std::atomic<bool>& closed) {
-  std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] {
+  MutexLock lock(mu_);
+  changed_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
     return stop_ || closed.load(std::memory_order_acquire) || level() != PressureLevel::kStop;
   });
 }
 
 void PressureController::NotifyAll() {
-  std::lock_guard lock(mu_);
-  changed_.notify_all();
+  MutexLock lock(mu_);
+  changed_.NotifyAll();
 }
 
 }  // namespace sluice::gateway::pipeline

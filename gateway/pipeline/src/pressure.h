@@ -5,14 +5,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "gateway/pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -77,16 +76,16 @@ class PressureController {
   const std::uint32_t slow_queue_pct_;
   const std::chrono::microseconds poll_;
   QueueFill queue_fill_;
-  std::mutex sources_mu_;
-  std::vector<Pipeline::PressureSource> sources_;  // guarded by sources_mu_
+  Mutex sources_mu_;
+  std::vector<Pipeline::PressureSource> sources_ SLUICE_GUARDED_BY(sources_mu_);
   std::atomic<PressureLevel> level_{PressureLevel::kOpen};
   std::atomic<bool> refusing_{false};
   // The store's pressure at the last sample, for StoreSpaceEvents. Only
   // Sample() touches it: from Start() before the thread, then the thread.
   store::StorePressure last_store_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar changed_;
+  bool stop_ SLUICE_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

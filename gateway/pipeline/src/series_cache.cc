@@ -1,6 +1,5 @@
 #include "series_cache.h"
 
-#include <mutex>
 
 #include "store/store.h"
 
@@ -17,7 +16,7 @@ Status SeriesCache::Conflict(std::string_view name, store::ValueType want,
 Result<store::SeriesId> SeriesCache::Resolve(std::string_view name, store::ValueType type,
                                              std::string_view unit) {
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     auto it = map_.find(name);
     if (it != map_.end()) {
       if (it->second.type != type) return Conflict(name, type, it->second.type);
@@ -38,7 +37,7 @@ Result<store::SeriesId> SeriesCache::Resolve(std::string_view name, store::Value
     entry = {info->id, info->type};
   }
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     map_.try_emplace(std::string(name), entry);
   }
   if (entry.type != type) return Conflict(name, type, entry.type);
@@ -48,14 +47,14 @@ Result<store::SeriesId> SeriesCache::Resolve(std::string_view name, store::Value
 void SeriesCache::Prefetch(std::span<const store::SeriesSpec> specs) {
   std::vector<store::SeriesSpec> missing;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& spec : specs) {
       if (map_.find(spec.name) == map_.end()) missing.push_back(spec);
     }
   }
   if (missing.empty()) return;
   const auto ids = store_->RegisterSeriesBatch(missing);
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   for (std::size_t i = 0; i < missing.size(); ++i) {
     if (!ids[i].ok()) continue;
     if (map_.try_emplace(std::string(missing[i].name), Entry{*ids[i], missing[i].type}).second) {
@@ -65,7 +64,7 @@ void SeriesCache::Prefetch(std::span<const store::SeriesSpec> specs) {
 }
 
 std::size_t SeriesCache::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return map_.size();
 }
 

@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <cstdint>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "store/types.h"
 
@@ -54,8 +54,8 @@ class SeriesCache {
   friend class LocalSeriesCache;
 
   store::Store* store_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
+  mutable SharedMutex mu_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_ SLUICE_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> registered_{0};
   std::atomic<std::uint64_t> conflicts_{0};
 };
@@ -90,7 +90,8 @@ class LocalSeriesCache {
     auto it = map_.find(name);
     if (it != map_.end() && it->second.type == type) return it->second.id;
     auto id = shared_->Resolve(name, type, unit);
-    if (id.ok() && it == map_.end()) map_.try_emplace(std::string(name), SeriesCache::Entry{*id, type});
+    if (id.ok() && it == map_.end())
+      map_.try_emplace(std::string(name), SeriesCache::Entry{*id, type});
     return id;
   }
 

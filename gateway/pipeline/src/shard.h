@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "batcher.h"
 #include "bounded_queue.h"
 #include "gateway/ingest/ingest_decoder.h"
@@ -54,27 +54,27 @@ class AckBatch {
  public:
   // False when the batch already went out durable: the caller sends `ack`.
   bool Add(const MessageAck& ack) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (sent_) return false;
     acks_.push_back(ack);
     return true;
   }
   void Add(std::vector<MessageAck>& acks) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& a : acks) acks_.push_back(a);
     acks.clear();
   }
   // Everything not sent yet; later Add() calls return false.
   std::vector<MessageAck> Take() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sent_ = true;
     return std::move(acks_);
   }
 
  private:
-  std::mutex mu_;
-  std::vector<MessageAck> acks_;
-  bool sent_ = false;
+  Mutex mu_;
+  std::vector<MessageAck> acks_ SLUICE_GUARDED_BY(mu_);
+  bool sent_ SLUICE_GUARDED_BY(mu_) = false;
 };
 
 class Shard {

@@ -441,9 +441,9 @@ Result<std::string> WriteParquet(const ParquetInput& input, const ParquetOptions
     rg.sorting_columns = {{0, false, false}, {1, false, false}, {2, false, false}};
     std::vector<EncodedChunk> chunks;
     for (std::size_t c = 0; c < kParquetColumnCount; ++c) {
-      Result<EncodedChunk> chunk = encoder.Encode(SliceOf(static_cast<ParquetColumn>(c), g));
-      if (!chunk.ok()) return chunk.status();
-      EncodedChunk& e = *chunk;
+      SLUICE_ASSIGN_OR_RETURN(auto chunk,
+                              encoder.Encode(SliceOf(static_cast<ParquetColumn>(c), g)));
+      EncodedChunk& e = chunk;
       const auto base = static_cast<std::int64_t>(file_size);
       e.meta.data_page_offset += base;
       if (e.meta.dictionary_page_offset) *e.meta.dictionary_page_offset += base;

@@ -15,14 +15,13 @@
 // sync backlog) adds a Pipeline::PressureSource.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/app/config.h"
@@ -105,8 +104,9 @@ class App {
   std::unique_ptr<MqttEndpoint> endpoint_;  // native MQTT ingest, if enabled
   // How acknowledgements from store callbacks reach the endpoint.
   struct AckRoute {
-    std::mutex mu;
-    MqttEndpoint* endpoint = nullptr;
+    explicit AckRoute(MqttEndpoint* e) : endpoint(e) {}
+    Mutex mu;
+    MqttEndpoint* endpoint SLUICE_GUARDED_BY(mu);
   };
   std::shared_ptr<AckRoute> ack_route_;
   std::unique_ptr<AdminServer> admin_;  // started last, stopped first
@@ -121,9 +121,9 @@ class App {
   // 60 s ack-latency window of /v1/status).
   std::unique_ptr<app::IngestWindow> window_;
   std::thread sampler_;
-  std::mutex sampler_mu_;
-  std::condition_variable sampler_cv_;
-  bool sampler_stop_ = false;  // GUARDED_BY(sampler_mu_)
+  Mutex sampler_mu_;
+  CondVar sampler_cv_;
+  bool sampler_stop_ SLUICE_GUARDED_BY(sampler_mu_) = false;
 };
 
 }  // namespace sluice::gateway

@@ -24,11 +24,6 @@
 
 namespace sluice::gateway {
 
-// InboundMessage::source of messages from the endpoint: kEndpointSourceBase
-// + session number. Paho front-end connections use small numbers.
-inline constexpr std::uint32_t kEndpointSourceBase = 0x80000000u;
-inline bool IsEndpointSource(std::uint32_t source) { return source >= kEndpointSourceBase; }
-
 struct EndpointCounters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
@@ -82,8 +77,8 @@ class MqttEndpoint {
 
   // Binds and starts the network thread. `pipeline` must outlive the
   // endpoint. The caller routes the pipeline's acknowledgements here:
-  // pipeline->SetAcker(... endpoint->OnAcks(acks) ...) for sources with
-  // IsEndpointSource(). Errors name the address and what failed (bind,
+  // pipeline->SetAcker(... endpoint->OnAcks(acks) ...) for sources of kind
+  // MessageSource::Kind::kEndpoint. Errors name the address and what failed (bind,
   // certificate files, password file).
   static Result<std::unique_ptr<MqttEndpoint>> Start(const EndpointOptions& options,
                                                      Pipeline* pipeline);

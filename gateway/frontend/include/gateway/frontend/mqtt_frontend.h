@@ -46,7 +46,7 @@ struct MqttFrontendCounters {
 
 // One configured client connection as it is now (admin /v1/sources).
 struct MqttConnectionInfo {
-  std::uint32_t index = 0;   // across all brokers, as InboundMessage::source
+  std::uint32_t index = 0;   // across all brokers, as MessageSource::id
   std::uint32_t broker = 0;  // position of its [[mqtt.broker]], from 0
   std::string uri;
   std::string client_id;

@@ -8,10 +8,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "gateway/ingest/ingest_options.h"
 #include "gateway/ingest/ingest_types.h"
@@ -69,9 +69,9 @@ class IngestDecoder {
   std::unique_ptr<RuleCounters[]> rule_counters_;
   // Written on refusals only (never for a message that decodes), read by
   // the admin endpoint: a leaf lock, uncontended in practice.
-  mutable std::mutex last_mu_;
-  std::string last_malformed_;
-  std::int64_t last_malformed_ns_ = 0;
+  mutable Mutex last_mu_;
+  std::string last_malformed_ SLUICE_GUARDED_BY(last_mu_);
+  std::int64_t last_malformed_ns_ SLUICE_GUARDED_BY(last_mu_) = 0;
   RuleMatch match_;  // reused: its capture vector keeps its capacity
 };
 

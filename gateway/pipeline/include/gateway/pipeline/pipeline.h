@@ -35,6 +35,19 @@ class Store;
 
 namespace sluice::gateway {
 
+// Where a message came from, and so where its replies and its
+// acknowledgement go: a Paho front-end connection (by its index across all
+// brokers) or a session of the native endpoint (by its number).
+struct MessageSource {
+  enum class Kind : std::uint8_t { kFrontend = 0, kEndpoint = 1 };
+  Kind kind = Kind::kFrontend;
+  std::uint32_t id = 0;
+
+  static MessageSource Frontend(std::uint32_t connection) { return {Kind::kFrontend, connection}; }
+  static MessageSource Endpoint(std::uint32_t session) { return {Kind::kEndpoint, session}; }
+  friend bool operator==(const MessageSource&, const MessageSource&) = default;
+};
+
 // One received MQTT message, owned.
 struct InboundMessage {
   std::string topic;
@@ -42,7 +55,7 @@ struct InboundMessage {
   std::vector<std::pair<std::string, std::string>> user_properties;  // MQTT 5
   int qos = 0;
   std::int64_t receive_time_ns = 0;
-  std::uint32_t source = 0;  // front-end connection it came from (replies go there)
+  MessageSource source;  // replies go there
   // Non-zero: the front-end wants to know when the message is durable (or
   // why it was not stored): the pipeline calls its AckFn with
   // {source, ack_tag, outcome}. The native endpoint uses it to send PUBACK
@@ -60,7 +73,7 @@ enum class MessageOutcome : std::uint8_t {
 };
 
 struct MessageAck {
-  std::uint32_t source = 0;
+  MessageSource source;
   std::uint64_t tag = 0;
   MessageOutcome outcome = MessageOutcome::kStored;
 };
@@ -143,8 +156,8 @@ struct PipelineCounters {
 
 class Pipeline {
  public:
-  // Publishes a message on the front-end connection `source` (rebirths).
-  using PublishFn = std::function<void(std::uint32_t source, const OutboundMessage&)>;
+  // Publishes a message where `source` is connected (rebirths).
+  using PublishFn = std::function<void(MessageSource source, const OutboundMessage&)>;
   // An extra pressure input (the sync backlog, tests). Called from the
   // controller thread; must be cheap and thread-safe.
   using PressureSource = std::function<PressureLevel()>;
