@@ -77,7 +77,7 @@ Status DurableCursorImpl::OpenSpill(std::uint64_t first_seq) {
   wo.max_files = static_cast<std::uint32_t>(cfg_.retain_bytes / cfg_.spill_file_size + 2);
   wo.first_seq = first_seq != 0 ? first_seq : 1;
   std::uint64_t last = 0;
-  auto wal = Wal::Open(env_, wo, [&](const WalRecordView& r) {
+  auto wal = OpenWal(env_, wo, [&](const WriteBufferRecord& r) {
     last = r.seq;
     if (first_seq == 0) {
       // Only the header: the records are read when the lane gets to them.
@@ -252,7 +252,7 @@ void DurableCursorImpl::SpillLoop() {
       continue;
     }
     spill_queued_ = todo.back().batch.seq;
-    Wal* spill = spill_.get();
+    WriteBuffer* spill = spill_.get();
     const std::uint64_t epoch = spill_epoch_;
     lock.Unlock();
     for (const Held& h : todo) {

@@ -119,7 +119,7 @@ class DurableCursorImpl final : public DurableCursor {
 
   // pmem mode. The spill log is opened, replaced and appended to by the
   // spill thread only (and Load/Close); its callbacks take mu_.
-  std::unique_ptr<Wal> spill_;
+  std::unique_ptr<WriteBuffer> spill_;
   std::thread spill_thread_;
   std::function<void()> on_spilled_;
   CondVar spill_cv_;

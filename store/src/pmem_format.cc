@@ -187,7 +187,7 @@ Result<PmemContents> ParsePmemLog(std::span<const std::byte> file, const std::st
     }
     // A full lap ends the walk too (only damage could make it go further).
     if (!ok || used + gap + f.size > ring) break;
-    out.records.push_back({WalRecordView{f.seq, f.type, f.payload}, at, f.group_index == 0});
+    out.records.push_back({WriteBufferRecord{f.seq, f.type, f.payload}, at, f.group_index == 0});
     used += gap + f.size;
     p = at + f.size;
     ++expected;

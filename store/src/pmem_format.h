@@ -67,7 +67,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "wal.h"
+#include "write_buffer.h"
 
 namespace sluice::store {
 
@@ -97,7 +97,7 @@ inline std::uint64_t PmemPlace(std::uint64_t offset, std::uint64_t frame_size,
 }
 
 struct PmemRecord {
-  WalRecordView view;          // payload points into the parsed bytes
+  WriteBufferRecord view;          // payload points into the parsed bytes
   std::uint64_t offset = 0;    // of the frame
   bool starts_group = false;   // group_index 0
 };

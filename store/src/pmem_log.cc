@@ -51,11 +51,11 @@ using Clock = std::chrono::steady_clock;
 struct Pending {
   std::uint8_t type = 0;
   std::vector<std::byte> payload;
-  Wal::DoneFn done;
+  WriteBuffer::DoneFn done;
   Clock::time_point queued_at;
 };
 
-class PmemLog final : public Wal {
+class PmemLog final : public WriteBuffer {
  public:
   PmemLog(Env* env, const PmemLogOptions& options)
       : env_(env),
@@ -126,8 +126,8 @@ class PmemLog final : public Wal {
     return last_status_.ok() ? st : last_status_;
   }
 
-  WalStats stats() const override {
-    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
+  WriteBufferStats stats() const override {
+    return WriteBufferStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
                     first_held_.load()};
   }
 
@@ -496,13 +496,13 @@ Status PmemLog::Recover(const ReplayFn& replay) {
 
 }  // namespace
 
-Result<std::unique_ptr<Wal>> OpenPmemLog(Env* env, const PmemLogOptions& options,
-                                         const Wal::ReplayFn& replay) {
+Result<std::unique_ptr<WriteBuffer>> OpenPmemLog(Env* env, const PmemLogOptions& options,
+                                         const WriteBuffer::ReplayFn& replay) {
   SLUICE_RETURN_IF_ERROR(options.Validate());
   auto log = std::make_unique<PmemLog>(env, options);
   SLUICE_RETURN_IF_ERROR(log->Recover(replay).WithContext("pmem log open " + options.path));
   log->Start();
-  return std::unique_ptr<Wal>(std::move(log));
+  return std::unique_ptr<WriteBuffer>(std::move(log));
 }
 
 }  // namespace sluice::store

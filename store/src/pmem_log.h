@@ -1,5 +1,5 @@
-// The persistent-memory write buffer: the durability point in `pmem` mode, a
-// second implementation of the Wal interface (wal.h) over one file mapped
+// The persistent-memory write buffer: the durability point in `pmem` mode,
+// the second WriteBuffer implementation (write_buffer.h), over one file mapped
 // with libpmem2 (through Env::MapPersistent, so that tests inject faults).
 //
 // Records are WAL frames in a ring (pmem_format.h, docs/format/write_buffer.md).
@@ -32,7 +32,7 @@
 
 #include "base/status.h"
 #include "store/env.h"
-#include "wal.h"
+#include "write_buffer.h"
 
 namespace sluice::store {
 
@@ -77,7 +77,7 @@ struct PmemLogOptions {
 // (counted in stats().torn_tail_bytes), and starts the commit thread.
 // Corruption when bytes made durable were damaged (see pmem_format.h); the
 // intact records before the damage are replayed first.
-Result<std::unique_ptr<Wal>> OpenPmemLog(Env* env, const PmemLogOptions& options,
-                                         const Wal::ReplayFn& replay);
+Result<std::unique_ptr<WriteBuffer>> OpenPmemLog(Env* env, const PmemLogOptions& options,
+                                         const WriteBuffer::ReplayFn& replay);
 
 }  // namespace sluice::store

@@ -127,7 +127,7 @@ class StoreImpl final : public Store {
     return options_.pmem_path.empty() ? options_.dir + "/wal.pmem" : options_.pmem_path;
   }
 
-  Result<std::unique_ptr<Wal>> OpenLog(const WalOptions& wo, const Wal::ReplayFn& replay);
+  Result<std::unique_ptr<WriteBuffer>> OpenLog(const WalOptions& wo, const WriteBuffer::ReplayFn& replay);
 
   // Opens the write buffer, replaying what it holds; at Open, and again
   // from Maintain while a full disk kept it from opening. A second attempt
@@ -145,7 +145,7 @@ class StoreImpl final : public Store {
   // (not a torn tail, which the log handles itself) is set aside whole as
   // wal.corrupt-<n> for inspection. What was replayed before the damage is
   // written to blocks first; records after it are lost, and said so.
-  Result<std::unique_ptr<Wal>> SalvageWal(const Status& why, const Wal::ReplayFn& replay);
+  Result<std::unique_ptr<WriteBuffer>> SalvageWal(const Status& why, const WriteBuffer::ReplayFn& replay);
 
   void Note(std::string note) {
     MutexLock lock(notes_mu_);
@@ -195,7 +195,7 @@ class StoreImpl final : public Store {
   // A record that passed the log's CRC but cannot be used (unknown type,
   // undecodable payload, a series the registry lost) is quarantined: counted,
   // its reason kept, and the rest of the log served. The store always starts.
-  Status Replay(const WalRecordView& r) SLUICE_NO_THREAD_SAFETY_ANALYSIS;  // from Init
+  Status Replay(const WriteBufferRecord& r) SLUICE_NO_THREAD_SAFETY_ANALYSIS;  // from Init
 
   Status Quarantine(std::string reason);
 
@@ -245,7 +245,7 @@ class StoreImpl final : public Store {
   std::unique_ptr<DurableCursorImpl> cursor_;  // when Options::cursor_retain_bytes > 0
   // Set once, under append_mu_, when the write buffer opens (at Open, or
   // later from Maintain after a full disk); read after wal_ready_.
-  std::unique_ptr<Wal> wal_;
+  std::unique_ptr<WriteBuffer> wal_;
   std::atomic<bool> wal_ready_{false};
   WalOptions wo_;
   // Open and the maintenance thread (which runs only after Open).

@@ -177,8 +177,8 @@ Status StoreImpl::FixPartitionParameters() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Wal>> StoreImpl::OpenLog(const WalOptions& wo, const Wal::ReplayFn& replay) {
-  if (options_.write_buffer == WriteBufferMode::kWal) return Wal::Open(env_, wo, replay);
+Result<std::unique_ptr<WriteBuffer>> StoreImpl::OpenLog(const WalOptions& wo, const WriteBuffer::ReplayFn& replay) {
+  if (options_.write_buffer == WriteBufferMode::kWal) return OpenWal(env_, wo, replay);
   PmemLogOptions po;
   po.path = PmemPath();
   po.size = options_.pmem_size;
@@ -202,7 +202,7 @@ Status StoreImpl::OpenWriteBuffer() {
     verified_ = true;
     replay_skip_upto_ = ReplaySkipBound();
   };
-  Wal::ReplayFn replay = [this, begin](const WalRecordView& r) {
+  WriteBuffer::ReplayFn replay = [this, begin](const WriteBufferRecord& r) {
     if (r.seq <= replayed_seq_) return Status::Ok();
     begin(r.seq);
     replayed_seq_ = r.seq;
@@ -235,7 +235,7 @@ Status StoreImpl::OpenWriteBuffer() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Wal>> StoreImpl::SalvageWal(const Status& why, const Wal::ReplayFn& replay) {
+Result<std::unique_ptr<WriteBuffer>> StoreImpl::SalvageWal(const Status& why, const WriteBuffer::ReplayFn& replay) {
   if (!index_->ready()) LoadIndex();  // blocks are written only into a whole index
   SLUICE_RETURN_IF_ERROR(index_->FlushAll());
   const std::string damaged = options_.write_buffer == WriteBufferMode::kWal ? wo_.dir : PmemPath();
@@ -256,7 +256,7 @@ Result<std::unique_ptr<Wal>> StoreImpl::SalvageWal(const Status& why, const Wal:
   return OpenLog(fresh, replay);
 }
 
-Status StoreImpl::Replay(const WalRecordView& r) {
+Status StoreImpl::Replay(const WriteBufferRecord& r) {
   const std::string where = "write-ahead log record " + std::to_string(r.seq);
   if (r.type != static_cast<std::uint8_t>(WalRecordType::kBatch)) {
     return Quarantine(where + ": unknown record type " + std::to_string(r.type));

@@ -28,12 +28,12 @@ std::uint64_t AlignUp(std::uint64_t v) { return AlignDown(v + kWalBlockSize - 1)
 struct Pending {
   std::uint8_t type = 0;
   std::vector<std::byte> payload;
-  Wal::DoneFn done;
+  WriteBuffer::DoneFn done;
   Clock::time_point queued_at;
   std::uint64_t expect_seq = 0;  // AppendAt: the number it must get; 0: any
 };
 
-class WalImpl final : public Wal {
+class WalImpl final : public WriteBuffer {
  public:
   WalImpl(Env* env, const WalOptions& options)
       : env_(env), opt_(options), tail_(AllocateAligned(kWalBlockSize)) {
@@ -95,8 +95,8 @@ class WalImpl final : public Wal {
     return last_status_;
   }
 
-  WalStats stats() const override {
-    return WalStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
+  WriteBufferStats stats() const override {
+    return WriteBufferStats{records_.load(), bytes_.load(), groups_.load(), torn_tail_bytes_,
                     first_held_.load(), passed_over_};
   }
 
@@ -477,12 +477,8 @@ Status WalImpl::Recover(const ReplayFn& replay) {
 
 }  // namespace
 
-void Wal::AppendAt(std::uint64_t, std::uint8_t, std::span<const std::byte>, DoneFn done) {
-  done(Unsupported("this write buffer cannot append at a given number"), 0);
-}
-
-Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options,
-                                       const ReplayFn& replay) {
+Result<std::unique_ptr<WriteBuffer>> OpenWal(Env* env, const WalOptions& options,
+                                             const WriteBuffer::ReplayFn& replay) {
   if (options.dir.empty()) return InvalidArgument("wal: dir is empty");
   if (options.file_size < 4 * kWalBlockSize || options.file_size % kWalBlockSize != 0) {
     return InvalidArgument("wal: file_size must be a multiple of 4096, at least 16 KiB");
@@ -492,7 +488,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const WalOptions& options,
   auto wal = std::make_unique<WalImpl>(env, options);
   SLUICE_RETURN_IF_ERROR(wal->Recover(replay).WithContext("wal open " + options.dir));
   wal->Start();
-  return std::unique_ptr<Wal>(std::move(wal));
+  return std::unique_ptr<WriteBuffer>(std::move(wal));
 }
 
 }  // namespace sluice::store

@@ -144,7 +144,7 @@ Result<WalFileContents> ParseWalFile(std::span<const std::byte> file, const std:
       why = "sequence break";
       break;
     }
-    out.records.push_back(WalRecordView{f.seq, f.type, f.payload});
+    out.records.push_back(WriteBufferRecord{f.seq, f.type, f.payload});
     off += f.size;
     ++expected;
   }

@@ -39,7 +39,7 @@
 // zero-padded after the last frame. Frames never straddle files; a frame
 // that does not fit goes to the next file.
 //
-// Recovery rules (what ParseWalFile decides for one file, and Wal::Open
+// Recovery rules (what ParseWalFile decides for one file, and OpenWal
 // across files):
 //  - Frames are read from 4096 while they are valid: header inside the file,
 //    reserved bytes zero, type != 0, payload inside the file and at most a
@@ -59,7 +59,7 @@
 //    the last file may have an invalid header: a crash while creating or
 //    recycling it, and then it is treated as unused, unless its first frame
 //    goes on from the previous file's last seq (with no previous file: is
-//    valid). Then the header was damaged over live frames: Wal::Open replays
+//    valid). Then the header was damaged over live frames: OpenWal replays
 //    them and reports Corruption, so the store keeps them and sets the log
 //    aside.
 //  - After recovery the writer zeroes the discarded bytes (durably) before
@@ -118,7 +118,7 @@ void EncodeWalFrame(std::uint64_t seq, std::uint32_t group_index, std::uint8_t t
 // What one log file holds, per the recovery rules above.
 struct WalFileContents {
   WalFileHeader header;
-  std::vector<WalRecordView> records;  // payloads point into the parsed bytes
+  std::vector<WriteBufferRecord> records;  // payloads point into the parsed bytes
   std::uint64_t valid_end = 0;         // offset just past the last valid frame
   std::uint64_t torn_end = 0;          // >= valid_end; bytes in between are discarded
 };

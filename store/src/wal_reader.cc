@@ -79,7 +79,7 @@ Result<WalReadResult> WalReader::Read(std::uint64_t from, std::uint64_t upto,
     }
   }
   auto it = std::lower_bound(records_.begin(), records_.end(), from,
-                             [](const WalRecordView& r, std::uint64_t s) { return r.seq < s; });
+                             [](const WriteBufferRecord& r, std::uint64_t s) { return r.seq < s; });
   std::uint64_t records = 0;
   for (; it != records_.end() && it->seq <= upto; ++it) {
     if (out.batches.size() >= max_batches || (records >= max_records && !out.batches.empty())) {

@@ -52,7 +52,7 @@ class WalReader {
   // The file read last: its number, bytes and the frames parsed from them.
   std::uint64_t number_ = 0;
   std::vector<std::byte> bytes_;
-  std::vector<WalRecordView> records_;
+  std::vector<WriteBufferRecord> records_;
 };
 
 }  // namespace sluice::store

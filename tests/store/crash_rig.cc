@@ -144,7 +144,7 @@ std::vector<BlockSpan> BlocksIn(std::string_view image) {
   return out;
 }
 
-void AddKeysOf(const WalRecordView& record, Keys& keys) {
+void AddKeysOf(const WriteBufferRecord& record, Keys& keys) {
   auto batch = DecodeBatch(
       {reinterpret_cast<const char*>(record.payload.data()), record.payload.size()}, 1 << 20);
   REQUIRE(batch.ok());

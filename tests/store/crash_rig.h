@@ -105,7 +105,7 @@ struct BlockSpan {
 std::vector<BlockSpan> BlocksIn(std::string_view image);
 
 // Adds the keys of the batch in one write-ahead log record.
-void AddKeysOf(const WalRecordView& record, Keys& keys);
+void AddKeysOf(const WriteBufferRecord& record, Keys& keys);
 
 // Every record in the intact frames of the write-ahead log files of `dir`
 // (up to the first damage in each): what replay can bring back.

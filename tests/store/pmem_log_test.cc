@@ -87,7 +87,7 @@ struct Fixture {
 
   Result<std::vector<Rec>> TryOpen() {
     std::vector<Rec> out;
-    auto w = OpenPmemLog(&env, options, [&](const WalRecordView& r) {
+    auto w = OpenPmemLog(&env, options, [&](const WriteBufferRecord& r) {
       out.push_back({r.seq, r.type, std::string(reinterpret_cast<const char*>(r.payload.data()),
                                                 r.payload.size())});
       return Status::Ok();
@@ -123,7 +123,7 @@ struct Fixture {
   std::unique_ptr<Env> base;
   FaultInjectionEnv env;
   PmemLogOptions options;
-  std::unique_ptr<Wal> log;
+  std::unique_ptr<WriteBuffer> log;
 };
 
 // Counts callbacks until a target is reached; waits without sleeping.
@@ -174,7 +174,7 @@ TEST_CASE("pmem: a mapping that is not persistent memory is refused, pointing to
     PmemLogOptions options;
     options.path = path;
     options.size = 64 << 10;
-    auto log = OpenPmemLog(env.get(), options, [](const WalRecordView&) { return Status::Ok(); });
+    auto log = OpenPmemLog(env.get(), options, [](const WriteBufferRecord&) { return Status::Ok(); });
     REQUIRE_FALSE(log.ok());
     CHECK(log.status().code() == StatusCode::kUnsupported);
     CHECK(log.status().message().find("PAGE") != std::string::npos);
@@ -267,7 +267,7 @@ TEST_CASE("pmem: concurrent appenders share groups and every callback fires once
   for (const auto& s : seqs) CHECK(std::is_sorted(s.begin(), s.end()));  // one thread's order kept
   REQUIRE(by_seq.size() == kThreads * kPerThread);
   CHECK(by_seq.rbegin()->first == kThreads * kPerThread);  // dense from 1
-  const WalStats stats = fx.log->stats();
+  const WriteBufferStats stats = fx.log->stats();
   CHECK(stats.records == kThreads * kPerThread);
   CHECK(stats.groups < stats.records);  // groups formed
   MESSAGE("pmem: " << stats.records << " records in " << stats.groups << " groups");

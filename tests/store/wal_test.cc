@@ -61,8 +61,8 @@ struct Fixture {
     return out;
   }
   // Opens the log, appending what it replayed to `out`, whatever the outcome.
-  Result<std::unique_ptr<Wal>> TryOpen(std::vector<Rec>& out) {
-    return Wal::Open(&env, options, [&](const WalRecordView& r) {
+  Result<std::unique_ptr<WriteBuffer>> TryOpen(std::vector<Rec>& out) {
+    return OpenWal(&env, options, [&](const WriteBufferRecord& r) {
       out.push_back({r.seq, r.type, std::string(reinterpret_cast<const char*>(r.payload.data()),
                                                 r.payload.size())});
       return Status::Ok();
@@ -90,7 +90,7 @@ struct Fixture {
   std::unique_ptr<Env> base;
   FaultInjectionEnv env;
   WalOptions options;
-  std::unique_ptr<Wal> wal;
+  std::unique_ptr<WriteBuffer> wal;
 };
 
 // Counts callbacks until a target is reached; waits without sleeping.
@@ -210,7 +210,7 @@ TEST_CASE("concurrent appenders share groups and every callback fires once, in o
     CHECK(std::count(calls.begin(), calls.end(), 1) == kThreads * kPerThread);
     CHECK(distinct.size() == kThreads * kPerThread);
     CHECK(*distinct.rbegin() == kThreads * kPerThread);
-    const WalStats stats = fx.wal->stats();
+    const WriteBufferStats stats = fx.wal->stats();
     MESSAGE(Name(engine) << ": " << stats.records << " records in " << stats.groups << " groups");
     CHECK(stats.records == kThreads * kPerThread);
     CHECK(stats.groups * 10 < stats.records);
@@ -460,7 +460,7 @@ TEST_CASE("damage before the last write is Corruption naming the file and offset
   fx.Reopen();
   // Frames are 40 bytes; damage the second record's payload.
   Poke(fx.options.dir + "/" + WalFileName(1), kWalBlockSize + 40 + 30, '!');
-  auto w = Wal::Open(&fx.env, fx.options, [](const WalRecordView&) { return Status::Ok(); });
+  auto w = OpenWal(&fx.env, fx.options, [](const WriteBufferRecord&) { return Status::Ok(); });
   REQUIRE_FALSE(w.ok());
   CHECK(w.status().code() == StatusCode::kCorruption);
   CHECK(w.status().message().find("wal-00000001.log") != std::string::npos);
