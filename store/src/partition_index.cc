@@ -40,6 +40,7 @@ std::int64_t PartitionIndex::WindowOf(std::int64_t ts) const {
 }
 
 void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
+  WriterLock lock(mu_);  // uncontended: Open, or a scratch index
   max_found_seq_ = std::max(max_found_seq_, block.header.seq_max);
   auto it = partitions_.find(block.header.partition);
   if (it != partitions_.end() && it->second.state == PartitionState::kReclaimed) {
@@ -352,6 +353,14 @@ Status PartitionIndex::Reclaim(const PartitionId& id) {
   return DropBlocks(p);
 }
 
+std::optional<PartitionState> PartitionIndex::StateOf(const PartitionId& id) const {
+  ReaderLock lock(mu_);
+  AwaitReady(lock);
+  auto it = partitions_.find(id);
+  if (it == partitions_.end()) return std::nullopt;
+  return it->second.state;
+}
+
 Result<std::uint64_t> PartitionIndex::Evict(const PartitionId& id) {
   WriterLock lock(mu_);
   AwaitReady(lock);
@@ -380,7 +389,9 @@ Status PartitionIndex::DropBlocks(Partition& p) {
     // A run lies in one partition: the one its first block belongs to.
     const PartitionId id = blocks_[p.blocks.front()].partition;
     for (auto& list : extents_) {
-      std::erase_if(list, [&](const Extent& e) { return blocks_[e.block].partition == id; });
+      std::erase_if(list, [&](const Extent& e) SLUICE_REQUIRES(mu_) {
+        return blocks_[e.block].partition == id;
+      });
     }
   }
   p.blocks.clear();

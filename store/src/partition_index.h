@@ -135,6 +135,8 @@ class PartitionIndex {
   // records dropped.
   Result<std::uint64_t> Evict(const PartitionId& id);
   std::vector<PartitionInfo> List(std::optional<PartitionState> state) const;
+  // The partition's state; nullopt when there is no such partition.
+  std::optional<PartitionState> StateOf(const PartitionId& id) const;
   // Seals partitions whose window ended more than late_grace_s before
   // `now_ns` (the wall clock). Also seals a partition whose window lies
   // ahead of the wall clock (future timestamps, or a clock that was ahead
@@ -250,14 +252,14 @@ class PartitionIndex {
   std::unique_ptr<LogFile> manifest_;
 
   mutable SharedMutex mu_;
-  std::map<PartitionId, Partition> partitions_;
-  mutable std::vector<BlockRef> blocks_;            // by block number; live flips on quarantine
-  std::vector<std::vector<Extent>> extents_;        // by series id
+  std::map<PartitionId, Partition> partitions_ SLUICE_GUARDED_BY(mu_);
+  mutable std::vector<BlockRef> blocks_ SLUICE_GUARDED_BY(mu_);            // by block number; live flips on quarantine
+  std::vector<std::vector<Extent>> extents_ SLUICE_GUARDED_BY(mu_);        // by series id
   // By series id: the newest applied since the start, or read from blocks
   // by Latest (then kept).
   mutable std::vector<std::optional<Record>> latest_;
-  std::vector<ValueType> types_;                    // by series id
-  std::uint64_t last_seq_ = 0;
+  std::vector<ValueType> types_ SLUICE_GUARDED_BY(mu_);                    // by series id
+  std::uint64_t last_seq_ SLUICE_GUARDED_BY(mu_) = 0;
   // The partitions holding an open or queued block: a handful (the open
   // windows' shards), however long the store's history.
   std::set<PartitionId> unwritten_ SLUICE_GUARDED_BY(mu_);

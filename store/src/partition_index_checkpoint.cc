@@ -104,7 +104,7 @@ void PartitionIndex::LoadFull(CheckpointFull full) {
   }
   if (!dropped.empty()) {
     for (auto& list : extents_) {
-      std::erase_if(list, [&](const Extent& e) {
+      std::erase_if(list, [&](const Extent& e) SLUICE_REQUIRES(mu_) {
         return dropped.count(blocks_[e.block].partition) != 0;
       });
     }

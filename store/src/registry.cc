@@ -72,7 +72,7 @@ Result<std::unique_ptr<Registry>> Registry::Open(Env* env, const std::string& di
   std::unique_ptr<Registry> r(new Registry());
   auto log = LogFile::Open(
       env, dir, "series.log", kRegistryFormat,
-      [&](std::string_view e) {
+      [&](std::string_view e) SLUICE_NO_THREAD_SAFETY_ANALYSIS {  // from Open
         auto info = DecodeRegistryEntry(e, static_cast<std::uint32_t>(r->series_.size() + 1));
         if (!info) return false;
         r->series_.push_back(std::move(*info));

@@ -69,8 +69,8 @@ class Registry {
 
   mutable SharedMutex mu_;
   std::unique_ptr<LogFile> log_ SLUICE_GUARDED_BY(mu_);  // for appends
-  std::vector<SeriesInfo> series_;  // index id-1
-  std::unordered_map<std::string, std::uint32_t> by_name_;
+  std::vector<SeriesInfo> series_ SLUICE_GUARDED_BY(mu_);  // index id-1
+  std::unordered_map<std::string, std::uint32_t> by_name_ SLUICE_GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::store

@@ -2,25 +2,10 @@
 // stats and Close; and Store::Open.
 #include "store_impl.h"
 
+#include "base/clock.h"
 #include "batch_format.h"
 
 namespace sluice::store {
-
-namespace {
-
-std::int64_t SystemNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t SteadyNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Result<SeriesId> StoreImpl::RegisterSeries(std::string_view name, ValueType type,
                                            std::string_view unit) {
@@ -132,8 +117,8 @@ Status StoreImpl::Reclaim(const PartitionId& id) {
   Status s = index_->Reclaim(id);
   if (s.code() == StatusCode::kNoSpace && ReleaseReserve()) {
     // The manifest may already say reclaimed; then only segments remain.
-    s = index_->Reclaim(id);
-    if (s.code() == StatusCode::kInvalidArgument) s = index_->RemoveDeadSegments();
+    s = index_->StateOf(id) == PartitionState::kReclaimed ? index_->RemoveDeadSegments()
+                                                           : index_->Reclaim(id);
   }
   return s;
 }
@@ -292,8 +277,8 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options, StoreContext 
     owned = std::move(e);
     env = owned.get();
   }
-  auto now = context.now_ns ? context.now_ns : SystemNow;
-  auto mono = context.monotonic_ns ? context.monotonic_ns : SteadyNow;
+  ClockFn now = context.now_ns ? context.now_ns : WallNs;
+  ClockFn mono = context.monotonic_ns ? context.monotonic_ns : MonotonicNs;
   auto store = std::make_unique<StoreImpl>(options, std::move(owned), env, std::move(now),
                                            std::move(mono), std::move(context.evict_unsynced));
   SLUICE_RETURN_IF_ERROR(store->Init(why).WithContext("opening store in " + options.dir));
