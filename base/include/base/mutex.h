@@ -176,12 +176,6 @@ class CondVarAny {
   bool WaitFor(WriterLock& lock, std::chrono::duration<Rep, Period> d) {
     return cv_.wait_for(lock.mu_, d) == std::cv_status::no_timeout;
   }
-  template <typename Rep, typename Period, typename Pred>
-  bool WaitFor(WriterLock& lock, std::chrono::duration<Rep, Period> d,
-               Pred pred) SLUICE_NO_THREAD_SAFETY_ANALYSIS {
-    return cv_.wait_for(lock.mu_, d, pred);
-  }
-  void NotifyOne() { cv_.notify_one(); }
   void NotifyAll() { cv_.notify_all(); }
 
  private:
