@@ -27,12 +27,6 @@ extern char** environ;
 
 namespace sluice::bench {
 
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 void Die(const std::string& why) { throw Failure(why); }
 
 Child::Child(Child&& o) noexcept : pid(o.pid), read_fd(o.read_fd), buffered(std::move(o.buffered)) {
@@ -48,7 +42,7 @@ std::string Child::ReadLine(std::int64_t deadline_ns) {
       buffered.erase(0, nl + 1);
       return line;
     }
-    const std::int64_t left_ms = (deadline_ns - NowNs()) / 1'000'000;
+    const std::int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
     pollfd p{read_fd, POLLIN, 0};
     if (left_ms <= 0 || poll(&p, 1, static_cast<int>(left_ms)) != 1) return "";
     char buf[512];
@@ -199,9 +193,9 @@ Child StartSluice(const std::string& bin, const std::filesystem::path& dir,
   std::ofstream(dir / "sluice.toml") << toml;
   Child s = Spawn({bin, "run", "--config", (dir / "sluice.toml").string()},
                   (dir / "sluice.log").string());
-  const std::int64_t ready_by = NowNs() + kReadyNs;
+  const std::int64_t ready_by = MonotonicNs() + kReadyNs;
   while (!ready(HttpGet(admin_port, "/metrics"))) {
-    if (NowNs() > ready_by || waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
+    if (MonotonicNs() > ready_by || waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
       std::ifstream log(dir / "sluice.log");
       Die(not_ready + "; its log:\n" +
           std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>()));
@@ -214,10 +208,10 @@ Child StartSluice(const std::string& bin, const std::filesystem::path& dir,
 Stored WaitStored(int admin_port, double messages, double records, std::int64_t idle_ns) {
   Stored r;
   double stored = -1;
-  std::int64_t changed = NowNs();
+  std::int64_t changed = MonotonicNs();
   for (;;) {
     r.metrics = HttpGet(admin_port, "/metrics");
-    const std::int64_t now = NowNs();
+    const std::int64_t now = MonotonicNs();
     const double st = Metric(r.metrics, "sluice_records_stored_total");
     r.messages = Metric(r.metrics, "sluice_mqtt_messages_total");
     if (st != stored) changed = now;
@@ -242,7 +236,7 @@ mqtt_load::MessageGenerator JsonGenerator(std::uint32_t devices, std::uint32_t n
     const auto device = static_cast<std::uint32_t>(c + (seq % k) * n);
     const double tick = static_cast<double>(seq / k);
     char buf[128];
-    int len = std::snprintf(buf, sizeof buf, "{\"ts\":%lld", static_cast<long long>(sensor_sim::NowMs()));
+    int len = std::snprintf(buf, sizeof buf, "{\"ts\":%lld", static_cast<long long>(WallMs()));
     for (std::uint32_t f = 0; f < kJsonFields; ++f) {
       const double v = 20.0 + device % 50 + f * 0.5 + std::sin(tick / 10.0 + f);  // in [19, 72)
       len += std::snprintf(buf + len, sizeof buf - static_cast<std::size_t>(len), ",\"m%u\":%.11f", f, v);

@@ -14,14 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "mqtt_load/mqtt_load.h"
 
 namespace sluice::bench {
 
 constexpr std::int64_t kReadyNs = 30'000'000'000;  // a started process must be ready by then
 
-// Steady clock, nanoseconds.
-std::int64_t NowNs();
 
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;

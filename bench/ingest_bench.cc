@@ -116,7 +116,7 @@ class Bench {
     sensor_sim::Fleet fleet(sim_, {});
     auto gen = spb ? sensor_sim::FleetGenerator(sim_, fleet, o.connections)
                    : JsonGenerator(a_.devices, o.connections);
-    *start_ns = NowNs();
+    *start_ns = MonotonicNs();
     auto r = mqtt_load::RunLoad(o, gen);
     if (!r.ok()) Die("publishers: " + r.status().ToString());
     return *r;
@@ -129,12 +129,12 @@ class Bench {
                        std::to_string(cell.qos), "--count", std::to_string(Messages(cell)),
                        "--client-id", "bench-baseline"},
                       "");
-    if (sub.ReadLine(NowNs() + kReadyNs) != "ready") Die("paho_count_sub did not subscribe");
+    if (sub.ReadLine(MonotonicNs() + kReadyNs) != "ready") Die("paho_count_sub did not subscribe");
     Run r;
     const double cpu0 = CpuSeconds(sub.pid);
     std::int64_t start = 0;
     r.pub = Publish(cell, &start);
-    const std::string done = sub.ReadLine(NowNs() + 600'000'000'000);
+    const std::string done = sub.ReadLine(MonotonicNs() + 600'000'000'000);
     unsigned long long got = 0;
     long long first = 0, last = 0;
     if (std::sscanf(done.c_str(), "done %llu %lld %lld", &got, &first, &last) != 3) {

@@ -113,7 +113,7 @@ mqtt_load::MessageGenerator RawGenerator(std::uint32_t devices, std::uint32_t n)
     const auto device = static_cast<std::uint32_t>(c + (seq % k) * n);
     char buf[kPayloadBytes + 1];
     int len = std::snprintf(buf, sizeof buf, "%lld,%u,%llu,",
-                            static_cast<long long>(sensor_sim::NowMs()), device,
+                            static_cast<long long>(WallMs()), device,
                             static_cast<unsigned long long>(seq));
     std::fill(buf + len, buf + kPayloadBytes, '.');
     m.payload.assign(buf, kPayloadBytes);
@@ -181,7 +181,7 @@ class Bench {
     const double sluice0 = CpuSeconds(s.pid), broker0 = CpuSeconds(broker_pid_);
     const double psi0 = CpuPressureUs();
     o.count = a_.count;
-    const std::int64_t start = NowNs();
+    const std::int64_t start = MonotonicNs();
     auto pub = mqtt_load::RunLoad(o, gen);
     if (!pub.ok()) Die(std::string(PathName(path)) + " publishers: " + pub.status().ToString());
     r.pub = *pub;
@@ -190,7 +190,7 @@ class Bench {
                                 (warm_msgs + static_cast<double>(a_.count)) * per_msg, kIdleNs);
     r.sluice_cpu_s = CpuSeconds(s.pid) - sluice0;
     const double psi1 = CpuPressureUs();
-    const auto psi_ns = static_cast<double>(NowNs() - start);
+    const auto psi_ns = static_cast<double>(MonotonicNs() - start);
     if (psi0 >= 0 && psi1 >= psi0) r.cpu_pressure = (psi1 - psi0) * 1e3 / psi_ns;
     if (broker) r.broker_cpu_s = CpuSeconds(broker_pid_) - broker0;
     r.sluice_rss_mib = PeakRssMiB(s.pid);

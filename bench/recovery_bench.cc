@@ -61,7 +61,8 @@ using sluice::bench::Child;
 using sluice::bench::Die;
 using sluice::bench::HttpGet;
 using sluice::bench::Metric;
-using sluice::bench::NowNs;
+using sluice::MonotonicNs;
+using sluice::WallNs;
 
 namespace {
 
@@ -78,12 +79,6 @@ struct Args {
   int repeat = 3;
   bool keep = false;
 };
-
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::uint64_t DirBytes(const fs::path& dir) {
   std::uint64_t n = 0;
@@ -181,7 +176,7 @@ struct Prepared {
 Prepared Prepare(const Args& a, const fs::path& dir, int windows) {
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::int64_t t0 = NowNs();
+  const std::int64_t t0 = MonotonicNs();
   std::fflush(stdout);  // or the child prints it again
   const pid_t pid = ::fork();
   if (pid < 0) Die("fork failed");
@@ -192,7 +187,7 @@ Prepared Prepare(const Args& a, const fs::path& dir, int windows) {
   Prepared p;
   p.dir = dir;
   p.windows = windows;
-  p.seconds = static_cast<double>(NowNs() - t0) / 1e9;
+  p.seconds = static_cast<double>(MonotonicNs() - t0) / 1e9;
   p.disk_bytes = DiskBytes(dir);
   p.wal_bytes = DirBytes(dir / "wal");
   return p;
@@ -242,7 +237,7 @@ Run Measure(const Prepared& p, const fs::path& work, bool checkpoint, bool cold)
   if (!admin.ok() || !port.ok()) Die("no free port");
   std::ofstream(work / "sluice.toml") << Toml(work / "store", checkpoint, *admin, *port);
   Run r;
-  const std::int64_t t0 = NowNs();
+  const std::int64_t t0 = MonotonicNs();
   Child s = sluice::bench::Spawn(
       {SLUICE_BIN, "run", "--config", (work / "sluice.toml").string()}, (work / "sluice.log").string());
   mqtt::client cli("tcp://127.0.0.1:" + std::to_string(*port), "recovery-bench",
@@ -264,7 +259,7 @@ Run Measure(const Prepared& p, const fs::path& work, bool checkpoint, bool cold)
     const bool up = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     if (up) break;
-    if (NowNs() - t0 > 120 * kSecond || ::waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
+    if (MonotonicNs() - t0 > 120 * kSecond || ::waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
       Die("sluice run did not take a connection; see " + (work / "sluice.log").string());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the port is not open yet
@@ -272,16 +267,16 @@ Run Measure(const Prepared& p, const fs::path& work, bool checkpoint, bool cold)
   cli.connect(opts);
   const std::string payload = "{\"ts\":" + std::to_string(WallNs() / 1'000'000) + ",\"m0\":21.5}";
   cli.publish(mqtt::make_message("bench/dev-0/telemetry", payload, 1, false));
-  r.first_ack_s = static_cast<double>(NowNs() - t0) / 1e9;
+  r.first_ack_s = static_cast<double>(MonotonicNs() - t0) / 1e9;
   for (;;) {
     const std::string m = HttpGet(*admin, "/metrics");
     if (Metric(m, "sluice_store_index_ready") == 1) {
-      r.index_s = static_cast<double>(NowNs() - t0) / 1e9;
+      r.index_s = static_cast<double>(MonotonicNs() - t0) / 1e9;
       r.open_s = Metric(m, "sluice_store_recovery_seconds");
       r.recovered = Metric(m, "sluice_store_recovered_records");
       break;
     }
-    if (NowNs() - t0 > 600 * kSecond) Die("the index never loaded");
+    if (MonotonicNs() - t0 > 600 * kSecond) Die("the index never loaded");
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // another process's state
   }
   const std::string status = HttpGet(*admin, "/v1/status");

@@ -5,17 +5,12 @@
 #include <queue>
 #include <random>
 
+#include "base/clock.h"
 #include "datasets.h"
 #include "store_bench.h"
 
 namespace sluice::store_bench {
 namespace {
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Workload Replay(const Args& a) {

@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "message_format.h"
 #include "mock_cluster.h"
 #include "producer_conf.h"
@@ -72,12 +73,6 @@ struct Args {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string SeriesName(std::size_t k) { return "bench/dev-" + std::to_string(k) + "/temp"; }
 
@@ -412,7 +407,7 @@ int main(int argc, char** argv) {
     else Die("unknown argument " + k);
   }
   sluice::testing::MockKafkaCluster cluster(3);
-  const std::int64_t t0 = (WallNs() / 1'000'000'000) * 1'000'000'000;
+  const std::int64_t t0 = (sluice::WallNs() / 1'000'000'000) * 1'000'000'000;
   int topic_no = 0;
   auto topic = [&] {
     const std::string t = "bench." + std::to_string(++topic_no);

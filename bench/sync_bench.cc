@@ -36,6 +36,7 @@
 #include <tuple>
 #include <vector>
 
+#include "base/clock.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "tcp_forwarder.h"
@@ -55,12 +56,6 @@ struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 [[noreturn]] void Die(const std::string& why) { throw Failure(why); }
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Args {
   int small = 200;
@@ -220,9 +215,9 @@ std::unique_ptr<Workload> MakeWorkload(const std::string& name, int n, std::size
   const auto opts = EngineOptions(1);
   for (const auto& p : st.ListPartitions(store::PartitionState::kSealed)) {
     auto key = sync::SyncObjectKey(opts, p.id);
-    const std::int64_t t0 = NowNs();
+    const std::int64_t t0 = MonotonicNs();
     auto bytes = sync::EncodePartition(st, opts, p.id);
-    w->encode_s += static_cast<double>(NowNs() - t0) / 1e9;
+    w->encode_s += static_cast<double>(MonotonicNs() - t0) / 1e9;
     if (!key.ok() || !bytes.ok()) Die("encode");
     const fs::path f = w->dir.path() / "objects" / *key;
     fs::create_directories(f.parent_path());
@@ -268,7 +263,7 @@ Run RunSluice(Workload& w, const S3& s3, const std::string& endpoint, const std:
     r.bytes += sizes[id];
     ++r.objects;
   };
-  const std::int64_t start = NowNs();
+  const std::int64_t start = MonotonicNs();
   std::unique_ptr<sync::SyncEngine> engine;
   {
     std::unique_ptr<wan::NetnsScope> scope;
@@ -284,10 +279,11 @@ Run RunSluice(Workload& w, const S3& s3, const std::string& endpoint, const std:
   const std::int64_t deadline = start + 600 * kSec;
   while (!w.store->ListPartitions(store::PartitionState::kSealed).empty() ||
          engine->health().backlog_partitions != 0) {
-    if (NowNs() > deadline) Die(w.name + ": not drained in 600 s: " + engine->health().last_error);
+    if (MonotonicNs() > deadline)
+      Die(w.name + ": not drained in 600 s: " + engine->health().last_error);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  r.seconds = static_cast<double>(NowNs() - start) / 1e9;
+  r.seconds = static_cast<double>(MonotonicNs() - start) / 1e9;
   const auto h = engine->health();
   r.retries = h.live.retries + h.backfill.retries;
   if (h.live.permanent_failures + h.backfill.permanent_failures > 0) Die(w.name + ": " + h.last_permanent_error);

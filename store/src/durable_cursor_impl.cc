@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
 #include "batch_format.h"
 #include "cursor_position_format.h"
 
@@ -13,12 +14,6 @@ namespace {
 // (bytes values live in both).
 std::uint64_t HeldBytes(const DurableBatch& b) {
   return b.records->size() * sizeof(Record) + b.bytes;
-}
-
-std::int64_t WallNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -126,7 +121,7 @@ void DurableCursorImpl::OnReplayed(std::uint64_t seq, std::int64_t arrival_ns,
 void DurableCursorImpl::OnDurable(std::uint64_t seq, std::int64_t arrival_ns,
                                   std::shared_ptr<const Batch> records,
                                   std::shared_ptr<const std::string> payload) {
-  const std::int64_t durable_ns = WallNowNs();
+  const std::int64_t durable_ns = WallNs();
   bool wake_spill = false;
   {
     MutexLock lock(mu_);

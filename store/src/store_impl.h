@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/mutex.h"
 #include "store/store.h"
 #include "durable_cursor_impl.h"
@@ -62,9 +63,8 @@ inline constexpr std::int64_t kFullRetryNs = 30'000'000'000;
 
 class StoreImpl final : public Store {
  public:
-  StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env,
-            std::function<std::int64_t()> now, std::function<std::int64_t()> mono,
-            std::function<bool(const PartitionInfo&)> evict_unsynced)
+  StoreImpl(const Options& options, std::unique_ptr<Env> owned_env, Env* env, ClockFn now,
+            ClockFn mono, std::function<bool(const PartitionInfo&)> evict_unsynced)
       : options_(options),
         owned_env_(std::move(owned_env)),
         env_(env),
@@ -234,8 +234,8 @@ class StoreImpl final : public Store {
   Options options_;
   std::unique_ptr<Env> owned_env_;
   Env* env_;
-  std::function<std::int64_t()> now_;
-  std::function<std::int64_t()> mono_;
+  ClockFn now_;
+  ClockFn mono_;
   std::function<bool(const PartitionInfo&)> evict_unsynced_;
   std::atomic<bool> full_{false};
   std::atomic<std::uint64_t> disk_used_{0}, rejected_full_{0}, reclaimed_partitions_{0},

@@ -1,14 +1,10 @@
 // The stream lane's code (kafka_lane_impl.h outlines the class).
 #include "kafka_lane_impl.h"
 
+#include "base/clock.h"
+
 namespace sluice::stream {
 namespace {
-
-std::int64_t WallNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 DeliveryError Classify(rd_kafka_resp_err_t e) {
   switch (e) {
@@ -164,7 +160,7 @@ void KafkaLaneImpl::NoteError(DeliveryError kind, const std::string& what, bool 
   auto& counters = delivery ? stats_.delivery_errors : stats_.client_errors;
   ++counters[static_cast<int>(kind)];
   stats_.last_error = std::string(DeliveryErrorName(kind)) + ": " + what;
-  stats_.last_error_ns = WallNow();
+  stats_.last_error_ns = WallNs();
   if (kind == DeliveryError::kAuth) stats_.auth_error = what;
 }
 
@@ -370,7 +366,7 @@ void KafkaLaneImpl::Sent(Slot& slot) {
 }
 
 void KafkaLaneImpl::CollectCompleted() {
-  const std::int64_t now = WallNow();
+  const std::int64_t now = WallNs();
   bool delivered = false;
   while (!slots_.empty() && slots_.front().remaining == 0) {
     Slot& s = slots_.front();

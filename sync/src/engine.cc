@@ -1,20 +1,9 @@
 // The sync engine's code (engine_impl.h outlines the class).
 #include "engine_impl.h"
 
+#include "base/clock.h"
+
 namespace sluice::sync {
-namespace {
-
-std::int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Status Engine::Start() {
   const std::uint32_t n = options_.live_workers + options_.backfill_workers;
@@ -360,7 +349,7 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::Open(store::Store* store, SinkFa
   if (store == nullptr) return InvalidArgument("sync engine: no store");
   if (!sinks) return InvalidArgument("sync engine: no sink factory");
   SLUICE_RETURN_IF_ERROR(options.Validate());
-  if (!context.now_ns) context.now_ns = SteadyNs;
+  if (!context.now_ns) context.now_ns = MonotonicNs;
   if (!context.wall_ns) context.wall_ns = WallNs;
   auto engine = std::make_unique<Engine>(store, std::move(sinks), std::move(options),
                                          std::move(context));

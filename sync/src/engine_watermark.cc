@@ -63,7 +63,7 @@ std::string KeyOrEmpty(const SyncEngineOptions& options) {
 }  // namespace
 
 WatermarkTracker::WatermarkTracker(store::Store* store, const SyncEngineOptions& options,
-                                   std::function<std::int64_t()> wall_ns)
+                                   ClockFn wall_ns)
     : store_(store),
       key_(KeyOrEmpty(options)),
       options_(options),

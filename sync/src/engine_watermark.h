@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/mutex.h"
 #include "store/store.h"
 #include "sync/engine.h"
@@ -37,8 +38,7 @@ struct WatermarkHealth {
 class WatermarkTracker {
  public:
   // `store` must outlive the tracker.
-  WatermarkTracker(store::Store* store, const SyncEngineOptions& options,
-                   std::function<std::int64_t()> wall_ns);
+  WatermarkTracker(store::Store* store, const SyncEngineOptions& options, ClockFn wall_ns);
 
   // Reads the state file, if any. A missing file is a fresh start; an
   // unreadable or damaged one is reported in health() and otherwise
@@ -73,7 +73,7 @@ class WatermarkTracker {
   store::Store* const store_;
   const std::string key_;            // the object key; empty when the options allow none
   const SyncEngineOptions& options_;
-  const std::function<std::int64_t()> wall_ns_;
+  const ClockFn wall_ns_;
 
   mutable Mutex mu_;
   // T in effect (the late threshold), and the counts.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "admin_test_util.h"
+#include "base/clock.h"
 #include "sync/export.h"
 
 namespace sluice::gateway {
@@ -19,12 +20,6 @@ using testing::AppFixture;
 using testing::Get;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -60,7 +55,7 @@ TEST_CASE("the series list is sorted, filtered by prefix and paged") {
 
 TEST_CASE("latest and range reads, with names holding slashes") {
   AppFixture f;
-  const std::int64_t t0 = NowNs() / kSecond * kSecond - 600 * kSecond;
+  const std::int64_t t0 = WallNs() / kSecond * kSecond - 600 * kSecond;
   f.Put("plant/l1/temp", {{t0, 20.5}, {t0 + kSecond, 21.0}, {t0 + 2 * kSecond, 21.5}});
   f.Put("odd/latest", {{t0, 7.0}});
   f.Put("bin", {{t0, std::string("\x00\xff hi", 5)}}, store::ValueType::kBytes);
@@ -102,7 +97,7 @@ TEST_CASE("latest and range reads, with names holding slashes") {
 
 TEST_CASE("a page never splits records that share a timestamp") {
   AppFixture f;
-  const std::int64_t t0 = NowNs() / kSecond * kSecond - 600 * kSecond;
+  const std::int64_t t0 = WallNs() / kSecond * kSecond - 600 * kSecond;
   f.Put("s", {{t0, 1.0}, {t0 + kSecond, 2.0}, {t0 + kSecond, 3.0}, {t0 + 2 * kSecond, 4.0}});
   const std::string range =
       "?from=" + std::to_string(t0) + "&to=" + std::to_string(t0 + 10 * kSecond);
@@ -117,7 +112,7 @@ TEST_CASE("a page never splits records that share a timestamp") {
 
 TEST_CASE("huge ranges, huge limits, bad times and unknown series are refused clearly") {
   AppFixture f;
-  f.Put("plant/l1/temp", {{NowNs() - kSecond, 1.0}});
+  f.Put("plant/l1/temp", {{WallNs() - kSecond, 1.0}});
   const auto huge = Get(f.port(), "/v1/series/plant/l1/temp?from=0&to=9223372036854775807");
   CHECK(huge.status == 400);
   CHECK(huge.Has(
@@ -195,7 +190,7 @@ TEST_CASE(
     m.topic = topic;
     m.payload = payload;
     m.qos = 1;
-    m.receive_time_ns = NowNs();
+    m.receive_time_ns = WallNs();
     REQUIRE(f.app->pipeline().Offer(std::move(m)) == OfferResult::kQueued);
   };
   for (int i = 0; i < 20; ++i) offer("plant/l1/temp", std::to_string(i));
@@ -221,8 +216,8 @@ TEST_CASE(
     CAPTURE(key);
     CHECK(status.Has(key));
   }
-  CHECK(NumberAfter(status.body, "started_ns") <= static_cast<double>(NowNs()));
-  CHECK(NumberAfter(status.body, "started_ns") > static_cast<double>(NowNs() - 600 * kSecond));
+  CHECK(NumberAfter(status.body, "started_ns") <= static_cast<double>(WallNs()));
+  CHECK(NumberAfter(status.body, "started_ns") > static_cast<double>(WallNs() - 600 * kSecond));
 
   const auto metrics = Get(f.port(), "/metrics");
   REQUIRE(metrics.status == 200);

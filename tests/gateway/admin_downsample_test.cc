@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "admin_test_util.h"
+#include "base/clock.h"
 #include "gateway/admin/admin_util.h"
 #include "gateway/admin/series_api.h"
 
@@ -25,12 +26,6 @@ using testing::AppFixture;
 using testing::Get;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 using Points = std::vector<std::pair<std::int64_t, store::Value>>;
 
@@ -119,7 +114,7 @@ std::string Range(std::int64_t from, std::int64_t to, std::uint64_t n) {
 
 TEST_CASE("downsampled float64 buckets match a brute-force computation, empty ones left out") {
   AppFixture f;
-  const std::int64_t from = NowNs() / kSecond * kSecond - 5 * 86400 * kSecond;
+  const std::int64_t from = WallNs() / kSecond * kSecond - 5 * 86400 * kSecond;
   const std::int64_t to = from + 2 * 86400 * kSecond + 7;  // not a multiple of any N below
   std::mt19937_64 rng(42);
   Points points;
@@ -157,7 +152,7 @@ TEST_CASE("downsampled float64 buckets match a brute-force computation, empty on
 
 TEST_CASE("downsampled int64 keeps exact values, bool counts as 0 and 1") {
   AppFixture f;
-  const std::int64_t from = NowNs() / kSecond * kSecond - 3 * 86400 * kSecond;
+  const std::int64_t from = WallNs() / kSecond * kSecond - 3 * 86400 * kSecond;
   const std::int64_t to = from + 3600 * kSecond;
   Points ints, bools;
   std::mt19937_64 rng(7);
@@ -188,7 +183,7 @@ TEST_CASE("downsampled int64 keeps exact values, bool counts as 0 and 1") {
 
 TEST_CASE("downsampling refuses bytes, bad max_points, limit with it, and scans above the bound") {
   AppFixture f;
-  const std::int64_t t0 = NowNs() / kSecond * kSecond - 600 * kSecond;
+  const std::int64_t t0 = WallNs() / kSecond * kSecond - 600 * kSecond;
   f.Put("bin", {{t0, std::string("x")}}, store::ValueType::kBytes);
   Points many;
   for (int i = 0; i < 50; ++i) many.emplace_back(t0 + i, static_cast<double>(i));
@@ -218,12 +213,12 @@ TEST_CASE("downsampling refuses bytes, bad max_points, limit with it, and scans 
   small.max_scan_records = 49;
   auto req = admin::ParseTarget("/v1/series/s" + range + "&max_points=10");
   REQUIRE(req.ok());
-  const auto over = admin::ServeSeries(f.app->store(), *req, NowNs(), small);
+  const auto over = admin::ServeSeries(f.app->store(), *req, WallNs(), small);
   CHECK(over.status == 400);
   CHECK(over.body.find("more than 49 records") != std::string::npos);
   CHECK(over.body.find("max_scan_records") != std::string::npos);
   small.max_scan_records = 50;
-  CHECK(admin::ServeSeries(f.app->store(), *req, NowNs(), small).status == 200);
+  CHECK(admin::ServeSeries(f.app->store(), *req, WallNs(), small).status == 200);
 }
 
 TEST_CASE("the series list filters by glob as sluice export does, together with prefix") {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "admin_test_util.h"
+#include "base/clock.h"
 
 namespace sluice::gateway {
 namespace {
@@ -349,9 +350,7 @@ TEST_CASE("the gateway's /metrics passes the strict exposition-format parser") {
     m.topic = topic;
     m.payload = payload;
     m.qos = 1;
-    m.receive_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    m.receive_time_ns = WallNs();
     REQUIRE(f.app->pipeline().Offer(std::move(m)) == OfferResult::kQueued);
   };
   for (int i = 0; i < 50; ++i)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "admin_test_util.h"
+#include "base/clock.h"
 #include "gateway/admin/admin_util.h"
 #include "gateway/admin/partitions_api.h"
 #include "sync/export.h"
@@ -23,12 +24,6 @@ using testing::Get;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kHour = 3600 * kSecond;
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Answers UploadStates with what the test put there.
 class FakeEngine final : public sync::SyncEngine {
@@ -69,7 +64,7 @@ struct Fixture {
   store::PartitionId sealed, synced, reclaimed, open;
 
   Fixture() {
-    const std::int64_t now = NowNs();
+    const std::int64_t now = WallNs();
     for (int i = 0; i < 32; ++i) f.Put("m/" + std::to_string(i), {{now, 1.0 * i}});
     f.Put("m/0", {{now - 3 * kHour, -1.0}});
     auto all = f.app->store().ListPartitions(store::PartitionState::kOpen);
@@ -230,7 +225,7 @@ TEST_CASE("a running gateway serves /v1/partitions, with uploads from its own sy
     sluice::testing::TempDir sink("sluice-admin-sink");
     AppFixture f("",
                  "[sync]\nsink = \"dir\"\n[sync.dir]\nroot = \"" + sink.path().string() + "\"\n");
-    f.Put("m/1", {{NowNs(), 1.0}});
+    f.Put("m/1", {{WallNs(), 1.0}});
     const auto open = f.app->store().ListPartitions(store::PartitionState::kOpen);
     REQUIRE_FALSE(open.empty());
     const std::string id = admin::PartitionIdText(open.front().id);

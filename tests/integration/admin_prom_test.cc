@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "admin_test_util.h"
+#include "base/clock.h"
 #include "mosquitto.h"
 
 extern char** environ;
@@ -155,9 +156,7 @@ void Ingest(AppFixture& f, int n) {
     InboundMessage m;
     m.topic = "plant/l" + std::to_string(i % 2) + "/temp";
     m.payload = std::to_string(20.5 + i);
-    m.receive_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    m.receive_time_ns = WallNs();
     REQUIRE(f.app->pipeline().Offer(std::move(m)) == OfferResult::kQueued);
   }
   const auto deadline = std::chrono::steady_clock::now() + 20s;

@@ -22,6 +22,7 @@
 #include <random>
 #include <set>
 
+#include "base/clock.h"
 #include "gateway/app/app.h"
 #include "mqtt_test_util.h"
 #include "sync/engine.h"
@@ -87,12 +88,6 @@ std::uint64_t PublishWindow(Publisher& pub, std::int64_t window_ns, std::mt19937
     }
   }
   return points;
-}
-
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 TEST_CASE("upstream cut for a while, then back: the backlog drains, fresh data first, "

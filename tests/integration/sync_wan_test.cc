@@ -23,6 +23,7 @@
 #include <mutex>
 #include <random>
 
+#include "base/clock.h"
 #include "store/store.h"
 #include "sync/engine.h"
 #include "sync_it_util.h"
@@ -53,12 +54,6 @@ void RequireWan() {
               required ? "FAILED" : "SKIPPED", s.message().c_str(), std::string(72, '*').c_str());
   std::fflush(stdout);
   std::exit(required ? 1 : 77);
-}
-
-std::int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // A store on a test clock with kWindows sealed partitions of incompressible data.
@@ -154,13 +149,13 @@ TEST_CASE("sync over 1 Mbit/s with 100 ms delay and 1% loss keeps goodput near t
     std::map<store::PartitionId, std::uint64_t> sizes;
     ctx.on_upload_start = [&](const store::PartitionId& id, std::string_view, std::uint64_t bytes) {
       std::lock_guard lock(mu);
-      if (first_start == 0) first_start = SteadyNs();
+      if (first_start == 0) first_start = MonotonicNs();
       sizes[id] = bytes;
     };
     ctx.on_upload_done = [&](const store::PartitionId& id, const Status& s) {
       std::lock_guard lock(mu);
       if (!s.ok()) return;
-      last_done = SteadyNs();
+      last_done = MonotonicNs();
       bytes_done += sizes[id];
     };
 

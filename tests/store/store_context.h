@@ -7,7 +7,7 @@
 
 namespace sluice::store {
 
-inline StoreContext TestContext(std::function<std::int64_t()> now, Env* env = nullptr) {
+inline StoreContext TestContext(ClockFn now, Env* env = nullptr) {
   StoreContext c;
   c.env = env;
   c.now_ns = std::move(now);

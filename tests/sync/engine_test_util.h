@@ -144,7 +144,7 @@ struct Faults {
   std::set<std::string> in_put;
   bool concurrent_same_key = false;
   int sinks_opened = 0;
-  std::function<std::int64_t()> clock = [] { return std::int64_t{0}; };
+  ClockFn clock = [] { return std::int64_t{0}; };
   std::function<void(const std::string&)> after_write;  // runs while a kPauseAfterWrite holds
 
   void Release() {

@@ -28,7 +28,7 @@ void Worker::Run() {
   epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &wake);
   epoll_event events[256];
   while (!s_.failed.load(std::memory_order_relaxed) && done_ < conns_.size()) {
-    std::int64_t now = NowNs();
+    std::int64_t now = MonotonicNs();
     StartConnects(now);
     if (!publishing_) {
       start_ns_ = s_.start_ns.load();
@@ -179,7 +179,7 @@ void Worker::Pump(Conn& c) {
     if (!Flush(c)) return;
     const bool finished = stopped_ || c.seq >= c.quota;
     if (finished && c.inflight == 0 && c.pending_out() == 0) {
-      c.drained_ns = NowNs();
+      c.drained_ns = MonotonicNs();
       if (o_.version == mq::ProtocolVersion::kV5) {
         mq::EncodeDisconnect(o_.version, mq::DisconnectPacket{}, c.out);
       } else {
@@ -192,7 +192,7 @@ void Worker::Pump(Conn& c) {
   if (c.state == State::kDisconnecting && c.pending_out() == 0) {
     shutdown(c.fd, SHUT_WR);
     c.state = State::kClosing;
-    c.last_io_ns = NowNs();
+    c.last_io_ns = MonotonicNs();
   }
 }
 
@@ -202,7 +202,7 @@ void Worker::SendBatch(Conn& c) {
   if (c.pending_out() > 0 && (!Flush(c) || c.pending_out() > 0)) return;
   c.out.clear();
   c.out_off = 0;
-  const std::int64_t now = NowNs();
+  const std::int64_t now = MonotonicNs();
   std::uint32_t n = 0;
   bool token_wait = false;
   while (n < o_.batch && CanSend(c)) {
@@ -263,7 +263,7 @@ bool Worker::Flush(Conn& c) {
       c.out_off += static_cast<std::size_t>(n);
       bytes += static_cast<std::uint64_t>(n);
       ++writes;
-      c.last_io_ns = NowNs();
+      c.last_io_ns = MonotonicNs();
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       c.writable = false;
       return true;
@@ -306,7 +306,7 @@ void Worker::OnEvents(Conn& c, std::uint32_t events) {
     mq::EncodeConnect(p, c.out);
     c.state = State::kAwaitConnack;
     c.writable = true;
-    c.last_send_ns = NowNs();
+    c.last_send_ns = MonotonicNs();
     Flush(c);
     return;
   }
@@ -323,7 +323,7 @@ void Worker::Read(Conn& c) {
     const ssize_t n = recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
     if (n > 0) {
       c.in_len += static_cast<std::size_t>(n);
-      const std::int64_t now = NowNs();
+      const std::int64_t now = MonotonicNs();
       c.last_io_ns = now;
       if (!Parse(c, now)) return;
     } else if (n == 0) {
@@ -444,7 +444,7 @@ void Worker::OnConnack(Conn& c, const mq::ConnackPacket& ack, std::int64_t now) 
   --connecting_;
   connected_ns = std::max(connected_ns, now);
   if (s_.connected.fetch_add(1) + 1 == o_.connections) {
-    s_.start_ns.store(NowNs());
+    s_.start_ns.store(MonotonicNs());
     s_.WakeAll();
   }
 }

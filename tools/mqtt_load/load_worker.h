@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/mutex.h"
 #include "latency_histogram.h"
 #include "mqtt_load/mqtt_load.h"
@@ -29,12 +29,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;  // first read buffer; grows for l
 constexpr std::size_t kMaxConnecting = 128;  // per thread: handshakes in progress at once
 constexpr std::int64_t kHousekeepingNs = 100'000'000;  // timeouts, keep-alive, stop flag
 constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
-
-inline std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // State shared by the I/O threads.
 struct Shared {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/mutex.h"
 #include "latency_histogram.h"
 #include "load_worker.h"
@@ -21,7 +22,6 @@
 namespace sluice::mqtt_load {
 namespace {
 
-using detail::NowNs;
 using detail::Shared;
 using detail::Worker;
 
@@ -98,7 +98,7 @@ Result<LoadReport> RunLoad(const LoadOptions& o, const MessageGenerator& generat
     workers.push_back(std::make_unique<Worker>(s, t, threads));
 
   const double cpu0 = CpuSeconds();
-  const std::int64_t t0 = NowNs();
+  const std::int64_t t0 = MonotonicNs();
   std::vector<std::thread> pool;
   for (std::uint32_t t = 1; t < threads; ++t) pool.emplace_back([&, t] { workers[t]->Run(); });
   workers[0]->Run();

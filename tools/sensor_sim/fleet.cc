@@ -1,6 +1,5 @@
 #include "sensor_sim/fleet.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -103,12 +102,6 @@ std::pair<std::string, std::string> Fleet::Data(std::uint32_t device, std::uint6
     x->set_double_value(Value(device, m, tick));
   }
   return {"spBv1.0/" + o_.group + "/NDATA/" + Device(device), p.SerializeAsString()};
-}
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace sluice::sensor_sim

@@ -45,7 +45,4 @@ class Fleet {
   std::vector<std::uint32_t> seq_;
 };
 
-// Wall clock, ms since the Unix epoch: the payload timestamps.
-std::int64_t NowMs();
-
 }  // namespace sluice::sensor_sim

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <mqtt/async_client.h>
 
+#include "base/clock.h"
 #include "base/paho_library.h"
 #include "sensor_sim/fleet.h"
 #include "sensor_sim/replay.h"
@@ -92,7 +93,7 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
                                     const std::atomic<bool>* stop) {
   return WithPaho(o, [&](auto& send, SimReport& report, Clock::time_point t0) {
     if (o.format == "sparkplug") {
-      for (std::uint32_t d = 0; d < o.devices; ++d) send(fleet.Birth(d, NowMs()));
+      for (std::uint32_t d = 0; d < o.devices; ++d) send(fleet.Birth(d, WallMs()));
     }
     const auto period = o.rate > 0 ? std::chrono::duration<double>(1.0 / o.rate)
                                    : std::chrono::duration<double>(0);
@@ -106,7 +107,7 @@ Result<SimReport> RunPahoSimulation(const SimOptions& o, Fleet& fleet,
       if (o.count > 0 && sent >= o.count) break;
       if (Expired(o, t0)) break;
       const std::uint32_t device = static_cast<std::uint32_t>(sent % o.devices);
-      const std::int64_t ms = NowMs();
+      const std::int64_t ms = WallMs();
       send(o.format == "json" ? fleet.Json(device, tick, ms) : fleet.Data(device, tick, ms));
       ++sent;
       if (device + 1 == o.devices) ++tick;
@@ -133,12 +134,12 @@ Result<SimReport> RunPahoReplay(const SimOptions& o, const ReplayData& data,
   const std::string sensor = !o.sensor.empty()
                                  ? TopicLevel(o.sensor)
                                  : TopicLevel(std::filesystem::path(o.dataset).stem().string());
-  ReplaySchedule schedule(data.times_ms, data.median_spacing_ms, o.speedup, NowMs());
+  ReplaySchedule schedule(data.times_ms, data.median_spacing_ms, o.speedup, WallMs());
   auto r = WithPaho(o, [&](auto& send, SimReport& report, Clock::time_point t0) {
     auto last_print = Clock::now();
     for (bool done = false; !done;) {
       if ((stop && stop->load()) || Expired(o, t0)) break;
-      for (const ReplayPoint& p : schedule.Due(NowMs())) {
+      for (const ReplayPoint& p : schedule.Due(WallMs())) {
         for (std::size_t c = 0; c < data.channels.size() && !done; ++c) {
           send(ReplayMessage(o.topic_prefix, sensor, data, c, p.row, p.ts_ms));
           done = o.count > 0 && report.published >= o.count;

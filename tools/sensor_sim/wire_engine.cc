@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "base/clock.h"
+
 namespace sluice::sensor_sim {
 namespace {
 
@@ -39,7 +41,7 @@ mqtt_load::MessageGenerator FleetGenerator(const SimOptions& o, Fleet& fleet,
   return [&fleet, sparkplug, devices, n](std::uint32_t c, std::uint64_t seq,
                                          mqtt_load::LoadMessage& out) {
     const std::uint32_t k = (devices - c + n - 1) / n;  // devices on connection c (>= 1)
-    const std::int64_t ms = NowMs();
+    const std::int64_t ms = WallMs();
     std::pair<std::string, std::string> m;
     if (sparkplug && seq < k) {
       m = fleet.Birth(static_cast<std::uint32_t>(c + seq * n), ms);

@@ -22,7 +22,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,16 +33,14 @@
 #include <deque>
 #include <string>
 
+#include "base/clock.h"
+
 namespace {
+
+using sluice::MonotonicNs;
 
 volatile sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
-
-std::int64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct Held {
   std::int64_t release_ns;
@@ -67,7 +64,7 @@ int OnPacket(nfq_q_handle* qh, nfgenmsg*, nfq_data* nfa, void* data) {
     ++st->passed_at_once;
     return nfq_set_verdict(qh, id, NF_ACCEPT, 0, nullptr);
   }
-  st->held.push_back({NowNs() + st->delay_ns, id});
+  st->held.push_back({MonotonicNs() + st->delay_ns, id});
   ++st->delayed;
   return 0;
 }
@@ -211,11 +208,12 @@ int main(int argc, char** argv) {
               queue_num, delay_ms, max_seconds);
   std::fflush(stdout);
 
-  const std::int64_t end_ns = NowNs() + static_cast<std::int64_t>(max_seconds) * 1'000'000'000;
+  const std::int64_t end_ns =
+      MonotonicNs() + static_cast<std::int64_t>(max_seconds) * 1'000'000'000;
   std::uint64_t overruns = 0;
   alignas(8) char buf[65536];
   while (!g_stop) {
-    const std::int64_t now = NowNs();
+    const std::int64_t now = MonotonicNs();
     if (now >= end_ns) break;
     ReleaseDue(st, now);
     std::int64_t wait_ns = std::min<std::int64_t>(end_ns - now, 100'000'000);

@@ -7,7 +7,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,14 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
+
 namespace sluice::wan {
 namespace {
-
-std::int64_t NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
-}
 
 // argv[0] as a path: as given when it has a '/', else the first executable
 // of that name in PATH, /usr/sbin, /sbin.
@@ -109,9 +104,9 @@ int WaitExit(pid_t pid) {
 std::string ReadLine(int fd, std::int64_t deadline_ms) {
   std::string line;
   char c;
-  while (NowMs() < deadline_ms) {
+  while (MonotonicMs() < deadline_ms) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(deadline_ms - NowMs())) <= 0) continue;
+    if (::poll(&p, 1, static_cast<int>(deadline_ms - MonotonicMs())) <= 0) continue;
     const ssize_t n = ::read(fd, &c, 1);
     if (n <= 0) return line;
     if (c == '\n') return line;
@@ -275,7 +270,7 @@ Status WanLink::Build() {
                      d, &delay_out_fd_);
     if (!pid.ok()) return pid.status();
     delay_pid_ = *pid;
-    const std::string line = ReadLine(delay_out_fd_, NowMs() + 10'000);
+    const std::string line = ReadLine(delay_out_fd_, MonotonicMs() + 10'000);
     if (line.rfind("wan_delay: ready", 0) != 0) {
       return Unavailable("wan_delay did not start: '" + line + "'");
     }
@@ -339,10 +334,10 @@ Status WanLink::Remove() {
   if (delay_pid_ > 0) {
     ::kill(delay_pid_, SIGTERM);
     // It accepts what it holds and exits at once; KILL if it does not.
-    const std::int64_t until = NowMs() + 5000;
+    const std::int64_t until = MonotonicMs() + 5000;
     int status = 0;
     pid_t r = 0;
-    while ((r = ::waitpid(delay_pid_, &status, WNOHANG)) == 0 && NowMs() < until) {
+    while ((r = ::waitpid(delay_pid_, &status, WNOHANG)) == 0 && MonotonicMs() < until) {
       pollfd p{delay_out_fd_, POLLIN, 0};
       ::poll(&p, 1, 20);
       char buf[512];

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/clock.h"
 #include "gateway/admin/admin_server.h"
 
 namespace sluice::gateway::status {
@@ -185,9 +186,7 @@ Result<Snapshot> Take(Client& c, bool with_status) {
                            body + (a.status == 401 ? " (pass --token-file)" : ""));
   };
   if (metrics.status != 200) return refused("/metrics", metrics);
-  s.steady_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
+  s.steady_ns = MonotonicNs();
   s.samples = ParseSamples(metrics.body);
   if (with_status) {
     SLUICE_ASSIGN_OR_RETURN(auto st, Get(c, "/v1/status"));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "base/clock.h"
 #include "gateway/admin/partitions_api.h"
 #include "gateway/console/console_assets.h"
 #include "gateway/admin/series_api.h"
@@ -13,24 +14,12 @@
 
 namespace sluice::gateway {
 
-namespace {
-
-std::int64_t MonoNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 App::App() : window_(std::make_unique<app::IngestWindow>()) {}
 
 Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   std::unique_ptr<App> app(new App());
   app->config_ = config;
-  app->start_wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  app->start_wall_ns_ = WallNs();
   // A bad admin token file refuses the start before anything else opens
   // (the admin endpoint reads it again when it starts, last).
   if (config.admin.enabled && !config.admin.http.token_file.empty()) {
@@ -137,10 +126,7 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
     h.unready_reason = [self] { return self->UnreadyReason(); };
     h.series = [self](const AdminRequest& r) {
-      const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-      return admin::ServeSeries(*self->store_, r, now);
+      return admin::ServeSeries(*self->store_, r, WallNs());
     };
     // The configured window, as the sync engine records it in objects (the
     // store does not report the window it was created with).
@@ -213,7 +199,7 @@ void App::SampleIngest(std::int64_t mono_ns) {
 // A ticker of its own: nothing else in the App runs once a second, and
 // one counters() call a second costs next to nothing.
 void App::StartSampler() {
-  SampleIngest(MonoNs());  // the start of every window while the gateway is young
+  SampleIngest(MonotonicNs());  // the start of every window while the gateway is young
   sampler_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sluice-sampler");
     MutexLock lock(sampler_mu_);
@@ -224,7 +210,7 @@ void App::StartSampler() {
                                 [this]() SLUICE_REQUIRES(sampler_mu_) { return sampler_stop_; }))
         return;
       lock.Unlock();
-      SampleIngest(MonoNs());
+      SampleIngest(MonotonicNs());
       lock.Lock();
     }
   });

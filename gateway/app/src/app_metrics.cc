@@ -6,12 +6,12 @@
 // add a new name and retire the old one over a release. Every name starts
 // with sluice_, counters end in _total, units are base units (seconds,
 // bytes), and every family has HELP and TYPE.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <vector>
 
+#include "base/clock.h"
 #include "gateway/admin/admin_util.h"
 #include "gateway/admin/health.h"
 #include "gateway/app/app.h"
@@ -41,18 +41,6 @@ std::string Label(const std::string& key, std::string_view value) {
   return key + "=\"" + EscapeLabel(std::string(value)) + "\"";
 }
 auto D(std::uint64_t v) { return static_cast<double>(v); }
-
-std::int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t MonoNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Three decimals are plenty for a rate or a latency and keep the JSON short.
 std::string Rounded(double v) { return JsonDouble(std::round(v * 1000) / 1000); }
@@ -447,7 +435,7 @@ std::string App::StatusJson() const {
   const auto& y = s.sync;
   std::ostringstream o;
   const app::IngestRates rates = window_->Rates();
-  const app::AckLatencyHistogram recent = window_->LatencyWindow(app::SampleOf(p, MonoNs()));
+  const app::AckLatencyHistogram recent = window_->LatencyWindow(app::SampleOf(p, MonotonicNs()));
   std::vector<MqttConnectionInfo> brokers;
   if (mqtt_) brokers = mqtt_->connections();
   const auto errors = app::CollectLastErrors(s, pressure, brokers, now);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/clock.h"
 #include "gateway/endpoint/mqtt_endpoint.h"
 
 namespace sluice::gateway::endpoint {
@@ -23,24 +24,12 @@ std::uint64_t ContentHash(std::string_view topic, std::string_view payload) {
   return a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
 }
 
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 Connection::Connection(EndpointCore& core, std::unique_ptr<Transport> transport,
                        boost::asio::any_io_executor executor)
     : core_(core), transport_(std::move(transport)), retry_(executor), buf_(kInitialBuffer) {
-  started_ms_ = last_rx_ms_ = NowMs();
+  started_ms_ = last_rx_ms_ = MonotonicMs();
 }
 
 void Connection::Start() {
@@ -86,7 +75,7 @@ void Connection::OnRead(const boost::system::error_code& ec, std::size_t n) {
   st.Add(st.reads);
   st.Add(st.bytes_in, n);
   end_ += n;
-  last_rx_ms_ = NowMs();
+  last_rx_ms_ = MonotonicMs();
   Process();
 }
 
@@ -281,7 +270,7 @@ Connection::Step Connection::HandleConnect(const mqtt::FrameHeader& h,
   session_ = attached.session;
   keep_alive_s_ = connect_.keep_alive_s;
   connected_ = true;
-  connected_ns_ = NowNs();
+  connected_ns_ = WallNs();
 
   mqtt::ConnackPacket ack;
   ack.session_present = attached.present;
@@ -333,7 +322,7 @@ Connection::Step Connection::HandlePublish(const mqtt::FrameHeader& h,
     m.user_properties.emplace_back(std::string(p.key), std::string(p.value));
   }
   m.qos = qos;
-  m.receive_time_ns = NowNs();
+  m.receive_time_ns = WallNs();
   m.source = MessageSource::Endpoint(session_->number());
   Pipeline& pipeline = core_.pipeline();
 

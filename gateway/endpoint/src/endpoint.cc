@@ -212,7 +212,7 @@ void EndpointImpl::DetachSession(Connection* connection, Session* session) {
     if (it != sessions_.end()) EraseSession(it);
     return;
   }
-  session->expires_at_ms = NowMs() + std::int64_t{session->expiry_s} * 1000;
+  session->expires_at_ms = MonotonicMs() + std::int64_t{session->expiry_s} * 1000;
 }
 
 void EndpointImpl::Forget(Connection* connection) {
@@ -236,25 +236,14 @@ std::string EndpointImpl::AssignClientId() {
 void EndpointImpl::LogLimited(const std::string& line) {
   {
     // Only refusals and closures come here, never a PUBLISH that went well.
-    const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+    const std::int64_t wall = WallNs();
     MutexLock lock(last_error_mu_);
     last_error_ = line;
     last_error_ns_ = wall;
   }
-  const auto now = NowMs();
-  if (now - log_second_ms_ >= 1000) {
-    if (log_suppressed_ > 0) spdlog::warn("endpoint: {} similar lines suppressed", log_suppressed_);
-    log_second_ms_ = now;
-    log_lines_ = 0;
-    log_suppressed_ = 0;
-  }
-  if (++log_lines_ <= 5) {
-    spdlog::warn("{}", line);
-  } else {
-    ++log_suppressed_;
-  }
+  const RateLimitedLog::Verdict v = log_limit_.Check(MonotonicNs());
+  if (v.suppressed > 0) spdlog::warn("endpoint: {} similar lines suppressed", v.suppressed);
+  if (v.log) spdlog::warn("{}", line);
 }
 
 Status EndpointImpl::InitTls() {
@@ -322,7 +311,7 @@ void EndpointImpl::Tick() {
   ticker_.expires_after(std::chrono::seconds(1));
   ticker_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    const auto now = NowMs();
+    const auto now = MonotonicMs();
     std::vector<std::shared_ptr<Connection>> all;
     for (auto& [c, conn] : connections_) all.push_back(conn);
     for (auto& conn : all) conn->Tick(now);

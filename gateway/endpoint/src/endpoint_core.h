@@ -58,7 +58,4 @@ class EndpointCore {
   virtual void LogLimited(const std::string& line) = 0;
 };
 
-// Steady clock, milliseconds.
-std::int64_t NowMs();
-
 }  // namespace sluice::gateway::endpoint

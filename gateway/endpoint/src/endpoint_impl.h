@@ -16,7 +16,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/clock.h"
 #include "base/mutex.h"
+#include "base/rate_limited_log.h"
 #include "connection.h"
 #include "endpoint_core.h"
 #include "gateway/endpoint/mqtt_endpoint.h"
@@ -29,7 +31,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using endpoint::Connection;
 using endpoint::EndpointStats;
-using endpoint::NowMs;
 using endpoint::Session;
 using mqtt::ReasonCode;
 
@@ -122,8 +123,8 @@ class EndpointImpl final : public MqttEndpoint, public endpoint::EndpointCore {
   std::uint32_t next_session_ = 0;
   std::vector<Session*> touched_;
   std::minstd_rand rng_{std::random_device{}()};
-  std::int64_t log_second_ms_ = 0;
-  std::uint32_t log_lines_ = 0, log_suppressed_ = 0;
+  // LogLimited: 5 lines a second across all connections.
+  RateLimitedLog log_limit_{1'000'000'000, 5};
 };
 
 }  // namespace sluice::gateway

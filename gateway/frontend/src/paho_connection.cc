@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "base/paho_library.h"
 
 #include <cerrno>
@@ -15,12 +16,6 @@
 
 namespace sluice::gateway::mqtt_internal {
 namespace {
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int PahoVersion(MqttVersion v) { return v == MqttVersion::kV5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1; }
 
@@ -347,7 +342,7 @@ void PahoConnection::Supervise() {
 }
 
 void PahoConnection::RecordError(std::string error) {
-  const std::int64_t now = NowNs();
+  const std::int64_t now = WallNs();
   MutexLock lock(info_mu_);
   last_error_ = std::move(error);
   last_error_ns_ = now;
@@ -392,7 +387,7 @@ void PahoConnection::OnMessage(const mqtt::const_message_ptr& m) {
     const auto& payload = m->get_payload_ref();
     in.payload.assign(payload.data(), payload.size());
     in.qos = m->get_qos();
-    in.receive_time_ns = NowNs();
+    in.receive_time_ns = WallNs();
     in.source = MessageSource::Frontend(source_);
     const MQTTProperties& props = m->get_properties().c_struct();
     for (int i = 0; i < props.count; ++i) {

@@ -296,12 +296,7 @@ void Shard::DeliverRest(InFlight& f, MessageOutcome outcome) {
 }
 
 void Shard::LogLimited(const std::string& line) {
-  const auto now = Clock::now();
-  if (now - log_second_ >= 1s) {
-    log_second_ = now;
-    log_lines_ = 0;
-  }
-  if (++log_lines_ <= 5) spdlog::warn("ingest: {}", line);
+  if (log_limit_.Check(MonotonicNs()).log) spdlog::warn("ingest: {}", line);
 }
 
 }  // namespace sluice::gateway::pipeline

@@ -12,7 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/mutex.h"
+#include "base/rate_limited_log.h"
 #include "batcher.h"
 #include "bounded_queue.h"
 #include "gateway/ingest/ingest_decoder.h"
@@ -137,8 +139,7 @@ class Shard {
   std::vector<MessageAck> acks_;  // settled with the open batch
   bool closing_ = false;
   Clock::time_point give_up_at_{};
-  Clock::time_point log_second_{};
-  std::uint32_t log_lines_ = 0;
+  RateLimitedLog log_limit_{1'000'000'000, 5};  // LogLimited: 5 lines a second
   std::thread thread_;
 };
 

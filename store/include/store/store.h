@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "store/durable_cursor.h"
 #include "store/env.h"
@@ -94,10 +95,11 @@ struct PartitionInfo {
 // What a Store needs from its surroundings; tests replace parts of it.
 struct StoreContext {
   Env* env = nullptr;                   // default: the real file system
-  std::function<std::int64_t()> now_ns; // default: the system clock
+  // Wall clock, ns since the epoch. Default: WallNs (std::chrono::system_clock).
+  ClockFn now_ns;
   // A clock that never jumps, to tell wall-clock steps apart from elapsed
-  // time (ns, any epoch). Default: std::chrono::steady_clock.
-  std::function<std::int64_t()> monotonic_ns;
+  // time (ns, any epoch). Default: MonotonicNs (std::chrono::steady_clock).
+  ClockFn monotonic_ns;
   // Called when the disk budget is above its high watermark and reclaiming
   // synced partitions was not enough, with the oldest sealed partition not
   // yet synced. Return true to drop it (its records are counted as evicted

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "store/store.h"
 #include "sync/parquet.h"
@@ -208,11 +209,11 @@ struct PartitionUpload {
 // What the engine needs from its surroundings; tests replace parts of it.
 struct SyncEngineContext {
   // Monotonic clock, ns: backoff, cool-downs and the token bucket.
-  // Default: std::chrono::steady_clock.
-  std::function<std::int64_t()> now_ns;
+  // Default: MonotonicNs (std::chrono::steady_clock).
+  ClockFn now_ns;
   // Wall clock, ns since the epoch: health timestamps and ages.
-  // Default: std::chrono::system_clock.
-  std::function<std::int64_t()> wall_ns;
+  // Default: WallNs (std::chrono::system_clock).
+  ClockFn wall_ns;
   // Waits until now_ns() >= until_ns (token bucket, backoff). Default: a
   // condition-variable wait that Stop() and Kick() interrupt. A test clock
   // advances its time and returns at once, so tests never sleep.

@@ -1,6 +1,7 @@
 // A logger for malformed payloads that cannot flood the journal: at most N
-// lines per second per reason; the lines it holds back are counted and
-// reported in one summary line when the next second's first line goes out.
+// lines per second per reason (whole seconds of the clock `Log` is given);
+// the lines it holds back are counted and reported in one summary line when
+// the next second's first line goes out.
 #pragma once
 
 #include <array>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/rate_limited_log.h"
 #include "gateway/ingest/ingest_types.h"
 
 namespace sluice::gateway {
@@ -26,18 +28,14 @@ class MalformedLog {
   void Log(MalformedReason reason, const Status& status, std::int64_t now_ns);
 
   // Lines held back since the start, all reasons.
-  std::uint64_t suppressed_total() const { return suppressed_total_; }
+  std::uint64_t suppressed_total() const;
+
+  static constexpr std::size_t kReasons = static_cast<std::size_t>(MalformedReason::kCount);
+  using PerReason = std::array<RateLimitedLog, kReasons>;
 
  private:
-  struct Window {
-    std::int64_t second = INT64_MIN;
-    std::uint32_t lines = 0;
-    std::uint64_t suppressed = 0;  // in the window before the current line
-  };
-  std::uint32_t lines_per_second_;
   Sink sink_;
-  std::array<Window, static_cast<std::size_t>(MalformedReason::kCount)> windows_{};
-  std::uint64_t suppressed_total_ = 0;
+  PerReason limits_;
 };
 
 }  // namespace sluice::gateway
