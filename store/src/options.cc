@@ -40,7 +40,9 @@ Status Options::Validate() const {
     return OutOfBounds("wal_max_commit_delay_us", wal_max_commit_delay_us, 0, 100000);
   }
   if (wal_max_group_bytes < 4096 || wal_max_group_bytes > wal_file_size / 4) {
-    return OutOfBounds("wal_max_group_bytes", wal_max_group_bytes, 4096, wal_file_size / 4);
+    return InvalidArgument("wal_max_group_bytes: " + std::to_string(wal_max_group_bytes) +
+                           " is outside its bounds [4096, " + std::to_string(wal_file_size / 4) +
+                           "], a quarter of wal_file_size");
   }
   if (block_size < (64u << 10) || block_size > (16u << 20) || block_size % kDirectAlignment) {
     return InvalidArgument("block_size: must be a multiple of 4096 in [65536, 16777216], got " +
@@ -50,7 +52,9 @@ Status Options::Validate() const {
     return OutOfBounds("block_max_age_s", block_max_age_s, 1, 3600);
   }
   if (open_blocks_bytes < 2 * block_size || open_blocks_bytes > (16ull << 30)) {
-    return OutOfBounds("open_blocks_bytes", open_blocks_bytes, 2 * block_size, 16ull << 30);
+    return InvalidArgument("open_blocks_bytes: " + std::to_string(open_blocks_bytes) +
+                           " is outside its bounds [" + std::to_string(2ull * block_size) +
+                           ", 17179869184], at least two of block_size");
   }
   if (segment_size < 4 * block_size || segment_size > (64ull << 30) ||
       segment_size % kDirectAlignment) {

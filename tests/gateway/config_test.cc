@@ -2,9 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "temp_dir.h"
 
 namespace sluice::gateway {
 namespace {
@@ -258,6 +261,53 @@ TEST_CASE("client certificates that are asked for but not required do not authen
       "[endpoint]\nenabled = true\naddress = \"0.0.0.0\"\ntls_cert_file = \"/c\"\n"
       "tls_key_file = \"/k\"\ntls_ca_file = \"/ca\"\n");
   CHECK(Contains(m, "'endpoint.address'"));
+}
+
+}  // namespace sluice::gateway
+
+namespace sluice::gateway {
+
+// Regression: a board profile's wal_max_group_bytes (1 MiB) used to be refused
+// at the profile's line when the user lowered wal_file_size below 4 MiB, an
+// error pointing into a file the user never edited.
+TEST_CASE("profile values that depend on a key the user set are derived from it") {
+  testing::TempDir t("profile-derive");
+  std::filesystem::create_directories(t.path() / "boards");
+  {
+    std::ofstream(t.path() / "boards/p.toml")
+        << "[store]\nwal_max_group_bytes = \"1MiB\"\nopen_blocks_bytes = \"64MiB\"\n"
+           "segment_size = \"64MiB\"\n";
+  }
+  const std::string head = "board_dir = \"" + (t.path() / "boards").string() +
+                           "\"\nboard = \"p\"\n[store]\ndir = \"/x\"\n";
+  auto c = ParseConfig(head + "wal_file_size = \"3MiB\"\nblock_size = \"16MiB\"\n", "u.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->store.wal_max_group_bytes == (3ull << 20) / 4);
+  CHECK(c->store.open_blocks_bytes == (32ull << 20));
+  CHECK(c->store.segment_size == (64ull << 20));
+  c = ParseConfig(head + "block_size = \"32MiB\"\n", "u.toml");  // still checked itself
+  REQUIRE_FALSE(c.ok());
+  CHECK(Contains(c.status().message(), "u.toml:5:"));
+
+  // Without a profile, the built-in defaults yield the same way.
+  c = ParseConfig("[store]\ndir = \"/x\"\nwal_file_size = \"1MiB\"\n", "u.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->store.wal_max_group_bytes == 256u << 10);
+  c = ParseConfig("[store]\ndir = \"/x\"\nwal_file_size = \"3MiB\"\n"
+                  "[stream.kafka]\nenabled = true\nbootstrap_servers = \"k:9092\"\n",
+                  "u.toml");
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  CHECK(c->stream.backlog_disk_bytes == 36ull << 20);
+
+  // Both set by the user and in conflict: the error is the user's, and names
+  // the key the bound comes from.
+  c = ParseConfig("[store]\ndir = \"/x\"\nwal_file_size = \"3MiB\"\nwal_max_group_bytes = \"1MiB\"\n",
+                  "u.toml");
+  REQUIRE_FALSE(c.ok());
+  const std::string m = c.status().message();
+  CHECK_MESSAGE(Contains(m, "u.toml:4:"), m);
+  CHECK_MESSAGE(Contains(m, "'store.wal_max_group_bytes'"), m);
+  CHECK_MESSAGE(Contains(m, "a quarter of wal_file_size"), m);
 }
 
 }  // namespace sluice::gateway

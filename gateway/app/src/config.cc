@@ -419,9 +419,33 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
     }
     return walker.Error(where, key, why);
   };
-  // A default that depends on another key is derived from it: late_grace
-  // defaults to 300 s, but never to more than the partition window. When the
-  // user set both and they conflict, the error names both and where.
+  // A value the user did not set (a built-in default or a board profile's)
+  // that depends on a key the user did set is derived from that key: a 3 MiB
+  // wal_file_size lowers the profile's 1 MiB wal_max_group_bytes to a
+  // quarter of it, a 16 MiB block_size raises open_blocks_bytes and
+  // segment_size to their minimums, and a small wal_file_size lowers
+  // stream.kafka.backlog_disk to twelve of it. Only keys the user set both of
+  // can conflict, and those errors name the user's file.
+  {
+    auto user_set = [&](const char* key) { return root.at_path(key).node() != nullptr; };
+    store::Options& so = config.store;
+    if (!user_set("store.wal_max_group_bytes") && so.wal_max_group_bytes > so.wal_file_size / 4) {
+      so.wal_max_group_bytes = so.wal_file_size / 4;
+    }
+    if (!user_set("store.open_blocks_bytes") && so.open_blocks_bytes < 2ull * so.block_size) {
+      so.open_blocks_bytes = 2ull * so.block_size;
+    }
+    if (!user_set("store.segment_size") && so.segment_size < 4ull * so.block_size) {
+      so.segment_size = 4ull * so.block_size;
+    }
+    if (!user_set("stream.kafka.backlog_disk") && so.wal_file_size <= (4ull << 30)) {
+      config.stream.backlog_disk_bytes =
+          std::clamp(config.stream.backlog_disk_bytes, so.wal_file_size, 12 * so.wal_file_size);
+    }
+  }
+  // late_grace defaults to 300 s, but never to more than the partition
+  // window. When the user set both and they conflict, the error names both
+  // and where.
   {
     auto set_at = [&](const char* key) -> std::string {
       if (const toml::node* n = root.at_path(key).node()) return Position(source, n->source());
@@ -430,9 +454,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
       }
       return "";
     };
-    const std::string grace_at = set_at("store.late_grace");
+    const bool grace_set = root.at_path("store.late_grace").node() != nullptr;
     store::Options& so = config.store;
-    if (grace_at.empty() && so.late_grace_s > so.partition_window_s) {
+    if (!grace_set && so.late_grace_s > so.partition_window_s) {
       so.late_grace_s = so.partition_window_s;
     } else if (so.late_grace_s > so.partition_window_s) {
       const std::string window_at = set_at("store.partition_window");
