@@ -162,12 +162,12 @@ sync::SyncEngineOptions EngineOptions(int workers) {
   sync::SyncEngineOptions o;
   o.gateway_id = "gw-bench";
   o.site = "bench";
-  o.partition_window_s = 60;
-  o.poll_interval_ms = 10;
+  o.partition_window = std::chrono::seconds(60);
+  o.poll_interval = std::chrono::milliseconds(10);
   o.live_workers = static_cast<std::uint32_t>(std::max(1, workers / 2));
   o.backfill_workers = static_cast<std::uint32_t>(std::max(1, workers - workers / 2));
-  o.retry_base_ms = 100;
-  o.retry_cap_ms = 2000;
+  o.retry_base = std::chrono::milliseconds(100);
+  o.retry_cap = std::chrono::milliseconds(2000);
   return o;
 }
 
@@ -176,9 +176,9 @@ std::unique_ptr<Workload> MakeWorkload(const std::string& name, int n, std::size
   w->name = name;
   store::Options o;
   o.dir = (w->dir.path() / "store").string();
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 1;
-  o.late_grace_s = 0;
+  o.late_grace = std::chrono::seconds(0);
   o.wal_file_size = 64 << 20;
   o.segment_size = 256 << 20;
   store::StoreContext ctx;
@@ -247,8 +247,8 @@ Run RunSluice(Workload& w, const S3& s3, const std::string& endpoint, const std:
   so.bucket = bucket;
   so.key_prefix = "sluice";
   auto o = EngineOptions(workers);
-  o.bandwidth_bytes_per_s = rate;
-  o.bandwidth_burst_bytes = burst;
+  o.bandwidth = rate;
+  o.bandwidth_burst = burst;
   std::mutex mu;
   std::map<store::PartitionId, std::uint64_t> sizes;
   Run r;

@@ -11,6 +11,14 @@ Status OutOfBounds(const char* field, std::uint64_t value, std::uint64_t lo, std
                          std::to_string(hi) + "]");
 }
 
+// A duration, shown as a count of its field's unit (microseconds, seconds).
+template <typename Duration>
+Status OutOfBounds(const char* field, Duration value, Duration lo, Duration hi) {
+  return InvalidArgument(std::string(field) + ": " + std::to_string(value.count()) +
+                         " is outside its bounds [" + std::to_string(lo.count()) + ", " +
+                         std::to_string(hi.count()) + "]");
+}
+
 }  // namespace
 
 Status Options::Validate() const {
@@ -36,8 +44,10 @@ Status Options::Validate() const {
     return InvalidArgument("wal_file_size: must be a multiple of 4096, got " +
                            std::to_string(wal_file_size));
   }
-  if (wal_max_commit_delay_us > 100000) {
-    return OutOfBounds("wal_max_commit_delay_us", wal_max_commit_delay_us, 0, 100000);
+  using std::chrono::microseconds, std::chrono::seconds;
+  if (wal_max_commit_delay < microseconds(0) || wal_max_commit_delay > microseconds(100'000)) {
+    return OutOfBounds("wal_max_commit_delay", wal_max_commit_delay, microseconds(0),
+                       microseconds(100'000));
   }
   if (wal_max_group_bytes < 4096 || wal_max_group_bytes > wal_file_size / 4) {
     return InvalidArgument("wal_max_group_bytes: " + std::to_string(wal_max_group_bytes) +
@@ -48,8 +58,8 @@ Status Options::Validate() const {
     return InvalidArgument("block_size: must be a multiple of 4096 in [65536, 16777216], got " +
                            std::to_string(block_size));
   }
-  if (block_max_age_s < 1 || block_max_age_s > 3600) {
-    return OutOfBounds("block_max_age_s", block_max_age_s, 1, 3600);
+  if (block_max_age < seconds(1) || block_max_age > seconds(3600)) {
+    return OutOfBounds("block_max_age", block_max_age, seconds(1), seconds(3600));
   }
   if (open_blocks_bytes < 2 * block_size || open_blocks_bytes > (16ull << 30)) {
     return InvalidArgument("open_blocks_bytes: " + std::to_string(open_blocks_bytes) +
@@ -61,35 +71,34 @@ Status Options::Validate() const {
     return InvalidArgument("segment_size: must be a multiple of 4096 in [4 * block_size, 64 GiB], got " +
                            std::to_string(segment_size));
   }
-  if (partition_window_s < 60 || partition_window_s > 86400) {
-    return OutOfBounds("partition_window_s", partition_window_s, 60, 86400);
+  if (partition_window < seconds(60) || partition_window > seconds(86400)) {
+    return OutOfBounds("partition_window", partition_window, seconds(60), seconds(86400));
   }
   if (partition_shards < 1 || partition_shards > 256) {
     return OutOfBounds("partition_shards", partition_shards, 1, 256);
   }
-  if (late_grace_s > partition_window_s) {
-    return OutOfBounds("late_grace_s", late_grace_s, 0, partition_window_s);
+  if (late_grace < seconds(0) || late_grace > partition_window) {
+    return OutOfBounds("late_grace", late_grace, seconds(0), partition_window);
   }
-  if (disk_budget_bytes != 0 && disk_budget_bytes < 8 * segment_size + 16 * wal_file_size) {
-    return InvalidArgument("disk_budget_bytes: " + std::to_string(disk_budget_bytes) +
+  if (disk_budget != 0 && disk_budget < 8 * segment_size + 16 * wal_file_size) {
+    return InvalidArgument("disk_budget: " + std::to_string(disk_budget) +
                            " is below 8 * segment_size + 16 * wal_file_size (" +
                            std::to_string(8 * segment_size + 16 * wal_file_size) + ")");
   }
-  if (free_space_warning_pct > 50) {
-    return OutOfBounds("free_space_warning_pct", free_space_warning_pct, 0, 50);
+  if (free_space_warning > 50) {
+    return OutOfBounds("free_space_warning", free_space_warning, 0, 50);
   }
-  if (reserve_bytes > (64ull << 20)) return OutOfBounds("reserve_bytes", reserve_bytes, 0, 64ull << 20);
-  if (index_checkpoint_bytes != 0 &&
-      (index_checkpoint_bytes < (1ull << 20) || index_checkpoint_bytes > (64ull << 30))) {
-    return InvalidArgument("index_checkpoint_bytes: " + std::to_string(index_checkpoint_bytes) +
+  if (reserve > (64ull << 20)) return OutOfBounds("reserve", reserve, 0, 64ull << 20);
+  if (index_checkpoint != 0 &&
+      (index_checkpoint < (1ull << 20) || index_checkpoint > (64ull << 30))) {
+    return InvalidArgument("index_checkpoint: " + std::to_string(index_checkpoint) +
                            " is neither 0 nor within 1 MiB .. 64 GiB");
   }
-  if (disk_low_watermark_pct < 1 || disk_low_watermark_pct > 99) {
-    return OutOfBounds("disk_low_watermark_pct", disk_low_watermark_pct, 1, 99);
+  if (disk_low_watermark < 1 || disk_low_watermark > 99) {
+    return OutOfBounds("disk_low_watermark", disk_low_watermark, 1, 99);
   }
-  if (disk_high_watermark_pct <= disk_low_watermark_pct || disk_high_watermark_pct > 100) {
-    return OutOfBounds("disk_high_watermark_pct", disk_high_watermark_pct,
-                       disk_low_watermark_pct + 1, 100);
+  if (disk_high_watermark <= disk_low_watermark || disk_high_watermark > 100) {
+    return OutOfBounds("disk_high_watermark", disk_high_watermark, disk_low_watermark + 1, 100);
   }
   if (max_value_bytes < 1 || max_value_bytes > (1u << 20)) {
     return OutOfBounds("max_value_bytes", max_value_bytes, 1, 1u << 20);

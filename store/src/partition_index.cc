@@ -26,8 +26,8 @@ PartitionIndex::PartitionIndex(const Options& options, Env* /*env*/,
                                std::unique_ptr<LogFile> manifest,
                                std::map<PartitionId, PartitionState> states)
     : options_(options),
-      window_ns_(std::int64_t{options.partition_window_s} * 1'000'000'000),
-      grace_ns_(std::int64_t{options.late_grace_s} * 1'000'000'000),
+      window_ns_(std::chrono::nanoseconds(options.partition_window).count()),
+      grace_ns_(std::chrono::nanoseconds(options.late_grace).count()),
       segments_(std::move(segments)),
       manifest_(std::move(manifest)) {
   for (const auto& [id, state] : states) partitions_[id].state = state;

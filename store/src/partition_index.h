@@ -137,7 +137,7 @@ class PartitionIndex {
   std::vector<PartitionInfo> List(std::optional<PartitionState> state) const;
   // The partition's state; nullopt when there is no such partition.
   std::optional<PartitionState> StateOf(const PartitionId& id) const;
-  // Seals partitions whose window ended more than late_grace_s before
+  // Seals partitions whose window ended more than late_grace before
   // `now_ns` (the wall clock). Also seals a partition whose window lies
   // ahead of the wall clock (future timestamps, or a clock that was ahead
   // and stepped back) once it has taken no record for a window plus grace

@@ -73,7 +73,7 @@ Result<bool> PartitionIndex::WriteFront() {
 }
 
 void PartitionIndex::FlushLoop() {
-  const auto max_age = std::chrono::seconds(options_.block_max_age_s);
+  const auto max_age = options_.block_max_age;
   WriterLock lock(mu_);
   // Nothing is written before the index is whole: new blocks are numbered
   // after the checkpoint's.

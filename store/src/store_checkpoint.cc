@@ -115,15 +115,15 @@ void StoreImpl::WriteReplayMark() {
 }
 
 void StoreImpl::MaybeCheckpoint() {
-  if (options_.index_checkpoint_bytes == 0 || !index_->ready()) return;
+  if (options_.index_checkpoint == 0 || !index_->ready()) return;
   const IndexCounters c = index_->counters();
   const std::uint64_t written = c.block_bytes_written - checkpoint_block_bytes_;
-  const std::int64_t window_ns = std::int64_t{options_.partition_window_s} * 1'000'000'000;
+  const std::int64_t window_ns = std::chrono::nanoseconds(options_.partition_window).count();
   // Only by volume and by time, never in reply to an operation: what a
   // store writes for an operation stays the same from run to run (the
   // fault sweeps count it). A store opened by a scan gets its first
   // checkpoint at its next clean stop at the latest.
-  const bool due = written >= options_.index_checkpoint_bytes ||
+  const bool due = written >= options_.index_checkpoint ||
                    (written > 0 && mono_() - checkpoint_mono_ >= window_ns);
   if (due) (void)WriteCheckpoint();
 }

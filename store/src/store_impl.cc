@@ -22,7 +22,7 @@ Ticket StoreImpl::Append(Batch batch, Ticket::Callback callback) {
   if (full_.load()) {
     rejected_full_.fetch_add(1);
     ticket.Complete(NoSpace("disk budget: " + std::to_string(disk_used_.load()) + " of " +
-                            std::to_string(options_.disk_budget_bytes) +
+                            std::to_string(options_.disk_budget) +
                             " bytes used; appends resume once synced partitions are reclaimed"));
     return ticket;
   }
@@ -126,7 +126,7 @@ Status StoreImpl::Reclaim(const PartitionId& id) {
 StorePressure StoreImpl::pressure() const {
   StorePressure p;
   p.disk_used_bytes = disk_used_.load();
-  p.disk_budget_bytes = options_.disk_budget_bytes;
+  p.disk_budget_bytes = options_.disk_budget;
   if (unwritable_.load(std::memory_order_acquire) || fs_full_.load(std::memory_order_acquire)) {
     p.full = true;
     p.full_reason = UnwritableReason();
@@ -137,8 +137,8 @@ StorePressure StoreImpl::pressure() const {
   }
   p.fs_free_bytes = fs_free_.load();
   p.fs_total_bytes = fs_total_.load();
-  p.low_space = options_.free_space_warning_pct > 0 && p.fs_total_bytes > 0 &&
-                p.fs_free_bytes < p.fs_total_bytes / 100 * options_.free_space_warning_pct;
+  p.low_space = options_.free_space_warning > 0 && p.fs_total_bytes > 0 &&
+                p.fs_free_bytes < p.fs_total_bytes / 100 * options_.free_space_warning;
   return p;
 }
 
@@ -218,7 +218,7 @@ Status StoreImpl::Close() {
   Status f = index_->FlushAll();
   index_->Stop();
   if (f.ok()) wal_->Release(ReleasableSeq());
-  if (f.ok() && options_.index_checkpoint_bytes > 0) (void)WriteCheckpoint();
+  if (f.ok() && options_.index_checkpoint > 0) (void)WriteCheckpoint();
   // Every record is in blocks now: the next start decodes none of the log.
   if (f.ok()) WriteReplayMark();
   // On a full disk the open blocks stay in the write buffer, durable, and

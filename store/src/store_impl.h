@@ -177,7 +177,7 @@ class StoreImpl final : public Store {
 
   // Room for a new log file and a few blocks: enough to try writing again.
   std::uint64_t ResumeBytes() const {
-    return options_.wal_file_size + 4 * options_.block_size + options_.reserve_bytes;
+    return options_.wal_file_size + 4 * options_.block_size + options_.reserve;
   }
 
   // Counts wall-clock steps: the wall clock moved more (or less) than the

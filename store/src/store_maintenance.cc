@@ -7,10 +7,10 @@
 namespace sluice::store {
 
 void StoreImpl::EnsureReserve() {
-  if (options_.reserve_bytes == 0 || reserve_held_) return;
+  if (options_.reserve == 0 || reserve_held_) return;
   auto f = env_->OpenFile(ReservePath(), {.create = true});
   Status s = f.status();
-  if (s.ok()) s = (*f)->Preallocate(options_.reserve_bytes, Preallocation::kReserve);
+  if (s.ok()) s = (*f)->Preallocate(options_.reserve, Preallocation::kReserve);
   if (s.ok()) s = env_->SyncDir(options_.dir);
   if (f.ok()) f->reset();
   if (!s.ok()) {
@@ -91,7 +91,7 @@ void StoreImpl::Maintain() {
     EnforceBudget();
     MaybeCheckpoint();
     WriteReplayMark();
-    if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve_bytes + ResumeBytes()) {
+    if (!reserve_held_ && fs_free_.load() > 4 * options_.reserve + ResumeBytes()) {
       MutexLock r(reserve_mu_);
       EnsureReserve();
     }
@@ -114,10 +114,10 @@ std::uint64_t StoreImpl::DiskUsed() const {
 void StoreImpl::EnforceBudget() {
   std::uint64_t used = DiskUsed();
   disk_used_ = used;
-  const std::uint64_t budget = options_.disk_budget_bytes;
+  const std::uint64_t budget = options_.disk_budget;
   if (budget == 0) return;
-  const std::uint64_t high = budget / 100 * options_.disk_high_watermark_pct;
-  const std::uint64_t low = budget / 100 * options_.disk_low_watermark_pct;
+  const std::uint64_t high = budget / 100 * options_.disk_high_watermark;
+  const std::uint64_t low = budget / 100 * options_.disk_low_watermark;
   if (used >= high && !index_->ready()) {
     // Which partitions to reclaim is known once the index is loaded (the
     // maintenance thread's first task): refuse appends until then.

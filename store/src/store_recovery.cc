@@ -45,7 +45,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
   // made before checkpoints existed is.
   const std::string segments_dir = options_.dir + "/segments";
   recovery_path_ = "scan";
-  if (options_.index_checkpoint_bytes > 0 && env_->Exists(CheckpointPath())) {
+  if (options_.index_checkpoint > 0 && env_->Exists(CheckpointPath())) {
     auto ckpt = ReadCheckpointRecent();
     if (ckpt.ok()) {
       checkpoint_ = std::move(*ckpt);
@@ -92,7 +92,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
 
   wo_.dir = options_.dir + "/wal";
   wo_.file_size = options_.wal_file_size;
-  wo_.max_commit_delay = std::chrono::microseconds(options_.wal_max_commit_delay_us);
+  wo_.max_commit_delay = options_.wal_max_commit_delay;
   wo_.max_group_bytes = options_.wal_max_group_bytes;
   wo_.first_seq = index_->max_seq() + 1;
   if (options_.cursor_retain_bytes > 0) {
@@ -153,21 +153,23 @@ Status StoreImpl::FixPartitionParameters() {
   if (!meta.ok()) return meta.status().WithContext("store.meta");
   meta_ = std::move(*meta);
   if (stored.empty()) {
-    PutVarint64(meta_entry_, options_.partition_window_s);
+    PutVarint64(meta_entry_, options_.partition_window.count());
     PutVarint64(meta_entry_, options_.partition_shards);
-    PutVarint64(meta_entry_, options_.late_grace_s);
+    PutVarint64(meta_entry_, options_.late_grace.count());
     Status s = meta_->Append(meta_entry_);
     // A new store on a full disk: written before the first append.
     meta_pending_ = s.code() == StatusCode::kNoSpace;
     return meta_pending_ ? Status::Ok() : s;
   }
   Options fixed = options_;
-  fixed.partition_window_s = static_cast<std::uint32_t>(stored[0]);
+  // Stored counts are checked by Validate below; a damaged one beyond a
+  // day's seconds is refused there, not wrapped.
+  fixed.partition_window = std::chrono::seconds(std::min<std::uint64_t>(stored[0], 1u << 30));
   fixed.partition_shards = static_cast<std::uint32_t>(stored[1]);
-  fixed.late_grace_s = static_cast<std::uint32_t>(stored[2]);
-  if (fixed.partition_window_s != options_.partition_window_s ||
+  fixed.late_grace = std::chrono::seconds(std::min<std::uint64_t>(stored[2], 1u << 30));
+  if (fixed.partition_window != options_.partition_window ||
       fixed.partition_shards != options_.partition_shards ||
-      fixed.late_grace_s != options_.late_grace_s) {
+      fixed.late_grace != options_.late_grace) {
     notes_.push_back("partition window, shards and grace are fixed at creation: using " +
                      std::to_string(stored[0]) + " s, " + std::to_string(stored[1]) + ", " +
                      std::to_string(stored[2]) + " s");

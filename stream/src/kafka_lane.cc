@@ -303,7 +303,7 @@ Status KafkaLaneImpl::ProduceRecords(std::uint64_t budget, std::string& value) {
 Status KafkaLaneImpl::ProduceBatches(std::uint64_t budget, std::string& value) {
   std::vector<store::DurableBatch> group;
   std::uint64_t records = 0;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(opt_.linger_ms);
+  const auto deadline = Clock::now() + opt_.linger;
   while (records < budget && !stop_.load()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -401,7 +401,7 @@ void KafkaLaneImpl::CollectCompleted() {
 void KafkaLaneImpl::MaybeConfirm(bool force) {
   if (confirm_target_ <= confirmed_) return;
   const auto now = Clock::now();
-  if (!force && now - last_confirm_ < std::chrono::milliseconds(opt_.position_interval_ms) &&
+  if (!force && now - last_confirm_ < opt_.position_interval &&
       done_unconfirmed_records_ < opt_.max_unconfirmed_records / 2) {
     return;
   }

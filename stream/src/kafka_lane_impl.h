@@ -114,7 +114,7 @@ class KafkaLaneImpl final : public KafkaLane {
 
   Status ProduceRecords(std::uint64_t budget, std::string& value);
 
-  // protobuf_batch: gathers records for linger_ms, then one message per
+  // protobuf_batch: gathers records for linger, then one message per
   // series (cut at kMaxBatchRecords), series in order of first appearance.
   Status ProduceBatches(std::uint64_t budget, std::string& value);
 

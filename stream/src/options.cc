@@ -52,12 +52,15 @@ Status KafkaLaneOptions::Validate() const {
   if (compression != "zstd" && compression != "lz4" && compression != "none") {
     return InvalidArgument("compression: '" + compression + "'; allowed: zstd, lz4, none");
   }
-  if (linger_ms > 10000) return InvalidArgument("linger: at most 10s");
+  if (linger < std::chrono::milliseconds(0) || linger > std::chrono::seconds(10)) {
+    return InvalidArgument("linger: at most 10s");
+  }
   if (max_unconfirmed_records < 1000 || max_unconfirmed_records > 10'000'000) {
     return InvalidArgument("max_unconfirmed_records: must be 1000 .. 10000000, got " +
                            std::to_string(max_unconfirmed_records));
   }
-  if (position_interval_ms < 10 || position_interval_ms > 60000) {
+  if (position_interval < std::chrono::milliseconds(10) ||
+      position_interval > std::chrono::seconds(60)) {
     return InvalidArgument("position_interval: must be 10ms .. 60s");
   }
   auto conf = BuildProducerConf(*this);
@@ -79,7 +82,7 @@ Result<ConfPtr> BuildProducerConf(const KafkaLaneOptions& o) {
   SLUICE_RETURN_IF_ERROR(set("enable.idempotence", "true", "enable.idempotence"));
   SLUICE_RETURN_IF_ERROR(set("acks", "all", "acks"));
   SLUICE_RETURN_IF_ERROR(set("compression.type", o.compression, "compression"));
-  SLUICE_RETURN_IF_ERROR(set("linger.ms", std::to_string(o.linger_ms), "linger"));
+  SLUICE_RETURN_IF_ERROR(set("linger.ms", std::to_string(o.linger.count()), "linger"));
   // Infinite: a message waits in the producer while brokers are away, and
   // the lane stops reading at max_unconfirmed_records instead.
   SLUICE_RETURN_IF_ERROR(set("message.timeout.ms", "0", "message.timeout.ms"));

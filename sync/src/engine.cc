@@ -15,7 +15,7 @@ Status Engine::Start() {
     w->uploader = std::make_unique<Uploader>(std::move(*sink));
     workers_.push_back(std::move(w));
   }
-  if (options_.watermark_interval_s > 0) {
+  if (options_.watermark_interval > std::chrono::seconds(0)) {
     auto sink = sinks_();
     if (!sink.ok()) return sink.status().WithContext("opening the watermark sink");
     MutexLock lock(watermark_mu_);
@@ -80,7 +80,7 @@ std::map<store::PartitionId, PartitionUpload> Engine::UploadStates() const {
 }
 
 Status Engine::WriteWatermark() {
-  if (!watermark_) return Unsupported("watermarks are off (watermark_interval_s = 0)");
+  if (!watermark_) return Unsupported("watermarks are off (watermark_interval = 0)");
   MutexLock lock(watermark_mu_);
   return watermark_->Write(*watermark_sink_);
 }
@@ -128,13 +128,13 @@ void Engine::ScanLoop() {
     lock.Lock();
     ++wake_gen_;  // new partitions may be due
     cv_.NotifyAll();
-    cv_.WaitFor(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+    cv_.WaitFor(lock, options_.poll_interval,
                  [&]() SLUICE_REQUIRES(mu_) { return stopping_ || scan_requested_; });
   }
 }
 
 void Engine::WatermarkLoop() {
-  const auto interval = std::chrono::seconds(options_.watermark_interval_s);
+  const auto interval = options_.watermark_interval;
   auto next = Clock::now() + interval;
   MutexLock lock(mu_);
   while (!stopping_) {
@@ -202,7 +202,7 @@ void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
   // object up front: an attempt that fails early spends only what went
   // out, and a retry after an outage does not wait for bytes never sent.
   PaceFn pace;
-  if (options_.bandwidth_bytes_per_s > 0) {
+  if (options_.bandwidth > 0) {
     pace = [this](std::uint64_t n) {
       const std::int64_t at = bucket_.Reserve(n, ctx_.now_ns());
       // SleepUntil also returns on every scan and Kick().
@@ -216,10 +216,10 @@ void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
                     });
   // A paced attempt takes its bytes' time at its share of the limit (all
   // workers sending at once): the stuck-attempt deadline starts after that.
-  auto deadline = Clock::now() + std::chrono::milliseconds(options_.attempt_timeout_ms);
-  if (options_.bandwidth_bytes_per_s > 0) {
+  auto deadline = Clock::now() + options_.attempt_timeout;
+  if (options_.bandwidth > 0) {
     const std::uint64_t workers = options_.live_workers + options_.backfill_workers;
-    deadline += std::chrono::milliseconds(size * 1000 * workers / options_.bandwidth_bytes_per_s);
+    deadline += std::chrono::milliseconds(size * 1000 * workers / options_.bandwidth);
   }
   if (w.uploader->WaitIdle(deadline)) return;
 
@@ -229,7 +229,7 @@ void Engine::Attempt(Worker& w, const store::PartitionInfo& info) {
     MutexLock lock(mu_);
     ++LaneOf(w.lane).stuck_attempts;
     health_.last_error = *key + ": attempt still running after " +
-                         std::to_string(options_.attempt_timeout_ms) + " ms";
+                         std::to_string(options_.attempt_timeout.count()) + " ms";
     health_.last_error_ns = ctx_.wall_ns();
     health_.last_stuck = health_.last_error;
   }
@@ -307,8 +307,8 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
         health_.last_permanent_error_ns = health_.last_error_ns;
       }
     }
-    const std::int64_t base = std::int64_t{options_.retry_base_ms} * kMs;
-    const std::int64_t cap = std::int64_t{options_.retry_cap_ms} * kMs;
+    const std::int64_t base = std::chrono::nanoseconds(options_.retry_base).count();
+    const std::int64_t cap = std::chrono::nanoseconds(options_.retry_cap).count();
     if (retryable) {
       queue_.Finish(info.id, false, now + FullJitterDelayNs(failures, base, cap, Random()));
       // Most retryable errors are the sink's, not the partition's: hold
@@ -318,7 +318,7 @@ void Engine::Handle(Lane lane, const store::PartitionInfo& info, const std::stri
       queue_.HoldAllUntil(now + FullJitterDelayNs(n, base, cap, Random()));
     } else {
       queue_.Finish(info.id, false,
-                    now + std::int64_t{options_.permanent_cooldown_s} * 1000 * kMs, true);
+                    now + std::chrono::nanoseconds(options_.permanent_cooldown).count(), true);
     }
   }
   if (ctx_.on_upload_done) ctx_.on_upload_done(info.id, status);

@@ -135,7 +135,7 @@ Result<EncodedPartition> EncodePartitionObjects(const store::Store& store,
   identity.gateway_id = options.gateway_id;
   identity.site = options.site;
   identity.window_start_ns = id.window_start_ns;
-  identity.window_length_ns = std::int64_t{options.partition_window_s} * 1'000'000'000;
+  identity.window_length_ns = std::chrono::nanoseconds(options.partition_window).count();
   identity.shard = id.shard;
   identity.late = id.late;
   // Records of each hour, then one writer per hour in the chosen format.

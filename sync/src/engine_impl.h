@@ -3,7 +3,7 @@
 // encode, take bandwidth tokens and hand the object to their Uploader; the
 // outcome (on the uploader's thread) marks the partition synced, or schedules
 // its retry, or parks it. A watermark thread, when watermarks are on, moves T
-// and writes it upstream every watermark_interval_s (engine_watermark.h).
+// and writes it upstream every watermark_interval (engine_watermark.h).
 //
 // The class is outlined here; its code is in engine.cc.
 #pragma once
@@ -47,7 +47,7 @@ class Engine final : public SyncEngine {
         sinks_(std::move(sinks)),
         options_(std::move(options)),
         ctx_(std::move(context)),
-        bucket_(options_.bandwidth_bytes_per_s, options_.bandwidth_burst_bytes, ctx_.now_ns()) {}
+        bucket_(options_.bandwidth, options_.bandwidth_burst, ctx_.now_ns()) {}
 
   ~Engine() override { Stop(); }
 
@@ -87,7 +87,7 @@ class Engine final : public SyncEngine {
 
   void ScanLoop();
 
-  // Every watermark_interval_s on the steady clock (not the context's: a
+  // Every watermark_interval on the steady clock (not the context's: a
   // test clock that jumps at each sleep would spin this loop), until Stop().
   // Failures are kept in health and tried again at the next interval.
   void WatermarkLoop();

@@ -172,7 +172,7 @@ Status WatermarkTracker::Write(Sink& sink) {
     const auto partitions = store_->ListPartitions();
     const std::int64_t wall = wall_ns_();
     t_ns_ = NextWatermark(partitions, t_ns_.value_or(std::numeric_limits<std::int64_t>::min()),
-                          wall, std::int64_t{options_.watermark_min_lag_s} * 1'000'000'000);
+                          wall, std::chrono::nanoseconds(options_.watermark_min_lag).count());
     doc = DocumentLocked();
     doc.written_at_ns = wall;
     if (last_written_ && SameContent(*last_written_, doc)) return Status::Ok();

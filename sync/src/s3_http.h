@@ -4,6 +4,7 @@
 // Not thread-safe: one HttpClient per thread (it is owned by one S3 sink).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -21,9 +22,9 @@ namespace sluice::sync::detail {
 struct HttpClientOptions {
   std::string region;
   std::string ca_file;  // empty: system store
-  std::uint32_t connect_timeout_ms = 10'000;
+  std::chrono::milliseconds connect_timeout{10'000};
   std::uint32_t low_speed_limit_bytes_per_s = 1024;
-  std::uint32_t low_speed_time_s = 60;
+  std::chrono::seconds low_speed_time{60};
 };
 
 struct HttpRequest {

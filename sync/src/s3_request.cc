@@ -228,13 +228,14 @@ Status S3SinkOptions::Validate() const {
           "' has a '.', which breaks TLS with virtual-host addressing; use path");
     }
   }
-  if (connect_timeout_ms < 100 || connect_timeout_ms > 300'000) {
-    return InvalidArgument("S3 connect_timeout_ms must be 100..300000");
+  if (connect_timeout < std::chrono::milliseconds(100) ||
+      connect_timeout > std::chrono::milliseconds(300'000)) {
+    return InvalidArgument("S3 connect_timeout must be 100 ms .. 300000 ms");
   }
   if (low_speed_limit_bytes_per_s < 1)
     return InvalidArgument("S3 low_speed_limit_bytes_per_s must be >= 1");
-  if (low_speed_time_s < 1 || low_speed_time_s > 3600) {
-    return InvalidArgument("S3 low_speed_time_s must be 1..3600");
+  if (low_speed_time < std::chrono::seconds(1) || low_speed_time > std::chrono::seconds(3600)) {
+    return InvalidArgument("S3 low_speed_time must be 1 s .. 3600 s");
   }
   constexpr std::uint64_t kMinPart = 5ull << 20, kMaxPart = 5ull << 30;
   if (multipart_part_bytes < kMinPart || multipart_part_bytes > kMaxPart) {

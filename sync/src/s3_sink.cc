@@ -416,9 +416,9 @@ Result<std::unique_ptr<Sink>> OpenS3Sink(const S3SinkOptions& options) {
   detail::HttpClientOptions http;
   http.region = options.region;
   http.ca_file = options.ca_file;
-  http.connect_timeout_ms = options.connect_timeout_ms;
+  http.connect_timeout = options.connect_timeout;
   http.low_speed_limit_bytes_per_s = options.low_speed_limit_bytes_per_s;
-  http.low_speed_time_s = options.low_speed_time_s;
+  http.low_speed_time = options.low_speed_time;
   SLUICE_ASSIGN_OR_RETURN(auto client,
                           detail::HttpClient::Create(std::move(http), std::move(*creds)));
   return std::unique_ptr<Sink>(new S3Sink(options, std::move(ep), std::move(client)));

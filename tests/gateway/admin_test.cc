@@ -338,7 +338,7 @@ TEST_CASE("a non-loopback address needs a token, loopback does not") {
   CHECK(s.message().starts_with("token_file: required when address is not loopback ('0.0.0.0')"));
   o.token_file = "/etc/sluice/admin.token";
   CHECK(o.Validate().ok());
-  o.sync_stuck_after_s = 5;
+  o.sync_stuck_after = std::chrono::seconds(5);
   CHECK(o.Validate().message().starts_with("sync_stuck_after:"));
 }
 
@@ -383,23 +383,23 @@ TEST_CASE("sync is stuck when partitions wait and no upload succeeded for the th
   h.backlog_bytes = 4096;
   h.last_error = "s3: connection refused";
   // Never succeeded: counted from the start.
-  CHECK(admin::SyncStuckReason(h, 3600, start, start + 3599 * kS).empty());
-  const std::string stuck = admin::SyncStuckReason(h, 3600, start, start + 3600 * kS);
+  CHECK(admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 3599 * kS).empty());
+  const std::string stuck = admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 3600 * kS);
   CHECK(stuck ==
         "sync stuck: no upload confirmed for 3600 s (none since start), more than "
         "admin.sync_stuck_after (3600 s), while 3 sealed partitions (4096 bytes) wait; "
         "last error: s3: connection refused");
   // A recent success resets the clock.
   h.last_success_ns = start + 3000 * kS;
-  CHECK(admin::SyncStuckReason(h, 3600, start, start + 3700 * kS).empty());
-  CHECK_FALSE(admin::SyncStuckReason(h, 3600, start, start + 6600 * kS).empty());
+  CHECK(admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 3700 * kS).empty());
+  CHECK_FALSE(admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 6600 * kS).empty());
   // Nothing waiting, the check off, or no sync: never stuck.
-  CHECK(admin::SyncStuckReason(h, 0, start, start + 99999 * kS).empty());
+  CHECK(admin::SyncStuckReason(h, std::chrono::seconds(0), start, start + 99999 * kS).empty());
   h.backlog_partitions = 0;
-  CHECK(admin::SyncStuckReason(h, 3600, start, start + 99999 * kS).empty());
+  CHECK(admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 99999 * kS).empty());
   h.backlog_partitions = 3;
   h.running = false;
-  CHECK(admin::SyncStuckReason(h, 3600, start, start + 99999 * kS).empty());
+  CHECK(admin::SyncStuckReason(h, std::chrono::seconds(3600), start, start + 99999 * kS).empty());
 }
 
 TEST_CASE("clock jumps read as signed spans") {

@@ -148,7 +148,7 @@ max_value_bytes = "4KiB"
   REQUIRE_MESSAGE(c.ok(), c.status().ToString());
   CHECK(c->store.io_engine == store::IoEngine::kPwrite);
   CHECK(c->store.wal_file_size == 128ull << 20);
-  CHECK(c->store.wal_max_commit_delay_us == 500);
+  CHECK(c->store.wal_max_commit_delay == std::chrono::microseconds(500));
   CHECK(c->store.wal_max_group_bytes == 262144);
   CHECK(c->store.max_value_bytes == 4096);
 
@@ -169,17 +169,17 @@ max_value_bytes = "4KiB"
 TEST_CASE("the free-space warning and the reserve map onto the store, within their bounds") {
   auto defaults = ParseConfig("", "t.toml");
   REQUIRE(defaults.ok());
-  CHECK(defaults->store.free_space_warning_pct == 5);
-  CHECK(defaults->store.reserve_bytes == 1ull << 20);
+  CHECK(defaults->store.free_space_warning == 5);
+  CHECK(defaults->store.reserve == 1ull << 20);
 
   auto c = ParseConfig("[store]\nfree_space_warning = 10\nreserve = \"8MiB\"\n", "t.toml");
   REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-  CHECK(c->store.free_space_warning_pct == 10);
-  CHECK(c->store.reserve_bytes == 8ull << 20);
+  CHECK(c->store.free_space_warning == 10);
+  CHECK(c->store.reserve == 8ull << 20);
   auto off = ParseConfig("[store]\nfree_space_warning = 0\nreserve = 0\n", "t.toml");
   REQUIRE_MESSAGE(off.ok(), off.status().ToString());
-  CHECK(off->store.free_space_warning_pct == 0);
-  CHECK(off->store.reserve_bytes == 0);
+  CHECK(off->store.free_space_warning == 0);
+  CHECK(off->store.reserve == 0);
 
   auto pct = ErrorOf("[store]\nfree_space_warning = 51\n");
   CHECK(Contains(pct, "test.toml:2:"));
@@ -196,11 +196,11 @@ TEST_CASE("the free-space warning and the reserve map onto the store, within the
 TEST_CASE("late_grace defaults to at most the partition window the user set") {
   auto c = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"60s\"\n", "spb.toml");
   REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-  CHECK(c->store.partition_window_s == 60);
-  CHECK(c->store.late_grace_s == 60);
+  CHECK(c->store.partition_window == std::chrono::seconds(60));
+  CHECK(c->store.late_grace == std::chrono::seconds(60));
   auto wide = ParseConfig("[store]\ndir = \"/x\"\npartition_window = \"1800s\"\n", "w.toml");
   REQUIRE(wide.ok());
-  CHECK(wide->store.late_grace_s == 300);
+  CHECK(wide->store.late_grace == std::chrono::seconds(300));
 }
 
 TEST_CASE("a late_grace the user set beyond the window names both keys, where, and the fix") {
@@ -275,8 +275,8 @@ TEST_CASE("profile values that depend on a key the user set are derived from it"
   std::filesystem::create_directories(t.path() / "boards");
   {
     std::ofstream(t.path() / "boards/p.toml")
-        << "[store]\nwal_max_group_bytes = \"1MiB\"\nopen_blocks_bytes = \"64MiB\"\n"
-           "segment_size = \"64MiB\"\n";
+        << "[store]\nwal_max_group_bytes = \"1MiB\"\nopen_blocks_bytes = \"16MiB\"\n"
+           "segment_size = \"32MiB\"\n";
   }
   const std::string head = "board_dir = \"" + (t.path() / "boards").string() +
                            "\"\nboard = \"p\"\n[store]\ndir = \"/x\"\n";

@@ -270,17 +270,17 @@ shed = "low"
   CHECK(b.password_file == "/etc/sluice/mqtt.pw");
   CHECK(b.connections == 4);
   CHECK(b.qos == 2);
-  CHECK(b.session_expiry_s == 3600);
-  CHECK(b.keep_alive_s == 20);
+  CHECK(b.session_expiry == std::chrono::seconds(3600));
+  CHECK(b.keep_alive == std::chrono::seconds(20));
   CHECK(b.receive_maximum == 32);
-  CHECK(b.reconnect_min_ms == 50);
-  CHECK(b.reconnect_max_ms == 10000);
+  CHECK(b.reconnect_min == std::chrono::milliseconds(50));
+  CHECK(b.reconnect_max == std::chrono::milliseconds(10000));
   CHECK(c->mqtt.brokers[1].client_id_prefix == "edge");
   CHECK(c->mqtt.brokers[1].clean_start);
   CHECK(c->pipeline.shards == 4);
-  CHECK(c->pipeline.batch_linger_us == 1000);
-  CHECK(c->pipeline.slow_delay_us == 500);
-  CHECK(c->pipeline.pressure_poll_us == 5000);
+  CHECK(c->pipeline.batch_linger == std::chrono::microseconds(1000));
+  CHECK(c->pipeline.slow_delay == std::chrono::microseconds(500));
+  CHECK(c->pipeline.pressure_poll == std::chrono::microseconds(5000));
   CHECK(c->pipeline.slow_queue_pct == 60);
   CHECK(c->pipeline.shed == ShedPolicy::kLow);
 

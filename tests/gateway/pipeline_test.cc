@@ -88,7 +88,7 @@ bool Eventually(F cond, std::chrono::milliseconds limit = 5s) {
 PipelineOptions FastOptions() {
   PipelineOptions o;
   o.shards = 2;
-  o.pressure_poll_us = 1000;
+  o.pressure_poll = std::chrono::microseconds(1000);
   return o;
 }
 

@@ -44,9 +44,9 @@ backlog_memory = "8MiB"
   CHECK(k.series.size() == 2);
   CHECK(k.format == stream::MessageFormat::kProtobufBatch);
   CHECK(k.compression == "lz4");
-  CHECK(k.linger_ms == 20);
+  CHECK(k.linger == std::chrono::milliseconds(20));
   CHECK(k.max_unconfirmed_records == 50000);
-  CHECK(k.position_interval_ms == 1000);
+  CHECK(k.position_interval == std::chrono::milliseconds(1000));
   CHECK(k.gateway_id == "gw-7");
   CHECK(k.site == "plant-a");
   CHECK(k.properties.at("security.protocol") == "SASL_SSL");

@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   o.gateway_id = "gw-lake";
   o.site = "plant";
   o.key_prefix = "lake";
-  o.partition_window_s = 3600;
+  o.partition_window = std::chrono::seconds(3600);
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::stoull(argv[++i]) : 0ull; };
@@ -185,9 +185,9 @@ int main(int argc, char** argv) {
   std::int64_t now = 0;
   store::Options so;
   so.dir = (out / "store").string();
-  so.partition_window_s = 3600;
+  so.partition_window = std::chrono::seconds(3600);
   so.partition_shards = 4;
-  so.late_grace_s = 300;
+  so.late_grace = std::chrono::seconds(300);
   store::StoreContext ctx;
   ctx.now_ns = [&] { return now; };
   auto st = store::Store::Open(so, ctx);

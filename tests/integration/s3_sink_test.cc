@@ -61,8 +61,8 @@ S3SinkOptions Options(const S3Env& env, const std::string& bucket) {
   o.region = env.region;
   o.bucket = bucket;
   o.key_prefix = "sluice/raw";
-  o.connect_timeout_ms = 5000;
-  o.low_speed_time_s = 30;
+  o.connect_timeout = std::chrono::milliseconds(5000);
+  o.low_speed_time = std::chrono::seconds(30);
   return o;
 }
 

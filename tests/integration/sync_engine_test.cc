@@ -69,9 +69,9 @@ print("timeout", flush=True)
 store::Options StoreOptions(const testing::TempDir& dir) {
   store::Options o;
   o.dir = (dir.path() / "store").string();
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 1;
-  o.late_grace_s = 0;
+  o.late_grace = std::chrono::seconds(0);
   o.wal_file_size = 16 << 20;
   o.segment_size = 64 << 20;
   return o;
@@ -81,10 +81,10 @@ SyncEngineOptions EngineOptions() {
   SyncEngineOptions o;
   o.gateway_id = "gw-kill";
   o.site = "plant-a";
-  o.partition_window_s = 60;
-  o.poll_interval_ms = 50;
-  o.retry_base_ms = 50;
-  o.retry_cap_ms = 1000;
+  o.partition_window = std::chrono::seconds(60);
+  o.poll_interval = std::chrono::milliseconds(50);
+  o.retry_base = std::chrono::milliseconds(50);
+  o.retry_cap = std::chrono::milliseconds(1000);
   return o;
 }
 
@@ -94,8 +94,8 @@ SyncEngine::SinkFactory S3Sinks(const S3Env& env, const std::string& bucket) {
   o.region = env.region;
   o.bucket = bucket;
   o.key_prefix = "sluice";
-  o.connect_timeout_ms = 5000;
-  o.low_speed_time_s = 30;
+  o.connect_timeout = std::chrono::milliseconds(5000);
+  o.low_speed_time = std::chrono::seconds(30);
   o.multipart_threshold_bytes = 5 << 20;  // every object here is multipart
   o.multipart_part_bytes = 5 << 20;
   return [o] { return OpenS3Sink(o); };
@@ -152,8 +152,8 @@ std::string Show(const store::Record& r) {
     }
   }
   auto o = EngineOptions();
-  o.bandwidth_bytes_per_s = 12 << 20;  // about 0.6 s per object
-  o.bandwidth_burst_bytes = 1 << 20;
+  o.bandwidth = 12 << 20;  // about 0.6 s per object
+  o.bandwidth_burst = 1 << 20;
   auto engine = SyncEngine::Open(&st, S3Sinks(env, bucket), o);
   if (!engine.ok()) ChildFail("open engine", engine.status());
   for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // until SIGKILL
@@ -293,7 +293,7 @@ TEST_CASE("the watermark goes to S3 beside the data, and sluice_reader reads the
   REQUIRE(st.Append({{*temp, kT0 + 120 * kSec, 3.0}}).Wait().ok());  // stays open: holds T
 
   auto o = EngineOptions();
-  o.watermark_interval_s = 3600;  // written below, not by the interval
+  o.watermark_interval = std::chrono::seconds(3600);  // written below, not by the interval
   o.watermark_state_file = (dir.path() / "sync_watermark.json").string();
   auto engine = SyncEngine::Open(&st, S3Sinks(env, bucket.name()), o);
   REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());

@@ -60,9 +60,9 @@ void RequireWan() {
 std::unique_ptr<store::Store> FilledStore(const TempDir& dir, std::atomic<std::int64_t>& now) {
   store::Options o;
   o.dir = (dir.path() / "store").string();
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 1;
-  o.late_grace_s = 0;
+  o.late_grace = std::chrono::seconds(0);
   o.wal_file_size = 16 << 20;
   o.segment_size = 64 << 20;
   store::StoreContext ctx;
@@ -94,10 +94,10 @@ sync::SyncEngineOptions EngineOptions() {
   sync::SyncEngineOptions o;
   o.gateway_id = "gw-wan";
   o.site = "remote-site";
-  o.partition_window_s = 60;
-  o.poll_interval_ms = 50;
-  o.retry_base_ms = 100;
-  o.retry_cap_ms = 2000;
+  o.partition_window = std::chrono::seconds(60);
+  o.poll_interval = std::chrono::milliseconds(50);
+  o.retry_base = std::chrono::milliseconds(100);
+  o.retry_cap = std::chrono::milliseconds(2000);
   return o;
 }
 

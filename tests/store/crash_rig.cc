@@ -26,9 +26,9 @@ Options SmallStore(const testing::TempDir& dir) {
   o.wal_max_group_bytes = 64 << 10;
   o.block_size = 64 << 10;      // many blocks
   o.segment_size = 256 << 10;   // several segments
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 4;
-  o.late_grace_s = 10;
+  o.late_grace = std::chrono::seconds(10);
   return o;
 }
 

@@ -71,8 +71,8 @@ TEST_CASE("a clock once a year ahead: after a restart with the true clock, parti
   // Records stamped now go to now's window, not to late partitions of a
   // window a year ahead.
   CHECK(LateRecords(*store) == 0);
-  const auto window = std::int64_t{rig.options.partition_window_s} * kSecond;
-  const auto grace = std::int64_t{rig.options.late_grace_s} * kSecond;
+  const auto window = std::chrono::nanoseconds(rig.options.partition_window).count();
+  const auto grace = std::chrono::nanoseconds(rig.options.late_grace).count();
   rig.Elapse(window + grace + kSecond);
   // The window a year ahead took no record for a window plus grace: sealed
   // too, so that it can be synced. (The maintenance thread looks every
@@ -92,8 +92,8 @@ TEST_CASE("jumps of an hour and a year, forward and back, are counted, and seali
   ClockRig rig;
   auto store = rig.Open();
   RegisterAll(*store, 4);
-  const auto window = std::int64_t{rig.options.partition_window_s} * kSecond;
-  const auto grace = std::int64_t{rig.options.late_grace_s} * kSecond;
+  const auto window = std::chrono::nanoseconds(rig.options.partition_window).count();
+  const auto grace = std::chrono::nanoseconds(rig.options.late_grace).count();
   const std::int64_t jumps[] = {kHour, -kHour, kYear, -kYear, -kHour, kHour};
   std::uint64_t forward = 0, backward = 0;
   for (const std::int64_t jump : jumps) {

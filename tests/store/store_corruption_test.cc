@@ -20,7 +20,7 @@ namespace {
 // checkpoints, or one whose checkpoint is damaged). Damage must be found
 // and survived on both paths.
 std::uint64_t BothRestartPaths() {
-  std::uint64_t bytes = Options{}.index_checkpoint_bytes;
+  std::uint64_t bytes = Options{}.index_checkpoint;
   SUBCASE("restart from the index checkpoint") {}
   SUBCASE("restart by scanning every segment") { bytes = 0; }
   return bytes;
@@ -30,7 +30,7 @@ std::uint64_t BothRestartPaths() {
 
 TEST_CASE("a damaged segment is quarantined and counted, the rest is served, the store starts") {
   Rig rig;
-  rig.options.index_checkpoint_bytes = BothRestartPaths();
+  rig.options.index_checkpoint = BothRestartPaths();
   {
     auto store = rig.Open();
     auto id = *store->RegisterSeries("s1", ValueType::kFloat64, "");
@@ -80,7 +80,7 @@ TEST_CASE("bits flipped in segment blocks as written: damaged blocks are quarant
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     CAPTURE(seed);
     Rig rig;
-    rig.options.index_checkpoint_bytes = checkpoint;
+    rig.options.index_checkpoint = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     {
       auto store = rig.Open();
@@ -278,7 +278,7 @@ namespace {
 // 300,000 records over `series` series in one window: every partition has
 // many blocks, spread over several segments.
 void FillOneWindow(Rig& rig, std::uint32_t series) {
-  rig.options.partition_window_s = 3600;
+  rig.options.partition_window = std::chrono::seconds(3600);
   auto store = rig.Open();
   RegisterAll(*store, series);
   AppendSteadily(*store, rig.model, &rig.now, &rig.ts, 300, 1000, series);
@@ -291,7 +291,7 @@ TEST_CASE("a truncated segment file: blocks cut short are quarantined and counte
   for (bool mid_block : {true, false}) {
     CAPTURE(mid_block);
     Rig rig;
-    rig.options.index_checkpoint_bytes = checkpoint;
+    rig.options.index_checkpoint = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     FillOneWindow(rig, kSeries);
     const auto seg = SegmentPath(rig.options, 2);
@@ -324,7 +324,7 @@ TEST_CASE("a segment file deleted behind the store's back: counted and noted onc
   for (bool from_old_store : {false, true}) {
     CAPTURE(from_old_store);
     Rig rig;
-    rig.options.index_checkpoint_bytes = checkpoint;
+    rig.options.index_checkpoint = checkpoint;
     constexpr std::uint32_t kSeries = 6;
     FillOneWindow(rig, kSeries);
     const auto segment_log = std::filesystem::path(rig.options.dir) / "segments" / "segments.log";

@@ -237,7 +237,7 @@ TEST_CASE("marking synced and reclaiming succeed on a full disk by giving up the
   CHECK(Eventually([&] {
     std::error_code ec;
     const auto size = fs::file_size(fs::path(rig.options.dir) / "reserve", ec);
-    return !ec && size == rig.options.reserve_bytes;
+    return !ec && size == rig.options.reserve;
   }));
   rig.env.SetWriteError(StatusCode::kNoSpace);
   CHECK(store->Reclaim(sealed[0].id).ok());

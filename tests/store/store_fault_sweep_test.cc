@@ -101,11 +101,11 @@ Options OptionsIn(const fs::path& dir, WriteBufferMode buffer) {
   o.wal_file_size = 1 << 20;
   o.wal_max_group_bytes = 64 << 10;
   o.block_size = 64 << 10;
-  o.block_max_age_s = 3600;  // no block is written because time passed
+  o.block_max_age = std::chrono::seconds(3600);  // no block is written because time passed
   o.segment_size = 256 << 10;
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 4;
-  o.late_grace_s = 10;
+  o.late_grace = std::chrono::seconds(10);
   return o;
 }
 

@@ -35,8 +35,8 @@ Options KillOptions(const testing::TempDir& dir) {
   o.wal_max_group_bytes = 64 << 10;
   o.block_size = 64 << 10;
   o.segment_size = 512 << 10;
-  o.partition_window_s = 60;
-  o.late_grace_s = 10;
+  o.partition_window = std::chrono::seconds(60);
+  o.late_grace = std::chrono::seconds(10);
   return o;
 }
 

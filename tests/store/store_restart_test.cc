@@ -79,7 +79,7 @@ Restart CrashAndRestart(int windows) {
   FaultInjectionEnv fault(base.get());
   GatedEnv env(&fault, [](const std::string&) { return false; });
   Options o = SmallStore(dir);
-  o.block_max_age_s = 3600;  // blocks are written when full, not by the clock
+  o.block_max_age = std::chrono::seconds(3600);  // blocks are written when full, not by the clock
   const std::int64_t t0 = kStart + 1000 * kMinute;
   std::atomic<std::int64_t> now{t0 - windows * kMinute};
   const StoreContext ctx = TestContext([&] { return now.load(); }, &env);
@@ -149,7 +149,7 @@ TEST_CASE("a restart reads the same bytes before its first acknowledgement from 
 
 TEST_CASE("a record bound for a window before the checkpoint's horizon waits for the whole index, and lands where a scan would put it") {
   Rig rig;
-  rig.options.block_max_age_s = 3600;
+  rig.options.block_max_age = std::chrono::seconds(3600);
   const std::int64_t t0 = kStart + 100 * kMinute;
   {
     auto store = rig.Open();
@@ -294,7 +294,7 @@ namespace sluice::store::crash {
 
 TEST_CASE("the replay mark never passes a record that an open block still holds") {
   Rig rig;
-  rig.options.block_max_age_s = 3600;
+  rig.options.block_max_age = std::chrono::seconds(3600);
   const std::int64_t t0 = kStart + 100 * kMinute;  // a window start (windows of 60 s)
   const std::filesystem::path mark = std::filesystem::path(rig.options.dir) / "replay.mark";
   rig.now = t0 + 30 * kSecond;
@@ -331,7 +331,7 @@ TEST_CASE("the replay mark: records already in blocks are passed over at a resta
   for (bool damage : {false, true}) {
     CAPTURE(damage);
     Rig rig;
-    rig.options.block_max_age_s = 3600;
+    rig.options.block_max_age = std::chrono::seconds(3600);
     const std::int64_t t0 = kStart + 100 * kMinute;
     const std::filesystem::path mark = std::filesystem::path(rig.options.dir) / "replay.mark";
     {

@@ -229,9 +229,9 @@ TEST_CASE("a series spread over many blocks of two partitions is indexed by bloc
   o.wal_file_size = 4 << 20;
   o.block_size = 64 << 10;
   o.segment_size = 1 << 20;
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 2;
-  o.late_grace_s = 10;
+  o.late_grace = std::chrono::seconds(10);
   std::int64_t now = kT0;
   constexpr int kSeries = 200, kRounds = 1000;
   std::vector<SeriesId> ids;
@@ -358,9 +358,9 @@ TEST_CASE("a partition marked synced while its seal is still writing is reclaime
 TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and only in that order") {
   testing::TempDir dir;
   Options o = OptionsIn(dir);
-  o.partition_window_s = 60;
+  o.partition_window = std::chrono::seconds(60);
   o.partition_shards = 1;
-  o.late_grace_s = 10;
+  o.late_grace = std::chrono::seconds(10);
   std::int64_t now = kT0;
   PartitionId first;
   {
@@ -411,8 +411,8 @@ TEST_CASE("a partition goes OPEN -> SEALED -> SYNCED -> RECLAIMED, durably, and 
 TEST_CASE("partitions whose window and grace have passed are sealed by the store itself") {
   testing::TempDir dir;
   Options o = OptionsIn(dir);
-  o.partition_window_s = 60;
-  o.late_grace_s = 10;
+  o.partition_window = std::chrono::seconds(60);
+  o.late_grace = std::chrono::seconds(10);
   std::atomic<std::int64_t> now{kT0};
   auto s = Store::Open(o, TestContext([&] { return now.load(); }));
   REQUIRE(s.ok());
@@ -478,9 +478,9 @@ TEST_CASE("above the disk budget's high watermark appends are refused until sync
   Options o = OptionsIn(dir);
   o.block_size = 64 << 10;
   o.segment_size = 256 << 10;
-  o.partition_window_s = 60;
-  o.late_grace_s = 10;
-  o.disk_budget_bytes = 8 * o.segment_size + 16 * o.wal_file_size;
+  o.partition_window = std::chrono::seconds(60);
+  o.late_grace = std::chrono::seconds(10);
+  o.disk_budget = 8 * o.segment_size + 16 * o.wal_file_size;
   std::atomic<std::int64_t> now{kT0};
   auto s = Store::Open(o, TestContext([&] { return now.load(); }));
   REQUIRE(s.ok());
@@ -503,7 +503,7 @@ TEST_CASE("above the disk budget's high watermark appends are refused until sync
   CHECK(store.stats().evicted_records == 0);
   CHECK(store.Append({{id, now.load(), std::string("again")}}).Wait().ok());
   MESSAGE("accepted " << accepted << " batches of 32 KiB before the budget of "
-                      << o.disk_budget_bytes << " bytes pushed back; reclaimed "
+                      << o.disk_budget << " bytes pushed back; reclaimed "
                       << store.stats().reclaimed_partitions << " partitions");
 }
 
@@ -512,9 +512,9 @@ TEST_CASE("the eviction hook may drop sealed unsynced partitions, and every drop
   Options o = OptionsIn(dir);
   o.block_size = 64 << 10;
   o.segment_size = 256 << 10;
-  o.partition_window_s = 60;
-  o.late_grace_s = 10;
-  o.disk_budget_bytes = 8 * o.segment_size + 16 * o.wal_file_size;
+  o.partition_window = std::chrono::seconds(60);
+  o.late_grace = std::chrono::seconds(10);
+  o.disk_budget = 8 * o.segment_size + 16 * o.wal_file_size;
   std::atomic<std::int64_t> now{kT0};
   std::atomic<int> offered{0};
   StoreContext ctx = TestContext([&] { return now.load(); });
@@ -543,7 +543,7 @@ TEST_CASE("the eviction hook may drop sealed unsynced partitions, and every drop
   CHECK(offered > 0);
   CHECK(st.evicted_partitions > 0);
   CHECK(st.evicted_records > 0);
-  CHECK(store.pressure().disk_used_bytes <= o.disk_budget_bytes);
+  CHECK(store.pressure().disk_used_bytes <= o.disk_budget);
   MESSAGE("evicted " << st.evicted_partitions << " partitions, " << st.evicted_records
                      << " records lost before sync, counted");
 }

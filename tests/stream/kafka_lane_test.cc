@@ -108,7 +108,7 @@ KafkaLaneOptions LaneOptions(const std::string& bootstrap, MessageFormat format)
   o.gateway_id = "gw-7";
   o.site = "plant-a";
   o.max_unconfirmed_records = 5000;
-  o.position_interval_ms = 50;
+  o.position_interval = std::chrono::milliseconds(50);
   o.properties["retry.backoff.ms"] = "50";
   return o;
 }

@@ -66,8 +66,8 @@ PacedRun SyncPaced(TestStore& ts, Upstream& up) {
   for (int k = 0; k < 4; ++k) ts.AddWindow(k, 400);
   FakeClock clock;
   auto o = EngineOptions();
-  o.bandwidth_bytes_per_s = 100;
-  o.bandwidth_burst_bytes = 100;
+  o.bandwidth = 100;
+  o.bandwidth_burst = 100;
   const std::int64_t start = clock.now.load();
   auto engine = MustOpen(ts, up, o, clock.Context());
   REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSynced) == 8; }));
@@ -75,9 +75,9 @@ PacedRun SyncPaced(TestStore& ts, Upstream& up) {
   const SyncHealth h = engine->health();
   PacedRun r;
   r.bytes = h.live.uploaded_bytes + h.backfill.uploaded_bytes;
-  REQUIRE(r.bytes > 8 * o.bandwidth_burst_bytes);
+  REQUIRE(r.bytes > 8 * o.bandwidth_burst);
   r.elapsed_s = static_cast<double>(clock.now.load() - start) / 1e9;
-  r.paced_s = static_cast<double>(r.bytes - o.bandwidth_burst_bytes) / 100.0;
+  r.paced_s = static_cast<double>(r.bytes - o.bandwidth_burst) / 100.0;
   r.retries = h.live.retries + h.backfill.retries;
   MESSAGE(r.bytes << " bytes in " << r.elapsed_s << " s of test time; pacing alone " << r.paced_s
                   << " s");
@@ -172,9 +172,9 @@ TEST_CASE("a stuck upload is detected, never duplicated while it hangs, and retr
   // Real time: it bounds a real blocking call. Long enough that no upload
   // but the hanging one is ever taken for stuck, on slow or emulated
   // hardware too; the hanging one waits for Release() whatever it is.
-  o.attempt_timeout_ms = 1000;
-  o.retry_base_ms = 1;
-  o.retry_cap_ms = 5;
+  o.attempt_timeout = std::chrono::milliseconds(1000);
+  o.retry_base = std::chrono::milliseconds(1);
+  o.retry_cap = std::chrono::milliseconds(5);
   auto engine = MustOpen(ts, up, o);
   // While the stuck call hangs, both lanes upload everything else.
   REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSynced) == 3; }));

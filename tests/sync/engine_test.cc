@@ -101,8 +101,9 @@ TEST_CASE("retryable failures are retried after full-jitter backoff within its b
     const std::int64_t gap = calls[n].at_ns - calls[n - 1].at_ns;
     INFO("after failure " << n << ": waited " << gap << " ns");
     CHECK(gap >= 0);
-    CHECK(gap <= BackoffCeilingNs(static_cast<std::uint32_t>(n), o.retry_base_ms * kMs,
-                                  o.retry_cap_ms * kMs));
+    CHECK(gap <= BackoffCeilingNs(static_cast<std::uint32_t>(n),
+                                  std::chrono::nanoseconds(o.retry_base).count(),
+                                  std::chrono::nanoseconds(o.retry_cap).count()));
     total += gap;
   }
   CHECK(total > 0);  // jitter is not zero every time
@@ -142,7 +143,7 @@ TEST_CASE("a permanent failure parks its partition until the cool-down, the othe
   CHECK(ts.Count(store::PartitionState::kSealed) == 1);
   // A person fixes the cause; after the cool-down the partition goes up.
   fixed = true;
-  clock.now += std::int64_t{EngineOptions().permanent_cooldown_s} * kSec;
+  clock.now += std::chrono::nanoseconds(EngineOptions().permanent_cooldown).count();
   engine->Kick();
   REQUIRE(Await([&] { return ts.Count(store::PartitionState::kSynced) == 4; }));
   REQUIRE(Await([&] { return engine->health().parked_partitions == 0; }));

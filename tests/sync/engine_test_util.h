@@ -76,9 +76,9 @@ struct TestStore {
   void Open() {
     store::Options o;
     o.dir = (dir.path() / "store").string();
-    o.partition_window_s = 60;
+    o.partition_window = std::chrono::seconds(60);
     o.partition_shards = 2;
-    o.late_grace_s = 0;
+    o.late_grace = std::chrono::seconds(0);
     store::StoreContext ctx;
     ctx.now_ns = [this] { return now.load(); };
     auto s = store::Store::Open(o, ctx);
@@ -113,10 +113,10 @@ inline SyncEngineOptions EngineOptions() {
   o.gateway_id = "gw-1";
   o.site = "plant-a";
   o.key_prefix = "raw";
-  o.partition_window_s = 60;
-  o.poll_interval_ms = 10;
-  o.retry_base_ms = 100;
-  o.retry_cap_ms = 2000;
+  o.partition_window = std::chrono::seconds(60);
+  o.poll_interval = std::chrono::milliseconds(10);
+  o.retry_base = std::chrono::milliseconds(100);
+  o.retry_cap = std::chrono::milliseconds(2000);
   return o;
 }
 

@@ -69,7 +69,7 @@ void AwaitAllSynced(TestStore& ts, SyncEngine& engine) {
 
 SyncEngineOptions WatermarkOptions(const TestStore& ts) {
   auto o = EngineOptions();
-  o.watermark_interval_s = 3600;  // written by WriteWatermark() in these tests
+  o.watermark_interval = std::chrono::seconds(3600);  // written by WriteWatermark() in these tests
   o.watermark_state_file = (ts.dir.path() / "sync_watermark.json").string();
   return o;
 }
@@ -310,12 +310,12 @@ TEST_CASE("a failed watermark write is reported, retried, and T is saved before 
   CHECK(h.watermark_ns == Upstreamed(up).watermark_ns);
 }
 
-TEST_CASE("the engine writes the watermark every watermark_interval_s by itself, 0 turns it off") {
+TEST_CASE("the engine writes the watermark every watermark_interval by itself, 0 turns it off") {
   TestStore ts;
   ts.AddWindow(0);
   Upstream up;
   auto o = WatermarkOptions(ts);
-  o.watermark_interval_s = 1;
+  o.watermark_interval = std::chrono::seconds(1);
   {
     auto engine = MustOpen(ts, up, o);  // real clocks
     REQUIRE(Await([&] { return engine->health().watermark_ns != 0; }));
@@ -324,7 +324,7 @@ TEST_CASE("the engine writes the watermark every watermark_interval_s by itself,
   TestStore quiet;
   quiet.AddWindow(0);
   Upstream none;
-  o.watermark_interval_s = 0;
+  o.watermark_interval = std::chrono::seconds(0);
   auto engine = MustOpen(quiet, none, o);
   AwaitAllSynced(quiet, *engine);
   CHECK(engine->WriteWatermark().code() == StatusCode::kUnsupported);
@@ -332,10 +332,10 @@ TEST_CASE("the engine writes the watermark every watermark_interval_s by itself,
   CHECK_FALSE(std::filesystem::exists(none.dir.path() / "raw" / "_watermarks"));
   CHECK(none.faults.sinks_opened == 2);  // no sink for watermarks
 
-  o.watermark_interval_s = 86'401;
+  o.watermark_interval = std::chrono::seconds(86'401);
   CHECK_FALSE(o.Validate().ok());
-  o.watermark_interval_s = 60;
-  o.watermark_min_lag_s = 86'401;
+  o.watermark_interval = std::chrono::seconds(60);
+  o.watermark_min_lag = std::chrono::seconds(86'401);
   CHECK_FALSE(o.Validate().ok());
 }
 

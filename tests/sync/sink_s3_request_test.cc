@@ -38,11 +38,11 @@ TEST_CASE("options out of bounds are refused with the field named") {
   o.multipart_threshold_bytes = 100;
   check(o, "multipart_threshold_bytes");
   o = Valid();
-  o.connect_timeout_ms = 0;
-  check(o, "connect_timeout_ms");
+  o.connect_timeout = std::chrono::milliseconds(0);
+  check(o, "connect_timeout");
   o = Valid();
-  o.low_speed_time_s = 0;
-  check(o, "low_speed_time_s");
+  o.low_speed_time = std::chrono::seconds(0);
+  check(o, "low_speed_time");
   o = Valid();
   o.bucket = "Bad_Bucket";
   check(o, "Bad_Bucket");

@@ -161,8 +161,9 @@ Status AdminOptions::Validate() const {
                            ": HTTPS needs both tls_cert_file and tls_key_file (or neither, for "
                            "plain HTTP)");
   }
-  if (sync_stuck_after_s != 0 && (sync_stuck_after_s < 60 || sync_stuck_after_s > 2'592'000)) {
-    return InvalidArgument("sync_stuck_after: " + std::to_string(sync_stuck_after_s) +
+  if (sync_stuck_after.count() != 0 &&
+      (sync_stuck_after < std::chrono::seconds(60) || sync_stuck_after > std::chrono::days(30))) {
+    return InvalidArgument("sync_stuck_after: " + std::to_string(sync_stuck_after.count()) +
                            " s is outside 60 s .. 30 days (0 turns the check off)");
   }
   return Status::Ok();

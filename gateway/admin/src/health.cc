@@ -5,12 +5,13 @@
 
 namespace sluice::gateway::admin {
 
-std::string SyncStuckReason(const sync::SyncHealth& y, std::uint32_t stuck_after_s,
+std::string SyncStuckReason(const sync::SyncHealth& y, std::chrono::seconds stuck_after,
                             std::int64_t start_wall_ns, std::int64_t now_wall_ns) {
+  const std::int64_t stuck_after_s = stuck_after.count();
   if (!y.running || stuck_after_s == 0 || y.backlog_partitions == 0) return "";
   const std::int64_t since = std::max(y.last_success_ns, start_wall_ns);
   const std::int64_t idle_s = (now_wall_ns - since) / 1'000'000'000;
-  if (idle_s < static_cast<std::int64_t>(stuck_after_s)) return "";
+  if (idle_s < stuck_after_s) return "";
   std::string why = "sync stuck: no upload confirmed for " + std::to_string(idle_s) + " s" +
                     (y.last_success_ns == 0 ? " (none since start)" : "") +
                     ", more than admin.sync_stuck_after (" + std::to_string(stuck_after_s) +

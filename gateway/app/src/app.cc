@@ -45,8 +45,8 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
       // which curl's stall check counts as slowness: keep that check below
       // half of each worker's share of the limit.
       const auto& e = config.sync.engine;
-      if (e.bandwidth_bytes_per_s > 0) {
-        const std::uint64_t share = e.bandwidth_bytes_per_s /
+      if (e.bandwidth > 0) {
+        const std::uint64_t share = e.bandwidth /
                                     std::max<std::uint32_t>(1, e.live_workers + e.backfill_workers);
         s3.low_speed_limit_bytes_per_s = static_cast<std::uint32_t>(std::min<std::uint64_t>(
             std::max<std::uint64_t>(share / 2, 1), s3.low_speed_limit_bytes_per_s));
@@ -78,9 +78,9 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
   PipelineStoreLimits limits;
   limits.max_value_bytes = config.store.max_value_bytes;
   limits.max_batch_bytes = config.store.block_size / 2;
-  if (config.store.disk_budget_bytes > 0) {
+  if (config.store.disk_budget > 0) {
     limits.disk_slow_bytes =
-        config.store.disk_budget_bytes / 100 * config.store.disk_high_watermark_pct;
+        config.store.disk_budget / 100 * config.store.disk_high_watermark;
   }
   auto pipeline = Pipeline::Create(config.pipeline, config.ingest, limits, app->store_.get());
   if (!pipeline.ok()) return pipeline.status().WithContext("pipeline");
@@ -130,8 +130,7 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     };
     // The configured window, as the sync engine records it in objects (the
     // store does not report the window it was created with).
-    h.partitions = [self, window_ns = std::int64_t{config.store.partition_window_s} *
-                                      1'000'000'000](const AdminRequest& r) {
+    h.partitions = [self, window_ns = std::chrono::nanoseconds(config.store.partition_window).count()](const AdminRequest& r) {
       return admin::ServePartitions(*self->store_, self->sync_.get(), window_ns, r);
     };
     // The web console's files, embedded in the binary (gateway/console).

@@ -298,7 +298,7 @@ std::string App::MetricsText() const {
         D(pressure.disk_budget_bytes));
   Gauge(m, "sluice_store_disk_high_watermark_bytes",
         "Disk use at which synced partitions are reclaimed and intake slows; 0: no budget.",
-        D(config_.store.disk_budget_bytes / 100 * config_.store.disk_high_watermark_pct));
+        D(config_.store.disk_budget / 100 * config_.store.disk_high_watermark));
   Gauge(m, "sluice_store_write_buffer_bytes", "Write-buffer (WAL) files on disk.",
         D(WriteBufferBytes(pressure, st)));
   Gauge(m, "sluice_store_full", "1 while appends are refused because the disk budget is full.",
@@ -374,7 +374,7 @@ std::string App::MetricsText() const {
           D(y.watermark_late_records));
   Gauge(m, "sluice_sync_stuck",
         "1 while partitions wait and no upload was confirmed for admin.sync_stuck_after.",
-        admin::SyncStuckReason(y, config_.admin.http.sync_stuck_after_s, start_wall_ns_, WallNs())
+        admin::SyncStuckReason(y, config_.admin.http.sync_stuck_after, start_wall_ns_, WallNs())
                 .empty()
             ? 0
             : 1);
@@ -480,13 +480,13 @@ std::string App::StatusJson() const {
     << ",\"connections\":" << s.endpoint.connections_active << "}";
   o << ",\"store\":{\"disk_used_bytes\":" << pressure.disk_used_bytes
     << ",\"disk_budget_bytes\":" << pressure.disk_budget_bytes << ",\"high_watermark_bytes\":"
-    << config_.store.disk_budget_bytes / 100 * config_.store.disk_high_watermark_pct
+    << config_.store.disk_budget / 100 * config_.store.disk_high_watermark
     << ",\"full\":" << (pressure.full ? "true" : "false")
     << ",\"full_reason\":" << JsonString(pressure.full_reason)
     << ",\"fs_free_bytes\":" << pressure.fs_free_bytes
     << ",\"fs_total_bytes\":" << pressure.fs_total_bytes
     << ",\"low_space\":" << (pressure.low_space ? "true" : "false")
-    << ",\"free_space_warning_pct\":" << config_.store.free_space_warning_pct
+    << ",\"free_space_warning_pct\":" << config_.store.free_space_warning
     << ",\"rejected_full\":" << st.rejected_full
     << ",\"rejected_no_space\":" << st.rejected_no_space
     << ",\"leftover_files\":" << st.leftover_files
@@ -517,7 +517,7 @@ std::string App::StatusJson() const {
     << ",\"parked_partitions\":" << y.parked_partitions
     << ",\"last_error\":" << JsonString(y.last_error)
     << ",\"last_permanent_error\":" << JsonString(y.last_permanent_error)
-    << ",\"watermark_interval_s\":" << config_.sync.engine.watermark_interval_s
+    << ",\"watermark_interval_s\":" << config_.sync.engine.watermark_interval.count()
     << ",\"watermark_ns\":" << y.watermark_ns
     << ",\"watermark_lag_s\":" << y.watermark_lag_ns / 1'000'000'000
     << ",\"watermark_written_ns\":" << y.watermark_written_ns
@@ -552,7 +552,7 @@ std::string App::UnhealthyReason() const {
   // A full store is not a reason to restart the process (it would meet the
   // same full disk): that is readiness, below.
   if (sync_) {
-    return admin::SyncStuckReason(sync_->health(), config_.admin.http.sync_stuck_after_s,
+    return admin::SyncStuckReason(sync_->health(), config_.admin.http.sync_stuck_after,
                                   start_wall_ns_, WallNs());
   }
   return "";

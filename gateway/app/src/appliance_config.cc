@@ -11,24 +11,6 @@
 namespace sluice::gateway::config {
 namespace {
 
-// Durations in whole seconds, stored as std::uint32_t seconds.
-Status GetSeconds(const toml::node& n, std::uint32_t& out) {
-  std::uint64_t us = 0;
-  SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-  if (us % 1000000 != 0) return InvalidArgument("must be whole seconds, e.g. \"300s\"");
-  if (us / 1000000 > UINT32_MAX) return InvalidArgument("duration too long");
-  out = static_cast<std::uint32_t>(us / 1000000);
-  return Status::Ok();
-}
-
-Status GetMillis(const toml::node& n, std::uint32_t& out) {
-  std::uint64_t us = 0;
-  SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-  if (us / 1000 > UINT32_MAX) return InvalidArgument("duration too long");
-  out = static_cast<std::uint32_t>(us / 1000);
-  return Status::Ok();
-}
-
 template <typename T>
 Status GetIntInto(const toml::node& n, std::int64_t lo, std::int64_t hi, T& out) {
   std::int64_t v = 0;
@@ -106,10 +88,10 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.pmem_size); }},
     {{"store.pmem_max_spin", "duration"},
      [](Config& c, const toml::node& n) {
-       std::uint64_t us = 0;
-       SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-       if (us > 10'000) return InvalidArgument("must be at most \"10ms\"");
-       c.store.pmem_max_spin = std::chrono::microseconds(us);
+       std::chrono::microseconds spin{0};
+       SLUICE_RETURN_IF_ERROR(GetDuration(n, spin));
+       if (spin > std::chrono::milliseconds(10)) return InvalidArgument("must be at most \"10ms\"");
+       c.store.pmem_max_spin = spin;
        return Status::Ok();
      }},
     {{"store.block_size", "size"},
@@ -117,44 +99,44 @@ const KeySpec kKeys[] = {
     {{"store.segment_size", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.segment_size); }},
     {{"store.block_max_age", "duration"},
-     [](Config& c, const toml::node& n) { return GetSeconds(n, c.store.block_max_age_s); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.store.block_max_age); }},
     {{"store.open_blocks_bytes", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.open_blocks_bytes); }},
     {{"store.partition_window", "duration"},
-     [](Config& c, const toml::node& n) { return GetSeconds(n, c.store.partition_window_s); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.store.partition_window); }},
     {{"store.partition_shards", "integer"},
      [](Config& c, const toml::node& n) {
        return GetIntInto(n, 1, 256, c.store.partition_shards);
      }},
     {{"store.late_grace", "duration"},
-     [](Config& c, const toml::node& n) { return GetSeconds(n, c.store.late_grace_s); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.store.late_grace); }},
     {{"store.disk_budget", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.store.disk_budget_bytes); }},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.disk_budget); }},
     {{"store.disk_high_watermark", "integer"},
      [](Config& c, const toml::node& n) {
-       return GetIntInto(n, 2, 100, c.store.disk_high_watermark_pct);
+       return GetIntInto(n, 2, 100, c.store.disk_high_watermark);
      }},
     {{"store.disk_low_watermark", "integer"},
      [](Config& c, const toml::node& n) {
-       return GetIntInto(n, 1, 99, c.store.disk_low_watermark_pct);
+       return GetIntInto(n, 1, 99, c.store.disk_low_watermark);
      }},
     {{"store.free_space_warning", "integer"},
      [](Config& c, const toml::node& n) {
-       return GetIntInto(n, 0, 50, c.store.free_space_warning_pct);
+       return GetIntInto(n, 0, 50, c.store.free_space_warning);
      }},
     // Bounds (0 .. 64 MiB) are store::Options::Validate's, reported on this key.
     {{"store.reserve", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.store.reserve_bytes); }},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.reserve); }},
     // Bounds (0, or 1 MiB .. 64 GiB) are store::Options::Validate's.
     {{"store.index_checkpoint", "size"},
-     [](Config& c, const toml::node& n) { return GetSize(n, c.store.index_checkpoint_bytes); }},
+     [](Config& c, const toml::node& n) { return GetSize(n, c.store.index_checkpoint); }},
 
     // [sync]: the engine.
     {{"sync.sink", "string"}, ApplySink},
     {{"sync.key_prefix", "string"},
      [](Config& c, const toml::node& n) { return GetString(n, c.sync.engine.key_prefix); }},
     {{"sync.poll_interval", "duration"},
-     [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.poll_interval_ms); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.sync.engine.poll_interval); }},
     {{"sync.live_workers", "integer"},
      [](Config& c, const toml::node& n) {
        return GetIntInto(n, 1, 16, c.sync.engine.live_workers);
@@ -165,22 +147,22 @@ const KeySpec kKeys[] = {
      }},
     {{"sync.bandwidth", "size"},
      [](Config& c, const toml::node& n) {
-       return GetSize(n, c.sync.engine.bandwidth_bytes_per_s);
+       return GetSize(n, c.sync.engine.bandwidth);
      }},
     {{"sync.bandwidth_burst", "size"},
      [](Config& c, const toml::node& n) {
-       return GetSize(n, c.sync.engine.bandwidth_burst_bytes);
+       return GetSize(n, c.sync.engine.bandwidth_burst);
      }},
     {{"sync.retry_base", "duration"},
-     [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.retry_base_ms); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.sync.engine.retry_base); }},
     {{"sync.retry_cap", "duration"},
-     [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.retry_cap_ms); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.sync.engine.retry_cap); }},
     {{"sync.permanent_cooldown", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetSeconds(n, c.sync.engine.permanent_cooldown_s);
+       return GetDuration(n, c.sync.engine.permanent_cooldown);
      }},
     {{"sync.attempt_timeout", "duration"},
-     [](Config& c, const toml::node& n) { return GetMillis(n, c.sync.engine.attempt_timeout_ms); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.sync.engine.attempt_timeout); }},
     {{"sync.zstd_level", "integer"},
      [](Config& c, const toml::node& n) {
        SLUICE_RETURN_IF_ERROR(GetIntInto(n, 1, 22, c.sync.engine.writer.zstd_level));
@@ -193,11 +175,11 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetBool(n, c.sync.engine.deduplicate); }},
     {{"sync.watermark_interval", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetSeconds(n, c.sync.engine.watermark_interval_s);
+       return GetDuration(n, c.sync.engine.watermark_interval);
      }},
     {{"sync.watermark_min_lag", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetSeconds(n, c.sync.engine.watermark_min_lag_s);
+       return GetDuration(n, c.sync.engine.watermark_min_lag);
      }},
 
     // [sync.s3]
@@ -236,7 +218,7 @@ const KeySpec kKeys[] = {
     {{"admin.tls_key_file", "string"},
      [](Config& c, const toml::node& n) { return GetString(n, c.admin.http.tls_key_file); }},
     {{"admin.sync_stuck_after", "duration"},
-     [](Config& c, const toml::node& n) { return GetSeconds(n, c.admin.http.sync_stuck_after_s); }},
+     [](Config& c, const toml::node& n) { return GetDuration(n, c.admin.http.sync_stuck_after); }},
 };
 
 // "field: why" from a module's Validate() -> "section.field: why".
@@ -264,7 +246,7 @@ Status FinishSyncConfig(Config& c) {
   auto& e = c.sync.engine;
   e.gateway_id = c.gateway.id;
   e.site = c.gateway.site;
-  e.partition_window_s = c.store.partition_window_s;
+  e.partition_window = c.store.partition_window;
   // Beside the data it describes: T must not regress while the store keeps
   // its partitions (docs/sync.md).
   e.watermark_state_file = c.store.dir + "/sync_watermark.json";

@@ -68,25 +68,29 @@ const BrokerKeySpec kBrokerKeys[] = {
      [](B& b, const toml::node& n) { return GetBool(n, b.clean_start); }},
     {{"mqtt.broker[].session_expiry", "duration"}, "session_expiry",
      [](B& b, const toml::node& n) {
-       return GetDuration32(n, 0, 4'294'967'295'000'000ull, 1'000'000, b.session_expiry_s);
+       return GetDurationIn(n, std::chrono::seconds(0), std::chrono::seconds(4'294'967'295),
+                            b.session_expiry);
      }},
     {{"mqtt.broker[].keep_alive", "duration"}, "keep_alive",
      [](B& b, const toml::node& n) {
-       return GetDuration32(n, 5'000'000, 3'600'000'000ull, 1'000'000, b.keep_alive_s);
+       return GetDurationIn(n, std::chrono::seconds(5), std::chrono::seconds(3600), b.keep_alive);
      }},
     {{"mqtt.broker[].receive_maximum", "integer"}, "receive_maximum",
      [](B& b, const toml::node& n) { return ingest::GetUint32(n, 1, 65535, b.receive_maximum); }},
     {{"mqtt.broker[].reconnect_min", "duration"}, "reconnect_min",
      [](B& b, const toml::node& n) {
-       return GetDuration32(n, 1'000, 3'600'000'000ull, 1'000, b.reconnect_min_ms);
+       return GetDurationIn(n, std::chrono::milliseconds(1), std::chrono::seconds(3600),
+                            b.reconnect_min);
      }},
     {{"mqtt.broker[].reconnect_max", "duration"}, "reconnect_max",
      [](B& b, const toml::node& n) {
-       return GetDuration32(n, 1'000, 3'600'000'000ull, 1'000, b.reconnect_max_ms);
+       return GetDurationIn(n, std::chrono::milliseconds(1), std::chrono::seconds(3600),
+                            b.reconnect_max);
      }},
     {{"mqtt.broker[].connect_timeout", "duration"}, "connect_timeout",
      [](B& b, const toml::node& n) {
-       return GetDuration32(n, 1'000'000, 300'000'000, 1'000, b.connect_timeout_ms);
+       return GetDurationIn(n, std::chrono::seconds(1), std::chrono::seconds(300),
+                            b.connect_timeout);
      }},
 };
 

@@ -20,7 +20,7 @@ namespace {
 // which the walker prefixes with file, line, column and key.
 using config::KeySpec;
 
-using config::GetDurationUs;
+using config::GetDuration;
 using config::GetSize;
 using config::GetString;
 
@@ -70,10 +70,10 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetSize(n, c.store.wal_file_size); }},
     {{"store.wal_max_commit_delay", "duration"},
      [](Config& c, const toml::node& n) {
-       std::uint64_t us = 0;
-       SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-       if (us > UINT32_MAX) return InvalidArgument("duration too long");
-       c.store.wal_max_commit_delay_us = static_cast<std::uint32_t>(us);
+       std::chrono::microseconds delay{0};
+       SLUICE_RETURN_IF_ERROR(GetDuration(n, delay));
+       if (delay.count() > UINT32_MAX) return InvalidArgument("duration too long");
+       c.store.wal_max_commit_delay = delay;
        return Status::Ok();
      }},
     {{"store.wal_max_group_bytes", "size"},
@@ -456,48 +456,30 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
     };
     const bool grace_set = root.at_path("store.late_grace").node() != nullptr;
     store::Options& so = config.store;
-    if (!grace_set && so.late_grace_s > so.partition_window_s) {
-      so.late_grace_s = so.partition_window_s;
-    } else if (so.late_grace_s > so.partition_window_s) {
+    if (!grace_set && so.late_grace > so.partition_window) {
+      so.late_grace = so.partition_window;
+    } else if (so.late_grace > so.partition_window) {
       const std::string window_at = set_at("store.partition_window");
       return located("store.late_grace",
-                     std::to_string(so.late_grace_s) + " s is longer than store.partition_window (" +
-                         std::to_string(so.partition_window_s) + " s, " +
+                     std::to_string(so.late_grace.count()) +
+                         " s is longer than store.partition_window (" +
+                         std::to_string(so.partition_window.count()) + " s, " +
                          (window_at.empty() ? std::string("its default") : "set at " + window_at) +
                          "); a partition takes late records for at most one window: lower "
                          "store.late_grace or widen store.partition_window");
     }
   }
+  // Options fields carry their key's name and Validate() messages start
+  // with it ("late_grace: ..."), so a message maps to its key directly.
+  auto field_error = [&](std::string_view section, const Status& s) {
+    const std::string& m = s.message();
+    return located(std::string(section) + "." + m.substr(0, m.find(':')),
+                   m.substr(std::min(m.size(), m.find(':') + 2)));
+  };
   Status s = config.store.Validate();
-  if (!s.ok()) {
-    // Options fields whose key drops the unit suffix.
-    static const std::pair<const char*, const char*> kRenamed[] = {
-        {"wal_max_commit_delay_us", "wal_max_commit_delay"},
-        {"partition_window_s", "partition_window"},
-        {"late_grace_s", "late_grace"},
-        {"block_max_age_s", "block_max_age"},
-        {"disk_budget_bytes", "disk_budget"},
-        {"disk_high_watermark_pct", "disk_high_watermark"},
-        {"disk_low_watermark_pct", "disk_low_watermark"},
-        {"free_space_warning_pct", "free_space_warning"},
-        {"reserve_bytes", "reserve"},
-        {"index_checkpoint_bytes", "index_checkpoint"},
-    };
-    const std::string& m = s.message();
-    std::string field = m.substr(0, m.find(':'));
-    for (const auto& [from, to] : kRenamed) {
-      if (field == from) field = to;
-    }
-    return located("store." + field, m.substr(std::min(m.size(), m.find(':') + 2)));
-  }
+  if (!s.ok()) return field_error("store", s);
   s = config.endpoint.Validate();
-  if (!s.ok()) {
-    const std::string& m = s.message();
-    std::string field = m.substr(0, m.find(':'));
-    if (field == "max_session_expiry_s") field = "max_session_expiry";
-    if (field == "connect_timeout_ms") field = "connect_timeout";
-    return located("endpoint." + field, m.substr(std::min(m.size(), m.find(':') + 2)));
-  }
+  if (!s.ok()) return field_error("endpoint", s);
   s = config::FinishSyncConfig(config);
   if (!s.ok()) {
     const std::string& m = s.message();

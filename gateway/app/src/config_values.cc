@@ -52,7 +52,7 @@ Status GetSize(const toml::node& n, std::uint64_t& out) {
   return Status::Ok();
 }
 
-Status GetDurationUs(const toml::node& n, std::uint64_t& out) {
+Status GetDuration(const toml::node& n, std::chrono::microseconds& out) {
   const auto* s = n.as_string();
   if (s == nullptr) {
     return InvalidArgument("expected a duration string such as \"1ms\", got " +
@@ -69,24 +69,43 @@ Status GetDurationUs(const toml::node& n, std::uint64_t& out) {
   if (digits == 0 || digits > 9 || mult == 0) {
     return InvalidArgument("'" + v + "' is not a duration; write a whole number and one of us, ms, s");
   }
-  out = std::stoull(v.substr(0, digits)) * mult;
+  out = std::chrono::microseconds(std::stoll(v.substr(0, digits)) * static_cast<std::int64_t>(mult));
   return Status::Ok();
 }
 
-Status GetDuration32(const toml::node& n, std::uint64_t lo_us, std::uint64_t hi_us,
-                     std::uint32_t scale_us, std::uint32_t& out) {
-  std::uint64_t us = 0;
-  SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-  auto show = [](std::uint64_t v) {
+Status GetDuration(const toml::node& n, std::chrono::milliseconds& out) {
+  std::chrono::microseconds us{0};
+  SLUICE_RETURN_IF_ERROR(GetDuration(n, us));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(us);
+  if (ms.count() > UINT32_MAX) return InvalidArgument("duration too long");
+  out = ms;
+  return Status::Ok();
+}
+
+Status GetDuration(const toml::node& n, std::chrono::seconds& out) {
+  std::chrono::microseconds us{0};
+  SLUICE_RETURN_IF_ERROR(GetDuration(n, us));
+  if (us.count() % 1'000'000 != 0) return InvalidArgument("must be whole seconds, e.g. \"300s\"");
+  out = std::chrono::duration_cast<std::chrono::seconds>(us);
+  return Status::Ok();
+}
+
+Status GetDurationIn(const toml::node& n, std::chrono::microseconds lo,
+                     std::chrono::microseconds hi, std::chrono::microseconds unit,
+                     std::chrono::microseconds& out) {
+  std::chrono::microseconds us{0};
+  SLUICE_RETURN_IF_ERROR(GetDuration(n, us));
+  auto show = [](std::chrono::microseconds d) {
+    const std::int64_t v = d.count();
     if (v % 1000000 == 0) return std::to_string(v / 1000000) + "s";
     if (v % 1000 == 0) return std::to_string(v / 1000) + "ms";
     return std::to_string(v) + "us";
   };
-  if (us < lo_us || us > hi_us) {
-    return InvalidArgument("must be between " + show(lo_us) + " and " + show(hi_us));
+  if (us < lo || us > hi) {
+    return InvalidArgument("must be between " + show(lo) + " and " + show(hi));
   }
-  if (us % scale_us != 0) return InvalidArgument("must be a whole number of " + show(scale_us));
-  out = static_cast<std::uint32_t>(us / scale_us);
+  if (us.count() % unit.count() != 0) return InvalidArgument("must be a whole number of " + show(unit));
+  out = us;
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 // Errors carry no position; the loader prefixes file, line, column and key.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -19,11 +20,28 @@ Status GetString(const toml::node& n, std::string& out);
 Status GetBool(const toml::node& n, bool& out);
 // A size: an integer number of bytes, or a string "<n>B|KiB|MiB|GiB".
 Status GetSize(const toml::node& n, std::uint64_t& out);
-// A duration: a string "<n>us|ms|s", in microseconds.
-Status GetDurationUs(const toml::node& n, std::uint64_t& out);
-// A duration in [lo_us, hi_us], stored in `scale_us` units (1000: ms).
-Status GetDuration32(const toml::node& n, std::uint64_t lo_us, std::uint64_t hi_us,
-                     std::uint32_t scale_us, std::uint32_t& out);
+// A duration: a string "<n>us|ms|s", a whole number of at most nine digits.
+Status GetDuration(const toml::node& n, std::chrono::microseconds& out);
+// The same, into a field of coarser unit: seconds must be whole ("must be
+// whole seconds, e.g. \"300s\""); milliseconds drop a finer rest, and
+// refuse more than 2^32 - 1 of them.
+Status GetDuration(const toml::node& n, std::chrono::milliseconds& out);
+Status GetDuration(const toml::node& n, std::chrono::seconds& out);
+// A duration in [lo, hi] that is a whole number of `unit`.
+Status GetDurationIn(const toml::node& n, std::chrono::microseconds lo,
+                     std::chrono::microseconds hi, std::chrono::microseconds unit,
+                     std::chrono::microseconds& out);
+// GetDurationIn into a field whose unit is the whole-number unit.
+template <typename Rep, typename Period>
+Status GetDurationIn(const toml::node& n, std::chrono::microseconds lo,
+                     std::chrono::microseconds hi, std::chrono::duration<Rep, Period>& out) {
+  using Field = std::chrono::duration<Rep, Period>;
+  std::chrono::microseconds us{0};
+  SLUICE_RETURN_IF_ERROR(GetDurationIn(
+      n, lo, hi, std::chrono::duration_cast<std::chrono::microseconds>(Field(1)), us));
+  out = std::chrono::duration_cast<Field>(us);
+  return Status::Ok();
+}
 
 // A key of the top-level tables.
 struct KeySpec {

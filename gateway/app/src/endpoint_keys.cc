@@ -50,16 +50,16 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetU32(n, 0, 65535, c.endpoint.topic_alias_maximum); }},
     {{"endpoint.max_session_expiry", "duration"},
      [](Config& c, const toml::node& n) {
-       std::uint64_t us = 0;
-       SLUICE_RETURN_IF_ERROR(GetDurationUs(n, us));
-       if (us % 1000000 != 0) return InvalidArgument("must be whole seconds, e.g. \"3600s\"");
-       if (us / 1000000 > UINT32_MAX) return InvalidArgument("duration too long");
-       c.endpoint.max_session_expiry_s = static_cast<std::uint32_t>(us / 1000000);
+       std::chrono::microseconds us{0};
+       SLUICE_RETURN_IF_ERROR(GetDuration(n, us));
+       if (us.count() % 1000000 != 0) return InvalidArgument("must be whole seconds, e.g. \"3600s\"");
+       c.endpoint.max_session_expiry = std::chrono::duration_cast<std::chrono::seconds>(us);
        return Status::Ok();
      }},
     {{"endpoint.connect_timeout", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 100000, 600000000, 1000, c.endpoint.connect_timeout_ms);
+       return GetDurationIn(n, std::chrono::milliseconds(100), std::chrono::seconds(600),
+                            c.endpoint.connect_timeout);
      }},
 };
 

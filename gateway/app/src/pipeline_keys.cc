@@ -34,7 +34,8 @@ const KeySpec kPipelineKeys[] = {
      }},
     {{"pipeline.batch_linger", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 0, 1'000'000, 1, c.pipeline.batch_linger_us);
+       return GetDurationIn(n, std::chrono::microseconds(0), std::chrono::seconds(1),
+                            c.pipeline.batch_linger);
      }},
     {{"pipeline.max_inflight_batches", "integer"},
      [](Config& c, const toml::node& n) {
@@ -42,11 +43,13 @@ const KeySpec kPipelineKeys[] = {
      }},
     {{"pipeline.pressure_poll", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 1000, 1'000'000, 1, c.pipeline.pressure_poll_us);
+       return GetDurationIn(n, std::chrono::milliseconds(1), std::chrono::seconds(1),
+                            c.pipeline.pressure_poll);
      }},
     {{"pipeline.slow_delay", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 0, 1'000'000, 1, c.pipeline.slow_delay_us);
+       return GetDurationIn(n, std::chrono::microseconds(0), std::chrono::seconds(1),
+                            c.pipeline.slow_delay);
      }},
     {{"pipeline.slow_queue_percent", "integer"},
      [](Config& c, const toml::node& n) { return U32(n, 1, 100, c.pipeline.slow_queue_pct); }},

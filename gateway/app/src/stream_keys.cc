@@ -41,7 +41,8 @@ const KeySpec kKeys[] = {
      [](Config& c, const toml::node& n) { return GetString(n, c.stream.kafka.compression); }},
     {{"stream.kafka.linger", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 0, 10'000'000, 1000, c.stream.kafka.linger_ms);
+       return GetDurationIn(n, std::chrono::microseconds(0), std::chrono::seconds(10),
+                            c.stream.kafka.linger);
      }},
     {{"stream.kafka.max_unconfirmed_records", "integer"},
      [](Config& c, const toml::node& n) {
@@ -52,7 +53,8 @@ const KeySpec kKeys[] = {
      }},
     {{"stream.kafka.position_interval", "duration"},
      [](Config& c, const toml::node& n) {
-       return GetDuration32(n, 10'000, 60'000'000, 1000, c.stream.kafka.position_interval_ms);
+       return GetDurationIn(n, std::chrono::milliseconds(10), std::chrono::seconds(60),
+                            c.stream.kafka.position_interval);
      }},
     {{"stream.kafka.backlog_disk", "size"},
      [](Config& c, const toml::node& n) { return GetSize(n, c.stream.backlog_disk_bytes); }},
@@ -93,8 +95,6 @@ Status FinishStreamConfig(Config& c) {
   if (Status s = k.Validate(); !s.ok()) {
     const std::string& m = s.message();
     std::string field = m.substr(0, m.find(':'));
-    if (field == "linger_ms") field = "linger";
-    if (field == "position_interval_ms") field = "position_interval";
     return InvalidArgument("stream.kafka." + field + ": " +
                            m.substr(std::min(m.size(), m.find(':') + 2)));
   }

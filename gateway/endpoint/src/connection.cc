@@ -18,6 +18,12 @@ namespace {
 constexpr std::size_t kInitialBuffer = 16 << 10;
 constexpr auto kBusyRetry = std::chrono::milliseconds(1);
 
+// The longest session expiry granted, as the protocol's 32-bit seconds.
+std::uint32_t MaxSessionExpiry(const EndpointOptions& o) {
+  return static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(o.max_session_expiry.count(), 0, UINT32_MAX));
+}
+
 std::uint64_t ContentHash(std::string_view topic, std::string_view payload) {
   const std::uint64_t a = std::hash<std::string_view>{}(topic);
   const std::uint64_t b = std::hash<std::string_view>{}(payload);
@@ -191,7 +197,7 @@ Connection::Step Connection::Dispatch(const mqtt::FrameHeader& h,
       if (!r.ok()) return ProtocolError(r.reason, r.what);
       if (disconnect_.session_expiry_s && session_ != nullptr) {
         session_->expiry_s =
-            std::min(*disconnect_.session_expiry_s, core_.options().max_session_expiry_s);
+            std::min(*disconnect_.session_expiry_s, MaxSessionExpiry(core_.options()));
       }
       closing_ = true;  // the client closes; nothing to send back
       FlushWrites();
@@ -258,9 +264,9 @@ Connection::Step Connection::HandleConnect(const mqtt::FrameHeader& h,
   }
   std::uint32_t expiry = 0;
   if (version_ == ProtocolVersion::kV5) {
-    expiry = std::min(connect_.session_expiry_s, opt.max_session_expiry_s);
+    expiry = std::min(connect_.session_expiry_s, MaxSessionExpiry(opt));
   } else if (!connect_.clean_start) {
-    expiry = opt.max_session_expiry_s;
+    expiry = MaxSessionExpiry(opt);
   }
   const auto attached = core_.AttachSession(this, client_id_, connect_.clean_start, expiry);
   if (attached.session == nullptr) {
@@ -460,7 +466,7 @@ void Connection::StopReading() {
 void Connection::Tick(std::int64_t now_ms) {
   if (finished_) return;
   if (!connected_) {
-    if (now_ms - started_ms_ > core_.options().connect_timeout_ms) {
+    if (now_ms - started_ms_ > core_.options().connect_timeout.count()) {
       core_.LogLimited("endpoint: " + peer() + " sent no CONNECT in time; closed");
       Finish();
     }

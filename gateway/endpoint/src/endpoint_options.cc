@@ -55,7 +55,8 @@ Status EndpointOptions::Validate() const {
     return InvalidArgument("max_packet_size: must be 1024 to 268435460 bytes");
   }
   if (topic_alias_maximum > 65535) return InvalidArgument("topic_alias_maximum: must be 0 to 65535");
-  if (connect_timeout_ms < 100 || connect_timeout_ms > 600000) {
+  if (connect_timeout < std::chrono::milliseconds(100) ||
+      connect_timeout > std::chrono::seconds(600)) {
     return InvalidArgument("connect_timeout: must be 100ms to 600s");
   }
   return Status::Ok();

@@ -26,7 +26,7 @@ Status MqttBrokerOptions::Validate() const {
   if (share_group.empty() || share_group.find_first_of("/+#") != std::string::npos) {
     return InvalidArgument("share_group: must be non-empty without '/', '+' or '#'");
   }
-  if (reconnect_min_ms > reconnect_max_ms) {
+  if (reconnect_min > reconnect_max) {
     return InvalidArgument("reconnect_min: must not exceed reconnect_max");
   }
   return Status::Ok();

@@ -133,14 +133,14 @@ Status PahoConnection::Start() {
 mqtt::connect_options PahoConnection::ConnectOptions() {
   mqtt::connect_options o;
   o.set_mqtt_version(PahoVersion(broker_.version));
-  o.set_keep_alive_interval(static_cast<int>(broker_.keep_alive_s));
-  o.set_connect_timeout(std::chrono::milliseconds(broker_.connect_timeout_ms));
+  o.set_keep_alive_interval(broker_.keep_alive);
+  o.set_connect_timeout(broker_.connect_timeout);
   o.set_automatic_reconnect(false);  // Supervise() reconnects, with jitter
   if (broker_.version == MqttVersion::kV5) {
     o.set_clean_start(broker_.clean_start);
     mqtt::properties props;
     props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                             static_cast<int>(broker_.session_expiry_s)));
+                             static_cast<int>(broker_.session_expiry.count())));
     props.add(mqtt::property(mqtt::property::RECEIVE_MAXIMUM,
                              static_cast<int>(broker_.receive_maximum)));
     o.set_properties(std::move(props));
@@ -249,8 +249,8 @@ Status PahoConnection::ConnectOnce() {
   bool session_present = false;
   try {
     auto tok = client_->connect(ConnectOptions());
-    if (!tok->wait_for(std::chrono::milliseconds(broker_.connect_timeout_ms + 1000))) {
-      return Unavailable("connect timed out after " + std::to_string(broker_.connect_timeout_ms) +
+    if (!tok->wait_for(broker_.connect_timeout + std::chrono::seconds(1))) {
+      return Unavailable("connect timed out after " + std::to_string(broker_.connect_timeout.count()) +
                          " ms");
     }
     session_present = tok->get_connect_response().is_session_present();
@@ -268,7 +268,7 @@ Status PahoConnection::ConnectOnce() {
         qos.push_back(s.qos);
       }
       auto sub = client_->subscribe(filters, qos);
-      if (!sub->wait_for(std::chrono::milliseconds(broker_.connect_timeout_ms))) {
+      if (!sub->wait_for(broker_.connect_timeout)) {
         return Unavailable("subscribe timed out");
       }
       if (broker_.version == MqttVersion::kV5) {
@@ -293,8 +293,8 @@ Status PahoConnection::ConnectOnce() {
 
 std::chrono::milliseconds PahoConnection::NextBackoff() {
   using std::chrono::milliseconds;
-  backoff_ = backoff_.count() == 0 ? milliseconds(broker_.reconnect_min_ms)
-                                   : std::min(backoff_ * 2, milliseconds(broker_.reconnect_max_ms));
+  backoff_ = backoff_.count() == 0 ? broker_.reconnect_min
+                                   : std::min(backoff_ * 2, broker_.reconnect_max);
   // Full jitter over the upper half: spreads reconnect storms of many boxes.
   std::uniform_int_distribution<std::int64_t> d(backoff_.count() / 2, backoff_.count());
   return milliseconds(d(rng_));

@@ -75,7 +75,7 @@ class PipelineImpl final : public Pipeline {
         rules_(std::move(rules)),
         cache_(store),
         pressure_(store, limits.disk_slow_bytes, options.slow_queue_pct,
-                  std::chrono::microseconds(options.pressure_poll_us),
+                  options.pressure_poll,
                   [this] { return QueueFillPct(); }) {
     env_.options = options;
     env_.max_value_bytes = limits.max_value_bytes;
@@ -111,7 +111,7 @@ class PipelineImpl final : public Pipeline {
       const auto t0 = std::chrono::steady_clock::now();
       if (auto shed = MaybeShed(m, level)) return *shed;
       if (level == PressureLevel::kSlow) {
-        std::this_thread::sleep_for(std::chrono::microseconds(options_.slow_delay_us));
+        std::this_thread::sleep_for(options_.slow_delay);
       }
       while (pressure_.level() == PressureLevel::kStop) {
         if (auto shed = MaybeShed(m, PressureLevel::kStop)) return *shed;

@@ -45,7 +45,7 @@ Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::u
       index_(index),
       queue_(std::make_shared<BoundedQueue<InboundMessage>>(env.options.queue_capacity)),
       batch_(env.options.batch_max_records, env.max_batch_bytes,
-             std::chrono::microseconds(env.options.batch_linger_us)),
+             env.options.batch_linger),
       series_(env.cache) {}
 
 Shard::~Shard() {

@@ -49,12 +49,12 @@ struct Options {
   // Bounds: 1 MiB .. 4 GiB, a multiple of 4096. Default: 64 MiB.
   std::uint64_t wal_file_size = 64ull << 20;
 
-  // Longest an append waits for others to share its sync, microseconds.
+  // Longest an append waits for others to share its sync.
   // 0: the commit thread takes whatever is queued as soon as it is free, so
   // groups still form while a sync is in flight and a lone writer never
   // waits (measured: p50 155 us instead of 1.3 ms for one writer, the same
-  // throughput under concurrency). Bounds: 0 .. 100000. Default: 0.
-  std::uint32_t wal_max_commit_delay_us = 0;
+  // throughput under concurrency). Bounds: 0 .. 100 ms. Default: 0.
+  std::chrono::microseconds wal_max_commit_delay{0};
 
   // A commit group is synced as soon as it holds this many bytes.
   // Bounds: 4 KiB .. wal_file_size / 4. Default: 1 MiB.
@@ -66,9 +66,9 @@ struct Options {
   std::uint64_t block_size = 1ull << 20;
 
   // An open block older than this is written even if not full, so that a
-  // slow partition does not hold write-ahead log space for long, seconds.
-  // Bounds: 1 .. 3600. Default: 30.
-  std::uint32_t block_max_age_s = 30;
+  // slow partition does not hold write-ahead log space for long.
+  // Bounds: 1 s .. 1 h. Default: 30 s.
+  std::chrono::seconds block_max_age{30};
 
   // DRAM for open blocks and for blocks waiting to be written, bytes; past
   // it the largest open block is written early, and appends wait for the
@@ -79,43 +79,43 @@ struct Options {
   // 64 GiB, a multiple of 4096. Default: 256 MiB.
   std::uint64_t segment_size = 256ull << 20;
 
-  // Length of a partition's time window, seconds. Bounds: 60 .. 86400.
-  // Default: 3600 (1 h). Fixed when the store is created (see store/README.md).
-  std::uint32_t partition_window_s = 3600;
+  // Length of a partition's time window. Bounds: 1 min .. 1 day.
+  // Default: 1 h. Fixed when the store is created (see store/README.md).
+  std::chrono::seconds partition_window{3600};
 
   // Shards per window: a series goes to shard hash(id) % shards.
   // Bounds: 1 .. 256. Default: 8. Fixed when the store is created.
   std::uint32_t partition_shards = 8;
 
-  // How long after its window ends a partition still takes records, seconds;
-  // later ones go to the late partition of the current window, and the
-  // partition is sealed. Bounds: 0 .. partition_window_s. Default: 300.
-  std::uint32_t late_grace_s = 300;
+  // How long after its window ends a partition still takes records; later
+  // ones go to the late partition of the current window, and the partition
+  // is sealed. Bounds: 0 .. partition_window. Default: 5 min.
+  std::chrono::seconds late_grace{300};
 
   // Disk space the store may use (segments plus write-ahead log), bytes.
   // 0: no budget beyond the file system's free space. Otherwise at least
   // 8 * segment_size + 16 * wal_file_size. Default: 0.
-  std::uint64_t disk_budget_bytes = 0;
+  std::uint64_t disk_budget = 0;
 
   // At this share of the budget the store reclaims synced partitions
   // (oldest first), then offers sealed unsynced ones to the eviction hook,
   // and refuses appends (NoSpace) until usage is below the low watermark.
   // Percent, bounds: low 1 .. 99, high low+1 .. 100. Defaults: 90 and 75.
-  std::uint32_t disk_high_watermark_pct = 90;
-  std::uint32_t disk_low_watermark_pct = 75;
+  std::uint32_t disk_high_watermark = 90;
+  std::uint32_t disk_low_watermark = 75;
 
   // Free space on the store's file system (as a service user sees it)
   // below which the store warns: pressure().low_space, a readiness warning,
   // before appends start failing with ENOSPC. Percent of the file system,
   // bounds 0 (off) .. 50. Default: 5.
-  std::uint32_t free_space_warning_pct = 5;
+  std::uint32_t free_space_warning = 5;
 
   // Bytes kept aside in <dir>/reserve (a preallocated, synced ballast file)
   // so that marking partitions synced and reclaiming them, the writes that
   // free space, still succeed on a full disk: the store gives the reserve up
   // when one of them meets ENOSPC, and takes it back once space returns.
   // Bounds: 0 (none) .. 64 MiB. Default: 1 MiB.
-  std::uint64_t reserve_bytes = 1ull << 20;
+  std::uint64_t reserve = 1ull << 20;
 
   // The index checkpoint (<dir>/index.ckpt): Open reads a small part of it
   // and the segments written after it, resumes appends, and loads the rest
@@ -124,7 +124,7 @@ struct Options {
   // written since the last one (or a partition window passed with any),
   // and at Close. 0: none; every Open scans every segment.
   // Bounds: 0, or 1 MiB .. 64 GiB. Default: 64 MiB.
-  std::uint64_t index_checkpoint_bytes = 64ull << 20;
+  std::uint64_t index_checkpoint = 64ull << 20;
 
   // Largest bytes value accepted in a record, bytes.
   // Bounds: 1 .. 1 MiB. Default: 64 KiB.
@@ -145,7 +145,8 @@ struct Options {
   std::uint64_t cursor_memory_bytes = 32ull << 20;
 
   // Returns InvalidArgument on the first violation; the message starts with
-  // the field's name ("dir: must be an absolute path ...").
+  // the field's name, which is also its configuration key under [store]
+  // ("dir: must be an absolute path ...").
   Status Validate() const;
 };
 

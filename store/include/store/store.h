@@ -121,7 +121,7 @@ struct StorePressure {
   // The store's file system, as a service user sees it (0 and 0: unknown).
   std::uint64_t fs_free_bytes = 0;
   std::uint64_t fs_total_bytes = 0;
-  // Free space under Options::free_space_warning_pct: appends still work.
+  // Free space under Options::free_space_warning: appends still work.
   bool low_space = false;
 };
 

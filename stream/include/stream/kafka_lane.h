@@ -23,6 +23,7 @@
 // public ones).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,16 +57,16 @@ struct KafkaLaneOptions {
   // "zstd", "lz4" or "none". Default: "zstd".
   std::string compression = "zstd";
   // librdkafka's linger.ms; for protobuf_batch also how long records of one
-  // series are gathered into one message, ms. Bounds: 0 .. 10000.
-  // Default: 5.
-  std::uint32_t linger_ms = 5;
+  // series are gathered into one message. Bounds: 0 .. 10 s.
+  // Default: 5 ms.
+  std::chrono::milliseconds linger{5};
   // Records sent but not yet confirmed to the cursor; reading stops here
   // until delivery reports catch up. The duplicate bound after a crash.
   // Bounds: 1000 .. 10000000. Default: 200000.
   std::uint64_t max_unconfirmed_records = 200000;
-  // Longest the confirmed position waits to be written, ms. Bounds:
-  // 10 .. 60000. Default: 200.
-  std::uint32_t position_interval_ms = 200;
+  // Longest the confirmed position waits to be written. Bounds:
+  // 10 ms .. 60 s. Default: 200 ms.
+  std::chrono::milliseconds position_interval{200};
   // Passed to librdkafka as they are (security.protocol, sasl.*, ssl.*,
   // and so on). The lane's own settings (enable.idempotence, acks) cannot be
   // weakened. Default: none.

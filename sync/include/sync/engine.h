@@ -25,6 +25,7 @@
 //    write of a run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -60,13 +61,13 @@ struct SyncEngineOptions {
   std::string site;
   // Key prefix before "site=...", e.g. "raw"; may be empty. Default: empty.
   std::string key_prefix;
-  // The store's partition window, seconds, recorded in each object. 0:
-  // unknown (objects say so). Default: 0.
-  std::uint32_t partition_window_s = 0;
+  // The store's partition window, recorded in each object. 0: unknown
+  // (objects say so). Default: 0.
+  std::chrono::seconds partition_window{0};
 
-  // How often the store is asked for sealed partitions, ms (Kick() asks at
-  // once). Bounds: 10 .. 600000. Default: 1000.
-  std::uint32_t poll_interval_ms = 1000;
+  // How often the store is asked for sealed partitions (Kick() asks at
+  // once). Bounds: 10 ms .. 10 min. Default: 1 s.
+  std::chrono::milliseconds poll_interval{1000};
 
   // Workers per lane. The live lane takes the newest sealed partitions first,
   // the backfill lane the oldest first; their sum is the concurrency limit.
@@ -78,31 +79,31 @@ struct SyncEngineOptions {
   // which each chunk of an object takes its size as the sink sends it
   // (PutRequest::pace), so a failed attempt spends only what went out.
   // 0: unlimited. Default: 0.
-  std::uint64_t bandwidth_bytes_per_s = 0;
+  std::uint64_t bandwidth = 0;
   // Token bucket capacity, bytes: what may go out at once after a quiet
-  // period. 0: one second's worth of bandwidth_bytes_per_s. Default: 0.
-  std::uint64_t bandwidth_burst_bytes = 0;
+  // period. 0: one second's worth of bandwidth. Default: 0.
+  std::uint64_t bandwidth_burst = 0;
 
   // Retryable errors (IsRetryable) wait a full-jitter delay, uniform in
-  // [0, min(cap, base * 2^(n-1))] after the n-th consecutive failure, ms.
-  // Bounds: base 1 .. 600000, cap base .. 86400000. Defaults: 500 and 300000.
-  std::uint32_t retry_base_ms = 500;
-  std::uint32_t retry_cap_ms = 300'000;
+  // [0, min(cap, base * 2^(n-1))] after the n-th consecutive failure.
+  // Bounds: base 1 ms .. 10 min, cap base .. 1 day. Defaults: 500 ms and 5 min.
+  std::chrono::milliseconds retry_base{500};
+  std::chrono::milliseconds retry_cap{300'000};
 
   // A partition whose upload failed permanently (not IsRetryable: wrong
   // credentials, missing bucket, a different object under its key, a corrupt
-  // local partition) is parked this long before it is tried again, s.
-  // Bounds: 1 .. 604800. Default: 3600.
-  std::uint32_t permanent_cooldown_s = 3600;
+  // local partition) is parked this long before it is tried again.
+  // Bounds: 1 s .. 7 days. Default: 1 h.
+  std::chrono::seconds permanent_cooldown{3600};
 
   // An attempt (one Sink::Put) still running after this long is stuck: counted, visible in
   // health, and its worker goes on with other partitions on a fresh sink.
   // The stuck call itself cannot be cancelled (Sink has no cancel); the
   // partition is retried when it returns (the S3 sink's low-speed limit ends
   // a stalled transfer). Measured on the steady clock, not the context's
-  // clock: it bounds a real blocking call. ms. Bounds: 10 .. 86400000.
-  // Default: 900000 (15 min).
-  std::uint32_t attempt_timeout_ms = 900'000;
+  // clock: it bounds a real blocking call. Bounds: 10 ms .. 1 day.
+  // Default: 15 min.
+  std::chrono::milliseconds attempt_timeout{900'000};
 
   // Which format objects take. Default: kSlp.
   ObjectFormat format = ObjectFormat::kSlp;
@@ -120,14 +121,14 @@ struct SyncEngineOptions {
   // Completeness watermarks (sync/watermark.h, docs/sync.md): how often T is
   // computed and, when it or the counts changed, written to the sink under
   // <key_prefix>/_watermarks/site=<site>/gateway=<id>.json. Steady clock,
-  // like attempt_timeout_ms. s. 0: no watermarks. Bounds: 0 .. 86400.
-  // Default: 60.
-  std::uint32_t watermark_interval_s = 60;
+  // like attempt_timeout. 0: no watermarks. Bounds: 0 .. 1 day.
+  // Default: 1 min.
+  std::chrono::seconds watermark_interval{60};
   // T stays at least this far behind the wall clock: when nothing is
   // pending T advances to wall clock minus this, and records stamped ahead
-  // of the gateway's clock do not carry T into the future. s. Bounds:
-  // 0 .. 86400. Default: 60.
-  std::uint32_t watermark_min_lag_s = 60;
+  // of the gateway's clock do not carry T into the future. Bounds:
+  // 0 .. 1 day. Default: 1 min.
+  std::chrono::seconds watermark_min_lag{60};
   // Where T and the counts are saved (the watermark document, replaced
   // atomically), e.g. in the store's directory. Empty: not saved locally;
   // then only the upstream object keeps T from regressing after a restart.
@@ -145,7 +146,7 @@ struct SyncLaneHealth {
   std::uint64_t already_identical = 0;   // of those, the sink already held them
   std::uint64_t retries = 0;             // attempts that failed retryably
   std::uint64_t permanent_failures = 0;  // attempts that failed permanently (parked)
-  std::uint64_t stuck_attempts = 0;      // attempts that overran attempt_timeout_ms
+  std::uint64_t stuck_attempts = 0;      // attempts that overran attempt_timeout
   std::uint32_t in_flight = 0;           // attempts running now
 };
 
@@ -196,7 +197,7 @@ struct SyncHealth {
 enum class UploadState : std::uint8_t {
   kWaiting = 1,    // due, or backing off after a retryable failure
   kUploading = 2,  // an attempt is running (or stuck: see SyncHealth::last_stuck)
-  kParked = 3,     // failed permanently; tried again after permanent_cooldown_s
+  kParked = 3,     // failed permanently; tried again after permanent_cooldown
 };
 const char* UploadStateName(UploadState state);  // "waiting", "uploading", "parked"
 
@@ -246,13 +247,13 @@ class SyncEngine {
   virtual void Kick() = 0;
   virtual SyncHealth health() const = 0;
   // The sealed partitions the engine knows, by id: those seen at its last
-  // look at the store (every poll_interval_ms, or Kick()) and those in
+  // look at the store (every poll_interval, or Kick()) and those in
   // flight. A partition sealed since is not in it yet; a synced one is gone.
   // Thread-safe; one pass over the engine's queue under its lock, no store
   // access: cheap enough for every admin request.
   virtual std::map<store::PartitionId, PartitionUpload> UploadStates() const = 0;
   // Computes T and writes the watermark now, on the caller's thread, as the
-  // engine does every watermark_interval_s (tests, tools). Nothing is
+  // engine does every watermark_interval (tests, tools). Nothing is
   // written when T and the counts are what was written last. Unsupported
   // when watermarks are off.
   virtual Status WriteWatermark() = 0;

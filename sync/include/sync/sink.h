@@ -23,6 +23,7 @@
 // may run concurrently, also against the same bucket or directory.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -199,14 +200,14 @@ struct S3SinkOptions {
   // accessible by group or others. Empty: AWS_ACCESS_KEY_ID and
   // AWS_SECRET_ACCESS_KEY from the environment. Default: empty.
   std::string credentials_file;
-  // TCP (and TLS) connect timeout, ms. Default: 10000. Bounds: 100..300000.
-  std::uint32_t connect_timeout_ms = 10'000;
-  // A transfer slower than this many bytes/s for low_speed_time_s seconds is
+  // TCP (and TLS) connect timeout. Default: 10 s. Bounds: 100 ms .. 5 min.
+  std::chrono::milliseconds connect_timeout{10'000};
+  // A transfer slower than this many bytes/s for low_speed_time is
   // treated as stuck and aborted with kUnavailable. This, not a total
   // timeout, bounds an upload: a large object on a slow link may take long.
   // Default: 1024 B/s for 60 s. Bounds: limit >= 1, time 1..3600.
   std::uint32_t low_speed_limit_bytes_per_s = 1024;
-  std::uint32_t low_speed_time_s = 60;
+  std::chrono::seconds low_speed_time{60};
   // Objects of at least this many bytes go up as a multipart upload.
   // Default: 64 MiB. Bounds: >= 5 MiB (S3's minimum part size).
   std::uint64_t multipart_threshold_bytes = 64ull << 20;

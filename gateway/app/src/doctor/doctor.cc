@@ -27,8 +27,8 @@ int RunDoctor(const Config& config) {
   results.push_back(CheckODirect(probe));
   const bool o_direct = results.back().level == Level::kPass;
   results.push_back(CheckPersistentMemory("/dev", config.store));
-  results.push_back(CheckDiskSpace(dir, config.store.disk_budget_bytes));
-  results.push_back(CheckFileSystem(dir, config.store.free_space_warning_pct));
+  results.push_back(CheckDiskSpace(dir, config.store.disk_budget));
+  results.push_back(CheckFileSystem(dir, config.store.free_space_warning));
   // Probes write to the store's file system only when it accepts O_DIRECT;
   // otherwise their numbers would describe the page cache.
   if (o_direct) {

@@ -194,7 +194,7 @@ std::vector<CheckResult> CheckUpstream(const SyncConfig& sync, int timeout_ms) {
   if (out.back().level != Level::kPass) return out;
   sync::S3SinkOptions s3 = sync.s3;
   s3.key_prefix = sync.engine.key_prefix;
-  s3.connect_timeout_ms = static_cast<std::uint32_t>(std::max(timeout_ms, 100));
+  s3.connect_timeout = std::chrono::milliseconds(std::max(timeout_ms, 100));
   auto sink = sync::OpenS3Sink(s3);
   if (!sink.ok()) {
     out.push_back({Level::kWarn, "upstream-auth", "no credentials to try: " + sink.status().message()});

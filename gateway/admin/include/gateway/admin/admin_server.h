@@ -34,6 +34,7 @@
 // saying to use https://, and the connection closed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -57,9 +58,9 @@ struct AdminOptions {
   // a loopback address. Empty: no token (loopback only). Default: empty.
   std::string token_file;
   // /healthz turns 503 when sealed partitions wait and no upload was
-  // confirmed for this long, s; 0: never. Used by the App, not the server.
-  // Bounds: 0, or 60 .. 2592000 (30 days). Default: 3600.
-  std::uint32_t sync_stuck_after_s = 3600;
+  // confirmed for this long; 0: never. Used by the App, not the server.
+  // Bounds: 0, or 1 min .. 30 days. Default: 1 h.
+  std::chrono::seconds sync_stuck_after{3600};
   // HTTPS: both set, the port speaks TLS 1.2 or later only. PEM files: the
   // certificate chain (server certificate first) and its private key, read
   // once by Start. Both empty: plain HTTP. Defaults: empty.

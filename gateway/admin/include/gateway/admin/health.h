@@ -5,6 +5,7 @@
 // space only ever affects readiness (/readyz) and warnings.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -13,10 +14,10 @@
 namespace sluice::gateway::admin {
 
 // Empty while sync is fine; else why it is stuck: it runs, sealed
-// partitions wait, and no upload was confirmed for `stuck_after_s` (counted
+// partitions wait, and no upload was confirmed for `stuck_after` (counted
 // from the last success, or from `start_wall_ns` when there was none).
-// `stuck_after_s` 0: never stuck. Wall clock, ns since the epoch.
-std::string SyncStuckReason(const sync::SyncHealth& health, std::uint32_t stuck_after_s,
+// `stuck_after` 0: never stuck. Wall clock, ns since the epoch.
+std::string SyncStuckReason(const sync::SyncHealth& health, std::chrono::seconds stuck_after,
                             std::int64_t start_wall_ns, std::int64_t now_wall_ns);
 
 // A signed wall-clock step for people: "+365d", "-3s", "+2h05m".

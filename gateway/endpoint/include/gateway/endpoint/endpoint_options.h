@@ -3,6 +3,7 @@
 // Filled by the config loader from `[endpoint]` (docs/config.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -54,13 +55,13 @@ struct EndpointOptions {
   std::uint32_t max_packet_size = 1u << 20;
   // Topic aliases a client may define (MQTT 5). Default: 64. 0 to 65535.
   std::uint32_t topic_alias_maximum = 64;
-  // Longest session expiry granted, seconds: MQTT 5 clients ask for theirs
-  // (capped here); 3.1.1 clients with clean session 0 get this.
-  // Default: 3600. 0 to 4294967295.
-  std::uint32_t max_session_expiry_s = 3600;
-  // A connection that sends no CONNECT within this long is closed,
-  // milliseconds. Default: 10000. 100 to 600000.
-  std::uint32_t connect_timeout_ms = 10000;
+  // Longest session expiry granted: MQTT 5 clients ask for theirs (capped
+  // here); 3.1.1 clients with clean session 0 get this. Default: 1 h.
+  // 0 to 4294967295 s (the protocol's field).
+  std::chrono::seconds max_session_expiry{3600};
+  // A connection that sends no CONNECT within this long is closed.
+  // Default: 10 s. 100 ms to 10 min.
+  std::chrono::milliseconds connect_timeout{10000};
 
   bool tls() const { return !tls_cert_file.empty() || !tls_key_file.empty(); }
   // True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; false for anything

@@ -3,6 +3,7 @@
 // run there, so a running front-end never meets a bad broker entry.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,19 +36,19 @@ struct MqttBrokerOptions {
   // Subscription QoS for every rule filter. Default: 1. 0 to 2.
   std::uint32_t qos = 1;
   // Persistent session: clean start off, and (MQTT 5) this session expiry,
-  // seconds, so the broker queues QoS 1/2 messages while Sluice is away.
-  // 0 with clean_start=true gives a throwaway session. Default: 86400.
-  std::uint32_t session_expiry_s = 86400;
+  // so the broker queues QoS 1/2 messages while Sluice is away. 0 with
+  // clean_start=true gives a throwaway session. Default: 1 day.
+  std::chrono::seconds session_expiry{86400};
   bool clean_start = false;  // Default: false (keep the session).
-  std::uint32_t keep_alive_s = 30;  // Default: 30. 5 to 3600.
+  std::chrono::seconds keep_alive{30};  // Default: 30 s. 5 s to 1 h.
   // MQTT 5 receive maximum sent in CONNECT: QoS 1/2 messages the broker may
   // have in flight to one connection. Default: 64. 1 to 65535.
   std::uint32_t receive_maximum = 64;
   // Reconnect backoff: doubles from min to max, each wait drawn uniformly
   // from [wait/2, wait] (jitter). Defaults: 100 ms, 30 s.
-  std::uint32_t reconnect_min_ms = 100;
-  std::uint32_t reconnect_max_ms = 30000;
-  std::uint32_t connect_timeout_ms = 10000;  // Default: 10 s.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{30000};
+  std::chrono::milliseconds connect_timeout{10000};  // Default: 10 s.
 
   // InvalidArgument naming the field ("uri: ...") on the first violation.
   Status Validate() const;

@@ -7,8 +7,8 @@
 //     max_inflight_batches waiting for their ticket per shard)
 //
 // Backpressure: a controller samples the store's pressure(), the queue fill
-// and any extra sources every pressure_poll_us. kSlow delays each Offer by
-// slow_delay_us; kStop makes Offer wait until the pressure clears. A full
+// and any extra sources every pressure_poll. kSlow delays each Offer by
+// slow_delay; kStop makes Offer wait until the pressure clears. A full
 // shard queue makes Offer wait too. Offer runs on the MQTT client's receive
 // thread, so waiting there stops Paho from reading the socket: TCP flow
 // control and the broker's queue take the pressure.

@@ -3,6 +3,7 @@
 // Filled by the config loader from `[pipeline]` (docs/config.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "base/status.h"
@@ -29,17 +30,17 @@ struct PipelineOptions {
   // A batch is appended when it holds this many records... Default: 512.
   // 1 to 65536.
   std::uint32_t batch_max_records = 512;
-  // ...or when its first record has waited this long, microseconds.
-  // Default: 2000 (2 ms). At most 1 s.
-  std::uint32_t batch_linger_us = 2000;
+  // ...or when its first record has waited this long. Default: 2 ms.
+  // At most 1 s.
+  std::chrono::microseconds batch_linger{2000};
   // Appends per shard waiting for their durable ticket. Default: 2. 1 to 64.
   std::uint32_t max_inflight_batches = 2;
-  // How often pressure (store, queues, extra sources) is sampled,
-  // microseconds. Default: 10000 (10 ms). 1 ms to 1 s.
-  std::uint32_t pressure_poll_us = 10000;
-  // While slowed, each message is held this long before it is queued,
-  // microseconds. Default: 1000 (1 ms). At most 1 s.
-  std::uint32_t slow_delay_us = 1000;
+  // How often pressure (store, queues, extra sources) is sampled.
+  // Default: 10 ms. 1 ms to 1 s.
+  std::chrono::microseconds pressure_poll{10000};
+  // While slowed, each message is held this long before it is queued.
+  // Default: 1 ms. At most 1 s.
+  std::chrono::microseconds slow_delay{1000};
   // Queue fill, percent of capacity, at which the pipeline counts as slowed
   // (sheds QoS 0 under the shed policy). Default: 75. 1 to 100.
   std::uint32_t slow_queue_pct = 75;
