@@ -2,7 +2,7 @@
 // samples read at scrape time, rendered in the Prometheus text exposition
 // format (version 0.0.4).
 //
-//   MetricSet<StoreStats> m(registry, [&store] { return store.stats(); });
+//   MetricSet<StoreStats> m(&registry, [&store] { return store.stats(); });
 //   m.Counter("sluice_store_blocks_written_total", "Blocks written to segments.",
 //             [](const StoreStats& s) { return s.blocks_written; });
 //   m.Family("sluice_clock_jumps_total", MetricType::kCounter, "Clock steps, by direction.",
@@ -10,7 +10,7 @@
 //              out.Add(s.clock_jumps_forward, {"forward"});
 //              out.Add(s.clock_jumps_backward, {"backward"});
 //            });
-//   ...
+//   m.Register();       // once, after the last family
 //   registry.Render();  // what /metrics serves
 //
 // A family is its name, type, HELP text and label names; its samples come
