@@ -9,6 +9,7 @@ target_sources(sluice_sync PRIVATE
   src/engine_token_bucket.cc
   src/engine_uploader.cc
   src/engine_watermark.cc
+  src/sync_probe.cc
   # Completeness watermarks (sync/watermark.h): the document and the rule for T.
   src/watermark.cc
 )

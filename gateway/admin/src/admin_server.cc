@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/admin/admin_probe.h"
 #include "gateway/admin/admin_util.h"
 
 namespace sluice::gateway {
@@ -183,7 +184,7 @@ Reply Route(const ServerState& s, const http::request<http::string_body>& req) {
   Reply r;
   if (path == "/metrics") {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = h.metrics ? h.metrics() : "";
+    r.body = h.registry != nullptr ? h.registry->Render() : h.metrics ? h.metrics() : "";
   } else if (path == "/healthz") {
     const std::string why = h.unhealthy_reason ? h.unhealthy_reason() : "";
     r.status = why.empty() ? 200 : 503;
@@ -444,6 +445,7 @@ class AdminServerImpl final : public AdminServer {
                          ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    probe_ = std::make_unique<AdminProbe>(*this, state_.handlers.registry);
     Accept();
     thread_ = std::thread([this] { io_.run(); });
     return Status::Ok();
@@ -491,6 +493,7 @@ class AdminServerImpl final : public AdminServer {
   std::thread thread_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
+  std::unique_ptr<AdminProbe> probe_;  // destroyed first: its families read counters()
 };
 
 }  // namespace

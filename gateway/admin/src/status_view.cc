@@ -1,5 +1,6 @@
 // The text of `sluice status`: pure functions of two snapshots, so tests can
-// check it without a terminal or a gateway.
+// check it without a terminal or a gateway. It reads /v1/status through the
+// fields of status_schema.h, the description the App writes it by.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -10,9 +11,12 @@
 #include "base/civil_time.h"
 #include "gateway/admin/health.h"
 #include "gateway/admin/status.h"
+#include "gateway/admin/status_schema.h"
 
 namespace sluice::gateway::status {
 namespace {
+
+namespace f = status_schema;
 
 std::string Format(const char* fmt, double v) {
   char buf[64];
@@ -64,33 +68,33 @@ std::string Bar(double fraction, const RenderOptions& o) {
   return bar + "] " + Format("%5.1f%%", fraction * 100);
 }
 
-// Reads the status document by JSON pointer; absent fields read as zero or
-// empty, so a gateway one version older still draws.
+// Reads the status document through the schema's fields; absent fields
+// read as zero or empty, so a gateway one version older still draws.
 class Doc {
  public:
   explicit Doc(simdjson::dom::element root) : root_(root) {}
-  std::int64_t Int(const char* ptr) const {
+  std::int64_t Int(const StatusField& f) const {
     std::int64_t i = 0;
-    if (root_.at_pointer(ptr).get(i) == simdjson::SUCCESS) return i;
+    if (At(f).get(i) == simdjson::SUCCESS) return i;
     std::uint64_t u = 0;
-    if (root_.at_pointer(ptr).get(u) == simdjson::SUCCESS) return static_cast<std::int64_t>(u);
+    if (At(f).get(u) == simdjson::SUCCESS) return static_cast<std::int64_t>(u);
     return 0;
   }
-  double Num(const char* ptr) const { return static_cast<double>(Int(ptr)); }
-  bool Has(const char* ptr) const { return root_.at_pointer(ptr).error() == simdjson::SUCCESS; }
-  bool Bool(const char* ptr) const {
+  double Num(const StatusField& f) const { return static_cast<double>(Int(f)); }
+  bool Has(const StatusField& f) const { return At(f).error() == simdjson::SUCCESS; }
+  bool Bool(const StatusField& f) const {
     bool b = false;
-    return root_.at_pointer(ptr).get(b) == simdjson::SUCCESS && b;
+    return At(f).get(b) == simdjson::SUCCESS && b;
   }
-  std::string Str(const char* ptr) const {
+  std::string Str(const StatusField& f) const {
     std::string_view v;
-    if (root_.at_pointer(ptr).get(v) == simdjson::SUCCESS) return std::string(v);
+    if (At(f).get(v) == simdjson::SUCCESS) return std::string(v);
     return "";
   }
-  std::vector<std::string> Strs(const char* ptr) const {
+  std::vector<std::string> Strs(const StatusField& f) const {
     std::vector<std::string> out;
     simdjson::dom::array a;
-    if (root_.at_pointer(ptr).get(a) != simdjson::SUCCESS) return out;
+    if (At(f).get(a) != simdjson::SUCCESS) return out;
     for (auto e : a) {
       std::string_view v;
       if (e.get(v) == simdjson::SUCCESS) out.emplace_back(v);
@@ -99,6 +103,9 @@ class Doc {
   }
 
  private:
+  simdjson::simdjson_result<simdjson::dom::element> At(const StatusField& f) const {
+    return root_.at_pointer(f.pointer);
+  }
   simdjson::dom::element root_;
 };
 
@@ -175,15 +182,15 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
     out.push_back(h + text);
   };
 
-  out.push_back("sluice status: gateway " + d.Str("/gateway") + " at site " + d.Str("/site") +
-                "  (sluice " + d.Str("/version") + ", up " + Duration(d.Int("/uptime_s")) + ")  " +
+  out.push_back("sluice status: gateway " + d.Str(f::kGateway) + " at site " + d.Str(f::kSite) +
+                "  (sluice " + d.Str(f::kVersion) + ", up " + Duration(d.Int(f::kUptimeS)) + ")  " +
                 o.source);
-  add("board", d.Str("/board/profile") + " (" + d.Str("/board/reason") + ")");
+  add("board", d.Str(f::kBoardProfile) + " (" + d.Str(f::kBoardReason) + ")");
   std::string health =
-      d.Bool("/health/healthy") ? "healthy" : "UNHEALTHY: " + d.Str("/health/unhealthy_reason");
-  health += d.Bool("/health/ready") ? ", ready" : ", NOT READY: " + d.Str("/health/unready_reason");
+      d.Bool(f::kHealthHealthy) ? "healthy" : "UNHEALTHY: " + d.Str(f::kHealthUnhealthyReason);
+  health += d.Bool(f::kHealthReady) ? ", ready" : ", NOT READY: " + d.Str(f::kHealthUnreadyReason);
   add("health", health);
-  for (const auto& w : d.Strs("/health/warnings")) add("", "warning: " + w);
+  for (const auto& w : d.Strs(f::kHealthWarnings)) add("", "warning: " + w);
 
   // Rates over the interval between the snapshots.
   const double dt = before ? static_cast<double>(now.steady_ns - before->steady_ns) / 1e9 : 0;
@@ -193,7 +200,7 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
   };
   std::string ingest = rate("sluice_mqtt_messages_total") + " msg/s, " +
                        rate("sluice_records_stored_total") + " records/s stored, pressure " +
-                       d.Str("/ingest/pressure");
+                       d.Str(f::kIngestPressure);
   add("ingest", ingest);
   // Latency over the interval; with no acknowledgement in it, since start.
   const Snapshot* span = before;
@@ -202,30 +209,30 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
   if (!p50.empty()) {
     add("", "durable ack p50 " + p50 + ", p99 " + p99 + (span ? "" : " (since start)"));
   }
-  add("", Format("%.0f in, ", d.Num("/ingest/messages_in")) +
-              Format("%.0f records stored, ", d.Num("/ingest/records_stored")) +
-              Format("malformed %.0f, ", d.Num("/ingest/malformed")) +
-              Format("unmatched %.0f, ", d.Num("/ingest/unmatched")) +
-              Format("shed %.0f, ", d.Num("/ingest/shed")) +
-              Format("dropped %.0f", d.Num("/ingest/records_dropped")));
+  add("", Format("%.0f in, ", d.Num(f::kIngestMessagesIn)) +
+              Format("%.0f records stored, ", d.Num(f::kIngestRecordsStored)) +
+              Format("malformed %.0f, ", d.Num(f::kIngestMalformed)) +
+              Format("unmatched %.0f, ", d.Num(f::kIngestUnmatched)) +
+              Format("shed %.0f, ", d.Num(f::kIngestShed)) +
+              Format("dropped %.0f", d.Num(f::kIngestRecordsDropped)));
   std::string sources;
-  if (d.Int("/mqtt/configured") > 0) {
-    sources = Format("brokers %.0f", d.Num("/mqtt/connected")) +
-              Format("/%.0f connected", d.Num("/mqtt/configured")) +
-              Format(" (%.0f lost)", d.Num("/mqtt/connections_lost"));
+  if (d.Int(f::kMqttConfigured) > 0) {
+    sources = Format("brokers %.0f", d.Num(f::kMqttConnected)) +
+              Format("/%.0f connected", d.Num(f::kMqttConfigured)) +
+              Format(" (%.0f lost)", d.Num(f::kMqttConnectionsLost));
   } else {
     sources = "no brokers";
   }
-  sources += d.Bool("/endpoint/enabled")
-                 ? Format(", endpoint %.0f connections", d.Num("/endpoint/connections"))
+  sources += d.Bool(f::kEndpointEnabled)
+                 ? Format(", endpoint %.0f connections", d.Num(f::kEndpointConnections))
                  : ", endpoint off";
   add("sources", sources);
 
   // Store fill against its disk budget, and the file system under it.
-  const double used = d.Num("/store/disk_used_bytes"), budget = d.Num("/store/disk_budget_bytes");
+  const double used = d.Num(f::kStoreDiskUsedBytes), budget = d.Num(f::kStoreDiskBudgetBytes);
   std::string full;
-  if (d.Bool("/store/full")) {
-    const std::string why = d.Str("/store/full_reason");
+  if (d.Bool(f::kStoreFull)) {
+    const std::string why = d.Str(f::kStoreFullReason);
     full = ", FULL: appends refused" + (why.empty() ? "" : " (" + why + ")");
   }
   if (budget > 0) {
@@ -234,38 +241,38 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
   } else {
     add("store", Bytes(used) + " on disk, no disk budget" + full);
   }
-  const double fs_free = d.Num("/store/fs_free_bytes"), fs_total = d.Num("/store/fs_total_bytes");
+  const double fs_free = d.Num(f::kStoreFsFreeBytes), fs_total = d.Num(f::kStoreFsTotalBytes);
   if (fs_total > 0) {
     add("", "file system " + Bytes(fs_free) + " free of " + Bytes(fs_total) +
                 Format(" (%.1f%%)", 100 * fs_free / fs_total) +
-                (d.Bool("/store/low_space") ? ", LOW" : ""));
+                (d.Bool(f::kStoreLowSpace) ? ", LOW" : ""));
   }
   // Right after a restart from the index checkpoint: reads wait for the rest.
-  if (!d.Str("/store/recovery_path").empty() && !d.Bool("/store/index_ready")) {
+  if (!d.Str(f::kStoreRecoveryPath).empty() && !d.Bool(f::kStoreIndexReady)) {
     add("", "index of older partitions loading (restarted from the checkpoint; " +
-                Format("appends taken after %.0f ms", d.Num("/store/recovery_ms")) +
+                Format("appends taken after %.0f ms", d.Num(f::kStoreRecoveryMs)) +
                 "); reads wait for it");
   }
-  add("", "write buffer " + Bytes(d.Num("/store/write_buffer_bytes")) + ", segments " +
-              Bytes(d.Num("/store/segment_bytes")) + Format(", %.0f series", d.Num("/series")) +
-              ", " + d.Str("/write_buffer") + ", io " + d.Str("/io_engine"));
+  add("", "write buffer " + Bytes(d.Num(f::kStoreWriteBufferBytes)) + ", segments " +
+              Bytes(d.Num(f::kStoreSegmentBytes)) + Format(", %.0f series", d.Num(f::kSeries)) +
+              ", " + d.Str(f::kWriteBuffer) + ", io " + d.Str(f::kIoEngine));
 
   // Sync backlog: its share of the budget (or of what the store holds).
-  const double backlog = d.Num("/sync/backlog_bytes");
-  if (!d.Bool("/sync/running")) {
+  const double backlog = d.Num(f::kSyncBacklogBytes);
+  if (!d.Bool(f::kSyncRunning)) {
     add("sync", "off (sync.sink = \"none\"): sealed partitions stay on this box");
   } else {
     const double base = budget > 0 ? budget : used;
     add("sync", Bar(base > 0 ? backlog / base : 0, o) + "  backlog " + Bytes(backlog) + " in " +
-                    Format("%.0f partitions", d.Num("/sync/backlog_partitions")) +
-                    (d.Int("/sync/backlog_partitions") > 0
-                         ? ", oldest " + Duration(d.Int("/sync/oldest_unsynced_age_s"))
+                    Format("%.0f partitions", d.Num(f::kSyncBacklogPartitions)) +
+                    (d.Int(f::kSyncBacklogPartitions) > 0
+                         ? ", oldest " + Duration(d.Int(f::kSyncOldestUnsyncedAgeS))
                          : "") +
                     (budget > 0 ? " (of budget)" : " (of store)"));
-    const std::int64_t last_ok = d.Int("/sync/last_success_ns");
-    const std::int64_t now_ns = d.Int("/now_ns");
-    add("", Format("uploaded %.0f objects, ", d.Num("/sync/uploaded_objects")) +
-                Bytes(d.Num("/sync/uploaded_bytes")) + ", " +
+    const std::int64_t last_ok = d.Int(f::kSyncLastSuccessNs);
+    const std::int64_t now_ns = d.Int(f::kNowNs);
+    add("", Format("uploaded %.0f objects, ", d.Num(f::kSyncUploadedObjects)) +
+                Bytes(d.Num(f::kSyncUploadedBytes)) + ", " +
                 (before && dt > 0 ? Bytes((SumOf(now, "sluice_sync_uploaded_bytes_total") -
                                            SumOf(*before, "sluice_sync_uploaded_bytes_total")) /
                                           dt) +
@@ -274,72 +281,76 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
                 ", last success " +
                 (last_ok > 0 ? Duration((now_ns - last_ok) / 1'000'000'000) + " ago" : "never"));
     // Completeness: data before T is upstream (docs/sync.md).
-    const std::int64_t t = d.Int("/sync/watermark_ns");
-    const std::string late = Format(", %.0f late records", d.Num("/sync/watermark_late_records"));
-    if (!d.Has("/sync/watermark_interval_s")) {
+    const std::int64_t t = d.Int(f::kSyncWatermarkNs);
+    const std::string late = Format(", %.0f late records", d.Num(f::kSyncWatermarkLateRecords));
+    if (!d.Has(f::kSyncWatermarkIntervalS)) {
       // A gateway without watermarks: nothing to say.
-    } else if (d.Int("/sync/watermark_interval_s") == 0) {
+    } else if (d.Int(f::kSyncWatermarkIntervalS) == 0) {
       add("", "watermark off (sync.watermark_interval = \"0s\")");
-    } else if (d.Int("/sync/watermark_written_ns") == 0) {
+    } else if (d.Int(f::kSyncWatermarkWrittenNs) == 0) {
       add("", "watermark not written yet" + late);
     } else {
       add("", "complete up to " +
                   FormatRfc3339(t / 1'000'000'000 * 1'000'000'000, Rfc3339Precision::kSeconds) +
-                  " (lag " + Duration(d.Int("/sync/watermark_lag_s")) + ")" + late);
+                  " (lag " + Duration(d.Int(f::kSyncWatermarkLagS)) + ")" + late);
     }
-    if (!d.Str("/sync/watermark_error").empty()) {
-      add("", "watermark: " + d.Str("/sync/watermark_error"));
+    if (!d.Str(f::kSyncWatermarkError).empty()) {
+      add("", "watermark: " + d.Str(f::kSyncWatermarkError));
     }
   }
   // The stream lane to Kafka, when configured.
-  if (d.Has("/stream/running")) {
-    add("stream", std::string(d.Bool("/stream/running") ? "" : "stopped, ") + "topic " +
-                      d.Str("/stream/topic") + " (" + d.Str("/stream/format") + ")" +
-                      Format(", delivered %.0f records", d.Num("/stream/records_delivered")) +
-                      Format(", p99 %.0f ms", d.Num("/stream/latency_p99_us") / 1000));
-    add("", Format("backlog %.0f records, ", d.Num("/stream/backlog_records")) +
-                Bytes(d.Num("/stream/backlog_bytes")) +
-                (d.Int("/stream/backlog_records") > 0
-                     ? ", oldest " + Duration(d.Int("/stream/oldest_age_s"))
+  if (d.Has(f::kStreamRunning)) {
+    add("stream", std::string(d.Bool(f::kStreamRunning) ? "" : "stopped, ") + "topic " +
+                      d.Str(f::kStreamTopic) + " (" + d.Str(f::kStreamFormat) + ")" +
+                      Format(", delivered %.0f records", d.Num(f::kStreamRecordsDelivered)) +
+                      Format(", p99 %.0f ms", d.Num(f::kStreamLatencyP99Us) / 1000));
+    add("", Format("backlog %.0f records, ", d.Num(f::kStreamBacklogRecords)) +
+                Bytes(d.Num(f::kStreamBacklogBytes)) +
+                (d.Int(f::kStreamBacklogRecords) > 0
+                     ? ", oldest " + Duration(d.Int(f::kStreamOldestAgeS))
                      : "") +
-                Format(", lost %.0f", d.Num("/stream/lost_records")) +
-                Format(", delivery errors %.0f", d.Num("/stream/delivery_errors_total")) +
-                (d.Num("/stream/spilled_batches") > 0
-                     ? Format(", %.0f batches copied to the spill log", d.Num("/stream/spilled_batches"))
+                Format(", lost %.0f", d.Num(f::kStreamLostRecords)) +
+                Format(", delivery errors %.0f", d.Num(f::kStreamDeliveryErrorsTotal)) +
+                (d.Num(f::kStreamSpilledBatches) > 0
+                     ? Format(", %.0f batches copied to the spill log",
+                              d.Num(f::kStreamSpilledBatches))
                      : "") +
-                (d.Bool("/stream/brokers_down") ? ", ALL BROKERS DOWN" : ""));
-    if (!d.Str("/stream/auth_error").empty()) add("", "AUTH: " + d.Str("/stream/auth_error"));
-    else if (!d.Str("/stream/last_error").empty()) add("", "last error: " + d.Str("/stream/last_error"));
+                (d.Bool(f::kStreamBrokersDown) ? ", ALL BROKERS DOWN" : ""));
+    if (!d.Str(f::kStreamAuthError).empty()) {
+      add("", "AUTH: " + d.Str(f::kStreamAuthError));
+    } else if (!d.Str(f::kStreamLastError).empty()) {
+      add("", "last error: " + d.Str(f::kStreamLastError));
+    }
   }
-  const std::int64_t forward = d.Int("/clock/jumps_forward");
-  const std::int64_t backward = d.Int("/clock/jumps_backward");
+  const std::int64_t forward = d.Int(f::kClockJumpsForward);
+  const std::int64_t backward = d.Int(f::kClockJumpsBackward);
   if (forward + backward == 0) {
     add("clock", "no jumps seen");
   } else {
     add("clock", std::to_string(forward + backward) + (forward + backward == 1 ? " jump" : " jumps") +
                      " (" + std::to_string(forward) + " forward, " + std::to_string(backward) +
-                     " backward; last " + admin::ClockJumpText(d.Int("/clock/last_jump_ns")) +
+                     " backward; last " + admin::ClockJumpText(d.Int(f::kClockLastJumpNs)) +
                      ")");
   }
-  add("partitions", Format("open %.0f", d.Num("/partitions/open")) +
-                        Format(", sealed %.0f", d.Num("/partitions/sealed")) +
-                        Format(", synced %.0f", d.Num("/partitions/synced")) +
-                        Format(", reclaimed %.0f", d.Num("/partitions/reclaimed")));
+  add("partitions", Format("open %.0f", d.Num(f::kPartitionsOpen)) +
+                        Format(", sealed %.0f", d.Num(f::kPartitionsSealed)) +
+                        Format(", synced %.0f", d.Num(f::kPartitionsSynced)) +
+                        Format(", reclaimed %.0f", d.Num(f::kPartitionsReclaimed)));
 
   // What went wrong last, newest knowledge first.
   std::vector<std::string> errors;
-  if (!d.Str("/sync/last_error").empty()) {
-    errors.push_back("sync: " + d.Str("/sync/last_error") +
-                     Format(" (%.0f failures in a row)", d.Num("/sync/consecutive_failures")));
+  if (!d.Str(f::kSyncLastError).empty()) {
+    errors.push_back("sync: " + d.Str(f::kSyncLastError) +
+                     Format(" (%.0f failures in a row)", d.Num(f::kSyncConsecutiveFailures)));
   }
-  if (!d.Str("/sync/last_permanent_error").empty()) {
-    errors.push_back("sync, permanent: " + d.Str("/sync/last_permanent_error") +
-                     Format(" (%.0f partitions parked)", d.Num("/sync/parked_partitions")));
+  if (!d.Str(f::kSyncLastPermanentError).empty()) {
+    errors.push_back("sync, permanent: " + d.Str(f::kSyncLastPermanentError) +
+                     Format(" (%.0f partitions parked)", d.Num(f::kSyncParkedPartitions)));
   }
-  if (!d.Str("/store/last_quarantine_reason").empty()) {
-    errors.push_back("store quarantine: " + d.Str("/store/last_quarantine_reason"));
+  if (!d.Str(f::kStoreLastQuarantineReason).empty()) {
+    errors.push_back("store quarantine: " + d.Str(f::kStoreLastQuarantineReason));
   }
-  for (const auto& note : d.Strs("/store/notes")) errors.push_back("store: " + note);
+  for (const auto& note : d.Strs(f::kStoreNotes)) errors.push_back("store: " + note);
   if (errors.empty()) errors.push_back("none");
   for (std::size_t i = 0; i < errors.size(); ++i) add(i == 0 ? "errors" : "", errors[i]);
   return out;

@@ -10,6 +10,7 @@
 #include "gateway/admin/partitions_api.h"
 #include "gateway/console/console_assets.h"
 #include "gateway/admin/series_api.h"
+#include "app_probes.h"
 #include "ingest_window.h"
 
 namespace sluice::gateway {
@@ -117,10 +118,11 @@ Result<std::unique_ptr<App>> App::Start(const Config& config, AppHooks hooks) {
     spdlog::warn("no [[mqtt.broker]] and no [endpoint] configured: nothing will be ingested");
   }
 
+  app->StartProbes();
   if (config.admin.enabled) {
     App* self = app.get();
     AdminHandlers h;
-    h.metrics = [self] { return self->MetricsText(); };
+    h.registry = &app->metrics_;
     h.status = [self] { return self->StatusJson(); };
     h.sources = [self] { return self->SourcesJson(); };
     h.unhealthy_reason = [self] { return self->UnhealthyReason(); };
@@ -164,6 +166,7 @@ Status App::Stop() {
   if (stopped_) return close_status_;
   stopped_ = true;
   if (admin_) admin_->Stop();
+  probes_.reset();  // nothing scrapes any more; the modules below go
   StopSampler();
   // The endpoint stops reading but keeps sending acknowledgements while the
   // pipeline drains, so what became durable is acknowledged.

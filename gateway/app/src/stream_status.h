@@ -1,17 +1,16 @@
-// What the stream lane shows in /metrics (sluice_stream_*), /v1/status
-// ("stream") and /readyz, from its stats. Kept apart from app_metrics.cc.
+// What the stream lane shows in /v1/status ("stream") and /readyz, from
+// its stats (its metrics are stream/kafka_lane_probe.h's).
 #pragma once
 
 #include <string>
 
-#include "gateway/admin/admin_server.h"
+#include "gateway/admin/status_schema.h"
 #include "stream/kafka_lane.h"
 
 namespace sluice::gateway {
 
-void AppendStreamMetrics(MetricsText& m, const stream::KafkaLaneStats& s, std::int64_t now_ns);
-// `,"stream":{...}`, to follow another member of the status object.
-std::string StreamStatusJson(const stream::KafkaLaneStats& s, std::int64_t now_ns);
+// The "stream" fields of /v1/status.
+void StreamStatus(StatusDoc& doc, const stream::KafkaLaneStats& s, std::int64_t now_ns);
 // Non-empty while Kafka refuses the lane's credentials or permissions.
 std::string StreamUnreadyReason(const stream::KafkaLaneStats& s);
 

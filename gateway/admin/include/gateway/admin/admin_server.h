@@ -2,7 +2,8 @@
 // read-only data API and the web console's static files. Loopback by
 // default; Boost.Beast and OpenSSL stay inside admin_server.cc.
 //
-//   GET /metrics                     text/plain; version=0.0.4 (Prometheus)
+//   GET /metrics                     text/plain; version=0.0.4 (Prometheus),
+//                                    what AdminHandlers::registry holds
 //   GET /healthz                     200 "ok", or 503 and why (liveness)
 //   GET /readyz                      200 "ready", or 503 and why not
 //   GET /v1/status                   application/json
@@ -44,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/status.h"
 
 namespace sluice::gateway {
@@ -104,7 +106,11 @@ struct StaticAsset {
 };
 
 struct AdminHandlers {
-  std::function<std::string()> metrics;  // Prometheus text
+  // /metrics renders every family registered here; the server registers
+  // its own (sluice_admin_*, AdminProbe) while it runs. Must outlive the
+  // server. Unset: `metrics` below.
+  MetricRegistry* registry = nullptr;
+  std::function<std::string()> metrics;  // Prometheus text, without a registry
   std::function<std::string()> status;   // JSON
   // Empty string: healthy; otherwise the reason it is not (/healthz).
   std::function<std::string()> unhealthy_reason;
@@ -149,28 +155,7 @@ class AdminServer {
   virtual void Stop() = 0;
 };
 
-// Prometheus text helpers: one sample line, with HELP and TYPE emitted once
-// per metric name by the caller through Family.
-class MetricsText {
- public:
-  // Starts a family: "# HELP name help" and "# TYPE name type".
-  MetricsText& Family(const std::string& name, const std::string& type, const std::string& help);
-  // "name{labels} value". `labels` is already formatted: key="value",...
-  MetricsText& Sample(const std::string& name, double value, const std::string& labels = "");
-  // A whole histogram family: name_bucket{le="..."} (cumulative, ending with
-  // +Inf), name_sum and name_count. `counts[i]` are the observations in
-  // (upper_bounds[i-1], upper_bounds[i]]; counts has one more slot than
-  // upper_bounds, for the observations above the last bound.
-  MetricsText& Histogram(const std::string& name, const std::string& help,
-                         const std::vector<double>& upper_bounds,
-                         const std::vector<std::uint64_t>& counts, double sum);
-  const std::string& str() const { return out_; }
-
- private:
-  std::string out_;
-};
-
-// Escapes a label value for the Prometheus text format.
-std::string EscapeLabel(const std::string& value);
+// The Prometheus text writer (MetricsText, EscapeLabel) and the registry
+// are base's (base/metrics.h), visible here as sluice::MetricsText.
 
 }  // namespace sluice::gateway

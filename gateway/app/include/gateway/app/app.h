@@ -10,8 +10,9 @@
 //        -> stream lane (flushes what is in flight) -> sync engine -> Store::Close
 //
 // Adding a service: give it a member below, start it in App::Start where
-// the comment marks its place, stop it in App::Stop in reverse order, add
-// its counters to AppStats. A service that should push back on ingest (the
+// the comment marks its place, stop it in App::Stop in reverse order, and
+// register its module's probe in App::Probes (app_probes.h), which puts
+// its metrics on /metrics. A service that should push back on ingest (the
 // sync backlog) adds a Pipeline::PressureSource.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/mutex.h"
 #include "base/status.h"
 #include "gateway/admin/admin_server.h"
@@ -63,8 +65,10 @@ class App {
   AppStats stats() const;
   // One line of the main counters, for logs.
   std::string StatsLine() const;
-  // Every counter in the Prometheus text format (/metrics).
-  std::string MetricsText() const;
+  // What /metrics serves: every family the modules' probes and the App
+  // registered (app families: sluice_build_info, sluice_board_info,
+  // sluice_start_time_seconds).
+  const MetricRegistry& metrics() const { return metrics_; }
   // A JSON summary (/v1/status).
   std::string StatusJson() const;
   // Brokers, endpoint connections and rules, as JSON (/v1/sources).
@@ -91,11 +95,16 @@ class App {
   Pipeline& pipeline() { return *pipeline_; }
 
  private:
+  struct Probes;  // app_probes.h
+
   App();
   void StartSampler();
   void StopSampler();
+  // Registers the App's families and every module's probe in metrics_.
+  void StartProbes();
 
   Config config_;
+  MetricRegistry metrics_;  // before every module and probe: it outlives them
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<sync::SyncEngine> sync_;  // after the store, stopped before it closes
   std::unique_ptr<stream::KafkaLane> stream_;  // [stream.kafka]; after sync, stopped before it
@@ -109,6 +118,7 @@ class App {
     MqttEndpoint* endpoint SLUICE_GUARDED_BY(mu);
   };
   std::shared_ptr<AckRoute> ack_route_;
+  std::unique_ptr<Probes> probes_;  // read the modules above; gone before any of them
   std::unique_ptr<AdminServer> admin_;  // started last, stopped first
   MqttFrontendCounters last_mqtt_;  // kept when the front-end is gone
   EndpointCounters last_endpoint_;
