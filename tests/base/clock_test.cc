@@ -11,11 +11,14 @@ namespace {
 
 constexpr std::int64_t kMsNs = 1'000'000;
 
-TEST_CASE("the wall clock reads the system clock in ns and ms since the Unix epoch") {
-  const auto before = std::chrono::system_clock::now();
-  const std::int64_t ns = WallNs();
-  const std::int64_t ms = WallMs();
-  const auto after = std::chrono::system_clock::now();
+// Reads `ns` and `ms` between two reads of `Clock` and checks that both lie
+// between them; returns the ns read.
+template <typename Clock>
+std::int64_t CheckReadsOf(std::int64_t (*ns_fn)(), std::int64_t (*ms_fn)()) {
+  const auto before = Clock::now();
+  const std::int64_t ns = ns_fn();
+  const std::int64_t ms = ms_fn();
+  const auto after = Clock::now();
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   using std::chrono::nanoseconds;
@@ -23,21 +26,16 @@ TEST_CASE("the wall clock reads the system clock in ns and ms since the Unix epo
   CHECK(ns <= duration_cast<nanoseconds>(after.time_since_epoch()).count());
   CHECK(ms >= duration_cast<milliseconds>(before.time_since_epoch()).count());
   CHECK(ms <= duration_cast<milliseconds>(after.time_since_epoch()).count());
+  return ns;
+}
+
+TEST_CASE("the wall clock reads the system clock in ns and ms since the Unix epoch") {
+  const std::int64_t ns = CheckReadsOf<std::chrono::system_clock>(WallNs, WallMs);
   CHECK(ns > 1'577'836'800LL * 1'000'000'000);  // after 2020-01-01
 }
 
 TEST_CASE("the monotonic clock reads the steady clock and never goes back") {
-  const auto before = std::chrono::steady_clock::now();
-  const std::int64_t ns = MonotonicNs();
-  const std::int64_t ms = MonotonicMs();
-  const auto after = std::chrono::steady_clock::now();
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  using std::chrono::nanoseconds;
-  CHECK(ns >= duration_cast<nanoseconds>(before.time_since_epoch()).count());
-  CHECK(ns <= duration_cast<nanoseconds>(after.time_since_epoch()).count());
-  CHECK(ms >= duration_cast<milliseconds>(before.time_since_epoch()).count());
-  CHECK(ms <= duration_cast<milliseconds>(after.time_since_epoch()).count());
+  CheckReadsOf<std::chrono::steady_clock>(MonotonicNs, MonotonicMs);
   std::int64_t last = MonotonicNs();
   for (int i = 0; i < 1000; ++i) {
     const std::int64_t t = MonotonicNs();

@@ -426,8 +426,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
   // segment_size to their minimums, and a small wal_file_size lowers
   // stream.kafka.backlog_disk to twelve of it. Only keys the user set both of
   // can conflict, and those errors name the user's file.
+  auto user_set = [&](const char* key) { return root.at_path(key).node() != nullptr; };
   {
-    auto user_set = [&](const char* key) { return root.at_path(key).node() != nullptr; };
     store::Options& so = config.store;
     if (!user_set("store.wal_max_group_bytes") && so.wal_max_group_bytes > so.wal_file_size / 4) {
       so.wal_max_group_bytes = so.wal_file_size / 4;
@@ -454,9 +454,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source,
       }
       return "";
     };
-    const bool grace_set = root.at_path("store.late_grace").node() != nullptr;
     store::Options& so = config.store;
-    if (!grace_set && so.late_grace > so.partition_window) {
+    if (!user_set("store.late_grace") && so.late_grace > so.partition_window) {
       so.late_grace = so.partition_window;
     } else if (so.late_grace > so.partition_window) {
       const std::string window_at = set_at("store.partition_window");
