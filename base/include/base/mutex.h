@@ -29,14 +29,10 @@ class SLUICE_CAPABILITY("mutex") Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  // The standard Lockable names, so that std::scoped_lock works for the
-  // rare code that must lock two at once.
+  // For a function that REQUIRES the mutex and lets go of it around a slow
+  // step (an fdatasync, say): unlock, work, lock again before returning.
   void lock() SLUICE_ACQUIRE() { mu_.lock(); }
   void unlock() SLUICE_RELEASE() { mu_.unlock(); }
-  bool try_lock() SLUICE_TRY_ACQUIRE(true) { return mu_.try_lock(); }
-
-  // Tells the analysis what a caller's contract already guarantees.
-  void AssertHeld() const SLUICE_ASSERT_CAPABILITY(this) {}
 
  private:
   friend class MutexLock;
@@ -64,7 +60,6 @@ class SLUICE_SCOPED_CAPABILITY MutexLock {
 // with it held.
 class CondVar {
  public:
-  void Wait(MutexLock& lock) { cv_.wait(lock.lock_); }
   template <typename Pred>
   void Wait(MutexLock& lock, Pred pred) SLUICE_NO_THREAD_SAFETY_ANALYSIS {
     cv_.wait(lock.lock_, pred);
@@ -106,8 +101,6 @@ class SLUICE_CAPABILITY("mutex") SharedMutex {
   void unlock() SLUICE_RELEASE() { mu_.unlock(); }
   void lock_shared() SLUICE_ACQUIRE_SHARED() { mu_.lock_shared(); }
   void unlock_shared() SLUICE_RELEASE_SHARED() { mu_.unlock_shared(); }
-
-  void AssertHeld() const SLUICE_ASSERT_CAPABILITY(this) {}
 
  private:
   std::shared_mutex mu_;

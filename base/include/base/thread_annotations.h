@@ -11,7 +11,6 @@
 // variable predicates) say so with SLUICE_REQUIRES after their parameters.
 #pragma once
 
-
 #if defined(__clang__)
 #define SLUICE_THREAD_ANNOTATION(x) __attribute__((x))
 #else
@@ -21,9 +20,6 @@
 #define SLUICE_CAPABILITY(name) SLUICE_THREAD_ANNOTATION(capability(name))
 #define SLUICE_SCOPED_CAPABILITY SLUICE_THREAD_ANNOTATION(scoped_lockable)
 #define SLUICE_GUARDED_BY(mu) SLUICE_THREAD_ANNOTATION(guarded_by(mu))
-#define SLUICE_PT_GUARDED_BY(mu) SLUICE_THREAD_ANNOTATION(pt_guarded_by(mu))
-#define SLUICE_ACQUIRED_BEFORE(...) SLUICE_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
-#define SLUICE_ACQUIRED_AFTER(...) SLUICE_THREAD_ANNOTATION(acquired_after(__VA_ARGS__))
 #define SLUICE_REQUIRES(...) SLUICE_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define SLUICE_REQUIRES_SHARED(...) \
   SLUICE_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
@@ -31,11 +27,5 @@
 #define SLUICE_ACQUIRE_SHARED(...) SLUICE_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 #define SLUICE_RELEASE(...) SLUICE_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define SLUICE_RELEASE_SHARED(...) SLUICE_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
-#define SLUICE_RELEASE_GENERIC(...) \
-  SLUICE_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
-#define SLUICE_TRY_ACQUIRE(...) SLUICE_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
-#define SLUICE_EXCLUDES(...) SLUICE_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
-#define SLUICE_ASSERT_CAPABILITY(x) SLUICE_THREAD_ANNOTATION(assert_capability(x))
-#define SLUICE_RETURN_CAPABILITY(x) SLUICE_THREAD_ANNOTATION(lock_returned(x))
 // For the few functions the analysis cannot follow; say why next to it.
 #define SLUICE_NO_THREAD_SAFETY_ANALYSIS SLUICE_THREAD_ANNOTATION(no_thread_safety_analysis)
