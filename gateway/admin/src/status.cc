@@ -176,7 +176,7 @@ Result<HttpAnswer> Get(Client& c, const std::string& path) {
   }
 }
 
-Result<Snapshot> Take(Client& c, bool with_status) {
+Result<Snapshot> Take(Client& c) {
   Snapshot s;
   SLUICE_ASSIGN_OR_RETURN(auto metrics, Get(c, "/metrics"));
   auto refused = [](const char* what, const HttpAnswer& a) {
@@ -188,11 +188,9 @@ Result<Snapshot> Take(Client& c, bool with_status) {
   if (metrics.status != 200) return refused("/metrics", metrics);
   s.steady_ns = MonotonicNs();
   s.samples = ParseSamples(metrics.body);
-  if (with_status) {
-    SLUICE_ASSIGN_OR_RETURN(auto st, Get(c, "/v1/status"));
-    if (st.status != 200) return refused("/v1/status", st);
-    s.status_json = std::move(st.body);
-  }
+  SLUICE_ASSIGN_OR_RETURN(auto st, Get(c, "/v1/status"));
+  if (st.status != 200) return refused("/v1/status", st);
+  s.status_json = std::move(st.body);
   return s;
 }
 
@@ -247,9 +245,9 @@ std::string SecondsText(double s) {
 
 }  // namespace
 
-Result<Snapshot> TakeSnapshot(const StatusOptions& options, bool with_status) {
+Result<Snapshot> TakeSnapshot(const StatusOptions& options) {
   SLUICE_ASSIGN_OR_RETURN(auto client, MakeClient(options));
-  return Take(client, with_status);
+  return Take(client);
 }
 
 int RunStatus(const StatusOptions& options) {
@@ -269,9 +267,9 @@ int RunStatus(const StatusOptions& options) {
 
   if (options.watch_s == 0) {
     // Two samples a second apart, for the rates.
-    auto first = Take(client, false);
+    auto first = Take(client);
     if (first.ok()) SleepInterruptibly(1.0);
-    auto second = first.ok() ? Take(client, true) : first;
+    auto second = first.ok() ? Take(client) : first;
     if (!second.ok()) {
       std::fprintf(stderr, "sluice status: %s: %s\n", options.admin.c_str(),
                    second.status().message().c_str());
@@ -296,7 +294,7 @@ int RunStatus(const StatusOptions& options) {
   std::printf("%s", tty ? "\x1b[?25l\x1b[2J" : "");  // hide the cursor, clear
   std::optional<Snapshot> before;
   while (!g_interrupted.load()) {
-    auto now = Take(client, true);
+    auto now = Take(client);
     std::vector<std::string> lines;
     if (now.ok()) {
       auto r = Render(*now, before ? &*before : nullptr, ro);

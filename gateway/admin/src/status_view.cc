@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "base/civil_time.h"
 #include "gateway/admin/health.h"
@@ -110,7 +111,9 @@ class Doc {
 };
 
 // The durable-acknowledgement latency quantile `q` over the interval, as
-// "<= bound" of the histogram bucket it falls in; empty without data.
+// "<= bound" of the histogram bucket it falls in; empty without data. The
+// histogram (the pipeline's, in /metrics) is the one reading /v1/status
+// does not carry: its buckets are Prometheus's to aggregate.
 std::string AckQuantile(const Snapshot& now, const Snapshot* before, double q) {
   static constexpr std::string_view kBucket = "sluice_durable_ack_latency_seconds_bucket{le=\"";
   std::vector<std::pair<double, double>> cum;  // (le, cumulative count in the interval)
@@ -157,16 +160,6 @@ std::map<std::string, double, std::less<>> ParseSamples(std::string_view text) {
   return out;
 }
 
-double SumOf(const Snapshot& s, std::string_view name) {
-  double sum = 0;
-  for (auto it = s.samples.lower_bound(name); it != s.samples.end(); ++it) {
-    const std::string_view key = it->first;
-    if (!key.starts_with(name)) break;
-    if (key.size() == name.size() || key[name.size()] == '{') sum += it->second;
-  }
-  return sum;
-}
-
 Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* before,
                                         const RenderOptions& o) {
   simdjson::dom::parser parser;
@@ -175,6 +168,12 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
     return InvalidArgument(std::string("/v1/status is not JSON: ") + simdjson::error_message(err));
   }
   const Doc d(root);
+  // The previous document, for rates; without one (or unreadable) rates show "-".
+  simdjson::dom::parser before_parser;
+  simdjson::dom::element before_root;
+  const bool has_before =
+      before != nullptr &&
+      before_parser.parse(before->status_json).get(before_root) == simdjson::SUCCESS;
   std::vector<std::string> out;
   auto add = [&](const std::string& head, const std::string& text) {
     std::string h = head;
@@ -192,15 +191,18 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
   add("health", health);
   for (const auto& w : d.Strs(f::kHealthWarnings)) add("", "warning: " + w);
 
-  // Rates over the interval between the snapshots.
+  // Rates of the documents' running totals over the interval between them.
   const double dt = before ? static_cast<double>(now.steady_ns - before->steady_ns) / 1e9 : 0;
-  auto rate = [&](std::string_view metric) -> std::string {
-    if (before == nullptr || dt <= 0) return "-";
-    return Rate((SumOf(now, metric) - SumOf(*before, metric)) / dt);
+  auto per_s = [&](const StatusField& total) -> std::optional<double> {
+    if (!has_before || dt <= 0) return std::nullopt;
+    return (d.Num(total) - Doc(before_root).Num(total)) / dt;
   };
-  std::string ingest = rate("sluice_mqtt_messages_total") + " msg/s, " +
-                       rate("sluice_records_stored_total") + " records/s stored, pressure " +
-                       d.Str(f::kIngestPressure);
+  auto rate = [&](const StatusField& total) -> std::string {
+    const auto r = per_s(total);
+    return r ? Rate(*r) : "-";
+  };
+  std::string ingest = rate(f::kIngestMessagesIn) + " msg/s, " + rate(f::kIngestRecordsStored) +
+                       " records/s stored, pressure " + d.Str(f::kIngestPressure);
   add("ingest", ingest);
   // Latency over the interval; with no acknowledgement in it, since start.
   const Snapshot* span = before;
@@ -273,11 +275,8 @@ Result<std::vector<std::string>> Render(const Snapshot& now, const Snapshot* bef
     const std::int64_t now_ns = d.Int(f::kNowNs);
     add("", Format("uploaded %.0f objects, ", d.Num(f::kSyncUploadedObjects)) +
                 Bytes(d.Num(f::kSyncUploadedBytes)) + ", " +
-                (before && dt > 0 ? Bytes((SumOf(now, "sluice_sync_uploaded_bytes_total") -
-                                           SumOf(*before, "sluice_sync_uploaded_bytes_total")) /
-                                          dt) +
-                                        "/s"
-                                  : "- /s") +
+                (per_s(f::kSyncUploadedBytes) ? Bytes(*per_s(f::kSyncUploadedBytes)) + "/s"
+                                              : "- /s") +
                 ", last success " +
                 (last_ok > 0 ? Duration((now_ns - last_ok) / 1'000'000'000) + " ago" : "never"));
     // Completeness: data before T is upstream (docs/sync.md).

@@ -35,7 +35,8 @@ struct StatusOptions {
 // refused, 2 bad arguments).
 int RunStatus(const StatusOptions& options);
 
-// One reading of the admin endpoint.
+// One reading of the admin endpoint. Rates come from the running totals
+// of two status documents; /metrics supplies the ack latency histogram.
 struct Snapshot {
   std::int64_t steady_ns = 0;  // when it was taken (monotonic)
   std::string status_json;     // /v1/status
@@ -44,17 +45,14 @@ struct Snapshot {
 };
 
 // One reading of the admin endpoint of `options` (its watch_s unused):
-// /metrics and, with `with_status`, /v1/status. InvalidArgument for a bad
-// URL, token or CA file, or an answer other than 200; Unavailable when the
-// endpoint cannot be reached or its certificate does not verify.
-Result<Snapshot> TakeSnapshot(const StatusOptions& options, bool with_status = true);
+// /metrics and /v1/status. InvalidArgument for a bad URL, token or CA file,
+// or an answer other than 200; Unavailable when the endpoint cannot be
+// reached or its certificate does not verify.
+Result<Snapshot> TakeSnapshot(const StatusOptions& options);
 
 // The samples of a Prometheus text page; comments and blank lines skipped,
 // lines it cannot read ignored (this is a display, not a validator).
 std::map<std::string, double, std::less<>> ParseSamples(std::string_view text);
-
-// The sum of every sample named `name`, whatever its labels.
-double SumOf(const Snapshot& s, std::string_view name);
 
 struct RenderOptions {
   std::string source;   // the admin URL, shown in the title
