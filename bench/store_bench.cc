@@ -578,10 +578,11 @@ int Main(int argc, char** argv) {
   if (a.pmem) std::printf("* pmem emulated on tmpfs (PMEM2_FORCE_GRANULARITY=CACHE_LINE)\n");
 
   std::printf("\nwhere the bytes go, per payload byte:\n");
-  double steady = 0;
+  double steady = 0, syn_steady = 0;
   for (const Result* r : breakdowns) {
     const double s = Breakdown(*r);
     if (r == wal) steady = s;
+    if (r == syn) syn_steady = s;
   }
 
   std::printf("\ntargets (load average %s at the start, %s at the end):\n", load_start.c_str(),
@@ -616,6 +617,11 @@ int Main(int argc, char** argv) {
     v = {"device bytes per payload byte, as measured", static_cast<double>(wal->device_bytes) /
          static_cast<double>(wal->records * wal->payload), 1.2, false, "B/B",
          "includes preallocating files a short run never fills", true};
+    PrintVerdict(v);
+  }
+  if (syn) {
+    v = {"device bytes per payload byte at " + std::to_string(a.series) + " series, steady",
+         syn_steady, 1.2, false, "B/B", "the synthetic run", true};
     PrintVerdict(v);
   }
   if (wal) {

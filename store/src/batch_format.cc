@@ -1,40 +1,11 @@
 #include "batch_format.h"
 
-#include <cmath>
 #include <cstring>
 
 #include "base/coding.h"
+#include "decimal.h"
 
 namespace sluice::store {
-namespace {
-
-constexpr double kPow10[kMaxDecimalDigits + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
-// What the decoder computes for a decimal tag.
-double FromDecimal(std::int64_t m, int digits) {
-  return static_cast<double>(m) / kPow10[digits];
-}
-
-// The fewest digits after the point with which `v` round-trips bit for bit
-// through FromDecimal, and its m; false when none does.
-bool AsDecimal(double v, int& digits, std::int64_t& m) {
-  constexpr double kExact = 9007199254740992.0;  // 2^53: every int64 below is a double
-  for (int k = 0; k <= kMaxDecimalDigits; ++k) {
-    const double scaled = std::nearbyint(v * kPow10[k]);
-    if (!(std::fabs(scaled) < kExact)) return false;  // NaN, infinities, too many digits
-    const auto candidate = static_cast<std::int64_t>(scaled);
-    const double back = FromDecimal(candidate, k);
-    if (std::memcmp(&back, &v, sizeof v) == 0) {  // not ==: -0.0 must stay -0.0
-      digits = k;
-      m = candidate;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out) {
   PutVarint64(out, batch.size());

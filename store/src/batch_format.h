@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "decimal.h"
 #include "store/types.h"
 
 namespace sluice::store {
@@ -38,7 +39,6 @@ enum class WalRecordType : std::uint8_t {
 };
 
 inline constexpr std::uint8_t kDecimalTag = 16;     // + digits after the point
-inline constexpr int kMaxDecimalDigits = 15;
 
 void EncodeBatch(const Batch& batch, std::int64_t arrival_ns, std::string& out);
 

@@ -5,20 +5,35 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "decimal.h"
 
 namespace sluice::store {
 namespace {
 
-std::uint64_t Bits(const Value& v) {
-  switch (v.index()) {
-    case 0: {
-      std::uint64_t b;
-      std::memcpy(&b, &std::get<double>(v), 8);
-      return b;
-    }
-    case 1: return static_cast<std::uint64_t>(std::get<std::int64_t>(v));
-    default: return 0;
+std::uint64_t BitsOf(double d) {
+  std::uint64_t b;
+  std::memcpy(&b, &d, 8);
+  return b;
+}
+
+double DoubleOf(std::uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
+
+// The m of a decimal float64 chunk's `count` values (after its mode byte).
+std::vector<std::int64_t> DecimalsOf(std::string_view values, std::uint32_t count) {
+  ByteReader in(values.substr(1));
+  std::vector<std::int64_t> out(count);
+  std::uint64_t m = 0;
+  for (auto& v : out) {
+    std::uint64_t z = 0;
+    SLUICE_CHECK(in.GetVarint64(z));  // our own encoding
+    m += static_cast<std::uint64_t>(UnZigZag(z));
+    v = static_cast<std::int64_t>(m);
   }
+  return out;
 }
 
 std::uint32_t HeaderCrc(std::string_view fixed76, std::string_view directory) {
@@ -36,22 +51,21 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
   }
   Chunk& c = chunks_[at->second].second;
   const std::size_t before = c.ts.size() + c.values.size();
-  // Wrapping arithmetic: any sequence of int64 timestamps round-trips.
+  // Wrapping arithmetic: any sequence of int64 timestamps round-trips. The
+  // first is a delta from the window start, and no delta precedes the second.
+  const std::int64_t from = c.count == 0 ? partition_.window_start_ns : c.prev_ts;
   const std::uint64_t delta =
-      static_cast<std::uint64_t>(r.timestamp_ns) - static_cast<std::uint64_t>(c.prev_ts);
+      static_cast<std::uint64_t>(r.timestamp_ns) - static_cast<std::uint64_t>(from);
   const std::uint64_t dod = delta - static_cast<std::uint64_t>(c.prev_delta);
   PutVarint64(c.ts, ZigZag(static_cast<std::int64_t>(dod)));
   c.prev_ts = r.timestamp_ns;
-  c.prev_delta = static_cast<std::int64_t>(delta);
+  c.prev_delta = c.count == 0 ? 0 : static_cast<std::int64_t>(delta);
   switch (type) {
-    case ValueType::kFloat64: {
-      const std::uint64_t bits = Bits(r.value);
-      PutVarint64(c.values, bits ^ c.prev_bits);
-      c.prev_bits = bits;
+    case ValueType::kFloat64:
+      AddFloat(c, std::get<double>(r.value));
       break;
-    }
     case ValueType::kInt64: {
-      const std::uint64_t v = Bits(r.value);
+      const auto v = static_cast<std::uint64_t>(std::get<std::int64_t>(r.value));
       PutVarint64(c.values, ZigZag(static_cast<std::int64_t>(v - c.prev_bits)));
       c.prev_bits = v;
       break;
@@ -73,6 +87,9 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
   c.t_min = std::min(c.t_min, r.timestamp_ns);
   c.t_max = std::max(c.t_max, r.timestamp_ns);
   body_bytes_ += c.ts.size() + c.values.size() - before;
+  const std::size_t entry = DirEntryBytes(r.series, c);
+  dir_bytes_ += entry - c.dir_bytes;
+  c.dir_bytes = static_cast<std::uint8_t>(entry);
   ++records_;
   t_min_ = std::min(t_min_, r.timestamp_ns);
   t_max_ = std::max(t_max_, r.timestamp_ns);
@@ -80,8 +97,82 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
   seq_max_ = std::max(seq_max_, seq);
 }
 
+// Decimal values stay m at the chunk's digits (raised when a value needs
+// more); a value no decimal fits, or an m that would reach 2^53, turns the
+// chunk to XOR'd bits for good. Both re-encode the chunk's values, which
+// happens at most 16 times per chunk.
+void BlockBuilder::AddFloat(Chunk& c, double v) {
+  int digits = 0;
+  std::int64_t m = 0;
+  const bool decimal = AsDecimal(v, digits, m);
+  if (c.count == 0) {
+    c.float_mode = decimal ? static_cast<std::uint8_t>(digits) : kBlockFloatXor;
+    c.values.push_back(static_cast<char>(c.float_mode));
+    c.prev_bits = 0;
+  } else if (c.float_mode != kBlockFloatXor &&
+             (!decimal || (digits > c.float_mode && !Rescale(c, digits)))) {
+    ToXor(c);
+  }
+  if (c.float_mode != kBlockFloatXor) {
+    std::int64_t scaled = 0;
+    if (ScaleDecimal(m, c.float_mode - digits, scaled) &&
+        SameBits(FromDecimal(scaled, c.float_mode), v)) {
+      PutVarint64(c.values, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(scaled) -
+                                                             c.prev_bits)));
+      c.prev_bits = static_cast<std::uint64_t>(scaled);
+      return;
+    }
+    ToXor(c);
+  }
+  const std::uint64_t bits = BitsOf(v);
+  PutVarint64(c.values, bits ^ c.prev_bits);
+  c.prev_bits = bits;
+}
+
+bool BlockBuilder::Rescale(Chunk& c, int digits) {
+  const std::vector<std::int64_t> ms = DecimalsOf(c.values, c.count);
+  std::string values(1, static_cast<char>(digits));
+  std::uint64_t prev = 0;
+  for (const std::int64_t m : ms) {
+    std::int64_t scaled = 0;
+    if (!ScaleDecimal(m, digits - c.float_mode, scaled) ||
+        !SameBits(FromDecimal(scaled, digits), FromDecimal(m, c.float_mode))) {
+      return false;
+    }
+    PutVarint64(values, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(scaled) - prev)));
+    prev = static_cast<std::uint64_t>(scaled);
+  }
+  c.values = std::move(values);
+  c.prev_bits = prev;
+  c.float_mode = static_cast<std::uint8_t>(digits);
+  return true;
+}
+
+void BlockBuilder::ToXor(Chunk& c) {
+  const std::vector<std::int64_t> ms = DecimalsOf(c.values, c.count);
+  std::string values(1, static_cast<char>(kBlockFloatXor));
+  std::uint64_t prev = 0;
+  for (const std::int64_t m : ms) {
+    const std::uint64_t bits = BitsOf(FromDecimal(m, c.float_mode));
+    PutVarint64(values, bits ^ prev);
+    prev = bits;
+  }
+  c.values = std::move(values);
+  c.prev_bits = prev;
+  c.float_mode = kBlockFloatXor;
+}
+
+std::size_t BlockBuilder::DirEntryBytes(SeriesId id, const Chunk& c) const {
+  const std::uint64_t from_window =
+      static_cast<std::uint64_t>(c.t_min) - static_cast<std::uint64_t>(partition_.window_start_ns);
+  return VarintLength(id.value) + 1 + VarintLength(c.count) +
+         VarintLength(ZigZag(static_cast<std::int64_t>(from_window))) +
+         VarintLength(static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min)) +
+         VarintLength(c.ts.size() + c.values.size());
+}
+
 std::size_t BlockBuilder::EncodedSize() const {
-  return kBlockHeaderBytes + kBlockDirEntryBytes * chunks_.size() + body_bytes_;
+  return kBlockHeaderBytes + dir_bytes_ + body_bytes_;
 }
 
 std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
@@ -95,20 +186,22 @@ std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
 
 std::string BlockBuilder::Finish() const {
   std::string dir, body;
+  dir.reserve(dir_bytes_);
   body.reserve(body_bytes_);
+  std::uint32_t previous = 0;
   for (const std::uint32_t i : SortedOrder()) {
     const auto& [id, c] = chunks_[i];
-    const std::size_t offset = body.size();
     body += c.ts;
     body += c.values;
-    PutFixed32(dir, id.value);
-    PutFixed32(dir, c.count);
-    PutFixed64(dir, static_cast<std::uint64_t>(c.t_min));
-    PutFixed64(dir, static_cast<std::uint64_t>(c.t_max));
-    PutFixed32(dir, static_cast<std::uint32_t>(offset));
-    PutFixed32(dir, static_cast<std::uint32_t>(body.size() - offset));
+    PutVarint64(dir, id.value - previous);
+    previous = id.value;
     dir.push_back(static_cast<char>(c.type));
-    dir.append(7, '\0');
+    PutVarint64(dir, c.count);
+    PutVarint64(dir, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(c.t_min) -
+                                                      static_cast<std::uint64_t>(
+                                                          partition_.window_start_ns))));
+    PutVarint64(dir, static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min));
+    PutVarint64(dir, c.ts.size() + c.values.size());
   }
   std::string out;
   out.reserve(PaddedBlockSize(kBlockHeaderBytes + dir.size() + body.size()));
@@ -149,7 +242,9 @@ std::vector<Record> BlockBuilder::Read(SeriesId series) const {
   const std::string body = c.ts + c.values;
   BlockSeriesEntry e{series, c.type, c.count, c.t_min, c.t_max, 0,
                      static_cast<std::uint32_t>(body.size())};
-  auto records = DecodeSeriesChunk(body, e);
+  BlockHeader block;
+  block.partition = partition_;
+  auto records = DecodeSeriesChunk(body, block, e);
   SLUICE_CHECK(records.ok());  // our own encoding, just made
   return std::move(*records);
 }
@@ -185,13 +280,18 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
   in.GetFixed32(header_crc);
   if (magic != kBlockMagic) return Corruption("block: bad magic");
   const std::uint16_t version = static_cast<std::uint16_t>(v0 | (v1 << 8));
-  if (version != kBlockVersion) {
+  if (version != 1 && version != kBlockVersion) {
     return Corruption("block: unsupported version " + std::to_string(version));
   }
-  if (count > (64u << 20) / kBlockDirEntryBytes ||
-      header_len != kBlockHeaderBytes + std::uint64_t{count} * kBlockDirEntryBytes) {
-    return Corruption("block: header length does not match its series count");
-  }
+  constexpr std::uint32_t kMaxDirectory = 64u << 20;
+  const bool lengths_agree =
+      version == 1 ? count <= kMaxDirectory / kBlockV1DirEntryBytes &&
+                         header_len == kBlockHeaderBytes + std::uint64_t{count} * kBlockV1DirEntryBytes
+                   : header_len >= kBlockHeaderBytes &&
+                         header_len - kBlockHeaderBytes <= kMaxDirectory &&
+                         std::uint64_t{count} * kBlockMinDirEntryBytes <=
+                             header_len - kBlockHeaderBytes;
+  if (!lengths_agree) return Corruption("block: header length does not match its series count");
   if (bytes.size() < header_len) {
     need = header_len;
     return Unavailable("short block directory");
@@ -212,25 +312,53 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
   h.header_len = header_len;
   h.body_len = body_len;
   h.body_crc = UnmaskCrc(body_crc);
+  h.version = version;
   ByteReader d(dir);
   std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     BlockSeriesEntry e;
-    std::uint32_t id = 0;
-    std::uint64_t a = 0, b = 0;
     std::uint8_t type = 0;
-    std::string_view zeros;
-    d.GetFixed32(id);
-    d.GetFixed32(e.count);
-    d.GetFixed64(a);
-    d.GetFixed64(b);
-    d.GetFixed32(e.offset);
-    d.GetFixed32(e.length);
-    d.GetByte(type);
-    d.GetBytes(7, zeros);
-    e.series = SeriesId{id};
-    e.t_min = static_cast<std::int64_t>(a);
-    e.t_max = static_cast<std::int64_t>(b);
+    if (version == 1) {
+      std::uint32_t id = 0;
+      std::uint64_t a = 0, b = 0;
+      std::string_view zeros;
+      d.GetFixed32(id);
+      d.GetFixed32(e.count);
+      d.GetFixed64(a);
+      d.GetFixed64(b);
+      d.GetFixed32(e.offset);
+      d.GetFixed32(e.length);
+      d.GetByte(type);
+      d.GetBytes(7, zeros);
+      e.series = SeriesId{id};
+      e.t_min = static_cast<std::int64_t>(a);
+      e.t_max = static_cast<std::int64_t>(b);
+      if (e.offset != total) return Corruption("block: directory entry outside the body");
+    } else {
+      std::uint64_t id_delta = 0, n = 0, from_window = 0, span = 0, length = 0;
+      if (!d.GetVarint64(id_delta) || !d.GetByte(type) || !d.GetVarint64(n) ||
+          !d.GetVarint64(from_window) || !d.GetVarint64(span) || !d.GetVarint64(length)) {
+        return Corruption("block: truncated directory entry");
+      }
+      const std::uint64_t id = (h.series.empty() ? 0 : h.series.back().series.value) + id_delta;
+      if (id > UINT32_MAX || (!h.series.empty() && id_delta == 0)) {
+        return Corruption("block: directory not in ascending series order");
+      }
+      if (n == 0 || n > UINT32_MAX) return Corruption("block: directory entry with a bad count");
+      const std::uint64_t first =
+          static_cast<std::uint64_t>(window) + static_cast<std::uint64_t>(UnZigZag(from_window));
+      // t_max = t_min + span without passing INT64_MAX.
+      if (span > static_cast<std::uint64_t>(INT64_MAX) - first) {
+        return Corruption("block: directory entry with a bad time range");
+      }
+      if (length > UINT32_MAX) return Corruption("block: directory entry outside the body");
+      e.series = SeriesId{static_cast<std::uint32_t>(id)};
+      e.count = static_cast<std::uint32_t>(n);
+      e.t_min = static_cast<std::int64_t>(first);
+      e.t_max = static_cast<std::int64_t>(first + span);
+      e.offset = static_cast<std::uint32_t>(std::min<std::uint64_t>(total, UINT32_MAX));
+      e.length = static_cast<std::uint32_t>(length);
+    }
     if (type < 1 || type > 4) return Corruption("block: directory entry with unknown type");
     e.type = static_cast<ValueType>(type);
     if (std::uint64_t{e.offset} + e.length > body_len || e.offset != total) {
@@ -242,6 +370,7 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
     }
     h.series.push_back(e);
   }
+  if (d.remaining() != 0) return Corruption("block: trailing bytes in the directory");
   if (total != body_len) return Corruption("block: directory does not cover the body");
   return h;
 }
@@ -254,22 +383,34 @@ Status VerifyBlockBody(std::string_view body, const BlockHeader& header) {
   return Status::Ok();
 }
 
-Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const BlockSeriesEntry& e) {
+Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const BlockHeader& block,
+                                              const BlockSeriesEntry& e) {
   if (std::uint64_t{e.offset} + e.length > body.size()) {
     return Corruption("block: chunk outside the body");
   }
   ByteReader in(body.substr(e.offset, e.length));
   // Each record takes at least one byte of timestamp.
   if (e.count > e.length) return Corruption("block: chunk count exceeds its bytes");
+  const bool v1 = block.version == 1;
   std::vector<Record> out(e.count);
-  std::uint64_t prev = 0, prev_delta = 0;
-  for (auto& r : out) {
+  std::uint64_t prev = v1 ? 0 : static_cast<std::uint64_t>(block.partition.window_start_ns);
+  std::uint64_t prev_delta = 0;
+  for (std::uint32_t i = 0; i < e.count; ++i) {
+    Record& r = out[i];
     std::uint64_t z = 0;
     if (!in.GetVarint64(z)) return Corruption("block: truncated timestamps");
-    prev_delta += static_cast<std::uint64_t>(UnZigZag(z));
-    prev += prev_delta;
+    const std::uint64_t delta = prev_delta + static_cast<std::uint64_t>(UnZigZag(z));
+    prev += delta;
+    prev_delta = v1 || i > 0 ? delta : 0;
     r.series = e.series;
     r.timestamp_ns = static_cast<std::int64_t>(prev);
+  }
+  std::uint8_t float_mode = kBlockFloatXor;
+  if (e.type == ValueType::kFloat64 && !v1 && e.count > 0) {
+    if (!in.GetByte(float_mode)) return Corruption("block: truncated float64 values");
+    if (float_mode > kMaxDecimalDigits && float_mode != kBlockFloatXor) {
+      return Corruption("block: unknown float64 encoding " + std::to_string(float_mode));
+    }
   }
   std::uint64_t prev_bits = 0;
   std::uint8_t bool_byte = 0;
@@ -279,10 +420,13 @@ Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const Block
       case ValueType::kFloat64: {
         std::uint64_t x = 0;
         if (!in.GetVarint64(x)) return Corruption("block: truncated float64 values");
-        prev_bits ^= x;
-        double d;
-        std::memcpy(&d, &prev_bits, 8);
-        r.value = d;
+        if (float_mode == kBlockFloatXor) {
+          prev_bits ^= x;
+          r.value = DoubleOf(prev_bits);
+        } else {
+          prev_bits += static_cast<std::uint64_t>(UnZigZag(x));
+          r.value = FromDecimal(static_cast<std::int64_t>(prev_bits), float_mode);
+        }
         break;
       }
       case ValueType::kInt64: {

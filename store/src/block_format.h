@@ -1,13 +1,14 @@
-// A segment block: one partition's records, grouped by series.
+// A segment block: one partition's records, grouped by series. Blocks are
+// written in version 2; version 1 blocks (stores made before it) are read.
 //
 //   block     := header directory body zero-padding-to-4096
 //
 //   header (80 bytes, little-endian)
 //     0  magic        u32  0x4b424c53 "SLBK"
-//     4  version      u16  1
+//     4  version      u16  2 (1 is read too)
 //     6  late         u8   0 = regular partition, 1 = late partition
 //     7  reserved     u8   0
-//     8  header_len   u32  80 + 40 * series_count
+//     8  header_len   u32  80 + directory bytes
 //    12  body_len     u32
 //    16  window_start i64  partition window start, ns
 //    24  shard        u32
@@ -21,16 +22,29 @@
 //    72  reserved     u32  0
 //    76  header_crc   u32  masked CRC32C of bytes [0, 76) then the directory
 //
-//   directory entry (40 bytes), one per series, ascending series id
+//   directory entry, one per series, ascending series id; the chunks follow
+//   each other in the body in directory order (offset = sum of the lengths
+//   before). Version 2, varints, 6 bytes or more:
+//     varint(series - previous entry's series; the first: series)
+//     type u8 (ValueType)   varint(count >= 1)
+//     varint(zigzag(t_min - window_start))   varint(t_max - t_min)
+//     varint(length)
+//   Version 1, 40 bytes:
 //     0  series   u32      8  t_min i64     24  offset u32 (into the body)
 //     4  count    u32     16  t_max i64     28  length u32
 //    32  type     u8 (ValueType)  33..39 zero
 //
 //   body: per series, its chunk: timestamps then values, arrival order
 //     timestamps := varint(zigzag(delta - previous delta)), delta = ts - previous
-//                   ts; previous ts and previous delta start at 0 (delta of
-//                   delta: a regular series costs one byte per timestamp)
-//     float64    := varint(bits XOR previous bits), previous starts at 0
+//                   ts (delta of delta: a regular series costs one byte per
+//                   timestamp). Version 2: the first delta is from the window
+//                   start and the previous delta is 0 for the second; version
+//                   1: previous ts and previous delta start at 0.
+//     float64    := version 2: mode u8, then per record
+//                     mode 0..15, decimals: varint(zigzag(m - previous m)),
+//                       the value m / 10^mode (decimal.h), previous m from 0
+//                     mode 0x80: varint(bits XOR previous bits), from 0
+//                   version 1: varint(bits XOR previous bits), from 0
 //     int64      := varint(zigzag(v - previous v)), previous starts at 0
 //     bool       := ceil(count / 8) bytes, bit i of record i, LSB first
 //     bytes      := varint(length) bytes, per record
@@ -52,9 +66,11 @@
 namespace sluice::store {
 
 inline constexpr std::uint32_t kBlockMagic = 0x4b424c53;
-inline constexpr std::uint16_t kBlockVersion = 1;
+inline constexpr std::uint16_t kBlockVersion = 2;  // written; 1 is read too
 inline constexpr std::size_t kBlockHeaderBytes = 80;
-inline constexpr std::size_t kBlockDirEntryBytes = 40;
+inline constexpr std::size_t kBlockV1DirEntryBytes = 40;
+inline constexpr std::size_t kBlockMinDirEntryBytes = 6;  // version 2
+inline constexpr std::uint8_t kBlockFloatXor = 0x80;      // float64 chunk mode
 
 struct BlockSeriesEntry {
   SeriesId series;
@@ -67,6 +83,7 @@ struct BlockSeriesEntry {
 };
 
 struct BlockHeader {
+  std::uint16_t version = kBlockVersion;
   PartitionId partition;
   std::int64_t t_min = 0;
   std::int64_t t_max = 0;
@@ -85,7 +102,8 @@ class BlockBuilder {
   explicit BlockBuilder(PartitionId partition) : partition_(partition) {}
 
   void Add(const Record& r, ValueType type, std::uint64_t seq);
-  // Bytes the block would take if finished now (before padding).
+  // Bytes the block would take if finished now (before padding), at most:
+  // each directory entry's series delta is counted as the whole id.
   std::size_t EncodedSize() const;
   bool empty() const { return records_ == 0; }
   std::uint32_t records() const { return records_; }
@@ -108,10 +126,19 @@ class BlockBuilder {
     std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
     std::int64_t prev_ts = 0;
     std::int64_t prev_delta = 0;
-    std::uint64_t prev_bits = 0;  // float64 bits or int64 value
+    std::uint64_t prev_bits = 0;  // float64 bits or m, or int64 value
+    std::uint8_t float_mode = 0;  // decimal digits, or kBlockFloatXor
+    std::uint8_t dir_bytes = 0;   // its directory entry, at most
     std::string ts;               // encoded timestamps
     std::string values;           // encoded values
   };
+  static void AddFloat(Chunk& c, double v);
+  // Re-encodes a decimal chunk's values at more digits; false when a value
+  // would reach 2^53 (the chunk is unchanged then).
+  static bool Rescale(Chunk& c, int digits);
+  // Re-encodes a decimal chunk's values as XOR'd bits.
+  static void ToXor(Chunk& c);
+  std::size_t DirEntryBytes(SeriesId id, const Chunk& c) const;
   // Chunks in order of first record, found by series id through `index_`;
   // sorted by id only when finished. (Kept sorted, each new series in the
   // middle moved every chunk after it: with 10,000s of series per block that
@@ -123,6 +150,7 @@ class BlockBuilder {
   std::unordered_map<std::uint32_t, std::uint32_t> index_;  // series id -> position in chunks_
   std::uint32_t records_ = 0;
   std::size_t body_bytes_ = 0;
+  std::size_t dir_bytes_ = 0;
   std::int64_t t_min_ = INT64_MAX, t_max_ = INT64_MIN;
   std::uint64_t seq_min_ = UINT64_MAX, seq_max_ = 0;
 };
@@ -133,9 +161,11 @@ class BlockBuilder {
 // inconsistent lengths.
 Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need);
 
-// Decodes one series chunk from a block body. Checks the body CRC when
-// `verify_body` (the caller may have verified the whole body once already).
-Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const BlockSeriesEntry& entry);
+// Decodes one series chunk of `block`'s body (its version and window
+// decide the encoding). The body CRC is not checked here: see
+// VerifyBlockBody.
+Result<std::vector<Record>> DecodeSeriesChunk(std::string_view body, const BlockHeader& block,
+                                              const BlockSeriesEntry& entry);
 Status VerifyBlockBody(std::string_view body, const BlockHeader& header);
 
 inline std::size_t PaddedBlockSize(std::size_t n) { return (n + 4095) / 4096 * 4096; }

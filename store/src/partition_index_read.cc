@@ -79,7 +79,7 @@ Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> se
     for (const BlockSeriesEntry& entry : header->series) {
       if (!good) break;
       if (series && entry.series != *series) continue;
-      auto records = DecodeSeriesChunk(body, entry);
+      auto records = DecodeSeriesChunk(body, *header, entry);
       if (!records.ok()) {
         good = false;
         break;

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (body.size() > header->body_len) body = body.substr(0, header->body_len);
   (void)VerifyBlockBody(body, *header);
   for (const auto& entry : header->series) {
-    auto records = DecodeSeriesChunk(body, entry);
+    auto records = DecodeSeriesChunk(body, *header, entry);
     if (records.ok()) SLUICE_CHECK(records->size() == entry.count);
   }
   return 0;

@@ -134,7 +134,7 @@ std::vector<BlockSpan> BlocksIn(std::string_view image) {
     BlockSpan b{off, used, off + PaddedBlockSize(h->header_len + h->body_len), {}};
     const std::string_view body = at.substr(h->header_len, h->body_len);
     for (const auto& e : h->series) {
-      auto records = DecodeSeriesChunk(body, e);
+      auto records = DecodeSeriesChunk(body, *h, e);
       REQUIRE(records.ok());
       for (const Record& r : *records) b.records.insert({r.series.value, r.timestamp_ns});
     }
