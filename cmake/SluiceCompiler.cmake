@@ -3,7 +3,11 @@
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
   set(CMAKE_C_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
-  set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+  # The test targets share a precompiled header (tests/CMakeLists.txt), which
+  # ccache caches only with these settings (and g++'s -fpch-preprocess).
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+      ${CCACHE_PROGRAM})
 endif()
 
 # Applied to Sluice's own targets only (sluice_target_defaults), never to
@@ -40,4 +44,16 @@ endif()
 
 function(sluice_target_defaults target)
   target_compile_options(${target} PRIVATE ${SLUICE_WARNINGS})
+endfunction()
+
+# Test code (test executables, their support libraries and drivers) builds
+# at -O1 in the release configuration. The code under test keeps the
+# release flags: it comes from the libraries as shipped. The tests' own
+# translation units, mostly doctest's expansions, build about 30% faster.
+function(sluice_test_code_defaults target)
+  sluice_target_defaults(${target})
+  target_compile_options(${target} PRIVATE $<$<CONFIG:Release>:-O1>)
+  if(CCACHE_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -fpch-preprocess)
+  endif()
 endfunction()

@@ -6,4 +6,5 @@
 sluice_test(admin_prom_test integration SOURCES admin_prom_test.cc LIBS sluice_app)
 target_include_directories(admin_prom_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/gateway)
 target_compile_definitions(admin_prom_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+set_target_properties(admin_prom_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 add_dependencies(admin_prom_test sluice)

@@ -9,5 +9,6 @@ if(NOT SLUICE_SANITIZE)
     SOURCES disk_full_kill_test.cc disk_full_rig.cc loop_fs.cc mqtt_test_util.cc
     LIBS sluice_app sluice_raw_mqtt_client)
   target_compile_definitions(disk_full_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+  set_target_properties(disk_full_kill_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
   add_dependencies(disk_full_kill_test sluice)
 endif()

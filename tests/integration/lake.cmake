@@ -7,6 +7,7 @@ if(NOT SLUICE_SANITIZE)
     SOURCES lake_kill_test.cc
     LIBS sluice_sync sluice_raw_mqtt_client)
   target_compile_definitions(lake_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+  set_target_properties(lake_kill_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
   add_dependencies(lake_kill_test sluice)
 endif()
 

@@ -9,4 +9,5 @@ sluice_test(mqtt_kill_test integration
   SOURCES mqtt_kill_test.cc mqtt_test_util.cc
   LIBS sluice_app)
 target_compile_definitions(mqtt_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+set_target_properties(mqtt_kill_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 add_dependencies(mqtt_kill_test sluice)

@@ -6,4 +6,5 @@ sluice_test(mqtt_tls_test integration
   SOURCES mqtt_tls_test.cc mqtt_test_util.cc
   LIBS sluice_app)
 target_compile_definitions(mqtt_tls_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+set_target_properties(mqtt_tls_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 add_dependencies(mqtt_tls_test sluice)

@@ -13,7 +13,7 @@ add_executable(lake_objects_driver lake_objects_driver.cc ${PROJECT_SOURCE_DIR}/
 target_include_directories(lake_objects_driver PRIVATE ${PROJECT_SOURCE_DIR}/tests/sync)
 target_compile_definitions(lake_objects_driver PRIVATE SLUICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_link_libraries(lake_objects_driver PRIVATE sluice_sync)
-sluice_target_defaults(lake_objects_driver)
+sluice_test_code_defaults(lake_objects_driver)
 if(NOT SLUICE_SANITIZE)
   add_test(NAME "parquet: Sluice's Parquet reads back by DuckDB and arrow-rs equal to sluice export"
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/parquet_objects_test.sh ${PROJECT_SOURCE_DIR}

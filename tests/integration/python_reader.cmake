@@ -26,7 +26,7 @@ add_executable(python_reader_driver python_reader_driver.cc
 target_include_directories(python_reader_driver PRIVATE ${PROJECT_SOURCE_DIR}/tests/sync)
 target_compile_definitions(python_reader_driver PRIVATE SLUICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_link_libraries(python_reader_driver PRIVATE sluice_sync)
-sluice_target_defaults(python_reader_driver)
+sluice_test_code_defaults(python_reader_driver)
 add_dependencies(python_reader_driver sluice_python_reader)
 
 # Debian's interpreter on purpose: the reader promises to need only Debian's

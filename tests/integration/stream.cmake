@@ -7,4 +7,5 @@ sluice_test(stream_kill_test integration
   LIBS sluice_app sluice_raw_mqtt_client)
 target_include_directories(stream_kill_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/stream)
 target_compile_definitions(stream_kill_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+set_target_properties(stream_kill_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 add_dependencies(stream_kill_test sluice kafka_mock_cluster stream_proto_py)

@@ -20,6 +20,7 @@ sluice_test(round_trip_test integration
   LIBS sluice_app sluice_raw_mqtt_client)
 target_include_directories(round_trip_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/sync)
 target_compile_definitions(round_trip_test PRIVATE SLUICE_BIN="$<TARGET_FILE:sluice>")
+set_target_properties(round_trip_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 add_dependencies(round_trip_test sluice)
 
 # 1 Mbit/s, 100 ms, 1% loss between two network namespaces (tools/wan_delay).
@@ -28,7 +29,9 @@ sluice_test(sync_wan_test integration
   LIBS sluice_sync sluice_wan_link sluice_raw_mqtt_client)
 if(TARGET wan_delay)
   target_compile_definitions(sync_wan_test PRIVATE WAN_DELAY_BIN="$<TARGET_FILE:wan_delay>")
+  set_target_properties(sync_wan_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
   add_dependencies(sync_wan_test wan_delay)
 else()
   target_compile_definitions(sync_wan_test PRIVATE WAN_DELAY_BIN="")
+  set_target_properties(sync_wan_test PROPERTIES DISABLE_PRECOMPILE_HEADERS ON)  # own definitions
 endif()
