@@ -280,8 +280,7 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   const std::uint64_t before = WriteBytes();
   const double cpu0 = CpuSeconds();
   Drive(shape, w, r, [&](std::size_t first, std::size_t last, auto done) {
-    Batch b(w.records.begin() + static_cast<std::ptrdiff_t>(first),
-            w.records.begin() + static_cast<std::ptrdiff_t>(last));
+    Batch b = w.Slice(first, last);
     const std::int64_t t = b.back().timestamp_ns;
     for (std::int64_t seen = clock.load(std::memory_order_relaxed);
          seen < t && !clock.compare_exchange_weak(seen, t);) {
@@ -317,7 +316,7 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   if (!again.ok()) Fail("reopen", again.status());
   {
     // One record of the workload's first series, at its last timestamp.
-    const Record last = w.records.back();
+    const Record last = w.At(w.size() - 1);
     sluice::Status acked = (*again)->Append({last}).Wait();
     if (!acked.ok()) Fail("append after reopen", acked);
     r.first_ack_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

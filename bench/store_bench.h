@@ -50,6 +50,28 @@ struct Workload {
   std::vector<std::string> series;  // names, index + 1 = id
   std::vector<Record> records;
   std::size_t payload = 16;  // bytes per record: timestamp + value
+  // More records than memory holds: `records` repeated up to `total`, each
+  // repetition `repeat_ns` later than the one before. 0: just `records`.
+  std::size_t total = 0;
+  std::int64_t repeat_ns = 0;
+
+  std::size_t size() const { return total != 0 ? total : records.size(); }
+  Record At(std::size_t i) const {
+    if (total == 0) return records[i];
+    Record r = records[i % records.size()];
+    r.timestamp_ns += static_cast<std::int64_t>(i / records.size()) * repeat_ns;
+    return r;
+  }
+  Batch Slice(std::size_t first, std::size_t last) const {
+    if (total == 0) {
+      return Batch(records.begin() + static_cast<std::ptrdiff_t>(first),
+                   records.begin() + static_cast<std::ptrdiff_t>(last));
+    }
+    Batch b;
+    b.reserve(last - first);
+    for (std::size_t i = first; i < last; ++i) b.push_back(At(i));
+    return b;
+  }
 };
 
 struct IoCounts {
@@ -122,8 +144,8 @@ void Drive(const Shape& shape, const Workload& w, Result& out, Submit&& submit) 
       int inflight = 0;
       for (;;) {
         const std::size_t first = next.fetch_add(static_cast<std::size_t>(shape.batch));
-        if (first >= w.records.size()) break;
-        const std::size_t last = std::min(first + static_cast<std::size_t>(shape.batch), w.records.size());
+        if (first >= w.size()) break;
+        const std::size_t last = std::min(first + static_cast<std::size_t>(shape.batch), w.size());
         {
           std::unique_lock lock(m);
           cv.wait(lock, [&] { return inflight < shape.inflight; });
@@ -148,7 +170,7 @@ void Drive(const Shape& shape, const Workload& w, Result& out, Submit&& submit) 
   }
   for (auto& th : threads) th.join();
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  out.records = w.records.size();
+  out.records = w.size();
   out.payload = w.payload;
   out.latencies_us = std::move(lat);
   out.submit_us = std::move(in_submit);

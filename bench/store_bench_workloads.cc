@@ -70,6 +70,8 @@ Workload Replay(const Args& a) {
 }
 
 Workload Synthetic(const Args& a) {
+  // Up to 20 M records are held in memory; more repeat them, later in time.
+  constexpr std::size_t kHeld = 20'000'000;
   Workload w;
   w.name = "synthetic";
   w.what = std::to_string(a.series) + " float64 series, 1 point per series per second";
@@ -79,13 +81,21 @@ Workload Synthetic(const Args& a) {
   std::vector<double> level(a.series);
   for (auto& l : level) l = 20.0 + static_cast<double>(rng() % 1000) / 10.0;
   const std::int64_t t0 = WallNs() / 1'000'000'000 * 1'000'000'000;
-  w.records.reserve(a.records);
-  for (std::int64_t tick = 0; w.records.size() < a.records; ++tick) {
-    for (std::size_t s = 0; s < a.series && w.records.size() < a.records; ++s) {
+  const std::size_t ticks_held = std::max<std::size_t>(1, kHeld / a.series);
+  const std::size_t held = a.records <= kHeld ? a.records : ticks_held * a.series;
+  w.records.reserve(held);
+  for (std::int64_t tick = 0; w.records.size() < held; ++tick) {
+    for (std::size_t s = 0; s < a.series && w.records.size() < held; ++s) {
       level[s] += step(rng);
       w.records.push_back({SeriesId{static_cast<std::uint32_t>(s + 1)}, t0 + tick * 1'000'000'000,
                            std::round(level[s] * 100.0) / 100.0});
     }
+  }
+  if (a.records > held) {
+    w.total = a.records;
+    w.repeat_ns = static_cast<std::int64_t>(ticks_held) * 1'000'000'000;
+    w.what += " (" + std::to_string(held) + " generated, repeated " +
+              std::to_string(ticks_held) + " s later each time)";
   }
   return w;
 }
