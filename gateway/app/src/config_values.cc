@@ -1,5 +1,9 @@
 #include "config_values.h"
 
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+
 #include "rule_config.h"
 
 namespace sluice::gateway::config {
@@ -25,6 +29,25 @@ Status GetBool(const toml::node& n, bool& out) {
   return Status::Ok();
 }
 
+namespace {
+
+// A whole number of 1 to `max_digits` digits right before one of `units`:
+// the number times that unit's multiple; nullopt for anything else.
+std::optional<std::uint64_t> NumberWithUnit(
+    const std::string& v, std::size_t max_digits,
+    std::initializer_list<std::pair<std::string_view, std::uint64_t>> units) {
+  std::size_t digits = 0;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  if (digits == 0 || digits > max_digits) return std::nullopt;
+  const std::string_view unit = std::string_view(v).substr(digits);
+  for (const auto& [name, multiple] : units) {
+    if (unit == name) return std::stoull(v.substr(0, digits)) * multiple;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Status GetSize(const toml::node& n, std::uint64_t& out) {
   if (const auto* i = n.as_integer()) {
     if (i->get() < 0) return InvalidArgument("a size cannot be negative");
@@ -37,18 +60,12 @@ Status GetSize(const toml::node& n, std::uint64_t& out) {
                            std::string(TypeName(n)));
   }
   const std::string& v = s->get();
-  std::size_t digits = 0;
-  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-  const std::string unit = v.substr(digits);
-  std::uint64_t mult = 0;
-  if (unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ull << 10;
-  else if (unit == "MiB") mult = 1ull << 20;
-  else if (unit == "GiB") mult = 1ull << 30;
-  if (digits == 0 || digits > 12 || mult == 0) {
+  const auto bytes =
+      NumberWithUnit(v, 12, {{"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}});
+  if (!bytes) {
     return InvalidArgument("'" + v + "' is not a size; write a whole number and one of B, KiB, MiB, GiB");
   }
-  out = std::stoull(v.substr(0, digits)) * mult;
+  out = *bytes;
   return Status::Ok();
 }
 
@@ -59,17 +76,11 @@ Status GetDuration(const toml::node& n, std::chrono::microseconds& out) {
                            std::string(TypeName(n)));
   }
   const std::string& v = s->get();
-  std::size_t digits = 0;
-  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-  const std::string unit = v.substr(digits);
-  std::uint64_t mult = 0;
-  if (unit == "us") mult = 1;
-  else if (unit == "ms") mult = 1000;
-  else if (unit == "s") mult = 1000000;
-  if (digits == 0 || digits > 9 || mult == 0) {
+  const auto us = NumberWithUnit(v, 9, {{"us", 1}, {"ms", 1000}, {"s", 1000000}});
+  if (!us) {
     return InvalidArgument("'" + v + "' is not a duration; write a whole number and one of us, ms, s");
   }
-  out = std::chrono::microseconds(std::stoll(v.substr(0, digits)) * static_cast<std::int64_t>(mult));
+  out = std::chrono::microseconds(static_cast<std::int64_t>(*us));
   return Status::Ok();
 }
 
