@@ -451,11 +451,14 @@ int Main(int argc, char** argv) {
   }
   fs::create_directories(a.dir);
   const std::string load_start = LoadAverage();
-  const Workload replay = Replay(a);
+  // The replay is held in memory whole: built only for the runs that use it.
+  const bool replay_runs = a.Wants("wal") || a.Wants("pmem") || a.Wants("rocksdb") ||
+                           a.Wants("one-writer") || a.Wants("latency");
+  const Workload replay = replay_runs ? Replay(a) : Workload{};
   std::printf("store_bench: %zu records per run, %d threads, batches of %d, %d in flight per "
               "thread, dir %s; load average %s\n",
               a.records, a.threads, a.batch, a.inflight, a.dir.c_str(), load_start.c_str());
-  std::printf("replay: %s\n", replay.what.c_str());
+  if (replay_runs) std::printf("replay: %s\n", replay.what.c_str());
   PrintHeader();
   const Shape main_shape{a.threads, a.batch, a.inflight};
   std::vector<Verdict> verdicts;
