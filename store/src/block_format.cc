@@ -1,6 +1,7 @@
 #include "block_format.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "base/coding.h"
@@ -162,13 +163,18 @@ void BlockBuilder::ToXor(Chunk& c) {
   c.float_mode = kBlockFloatXor;
 }
 
-std::size_t BlockBuilder::DirEntryBytes(SeriesId id, const Chunk& c) const {
+std::array<std::uint64_t, 4> BlockBuilder::DirFields(const Chunk& c) const {
   const std::uint64_t from_window =
       static_cast<std::uint64_t>(c.t_min) - static_cast<std::uint64_t>(partition_.window_start_ns);
-  return VarintLength(id.value) + 1 + VarintLength(c.count) +
-         VarintLength(ZigZag(static_cast<std::int64_t>(from_window))) +
-         VarintLength(static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min)) +
-         VarintLength(c.ts.size() + c.values.size());
+  return {c.count, ZigZag(static_cast<std::int64_t>(from_window)),
+          static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min),
+          c.ts.size() + c.values.size()};
+}
+
+std::size_t BlockBuilder::DirEntryBytes(SeriesId id, const Chunk& c) const {
+  std::size_t n = VarintLength(id.value) + 1;  // the delta is at most the id; the type
+  for (const std::uint64_t f : DirFields(c)) n += VarintLength(f);
+  return n;
 }
 
 std::size_t BlockBuilder::EncodedSize() const {
@@ -196,12 +202,7 @@ std::string BlockBuilder::Finish() const {
     PutVarint64(dir, id.value - previous);
     previous = id.value;
     dir.push_back(static_cast<char>(c.type));
-    PutVarint64(dir, c.count);
-    PutVarint64(dir, ZigZag(static_cast<std::int64_t>(static_cast<std::uint64_t>(c.t_min) -
-                                                      static_cast<std::uint64_t>(
-                                                          partition_.window_start_ns))));
-    PutVarint64(dir, static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min));
-    PutVarint64(dir, c.ts.size() + c.values.size());
+    for (const std::uint64_t f : DirFields(c)) PutVarint64(dir, f);
   }
   std::string out;
   out.reserve(PaddedBlockSize(kBlockHeaderBytes + dir.size() + body.size()));
@@ -333,7 +334,6 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
       e.series = SeriesId{id};
       e.t_min = static_cast<std::int64_t>(a);
       e.t_max = static_cast<std::int64_t>(b);
-      if (e.offset != total) return Corruption("block: directory entry outside the body");
     } else {
       std::uint64_t id_delta = 0, n = 0, from_window = 0, span = 0, length = 0;
       if (!d.GetVarint64(id_delta) || !d.GetByte(type) || !d.GetVarint64(n) ||

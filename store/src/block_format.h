@@ -54,6 +54,7 @@
 // says the same in prose.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -138,6 +139,9 @@ class BlockBuilder {
   static bool Rescale(Chunk& c, int digits);
   // Re-encodes a decimal chunk's values as XOR'd bits.
   static void ToXor(Chunk& c);
+  // A version 2 directory entry after its series delta and type: count,
+  // zigzag(t_min - window start), t_max - t_min, length.
+  std::array<std::uint64_t, 4> DirFields(const Chunk& c) const;
   std::size_t DirEntryBytes(SeriesId id, const Chunk& c) const;
   // Chunks in order of first record, found by series id through `index_`;
   // sorted by id only when finished. (Kept sorted, each new series in the
