@@ -225,9 +225,7 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     if (!ready_ && NeedsFullIndex(r.timestamp_ns, arrival_ns)) AwaitReady(lock);
     bool skip = false;
     const PartitionId id = Place(r.series, r.timestamp_ns, arrival_ns, seq, &skip, &hint);
-    if (r.series.value >= latest_.size()) latest_.resize(r.series.value + 1);
-    auto& latest = latest_[r.series.value];
-    if (!latest || latest->timestamp_ns <= r.timestamp_ns) latest = r;
+    latest_.Offer(r);
     if (skip) {
       SLUICE_CHECK(replay);
       MutexLock c(counters_mu_);
@@ -476,7 +474,7 @@ IndexCounters PartitionIndex::counters() const {
 
 std::size_t PartitionIndex::dram_index_bytes() const {
   ReaderLock lock(mu_);
-  std::size_t n = blocks_.capacity() * sizeof(BlockRef) + latest_.capacity() * sizeof(latest_[0]);
+  std::size_t n = blocks_.capacity() * sizeof(BlockRef) + latest_.bytes();
   for (const auto& e : extents_) n += e.capacity() * sizeof(Extent);
   return n;
 }

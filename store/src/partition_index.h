@@ -28,6 +28,7 @@
 #include "base/mutex.h"
 #include "block_format.h"
 #include "index_checkpoint.h"
+#include "latest_values.h"
 #include "log_file.h"
 #include "segments.h"
 #include "store/options.h"
@@ -257,7 +258,7 @@ class PartitionIndex {
   std::vector<std::vector<Extent>> extents_ SLUICE_GUARDED_BY(mu_);        // by series id
   // By series id: the newest applied since the start, or read from blocks
   // by Latest (then kept).
-  mutable std::vector<std::optional<Record>> latest_;
+  mutable LatestValues latest_;
   std::vector<ValueType> types_ SLUICE_GUARDED_BY(mu_);                    // by series id
   std::uint64_t last_seq_ SLUICE_GUARDED_BY(mu_) = 0;
   // The partitions holding an open or queued block: a handful (the open

@@ -11,7 +11,7 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
   std::vector<std::uint32_t> blocks;
   {
     ReaderLock lock(mu_);
-    if (series.value < latest_.size() && latest_[series.value]) return latest_[series.value];
+    if (auto kept = latest_.Get(series)) return kept;
     // Nothing of it applied since the start (its records were all in blocks
     // already, or passed over by the replay mark): the newest is in the run
     // of blocks that reaches latest in time.
@@ -35,10 +35,8 @@ std::optional<Record> PartitionIndex::Latest(SeriesId series) const {
     if (r.timestamp_ns >= newest->timestamp_ns) newest = &r;
   }
   WriterLock lock(mu_);
-  if (series.value >= latest_.size()) latest_.resize(series.value + 1);
-  auto& kept = latest_[series.value];
-  if (!kept || kept->timestamp_ns <= newest->timestamp_ns) kept = *newest;
-  return kept;
+  latest_.Offer(*newest);
+  return latest_.Get(series);
 }
 
 Result<BlockHeader> PartitionIndex::CheckRead(const Result<std::string>& bytes,

@@ -67,6 +67,16 @@ std::vector<SeriesInfo> ParseRegistry(std::string_view image, RegistryRecovery& 
   return out;
 }
 
+namespace {
+
+constexpr std::size_t kNameChunkBytes = 64 << 10;
+static_assert(kNameChunkBytes >= kMaxSeriesNameBytes);
+
+// The high 32 bits are kept in the table's slot, the low ones pick it.
+std::uint64_t NameHash(std::string_view name) { return std::hash<std::string_view>{}(name); }
+
+}  // namespace
+
 Result<std::unique_ptr<Registry>> Registry::Open(Env* env, const std::string& dir,
                                                  RegistryRecovery* recovery) {
   std::unique_ptr<Registry> r(new Registry());
@@ -75,16 +85,66 @@ Result<std::unique_ptr<Registry>> Registry::Open(Env* env, const std::string& di
       [&](std::string_view e) SLUICE_NO_THREAD_SAFETY_ANALYSIS {  // from Open
         auto info = DecodeRegistryEntry(e, static_cast<std::uint32_t>(r->series_.size() + 1));
         if (!info) return false;
-        r->series_.push_back(std::move(*info));
+        r->Add(info->name, info->type, info->unit);
         return true;
       },
       recovery);
   if (!log.ok()) return log.status();
   r->log_ = std::move(*log);
-  for (const auto& s : r->series_) r->by_name_.emplace(s.name, s.id.value);
   return r;
 }
 
+SeriesInfo Registry::InfoOf(std::uint32_t id) const {
+  const Slot& s = series_[id - 1];
+  return {SeriesId{id}, std::string(NameOf(s)), s.type, units_[s.unit]};
+}
+
+std::uint32_t Registry::FindId(std::string_view name) const {
+  if (by_name_.empty()) return 0;
+  const std::uint64_t h = NameHash(name);
+  const std::size_t mask = by_name_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t e = by_name_[i];
+    if (e == 0) return 0;
+    const auto id = static_cast<std::uint32_t>(e);
+    if ((e >> 32) == (h >> 32) && NameOf(series_[id - 1]) == name) return id;
+  }
+}
+
+void Registry::InsertId(std::uint64_t hash, std::uint32_t id) {
+  const std::size_t mask = by_name_.size() - 1;
+  std::size_t i = hash & mask;
+  while (by_name_[i] != 0) i = (i + 1) & mask;
+  by_name_[i] = (hash >> 32 << 32) | id;
+}
+
+void Registry::Add(std::string_view name, ValueType type, std::string_view unit) {
+  if (names_left_ < name.size()) {
+    names_.push_back(std::make_unique_for_overwrite<char[]>(kNameChunkBytes));
+    names_left_ = kNameChunkBytes;
+  }
+  char* at = names_.back().get() + (kNameChunkBytes - names_left_);
+  std::copy(name.begin(), name.end(), at);
+  names_left_ -= name.size();
+  std::uint32_t unit_id = 0;
+  if (!unit.empty()) {
+    auto [u, fresh] = unit_ids_.try_emplace(std::string(unit), units_.size());
+    if (fresh) units_.emplace_back(unit);
+    unit_id = u->second;
+  }
+  series_.push_back({at, unit_id, static_cast<std::uint16_t>(name.size()), type});
+  if (4 * series_.size() > 3 * by_name_.size()) {
+    // Grow: every id again, into twice the slots.
+    std::vector<std::uint64_t> old = std::exchange(
+        by_name_, std::vector<std::uint64_t>(std::max<std::size_t>(64, 2 * by_name_.size())));
+    for (std::uint64_t e : old) {
+      if (e == 0) continue;
+      const auto known = static_cast<std::uint32_t>(e);
+      InsertId(NameHash(NameOf(series_[known - 1])), known);
+    }
+  }
+  InsertId(NameHash(name), static_cast<std::uint32_t>(series_.size()));
+}
 Result<SeriesId> Registry::Register(std::string_view name, ValueType type, std::string_view unit) {
   const SeriesSpec spec{name, type, unit};
   return std::move(RegisterBatch({&spec, 1}).front());
@@ -116,15 +176,19 @@ std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec
       out[i] = InvalidArgument("series '" + std::string(spec.name) + "': unknown value type");
       continue;
     }
-    const SeriesInfo* known = nullptr;
-    if (auto it = by_name_.find(std::string(spec.name)); it != by_name_.end()) {
-      known = &series_[it->second - 1];
-    } else if (auto b = in_batch.find(spec.name); b != in_batch.end()) {
-      known = &added[b->second];
+    if (const std::uint32_t id = FindId(spec.name); id != 0) {
+      const Slot& known = series_[id - 1];
+      if (known.type != spec.type || units_[known.unit] != spec.unit) {
+        out[i] = Mismatch(InfoOf(id), spec);
+      } else {
+        out[i] = SeriesId{id};
+      }
+      continue;
     }
-    if (known != nullptr) {
-      if (known->type != spec.type || known->unit != spec.unit) out[i] = Mismatch(*known, spec);
-      else out[i] = known->id;
+    if (auto b = in_batch.find(spec.name); b != in_batch.end()) {
+      const SeriesInfo& known = added[b->second];
+      if (known.type != spec.type || known.unit != spec.unit) out[i] = Mismatch(known, spec);
+      else out[i] = known.id;
       continue;
     }
     added.push_back({SeriesId{static_cast<std::uint32_t>(series_.size() + added.size() + 1)},
@@ -144,24 +208,29 @@ std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec
     }
     return out;
   }
-  for (SeriesInfo& info : added) {
-    by_name_.emplace(info.name, info.id.value);
-    series_.push_back(std::move(info));
-  }
+  series_.reserve(series_.size() + added.size());
+  for (const SeriesInfo& info : added) Add(info.name, info.type, info.unit);
   return out;
 }
 
 std::optional<SeriesInfo> Registry::Find(std::string_view name) const {
   ReaderLock lock(mu_);
-  auto it = by_name_.find(std::string(name));
-  if (it == by_name_.end()) return std::nullopt;
-  return series_[it->second - 1];
+  const std::uint32_t id = FindId(name);
+  if (id == 0) return std::nullopt;
+  return InfoOf(id);
+}
+
+std::optional<SeriesRef> Registry::Lookup(std::string_view name) const {
+  ReaderLock lock(mu_);
+  const std::uint32_t id = FindId(name);
+  if (id == 0) return std::nullopt;
+  return SeriesRef{SeriesId{id}, series_[id - 1].type};
 }
 
 std::optional<SeriesInfo> Registry::Get(SeriesId id) const {
   ReaderLock lock(mu_);
   if (id.value == 0 || id.value > series_.size()) return std::nullopt;
-  return series_[id.value - 1];
+  return InfoOf(id.value);
 }
 
 std::size_t Registry::TypesOf(const Batch& batch, std::vector<ValueType>& types) const {
@@ -177,7 +246,10 @@ std::size_t Registry::TypesOf(const Batch& batch, std::vector<ValueType>& types)
 
 std::vector<SeriesInfo> Registry::List() const {
   ReaderLock lock(mu_);
-  return series_;
+  std::vector<SeriesInfo> out;
+  out.reserve(series_.size());
+  for (std::uint32_t id = 1; id <= series_.size(); ++id) out.push_back(InfoOf(id));
+  return out;
 }
 
 std::size_t Registry::size() const {

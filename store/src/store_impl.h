@@ -86,6 +86,9 @@ class StoreImpl final : public Store {
   std::optional<SeriesInfo> FindSeries(std::string_view name) const override {
     return registry_->Find(name);
   }
+  std::optional<SeriesRef> LookupSeries(std::string_view name) const override {
+    return registry_->Lookup(name);
+  }
   std::optional<SeriesInfo> GetSeries(SeriesId id) const override { return registry_->Get(id); }
   std::vector<SeriesInfo> ListSeries() const override { return registry_->List(); }
 

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "fault_env.h"
-#include "series_cache.h"
+#include "series_resolver.h"
 #include "store/store.h"
 #include "temp_dir.h"
 
@@ -157,10 +157,10 @@ TEST_CASE("a message naming thousands of new series registers them with one sync
   CHECK(Values(**store, "line-7/tag2999") == std::vector<double>{2999.5});
 }
 
-TEST_CASE("the series cache registers a new name once and refuses a type change") {
-  sluice::testing::TempDir dir("sluice-cache");
+TEST_CASE("the series resolver registers a new name once and refuses a type change") {
+  sluice::testing::TempDir dir("sluice-resolver");
   auto store = OpenStore(dir);
-  pipeline::SeriesCache cache(store.get());
+  pipeline::SeriesResolver cache(store.get());
   auto a = cache.Resolve("a/b", store::ValueType::kFloat64, "degC");
   REQUIRE(a.ok());
   auto again = cache.Resolve("a/b", store::ValueType::kFloat64, "K");  // unit change: kept
@@ -172,8 +172,8 @@ TEST_CASE("the series cache registers a new name once and refuses a type change"
   CHECK(clash.status().message().find("holds float64") != std::string::npos);
   CHECK(cache.conflicts() == 1);
 
-  // A fresh cache over the same store finds series registered before.
-  pipeline::SeriesCache fresh(store.get());
+  // A fresh resolver over the same store finds series registered before.
+  pipeline::SeriesResolver fresh(store.get());
   auto found = fresh.Resolve("a/b", store::ValueType::kFloat64, "degC");
   REQUIRE(found.ok());
   CHECK(*found == *a);

@@ -268,7 +268,7 @@ TEST_CASE("a series spread over many blocks of two partitions is indexed by bloc
     // One 32-byte entry per series per block would be blocks x series/2 x 32. Runs take a
     // few per series: the seals at the end write both windows' last blocks after each
     // other, so each series has two runs per window, and the index's per-series latest
-    // values add 64 B a series.
+    // values add 17 B a series (in chunks of 1,024 series).
     CHECK(st.dram_index_bytes < blocks * (kSeries / 2) * 32 / 2);
     MESSAGE(blocks << " blocks, DRAM index " << st.dram_index_bytes << " B for "
                    << kSeries * kRounds * 2 << " points");

@@ -8,7 +8,7 @@
 #include "base/mutex.h"
 #include "gateway/ingest/topic_rules.h"
 #include "pressure.h"
-#include "series_cache.h"
+#include "series_resolver.h"
 #include "shard.h"
 #include "shed.h"
 #include "store/store.h"
@@ -64,7 +64,7 @@ std::uint64_t RoutingHash(std::string_view topic) {
 namespace {
 
 using pipeline::PressureController;
-using pipeline::SeriesCache;
+using pipeline::SeriesResolver;
 using pipeline::Shard;
 
 class PipelineImpl final : public Pipeline {
@@ -73,7 +73,7 @@ class PipelineImpl final : public Pipeline {
                store::Store* store)
       : options_(options),
         rules_(std::move(rules)),
-        cache_(store),
+        series_(store),
         pressure_(store, limits.disk_slow_bytes, options.slow_queue_pct,
                   options.pressure_poll,
                   [this] { return QueueFillPct(); }) {
@@ -81,7 +81,7 @@ class PipelineImpl final : public Pipeline {
     env_.max_value_bytes = limits.max_value_bytes;
     env_.max_batch_bytes = limits.max_batch_bytes;
     env_.store = store;
-    env_.cache = &cache_;
+    env_.series = &series_;
     env_.pressure = &pressure_;
     env_.counters = &counters_;
     env_.publish = &publish_;
@@ -195,7 +195,7 @@ class PipelineImpl final : public Pipeline {
     c.samples = get(counters_.samples);
     c.records_stored = get(counters_.records_stored);
     c.records_dropped = get(counters_.records_dropped);
-    c.series_registered = cache_.registered();
+    c.series_registered = series_.registered();
     c.series_conflicts = get(counters_.series_conflicts);
     c.batches = get(counters_.batches);
     c.append_retries = get(counters_.append_retries);
@@ -256,7 +256,7 @@ class PipelineImpl final : public Pipeline {
 
   const PipelineOptions options_;
   const RuleSet rules_;
-  SeriesCache cache_;
+  SeriesResolver series_;
   PressureController pressure_;
   pipeline::ShardCounters counters_;
   pipeline::ShardEnv env_;

@@ -45,8 +45,7 @@ Shard::Shard(const ShardEnv& env, std::unique_ptr<IngestDecoder> decoder, std::u
       index_(index),
       queue_(std::make_shared<BoundedQueue<InboundMessage>>(env.options.queue_capacity)),
       batch_(env.options.batch_max_records, env.max_batch_bytes,
-             env.options.batch_linger),
-      series_(env.cache) {}
+             env.options.batch_linger) {}
 
 Shard::~Shard() {
   queue_->Close();
@@ -142,12 +141,19 @@ void Shard::Handle(InboundMessage& m) {
   bool prefetched = false;
   for (std::size_t k = 0; k < samples_.size(); ++k) {
     auto& s = samples_[k];
-    if (!prefetched && k + 1 < samples_.size() && !series_.Has(s.series, s.type)) {
+    std::optional<store::SeriesRef> known = env_.series->Find(s.series);
+    if (!known && !prefetched && k + 1 < samples_.size()) {
       // The first unknown name of a message with more to come: register
       // every new name from here on with one sync.
-      series_.Prefetch(std::span<const Sample>(samples_).subspan(k), [&](const Sample& x) {
-        return ValueBytes(x.value) <= env_.max_value_bytes;
-      });
+      std::vector<store::SeriesSpec> specs;
+      for (std::size_t j = k; j < samples_.size(); ++j) {
+        const Sample& x = samples_[j];
+        if (ValueBytes(x.value) <= env_.max_value_bytes) specs.push_back({x.series, x.type, x.unit});
+      }
+      if (specs.size() > 1) {
+        env_.series->Prefetch(specs);
+        known = env_.series->Find(s.series);
+      }
       prefetched = true;
     }
     if (ValueBytes(s.value) > env_.max_value_bytes) {
@@ -157,7 +163,8 @@ void Shard::Handle(InboundMessage& m) {
                  std::to_string(ValueBytes(s.value)) + " bytes above store.max_value_bytes");
       continue;
     }
-    auto id = series_.Resolve(s.series, s.type, s.unit);
+    auto id = known ? env_.series->Accept(*known, s.series, s.type)
+                    : env_.series->Resolve(s.series, s.type, s.unit);
     if (!id.ok()) {
       env_.counters->series_conflicts.fetch_add(1, std::memory_order_relaxed);
       LogLimited("topic '" + m.topic + "': " + id.status().ToString());

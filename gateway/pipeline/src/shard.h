@@ -20,7 +20,7 @@
 #include "gateway/ingest/ingest_decoder.h"
 #include "gateway/pipeline/pipeline.h"
 #include "pressure.h"
-#include "series_cache.h"
+#include "series_resolver.h"
 #include "store/store.h"
 
 namespace sluice::gateway::pipeline {
@@ -41,7 +41,7 @@ struct ShardEnv {
   std::uint32_t max_value_bytes = 64u << 10;
   std::uint64_t max_batch_bytes = 512u << 10;
   store::Store* store = nullptr;
-  SeriesCache* cache = nullptr;
+  SeriesResolver* series = nullptr;
   PressureController* pressure = nullptr;
   ShardCounters* counters = nullptr;
   const Pipeline::PublishFn* publish = nullptr;
@@ -131,7 +131,6 @@ class Shard {
   // shard saw the ticket done and went away.
   std::shared_ptr<BoundedQueue<InboundMessage>> queue_;
   Batcher batch_;
-  LocalSeriesCache series_;
   std::deque<InFlight> inflight_;
   std::vector<Sample> samples_;
   std::vector<OutboundMessage> publish_;

@@ -149,6 +149,9 @@ class Store {
   // new ones, in order, or none.
   virtual std::vector<Result<SeriesId>> RegisterSeriesBatch(std::span<const SeriesSpec> specs) = 0;
   virtual std::optional<SeriesInfo> FindSeries(std::string_view name) const = 0;
+  // FindSeries without copying the name and unit: one shared lock and a
+  // hash probe, for callers that look up a name per sample.
+  virtual std::optional<SeriesRef> LookupSeries(std::string_view name) const = 0;
   virtual std::optional<SeriesInfo> GetSeries(SeriesId id) const = 0;
   virtual std::vector<SeriesInfo> ListSeries() const = 0;
 

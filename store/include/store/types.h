@@ -35,6 +35,12 @@ struct SeriesInfo {
   std::string unit;   // free text, e.g. "degC"; may be empty
 };
 
+// A registered series' id and type: what Store::LookupSeries finds.
+struct SeriesRef {
+  SeriesId id;
+  ValueType type = ValueType::kFloat64;
+};
+
 // A series to register: what RegisterSeriesBatch takes.
 struct SeriesSpec {
   std::string_view name;
