@@ -12,14 +12,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "sensor_sim/fleet.h"
 
@@ -122,6 +126,76 @@ double PeakRssMiB(pid_t pid) {
     if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
   }
   return 0;
+}
+
+double StatusMiB(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  const std::string key = field + ":";
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) return std::strtod(line.c_str() + key.size(), nullptr) / 1024.0;
+  }
+  return 0;
+}
+
+struct MemorySampler::State {
+  pid_t pid;
+  int admin_port;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  double peak = 0, peak_less = 0, open_at_peak = 0;
+  std::thread thread;
+};
+
+MemorySampler::MemorySampler(pid_t pid, int admin_port) : s_(std::make_unique<State>()) {
+  s_->pid = pid;
+  s_->admin_port = admin_port;
+  s_->thread = std::thread([s = s_.get()] {
+    std::unique_lock lock(s->mu);
+    while (!s->stop) {
+      lock.unlock();
+      const std::string metrics = HttpGet(s->admin_port, "/metrics");
+      const double rss = StatusMiB(s->pid, "VmRSS");
+      const double open = std::max(0.0, Metric(metrics, "sluice_store_open_blocks_memory_bytes"));
+      lock.lock();
+      if (!metrics.empty() && rss > 0) {
+        const double open_mib = open / (1 << 20);
+        s->peak = std::max(s->peak, rss);
+        if (rss - open_mib > s->peak_less) {
+          s->peak_less = rss - open_mib;
+          s->open_at_peak = open_mib;
+        }
+      }
+      s->cv.wait_for(lock, std::chrono::milliseconds(50), [s] { return s->stop; });
+    }
+  });
+}
+
+MemorySampler::~MemorySampler() { Stop(); }
+
+void MemorySampler::Stop() {
+  {
+    std::lock_guard lock(s_->mu);
+    s_->stop = true;
+  }
+  s_->cv.notify_all();
+  if (s_->thread.joinable()) s_->thread.join();
+}
+
+double MemorySampler::peak_rss_mib() const {
+  std::lock_guard lock(s_->mu);
+  return s_->peak;
+}
+
+double MemorySampler::peak_rss_less_open_blocks_mib() const {
+  std::lock_guard lock(s_->mu);
+  return s_->peak_less;
+}
+
+double MemorySampler::open_blocks_at_peak_mib() const {
+  std::lock_guard lock(s_->mu);
+  return s_->open_at_peak;
 }
 
 double CpuPressureUs() {

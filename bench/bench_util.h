@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,6 +54,26 @@ Child Spawn(const std::vector<std::string>& args, const std::string& log);
 double CpuSeconds(pid_t pid);
 // VmHWM of `pid` in MiB.
 double PeakRssMiB(pid_t pid);
+// A /proc/<pid>/status field in kB ("VmRSS", "RssAnon", ...) in MiB; 0 if absent.
+double StatusMiB(pid_t pid, const std::string& field);
+
+// Samples the resident memory of a `sluice run` every 50 ms while it
+// lives, and the DRAM its open blocks hold (/metrics,
+// sluice_store_open_blocks_memory_bytes) at the same moment: the issue's
+// RSS target excludes open blocks, whose bound is configured.
+class MemorySampler {
+ public:
+  MemorySampler(pid_t pid, int admin_port);
+  ~MemorySampler();  // stops sampling
+  void Stop();
+  double peak_rss_mib() const;                // of the samples
+  double peak_rss_less_open_blocks_mib() const;
+  double open_blocks_at_peak_mib() const;     // at the sample of the line above
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 // Microseconds during which some task on this machine waited for a CPU
 // ("some total" of /proc/pressure/cpu, the kernel's pressure stall
 // information); -1 where the kernel does not provide it.

@@ -92,7 +92,9 @@ struct Run {
   double seconds = 0;          // first PUBLISH to the last record stored
   double sluice_cpu_s = 0;
   double broker_cpu_s = 0;     // Mosquitto, broker path only
-  double sluice_rss_mib = 0;
+  double sluice_rss_mib = 0;     // VmHWM
+  double rss_less_open_mib = 0;  // sampled: the most of VmRSS less the open blocks' DRAM
+  double open_blocks_mib = 0;    // the open blocks' DRAM at that sample
   double cpu_pressure = -1;    // share of the run in which some task on the machine waited for a CPU
   std::uint32_t receive_maximum = 0;  // endpoint
   double reads = 0, writes = 0, acks = 0, paused = 0;  // endpoint socket counters
@@ -155,6 +157,7 @@ class Bench {
           return broker ? Metric(m, "sluice_mqtt_connections") >= 1 : !m.empty();
         },
         broker ? "sluice did not connect to the broker" : "sluice did not start");
+    MemorySampler memory(s.pid, *admin);
     Run r;
     r.receive_maximum = broker ? 0 : ReceiveMaximum(cell);
     mqtt_load::LoadOptions o;
@@ -194,6 +197,9 @@ class Bench {
     if (psi0 >= 0 && psi1 >= psi0) r.cpu_pressure = (psi1 - psi0) * 1e3 / psi_ns;
     if (broker) r.broker_cpu_s = CpuSeconds(broker_pid_) - broker0;
     r.sluice_rss_mib = PeakRssMiB(s.pid);
+    memory.Stop();
+    r.rss_less_open_mib = memory.peak_rss_less_open_blocks_mib();
+    r.open_blocks_mib = memory.open_blocks_at_peak_mib();
     r.messages = static_cast<std::uint64_t>(std::max(0.0, w.messages - warm_msgs));
     r.seconds = static_cast<double>(w.done_ns - first_publish) / 1e9;
     if (!w.complete) {
@@ -253,9 +259,10 @@ class Bench {
   void Verbose(Path path, int run, const Run& r) {
     if (!a_.verbose) return;
     std::printf("    run %d %s: %llu messages, %.0f msg/s, CPU-us/msg mosquitto %.1f sluice %.1f, "
-                "sluice peak RSS %.1f MiB %s\n",
+                "sluice peak RSS %.1f MiB, less open blocks %.1f MiB (open blocks %.1f MiB) %s\n",
                 run, PathName(path), static_cast<unsigned long long>(r.messages), r.rate(),
                 r.PerMsgUs(r.broker_cpu_s), r.PerMsgUs(r.sluice_cpu_s), r.sluice_rss_mib,
+                r.rss_less_open_mib, r.open_blocks_mib,
                 r.note.c_str());
     std::printf("      publishers: %s\n", mqtt_load::FormatReport(r.pub).c_str());
     if (path == Path::kEndpoint) {
@@ -328,6 +335,16 @@ class Bench {
       std::printf("\n  %s: endpoint/broker %s (>= 5: %s), endpoint p99 %s ms (< 5 ms: %s)",
                   r.cell.name().c_str(), Fixed(ratio, 2).c_str(), ratio >= 5 ? "met" : "NOT met",
                   Fixed(p99_ms, 2).c_str(), p99_ms < 5 ? "met" : "NOT met");
+    }
+    // Issue 15's footprint: at 100,000 series (4 a device), the whole
+    // process at most 64 MiB besides its open blocks, on both paths.
+    if (4ull * a_.devices >= 100'000) {
+      double worst = 0;
+      for (const auto& r : results) {
+        worst = std::max({worst, r.broker.rss_less_open_mib, r.endpoint.rss_less_open_mib});
+      }
+      std::printf("\n  sluice run RSS less open blocks at %u series: %s MiB (<= 64 MiB: %s)",
+                  4 * a_.devices, Fixed(worst, 1).c_str(), worst <= 64 ? "met" : "NOT met");
     }
     std::printf("\n");
     return 0;

@@ -56,12 +56,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "mapped_array.h"
 #include "store/types.h"
 
 namespace sluice::store {
@@ -106,6 +107,9 @@ class BlockBuilder {
   // Bytes the block would take if finished now (before padding), at most:
   // each directory entry's series delta is counted as the whole id.
   std::size_t EncodedSize() const;
+  // DRAM it holds, about (its chunks, their strings, its map): at many
+  // series of few points each, two to three times EncodedSize.
+  std::size_t MemoryBytes() const;
   bool empty() const { return records_ == 0; }
   std::uint32_t records() const { return records_; }
   std::uint64_t seq_min() const { return seq_min_; }
@@ -122,18 +126,21 @@ class BlockBuilder {
 
  private:
   struct Chunk {
-    ValueType type = ValueType::kFloat64;
+    SeriesId id;
     std::uint32_t count = 0;
     std::int64_t t_min = INT64_MAX, t_max = INT64_MIN;
     std::int64_t prev_ts = 0;
     std::int64_t prev_delta = 0;
     std::uint64_t prev_bits = 0;  // float64 bits or m, or int64 value
+    ValueType type = ValueType::kFloat64;
     std::uint8_t float_mode = 0;  // decimal digits, or kBlockFloatXor
     std::uint8_t dir_bytes = 0;   // its directory entry, at most
     std::string ts;               // encoded timestamps
     std::string values;           // encoded values
   };
   static void AddFloat(Chunk& c, double v);
+  // The heap block a string holds, 0 when it fits inside the object.
+  static std::size_t HeapBytes(const std::string& s);
   // Re-encodes a decimal chunk's values at more digits; false when a value
   // would reach 2^53 (the chunk is unchanged then).
   static bool Rescale(Chunk& c, int digits);
@@ -143,18 +150,34 @@ class BlockBuilder {
   // zigzag(t_min - window start), t_max - t_min, length.
   std::array<std::uint64_t, 4> DirFields(const Chunk& c) const;
   std::size_t DirEntryBytes(SeriesId id, const Chunk& c) const;
-  // Chunks in order of first record, found by series id through `index_`;
+  // Chunks in order of first record, found by series id through `slots_`;
   // sorted by id only when finished. (Kept sorted, each new series in the
   // middle moved every chunk after it: with 10,000s of series per block that
   // took most of the commit thread's time.)
-  // Positions in chunks_, by ascending series id.
+  // Positions in the chunks, by ascending series id.
   std::vector<std::uint32_t> SortedOrder() const;
+  Chunk& At(std::uint32_t i) { return pages_[i / kPageChunks][i % kPageChunks]; }
+  const Chunk& At(std::uint32_t i) const { return pages_[i / kPageChunks][i % kPageChunks]; }
+  // The position of `series`' chunk; kNone when it has none.
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  std::uint32_t Find(std::uint32_t series) const;
+  void InsertSlot(std::uint32_t series, std::uint32_t position);
+
   PartitionId partition_;
-  std::vector<std::pair<SeriesId, Chunk>> chunks_;
-  std::unordered_map<std::uint32_t, std::uint32_t> index_;  // series id -> position in chunks_
+  // The chunks, in pages of kPageChunks that never move: a block of 12,500
+  // series grows without copying. Pages and slots are mapped for this
+  // block alone (mapped_array.h), so that its memory goes back to the
+  // system once it is written.
+  static constexpr std::uint32_t kPageChunks = 64 * 1024 / sizeof(Chunk);
+  std::vector<MappedArray<Chunk>> pages_;
+  std::uint32_t chunks_ = 0;
+  // Series id -> position: open addressing, each slot
+  // (id << 32 | position + 1), 0 when empty; at most half full.
+  MappedArray<std::uint64_t> slots_;
   std::uint32_t records_ = 0;
   std::size_t body_bytes_ = 0;
   std::size_t dir_bytes_ = 0;
+  std::size_t heap_bytes_ = 0;  // of the chunks' strings
   std::int64_t t_min_ = INT64_MAX, t_max_ = INT64_MIN;
   std::uint64_t seq_min_ = UINT64_MAX, seq_max_ = 0;
 };

@@ -467,6 +467,17 @@ std::size_t PartitionIndex::queued_bytes() const {
   return queued_bytes_;
 }
 
+std::size_t PartitionIndex::open_blocks_memory_bytes() const {
+  ReaderLock lock(mu_);
+  std::size_t n = 0;
+  for (const PartitionId& id : unwritten_) {
+    const auto p = partitions_.find(id);
+    if (p != partitions_.end() && p->second.open) n += p->second.open->MemoryBytes();
+  }
+  for (const auto& [id, block] : queue_) n += block->MemoryBytes();
+  return n;
+}
+
 IndexCounters PartitionIndex::counters() const {
   MutexLock c(counters_mu_);
   return counters_;

@@ -154,6 +154,8 @@ class PartitionIndex {
   std::uint64_t segment_bytes() const { return segments_->bytes_on_disk(); }
   Segments& segments() { return *segments_; }
   std::size_t dram_index_bytes() const;
+  // DRAM held by open blocks and blocks queued for writing.
+  std::size_t open_blocks_memory_bytes() const;
 
  private:
   using BlockRef = IndexBlockRef;

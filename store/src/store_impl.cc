@@ -167,6 +167,7 @@ StoreStats StoreImpl::stats() const {
     s.recovered_records -= std::min(s.recovered_records, c.replay_skipped_records);
     s.segment_bytes = index_->segment_bytes();
     s.dram_index_bytes = index_->dram_index_bytes();
+    s.open_blocks_memory_bytes = index_->open_blocks_memory_bytes();
   }
   s.quarantined_pages = quarantined_pages_.load();
   s.missing_segments = missing_segments_.load();

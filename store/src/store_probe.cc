@@ -94,6 +94,9 @@ StoreProbe::StoreProbe(const Store& store, const Options& options, MetricRegistr
              [](S s) { return s.stats.segment_bytes; })
       .Gauge("sluice_store_dram_index_bytes", "DRAM held by the index.",
              [](S s) { return s.stats.dram_index_bytes; })
+      .Gauge("sluice_store_open_blocks_memory_bytes",
+             "DRAM held by open blocks and blocks queued for writing.",
+             [](S s) { return s.stats.open_blocks_memory_bytes; })
       .Gauge("sluice_store_disk_used_bytes", "Disk used by the store: segments plus write buffer.",
              [](S s) { return s.pressure.disk_used_bytes; })
       .Gauge("sluice_store_disk_budget_bytes", "The store's disk budget; 0: none.",

@@ -227,6 +227,20 @@ TEST_CASE("a block of many series with a few points each spends a few bytes of d
                                         << per_point);
   CHECK(dir_per_series < 16);  // 40 in version 1
   CHECK(per_point < 12);       // 16 bytes of payload (timestamp and float64)
+  // What the open block held in DRAM (sluice_store_open_blocks_memory_bytes):
+  // a chunk of about 120 B and a table slot or two per series, mapped in
+  // whole pages.
+  const double memory_per_series = static_cast<double>(b.MemoryBytes()) / 12'500;
+  MESSAGE("DRAM per series while open " << memory_per_series << " B");
+  CHECK(memory_per_series > 100);
+  CHECK(memory_per_series < 160);
+  CHECK(b.MemoryBytes() > b.EncodedSize());
+  // Every series is found again through the table, none twice.
+  const auto series = b.Series();
+  REQUIRE(series.size() == 12'500);
+  for (std::uint32_t s = 0; s < 12'500; ++s) CHECK(series[s].value == s * 8 + 3);
+  CHECK(b.Read(SeriesId{8 * 777 + 3}).size() == 3);
+  CHECK(b.Read(SeriesId{8 * 777 + 4}).empty());
 }
 
 TEST_CASE("version 1 blocks, as stores made before version 2 hold them, are read") {

@@ -50,6 +50,9 @@ struct StoreStats {
   std::uint64_t late_records = 0;         // placed in a late partition
   std::uint64_t segment_bytes = 0;        // segment files on disk
   std::uint64_t dram_index_bytes = 0;
+  // DRAM of the open blocks and those queued for writing (their encoded
+  // size is bounded by Options::open_blocks_bytes; this is what they hold).
+  std::uint64_t open_blocks_memory_bytes = 0;
   std::uint64_t recovery_us = 0;          // how long Open took
   // Restart: "checkpoint" (Open read the index checkpoint's recent part and
   // the segments after it; the rest loads in the background) or "scan"
