@@ -299,6 +299,7 @@ class Bench {
     struct CellResult {
       Cell cell;
       Run broker, endpoint;
+      double worst_rss_less_open_mib = 0;  // of every run of the cell, both paths
     };
     std::vector<CellResult> results;
     for (int q : a_.qos) {
@@ -320,7 +321,11 @@ class Bench {
         EndpointLine(e);
         std::printf("  endpoint/broker %s\n", Fixed(Ratio(e, b), 2).c_str());
         std::fflush(stdout);
-        results.push_back({c, b, e});
+        double worst = 0;
+        for (const auto* runs : {&brokers, &endpoints}) {
+          for (const Run& run : *runs) worst = std::max(worst, run.rss_less_open_mib);
+        }
+        results.push_back({c, b, e, worst});
       }
     }
     std::printf("\nendpoint/broker msg/s:");
@@ -337,13 +342,13 @@ class Bench {
                   Fixed(p99_ms, 2).c_str(), p99_ms < 5 ? "met" : "NOT met");
     }
     // Issue 15's footprint: at 100,000 series (4 a device), the whole
-    // process at most 64 MiB besides its open blocks, on both paths.
+    // process at most 64 MiB besides its open blocks, in every run of
+    // either path.
     if (4ull * a_.devices >= 100'000) {
       double worst = 0;
-      for (const auto& r : results) {
-        worst = std::max({worst, r.broker.rss_less_open_mib, r.endpoint.rss_less_open_mib});
-      }
-      std::printf("\n  sluice run RSS less open blocks at %u series: %s MiB (<= 64 MiB: %s)",
+      for (const auto& r : results) worst = std::max(worst, r.worst_rss_less_open_mib);
+      std::printf("\n  sluice run RSS less open blocks at %u series, worst run: %s MiB "
+                  "(<= 64 MiB: %s)",
                   4 * a_.devices, Fixed(worst, 1).c_str(), worst <= 64 ? "met" : "NOT met");
     }
     std::printf("\n");

@@ -17,10 +17,15 @@ void LatestValues::Offer(const Record& r) {
   if (chunk.kind[i] != 0 && slot.timestamp_ns > r.timestamp_ns) return;
   slot.timestamp_ns = r.timestamp_ns;
   slot.bits = 0;
-  if (const auto* d = std::get_if<double>(&r.value)) slot.bits = std::bit_cast<std::uint64_t>(*d);
-  else if (const auto* n = std::get_if<std::int64_t>(&r.value)) slot.bits = static_cast<std::uint64_t>(*n);
-  else if (const auto* b = std::get_if<bool>(&r.value)) slot.bits = *b ? 1 : 0;
-  else bytes_[id] = std::get<std::string>(r.value);
+  if (const auto* d = std::get_if<double>(&r.value)) {
+    slot.bits = std::bit_cast<std::uint64_t>(*d);
+  } else if (const auto* n = std::get_if<std::int64_t>(&r.value)) {
+    slot.bits = static_cast<std::uint64_t>(*n);
+  } else if (const auto* b = std::get_if<bool>(&r.value)) {
+    slot.bits = *b ? 1 : 0;
+  } else {
+    bytes_[id] = std::get<std::string>(r.value);
+  }
   if (chunk.kind[i] == 4 && !std::holds_alternative<std::string>(r.value)) bytes_.erase(id);
   chunk.kind[i] = static_cast<std::uint8_t>(r.value.index() + 1);
 }

@@ -131,7 +131,8 @@ TEST_CASE("100,000 series are found by name and by id, before and after a reopen
       CHECK(ids[last - first + 1]->value == first);
     }
     // A known name with another type or unit is refused, naming both.
-    auto clash = (*r)->Register(name_of(5), ValueType::kBool == type_of(5) ? ValueType::kInt64 : ValueType::kBool, "");
+    const ValueType other = type_of(5) == ValueType::kBool ? ValueType::kInt64 : ValueType::kBool;
+    auto clash = (*r)->Register(name_of(5), other, "");
     REQUIRE_FALSE(clash.ok());
     CHECK(clash.status().message().find(name_of(5)) != std::string::npos);
     auto unit_clash = (*r)->Register(name_of(5), type_of(5), "Pa");

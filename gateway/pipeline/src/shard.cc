@@ -148,7 +148,9 @@ void Shard::Handle(InboundMessage& m) {
       std::vector<store::SeriesSpec> specs;
       for (std::size_t j = k; j < samples_.size(); ++j) {
         const Sample& x = samples_[j];
-        if (ValueBytes(x.value) <= env_.max_value_bytes) specs.push_back({x.series, x.type, x.unit});
+        if (ValueBytes(x.value) <= env_.max_value_bytes) {
+          specs.push_back({x.series, x.type, x.unit});
+        }
       }
       if (specs.size() > 1) {
         env_.series->Prefetch(specs);
