@@ -1,6 +1,7 @@
 sluice_fuzzer(batch_fuzz sluice_store)
 sluice_fuzzer(registry_fuzz sluice_store)
 sluice_fuzzer(block_fuzz sluice_store)
+sluice_fuzzer(block_builder_fuzz sluice_store)
 sluice_fuzzer(pmem_fuzz sluice_store)
 sluice_fuzzer(store_logs_fuzz sluice_store)
 sluice_fuzzer(index_checkpoint_fuzz sluice_store)

@@ -179,6 +179,42 @@ TEST_CASE("the series resolver registers a new name once and refuses a type chan
   CHECK(*found == *a);
 }
 
+TEST_CASE("two shards meeting the same new names register and count each once") {
+  sluice::testing::TempDir dir("sluice-resolver-race");
+  auto store = OpenStore(dir);
+  pipeline::SeriesResolver resolver(store.get());
+  constexpr int kNames = 500;
+  const auto name = [](int i) { return "line-3/tag" + std::to_string(i); };
+  // Each thread registers the names once in batches (a message of many new
+  // names) and once one at a time, in opposite orders.
+  std::vector<std::vector<store::SeriesId>> ids(2, std::vector<store::SeriesId>(kNames));
+  std::vector<std::thread> shards;
+  for (int t = 0; t < 2; ++t) {
+    shards.emplace_back([&, t] {
+      std::vector<std::string> names;
+      for (int i = 0; i < kNames; ++i) names.push_back(name(t == 0 ? i : kNames - 1 - i));
+      std::vector<store::SeriesSpec> specs;
+      for (const auto& n : names) specs.push_back({n, store::ValueType::kFloat64, "degC"});
+      for (std::size_t first = 0; first < specs.size(); first += 50) {
+        resolver.Prefetch(std::span(specs).subspan(first, 50));
+      }
+      for (int i = 0; i < kNames; ++i) {
+        auto id = resolver.Resolve(name(i), store::ValueType::kFloat64, "degC");
+        REQUIRE(id.ok());
+        ids[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] = *id;
+      }
+    });
+  }
+  for (auto& s : shards) s.join();
+  CHECK(ids[0] == ids[1]);
+  CHECK(resolver.registered() == kNames);
+  CHECK(store->ListSeries().size() == kNames);
+  const auto found = resolver.Find(name(123));
+  REQUIRE(found.has_value());
+  CHECK(found->id == ids[0][123]);
+  CHECK_FALSE(resolver.Find("line-3/tag-none").has_value());
+}
+
 TEST_CASE("malformed and unmatched messages are counted and the next good one is stored") {
   sluice::testing::TempDir dir("sluice-pipeline");
   auto store = OpenStore(dir);
