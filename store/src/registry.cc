@@ -145,6 +145,7 @@ void Registry::Add(std::string_view name, ValueType type, std::string_view unit)
   }
   InsertId(NameHash(name), static_cast<std::uint32_t>(series_.size()));
 }
+
 Result<SeriesId> Registry::Register(std::string_view name, ValueType type, std::string_view unit) {
   const SeriesSpec spec{name, type, unit};
   return std::move(RegisterBatch({&spec, 1}).front());
@@ -208,7 +209,8 @@ std::vector<Result<SeriesId>> Registry::RegisterBatch(std::span<const SeriesSpec
     }
     return out;
   }
-  series_.reserve(series_.size() + added.size());
+  // No reserve: an exact one per batch would reallocate on every
+  // registration of one series (quadratic); push_back grows geometrically.
   for (const SeriesInfo& info : added) Add(info.name, info.type, info.unit);
   return out;
 }
