@@ -41,10 +41,6 @@ std::uint32_t HeaderCrc(std::string_view fixed76, std::string_view directory) {
   return Crc32cExtend(Crc32c(fixed76.data(), fixed76.size()), directory.data(), directory.size());
 }
 
-}  // namespace
-
-namespace {
-
 // Ids are dense (the registry counts from 1) and a block's are either all
 // of them or a shard's share, picked by a multiplicative hash of the id:
 // the low bits spread them evenly already. Kept as they are, records that

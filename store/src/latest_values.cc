@@ -7,11 +7,7 @@ namespace sluice::store {
 void LatestValues::Offer(const Record& r) {
   const std::uint32_t id = r.series.value;
   const std::size_t c = id / kChunk, i = id % kChunk;
-  while (chunks_.size() <= c) {
-    auto chunk = std::make_unique_for_overwrite<Chunk>();
-    std::fill(std::begin(chunk->kind), std::end(chunk->kind), 0);
-    chunks_.push_back(std::move(chunk));
-  }
+  while (chunks_.size() <= c) chunks_.push_back(std::make_unique<Chunk>());  // kinds 0: none
   Chunk& chunk = *chunks_[c];
   Slot& slot = chunk.slots[i];
   if (chunk.kind[i] != 0 && slot.timestamp_ns > r.timestamp_ns) return;

@@ -108,19 +108,20 @@ TEST_CASE("100,000 series are found by name and by id, before and after a reopen
     }
     for (std::size_t first = 10; first < kSeries; first += 10'000) {
       const std::size_t last = std::min(kSeries, first + 10'000);
-      std::vector<std::string> names;
-      std::vector<std::string> units;
-      for (std::size_t i = first; i < last; ++i) names.push_back(name_of(i));
-      names.push_back(name_of(first));      // twice in the batch
-      names.push_back(name_of(first - 1));  // registered before
-      std::vector<SeriesSpec> specs;
-      for (std::size_t k = 0; k < names.size(); ++k) {
-        const std::size_t i = k < last - first ? first + k : k == last - first ? first : first - 1;
+      // Each of the batch's series, then one twice in the batch and one
+      // registered before.
+      std::vector<std::size_t> of;
+      for (std::size_t i = first; i < last; ++i) of.push_back(i);
+      of.push_back(first);
+      of.push_back(first - 1);
+      std::vector<std::string> names, units;
+      for (const std::size_t i : of) {
+        names.push_back(name_of(i));
         units.push_back(unit_of(i));
       }
-      for (std::size_t k = 0; k < names.size(); ++k) {
-        const std::size_t i = k < last - first ? first + k : k == last - first ? first : first - 1;
-        specs.push_back({names[k], type_of(i), units[k]});
+      std::vector<SeriesSpec> specs;
+      for (std::size_t k = 0; k < of.size(); ++k) {
+        specs.push_back({names[k], type_of(of[k]), units[k]});
       }
       const auto ids = (*r)->RegisterBatch(specs);
       for (std::size_t k = 0; k < last - first; ++k) {
