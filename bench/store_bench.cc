@@ -42,6 +42,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <optional>
 #include <functional>
@@ -245,6 +246,8 @@ void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, 
   fs::remove_all(dir);
   st::Options o;
   o.dir = fs::absolute(dir).string();
+  // Values of 4 KiB and more go straight to blocks (large_value_bytes, on
+  // by default at 4 KiB).
   if (w.type == st::ValueType::kBytes) o.max_value_bytes = 64 << 10;
   if (a.block_size != 0) o.block_size = a.block_size;
   if (pmem) {
@@ -556,15 +559,42 @@ int Main(int argc, char** argv) {
     breakdowns.push_back(syn);
   }
   std::vector<Result*> bytes_runs;
+  // fio runs before, between and after the targeted bytes runs, and each
+  // run is compared with the mean of the two next to it: a virtual disk's
+  // bandwidth drifts by a third within minutes.
+  std::map<const Result*, double> fio_of;
+  std::vector<double> fios;
   if (a.Wants("bytes")) {
-    for (std::size_t kib : {4, 16}) {
-      const Workload w = Bytes(kib << 10, 512u << 20);
-      Result* r = result(w.name);
+    if (a.fio) fios.push_back(RunFio(a));
+    // Each append is acknowledged once its group is synced, so that what
+    // a writer gets is what it keeps in flight over the time a group takes
+    // (its log commit, the group's copy, its write and sync). The targeted
+    // runs keep 32 MiB in flight, half of open_blocks_bytes (the store's
+    // limit on what waits for blocks); the last run shows a writer with
+    // the other runs' 8 MiB.
+    const int big = std::max(a.inflight, (32 << 20) / a.threads / (64 << 10));
+    for (auto [kib, inflight] : {std::pair{4, big}, {16, big}, {4, a.inflight}}) {
+      const Workload w = Bytes(static_cast<std::size_t>(kib) << 10, 512u << 20);
+      const int mib = a.threads * inflight * 64 / 1024;
+      Result* r = result(inflight == big ? w.name
+                                         : w.name + ", " + std::to_string(mib) + " MiB in flight");
       // Batches of 64 KiB: a batch must fit a block (1 MiB).
-      RunSluice(a, w, {a.threads, static_cast<int>(64 / kib), a.inflight}, false, *r);
+      RunSluice(a, w, {a.threads, 64 / kib, inflight}, false, *r);
       Print(*r);
+      std::printf("%-24s %d MiB in flight; CPU %.0f %% of one core\n", "", mib,
+                  100 * r->cpu_s / r->seconds);
       breakdowns.push_back(r);
+      if (inflight != big) continue;
       bytes_runs.push_back(r);
+      if (!a.fio) continue;
+      fios.push_back(RunFio(a));
+      fio_of[r] = (fios[fios.size() - 2] + fios.back()) / 2;
+    }
+    if (a.fio) {
+      std::printf("fio sequential O_DIRECT write, 1 MiB blocks, before, between and after the "
+                  "runs above (MB/s):");
+      for (double f : fios) std::printf(" %.1f", f);
+      std::printf("\n");
     }
   }
   std::optional<RegistryResult> reg;
@@ -577,17 +607,14 @@ int Main(int argc, char** argv) {
                 reg->series, reg->batch_s, batch_rate, reg->one_by_one, one_rate,
                 batch_rate / one_rate);
   }
-  double fio = 0;
-  if (a.fio && !bytes_runs.empty()) {
-    fio = RunFio(a);
-    std::printf("fio sequential O_DIRECT write, 1 MiB blocks: %.1f MB/s\n", fio);
-  }
   if (a.pmem) std::printf("* pmem emulated on tmpfs (PMEM2_FORCE_GRANULARITY=CACHE_LINE)\n");
 
   std::printf("\nwhere the bytes go, per payload byte:\n");
   double steady = 0, syn_steady = 0;
+  std::map<const Result*, double> steady_of;
   for (const Result* r : breakdowns) {
     const double s = Breakdown(*r);
+    steady_of[r] = s;
     if (r == wal) steady = s;
     if (r == syn) syn_steady = s;
   }
@@ -612,9 +639,18 @@ int Main(int argc, char** argv) {
   else v.note = "needs the latency run with pmem";
   PrintVerdict(v);
   for (const Result* r : bytes_runs) {
+    const double fio = fio_of.count(r) ? fio_of[r] : 0;
     v = {r->name + " vs fio bandwidth", 0, 80, true, "%", "", fio > 0};
-    if (fio > 0) v.value = 100 * r->MBps() / fio;
-    else v.note = "needs fio";
+    if (fio > 0) {
+      v.value = 100 * r->MBps() / fio;
+      v.note = "fio " + std::to_string(static_cast<int>(fio)) + " MB/s, the mean of the runs next "
+               "to it";
+    } else {
+      v.note = "needs fio";
+    }
+    PrintVerdict(v);
+    v = {r->name + ", device bytes per payload byte", steady_of[r], 1.1, false, "B/B",
+         "written once, straight to blocks", true};
     PrintVerdict(v);
   }
   v = {"device bytes per payload byte, steady state", steady, 1.2, false, "B/B", "", wal != nullptr};

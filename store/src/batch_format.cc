@@ -65,6 +65,24 @@ Result<BatchHeader> ReadHeader(ByteReader& in) {
 
 }  // namespace
 
+void EncodeDirectMarker(const DirectMarker& m, std::string& out) {
+  out.clear();
+  PutVarint64(out, m.records);
+  PutVarint64(out, ZigZag(m.arrival_ns));
+}
+
+Result<DirectMarker> DecodeDirectMarker(std::string_view payload) {
+  ByteReader in(payload);
+  DirectMarker m;
+  std::uint64_t arrival = 0;
+  if (!in.GetVarint64(m.records) || !in.GetVarint64(arrival) || in.remaining() != 0) {
+    return Corruption("direct marker: truncated or trailing bytes");
+  }
+  if (m.records == 0) return Corruption("direct marker: no records");
+  m.arrival_ns = UnZigZag(arrival);
+  return m;
+}
+
 Result<BatchHeader> DecodeBatchHeader(std::string_view payload) {
   ByteReader in(payload);
   return ReadHeader(in);

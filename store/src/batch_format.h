@@ -36,7 +36,21 @@ namespace sluice::store {
 // Write-buffer record types used by the store. Persisted: never renumber.
 enum class WalRecordType : std::uint8_t {
   kBatch = 1,
+  // A batch written to blocks of its own (Options::large_value_bytes): the
+  // records are in the blocks whose sequence range is exactly this
+  // record's number; the write buffer holds this marker only.
+  kDirect = 2,
 };
+
+//   direct := records:varint  arrival:varint(zigzag)
+// The blocks are found by their sequence range; their records add up to
+// `records` when the batch is whole.
+struct DirectMarker {
+  std::uint64_t records = 0;
+  std::int64_t arrival_ns = 0;
+};
+void EncodeDirectMarker(const DirectMarker& m, std::string& out);
+Result<DirectMarker> DecodeDirectMarker(std::string_view payload);
 
 inline constexpr std::uint8_t kDecimalTag = 16;     // + digits after the point
 

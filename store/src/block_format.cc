@@ -72,17 +72,17 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
   std::uint32_t at = Find(r.series.value);
   if (at == kNone) {
     at = chunks_++;
-    if (at % kPageChunks == 0) pages_.emplace_back(kPageChunks);
+    if (at % kPageChunks == 0) pages_.emplace_back(kPageChunks, direct_);
     At(at).id = r.series;
     At(at).type = type;
     if (2 * chunks_ > slots_.size()) {
-      slots_ = MappedArray<std::uint64_t>(std::max<std::size_t>(512, 2 * slots_.size()));
+      slots_ = MappedArray<std::uint64_t>(std::max<std::size_t>(512, 2 * slots_.size()), direct_);
       for (std::uint32_t i = 0; i + 1 < chunks_; ++i) InsertSlot(At(i).id.value, i);
     }
     InsertSlot(r.series.value, at);
   }
   Chunk& c = At(at);
-  const std::size_t before = c.ts.size() + c.values.size();
+  const std::size_t before = c.ts.size() + c.values.size() + c.ref_bytes;
   const std::size_t heap_before = HeapBytes(c.ts) + HeapBytes(c.values);
   // Wrapping arithmetic: any sequence of int64 timestamps round-trips. The
   // first is a delta from the window start, and no delta precedes the second.
@@ -112,14 +112,19 @@ void BlockBuilder::Add(const Record& r, ValueType type, std::uint64_t seq) {
     case ValueType::kBytes: {
       const auto& s = std::get<std::string>(r.value);
       PutVarint64(c.values, s.size());
-      c.values += s;
+      if (direct_ && !s.empty()) {
+        refs_.push_back({at, static_cast<std::uint32_t>(c.values.size()), s});
+        c.ref_bytes += static_cast<std::uint32_t>(s.size());
+      } else {
+        c.values += s;
+      }
       break;
     }
   }
   ++c.count;
   c.t_min = std::min(c.t_min, r.timestamp_ns);
   c.t_max = std::max(c.t_max, r.timestamp_ns);
-  body_bytes_ += c.ts.size() + c.values.size() - before;
+  body_bytes_ += c.ts.size() + c.values.size() + c.ref_bytes - before;
   heap_bytes_ += HeapBytes(c.ts) + HeapBytes(c.values) - heap_before;
   const std::size_t entry = DirEntryBytes(r.series, c);
   dir_bytes_ += entry - c.dir_bytes;
@@ -201,7 +206,7 @@ std::array<std::uint64_t, 4> BlockBuilder::DirFields(const Chunk& c) const {
       static_cast<std::uint64_t>(c.t_min) - static_cast<std::uint64_t>(partition_.window_start_ns);
   return {c.count, ZigZag(static_cast<std::int64_t>(from_window)),
           static_cast<std::uint64_t>(c.t_max) - static_cast<std::uint64_t>(c.t_min),
-          c.ts.size() + c.values.size()};
+          c.ts.size() + c.values.size() + c.ref_bytes};
 }
 
 std::size_t BlockBuilder::DirEntryBytes(SeriesId id, const Chunk& c) const {
@@ -223,7 +228,7 @@ std::size_t BlockBuilder::HeapBytes(const std::string& s) {
 
 std::size_t BlockBuilder::MemoryBytes() const {
   std::size_t n = sizeof(*this) + pages_.capacity() * sizeof(pages_[0]) + heap_bytes_ +
-                  slots_.bytes();
+                  slots_.bytes() + refs_.capacity() * sizeof(Ref);
   for (const auto& page : pages_) n += page.bytes();
   return n;
 }
@@ -237,44 +242,102 @@ std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
   return order;
 }
 
-std::string BlockBuilder::Finish() const {
-  std::string dir, body;
+std::string BlockBuilder::Finish() const { return std::string(FinishAligned().view()); }
+
+AlignedBlock BlockBuilder::FinishAligned(AlignedBlock spare) const {
+  const std::vector<std::uint32_t> order = SortedOrder();
+  std::string dir;
   dir.reserve(dir_bytes_);
-  body.reserve(body_bytes_);
   std::uint32_t previous = 0;
-  for (const std::uint32_t i : SortedOrder()) {
+  for (const std::uint32_t i : order) {
     const Chunk& c = At(i);
-    const SeriesId id = c.id;
-    body += c.ts;
-    body += c.values;
-    PutVarint64(dir, id.value - previous);
-    previous = id.value;
+    PutVarint64(dir, c.id.value - previous);
+    previous = c.id.value;
     dir.push_back(static_cast<char>(c.type));
     for (const std::uint64_t f : DirFields(c)) PutVarint64(dir, f);
   }
-  std::string out;
-  out.reserve(PaddedBlockSize(kBlockHeaderBytes + dir.size() + body.size()));
-  PutFixed32(out, kBlockMagic);
-  PutFixed16(out, kBlockVersion);
-  out.push_back(partition_.late ? 1 : 0);
-  out.push_back(0);
-  PutFixed32(out, static_cast<std::uint32_t>(kBlockHeaderBytes + dir.size()));
-  PutFixed32(out, static_cast<std::uint32_t>(body.size()));
-  PutFixed64(out, static_cast<std::uint64_t>(partition_.window_start_ns));
-  PutFixed32(out, partition_.shard);
-  PutFixed32(out, chunks_);
-  PutFixed64(out, static_cast<std::uint64_t>(t_min_));
-  PutFixed64(out, static_cast<std::uint64_t>(t_max_));
-  PutFixed64(out, seq_min_);
-  PutFixed64(out, seq_max_);
-  PutFixed32(out, records_);
-  PutFixed32(out, MaskCrc(Crc32c(body.data(), body.size())));
-  PutFixed32(out, 0);
-  PutFixed32(out, MaskCrc(HeaderCrc(out, dir)));
-  out += dir;
-  out += body;
-  out.resize(PaddedBlockSize(out.size()), '\0');
+  if (direct_) {
+    SLUICE_CHECK(group_blocks_ != 0);  // SetGroup first
+    PutVarint64(dir, group_seq_);
+    PutVarint64(dir, group_blocks_);
+  }
+  const std::size_t header_len = kBlockHeaderBytes + dir.size();
+  const std::size_t used = header_len + body_bytes_;
+  AlignedBlock out = std::move(spare);
+  out.size = PaddedBlockSize(used);
+  if (out.bytes == nullptr || out.capacity < out.size) {
+    out.bytes = AllocateAligned(out.size);
+    out.capacity = out.size;
+  }
+  char* const base = reinterpret_cast<char*>(out.bytes.get());
+  std::memcpy(base + kBlockHeaderBytes, dir.data(), dir.size());
+  char* at = base + header_len;
+  // Each chunk's references, in order: grouped by chunk (a counting sort),
+  // by offset within one, as Add made them.
+  std::vector<std::uint32_t> first_ref(chunks_ + 1, 0);
+  for (const Ref& r : refs_) ++first_ref[r.chunk + 1];
+  for (std::uint32_t i = 0; i < chunks_; ++i) first_ref[i + 1] += first_ref[i];
+  std::vector<std::uint32_t> refs(refs_.size());
+  {
+    std::vector<std::uint32_t> next(first_ref.begin(), first_ref.end() - 1);
+    for (std::uint32_t k = 0; k < refs_.size(); ++k) refs[next[refs_[k].chunk]++] = k;
+  }
+  // The body's checksum as it is copied, each piece while it is in cache.
+  std::uint32_t body_crc = 0;
+  const auto put = [&](const char* from, const char* to) {
+    at = std::copy(from, to, at);
+    body_crc = Crc32cExtend(body_crc, at - (to - from), static_cast<std::size_t>(to - from));
+  };
+  for (const std::uint32_t i : order) {
+    const Chunk& c = At(i);
+    put(c.ts.data(), c.ts.data() + c.ts.size());
+    std::size_t from = 0;
+    for (std::uint32_t k = first_ref[i]; k < first_ref[i + 1]; ++k) {
+      const Ref& r = refs_[refs[k]];
+      put(c.values.data() + from, c.values.data() + r.at);
+      put(r.bytes.data(), r.bytes.data() + r.bytes.size());
+      from = r.at;
+    }
+    put(c.values.data() + from, c.values.data() + c.values.size());
+  }
+  SLUICE_CHECK(static_cast<std::size_t>(at - base) == used);
+  std::memset(at, 0, out.size - used);
+  std::string header;
+  header.reserve(kBlockHeaderBytes);
+  PutFixed32(header, kBlockMagic);
+  PutFixed16(header, kBlockVersion);
+  header.push_back(partition_.late ? 1 : 0);
+  header.push_back(direct_ ? 1 : 0);
+  PutFixed32(header, static_cast<std::uint32_t>(header_len));
+  PutFixed32(header, static_cast<std::uint32_t>(body_bytes_));
+  PutFixed64(header, static_cast<std::uint64_t>(partition_.window_start_ns));
+  PutFixed32(header, partition_.shard);
+  PutFixed32(header, chunks_);
+  PutFixed64(header, static_cast<std::uint64_t>(t_min_));
+  PutFixed64(header, static_cast<std::uint64_t>(t_max_));
+  PutFixed64(header, seq_min_);
+  PutFixed64(header, seq_max_);
+  PutFixed32(header, records_);
+  PutFixed32(header, MaskCrc(body_crc));
+  PutFixed32(header, 0);
+  PutFixed32(header, MaskCrc(HeaderCrc(header, dir)));
+  SLUICE_CHECK(header.size() == kBlockHeaderBytes);
+  std::memcpy(base, header.data(), kBlockHeaderBytes);
   return out;
+}
+
+std::string BlockBuilder::Body(std::uint32_t chunk) const {
+  const Chunk& c = At(chunk);
+  std::string body = c.ts;
+  std::size_t from = 0;
+  for (const Ref& r : refs_) {
+    if (r.chunk != chunk) continue;
+    body.append(c.values, from, r.at - from);
+    body += r.bytes;
+    from = r.at;
+  }
+  body.append(c.values, from);
+  return body;
 }
 
 std::vector<SeriesId> BlockBuilder::Series() const {
@@ -288,7 +351,7 @@ std::vector<Record> BlockBuilder::Read(SeriesId series) const {
   const std::uint32_t at = Find(series.value);
   if (at == kNone) return {};
   const Chunk& c = At(at);
-  const std::string body = c.ts + c.values;
+  const std::string body = Body(at);
   BlockSeriesEntry e{series, c.type, c.count, c.t_min, c.t_max, 0,
                      static_cast<std::uint32_t>(body.size())};
   BlockHeader block;
@@ -349,10 +412,11 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
   if (UnmaskCrc(header_crc) != HeaderCrc(bytes.substr(0, 76), dir)) {
     return Corruption("block: header CRC mismatch");
   }
-  if (late > 1 || pad != 0) return Corruption("block: bad partition kind");
+  if (late > 1 || pad > 1) return Corruption("block: bad partition kind");
 
   BlockHeader h;
   h.partition = {static_cast<std::int64_t>(window), shard, late == 1};
+  h.direct = pad == 1;
   h.t_min = static_cast<std::int64_t>(t_min);
   h.t_max = static_cast<std::int64_t>(t_max);
   h.seq_min = seq_min;
@@ -417,6 +481,14 @@ Result<BlockHeader> ParseBlockHeader(std::string_view bytes, std::size_t& need) 
       return Corruption("block: directory not in ascending series order");
     }
     h.series.push_back(e);
+  }
+  if (h.direct) {
+    // A direct block's flush group: its lowest sequence number, and how
+    // many blocks the group wrote together.
+    if (version == 1 || !d.GetVarint64(h.group_seq) || !d.GetVarint64(h.group_blocks) ||
+        h.group_blocks == 0 || h.group_seq > seq_min) {
+      return Corruption("block: direct block without a valid group");
+    }
   }
   if (d.remaining() != 0) return Corruption("block: trailing bytes in the directory");
   if (total != body_len) return Corruption("block: directory does not cover the body");

@@ -62,6 +62,7 @@
 
 #include "base/status.h"
 #include "mapped_array.h"
+#include "store/env.h"
 #include "store/types.h"
 
 namespace sluice::store {
@@ -94,13 +95,33 @@ struct BlockHeader {
   std::uint32_t header_len = 0;
   std::uint32_t body_len = 0;
   std::uint32_t body_crc = 0;  // unmasked
+  // Holds only direct batches' records (batch.h, WalRecordType::kDirect):
+  // its sequence range says nothing of the write buffer's batches.
+  bool direct = false;
+  // Direct blocks: the blocks written together (one flush), all or none of
+  // which hold their batches. The group's lowest sequence number names it.
+  std::uint64_t group_seq = 0;
+  std::uint64_t group_blocks = 0;
   std::vector<BlockSeriesEntry> series;
+};
+
+// A finished block in memory aligned for O_DIRECT, padded with zeros to a
+// multiple of 4096.
+struct AlignedBlock {
+  AlignedBuffer bytes;
+  std::size_t size = 0;
+  std::size_t capacity = 0;  // of `bytes`
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.get()), size}; }
 };
 
 // Accumulates one partition's records in encoded form. Not thread-safe.
 class BlockBuilder {
  public:
-  explicit BlockBuilder(PartitionId partition) : partition_(partition) {}
+  // A direct builder (large values written once) does not copy bytes
+  // values: it refers to them until Finish, one copy into the block. The
+  // records it is given must outlive it.
+  explicit BlockBuilder(PartitionId partition, bool direct = false)
+      : partition_(partition), direct_(direct) {}
 
   void Add(const Record& r, ValueType type, std::uint64_t seq);
   // Bytes the block would take if finished now (before padding), at most:
@@ -117,6 +138,16 @@ class BlockBuilder {
 
   // The finished block, padded with zeros to a multiple of 4096.
   std::string Finish() const;
+  // The same, encoded straight into aligned memory: each record's bytes are
+  // copied once, and the block can go to the device as it is.
+  // `spare` is memory to reuse when large enough (memory faulted in once,
+  // not again for every block).
+  AlignedBlock FinishAligned(AlignedBlock spare = {}) const;
+  // A direct block's flush group (BlockHeader::group_seq, group_blocks).
+  void SetGroup(std::uint64_t seq, std::uint64_t blocks) {
+    group_seq_ = seq;
+    group_blocks_ = blocks;
+  }
 
   // The records of one series still in this builder, in arrival order.
   std::vector<Record> Read(SeriesId series) const;
@@ -134,9 +165,19 @@ class BlockBuilder {
     ValueType type = ValueType::kFloat64;
     std::uint8_t float_mode = 0;  // decimal digits, or kBlockFloatXor
     std::uint8_t dir_bytes = 0;   // its directory entry, at most
+    std::uint32_t ref_bytes = 0;  // of the values referred to (refs_)
     std::string ts;               // encoded timestamps
-    std::string values;           // encoded values
+    std::string values;           // encoded values, but those referred to
   };
+  // A bytes value of a direct builder, not copied: at Finish its bytes go
+  // into chunk `chunk`'s values at `at` (an offset in Chunk::values).
+  struct Ref {
+    std::uint32_t chunk;
+    std::uint32_t at;
+    std::string_view bytes;
+  };
+  // A chunk's body (timestamps, then values), its references filled in.
+  std::string Body(std::uint32_t chunk) const;
   static void AddFloat(Chunk& c, double v);
   // The heap block a string holds, 0 when it fits inside the object.
   static std::size_t HeapBytes(const std::string& s);
@@ -163,6 +204,8 @@ class BlockBuilder {
   void InsertSlot(std::uint32_t series, std::uint32_t position);
 
   PartitionId partition_;
+  bool direct_ = false;
+  std::uint64_t group_seq_ = 0, group_blocks_ = 0;
   // The chunks, in pages of kPageChunks that never move: a block of 12,500
   // series grows without copying. Pages and slots are mapped for this
   // block alone (mapped_array.h), so that its memory goes back to the
@@ -177,6 +220,7 @@ class BlockBuilder {
   std::size_t body_bytes_ = 0;
   std::size_t dir_bytes_ = 0;
   std::size_t heap_bytes_ = 0;  // of the chunks' strings
+  std::vector<Ref> refs_;       // direct builders only, in order of Add
   std::int64_t t_min_ = INT64_MAX, t_max_ = INT64_MIN;
   std::uint64_t seq_min_ = UINT64_MAX, seq_max_ = 0;
 };

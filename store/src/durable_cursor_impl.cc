@@ -21,7 +21,8 @@ std::uint64_t HeldBytes(const DurableBatch& b) {
 DurableCursorImpl::DurableCursorImpl(Env* env, Config config)
     : env_(env),
       cfg_(std::move(config)),
-      reader_(env, spills() ? cfg_.spill_dir : cfg_.wal_dir, cfg_.max_value_bytes) {}
+      reader_(env, spills() ? cfg_.spill_dir : cfg_.wal_dir, cfg_.max_value_bytes,
+              spills() ? DirectResolver{} : cfg_.direct) {}
 
 DurableCursorImpl::~DurableCursorImpl() { Close(); }
 

@@ -47,6 +47,8 @@ class DurableCursorImpl final : public DurableCursor {
     std::uint64_t retain_bytes = 0;
     std::uint64_t memory_bytes = 0;
     std::uint32_t max_value_bytes = 0;
+    // Reads a direct marker's records from blocks (wal mode).
+    DirectResolver direct;
   };
 
   DurableCursorImpl(Env* env, Config config);

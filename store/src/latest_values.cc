@@ -26,6 +26,14 @@ void LatestValues::Offer(const Record& r) {
   chunk.kind[i] = static_cast<std::uint8_t>(r.value.index() + 1);
 }
 
+void LatestValues::Supersede(const Record& r) {
+  const std::size_t c = r.series.value / kChunk, i = r.series.value % kChunk;
+  if (c >= chunks_.size() || chunks_[c]->kind[i] == 0) return;
+  if (chunks_[c]->slots[i].timestamp_ns > r.timestamp_ns) return;
+  if (chunks_[c]->kind[i] == 4) bytes_.erase(r.series.value);
+  chunks_[c]->kind[i] = 0;
+}
+
 std::optional<Record> LatestValues::Get(SeriesId series) const {
   const std::size_t c = series.value / kChunk, i = series.value % kChunk;
   if (c >= chunks_.size() || chunks_[c]->kind[i] == 0) return std::nullopt;

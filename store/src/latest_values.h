@@ -21,6 +21,10 @@ class LatestValues {
   // Keeps `r` when nothing newer is kept for its series (a tie replaces).
   void Offer(const Record& r);
   std::optional<Record> Get(SeriesId series) const;
+  // Drops what is kept for `r`'s series when `r` is at least as new, so
+  // that Get finds nothing and the caller reads the newest from blocks: for
+  // values too large to keep a second copy of.
+  void Supersede(const Record& r);
   std::size_t bytes() const;  // held in DRAM, about
 
  private:

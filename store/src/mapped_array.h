@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -20,23 +21,32 @@ class MappedArray {
  public:
   MappedArray() = default;
   // `n` value-initialized elements. Throws std::bad_alloc as new would.
-  explicit MappedArray(std::size_t n) : n_(n) {
+  // `heap`: from malloc instead, for arrays that live a few milliseconds
+  // (a direct block's): unmapping costs every core a TLB flush.
+  explicit MappedArray(std::size_t n, bool heap = false) : n_(n), heap_(heap) {
     if (n == 0) return;
-    void* p = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
+    void* p = nullptr;
+    if (heap_) {
+      p = std::calloc(1, bytes());
+      if (p == nullptr) throw std::bad_alloc();
+    } else {
+      p = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+    }
     data_ = static_cast<T*>(p);
-    // A fresh mapping reads as zeros: trivial types need no constructor.
+    // Both read as zeros: trivial types need no constructor.
     if constexpr (!std::is_trivially_default_constructible_v<T>) {
       std::uninitialized_value_construct_n(data_, n_);
     }
   }
   MappedArray(MappedArray&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+      : data_(std::exchange(o.data_, nullptr)), n_(std::exchange(o.n_, 0)), heap_(o.heap_) {}
   MappedArray& operator=(MappedArray&& o) noexcept {
     if (this != &o) {
       Release();
       data_ = std::exchange(o.data_, nullptr);
       n_ = std::exchange(o.n_, 0);
+      heap_ = o.heap_;
     }
     return *this;
   }
@@ -56,13 +66,18 @@ class MappedArray {
   void Release() {
     if (data_ == nullptr) return;
     std::destroy_n(data_, n_);
-    munmap(data_, bytes());
+    if (heap_) {
+      std::free(data_);
+    } else {
+      munmap(data_, bytes());
+    }
     data_ = nullptr;
     n_ = 0;
   }
 
   T* data_ = nullptr;
   std::size_t n_ = 0;
+  bool heap_ = false;
 };
 
 }  // namespace sluice::store

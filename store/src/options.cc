@@ -103,6 +103,9 @@ Status Options::Validate() const {
   if (max_value_bytes < 1 || max_value_bytes > (1u << 20)) {
     return OutOfBounds("max_value_bytes", max_value_bytes, 1, 1u << 20);
   }
+  if (large_value_bytes != 0 && (large_value_bytes < 512 || large_value_bytes > (1u << 20))) {
+    return OutOfBounds("large_value_bytes", large_value_bytes, 512, 1u << 20);
+  }
   if (cursor_retain_bytes != 0) {
     if (cursor_retain_bytes < wal_file_size || cursor_retain_bytes > 12 * wal_file_size) {
       return OutOfBounds("cursor_retain_bytes", cursor_retain_bytes, wal_file_size,

@@ -47,6 +47,7 @@ void PartitionIndex::AddRecoveredBlock(const FoundBlock& block) {
     // Not served, but its records must not come back from the write buffer
     // (into a late partition) either.
     Partition& p = it->second;
+    if (block.header.direct) return;  // holds no write-buffer batch
     const std::pair range{block.header.seq_min, block.header.seq_max};
     p.block_seqs.insert(std::upper_bound(p.block_seqs.begin(), p.block_seqs.end(), range), range);
     p.flushed_seq = std::max(p.flushed_seq, block.header.seq_max);
@@ -75,6 +76,19 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
     }
   }
   recent_blocks_.clear();
+  // Direct blocks stand only with their whole flush group: a group cut
+  // short by a crash held batches none of which was acknowledged, and a
+  // batch's records in the blocks that did reach the disk must not show.
+  std::map<std::uint64_t, std::uint64_t> group_found;
+  for (const auto& b : pending_) {
+    if (b.header.direct) ++group_found[b.header.group_seq];
+  }
+  std::erase_if(pending_, [&](const FoundBlock& b) SLUICE_REQUIRES(mu_) {
+    if (!b.header.direct || group_found[b.header.group_seq] == b.header.group_blocks) return false;
+    MutexLock c(counters_mu_);
+    ++counters_.incomplete_direct_blocks;
+    return true;
+  });
   std::vector<FoundBlock> kept;
   for (auto& b : pending_) {
     if (b.header.seq_max >= first_wal_seq) {
@@ -111,8 +125,10 @@ void PartitionIndex::VerifyTail(std::uint64_t first_wal_seq) {
       // After a checkpoint: replay needs the ranges now, the index the
       // block once the checkpoint's blocks are in (LoadFull).
       Partition& p = partitions_[b.header.partition];
-      NoteBlockSeqs(p, {b.header.seq_min, b.header.seq_max});
-      p.flushed_seq = std::max(p.flushed_seq, b.header.seq_max);
+      if (!b.header.direct) {
+        NoteBlockSeqs(p, {b.header.seq_min, b.header.seq_max});
+        p.flushed_seq = std::max(p.flushed_seq, b.header.seq_max);
+      }
       max_found_seq_ = std::max(max_found_seq_, b.header.seq_max);
       deferred_.push_back(b);
       continue;
@@ -135,8 +151,12 @@ void PartitionIndex::IndexBlock(std::uint32_t block, const BlockHeader& h) {
   const auto position = static_cast<std::uint32_t>(p.blocks.size());
   blocks_[block].position = position;
   p.blocks.push_back(block);
-  NoteBlockSeqs(p, {h.seq_min, h.seq_max});
-  p.flushed_seq = std::max(p.flushed_seq, h.seq_max);
+  if (!h.direct) {
+    // Replay asks which write-buffer batches are in blocks; a direct
+    // block holds none of them, whatever its sequence range spans.
+    NoteBlockSeqs(p, {h.seq_min, h.seq_max});
+    p.flushed_seq = std::max(p.flushed_seq, h.seq_max);
+  }
   p.records += h.records;
   p.t_min = std::min(p.t_min, h.t_min);
   p.t_max = std::max(p.t_max, h.t_max);
@@ -281,6 +301,38 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
     if (!largest) break;
     Enqueue(largest_id, *largest);
   }
+}
+
+void PartitionIndex::ApplyDirect(std::shared_ptr<const Batch> batch, std::int64_t arrival_ns,
+                                 std::uint64_t seq, const std::vector<ValueType>& types,
+                                 std::function<void(Status)> done) {
+  WriterLock lock(mu_);
+  queue_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
+    return !running_ || queued_bytes_ < options_.open_blocks_bytes;
+  });
+  last_seq_ = std::max(last_seq_, seq);
+  DirectBatch d{seq, batch, std::move(done), 0};
+  PartitionHint hint;
+  for (std::size_t i = 0; i < batch->size(); ++i) {
+    const Record& r = (*batch)[i];
+    if (!ready_ && NeedsFullIndex(r.timestamp_ns, arrival_ns)) AwaitReady(lock);
+    bool skip = false;
+    const PartitionId id = Place(r.series, r.timestamp_ns, arrival_ns, seq, &skip, &hint);
+    SLUICE_CHECK(!skip);  // a live append: no block holds it yet
+    hint.Get(id, partitions_);  // the partition exists from now on
+    auto& list = direct_blocks_[id];
+    if (list.empty() || list.back()->EncodedSize() >= options_.block_size) {
+      list.push_back(std::make_unique<BlockBuilder>(id, true));
+    }
+    list.back()->Add(r, types[i], seq);
+    const auto* bytes = std::get_if<std::string>(&r.value);
+    d.bytes += 16 + (bytes != nullptr ? bytes->size() : 0);
+  }
+  queued_bytes_ += d.bytes;
+  direct_bytes_ += d.bytes;
+  releasable_stale_ = true;
+  direct_.push_back(std::move(d));
+  queue_cv_.NotifyAll();
 }
 
 PartitionIndex::~PartitionIndex() { Stop(); }

@@ -31,6 +31,7 @@
 #include "latest_values.h"
 #include "log_file.h"
 #include "segments.h"
+#include "wal_reader.h"
 #include "store/options.h"
 #include "store/store.h"
 
@@ -47,6 +48,9 @@ struct IndexCounters {
   std::uint64_t late_records = 0;
   std::uint64_t replay_skipped_records = 0;  // already in a block at recovery
   std::uint64_t missing_blocks = 0;  // a checkpoint's blocks whose segment is gone
+  std::uint64_t incomplete_direct_blocks = 0;  // recovery: of flush groups cut short, not served
+  std::uint64_t direct_batches = 0;  // written straight to blocks
+  std::uint64_t direct_groups = 0;   // flush groups of them written
 };
 
 class PartitionIndex {
@@ -108,6 +112,21 @@ class PartitionIndex {
   // write buffer's commit thread).
   void Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
                const std::vector<ValueType>& types, bool replay);
+  // A durable direct marker's batch (Options::large_value_bytes): its
+  // records are placed as Apply places them, into one block per partition
+  // whose sequence range is [seq, seq]. The flusher writes every pending
+  // direct block together (one write, one sync), ahead of other blocks,
+  // then indexes them and calls `done`: OK once they are durable, else the
+  // write's error (nothing of the batch is then indexed). A partition's
+  // open block is queued first, so that no block's sequence range spans
+  // another's.
+  // The direct blocks' flush group holding write-buffer number `seq`, its
+  // records read back (the durable cursor, after a restart); nullopt when
+  // no live direct block holds it.
+  Result<std::optional<DirectGroup>> DirectGroupOf(std::uint64_t seq) const;
+  void ApplyDirect(std::shared_ptr<const Batch> batch, std::int64_t arrival_ns,
+                   std::uint64_t seq, const std::vector<ValueType>& types,
+                   std::function<void(Status)> done);
 
   // The highest sequence number whose records are all in durable blocks or
   // were never needed: the write buffer may drop everything up to it.
@@ -214,10 +233,31 @@ class PartitionIndex {
   static bool BlockBetween(const Partition& p, std::uint64_t after, std::uint64_t before);
   // Moves p's open block to the flush queue.
   void Enqueue(const PartitionId& id, Partition& p) SLUICE_REQUIRES(mu_);
+  // A flush group: every direct batch pending when it was taken, and their
+  // blocks, finished.
+  struct FlushGroup;
+  // Takes every pending direct batch and finishes their blocks; nullopt
+  // when none is pending. The group counts as being written (the write
+  // buffer keeps it) until CompleteDirect.
+  std::optional<FlushGroup> TakeDirect();
+  // Indexes a taken group's blocks once written (or counts the failure),
+  // then completes its batches with the outcome.
+  void CompleteDirect(FlushGroup& g, const Result<std::vector<BlockAddress>>& addresses);
+  // Memory of a written direct block, to reuse; empty when none is kept.
+  AlignedBlock SpareBlock();
+  // Takes, writes and completes every pending direct batch; false when none
+  // is pending.
+  Result<bool> WriteDirect();
   // Writes the queue's front block; false when the queue is empty.
   // REQUIRES: only the flusher (or FlushAll without it) calls it.
   Result<bool> WriteFront();
   void FlushLoop();
+  // The direct writer: writes the finished groups (finished_), all that
+  // are there in one write, and hands them to the flusher to complete.
+  void DirectWriteLoop();
+  struct WrittenGroup;
+  // Completes written groups, in order (CompleteDirect each).
+  void CompleteWritten(std::deque<WrittenGroup>& written);
   // WaitFlushed for `id` when it has blocks queued. `lock` holds mu_.
   Status WaitQueuedBlocks(WriterLock& lock, const PartitionId& id) SLUICE_REQUIRES(mu_);
   // Waits until every block queued so far for `id` (all partitions when
@@ -279,6 +319,48 @@ class PartitionIndex {
   std::uint64_t max_found_seq_ = 0;                 // recovery: over every block found
   std::vector<FoundBlock> pending_;                 // recovery, until VerifyTail
 
+  // Direct batches whose blocks are not written yet, in sequence order.
+  struct DirectBatch {
+    std::uint64_t seq;
+    std::shared_ptr<const Batch> batch;
+    std::function<void(Status)> done;
+    std::size_t bytes = 0;  // about, counted in queued_bytes_
+  };
+  std::deque<DirectBatch> direct_ SLUICE_GUARDED_BY(mu_);
+  std::size_t direct_bytes_ SLUICE_GUARDED_BY(mu_) = 0;  // of direct_
+  // Their records, encoded as they come (on the write buffer's commit
+  // thread, while the flusher writes the previous group): per partition,
+  // the blocks of the next flush group.
+  std::map<PartitionId, std::vector<std::unique_ptr<BlockBuilder>>> direct_blocks_
+      SLUICE_GUARDED_BY(mu_);
+  struct FlushGroup {
+    std::vector<DirectBatch> batches;
+    std::vector<AlignedBlock> blocks;
+    std::vector<PartitionId> owners;  // by block
+  };
+  // The lowest sequence number of each group taken and not yet completed
+  // (finished, being written), in order; the
+  // write buffer must keep them until their group is durable.
+  std::deque<std::uint64_t> direct_writing_ SLUICE_GUARDED_BY(mu_);
+  // Groups finished by the flusher, for the direct writer, in order; at
+  // most kMaxFinished, so that finished memory stays bounded.
+  static constexpr std::size_t kMaxFinished = 4;
+  std::deque<FlushGroup> finished_ SLUICE_GUARDED_BY(mu_);
+  bool direct_busy_ SLUICE_GUARDED_BY(mu_) = false;  // the direct writer is writing
+  struct WrittenGroup {
+    FlushGroup group;
+    Result<std::vector<BlockAddress>> addresses;
+  };
+  // Groups written (or failed), for the flusher to complete, in order.
+  std::deque<WrittenGroup> written_groups_ SLUICE_GUARDED_BY(mu_);
+  // Written direct blocks' memory, kept for the next groups (up to
+  // kSpareBytes, released when the flusher is idle for a second): fresh
+  // memory costs a page fault per 4 KiB.
+  static constexpr std::size_t kSpareBytes = 16u << 20;
+  Mutex spare_mu_;
+  std::vector<AlignedBlock> spare_ SLUICE_GUARDED_BY(spare_mu_);
+  std::size_t spare_bytes_ SLUICE_GUARDED_BY(spare_mu_) = 0;
+
   // The flush queue, in order.
   std::deque<std::pair<PartitionId, std::shared_ptr<const BlockBuilder>>> queue_
       SLUICE_GUARDED_BY(mu_);
@@ -301,6 +383,11 @@ class PartitionIndex {
   bool stop_ = false;
   bool running_ = false;
   std::thread flusher_;
+  std::thread direct_writer_;
+  bool stop_writer_ SLUICE_GUARDED_BY(mu_) = false;
+  // Segments are written by one thread at a time (the flusher, the direct
+  // writer, or a caller while they are stopped).
+  Mutex segments_write_mu_;
   std::function<void()> written_;  // set before the flusher starts
   mutable IndexCounters counters_;
   mutable Mutex counters_mu_;

@@ -54,6 +54,46 @@ Result<BlockHeader> PartitionIndex::CheckRead(const Result<std::string>& bytes,
   return header;
 }
 
+Result<std::optional<DirectGroup>> PartitionIndex::DirectGroupOf(std::uint64_t seq) const {
+  // Candidates: live blocks whose highest number is at or above `seq`, in
+  // the order written; a group's blocks were written, and are indexed,
+  // together.
+  std::vector<std::uint32_t> candidates;
+  {
+    ReaderLock lock(mu_);
+    for (std::uint32_t n = 0; n < blocks_.size(); ++n) {
+      if (blocks_[n].live && blocks_[n].seq_max >= seq) candidates.push_back(n);
+    }
+  }
+  std::optional<std::uint64_t> group;
+  std::uint64_t expected = 0, found = 0;
+  DirectGroup out;
+  for (const std::uint32_t n : candidates) {
+    BlockRef ref;
+    {
+      ReaderLock lock(mu_);
+      ref = blocks_[n];
+    }
+    auto bytes = segments_->Read(ref.address);
+    auto header = CheckRead(bytes, ref.header_len, ref.body_len, ref.body_crc);
+    if (!header.ok() || !header->direct) continue;
+    if (!group) {
+      if (header->seq_min > seq) continue;
+      group = header->group_seq;
+      expected = header->group_blocks;
+    }
+    if (header->group_seq != *group) continue;
+    std::vector<Record> records;
+    SLUICE_RETURN_IF_ERROR(ReadBlock(n, std::nullopt, records));
+    out.records.insert(out.records.end(), std::make_move_iterator(records.begin()),
+                       std::make_move_iterator(records.end()));
+    out.last_seq = std::max(out.last_seq, header->seq_max);
+    if (++found == expected) break;
+  }
+  if (!group) return std::optional<DirectGroup>();
+  return std::optional<DirectGroup>(std::move(out));
+}
+
 Status PartitionIndex::ReadBlock(std::uint32_t block, std::optional<SeriesId> series,
                                  std::vector<Record>& out) const {
   BlockRef ref;

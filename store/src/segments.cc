@@ -315,6 +315,46 @@ Result<BlockAddress> Segments::Append(std::string_view block) {
   return a;
 }
 
+Result<std::vector<BlockAddress>> Segments::AppendMany(std::span<const AlignedBlock> blocks) {
+  std::vector<BlockAddress> out;
+  out.reserve(blocks.size());
+  for (const AlignedBlock& b : blocks) {
+    SLUICE_CHECK(b.size % kPage == 0 && b.size != 0);
+    if (b.size > options_.segment_size - kPage) {
+      return InvalidArgument("block of " + std::to_string(b.size) +
+                             " bytes does not fit a segment");
+    }
+  }
+  std::size_t i = 0;
+  while (i < blocks.size()) {
+    if (current_ == 0 || writer_ == nullptr || tail_ + blocks[i].size > options_.segment_size) {
+      SLUICE_RETURN_IF_ERROR(StartSegment(current_ + 1));
+    }
+    // As many as fit the current segment: one write each from their own
+    // memory, one sync.
+    std::vector<WriteSlice> slices;
+    std::uint64_t at = tail_;
+    std::size_t n = i;
+    while (n < blocks.size() && at + blocks[n].size <= options_.segment_size) {
+      slices.push_back({at, {blocks[n].bytes.get(), blocks[n].size}});
+      at += blocks[n].size;
+      ++n;
+    }
+    Status s = writer_->WriteAndSync(slices);
+    if (!s.ok()) {
+      tail_ = at;  // as Append: never write over a torn block's header
+      return s;
+    }
+    for (std::size_t k = i; k < n; ++k) {
+      out.push_back({current_, static_cast<std::uint32_t>(tail_ / kPage),
+                     static_cast<std::uint32_t>(blocks[k].size / kPage)});
+      tail_ += blocks[k].size;
+    }
+    i = n;
+  }
+  return out;
+}
+
 Result<std::string> Segments::Read(const BlockAddress& a) const {
   File* f = nullptr;
   {

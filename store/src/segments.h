@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,11 @@ class Segments {
   // segment_size - 4096) at the tail, durably, starting a new segment when
   // it does not fit. REQUIRES: one caller at a time.
   Result<BlockAddress> Append(std::string_view block);
+  // Append for many blocks: back to back, in as few writes and syncs as the
+  // segments allow (one, unless the current segment fills). On an error,
+  // the addresses of the blocks written before it are lost with it: the
+  // caller writes them all again.
+  Result<std::vector<BlockAddress>> AppendMany(std::span<const AlignedBlock> blocks);
 
   // The whole block at `address`. Thread-safe.
   Result<std::string> Read(const BlockAddress& address) const;

@@ -53,6 +53,7 @@ Ticket StoreImpl::Append(Batch batch, Ticket::Callback callback) {
   const bool wobble = now < last_arrival_ && last_arrival_ - now <= kClockTolerance;
   const std::int64_t arrival = wobble ? last_arrival_ : now;
   last_arrival_ = arrival;
+  if (IsLarge(*records)) return AppendDirect(std::move(ticket), records, types, arrival);
   EncodeBatch(*records, arrival, *payload);
   if (payload->size() > options_.block_size) {
     // A batch never splits across blocks, so it must fit one.
@@ -70,7 +71,7 @@ Ticket StoreImpl::Append(Batch batch, Ticket::Callback callback) {
                    // Durable in the WAL: acknowledged even if the block
                    // write below fails (it is retried; the WAL keeps it).
                    index_->Apply(*records, arrival, seq, *types, false);
-                   if (cursor_) cursor_->OnDurable(seq, arrival, records, payload);
+                   if (cursor_) ToCursor(seq, arrival, records, payload);
                    if (fs_full_.load(std::memory_order_relaxed)) {
                      fs_full_.store(false, std::memory_order_release);
                    }
@@ -163,6 +164,9 @@ StoreStats StoreImpl::stats() const {
     s.block_bytes_written = c.block_bytes_written;
     s.block_write_failures = c.block_write_failures;
     s.quarantined_blocks = c.quarantined_blocks;
+    s.direct_batches = c.direct_batches;
+    s.direct_groups = c.direct_groups;
+    s.direct_blocks_set_aside = c.incomplete_direct_blocks;
     s.late_records = c.late_records;
     s.recovered_records -= std::min(s.recovered_records, c.replay_skipped_records);
     s.segment_bytes = index_->segment_bytes();
@@ -228,6 +232,111 @@ Status StoreImpl::Close() {
   if (s.code() == StatusCode::kNoSpace) s = Status::Ok();
   if (f.code() == StatusCode::kNoSpace) f = Status::Ok();
   return s.ok() ? f : s;
+}
+
+// The cursor takes batches in sequence order; a direct batch is durable
+// only once its blocks are written, after later batches of the write
+// buffer. Those wait here meanwhile.
+void StoreImpl::ToCursor(std::uint64_t seq, std::int64_t arrival,
+                         std::shared_ptr<const Batch> records,
+                         std::shared_ptr<const std::string> payload) {
+  MutexLock lock(cursor_order_mu_);
+  if (direct_pending_.empty() || *direct_pending_.begin() > seq) {
+    cursor_->OnDurable(seq, arrival, std::move(records), std::move(payload));
+    return;
+  }
+  held_for_cursor_.emplace(seq, CursorBatch{arrival, std::move(records), std::move(payload)});
+}
+
+void StoreImpl::DirectDone(std::uint64_t seq, std::optional<CursorBatch> batch) {
+  MutexLock lock(cursor_order_mu_);
+  direct_pending_.erase(seq);
+  if (batch) held_for_cursor_.emplace(seq, std::move(*batch));
+  const std::uint64_t until = direct_pending_.empty() ? UINT64_MAX : *direct_pending_.begin();
+  while (!held_for_cursor_.empty() && held_for_cursor_.begin()->first < until) {
+    auto node = held_for_cursor_.extract(held_for_cursor_.begin());
+    CursorBatch& b = node.mapped();
+    cursor_->OnDurable(node.key(), b.arrival, std::move(b.records), std::move(b.payload));
+  }
+}
+
+bool StoreImpl::IsLarge(const Batch& batch) const {
+  if (options_.large_value_bytes == 0) return false;
+  for (const Record& r : batch) {
+    const auto* bytes = std::get_if<std::string>(&r.value);
+    if (bytes != nullptr && bytes->size() >= options_.large_value_bytes) return true;
+  }
+  return false;
+}
+
+// A batch holding a large value: the write buffer takes a marker, and once
+// that is durable the records go to blocks of their own, written once
+// (PartitionIndex::ApplyDirect). The ticket completes when those are
+// durable. REQUIRES: append_mu_ held (arrival order is commit order).
+Ticket StoreImpl::AppendDirect(Ticket ticket, std::shared_ptr<Batch> records,
+                               std::shared_ptr<std::vector<ValueType>> types,
+                               std::int64_t arrival) {
+  auto marker = std::make_shared<std::string>();
+  EncodeDirectMarker({records->size(), arrival}, *marker);
+  std::size_t value_bytes = 0;
+  for (const Record& r : *records) {
+    const auto* b = std::get_if<std::string>(&r.value);
+    value_bytes += 16 + (b != nullptr ? b->size() : 0);
+  }
+  if (value_bytes > options_.block_size) {
+    rejected_batches_.fetch_add(1);
+    ticket.Complete(InvalidArgument("batch of about " + std::to_string(value_bytes) +
+                                    " bytes is larger than block_size (" +
+                                    std::to_string(options_.block_size) + "); split it"));
+    return ticket;
+  }
+  const std::span<const std::byte> bytes{reinterpret_cast<const std::byte*>(marker->data()),
+                                         marker->size()};
+  wal_->Append(
+      static_cast<std::uint8_t>(WalRecordType::kDirect), bytes,
+      [this, ticket, marker, records, types, arrival, value_bytes](Status s, std::uint64_t seq) {
+        if (!s.ok()) {
+          failed_batches_.fetch_add(1);
+          if (s.code() == StatusCode::kNoSpace) {
+            rejected_no_space_.fetch_add(1);
+            SetFsFull(s.message());
+          }
+          ticket.Complete(s);
+          return;
+        }
+        if (cursor_) {
+          // Later batches wait for this one on their way to the cursor.
+          MutexLock lock(cursor_order_mu_);
+          direct_pending_.insert(seq);
+        }
+        index_->ApplyDirect(
+            records, arrival, seq, *types,
+            [this, ticket, records, arrival, seq, value_bytes](Status written) {
+              if (written.ok()) {
+                if (cursor_) {
+                  auto payload = std::make_shared<std::string>();
+                  EncodeBatch(*records, arrival, *payload);
+                  DirectDone(seq, CursorBatch{arrival, records, payload});
+                }
+                if (fs_full_.load(std::memory_order_relaxed)) {
+                  fs_full_.store(false, std::memory_order_release);
+                }
+                appends_.fetch_add(1);
+                records_.fetch_add(records->size());
+                bytes_.fetch_add(value_bytes);
+              } else {
+                if (cursor_) DirectDone(seq, std::nullopt);
+                failed_batches_.fetch_add(1);
+                if (written.code() == StatusCode::kNoSpace) {
+                  rejected_no_space_.fetch_add(1);
+                  SetFsFull(written.message());
+                }
+              }
+              wal_->Release(ReleasableSeq());
+              ticket.Complete(written);
+            });
+      });
+  return ticket;
 }
 
 std::uint64_t StoreImpl::ReleasableSeq() const {

@@ -32,6 +32,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -142,6 +144,19 @@ class StoreImpl final : public Store {
   }
 
   // Log records blocks no longer need and the cursor (if any) has confirmed.
+  bool IsLarge(const Batch& batch) const;
+  struct CursorBatch {
+    std::int64_t arrival;
+    std::shared_ptr<const Batch> records;
+    std::shared_ptr<const std::string> payload;
+  };
+  void ToCursor(std::uint64_t seq, std::int64_t arrival, std::shared_ptr<const Batch> records,
+                std::shared_ptr<const std::string> payload);
+  // A direct batch written (`batch`) or failed (nullopt).
+  void DirectDone(std::uint64_t seq, std::optional<CursorBatch> batch);
+  Ticket AppendDirect(Ticket ticket, std::shared_ptr<Batch> records,
+                      std::shared_ptr<std::vector<ValueType>> types, std::int64_t arrival)
+      SLUICE_REQUIRES(append_mu_);
   std::uint64_t ReleasableSeq() const;
 
   // The store always starts: a write-ahead log damaged before its last write
@@ -272,6 +287,9 @@ class StoreImpl final : public Store {
   // WatchClock, on the maintenance thread.
   bool clock_seen_ = false;
   std::int64_t last_wall_ = 0, last_mono_ = 0;
+  Mutex cursor_order_mu_;
+  std::set<std::uint64_t> direct_pending_ SLUICE_GUARDED_BY(cursor_order_mu_);
+  std::map<std::uint64_t, CursorBatch> held_for_cursor_ SLUICE_GUARDED_BY(cursor_order_mu_);
   Mutex append_mu_;
   std::int64_t last_arrival_ SLUICE_GUARDED_BY(append_mu_) = INT64_MIN;  // after Open
   std::atomic<bool> closed_{false};

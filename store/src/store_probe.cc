@@ -61,6 +61,16 @@ StoreProbe::StoreProbe(const Store& store, const Options& options, MetricRegistr
                [](S s) { return s.stats.block_write_failures; })
       .Counter("sluice_store_quarantined_blocks_total", "Blocks that failed their CRC.",
                [](S s) { return s.stats.quarantined_blocks; })
+      .Counter("sluice_store_direct_batches_total",
+               "Batches of large values written straight to blocks.",
+               [](S s) { return s.stats.direct_batches; })
+      .Counter("sluice_store_direct_groups_total",
+               "Flush groups of direct blocks (large values) written.",
+               [](S s) { return s.stats.direct_groups; })
+      .Gauge("sluice_store_direct_blocks_set_aside",
+             "Direct blocks of flush groups found cut short at open, never served (none of their "
+             "batches was acknowledged).",
+             [](S s) { return s.stats.direct_blocks_set_aside; })
       .Gauge("sluice_store_quarantined_records",
              "Write-buffer records skipped at open as unusable.",
              [](S s) { return s.stats.quarantined_records; })

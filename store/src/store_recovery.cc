@@ -101,6 +101,7 @@ Status StoreImpl::Init(const std::string& engine_why) {
     DurableCursorImpl::Config cc;
     cc.store_dir = options_.dir;
     cc.wal_dir = wo_.dir;
+    cc.direct = [this](std::uint64_t seq) { return index_->DirectGroupOf(seq); };
     if (options_.write_buffer == WriteBufferMode::kPmem) {
       cc.spill_dir = options_.dir + "/stream-spill";
       cc.spill_file_size = options_.wal_file_size;
@@ -260,6 +261,35 @@ Result<std::unique_ptr<WriteBuffer>> StoreImpl::SalvageWal(const Status& why, co
 
 Status StoreImpl::Replay(const WriteBufferRecord& r) {
   const std::string where = "write-ahead log record " + std::to_string(r.seq);
+  if (r.type == static_cast<std::uint8_t>(WalRecordType::kDirect)) {
+    auto marker = DecodeDirectMarker(
+        {reinterpret_cast<const char*>(r.payload.data()), r.payload.size()});
+    if (!marker.ok()) return Quarantine(where + ": " + marker.status().message());
+    // Its records are in direct blocks, indexed with their whole flush
+    // group, or nowhere: a group cut short was set aside when the blocks
+    // were found (PartitionIndex::VerifyTail), and its batches were never
+    // acknowledged.
+    last_arrival_ = std::max(last_arrival_, marker->arrival_ns);
+    if (cursor_ && !cursor_->spills()) {
+      // Read back later through the log reader, which finds the blocks.
+      cursor_->OnReplayed(r.seq, marker->arrival_ns, marker->records, r.payload.size());
+    } else if (cursor_) {
+      // The ring cannot be read back: the cursor keeps the records, read
+      // from the blocks now (the flush group's, once).
+      SLUICE_ASSIGN_OR_RETURN(auto group, index_->DirectGroupOf(r.seq));
+      if (group && group->last_seq == r.seq) {
+        auto payload = std::make_shared<std::string>();
+        EncodeBatch(group->records, marker->arrival_ns, *payload);
+        const std::uint64_t n = group->records.size();
+        cursor_->OnReplayed(r.seq, marker->arrival_ns, n, payload->size(),
+                            std::make_shared<const Batch>(std::move(group->records)), payload);
+      } else {
+        cursor_->OnReplayed(r.seq, marker->arrival_ns, 0, r.payload.size(),
+                            std::make_shared<const Batch>(), std::make_shared<const std::string>());
+      }
+    }
+    return Status::Ok();
+  }
   if (r.type != static_cast<std::uint8_t>(WalRecordType::kBatch)) {
     return Quarantine(where + ": unknown record type " + std::to_string(r.type));
   }

@@ -86,6 +86,31 @@ Result<WalReadResult> WalReader::Read(std::uint64_t from, std::uint64_t upto,
       break;
     }
     out.scanned_to = it->seq;
+    if (it->type == static_cast<std::uint8_t>(WalRecordType::kDirect) && direct_) {
+      // A direct batch: its whole flush group, once, at its first marker;
+      // the group's later markers are passed over (write-buffer batches in
+      // between are not: they hold their own records). A consumer that
+      // confirmed the first marker and not the last gets the group again
+      // after a restart: a duplicate bounded by one flush.
+      if (it->seq > direct_group_first_ && it->seq <= direct_group_last_) continue;
+      auto marker = DecodeDirectMarker(
+          {reinterpret_cast<const char*>(it->payload.data()), it->payload.size()});
+      if (!marker.ok()) {
+        ++out.undecodable;
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto group, direct_(it->seq));
+      if (!group) {
+        ++out.undecodable;  // never acknowledged: its blocks did not all reach the disk
+        continue;
+      }
+      direct_group_first_ = it->seq;
+      direct_group_last_ = group->last_seq;
+      records += group->records.size();
+      out.batches.push_back(DurableBatch{it->seq, marker->arrival_ns, it->payload.size(),
+                                         std::make_shared<const Batch>(std::move(group->records))});
+      continue;
+    }
     if (it->type != static_cast<std::uint8_t>(WalRecordType::kBatch)) {
       ++out.undecodable;
       continue;

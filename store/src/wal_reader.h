@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +32,21 @@ struct WalReadResult {
   std::uint64_t scanned_to = 0;   // the last seq returned or skipped; 0: none
 };
 
+// The records of a direct marker's batch (batch_format.h, kDirect): the
+// whole flush group it was written with, returned as one batch numbered
+// `last_seq` (the group's highest marker). nullopt: no block holds it.
+struct DirectGroup {
+  std::uint64_t last_seq = 0;
+  Batch records;
+};
+using DirectResolver = std::function<Result<std::optional<DirectGroup>>(std::uint64_t seq)>;
+
 class WalReader {
  public:
-  WalReader(Env* env, std::string wal_dir, std::uint32_t max_value_bytes)
-      : env_(env), dir_(std::move(wal_dir)), max_value_bytes_(max_value_bytes) {}
+  WalReader(Env* env, std::string wal_dir, std::uint32_t max_value_bytes,
+            DirectResolver direct = {})
+      : env_(env), dir_(std::move(wal_dir)), max_value_bytes_(max_value_bytes),
+        direct_(std::move(direct)) {}
 
   // Batches with from <= seq <= upto, at most `max_batches` and about
   // `max_records` records (at least one batch).
@@ -49,6 +62,10 @@ class WalReader {
   Env* env_;
   std::string dir_;
   std::uint32_t max_value_bytes_;
+  DirectResolver direct_;
+  // The last flush group returned, at its marker `first`: the markers after
+  // it up to `last` are passed over, whichever read meets them.
+  std::uint64_t direct_group_first_ = 0, direct_group_last_ = 0;
   // The file read last: its number, bytes and the frames parsed from them.
   std::uint64_t number_ = 0;
   std::vector<std::byte> bytes_;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -52,10 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto window = static_cast<std::int64_t>(in.Bytes(8));
   const std::uint32_t shard = in.Byte();
   const PartitionId partition{window, shard, in.Byte() % 2 == 1};
-  BlockBuilder b(partition);
+  // A direct block (of a flush group of large values) or a regular one.
+  const std::uint8_t kind = in.Byte();
+  const bool direct = kind % 2 == 1;
+  BlockBuilder b(partition, direct);
+  if (direct) b.SetGroup(1, 1 + kind / 2 % 8);
   // A series' type is fixed by its id, as the registry fixes it.
   const auto type_of = [](std::uint32_t id) { return static_cast<ValueType>(1 + id % 4); };
   std::map<std::uint32_t, std::vector<Record>> want;
+  std::deque<Record> kept;
   std::int64_t ts = partition.window_start_ns;
   std::size_t bytes = 0;
   for (int n = 0; n < 4096 && !in.empty() && bytes < (1 << 20); ++n) {
@@ -87,7 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
     }
-    const Record r{SeriesId{id}, ts, std::move(v)};
+    // Kept where it never moves: a direct builder refers to bytes values
+    // until Finish.
+    const Record& r = kept.emplace_back(Record{SeriesId{id}, ts, std::move(v)});
     const auto* text = std::get_if<std::string>(&r.value);
     bytes += 16 + (text != nullptr ? text->size() : 0);
     b.Add(r, type_of(id), static_cast<std::uint64_t>(n) + 1);
@@ -99,6 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto header = ParseBlockHeader(block, need);
   SLUICE_CHECK(header.ok());
   SLUICE_CHECK(header->series.size() == want.size());
+  SLUICE_CHECK(header->direct == direct);
+  if (direct) SLUICE_CHECK(header->group_seq == 1 && header->group_blocks == 1 + kind / 2 % 8);
   const std::string_view body =
       std::string_view(block).substr(header->header_len, header->body_len);
   SLUICE_CHECK(VerifyBlockBody(body, *header).ok());

@@ -30,8 +30,8 @@ TEST_CASE("detection: devicetree, pmem, DMI with NVMe, fallback") {
   CHECK(board::Detect(root).name == "generic");
 
   // Device-tree strings end with a NUL.
-  Write(t.path() / "sys/firmware/devicetree/base/model",
-        std::string("Raspberry Pi 5 Model B Rev 1.0") + '\0');
+  const char model[] = "Raspberry Pi 5 Model B Rev 1.0";
+  Write(t.path() / "sys/firmware/devicetree/base/model", std::string(model, sizeof model));
   auto d = board::Detect(root);
   CHECK(d.name == "arm64-emmc-gateway");  // no NVMe yet: the SD card
   fs::create_directories(t.path() / "sys/block/nvme0n1");

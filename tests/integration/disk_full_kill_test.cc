@@ -7,6 +7,10 @@
 // (no restart loop), answer /healthz 200 and /readyz 503 naming the lack of
 // space. Then the ballast goes, and it must resume by itself.
 //
+// The payloads are 4 KiB: through the native endpoint they are large values,
+// written straight to blocks (a marker in the write buffer); through the
+// broker they go through the write buffer (large_value_bytes 8 KiB there).
+//
 // Native endpoint: the publishers' record of what was acknowledged is the
 // model; at the end every acknowledged message must be in the store or in
 // an object the directory sink received. Broker (a private Mosquitto): Paho
@@ -59,12 +63,16 @@ struct Shape {
   int drain_kills;         // random kills after space came back
 };
 
+// `large_value_bytes`: the store's; the payloads are 4 KiB, so that with
+// the default they are large values, written straight to blocks, and with
+// "8KiB" they go through the write buffer (whose files then roll).
 std::string Toml(const fs::path& store_dir, const fs::path& sink, int admin_port,
-                 const std::string& ingest) {
+                 const std::string& ingest, const std::string& large_value_bytes) {
   return "[gateway]\nid = \"disk-full-gw\"\n[log]\nlevel = \"info\"\n[store]\ndir = \"" +
          store_dir.string() +
          "\"\nsegment_size = \"16MiB\"\nwal_file_size = \"8MiB\"\npartition_window = \"60s\"\n"
-         "late_grace = \"0s\"\npartition_shards = 2\n"
+         "late_grace = \"0s\"\npartition_shards = 2\nlarge_value_bytes = \"" + large_value_bytes +
+         "\"\n"
          "[sync]\nsink = \"dir\"\npoll_interval = \"200ms\"\nretry_base = \"100ms\"\n"
          "retry_cap = \"2s\"\n[sync.dir]\nroot = \"" +
          sink.string() + "\"\n[admin]\nenabled = true\nport = " + std::to_string(admin_port) +
@@ -370,10 +378,12 @@ class DiskFullRun {
     return buf;
   }
 
-  void CheckKillPointsHit() const {
+  // `except`: a kill point this run's shape may not reach.
+  void CheckKillPointsHit(const std::string& except = "") const {
     for (const auto& hit : sluice_->KillPointHits()) {
       const auto& name = hit.first;
       const auto n = hit.second;
+      if (name == except) continue;
       CHECK_MESSAGE(n >= 1, "kill point '" << name << "' never fired: does the store call "
                                            << "KillPoint(\"" << name << "\") yet?");
     }
@@ -426,7 +436,8 @@ TEST_CASE("disk full, native endpoint: kill -9 while filling, full and draining 
   DiskFullRun run(shape, dir.path(),
                   Toml(store_dir, sink, *admin,
                        "[endpoint]\nenabled = true\nport = " + std::to_string(*port) +
-                           "\nreceive_maximum = 256\n"));
+                           "\nreceive_maximum = 256\n",
+                       "4KiB"));
   run.admin_port = *admin;
   REQUIRE(run.loop_fs().Ballast(run.loop_fs().mount_point() / "ballast", shape.ballast).ok());
 
@@ -503,7 +514,9 @@ TEST_CASE("disk full, native endpoint: kill -9 while filling, full and draining 
   CHECK(contents.foreign == 0);
   CHECK_MESSAGE(lost == 0, lost << " acknowledged messages are neither in the store nor in the "
                                 << "sink, first:" << first_lost);
-  run.CheckKillPointsHit();
+  // Large values: the write buffer holds markers only and may never fill a
+  // file in this run (the broker's run below rolls it).
+  run.CheckKillPointsHit("log_roll");
 }
 
 TEST_CASE("disk full, through Mosquitto: what the store acknowledged durable survives kill -9 "
@@ -528,7 +541,8 @@ TEST_CASE("disk full, through Mosquitto: what the store acknowledged durable sur
                   Toml(store_dir, sink, *admin,
                        "[[mqtt.broker]]\nuri = \"" + (*broker)->uri() +
                            "\"\nclient_id_prefix = \"sluice-full\"\nreconnect_min = \"20ms\"\n"
-                           "reconnect_max = \"200ms\"\n"));
+                           "reconnect_max = \"200ms\"\n",
+                       "8KiB"));
   run.admin_port = *admin;
   REQUIRE(run.loop_fs().Ballast(run.loop_fs().mount_point() / "ballast", shape.ballast).ok());
 

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -313,6 +314,52 @@ TEST_CASE("zeros, as found past the last block of a segment, are not a block") {
   auto h = ParseBlockHeader(zeros, need);
   REQUIRE_FALSE(h.ok());
   CHECK(h.status().code() == StatusCode::kCorruption);
+}
+
+}  // namespace sluice::store
+
+namespace sluice::store {
+
+TEST_CASE("a direct block copies its large values once, at Finish, into the body a copy would make") {
+  // The same records, of every length from none to 6000 bytes and small
+  // values between, in a regular builder (values copied as added) and a
+  // direct one (values referred to until Finish).
+  std::deque<Record> records;
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t size = i % 3 == 0 ? static_cast<std::size_t>(i) * 20 : i % 7;
+    std::string v(size, static_cast<char>('a' + i % 26));
+    records.push_back({SeriesId{1u + static_cast<std::uint32_t>(i) % 5}, 1000 + i, std::move(v)});
+  }
+  BlockBuilder plain({0, 2, false});
+  BlockBuilder direct({0, 2, false}, true);
+  direct.SetGroup(5, 3);  // a group is named by its lowest sequence number
+  for (const Record& r : records) {
+    plain.Add(r, ValueType::kBytes, 5);
+    direct.Add(r, ValueType::kBytes, 5);
+  }
+  CHECK(direct.EncodedSize() >= plain.EncodedSize());
+  for (std::uint32_t s = 1; s <= 5; ++s) {
+    const auto a = plain.Read(SeriesId{s});
+    const auto b = direct.Read(SeriesId{s});
+    REQUIRE(a.size() == b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) CHECK(a[k].value == b[k].value);
+  }
+  const std::string x = plain.Finish();
+  const std::string y(direct.FinishAligned().view());
+  const BlockHeader hx = MustParse(x);
+  const BlockHeader hy = MustParse(y);
+  CHECK(hy.direct);
+  CHECK(hy.group_seq == 5);
+  CHECK(hy.group_blocks == 3);
+  CHECK(hx.body_len == hy.body_len);
+  CHECK(hx.body_crc == hy.body_crc);
+  CHECK(x.substr(hx.header_len, hx.body_len) == y.substr(hy.header_len, hy.body_len));
+  REQUIRE(VerifyBlockBody(std::string_view(y).substr(hy.header_len, hy.body_len), hy).ok());
+  for (const auto& e : hy.series) {
+    auto got = DecodeSeriesChunk(std::string_view(y).substr(hy.header_len, hy.body_len), hy, e);
+    REQUIRE(got.ok());
+    CHECK(got->size() == direct.Read(e.series).size());
+  }
 }
 
 }  // namespace sluice::store

@@ -2,7 +2,7 @@
 // SQLite's I/O error tests and RocksDB's fault injection. For each operation
 // (open, append, block write, segment creation, log roll, seal, mark-synced,
 // reclaim, a clean stop with its index checkpoint, a batch of series
-// registrations) the sweep first runs it once on a fresh copy of a prepared store
+// registrations, batches of large values written straight to blocks) the sweep first runs it once on a fresh copy of a prepared store
 // to count its mutating I/O calls N; then, for every k in 1..N (sampled in
 // the default run, all with SLUICE_SWEEP_FULL=1), on a fresh copy each time:
 //   nospace  ENOSPC from the k-th call on (the disk stays full),
@@ -54,6 +54,17 @@ constexpr std::int64_t kW0 = kStart;               // a window of 60 s, sealed a
 constexpr std::int64_t kW1 = kStart + 60 * kSecond;  // the current window
 constexpr std::int64_t kStep = 100'007;              // ns between records: values vary
 constexpr int kTailRecords = 20;                     // the armed batch that fills a block
+// Bytes series the large-values operation appends to (ids after kSeries).
+constexpr std::uint32_t kLargeSeries = 2;
+constexpr std::size_t kLargeBytes = 5000;  // over the default large_value_bytes
+
+// A large value, different for every series and timestamp.
+std::string LargeValueOf(std::uint32_t series, std::int64_t ts) {
+  std::string v(kLargeBytes, static_cast<char>('a' + (ts / kStep + series) % 26));
+  const std::string head = std::to_string(series) + "@" + std::to_string(ts);
+  v.replace(0, head.size(), head);
+  return v;
+}
 
 bool Full() {
   const char* full = std::getenv("SLUICE_SWEEP_FULL");
@@ -235,7 +246,8 @@ const std::vector<std::string> kNewSeries = [] {
 }();
 
 enum class OpKind {
-  kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim, kStop, kRegister
+  kOpen, kAppend, kBlock, kSegment, kRoll, kSeal, kMarkSynced, kReclaim, kStop, kRegister,
+  kLarge
 };
 
 const char* OpName(OpKind op) {
@@ -250,6 +262,7 @@ const char* OpName(OpKind op) {
     case OpKind::kReclaim: return "reclaim";
     case OpKind::kStop: return "clean-stop";
     case OpKind::kRegister: return "register-batch";
+    case OpKind::kLarge: return "large-values";
   }
   return "?";
 }
@@ -352,6 +365,13 @@ class World {
         }
         break;
       }
+      case OpKind::kLarge:
+        for (std::uint32_t i = 1; i <= kLargeSeries; ++i) {
+          auto id = store->RegisterSeries("large/" + std::to_string(i), ValueType::kBytes, "");
+          REQUIRE(id.ok());
+          REQUIRE(id->value == kSeries + i);
+        }
+        break;
       case OpKind::kMarkSynced: {
         for (const auto& info : store->ListPartitions(PartitionState::kOpen)) {
           if (info.id.window_start_ns == kW1 && info.records > 0) {
@@ -401,13 +421,15 @@ std::string Check(const Store& store, const Model& model, const Keys& exempt) {
   std::ostringstream out;
   Keys found;
   std::size_t wrong = 0, twice = 0, invented = 0;
-  for (std::uint32_t s = 1; s <= kSeries; ++s) {
+  for (std::uint32_t s = 1; s <= kSeries + kLargeSeries; ++s) {
+    const bool large = s > kSeries;
     if (!store.GetSeries(SeriesId{s})) {
-      out << "series " << s << " missing; ";
+      if (!large) out << "series " << s << " missing; ";
       continue;
     }
     Status st = store.Scan(SeriesId{s}, INT64_MIN, INT64_MAX, [&](const Record& r) {
-      wrong += std::get<double>(r.value) != ValueOf(s, r.timestamp_ns);
+      wrong += large ? std::get<std::string>(r.value) != LargeValueOf(s, r.timestamp_ns)
+                     : std::get<double>(r.value) != ValueOf(s, r.timestamp_ns);
       twice += !found.insert({s, r.timestamp_ns}).second;
       invented += model.attempted.count({s, r.timestamp_ns}) == 0;
       return true;
@@ -449,6 +471,9 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
     REQUIRE(AppendRecords(*store, model, fill - kTailRecords, {1}, 1000));
     tail = kTailRecords;
   }
+  // Large values: a record ahead of them stays in the write buffer (its
+  // block stays open), so that their markers are there to replay too.
+  if (op == OpKind::kLarge) REQUIRE(AppendRecords(*store, model, 1, {1}, 1));
 
   Case result;
   const std::uint64_t before = env.mutating_calls();
@@ -509,6 +534,24 @@ Case RunCase(World& world, OpKind op, std::optional<std::pair<Fault, std::uint64
       // A clean stop: the open blocks written, then the index checkpoint
       // (written aside, synced, renamed over the last one).
       (void)store->Close();
+      break;
+    case OpKind::kLarge:
+      // Batches of large values: each a marker in the write buffer and
+      // blocks of its own (a flush group), acknowledged once both are
+      // durable. Each batch is waited for: a group each.
+      for (int b = 0; b < 4; ++b) {
+        Batch batch;
+        Keys keys;
+        for (std::uint32_t i = 1; i <= kLargeSeries; ++i, model.ts += kStep) {
+          batch.push_back({SeriesId{kSeries + i}, model.ts, LargeValueOf(kSeries + i, model.ts)});
+          keys.insert({kSeries + i, model.ts});
+        }
+        model.attempted.insert(keys.begin(), keys.end());
+        if (store->Append(std::move(batch)).Wait().ok()) {
+          model.acked.insert(keys.begin(), keys.end());
+        }
+      }
+      if (!fault) REQUIRE(store->stats().blocks_written > 0);
       break;
     case OpKind::kRegister: {
       // 500 new series in one batch: one write, one sync.
@@ -616,6 +659,7 @@ SWEEP_CASE(kMarkSynced, kWal, )
 SWEEP_CASE(kReclaim, kWal, )
 SWEEP_CASE(kStop, kWal, )
 SWEEP_CASE(kRegister, kWal, )
+SWEEP_CASE(kLarge, kWal, )
 SWEEP_CASE(kOpen, kPmem, )
 SWEEP_CASE(kAppend, kPmem, )
 SWEEP_CASE(kBlock, kPmem, )
@@ -624,5 +668,6 @@ SWEEP_CASE(kSeal, kPmem, )
 SWEEP_CASE(kMarkSynced, kPmem, )
 SWEEP_CASE(kReclaim, kPmem, )
 SWEEP_CASE(kStop, kPmem, )
+SWEEP_CASE(kLarge, kPmem, )
 
 }  // namespace sluice::store::sweep

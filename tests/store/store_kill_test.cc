@@ -1,7 +1,8 @@
 // kill -9 loop: a child process appends and reports each acknowledgement
 // through a pipe; the parent kills it at a random moment, reopens the store
 // and checks that every acknowledged record is there, once. 50 kills by
-// default; SLUICE_KILL_ROUNDS=N for more.
+// default, 30 more with large values among the records (written straight
+// to blocks); SLUICE_KILL_ROUNDS=N for more.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 #include <thread>
 
@@ -40,26 +42,47 @@ Options KillOptions(const testing::TempDir& dir) {
   return o;
 }
 
+// A large value for counter value v: over large_value_bytes, its size and
+// bytes following from v, so that a record read back can be checked.
+std::string LargeOf(std::int64_t v) {
+  std::string s(4096 + static_cast<std::size_t>(v % 3000), static_cast<char>('a' + v % 26));
+  const std::string head = std::to_string(v) + ":";
+  s.replace(0, head.size(), head);
+  return s;
+}
+
 // The child: four threads append batches of values taken from a shared
 // counter starting at `next`, each waiting for its acknowledgement (so that
 // the rate stays that of durable appends and groups form across threads),
-// and write (first, count) to `fd` once a batch is acknowledged. Never
-// returns.
-[[noreturn]] void AppendUntilKilled(const Options& o, std::int64_t next, int fd, unsigned seed) {
+// and write (first, count) to `fd` once a batch is acknowledged. With
+// `large`, two of the threads append large values (series 2, written
+// straight to blocks) instead. Never returns.
+[[noreturn]] void AppendUntilKilled(const Options& o, std::int64_t next, int fd, unsigned seed,
+                                    bool large) {
   auto store = Store::Open(o);
   if (!store.ok()) _exit(2);
   auto id = (*store)->RegisterSeries("counter", ValueType::kInt64, "");
   if (!id.ok()) _exit(3);
+  auto frames = (*store)->RegisterSeries("frames", ValueType::kBytes, "");
+  if (!frames.ok()) _exit(3);
   std::atomic<std::int64_t> counter{next};
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(seed * 4 + t);
+      const bool big = large && t % 2 == 1;
       for (;;) {
-        const int n = 1 + static_cast<int>(rng() % 64);
+        const int n = 1 + static_cast<int>(rng() % (big ? 8 : 64));
         const std::int64_t first = counter.fetch_add(n);
         Batch batch;
-        for (int i = 0; i < n; ++i) batch.push_back({*id, kBase + first + i, first + i});
+        for (int i = 0; i < n; ++i) {
+          const std::int64_t v = first + i;
+          if (big) {
+            batch.push_back({*frames, kBase + v, LargeOf(v)});
+          } else {
+            batch.push_back({*id, kBase + v, v});
+          }
+        }
         if ((*store)->Append(std::move(batch)).Wait().ok()) {
           const std::int64_t msg[2] = {first, n};
           if (write(fd, msg, sizeof msg) != sizeof msg) _exit(4);  // atomic: < PIPE_BUF
@@ -71,17 +94,16 @@ Options KillOptions(const testing::TempDir& dir) {
   _exit(5);
 }
 
-}  // namespace
-
-TEST_CASE("kill -9 at random moments never loses an acknowledged record") {
+void KillLoop(bool large) {
   const char* env_rounds = std::getenv("SLUICE_KILL_ROUNDS");
-  const int rounds = env_rounds ? std::atoi(env_rounds) : 50;
+  const int rounds = env_rounds ? std::atoi(env_rounds) : (large ? 30 : 50);
   testing::TempDir dir;
   const Options o = KillOptions(dir);
   std::set<std::int64_t> acked;
   std::int64_t next = 0;
-  std::mt19937 rng(42);
+  std::mt19937 rng(large ? 7 : 42);
   std::uint64_t lost_total = 0;
+  std::size_t large_found = 0;
 
   for (int round = 0; round < rounds; ++round) {
     CAPTURE(round);
@@ -91,7 +113,7 @@ TEST_CASE("kill -9 at random moments never loses an acknowledged record") {
     REQUIRE(pid >= 0);
     if (pid == 0) {
       close(fds[0]);
-      AppendUntilKilled(o, next, fds[1], static_cast<unsigned>(round));
+      AppendUntilKilled(o, next, fds[1], static_cast<unsigned>(round), large);
     }
     close(fds[1]);
     // Let it run for a random time once it acknowledges, then kill it.
@@ -139,6 +161,13 @@ TEST_CASE("kill -9 at random moments never loses an acknowledged record") {
                      consistent &= found.insert(v).second;  // no duplicates
                      return true;
                    }).ok());
+    REQUIRE((*store)->Scan(SeriesId{2}, INT64_MIN, INT64_MAX, [&](const Record& r) {
+                     const std::int64_t v = r.timestamp_ns - kBase;
+                     consistent &= std::get<std::string>(r.value) == LargeOf(v);
+                     consistent &= found.insert(v).second;  // no duplicates, in either series
+                     ++large_found;
+                     return true;
+                   }).ok());
     CHECK(consistent);
     std::uint64_t lost = 0;
     for (std::int64_t v : acked) lost += found.count(v) == 0;
@@ -149,9 +178,16 @@ TEST_CASE("kill -9 at random moments never loses an acknowledged record") {
     acked.insert(found.begin(), found.end());
     next = found.empty() ? next : *found.rbegin() + 1;
   }
+  if (large) CHECK(large_found > 0);
   MESSAGE(rounds << " kills, " << acked.size() << " records acknowledged, " << lost_total
-                 << " lost");
+                 << " lost; large values read back over the rounds: " << large_found);
 }
+
+}  // namespace
+
+TEST_CASE("kill -9 at random moments never loses an acknowledged record") { KillLoop(false); }
+
+TEST_CASE("kill -9 at random moments never loses an acknowledged large value") { KillLoop(true); }
 
 }  // namespace sluice::store
 

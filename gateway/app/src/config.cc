@@ -86,6 +86,14 @@ const KeySpec kKeys[] = {
        c.store.max_value_bytes = static_cast<std::uint32_t>(v);
        return Status::Ok();
      }},
+    {{"store.large_value_bytes", "size"},
+     [](Config& c, const toml::node& n) {
+       std::uint64_t v = 0;
+       SLUICE_RETURN_IF_ERROR(GetSize(n, v));
+       if (v > UINT32_MAX) return InvalidArgument("size too large");
+       c.store.large_value_bytes = static_cast<std::uint32_t>(v);
+       return Status::Ok();
+     }},
     {{"ingest.sparkplug_max_nodes", "integer"},
      [](Config& c, const toml::node& n) {
        return ingest::GetUint32(n, 1, 1'000'000, c.ingest.sparkplug_max_nodes);

@@ -129,6 +129,13 @@ struct Options {
   // Largest bytes value accepted in a record, bytes.
   // Bounds: 1 .. 1 MiB. Default: 64 KiB.
   std::uint32_t max_value_bytes = 64u << 10;
+  // A batch holding a bytes value of at least this many bytes goes whole to
+  // blocks of its own ("direct blocks"), written once; the write buffer
+  // keeps only a marker, and the ticket completes once the blocks are
+  // durable (a second sync after the marker's). 0: off.
+  // Bounds: 0, or 512 B .. 1 MiB (above max_value_bytes: no value is large).
+  // Default: 4 KiB.
+  std::uint32_t large_value_bytes = 4096;
 
   // The durable-record cursor (store/durable_cursor.h), for the stream
   // lane: bytes of batches not yet confirmed that the store may hold back,

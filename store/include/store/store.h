@@ -46,6 +46,13 @@ struct StoreStats {
   std::uint64_t block_write_failures = 0; // retried; the records stay in the write buffer
   std::uint64_t quarantined_blocks = 0;   // failed their CRC; never served
   std::uint64_t quarantined_pages = 0;    // unreadable segment pages skipped at Open
+  // Large values (Options::large_value_bytes): batches written straight to
+  // blocks, and the flush groups they went in.
+  std::uint64_t direct_batches = 0;
+  std::uint64_t direct_groups = 0;
+  // Direct blocks of flush groups found cut short at Open: never served
+  // (none of their batches was acknowledged).
+  std::uint64_t direct_blocks_set_aside = 0;
   std::uint64_t missing_segments = 0;     // segment files gone behind the store's back, found at Open
   std::uint64_t late_records = 0;         // placed in a late partition
   std::uint64_t segment_bytes = 0;        // segment files on disk
