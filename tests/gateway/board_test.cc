@@ -39,8 +39,8 @@ TEST_CASE("detection: devicetree, pmem, DMI with NVMe, fallback") {
   CHECK(d.name == "rpi5-nvme");
   CHECK(d.reason == "devicetree model 'Raspberry Pi 5 Model B Rev 1.0', NVMe nvme0n1");
 
-  Write(t.path() / "sys/firmware/devicetree/base/model",
-        std::string("NVIDIA Jetson AGX Orin Developer Kit") + '\0');
+  const char orin[] = "NVIDIA Jetson AGX Orin Developer Kit";
+  Write(t.path() / "sys/firmware/devicetree/base/model", std::string(orin, sizeof orin));
   CHECK(board::Detect(root).name == "jetson-orin");
   fs::remove_all(t.path() / "sys/firmware");
 
