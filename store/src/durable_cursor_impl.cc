@@ -1,5 +1,7 @@
 #include "durable_cursor_impl.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -47,7 +49,10 @@ Status DurableCursorImpl::Load(std::function<void()> on_spilled) {
   if (!spills()) return Status::Ok();
   on_spilled_ = std::move(on_spilled);
   SLUICE_RETURN_IF_ERROR(OpenSpill(0).WithContext("stream spill log"));
-  spill_thread_ = std::thread([this] { SpillLoop(); });
+  spill_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sluice-spill");
+    SpillLoop();
+  });
   return Status::Ok();
 }
 

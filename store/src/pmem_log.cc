@@ -8,6 +8,8 @@
 // and to Open() before it starts.
 #include "pmem_log.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -65,7 +67,12 @@ class PmemLog final : public WriteBuffer {
   ~PmemLog() override { (void)Close(); }
 
   Status Recover(const ReplayFn& replay);
-  void Start() { thread_ = std::thread([this] { CommitLoop(); }); }
+  void Start() {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sluice-commit");
+      CommitLoop();
+    });
+  }
 
   void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
     if (type == 0 || WalFrameSize(payload.size()) > ring_ / 4) {

@@ -3,6 +3,8 @@
 // aside a damaged one.
 #include "store_impl.h"
 
+#include <pthread.h>
+
 #include "base/coding.h"
 #include "batch_format.h"
 
@@ -135,7 +137,10 @@ Status StoreImpl::Init(const std::string& engine_why) {
   EnsureReserve();
   EnforceBudget();
   SampleSpace();
-  maintenance_ = std::thread([this] { Maintain(); });
+  maintenance_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sluice-maint");
+    Maintain();
+  });
   return Status::Ok();
 }
 

@@ -5,6 +5,8 @@
 // state" belongs to the commit thread, and to Open() before it starts.
 #include "wal.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -43,7 +45,12 @@ class WalImpl final : public WriteBuffer {
 
   Status Recover(const ReplayFn& replay);
   std::size_t PassOver(const std::vector<std::uint64_t>& numbers);
-  void Start() { thread_ = std::thread([this] { CommitLoop(); }); }
+  void Start() {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sluice-commit");
+      CommitLoop();
+    });
+  }
 
   void Append(std::uint8_t type, std::span<const std::byte> payload, DoneFn done) override {
     Queue(0, type, payload, std::move(done));
