@@ -527,7 +527,16 @@ std::size_t PartitionIndex::open_blocks_memory_bytes() const {
     if (p != partitions_.end() && p->second.open) n += p->second.open->MemoryBytes();
   }
   for (const auto& [id, block] : queue_) n += block->MemoryBytes();
-  return n;
+  // Large values: their blocks being built and finished, and the memory
+  // kept for the next ones.
+  for (const auto& [id, list] : direct_blocks_) {
+    for (const auto& b : list) n += b->MemoryBytes();
+  }
+  for (const auto& g : finished_) {
+    for (const auto& b : g.blocks) n += b.capacity;
+  }
+  MutexLock spare(spare_mu_);
+  return n + spare_bytes_;
 }
 
 IndexCounters PartitionIndex::counters() const {

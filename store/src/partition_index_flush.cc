@@ -105,7 +105,7 @@ void PartitionIndex::CompleteDirect(FlushGroup& g,
   for (auto& f : done) f(st);
   MutexLock spare(spare_mu_);
   for (auto& b : g.blocks) {
-    if (spare_bytes_ + b.capacity > kSpareBytes) break;
+    if (spare_bytes_ + b.capacity > options_.open_blocks_bytes) break;
     spare_bytes_ += b.capacity;
     spare_.push_back(std::move(b));
   }
