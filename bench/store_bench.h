@@ -186,6 +186,21 @@ Workload Replay(const Args& a);
 Workload Synthetic(const Args& a);
 Workload Bytes(std::size_t value_bytes, std::size_t total_bytes);
 
+// The store's runs (store_bench_store.cc). RunSluice: the workload through
+// a fresh store (pmem: the write buffer on emulated persistent memory;
+// `pmem_spin`, its commit thread's polling limit), then a reopen and a
+// read back, all into `r`.
+void RunSluice(const Args& a, const Workload& w, const Shape& shape, bool pmem, Result& r,
+               std::chrono::microseconds pmem_spin = st::Options{}.pmem_max_spin);
+// The registry run: seconds to register `names` in batches of 100,000 into
+// a fresh store, and the rate of registering the first `one_by_one` of them
+// one at a time into another.
+struct RegistryResult {
+  std::size_t series = 0, one_by_one = 0;
+  double batch_s = 0, one_s = 0;
+};
+RegistryResult RunRegistry(const Args& a);
+
 // Baselines (store_bench_baselines.cc).
 void RunRocksDb(const Args& a, const Workload& w, const Shape& shape, Result& r);
 // fio's sequential O_DIRECT write bandwidth on the same file system, MB/s.
