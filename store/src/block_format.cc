@@ -242,6 +242,20 @@ std::vector<std::uint32_t> BlockBuilder::SortedOrder() const {
   return order;
 }
 
+template <typename Emit>
+void BlockBuilder::EmitBody(const Chunk& c, std::span<const std::uint32_t> refs,
+                            Emit&& emit) const {
+  emit(c.ts.data(), c.ts.data() + c.ts.size());
+  std::size_t from = 0;
+  for (const std::uint32_t k : refs) {
+    const Ref& r = refs_[k];
+    emit(c.values.data() + from, c.values.data() + r.at);
+    emit(r.bytes.data(), r.bytes.data() + r.bytes.size());
+    from = r.at;
+  }
+  emit(c.values.data() + from, c.values.data() + c.values.size());
+}
+
 std::string BlockBuilder::Finish() const { return std::string(FinishAligned().view()); }
 
 AlignedBlock BlockBuilder::FinishAligned(AlignedBlock spare) const {
@@ -289,16 +303,7 @@ AlignedBlock BlockBuilder::FinishAligned(AlignedBlock spare) const {
     body_crc = Crc32cExtend(body_crc, at - (to - from), static_cast<std::size_t>(to - from));
   };
   for (const std::uint32_t i : order) {
-    const Chunk& c = At(i);
-    put(c.ts.data(), c.ts.data() + c.ts.size());
-    std::size_t from = 0;
-    for (std::uint32_t k = first_ref[i]; k < first_ref[i + 1]; ++k) {
-      const Ref& r = refs_[refs[k]];
-      put(c.values.data() + from, c.values.data() + r.at);
-      put(r.bytes.data(), r.bytes.data() + r.bytes.size());
-      from = r.at;
-    }
-    put(c.values.data() + from, c.values.data() + c.values.size());
+    EmitBody(At(i), std::span(refs).subspan(first_ref[i], first_ref[i + 1] - first_ref[i]), put);
   }
   SLUICE_CHECK(static_cast<std::size_t>(at - base) == used);
   std::memset(at, 0, out.size - used);
@@ -327,16 +332,12 @@ AlignedBlock BlockBuilder::FinishAligned(AlignedBlock spare) const {
 }
 
 std::string BlockBuilder::Body(std::uint32_t chunk) const {
-  const Chunk& c = At(chunk);
-  std::string body = c.ts;
-  std::size_t from = 0;
-  for (const Ref& r : refs_) {
-    if (r.chunk != chunk) continue;
-    body.append(c.values, from, r.at - from);
-    body += r.bytes;
-    from = r.at;
+  std::vector<std::uint32_t> mine;
+  for (std::uint32_t k = 0; k < refs_.size(); ++k) {
+    if (refs_[k].chunk == chunk) mine.push_back(k);
   }
-  body.append(c.values, from);
+  std::string body;
+  EmitBody(At(chunk), mine, [&](const char* begin, const char* end) { body.append(begin, end); });
   return body;
 }
 

@@ -56,6 +56,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -178,6 +179,10 @@ class BlockBuilder {
   };
   // A chunk's body (timestamps, then values), its references filled in.
   std::string Body(std::uint32_t chunk) const;
+  // The same in pieces, `emit(begin, end)` each; `refs`: the chunk's
+  // references (indices into refs_), in offset order.
+  template <typename Emit>
+  void EmitBody(const Chunk& c, std::span<const std::uint32_t> refs, Emit&& emit) const;
   static void AddFloat(Chunk& c, double v);
   // The heap block a string holds, 0 when it fits inside the object.
   static std::size_t HeapBytes(const std::string& s);

@@ -305,13 +305,13 @@ void PartitionIndex::Apply(const Batch& batch, std::int64_t arrival_ns, std::uin
 
 void PartitionIndex::ApplyDirect(std::shared_ptr<const Batch> batch, std::int64_t arrival_ns,
                                  std::uint64_t seq, const std::vector<ValueType>& types,
-                                 std::function<void(Status)> done) {
+                                 std::size_t bytes, std::function<void(Status)> done) {
   WriterLock lock(mu_);
   queue_cv_.Wait(lock, [&]() SLUICE_REQUIRES(mu_) {
     return !running_ || queued_bytes_ < options_.open_blocks_bytes;
   });
   last_seq_ = std::max(last_seq_, seq);
-  DirectBatch d{seq, batch, std::move(done), 0};
+  DirectBatch d{seq, batch, std::move(done), bytes};
   PartitionHint hint;
   for (std::size_t i = 0; i < batch->size(); ++i) {
     const Record& r = (*batch)[i];
@@ -325,8 +325,6 @@ void PartitionIndex::ApplyDirect(std::shared_ptr<const Batch> batch, std::int64_
       list.push_back(std::make_unique<BlockBuilder>(id, true));
     }
     list.back()->Add(r, types[i], seq);
-    const auto* bytes = std::get_if<std::string>(&r.value);
-    d.bytes += 16 + (bytes != nullptr ? bytes->size() : 0);
   }
   queued_bytes_ += d.bytes;
   direct_bytes_ += d.bytes;

@@ -112,20 +112,20 @@ class PartitionIndex {
   // write buffer's commit thread).
   void Apply(const Batch& batch, std::int64_t arrival_ns, std::uint64_t seq,
                const std::vector<ValueType>& types, bool replay);
-  // A durable direct marker's batch (Options::large_value_bytes): its
-  // records are placed as Apply places them, into one block per partition
-  // whose sequence range is [seq, seq]. The flusher writes every pending
-  // direct block together (one write, one sync), ahead of other blocks,
-  // then indexes them and calls `done`: OK once they are durable, else the
-  // write's error (nothing of the batch is then indexed). A partition's
-  // open block is queued first, so that no block's sequence range spans
-  // another's.
   // The direct blocks' flush group holding write-buffer number `seq`, its
   // records read back (the durable cursor, after a restart); nullopt when
   // no live direct block holds it.
   Result<std::optional<DirectGroup>> DirectGroupOf(std::uint64_t seq) const;
+  // A durable direct marker's batch (Options::large_value_bytes), about
+  // `bytes` large: its records are placed as Apply places them and encoded
+  // into the next flush group's blocks, one per partition (more past
+  // block_size), which refer to the batch's values. The group is finished,
+  // written (one write, one sync) and indexed apart from the flush queue;
+  // then `done` is called: OK once the group is durable, else the write's
+  // error (nothing of the batch is then indexed). Waits while what waits
+  // for blocks is over open_blocks_bytes.
   void ApplyDirect(std::shared_ptr<const Batch> batch, std::int64_t arrival_ns,
-                   std::uint64_t seq, const std::vector<ValueType>& types,
+                   std::uint64_t seq, const std::vector<ValueType>& types, std::size_t bytes,
                    std::function<void(Status)> done);
 
   // The highest sequence number whose records are all in durable blocks or

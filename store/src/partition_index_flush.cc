@@ -199,8 +199,9 @@ void PartitionIndex::FlushLoop() {
     // Direct batches are finished here and written by the direct writer,
     // which writes every group finished meanwhile together: finishing
     // (copies, checksums) overlaps writing, and a write of many groups
-    // pays for one sync. While it writes, a group is taken once a block's
-    // worth is pending, so that groups do not shrink to a few records.
+    // pays for one sync. While it writes, a group is taken once a quarter
+    // of a block's worth is pending, so that groups do not shrink to a few
+    // records.
     if (!written_groups_.empty()) {
       // Groups the direct writer wrote: completed here, so that it goes on
       // to the next write at once.
@@ -220,12 +221,12 @@ void PartitionIndex::FlushLoop() {
       spare_bytes_ = 0;
     }
     if (!take && queue_.empty()) {
-      queue_cv_.WaitFor(lock, direct_.empty() ? std::chrono::seconds(1)
-                                              : std::chrono::milliseconds(2));
+      // Whatever makes a take due (a direct batch applied, the direct
+      // writer done or taking) notifies.
+      queue_cv_.WaitFor(lock, std::chrono::seconds(1));
       continue;
     }
     lock.Unlock();
-    Result<bool> wrote = true;
     if (take) {
       last_take = now;
       auto g = TakeDirect();
@@ -234,7 +235,7 @@ void PartitionIndex::FlushLoop() {
       queue_cv_.NotifyAll();
       continue;
     }
-    wrote = WriteFront();
+    const auto wrote = WriteFront();
     if (wrote.ok() && *wrote && written_) written_();
     lock.Lock();
     // A failed write (disk full, I/O error) is retried; the records stay

@@ -310,7 +310,7 @@ Ticket StoreImpl::AppendDirect(Ticket ticket, std::shared_ptr<Batch> records,
           direct_pending_.insert(seq);
         }
         index_->ApplyDirect(
-            records, arrival, seq, *types,
+            records, arrival, seq, *types, value_bytes,
             [this, ticket, records, arrival, seq, value_bytes](Status written) {
               if (written.ok()) {
                 if (cursor_) {
