@@ -272,12 +272,12 @@ void PartitionIndex::DirectWriteLoop() {
     for (auto& g : groups) {
       const std::size_t n = g.owners.size();
       for (std::size_t k = 0; k < n; ++k) g.blocks[k] = std::move(blocks[at + k]);
-      const auto from = static_cast<std::ptrdiff_t>(at);
-      const auto to = static_cast<std::ptrdiff_t>(at + n);
-      written_groups_.push_back(
-          {std::move(g), addresses.ok() ? Result<std::vector<BlockAddress>>(std::vector<BlockAddress>(
-                                              addresses->begin() + from, addresses->begin() + to))
-                                        : Result<std::vector<BlockAddress>>(addresses.status())});
+      const auto mine = [&]() -> Result<std::vector<BlockAddress>> {
+        if (!addresses.ok()) return addresses.status();
+        const auto first = addresses->begin() + static_cast<std::ptrdiff_t>(at);
+        return std::vector<BlockAddress>(first, first + static_cast<std::ptrdiff_t>(n));
+      };
+      written_groups_.push_back({std::move(g), mine()});
       at += n;
     }
     direct_busy_ = false;
